@@ -1,0 +1,24 @@
+# Two entry points for a fresh machine:
+#   make demo   create .venv, install symcost, run it on the bundled example
+#   make test   create .venv with the test extras, run the whole test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test clean
+
+$(BIN)/symcost: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+demo: $(BIN)/symcost
+	$(BIN)/symcost validate --model examples/model_llama2_7b.yaml \
+		--hardware examples/hardware_knobs.yaml --stats examples/stats_k4.yaml
+
+test: $(BIN)/symcost
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,88 @@
+"""The ``symcost`` command line: a thin layer over the library."""
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from typing import Callable, Sequence
+
+from . import __version__
+from .errors import InputError, SymcostError
+from .validate import validate_files
+
+EXIT_INPUT_ERROR = 2
+EXIT_INTERNAL_ERROR = 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's own errors: one line, exit 2
+        self.exit(EXIT_INPUT_ERROR, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="symcost", description="Symbolic cost-model compiler for LLM accelerators.")
+    parser.add_argument("--version", action="version", version=f"symcost {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show a traceback on errors")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    validate = commands.add_parser("validate", help="check input files and formula packs; report every problem")
+    validate.add_argument("--model", help="model file (YAML)")
+    validate.add_argument("--hardware", help="hardware file (YAML)")
+    validate.add_argument("--stats", help="speculation stats file (JSON or YAML)")
+    validate.add_argument("--pack", action="append", default=[], metavar="FILE", help="formula pack (repeatable)")
+    _add_library_path(validate)
+    validate.set_defaults(run=_run_validate)
+    return parser
+
+
+def _add_library_path(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--library-path", action="append", default=[], metavar="FILE",
+                        help="extra component-library file searched before the packaged one (repeatable; "
+                             "also SYMCOST_LIBRARY_PATH)")
+
+
+def _run_validate(args: argparse.Namespace) -> int:
+    if not (args.model or args.hardware or args.stats or args.pack):
+        raise InputError([])  # handled below as a usage problem
+    result = validate_files(model=args.model, hardware=args.hardware, stats=args.stats,
+                            packs=args.pack, library_path=args.library_path)
+    for path in result.checked:
+        print(f"ok: {path}")
+    if not result.ok:
+        raise InputError(result.issues)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    run: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
+    if run is None:
+        parser.print_help()
+        return EXIT_INPUT_ERROR
+    try:
+        return run(args)
+    except InputError as error:
+        if not error.issues:
+            parser.exit(EXIT_INPUT_ERROR, f"symcost {args.command}: error: nothing to do; give at least one file\n")
+        for issue in error.issues:
+            print(f"error: {issue}", file=sys.stderr)
+        return _debug_exit(args)
+    except SymcostError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return _debug_exit(args)
+    except Exception as error:  # a bug in symcost, not in the input: say so, on one line
+        print(f"internal error: {type(error).__name__}: {error} (a symcost bug; rerun with --debug "
+              "for the traceback and report it)", file=sys.stderr)
+        if args.debug:
+            traceback.print_exc()
+        return EXIT_INTERNAL_ERROR
+
+
+def _debug_exit(args: argparse.Namespace) -> int:
+    if args.debug:
+        traceback.print_exc()
+    return EXIT_INPUT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,181 @@
+"""Units: parsing quantities such as ``0.37 pJ`` and tracking dimensions.
+
+pint parses unit text (it has its own expression parser; nothing is passed to
+Python's ``eval``). symcost keeps its own small dimension vector per unit so
+that bytes are a dimension of their own (pint treats them as dimensionless)
+and so that formula dimensions can be checked over SymPy trees (see
+:mod:`symcost.dimensions`). Values are evaluated in coherent SI units plus the
+byte: J, s, m^2, W, byte, byte/s.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from .errors import InputIssue, PathPart, format_path
+
+BASE_DIMENSIONS = ("[mass]", "[length]", "[time]", "[current]", "[temperature]",
+                   "[substance]", "[luminosity]", "[information]")
+Dimension = tuple[int, ...]
+DIMENSIONLESS: Dimension = (0,) * len(BASE_DIMENSIONS)
+
+_NAMED_DIMENSIONS = {
+    (1, 2, -2, 0, 0, 0, 0, 0): "energy",
+    (0, 0, 1, 0, 0, 0, 0, 0): "time",
+    (0, 2, 0, 0, 0, 0, 0, 0): "area",
+    (1, 2, -3, 0, 0, 0, 0, 0): "power",
+    (0, 0, 0, 0, 0, 0, 0, 1): "information (bytes)",
+    (0, 0, -1, 0, 0, 0, 0, 1): "bandwidth (bytes per time)",
+    (1, 2, -2, 0, 0, 0, 0, -1): "energy per byte",
+    (0, 0, -1, 0, 0, 0, 0, 0): "frequency",
+    DIMENSIONLESS: "dimensionless",
+}
+
+MAX_QUANTITY_TEXT = 80
+# Sections whose keys are field patterns or prose, not fields: never converted.
+FREE_TEXT_SECTIONS = frozenset({"provenance", "source_map", "source_notes"})
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A unit as written (``text``), its factor to coherent SI, its dimension."""
+
+    text: str
+    si_factor: float
+    dimension: Dimension
+
+    @property
+    def dimension_name(self) -> str:
+        return describe_dimension(self.dimension)
+
+
+def describe_dimension(dimension: Dimension) -> str:
+    named = _NAMED_DIMENSIONS.get(tuple(dimension))
+    if named:
+        return named
+    parts = [f"{name.strip('[]')}^{power}" for name, power in zip(BASE_DIMENSIONS, dimension) if power]
+    return " ".join(parts)
+
+
+@lru_cache(maxsize=None)
+def _registry():
+    import pint  # imported lazily: building the registry costs ~0.3 s
+
+    return pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+
+
+@lru_cache(maxsize=512)
+def parse_unit(text: str) -> Unit:
+    """Parse unit text such as ``pJ``, ``mm^2``, ``GB/s`` or ``1`` (dimensionless)."""
+    if text.strip() in ("", "1", "dimensionless"):
+        return Unit(text, 1.0, DIMENSIONLESS)
+    registry = _registry()
+    try:
+        quantity = registry.Quantity(1, _pint_text(text))
+    except Exception as exc:  # pint raises several unrelated types for bad text
+        raise ValueError(f"unknown unit {text!r} ({exc})") from None
+    return _unit_of(text, quantity)
+
+
+def _pint_text(text: str) -> str:
+    return text.replace("^", "**")
+
+
+def _unit_of(text: str, quantity: Any) -> Unit:
+    registry = _registry()
+    base = quantity.to_base_units()
+    information = 0
+    for name, power in quantity.units._units.items():
+        if str(registry.get_root_units(name)[1]) == "bit":
+            information += int(power)
+    dims = base.dimensionality
+    vector = tuple(int(dims.get(name, 0)) for name in BASE_DIMENSIONS[:-1]) + (information,)
+    # pint's base unit for information is the bit; symcost counts bytes.
+    factor = float(base.magnitude) / (8.0 ** information)
+    return Unit(text, factor, vector)
+
+
+def to_unit(text: str, unit: Unit) -> float:
+    """Convert quantity text (``'370 fJ'``) to a number in ``unit`` (``pJ`` -> 0.37)."""
+    if len(text) > MAX_QUANTITY_TEXT:
+        raise ValueError(f"quantity text longer than {MAX_QUANTITY_TEXT} characters")
+    match = re.fullmatch(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*", text)
+    if not match:
+        raise ValueError(f"expected a number with a unit such as '0.37 pJ', got {text!r}")
+    magnitude, unit_text = float(match.group(1)), match.group(2)
+    given = parse_unit(unit_text) if unit_text else parse_unit("1")
+    if given.dimension != unit.dimension:
+        raise ValueError(f"expected {unit.dimension_name} (convertible to {unit.text}), "
+                         f"got {text!r} which is {given.dimension_name}")
+    # Round off the binary noise of the scale factors (370 fJ is 0.37 pJ, not
+    # 0.37000000000000005): inputs never carry 15 significant digits.
+    if given.si_factor == unit.si_factor:
+        value = magnitude
+    else:
+        value = float(f"{magnitude * given.si_factor / unit.si_factor:.15g}")
+    if not math.isfinite(value):
+        raise ValueError(f"quantity {text!r} is not finite")
+    return value
+
+
+# A field's unit comes from its name, as in the reference formats
+# (energy_pj_per_conversion, read_bandwidth_GBps, arrays_nw, capacity_bytes).
+_FIELD_UNIT_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"_pj_per_byte$"), "pJ/B"),
+    (re.compile(r"_pj(_per_[a-z0-9_]+)?$"), "pJ"),
+    (re.compile(r"_ns(_per_[a-z0-9_]+)?$"), "ns"),
+    (re.compile(r"_mm2(_per_[a-z0-9_]+)?$"), "mm^2"),
+    (re.compile(r"_GBps$"), "GB/s"),
+    (re.compile(r"_nw$"), "nW"),
+    (re.compile(r"(^|_)bytes(_per_[a-z0-9_]+)?$"), "B"),
+)
+
+
+def field_unit(field_name: str) -> str | None:
+    """The unit a field is named for, or None for fields without a unit."""
+    for pattern, unit in _FIELD_UNIT_RULES:
+        if pattern.search(field_name):
+            return unit
+    return None
+
+
+def normalize_quantities(data: Any, label: str) -> tuple[Any, list[InputIssue]]:
+    """Replace quantity strings in unit-named fields by numbers in the field's unit.
+
+    Returns the converted data and one issue per field that could not be
+    converted (those fields are removed so the schema stage does not report
+    them a second time).
+    """
+    issues: list[InputIssue] = []
+
+    def walk(node: Any, path: list[PathPart]) -> Any:
+        if isinstance(node, dict):
+            result = {}
+            for key, value in node.items():
+                if key in FREE_TEXT_SECTIONS:
+                    result[key] = value
+                    continue
+                unit_text = field_unit(key)
+                if unit_text and isinstance(value, str):
+                    try:
+                        result[key] = _integral_if_whole(to_unit(value, parse_unit(unit_text)), unit_text)
+                    except ValueError as exc:
+                        issues.append(InputIssue(label, format_path(path + [key]), str(exc)))
+                    continue
+                result[key] = walk(value, path + [key])
+            return result
+        if isinstance(node, list):
+            return [walk(value, path + [index]) for index, value in enumerate(node)]
+        return node
+
+    return walk(data, []), issues
+
+
+def _integral_if_whole(value: float, unit_text: str) -> float | int:
+    # Byte counts are integers in the schemas; '2 KiB' must still validate.
+    if unit_text == "B" and float(value).is_integer():
+        return int(value)
+    return value

@@ -1,0 +1,37 @@
+"""Shared test helpers: where the examples are, and running the CLI as a user does."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+SHARED = ROOT.parent / "shared"
+PEER = SHARED / "peer-selfspec"
+
+
+@dataclass
+class CliResult:
+    code: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str | Path, cwd: Path | None = None, env: dict | None = None) -> CliResult:
+    """Run ``python -m symcost ARGS`` in a subprocess, as a user would from a shell."""
+    full_env = {**os.environ, **(env or {})}
+    completed = subprocess.run([sys.executable, "-m", "symcost", *map(str, args)], capture_output=True,
+                               text=True, cwd=cwd, env=full_env, timeout=120)
+    return CliResult(completed.returncode, completed.stdout, completed.stderr)
+
+
+@pytest.fixture
+def peer_examples() -> Path:
+    if not (PEER / "examples").is_dir():
+        pytest.skip(f"reference examples not found at {PEER / 'examples'} (shared/ is absent)")
+    return PEER / "examples"
