@@ -50,7 +50,7 @@ def _walk(node: sp.Basic, dimensions: Mapping[sp.Symbol, Dimension]) -> AnyDimen
         for _value, condition in node.args:
             _condition(condition, dimensions)
         return _same(node, [_walk(value, dimensions) for value, _condition_ in node.args])
-    if isinstance(node, sp.Abs):
+    if isinstance(node, sp.Abs) or getattr(node, "passes_dimension", False):
         return _walk(node.args[0], dimensions)
     if isinstance(node, (sp.ceiling, sp.floor, sp.log, sp.exp)):
         inner = _walk(node.args[0], dimensions)

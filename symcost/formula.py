@@ -42,16 +42,19 @@ _OPERATORS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult
 Symbols = Union[Mapping[str, sp.Basic], Iterable[str]]
 
 
-def parse_formula(text: str, symbols: Symbols, *, name: str | None = None) -> sp.Expr:
+def parse_formula(text: str, symbols: Symbols, *, name: str | None = None,
+                  functions: Mapping[str, Callable[..., sp.Basic]] | None = None) -> sp.Expr:
     """Parse ``text`` into a SymPy expression over the declared ``symbols``.
 
     ``symbols`` maps names to SymPy objects (or is an iterable of names, each
-    becoming a plain Symbol). Raises :class:`FormulaError` naming the position
-    and the offending token for anything outside the whitelist.
+    becoming a plain Symbol). ``functions`` adds callables to the whitelist
+    (formula packs add their macros and the engine's aggregate functions).
+    Raises :class:`FormulaError` naming the position and the offending token
+    for anything outside the whitelist.
     """
     table = _symbol_table(symbols)
     try:
-        return _Parser(text, table).parse()
+        return _Parser(text, table, {**FUNCTIONS, **(functions or {})}).parse()
     except FormulaError as error:
         raise (error.named(name) if name else error) from None
 
@@ -68,11 +71,11 @@ def _symbol_table(symbols: Symbols) -> dict[str, sp.Basic]:
 
 
 class _Parser:
-    def __init__(self, text: str, symbols: dict[str, sp.Basic]):
+    def __init__(self, text: str, symbols: dict[str, sp.Basic], functions: Mapping[str, Callable[..., sp.Basic]]):
         self.text = text
         self.symbols = symbols
+        self.functions = functions
         self.nodes = 0
-        self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)] if isinstance(text, str) else [0]
 
     def fail(self, message: str, token: str | None = None, position: int | None = None) -> FormulaError:
         return FormulaError(message, formula=self.text if isinstance(self.text, str) else repr(self.text),
@@ -81,7 +84,8 @@ class _Parser:
     def parse(self) -> sp.Expr:
         self._check_text()
         try:
-            tree = ast.parse(self.text.strip(), mode="eval")
+            # A formula is one expression: line breaks (folded YAML) are spaces.
+            tree = ast.parse(self.text.strip().replace("\n", " "), mode="eval")
         except SyntaxError as exc:
             column = (exc.offset or 1) - 1 + (len(self.text) - len(self.text.lstrip()))
             raise self.fail(f"syntax error: {exc.msg}", self.text[column:column + 10] or None, column) from None
@@ -108,11 +112,10 @@ class _Parser:
                 raise self.fail(f"parentheses nested deeper than {MAX_NESTING}", "(", index)
 
     def position(self, node: ast.AST) -> int:
-        offset = len(self.text) - len(self.text.lstrip())
-        return self.line_starts[node.lineno - 1] + node.col_offset + (offset if node.lineno == 1 else 0)
+        return len(self.text) - len(self.text.lstrip()) + node.col_offset
 
     def token(self, node: ast.AST) -> str:
-        segment = ast.get_source_segment(self.text.strip(), node) or type(node).__name__
+        segment = ast.get_source_segment(self.text.strip().replace("\n", " "), node) or type(node).__name__
         return segment if len(segment) <= 40 else segment[:37] + "..."
 
     def reject(self, node: ast.AST, what: str) -> FormulaError:
@@ -155,7 +158,7 @@ class _Parser:
             raise self.reject(node, f"dunder name {identifier!r}")
         if identifier in self.symbols:
             return self.symbols[identifier]
-        if identifier in FUNCTIONS:
+        if identifier in self.functions:
             raise self.fail(f"function {identifier!r} must be called", identifier, self.position(node))
         close = difflib.get_close_matches(identifier, list(self.symbols), n=1, cutoff=0.7)
         hint = f"; did you mean {close[0]!r}?" if close else ""
@@ -180,8 +183,8 @@ class _Parser:
         if not isinstance(node.func, ast.Name):
             raise self.reject(node.func, "calling anything but a named function")
         function_name = node.func.id
-        if function_name not in FUNCTIONS:
-            raise self.fail(f"function {function_name!r} is not on the whitelist ({', '.join(sorted(FUNCTIONS))})",
+        if function_name not in self.functions:
+            raise self.fail(f"function {function_name!r} is not on the whitelist ({', '.join(sorted(self.functions))})",
                             function_name, self.position(node.func))
         if node.keywords:
             raise self.reject(node.keywords[0].value, "keyword argument")
@@ -194,7 +197,7 @@ class _Parser:
             return sp.Piecewise(*(self.piece(argument) for argument in node.args))
         arguments = [self.expression(argument) for argument in node.args]
         try:
-            return FUNCTIONS[function_name](*arguments)
+            return self.functions[function_name](*arguments)
         except (TypeError, ValueError) as exc:
             raise self.fail(f"bad arguments to {function_name}: {exc}", function_name, self.position(node)) from None
 

@@ -1,19 +1,24 @@
 """Formula packs: cost models as data.
 
-A pack declares symbols (name, unit, source, description, LaTeX) and terms
-(a formula with phases, stage, component, feature, channel and status).
-Loading validates the file against ``schemas/formula-pack.schema.json``,
-parses every formula with the whitelist parser, resolves derived symbols,
-and checks that each term has the dimension its ``quantity`` promises.
+A pack declares symbols (name, unit, source, binding, LaTeX), macros, cost
+terms (a formula with phases, scope, stage, component, feature, channel and
+status) and named quantities built from the terms (e.g. a schedule's burst
+latency). Loading validates the file against
+``schemas/formula-pack.schema.json``, expands ``for_each`` templates, parses
+every formula with the whitelist parser, and checks that each term and
+quantity has the dimension it promises.
 """
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+import itertools
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Iterator
 
 import sympy as sp
 
+from .aggregates import AGGREGATE_KINDS, AGGREGATE_QUANTITIES, ENGINE_FUNCTIONS, aggregate_name
 from .dimensions import DimensionError, dimension_of
 from .errors import FormulaError, InputError, InputIssue
 from .formula import is_valid_name, parse_formula
@@ -40,6 +45,9 @@ class SymbolSpec:
     definition: sp.Expr | None = None
     latex: str | None = None
     provenance: str | None = None
+    default: float | None = None
+    reinterpret_unit: str | None = None
+    value: float | None = None
 
 
 @dataclass(frozen=True)
@@ -49,14 +57,37 @@ class TermSpec:
     expression: sp.Expr
     text: str
     phases: tuple[str, ...]
-    stage: str
-    component: str | None
-    feature: str | None
     channel: str
     status: str
+    scope: str = "step"
+    stage: str | None = None
+    component: str | None = None
+    feature: str | None = None
+    when: sp.Expr | None = None
     reason: str | None = None
     provenance: str | None = None
     description: str | None = None
+
+
+@dataclass(frozen=True)
+class QuantitySpec:
+    name: str
+    unit: str
+    symbol: sp.Symbol
+    expression: sp.Expr
+    text: str
+    description: str
+    when: sp.Expr | None = None
+    latex: str | None = None
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    """Step structure of a burst: step index, layer count, each phase's [from, to)."""
+
+    step: sp.Symbol
+    layers: sp.Symbol
+    phases: dict[str, tuple[sp.Expr, sp.Expr]]
 
 
 @dataclass(frozen=True)
@@ -68,20 +99,56 @@ class FormulaPack:
     terms: tuple[TermSpec, ...]
     vocabulary: dict[str, tuple[str, ...]]
     source: str
+    quantities: tuple[QuantitySpec, ...] = ()
+    index: IndexSpec | None = None
+    aggregates: dict[str, sp.Symbol] = field(default_factory=dict)
+    title: str | None = None
 
-    def expanded(self, term: TermSpec) -> sp.Expr:
-        """The term with every derived symbol replaced by its definition."""
-        return term.expression.subs(self.derived_substitutions(), simultaneous=False)
+    def expanded(self, expression: sp.Expr | TermSpec) -> sp.Expr:
+        """An expression (or a term's) with every derived symbol replaced by its definition."""
+        if isinstance(expression, TermSpec):
+            expression = expression.expression
+        for symbol, definition in self.derived_substitutions():
+            expression = expression.xreplace({symbol: definition})
+        return expression
 
     def derived_substitutions(self) -> list[tuple[sp.Symbol, sp.Expr]]:
         # Later derived symbols may use earlier ones: substitute newest first.
         derived = [spec for spec in self.symbols.values() if spec.definition is not None]
         return [(spec.symbol, spec.definition) for spec in reversed(derived)]
 
+    def symbol(self, name: str) -> sp.Symbol:
+        return self.symbols[name].symbol
+
 
 def load_pack(path: str | Path) -> FormulaPack:
     document = checked_document(path, "formula-pack")
     return _PackBuilder(document.data, document.label, str(path)).build()
+
+
+def expand_templates(entries: list[dict[str, Any]], where: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each entry, repeated for every combination of its ``for_each`` values."""
+    for index, entry in enumerate(entries):
+        loops = entry.get("for_each")
+        if not loops:
+            yield f"{where}[{index}]", entry
+            continue
+        names = list(loops)
+        for values in itertools.product(*(loops[name] for name in names)):
+            binding = dict(zip(names, values))
+            label = ",".join(f"{name}={value}" for name, value in binding.items())
+            copy = {key: _fill(value, binding) for key, value in entry.items() if key != "for_each"}
+            yield f"{where}[{index}]({label})", copy
+
+
+def _fill(value: Any, binding: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        for name, replacement in binding.items():
+            value = value.replace("{" + name + "}", replacement)
+        return value
+    if isinstance(value, list):
+        return [_fill(item, binding) for item in value]
+    return value
 
 
 class _PackBuilder:
@@ -91,24 +158,46 @@ class _PackBuilder:
         self.source = source
         self.issues: list[InputIssue] = []
         self.symbols: dict[str, SymbolSpec] = {}
+        self.functions: dict[str, sp.Lambda] = dict(ENGINE_FUNCTIONS)
+        self.aggregates: dict[str, sp.Symbol] = {}
+        self.quantities: list[QuantitySpec] = []
 
     def issue(self, path: str, message: str) -> None:
         self.issues.append(InputIssue(self.label, path, message))
 
     def build(self) -> FormulaPack:
-        for index, raw in enumerate(self.data["symbols"]):
-            self.add_symbol(index, raw)
-        terms = tuple(term for index, raw in enumerate(self.data["terms"]) if (term := self.make_term(index, raw)))
+        for index, raw in enumerate(self.data.get("functions", [])):
+            self.add_function(index, raw)
+        for where, raw in expand_templates(self.data["symbols"], "symbols"):
+            self.add_symbol(where, raw)
+        index = self.make_index()
+        terms = tuple(term for where, raw in expand_templates(self.data["terms"], "terms")
+                      if (term := self.make_term(where, raw)))
+        self.check_unique_terms(terms)
+        for where, raw in expand_templates(self.data.get("quantities", []), "quantities"):
+            self.add_quantity(where, raw)
         if self.issues:
             raise InputError(self.issues)
         vocabulary = {key: tuple(self.data.get(key, ())) for key in ("phases", "stages", "components", "features")}
         return FormulaPack(self.data["pack"], self.data["version"], self.data["description"], self.symbols, terms,
-                           vocabulary, self.source)
+                           vocabulary, self.source, tuple(self.quantities), index, self.aggregates,
+                           self.data.get("title"))
 
-    def add_symbol(self, index: int, raw: dict) -> None:
-        where = f"symbols[{index}]"
+    # -- declarations ------------------------------------------------------------------
+    def add_function(self, index: int, raw: dict) -> None:
+        where = f"functions[{index}]"
+        if not is_valid_name(raw["name"]) or raw["name"] in self.functions:
+            return self.issue(f"{where}.name", f"{raw['name']!r} is reserved or declared twice")
+        params = [sp.Symbol(name) for name in raw["params"]]
+        try:
+            body = parse_formula(raw["expression"], {p.name: p for p in params}, name=raw["name"], functions=self.functions)
+        except FormulaError as error:
+            return self.issue(f"{where}.expression", str(error))
+        self.functions[raw["name"]] = sp.Lambda(tuple(params), body)
+
+    def add_symbol(self, where: str, raw: dict) -> None:
         name = raw["name"]
-        if not is_valid_name(name):
+        if not is_valid_name(name) or name in self.functions:
             return self.issue(f"{where}.name", f"{name!r} is reserved (dunder or a function name)")
         if name in self.symbols:
             return self.issue(f"{where}.name", f"symbol {name!r} is declared twice")
@@ -120,22 +209,77 @@ class _PackBuilder:
         definition = None
         if raw["source"] == "derived":
             definition = self.parse(raw["expression"], f"{where}.expression", name)
-            if definition is None:
-                return
-            if not self.has_dimension(definition, unit.dimension, f"{where}.expression", f"unit {raw['unit']}"):
+            if definition is None or not self.has_dimension(definition, unit.dimension, f"{where}.expression",
+                                                            f"unit {raw['unit']}"):
                 return
         self.symbols[name] = SymbolSpec(name, raw["description"], raw["unit"], raw["source"], symbol, unit.dimension,
-                                        raw.get("binding"), definition, raw.get("latex"), raw.get("provenance"))
+                                        raw.get("binding"), definition, raw.get("latex"), raw.get("provenance"),
+                                        raw.get("default"), raw.get("reinterpret_unit"), raw.get("value"))
 
-    def parse(self, text: str, where: str, name: str) -> sp.Expr | None:
+    def make_index(self) -> IndexSpec | None:
+        raw = self.data.get("index")
+        if raw is None:
+            return None
+        missing = [raw[key] for key in ("step", "layers") if raw[key] not in self.symbols]
+        for name in missing:
+            self.issue("index", f"names undeclared symbol {name!r}")
+        phases = {}
+        for phase, bounds in raw["phases"].items():
+            if phase not in self.data["phases"]:
+                self.issue(f"index.phases.{phase}", f"{phase!r} is not among the pack's phases")
+            parsed = [self.parse(bounds[key], f"index.phases.{phase}.{key}", f"{phase}.{key}") for key in ("from", "to")]
+            phases[phase] = tuple(parsed)
+        if missing or any(bound is None for bounds in phases.values() for bound in bounds):
+            return None
+        for phase in phases:
+            for kind in AGGREGATE_KINDS:
+                for quantity in AGGREGATE_QUANTITIES:
+                    self.aggregates[aggregate_name(kind, quantity, phase)] = sp.Symbol(aggregate_name(kind, quantity, phase), real=True)
+        return IndexSpec(self.symbols[raw["step"]].symbol, self.symbols[raw["layers"]].symbol, phases)
+
+    def add_quantity(self, where: str, raw: dict) -> None:
+        name = raw["name"]
+        taken = set(self.symbols) | set(self.aggregates)
+        # Alternatives of one quantity (e.g. a burst latency per schedule) share a name; each needs a 'when'.
+        taken |= {q.name for q in self.quantities if q.when is None or "when" not in raw}
+        if not is_valid_name(name) or name in taken:
+            return self.issue(f"{where}.name", f"{name!r} is reserved or already declared (alternatives need a 'when')")
         try:
-            return parse_formula(text, {spec.name: spec.symbol for spec in self.symbols.values()}, name=name)
+            unit = parse_unit(raw["unit"])
+        except ValueError as exc:
+            return self.issue(f"{where}.unit", str(exc))
+        extra = {**self.aggregates, **{q.name: q.symbol for q in self.quantities if q.name != name}}
+        expression = self.parse(raw["expression"], f"{where}.expression", name, extra)
+        if expression is None or not self.has_dimension(expression, unit.dimension, f"{where}.expression", f"unit {raw['unit']}",
+                                                        extra_dimensions=self.aggregate_dimensions()):
+            return
+        when = self.parse(raw["when"], f"{where}.when", name) if "when" in raw else None
+        self.quantities.append(QuantitySpec(name, raw["unit"], sp.Symbol(name, real=True), expression, raw["expression"],
+                                            raw["description"], when, raw.get("latex")))
+
+    def aggregate_dimensions(self) -> dict[sp.Symbol, Dimension]:
+        dimensions = {}
+        for name, symbol in self.aggregates.items():
+            quantity = next(q for q in AGGREGATE_QUANTITIES if f"_{q}_" in f"_{name}_")
+            dimensions[symbol] = parse_unit(AGGREGATE_QUANTITIES[quantity]).dimension
+        for quantity in self.quantities:
+            dimensions[quantity.symbol] = parse_unit(quantity.unit).dimension
+        return dimensions
+
+    # -- parsing and checks ------------------------------------------------------------
+    def parse(self, text: str, where: str, name: str, extra: dict[str, sp.Symbol] | None = None) -> sp.Expr | None:
+        table = {spec.name: spec.symbol for spec in self.symbols.values()}
+        table.update(extra or {})
+        try:
+            return parse_formula(text, table, name=name, functions=self.functions)
         except FormulaError as error:
             self.issue(where, str(error))
             return None
 
-    def has_dimension(self, expression: sp.Expr, expected: Dimension, where: str, promised: str) -> bool:
+    def has_dimension(self, expression: sp.Expr, expected: Dimension, where: str, promised: str,
+                      extra_dimensions: dict[sp.Symbol, Dimension] | None = None) -> bool:
         table = {spec.symbol: spec.dimension for spec in self.symbols.values()}
+        table.update(extra_dimensions or {})
         try:
             found = dimension_of(expression, table)
         except DimensionError as exc:
@@ -147,8 +291,10 @@ class _PackBuilder:
             return False
         return True
 
-    def make_term(self, index: int, raw: dict) -> TermSpec | None:
-        where = f"terms[{index}]"
+    def make_term(self, where: str, raw: dict) -> TermSpec | None:
+        if not is_valid_name(raw["name"]):
+            self.issue(f"{where}.name", f"{raw['name']!r} is not a valid name (a template placeholder left unfilled?)")
+            return None
         self.check_vocabulary(where, raw)
         expression = self.parse(raw["expression"], f"{where}.expression", raw["name"])
         if expression is None:
@@ -157,9 +303,17 @@ class _PackBuilder:
         if not self.has_dimension(expression, parse_unit(QUANTITY_UNITS[quantity]).dimension,
                                   f"{where}.expression", f"quantity {quantity}"):
             return None
-        return TermSpec(raw["name"], quantity, expression, raw["expression"], tuple(raw["phases"]), raw["stage"],
-                        raw.get("component"), raw.get("feature"), raw["channel"], raw["status"],
-                        raw.get("reason"), raw.get("provenance"), raw.get("description"))
+        when = self.parse(raw["when"], f"{where}.when", raw["name"]) if "when" in raw else None
+        return TermSpec(raw["name"], quantity, expression, raw["expression"], tuple(raw["phases"]), raw["channel"],
+                        raw["status"], raw.get("scope", "step"), raw.get("stage"), raw.get("component"),
+                        raw.get("feature"), when, raw.get("reason"), raw.get("provenance"), raw.get("description"))
+
+    def check_unique_terms(self, terms: tuple[TermSpec, ...]) -> None:
+        seen: set[str] = set()
+        for term in terms:
+            if term.name in seen:
+                self.issue("terms", f"term name {term.name!r} is used twice")
+            seen.add(term.name)
 
     def check_vocabulary(self, where: str, raw: dict) -> None:
         checks = [("phases", phase, f"{where}.phases") for phase in raw["phases"]]

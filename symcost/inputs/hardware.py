@@ -114,8 +114,15 @@ class _Resolver:
         explicit = costs.get("digital_features") or {}
         mapping = self.features(explicit, lambda coarse: ("costs." + _LEGACY_COARSE[coarse], costs[_LEGACY_COARSE[coarse]]),
                                 explicit_prefix="costs.digital_features")
+        # Without a library, soc / leakage / memory figures come from the file or the schema defaults.
+        for section in ("soc", "leakage_power"):
+            self.put_layered(section, None, section)
+        self.put_phase_buffers_add()
+        self.put_memory(None)
         self.put_soc_only_knobs()
-        return HardwareSpec(mode="legacy", library=None, coefficients=self.table, feature_mapping=mapping, **self.common())
+        switches = {"memory": "memory" in self.data}
+        return HardwareSpec(mode="legacy", library=None, coefficients=self.table, switches=switches,
+                            feature_mapping=mapping, **self.common())
 
     def put_soc_only_knobs(self) -> None:
         soc = self.data.get("soc", {})
@@ -238,18 +245,16 @@ class _Resolver:
                  library.provenance_of("digital.digital_overhead_area_mm2_per_layer")
                  if "digital_overhead_area_mm2_per_layer" in digital else "schema default (not in library)")
 
-    def put_layered(self, section: str, library: ComponentLibrary, library_section: str,
-                    library_prefix: str | None = None) -> None:
+    def put_layered(self, section: str, library: ComponentLibrary | None, library_section: str) -> None:
         own = _dig(self.data, section)
-        defaults = _dig(library.body, library_section)
-        library_prefix = library_prefix or library_section
+        defaults = _dig(library.body, library_section) if library else None
         for dotted, schema in leaf_fields("hardware", "/properties/" + "/properties/".join(section.split("."))).items():
             if dotted in ("schedule", "attention_cim_units"):
                 continue  # hardware-only knobs, not library defaults
             if _has(own, dotted):
                 self.put(f"{section}.{dotted}", _dig(own, dotted), self.from_file(f"{section}.{dotted}"))
             elif _has(defaults, dotted):
-                self.put(f"{section}.{dotted}", _dig(defaults, dotted), library.provenance_of(f"{library_prefix}.{dotted}"))
+                self.put(f"{section}.{dotted}", _dig(defaults, dotted), library.provenance_of(f"{library_section}.{dotted}"))
             elif not schema.get("nullable") and ".draft." not in f".{dotted}." and ".verify." not in f".{dotted}.":
                 self.put(f"{section}.{dotted}", schema.get("default", 0), "schema default (given by neither hardware file nor library)")
 
@@ -262,11 +267,11 @@ class _Resolver:
                     f"soc.buffers_add.{phase}.{key}", shared.value, shared.unit,
                     f"same as soc.buffers_add.{key} ({shared.provenance})"))
 
-    def put_memory(self, library: ComponentLibrary) -> None:
+    def put_memory(self, library: ComponentLibrary | None) -> None:
         if "memory" not in self.data:
             return
         own = self.data["memory"]
-        library_memory = library.body.get("memory", {})
+        library_memory = library.body.get("memory", {}) if library else {}
         for dotted, schema in leaf_fields("hardware", "/properties/memory").items():
             if _has(own, dotted):
                 self.put(f"memory.{dotted}", _dig(own, dotted), self.from_file(f"memory.{dotted}"))

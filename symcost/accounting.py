@@ -1,0 +1,214 @@
+"""Accounting: from a pack and bound inputs to closed-form burst totals.
+
+For every term and every phase it applies to, the term is summed over the
+layer groups (layer scope: count x per-layer value with the group's policy)
+and then over the phase's steps in closed form (:mod:`symcost.sums`). The
+result is a table of :class:`Entry` (one closed form per term and phase, with
+the term's tags), which breakdowns query by stage, component, feature or
+channel. The pack's quantities (burst latency per schedule, per-token
+metrics) are then built from engine aggregates over that table.
+
+Symbols whose source is ``axis`` or ``stats`` (prompt length, K, E[a+1], ...)
+stay symbolic; every other bound symbol is replaced by its value (SI) unless
+listed in ``keep``.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Iterable
+
+import sympy as sp
+
+from .aggregates import AGGREGATE_QUANTITIES, aggregate_name, at_step, layer_max, sum_steps
+from .binding import Bindings
+from .errors import SymcostError
+from .pack import FormulaPack, QuantitySpec, TermSpec
+from .sums import closed_sum
+
+VIEWS = ("stage", "component", "feature", "channel")
+
+
+class AccountingError(SymcostError):
+    """The pack and inputs do not form a consistent accounting."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One term's closed-form total over one phase of a burst (static terms: phase is the label)."""
+
+    term: TermSpec
+    phase: str
+    expression: sp.Expr
+
+    def tag(self, view: str) -> str | None:
+        return getattr(self.term, view)
+
+
+@dataclass(frozen=True)
+class Accounting:
+    pack: FormulaPack
+    bindings: Bindings
+    entries: tuple[Entry, ...]
+    quantities: dict[str, sp.Expr]
+    free_symbols: tuple[sp.Symbol, ...]
+
+    def select(self, *, quantity: str, phase: str | None = None, view: str | None = None) -> list[Entry]:
+        return [entry for entry in self.entries if entry.term.quantity == quantity
+                and (phase is None or entry.phase == phase) and (view is None or entry.tag(view) is not None)]
+
+    def total(self, quantity: str, phase: str | None = None) -> sp.Expr:
+        """Burst total: the stage view, which partitions every charge exactly once."""
+        return sp.Add(*(entry.expression for entry in self.select(quantity=quantity, phase=phase, view="stage")))
+
+    def breakdown(self, view: str, quantity: str, phase: str | None = None) -> dict[str, sp.Expr]:
+        grouped: dict[str, sp.Expr] = defaultdict(lambda: sp.Integer(0))
+        for entry in self.select(quantity=quantity, phase=phase, view=view):
+            grouped[entry.tag(view)] += entry.expression
+        return dict(grouped)
+
+
+def account(pack: FormulaPack, bindings: Bindings, keep: Iterable[sp.Symbol] = ()) -> Accounting:
+    if pack.index is None:
+        raise AccountingError(f"pack {pack.name} has no index section: it defines no burst structure")
+    return _Accountant(pack, bindings, frozenset(keep)).run()
+
+
+class _Accountant:
+    def __init__(self, pack: FormulaPack, bindings: Bindings, keep: frozenset[sp.Symbol]):
+        self.pack = pack
+        self.bindings = bindings
+        self.index = pack.index
+        symbolic = {spec.symbol for spec in pack.symbols.values() if spec.source in ("axis", "stats")}
+        base = bindings.substitutions(keep | symbolic)
+        # Resolve derived symbols once, in declaration order, on numbers where possible;
+        # per layer group as well, so per-layer expressions fold to numbers early.
+        self.resolved = self.resolve_derived(base)
+        self.resolved_groups = [self.resolve_derived({**base, **group.values}) for group in bindings.groups]
+        self.step = self.index.step
+
+    def resolve_derived(self, table: dict[sp.Symbol, sp.Expr]) -> dict[sp.Symbol, sp.Expr]:
+        table = dict(table)
+        for spec in self.pack.symbols.values():
+            if spec.definition is not None:
+                table[spec.symbol] = spec.definition.xreplace(table)
+        return table
+
+    def value(self, expression: sp.Expr, group: int | None = None) -> sp.Expr:
+        """Derived symbols expanded and bound values substituted (for one layer group if given)."""
+        return expression.xreplace(self.resolved if group is None else self.resolved_groups[group])
+
+    def active(self, condition: sp.Expr | None, where: str) -> bool:
+        if condition is None:
+            return True
+        value = sp.simplify(self.value(condition))
+        if not value.is_number:
+            raise AccountingError(f"{where}: 'when' must depend only on structural inputs, got {value}")
+        return value != 0
+
+    def bounds(self, phase: str) -> tuple[sp.Expr, sp.Expr]:
+        lo, hi = self.index.phases[phase]
+        return self.value(lo), self.value(hi)
+
+    def per_group(self, term: TermSpec) -> list[sp.Expr]:
+        """A layer-scope term's per-layer value in each layer group."""
+        return [self.value(term.expression, index) for index in range(len(self.bindings.groups))]
+
+    def per_step(self, term: TermSpec) -> sp.Expr:
+        """The term's value for one step (all layers), before summing over steps."""
+        if term.scope == "layer":
+            return sp.Add(*(group.count * value for group, value in zip(self.bindings.groups, self.per_group(term))))
+        return self.value(term.expression)
+
+    def run(self) -> Accounting:
+        entries: list[Entry] = []
+        step_values: dict[tuple[str, str], sp.Expr] = defaultdict(lambda: sp.Integer(0))
+        layer_values: dict[tuple[str, str], list[sp.Expr]] = defaultdict(lambda: [sp.Integer(0)] * len(self.bindings.groups))
+        for term in self.pack.terms:
+            if not self.active(term.when, f"term {term.name}"):
+                continue
+            for phase in term.phases:
+                entries.append(Entry(term, phase, self.phase_total(term, phase)))
+                if term.stage is not None and term.scope in ("layer", "step") and term.quantity in AGGREGATE_QUANTITIES:
+                    step_values[(term.quantity, phase)] += self.per_step(term)
+                    if term.scope == "layer":
+                        key = (term.quantity, phase)
+                        layer_values[key] = [old + new for old, new in zip(layer_values[key], self.per_group(term))]
+        self.layer_values = {self.pack.aggregates[aggregate_name("layer", quantity, phase)]: values
+                             for (quantity, phase), values in layer_values.items()}
+        aggregates = self.aggregates(entries, step_values)
+        quantities = self.quantities(aggregates)
+        free = set().union(*(entry.expression.free_symbols for entry in entries), *(q.free_symbols for q in quantities.values()))
+        return Accounting(self.pack, self.bindings, tuple(entries), quantities, tuple(sorted(free, key=str)))
+
+    def phase_total(self, term: TermSpec, phase: str) -> sp.Expr:
+        if term.scope == "static":
+            return self.value(term.expression)
+        lo, hi = self.bounds(phase)
+        if term.scope == "phase":
+            return self.engine_functions(self.value(term.expression), default_range=(lo, hi))
+        return closed_sum(self.per_step(term), self.step, lo, hi)
+
+    def aggregates(self, entries: list[Entry], step_values) -> dict[sp.Symbol, sp.Expr]:
+        result = {}
+        for phase in self.index.phases:
+            for quantity in AGGREGATE_QUANTITIES:
+                total = sp.Add(*(e.expression for e in entries if e.phase == phase and e.term.quantity == quantity
+                                 and e.term.stage is not None))
+                result[self.pack.aggregates[aggregate_name("total", quantity, phase)]] = total
+                result[self.pack.aggregates[aggregate_name("step", quantity, phase)]] = step_values[(quantity, phase)]
+        return result
+
+    def quantities(self, aggregates: dict[sp.Symbol, sp.Expr]) -> dict[str, sp.Expr]:
+        known: dict[sp.Symbol, sp.Expr] = {}
+        results: dict[str, sp.Expr] = {}
+        for quantity in self.pack.quantities:
+            if not self.active(quantity.when, f"quantity {quantity.name}"):
+                continue
+            if quantity.name in results:
+                raise AccountingError(f"quantity {quantity.name}: more than one alternative applies")
+            results[quantity.name] = self.quantity(quantity, aggregates, known)
+            known[quantity.symbol] = results[quantity.name]
+        return results
+
+    def quantity(self, quantity: QuantitySpec, aggregates, known) -> sp.Expr:
+        expression = self.expand_layer_max(quantity.expression.xreplace(aggregates))
+        expression = self.engine_functions(self.value(expression), default_range=None)
+        return expression.xreplace(known)
+
+    def expand_layer_max(self, expression: sp.Expr) -> sp.Expr:
+        """layer_max(x): x evaluated for every layer group (per-layer aggregates included), then the maximum."""
+        groups = range(len(self.bindings.groups))
+
+        def expand(node: sp.Basic) -> sp.Basic:
+            if isinstance(node, layer_max):
+                per_group = []
+                for index in groups:
+                    aggregates = {symbol: values[index] for symbol, values in self.layer_values.items()}
+                    per_group.append(self.value(node.args[0].xreplace(aggregates), index))
+                return sp.Max(*per_group)
+            return node
+        return _rebuild_bottom_up(expression, expand)
+
+    def engine_functions(self, expression: sp.Expr, default_range) -> sp.Expr:
+        def expand(node: sp.Basic) -> sp.Basic:
+            if isinstance(node, at_step):
+                return node.args[0].subs(self.step, node.args[1])
+            if isinstance(node, sum_steps):
+                if len(node.args) == 3:
+                    return closed_sum(node.args[0], self.step, node.args[1], node.args[2])
+                if default_range is None:
+                    raise AccountingError(f"sum_steps({node.args[0]}) needs explicit bounds outside a phase term")
+                return closed_sum(node.args[0], self.step, *default_range)
+            if isinstance(node, layer_max):
+                raise AccountingError("layer_max() is only available in quantities")
+            return node
+        return _rebuild_bottom_up(expression, expand)
+
+
+def _rebuild_bottom_up(expression: sp.Basic, transform) -> sp.Basic:
+    if not expression.args:
+        return transform(expression)
+    arguments = [_rebuild_bottom_up(argument, transform) for argument in expression.args]
+    rebuilt = expression.func(*arguments) if arguments != list(expression.args) else expression
+    return transform(rebuilt)

@@ -1,0 +1,176 @@
+"""Binding pack symbols to values from the input files.
+
+A symbol's ``binding`` names where its value comes from:
+
+* ``model.<field>``: the model file (``n_layers``, ``d_model``, ``n_heads``,
+  ``n_kv_heads``, ``d_head``, ``activation_bits``, ``d_ff``, ``swiglu``);
+* ``layer.full_<block>``: 1 where the layer group runs ``<block>`` at full
+  precision while drafting (differs between layer groups);
+* ``hardware.<path>``: a resolved hardware coefficient (see
+  :mod:`symcost.inputs.hardware`), converted from the field's unit to SI;
+* ``hardware.switch.<name>``: 0/1 structure switches (``legacy``, ``reuse``,
+  ``pipelined``, ``memory``, ``delta_readout.draft``, ``delta_readout.verify``);
+* ``stats.<name>``: ``k``, ``alpha``, ``expected_committed_tokens``,
+  ``expected_wasted_steps``.
+
+Every bound value carries its provenance so reports can cite it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sympy as sp
+
+from .errors import InputError, InputIssue
+from .inputs import HardwareSpec, ModelSpec, StatsSpec
+from .inputs.model import BLOCKS
+from .pack import FormulaPack, SymbolSpec
+from .units import parse_unit
+
+
+@dataclass(frozen=True)
+class BoundValue:
+    """A symbol's value in SI units, with where it came from."""
+
+    value: sp.Expr
+    provenance: str
+    source_unit: str | None = None
+    source_value: float | None = None
+
+
+@dataclass(frozen=True)
+class LayerGroup:
+    """Layers sharing one draft policy: how many, and their layer-symbol values."""
+
+    count: int
+    values: dict[sp.Symbol, sp.Expr]
+    label: str
+
+
+@dataclass(frozen=True)
+class Bindings:
+    values: dict[sp.Symbol, BoundValue]
+    groups: tuple[LayerGroup, ...]
+    axes: dict[str, sp.Symbol] = field(default_factory=dict)
+
+    def substitutions(self, keep: frozenset[sp.Symbol] = frozenset()) -> dict[sp.Symbol, sp.Expr]:
+        return {symbol: bound.value for symbol, bound in self.values.items() if symbol not in keep}
+
+
+def model_values(model: ModelSpec) -> dict[str, float]:
+    return {"n_layers": model.n_layers, "d_model": model.d_model, "n_heads": model.n_heads,
+            "n_kv_heads": model.n_kv_heads, "d_head": model.d_head, "activation_bits": model.activation_bits,
+            "d_ff": model.d_ff, "swiglu": int(model.ffn_type == "swiglu")}
+
+
+def hardware_switches(hardware: HardwareSpec) -> dict[str, int]:
+    switches = {"legacy": int(hardware.mode == "legacy"), "reuse": int(hardware.reuse_policy == "reuse"),
+                "pipelined": int(hardware.schedule == "layer-pipelined")}
+    switches["memory"] = int(hardware.switches.get("memory", False) or any(
+        path.startswith("memory.") for path in hardware.coefficients))
+    for mode in ("draft", "verify"):
+        switches[f"delta_readout.{mode}"] = int(hardware.switches.get(f"delta_readout.{mode}", False))
+    return switches
+
+
+def stats_values(stats: StatsSpec, k: sp.Symbol, alpha: sp.Symbol | None) -> dict[str, sp.Expr]:
+    """E[a+1] and E[K-a] as expressions (numbers for a histogram; closed forms in alpha, K otherwise)."""
+    a = sp.Symbol("a", integer=True, nonnegative=True)
+    if stats.histogram is not None:
+        total = sum(stats.histogram.values())
+        probability = {outcome: sp.nsimplify(weight) / sp.nsimplify(total) for outcome, weight in stats.histogram.items()}
+        committed = sum((outcome + 1) * p for outcome, p in probability.items())
+        wasted = sum((stats.k - outcome) * p for outcome, p in probability.items())
+        return {"k": sp.Integer(stats.k), "expected_committed_tokens": committed, "expected_wasted_steps": wasted}
+    rate = alpha if alpha is not None else sp.nsimplify(stats.alpha)
+    committed = sp.simplify(sp.summation((a + 1) * rate ** a * (1 - rate), (a, 0, k - 1)) + (k + 1) * rate ** k)
+    wasted = sp.simplify(sp.summation((k - a) * rate ** a * (1 - rate), (a, 0, k - 1)))
+    values = {"k": sp.Integer(stats.k), "expected_committed_tokens": committed, "expected_wasted_steps": wasted}
+    values["alpha"] = sp.nsimplify(stats.alpha)
+    return values
+
+
+def bind(pack: FormulaPack, model: ModelSpec, hardware: HardwareSpec, stats: StatsSpec) -> Bindings:
+    """Values for every bound symbol of ``pack``, and the model's layer groups."""
+    symbols = pack.symbols
+    k_symbol = _axis(pack, "stats.k")
+    alpha_symbol = _axis(pack, "stats.alpha")
+    from_stats = stats_values(stats, k_symbol, alpha_symbol if stats.alpha is not None else None)
+    sources = {
+        "model": {name: (sp.Integer(value), f"{Path(model.source).name}: {name}") for name, value in model_values(model).items()},
+        "switch": {name: (sp.Integer(value), f"{Path(hardware.source).name}: {_switch_origin(name)}")
+                   for name, value in hardware_switches(hardware).items()},
+        "stats": {name: (value, f"{Path(stats.source).name}: {name}") for name, value in from_stats.items()},
+    }
+    values: dict[sp.Symbol, BoundValue] = {}
+    issues: list[InputIssue] = []
+    for spec in symbols.values():
+        if spec.source == "constant":
+            values[spec.symbol] = BoundValue(sp.nsimplify(spec.value) * parse_unit(spec.unit).si_factor,
+                                             f"constant of pack {pack.name}")
+            continue
+        if spec.binding is None or spec.source == "axis" or spec.binding.startswith("layer."):
+            continue
+        try:
+            bound = _bind_one(spec, hardware, sources)
+        except LookupError as exc:
+            issues.append(InputIssue(Path(pack.source).name, f"symbol {spec.name}", str(exc)))
+            continue
+        if bound is not None:
+            values[spec.symbol] = bound
+    if issues:
+        raise InputError(issues)
+    axes = {spec.binding: spec.symbol for spec in symbols.values() if spec.source == "axis" and spec.binding}
+    return Bindings(values, _layer_groups(pack, model), axes)
+
+
+def _axis(pack: FormulaPack, binding: str) -> sp.Symbol | None:
+    return next((spec.symbol for spec in pack.symbols.values() if spec.binding == binding), None)
+
+
+def _switch_origin(name: str) -> str:
+    return {"legacy": "costs (legacy form)", "reuse": "reuse_policy", "pipelined": "soc.schedule",
+            "memory": "memory"}.get(name, f"analog.{name}.enabled")
+
+
+def _bind_one(spec: SymbolSpec, hardware: HardwareSpec, sources: dict) -> BoundValue | None:
+    binding = spec.binding
+    namespace, _, path = binding.partition(".")
+    if namespace == "hardware" and path.startswith("switch."):
+        namespace, path = "switch", path[len("switch."):]
+    if namespace in ("model", "switch", "stats"):
+        if path not in sources[namespace]:
+            raise LookupError(f"binding {binding!r}: no such {namespace} value "
+                              f"(known: {', '.join(sorted(sources[namespace]))})")
+        value, origin = sources[namespace][path]
+        return BoundValue(value, origin)
+    if namespace != "hardware":
+        raise LookupError(f"binding {binding!r}: expected a model., layer., hardware. or stats. path")
+    coefficient = hardware.coefficients.get(path)
+    if coefficient is None:
+        if spec.default is None:
+            raise LookupError(f"binding {binding!r}: the hardware file does not provide {path} and the symbol has no default")
+        return BoundValue(sp.nsimplify(spec.default) * parse_unit(spec.unit).si_factor,
+                          f"pack default for {spec.name} ({path} not given)")
+    field_unit = parse_unit(coefficient.unit)
+    if spec.reinterpret_unit:
+        si_value = sp.Float(coefficient.value) * parse_unit(spec.unit).si_factor
+    else:
+        if field_unit.dimension != spec.dimension:
+            raise LookupError(f"binding {binding!r}: field unit {coefficient.unit} does not match the symbol's unit {spec.unit}")
+        si_value = sp.Float(coefficient.value) * sp.Float(field_unit.si_factor)
+    return BoundValue(si_value, coefficient.provenance, coefficient.unit, coefficient.value)
+
+
+def _layer_groups(pack: FormulaPack, model: ModelSpec) -> tuple[LayerGroup, ...]:
+    layer_symbols = {spec.binding: spec.symbol for spec in pack.symbols.values()
+                     if spec.binding and spec.binding.startswith("layer.")}
+    groups = []
+    for policy, count in model.layer_groups():
+        values = {symbol: sp.Integer(int(policy.of(binding[len("layer.full_"):]) == "full"))
+                  for binding, symbol in layer_symbols.items() if binding[len("layer.full_"):] in BLOCKS}
+        label = ",".join(f"{block}={policy.of(block)}" for block in BLOCKS)
+        groups.append(LayerGroup(count, values, label))
+    return tuple(groups)
+
