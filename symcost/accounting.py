@@ -172,9 +172,9 @@ class _Accountant:
         return results
 
     def quantity(self, quantity: QuantitySpec, aggregates, known) -> sp.Expr:
-        expression = self.expand_layer_max(quantity.expression.xreplace(aggregates))
-        expression = self.engine_functions(self.value(expression), default_range=None)
-        return expression.xreplace(known)
+        # Earlier quantities go in first: a per-step quantity must be inside sum_steps/at_step when they expand.
+        expression = self.expand_layer_max(quantity.expression.xreplace(aggregates).xreplace(known))
+        return self.engine_functions(self.value(expression), default_range=None)
 
     def expand_layer_max(self, expression: sp.Expr) -> sp.Expr:
         """layer_max(x): x evaluated for every layer group (per-layer aggregates included), then the maximum."""

@@ -92,9 +92,13 @@ def _polynomial_antidifference(polynomial: sp.Expr, index: sp.Symbol):
 
 # -- Max / Min / Piecewise ------------------------------------------------------------------
 
+_BRANCHING = (sp.Max, sp.Min, sp.Piecewise)
+
+
 def _first_branching(expression: sp.Expr, index: sp.Symbol) -> sp.Expr | None:
-    for node in sp.preorder_traversal(expression):
-        if isinstance(node, (sp.Max, sp.Min, sp.Piecewise)) and node.has(index):
+    """An innermost Max/Min/Piecewise depending on the index (its arguments are then branch-free)."""
+    for node in sp.postorder_traversal(expression):
+        if isinstance(node, _BRANCHING) and node.has(index):
             return node
     return None
 
@@ -174,7 +178,9 @@ def _as_difference(condition) -> tuple[type, sp.Expr]:
 def _intersect_half_line(interval: _Interval, difference: sp.Expr, relation, index: sp.Symbol) -> _Interval:
     """Restrict ``interval`` to the integers i with ``difference(i) REL 0``."""
     difference = sp.expand(difference)
-    if not difference.is_polynomial(index) or sp.degree(difference, index) > 1:
+    nonlinear = any(isinstance(node, (*_BRANCHING, sp.floor, sp.ceiling)) and node.has(index)
+                    for node in sp.preorder_traversal(difference))
+    if nonlinear or not difference.is_polynomial(index) or sp.degree(difference, index) > 1:
         raise ClosedFormError(f"condition {difference} {relation.__name__} 0 is not affine in {index}")
     slope, offset = difference.coeff(index, 1), difference.coeff(index, 0)
     if slope == 0:
