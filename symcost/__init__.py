@@ -8,10 +8,12 @@ from importlib.metadata import PackageNotFoundError, version as _version
 
 from .errors import FormulaError, InputError, InputIssue, SymcostError
 from .formula import parse_formula
+from .model import CostModel, build_model
 
 try:
     __version__ = _version("symcost")
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+source"
 
-__all__ = ["FormulaError", "InputError", "InputIssue", "SymcostError", "__version__", "parse_formula"]
+__all__ = ["CostModel", "FormulaError", "InputError", "InputIssue", "SymcostError", "__version__", "build_model",
+           "parse_formula"]

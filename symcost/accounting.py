@@ -62,8 +62,12 @@ class Accounting:
         return sp.Add(*(entry.expression for entry in self.select(quantity=quantity, phase=phase, view="stage")))
 
     def breakdown(self, view: str, quantity: str, phase: str | None = None) -> dict[str, sp.Expr]:
+        """Totals grouped by a tag. Channels split the stage view (component-only
+        terms attribute busy time to components and are not part of any total)."""
         grouped: dict[str, sp.Expr] = defaultdict(lambda: sp.Integer(0))
         for entry in self.select(quantity=quantity, phase=phase, view=view):
+            if view == "channel" and entry.term.stage is None:
+                continue
             grouped[entry.tag(view)] += entry.expression
         return dict(grouped)
 

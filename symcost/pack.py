@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import itertools
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -122,8 +123,16 @@ class FormulaPack:
 
 
 def load_pack(path: str | Path) -> FormulaPack:
+    """Load, validate and parse a pack (cached per file content: packs are immutable)."""
+    path = Path(path)
+    stamp = path.stat().st_mtime_ns if path.is_file() else None
+    return _load_pack(str(path.resolve()), stamp)
+
+
+@lru_cache(maxsize=16)
+def _load_pack(path: str, _stamp: int | None) -> FormulaPack:
     document = checked_document(path, "formula-pack")
-    return _PackBuilder(document.data, document.label, str(path)).build()
+    return _PackBuilder(document.data, document.label, path).build()
 
 
 def expand_templates(entries: list[dict[str, Any]], where: str) -> Iterator[tuple[str, dict[str, Any]]]:

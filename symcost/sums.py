@@ -65,7 +65,7 @@ def _length(interval: _Interval) -> sp.Expr:
 
 def _upper(interval: _Interval) -> sp.Expr:
     """The upper bound, never below the lower one (so empty ranges give 0)."""
-    difference = sp.simplify(interval.hi - interval.lo)
+    difference = sp.expand(interval.hi - interval.lo)
     if difference.is_nonnegative:
         return interval.hi
     return sp.Max(interval.hi, interval.lo)

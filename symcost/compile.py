@@ -1,0 +1,50 @@
+"""Compiling closed forms into one vectorised numpy evaluator.
+
+All outputs are lambdified together with common-subexpression elimination,
+so shared sub-terms are computed once. Inputs are forced to float64 (integer
+arrays would overflow silently in polynomial terms) and every output is
+broadcast to the common input shape (a constant output would otherwise come
+back as a Python scalar).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+import sympy as sp
+
+
+@dataclass(frozen=True)
+class Evaluator:
+    """``evaluator(**inputs)`` -> {output name: float64 array}."""
+
+    inputs: tuple[sp.Symbol, ...]
+    names: tuple[str, ...]
+    function: Callable[..., Sequence]
+
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        return tuple(symbol.name for symbol in self.inputs)
+
+    def __call__(self, **values) -> dict[str, np.ndarray]:
+        missing = [name for name in self.input_names if name not in values]
+        if missing:
+            raise KeyError(f"missing evaluator inputs: {', '.join(missing)}")
+        arrays = [np.asarray(values[name], dtype=np.float64) for name in self.input_names]
+        shape = np.broadcast_shapes(*(array.shape for array in arrays)) if arrays else ()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            results = self.function(*arrays)
+        return {name: np.broadcast_to(np.asarray(result, dtype=np.float64), shape).copy()
+                for name, result in zip(self.names, results)}
+
+
+def compile_outputs(outputs: Mapping[str, sp.Expr], inputs: Sequence[sp.Symbol]) -> Evaluator:
+    """One numpy function returning every output, over the given input symbols."""
+    names = tuple(outputs)
+    expressions = [sp.sympify(outputs[name]) for name in names]
+    stray = set().union(*(expression.free_symbols for expression in expressions)) - set(inputs)
+    if stray:
+        raise ValueError(f"outputs depend on symbols that are not inputs: {', '.join(sorted(map(str, stray)))}")
+    function = sp.lambdify(list(inputs), expressions, modules="numpy", cse=True)
+    return Evaluator(tuple(inputs), names, function)

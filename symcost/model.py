@@ -1,0 +1,103 @@
+"""The library entry point: input files -> compiled cost model -> numbers.
+
+    >>> from symcost import build_model
+    >>> model = build_model("model.yaml", "hardware.yaml", "stats.json")
+    >>> results = model.evaluate(L_prompt=[128, 512, 2048])
+    >>> results["speculative.energy_per_token"]        # J, one per prompt length
+    >>> results["speculative.stage.draft.qkv.latency"]  # s per burst
+
+Output names: ``<scenario>.<metric>`` for the pack's per-token quantities and
+``<scenario>.<view>.<phase>.<name>.<quantity>`` for breakdowns, with scenario
+``speculative`` or ``baseline`` (no speculation: K = 0, one token per step),
+view ``stage``, ``component``, ``feature`` or ``channel``, and ``area.<view>.<name>``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+import sympy as sp
+
+from .accounting import Accounting, account
+from .binding import bind
+from .compile import Evaluator, compile_outputs
+from .inputs import HardwareSpec, ModelSpec, StatsSpec, read_hardware, read_model, read_stats
+from .pack import FormulaPack, load_pack
+
+METRICS = ("energy_per_token", "latency_per_token", "throughput", "tokens_per_joule", "power",
+           "burst_energy", "burst_latency", "dynamic_energy", "leakage_energy")
+BREAKDOWN_QUANTITIES = ("energy", "latency", "count")
+
+
+def packaged_pack(name: str) -> Path:
+    """Path of a formula pack shipped in ``formulas/``."""
+    with resources.as_file(resources.files("symcost.formulas").joinpath(f"{name}.yaml")) as path:
+        return Path(path)
+
+
+@dataclass
+class CostModel:
+    """A cost model bound to its inputs, with its closed forms and a compiled evaluator."""
+
+    pack: FormulaPack
+    model: ModelSpec
+    hardware: HardwareSpec
+    stats: StatsSpec
+    accounting: Accounting
+    outputs: dict[str, sp.Expr]
+    evaluator: Evaluator
+    defaults: dict[str, float] = field(default_factory=dict)
+
+    def evaluate(self, **inputs) -> dict[str, np.ndarray]:
+        """Every output for the given inputs (``L_prompt`` at least; K, E_commit default to the stats)."""
+        values = {**self.defaults, **inputs}
+        return self.evaluator(**values)
+
+
+def build_model(model_path: str | Path, hardware_path: str | Path, stats_path: str | Path, *,
+                pack: str | Path = "selfspec", library_path: list[str] | None = None,
+                keep: Iterable[str] = ()) -> CostModel:
+    """Read and validate the inputs, account the pack, and compile its evaluator.
+
+    ``keep`` names hardware symbols to leave symbolic (they become evaluator
+    inputs, e.g. for a sweep over a coefficient).
+    """
+    pack_spec = load_pack(pack if Path(str(pack)).suffix in (".yaml", ".yml") else packaged_pack(str(pack)))
+    model, hardware, stats = read_model(model_path), read_hardware(hardware_path, library_path), read_stats(stats_path)
+    bindings = bind(pack_spec, model, hardware, stats)
+    kept = [pack_spec.symbol(name) for name in keep]
+    accounting = account(pack_spec, bindings, kept)
+    outputs = collect_outputs(accounting)
+    inputs = _inputs(pack_spec, kept)
+    defaults = {symbol.name: float(bindings.values[symbol].value) for symbol in inputs if symbol in bindings.values}
+    return CostModel(pack_spec, model, hardware, stats, accounting, outputs, compile_outputs(outputs, inputs), defaults)
+
+
+def _inputs(pack: FormulaPack, kept: list[sp.Symbol]) -> list[sp.Symbol]:
+    axes = [spec.symbol for spec in pack.symbols.values() if spec.source in ("axis", "stats") and spec.symbol != pack.index.step]
+    return axes + kept
+
+
+def collect_outputs(accounting: Accounting) -> dict[str, sp.Expr]:
+    """Metrics and breakdowns for the speculative and the baseline scenario, and the area."""
+    pack = accounting.pack
+    baseline = {pack.symbol("K"): sp.Integer(0), pack.symbol("E_commit"): sp.Integer(1)}
+    outputs: dict[str, sp.Expr] = {}
+    for scenario, substitution in (("speculative", {}), ("baseline", baseline)):
+        for metric in METRICS:
+            if metric in accounting.quantities:
+                outputs[f"{scenario}.{metric}"] = accounting.quantities[metric].xreplace(substitution)
+        for phase in pack.index.phases:
+            for quantity in BREAKDOWN_QUANTITIES:
+                if quantity != "count":
+                    outputs[f"{scenario}.total.{phase}.{quantity}"] = accounting.total(quantity, phase).xreplace(substitution)
+                for view in ("stage", "component", "feature", "channel"):
+                    for name, expression in accounting.breakdown(view, quantity, phase).items():
+                        outputs[f"{scenario}.{view}.{phase}.{name}.{quantity}"] = expression.xreplace(substitution)
+    for view in ("stage", "component"):
+        for name, expression in accounting.breakdown(view, "area").items():
+            outputs[f"area.{view}.{name}"] = expression
+    return outputs
