@@ -52,6 +52,14 @@ class Accounting:
     entries: tuple[Entry, ...]
     quantities: dict[str, sp.Expr]
     free_symbols: tuple[sp.Symbol, ...]
+    quantity_symbols: dict[str, sp.Symbol]
+
+    def definitions(self) -> list[tuple[sp.Symbol, sp.Expr]]:
+        """The quantities in order, each referring to earlier ones by symbol (a chain to evaluate in order).
+        Per-step quantities (functions of the step index) are inlined where used and left out."""
+        step = self.pack.index.step
+        return [(self.quantity_symbols[name], expression) for name, expression in self.quantities.items()
+                if not expression.has(step)]
 
     def select(self, *, quantity: str, phase: str | None = None, view: str | None = None) -> list[Entry]:
         return [entry for entry in self.entries if entry.term.quantity == quantity
@@ -60,6 +68,13 @@ class Accounting:
     def total(self, quantity: str, phase: str | None = None) -> sp.Expr:
         """Burst total: the stage view, which partitions every charge exactly once."""
         return sp.Add(*(entry.expression for entry in self.select(quantity=quantity, phase=phase, view="stage")))
+
+    def terms_by_status(self) -> dict[str, list[TermSpec]]:
+        """The accounted terms grouped by status (modeled, proxy, out_of_scope), each once."""
+        grouped: dict[str, dict[str, TermSpec]] = {"modeled": {}, "proxy": {}, "out_of_scope": {}}
+        for entry in self.entries:
+            grouped[entry.term.status][entry.term.name] = entry.term
+        return {status: list(terms.values()) for status, terms in grouped.items()}
 
     def breakdown(self, view: str, quantity: str, phase: str | None = None) -> dict[str, sp.Expr]:
         """Totals grouped by a tag. Channels split the stage view (component-only
@@ -141,9 +156,10 @@ class _Accountant:
         self.layer_values = {self.pack.aggregates[aggregate_name("layer", quantity, phase)]: values
                              for (quantity, phase), values in layer_values.items()}
         aggregates = self.aggregates(entries, step_values)
-        quantities = self.quantities(aggregates)
+        quantities, symbols = self.quantities(aggregates)
         free = set().union(*(entry.expression.free_symbols for entry in entries), *(q.free_symbols for q in quantities.values()))
-        return Accounting(self.pack, self.bindings, tuple(entries), quantities, tuple(sorted(free, key=str)))
+        free -= set(symbols.values())
+        return Accounting(self.pack, self.bindings, tuple(entries), quantities, tuple(sorted(free, key=str)), symbols)
 
     def phase_total(self, term: TermSpec, phase: str) -> sp.Expr:
         if term.scope == "static":
@@ -163,21 +179,26 @@ class _Accountant:
                 result[self.pack.aggregates[aggregate_name("step", quantity, phase)]] = step_values[(quantity, phase)]
         return result
 
-    def quantities(self, aggregates: dict[sp.Symbol, sp.Expr]) -> dict[str, sp.Expr]:
-        known: dict[sp.Symbol, sp.Expr] = {}
+    def quantities(self, aggregates: dict[sp.Symbol, sp.Expr]) -> tuple[dict[str, sp.Expr], dict[str, sp.Symbol]]:
+        """Each active quantity's expression. Earlier quantities stay referenced by symbol
+        (substituting them would make SymPy re-examine large expressions in every
+        comparison) except per-step ones, which must sit inside sum_steps / at_step."""
+        per_step: dict[sp.Symbol, sp.Expr] = {}
         results: dict[str, sp.Expr] = {}
+        symbols: dict[str, sp.Symbol] = {}
         for quantity in self.pack.quantities:
             if not self.active(quantity.when, f"quantity {quantity.name}"):
                 continue
             if quantity.name in results:
                 raise AccountingError(f"quantity {quantity.name}: more than one alternative applies")
-            results[quantity.name] = self.quantity(quantity, aggregates, known)
-            known[quantity.symbol] = results[quantity.name]
-        return results
+            expression = self.quantity(quantity, aggregates, per_step)
+            if expression.has(self.step):
+                per_step[quantity.symbol] = expression
+            results[quantity.name], symbols[quantity.name] = expression, quantity.symbol
+        return results, symbols
 
-    def quantity(self, quantity: QuantitySpec, aggregates, known) -> sp.Expr:
-        # Earlier quantities go in first: a per-step quantity must be inside sum_steps/at_step when they expand.
-        expression = self.expand_layer_max(quantity.expression.xreplace(aggregates).xreplace(known))
+    def quantity(self, quantity: QuantitySpec, aggregates, per_step) -> sp.Expr:
+        expression = self.expand_layer_max(quantity.expression.xreplace(aggregates).xreplace(per_step))
         return self.engine_functions(self.value(expression), default_range=None)
 
     def expand_layer_max(self, expression: sp.Expr) -> sp.Expr:

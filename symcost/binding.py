@@ -83,12 +83,20 @@ def stats_values(stats: StatsSpec, k: sp.Symbol, alpha: sp.Symbol | None) -> dic
         committed = sum((outcome + 1) * p for outcome, p in probability.items())
         wasted = sum((stats.k - outcome) * p for outcome, p in probability.items())
         return {"k": sp.Integer(stats.k), "expected_committed_tokens": committed, "expected_wasted_steps": wasted}
-    rate = alpha if alpha is not None else sp.nsimplify(stats.alpha)
-    committed = sp.simplify(sp.summation((a + 1) * rate ** a * (1 - rate), (a, 0, k - 1)) + (k + 1) * rate ** k)
-    wasted = sp.simplify(sp.summation((k - a) * rate ** a * (1 - rate), (a, 0, k - 1)))
+    rate = alpha if alpha is not None else sp.Float(stats.alpha)
+    committed = _below_one(sp.summation((a + 1) * rate ** a * (1 - rate), (a, 0, k - 1)) + (k + 1) * rate ** k)
+    wasted = _below_one(sp.summation((k - a) * rate ** a * (1 - rate), (a, 0, k - 1)))
     values = {"k": sp.Integer(stats.k), "expected_committed_tokens": committed, "expected_wasted_steps": wasted}
-    values["alpha"] = sp.nsimplify(stats.alpha)
+    values["alpha"] = sp.Float(stats.alpha)
     return values
+
+
+def _below_one(expression: sp.Expr) -> sp.Expr:
+    """The geometric-series result for alpha < 1 (validation guarantees it; SymPy also returns the alpha = 1 case)."""
+    general = sp.piecewise_fold(expression)
+    if isinstance(general, sp.Piecewise):
+        general = general.args[-1].expr
+    return sp.simplify(general)
 
 
 def bind(pack: FormulaPack, model: ModelSpec, hardware: HardwareSpec, stats: StatsSpec) -> Bindings:

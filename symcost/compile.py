@@ -39,12 +39,29 @@ class Evaluator:
                 for name, result in zip(self.names, results)}
 
 
-def compile_outputs(outputs: Mapping[str, sp.Expr], inputs: Sequence[sp.Symbol]) -> Evaluator:
-    """One numpy function returning every output, over the given input symbols."""
+def compile_outputs(outputs: Mapping[str, sp.Expr], inputs: Sequence[sp.Symbol],
+                    definitions: Sequence[tuple[sp.Symbol, sp.Expr]] = ()) -> Evaluator:
+    """One numpy function returning every output, over the given input symbols.
+
+    ``definitions`` are intermediate quantities, evaluated in order before the
+    outputs (which may refer to them by symbol).
+    """
     names = tuple(outputs)
     expressions = [sp.sympify(outputs[name]) for name in names]
-    stray = set().union(*(expression.free_symbols for expression in expressions)) - set(inputs)
+    known = set(inputs) | {symbol for symbol, _ in definitions}
+    stray = set().union(*(expression.free_symbols for expression in expressions),
+                        *(expression.free_symbols for _, expression in definitions)) - known
     if stray:
         raise ValueError(f"outputs depend on symbols that are not inputs: {', '.join(sorted(map(str, stray)))}")
-    function = sp.lambdify(list(inputs), expressions, modules="numpy", cse=True)
+
+    def eliminate_common_subexpressions(exprs):
+        # Definitions first, each with its own sub-expressions, then the outputs.
+        steps = []
+        for index, (symbol, expression) in enumerate(definitions):
+            replacements, (reduced,) = sp.cse([expression], symbols=sp.numbered_symbols(f"_d{index}_"))
+            steps += replacements + [(symbol, reduced)]
+        replacements, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("_o"))
+        return steps + replacements, reduced
+
+    function = sp.lambdify(list(inputs), expressions, modules="numpy", cse=eliminate_common_subexpressions)
     return Evaluator(tuple(inputs), names, function)

@@ -70,10 +70,18 @@ def build_model(model_path: str | Path, hardware_path: str | Path, stats_path: s
     bindings = bind(pack_spec, model, hardware, stats)
     kept = [pack_spec.symbol(name) for name in keep]
     accounting = account(pack_spec, bindings, kept)
-    outputs = collect_outputs(accounting)
     inputs = _inputs(pack_spec, kept)
+    # A stats value given as a formula (E[a+1] of a geometric acceptance, in K) is substituted,
+    # not asked for: the evaluator then takes K (and the formula's other inputs) instead.
+    formulas = {symbol: bindings.values[symbol].value for symbol in inputs
+                if symbol in bindings.values and not bindings.values[symbol].value.is_number}
+    outputs, definitions = collect_outputs(accounting)
+    outputs = {name: expression.xreplace(formulas) for name, expression in outputs.items()}
+    definitions = [(symbol, expression.xreplace(formulas)) for symbol, expression in definitions]
+    inputs = [symbol for symbol in inputs if symbol not in formulas]
     defaults = {symbol.name: float(bindings.values[symbol].value) for symbol in inputs if symbol in bindings.values}
-    return CostModel(pack_spec, model, hardware, stats, accounting, outputs, compile_outputs(outputs, inputs), defaults)
+    evaluator = compile_outputs(outputs, inputs, definitions)
+    return CostModel(pack_spec, model, hardware, stats, accounting, outputs, evaluator, defaults)
 
 
 def _inputs(pack: FormulaPack, kept: list[sp.Symbol]) -> list[sp.Symbol]:
@@ -81,15 +89,23 @@ def _inputs(pack: FormulaPack, kept: list[sp.Symbol]) -> list[sp.Symbol]:
     return axes + kept
 
 
-def collect_outputs(accounting: Accounting) -> dict[str, sp.Expr]:
-    """Metrics and breakdowns for the speculative and the baseline scenario, and the area."""
+def collect_outputs(accounting: Accounting) -> tuple[dict[str, sp.Expr], list[tuple[sp.Symbol, sp.Expr]]]:
+    """Metrics and breakdowns for the speculative and the baseline scenario, and the area.
+
+    Metrics are quantity symbols; the returned definitions (evaluated in order)
+    give their values, once per scenario.
+    """
     pack = accounting.pack
     baseline = {pack.symbol("K"): sp.Integer(0), pack.symbol("E_commit"): sp.Integer(1)}
     outputs: dict[str, sp.Expr] = {}
+    definitions = accounting.definitions()
+    renamed = {symbol: sp.Symbol(f"baseline__{symbol.name}", real=True) for symbol, _ in definitions}
+    definitions += [(renamed[symbol], expression.xreplace({**baseline, **renamed})) for symbol, expression in definitions]
     for scenario, substitution in (("speculative", {}), ("baseline", baseline)):
         for metric in METRICS:
-            if metric in accounting.quantities:
-                outputs[f"{scenario}.{metric}"] = accounting.quantities[metric].xreplace(substitution)
+            if metric in accounting.quantity_symbols:
+                symbol = accounting.quantity_symbols[metric]
+                outputs[f"{scenario}.{metric}"] = renamed[symbol] if scenario == "baseline" else symbol
         for phase in pack.index.phases:
             for quantity in BREAKDOWN_QUANTITIES:
                 if quantity != "count":
@@ -100,4 +116,4 @@ def collect_outputs(accounting: Accounting) -> dict[str, sp.Expr]:
     for view in ("stage", "component"):
         for name, expression in accounting.breakdown(view, "area").items():
             outputs[f"area.{view}.{name}"] = expression
-    return outputs
+    return outputs, definitions

@@ -1,0 +1,97 @@
+"""Invariants of the accounting that hold for any inputs."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+import yaml
+
+from conftest import EXAMPLES
+from symcost import build_model
+from symcost.binding import stats_values
+from symcost.inputs import StatsSpec
+
+PHASES = ("draft", "verify_drafted", "verify_bonus")
+COMBINATIONS = [("model_tiny", "hardware_knobs", "stats_k4"), ("model_tiny", "hardware_soc_pipelined", "stats_geometric"),
+                ("model_tiny", "hardware_legacy", "stats_k4"), ("model_llama2_7b", "hardware_soc_pipelined", "stats_k4")]
+LENGTHS = np.array([1, 7, 64, 500, 4096, 65536, 10 ** 6])
+
+
+@pytest.fixture(scope="module", params=COMBINATIONS, ids=["-".join(c) for c in COMBINATIONS])
+def built(request):
+    model, hardware, stats = request.param
+    return build_model(EXAMPLES / f"{model}.yaml", EXAMPLES / f"{hardware}.yaml", EXAMPLES / f"{stats}.yaml")
+
+
+def _sum(results, prefix, quantity):
+    keys = [key for key in results if key.startswith(prefix) and key.endswith(f".{quantity}")]
+    return sum(results[key] for key in keys) if keys else np.zeros_like(LENGTHS, dtype=float)
+
+
+@pytest.mark.parametrize("scenario", ["speculative", "baseline"])
+def test_stage_and_channel_breakdowns_sum_to_phase_totals(built, scenario):
+    results = built.evaluate(L_prompt=LENGTHS)
+    for phase in PHASES:
+        for quantity in ("energy", "latency"):
+            total = results[f"{scenario}.total.{phase}.{quantity}"]
+            for view in ("stage", "channel"):
+                np.testing.assert_allclose(_sum(results, f"{scenario}.{view}.{phase}.", quantity), total, rtol=1e-12, atol=1e-30)
+        # every energy charge is also attributed to exactly one component
+        np.testing.assert_allclose(_sum(results, f"{scenario}.component.{phase}.", "energy"),
+                                   results[f"{scenario}.total.{phase}.energy"], rtol=1e-12, atol=1e-30)
+
+
+def test_per_token_metrics_follow_from_the_burst(built):
+    results = built.evaluate(L_prompt=LENGTHS)
+    committed = built.defaults.get("E_commit")
+    spec = {name: results[f"speculative.{name}"] for name in ("burst_energy", "burst_latency", "energy_per_token",
+                                                               "latency_per_token", "tokens_per_joule", "throughput", "power")}
+    if committed is not None:
+        np.testing.assert_allclose(spec["energy_per_token"], spec["burst_energy"] / committed, rtol=1e-12)
+    np.testing.assert_allclose(spec["tokens_per_joule"], 1 / spec["energy_per_token"], rtol=1e-12)
+    np.testing.assert_allclose(spec["throughput"], 1 / spec["latency_per_token"], rtol=1e-12)
+    np.testing.assert_allclose(spec["power"], spec["burst_energy"] / spec["burst_latency"], rtol=1e-12)
+
+
+@pytest.mark.parametrize("scenario", ["speculative", "baseline"])
+def test_costs_never_decrease_with_prompt_length(built, scenario):
+    results = built.evaluate(L_prompt=np.arange(1, 3000, 7))
+    for metric in ("burst_energy", "burst_latency", "energy_per_token", "latency_per_token"):
+        assert np.all(np.diff(results[f"{scenario}.{metric}"]) >= -1e-15 * results[f"{scenario}.{metric}"][1:]), metric
+
+
+def test_k_zero_speculation_is_the_baseline(tmp_path):
+    stats = tmp_path / "stats.yaml"
+    stats.write_text(yaml.safe_dump({"k": 0, "histogram": {0: 3}}))
+    for hardware in ("hardware_knobs", "hardware_soc_pipelined", "hardware_legacy"):
+        results = build_model(EXAMPLES / "model_tiny.yaml", EXAMPLES / f"{hardware}.yaml", stats).evaluate(L_prompt=LENGTHS)
+        for key in [key for key in results if key.startswith("speculative.")]:
+            np.testing.assert_allclose(results[key], results[key.replace("speculative.", "baseline.", 1)], rtol=1e-12,
+                                       atol=1e-30, err_msg=f"{hardware}: {key}")
+
+
+def test_geometric_expected_committed_tokens_closed_form():
+    k, alpha = sp.Symbol("K", integer=True, nonnegative=True), sp.Symbol("alpha", positive=True)
+    values = stats_values(StatsSpec(k=4, alpha=0.8), k, alpha)
+    assert sp.simplify(values["expected_committed_tokens"] - (1 - alpha ** (k + 1)) / (1 - alpha)) == 0
+    assert sp.simplify(values["expected_wasted_steps"] + values["expected_committed_tokens"] - (k + 1)) == 0
+
+
+def test_expression_size_does_not_grow_with_layers(tmp_path):
+    sizes = []
+    for layers in (4, 80):
+        model = yaml.safe_load((EXAMPLES / "model_llama2_7b.yaml").read_text())
+        model["n_layers"] = layers
+        path = tmp_path / f"model_{layers}.yaml"
+        path.write_text(yaml.safe_dump(model))
+        built_model = build_model(path, EXAMPLES / "hardware_soc_pipelined.yaml", EXAMPLES / "stats_k4.yaml")
+        accounting = built_model.accounting
+        sizes.append(sum(sp.count_ops(expression) for expression in accounting.quantities.values())
+                     + sum(sp.count_ops(accounting.total(quantity)) for quantity in ("energy", "latency")))
+    assert sizes[0] == sizes[1]
+
+
+def test_proxy_and_out_of_scope_terms_carry_reasons(built):
+    listed = built.accounting.terms_by_status()
+    assert listed["proxy"], "the selfspec pack declares proxy terms"
+    assert all(term.reason for status in ("proxy", "out_of_scope") for term in listed[status])
