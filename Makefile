@@ -14,8 +14,9 @@ $(BIN)/symcost: pyproject.toml
 	touch $@
 
 demo: $(BIN)/symcost
-	$(BIN)/symcost validate --model examples/model_llama2_7b.yaml \
-		--hardware examples/hardware_knobs.yaml --stats examples/stats_k4.yaml
+	$(BIN)/symcost report --model examples/model_llama2_7b.yaml \
+		--hardware examples/hardware_soc_pipelined.yaml --stats examples/stats_k4.yaml \
+		--prompt-lengths 128,512,2048,8192 -o demo-report.json
 
 test: $(BIN)/symcost
 	$(BIN)/python -m pytest

@@ -18,6 +18,7 @@ Every bound value carries its provenance so reports can cite it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import sympy as sp
@@ -76,19 +77,34 @@ def hardware_switches(hardware: HardwareSpec) -> dict[str, int]:
 
 def stats_values(stats: StatsSpec, k: sp.Symbol, alpha: sp.Symbol | None) -> dict[str, sp.Expr]:
     """E[a+1] and E[K-a] as expressions (numbers for a histogram; closed forms in alpha, K otherwise)."""
-    a = sp.Symbol("a", integer=True, nonnegative=True)
     if stats.histogram is not None:
         total = sum(stats.histogram.values())
         probability = {outcome: sp.nsimplify(weight) / sp.nsimplify(total) for outcome, weight in stats.histogram.items()}
         committed = sum((outcome + 1) * p for outcome, p in probability.items())
         wasted = sum((stats.k - outcome) * p for outcome, p in probability.items())
         return {"k": sp.Integer(stats.k), "expected_committed_tokens": committed, "expected_wasted_steps": wasted}
-    rate = alpha if alpha is not None else sp.Float(stats.alpha)
-    committed = _below_one(sp.summation((a + 1) * rate ** a * (1 - rate), (a, 0, k - 1)) + (k + 1) * rate ** k)
-    wasted = _below_one(sp.summation((k - a) * rate ** a * (1 - rate), (a, 0, k - 1)))
+    if alpha is None and stats.alpha == 0:
+        committed, wasted = sp.Integer(1), k  # every draft rejected: one token per burst
+    else:
+        rate = alpha if alpha is not None else sp.Float(stats.alpha)
+        committed, wasted = (moment.xreplace({_K: k, _ALPHA: rate}) for moment in _geometric_moments())
     values = {"k": sp.Integer(stats.k), "expected_committed_tokens": committed, "expected_wasted_steps": wasted}
     values["alpha"] = sp.Float(stats.alpha)
     return values
+
+
+_K = sp.Symbol("K", integer=True, nonnegative=True)
+_ALPHA = sp.Symbol("alpha", positive=True)
+
+
+@lru_cache(maxsize=1)
+def _geometric_moments() -> tuple[sp.Expr, sp.Expr]:
+    """E[a+1] and E[K-a] under geometric acceptance, derived once with symbolic K and alpha
+    (summing with a numeric alpha sends SymPy's solver on long detours)."""
+    a = sp.Symbol("a", integer=True, nonnegative=True)
+    committed = sp.summation((a + 1) * _ALPHA ** a * (1 - _ALPHA), (a, 0, _K - 1)) + (_K + 1) * _ALPHA ** _K
+    wasted = sp.summation((_K - a) * _ALPHA ** a * (1 - _ALPHA), (a, 0, _K - 1))
+    return _below_one(committed), _below_one(wasted)
 
 
 def _below_one(expression: sp.Expr) -> sp.Expr:

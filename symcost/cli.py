@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
+from pathlib import Path
 from typing import Callable, Sequence
 
 from . import __version__
@@ -31,7 +32,54 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--pack", action="append", default=[], metavar="FILE", help="formula pack (repeatable)")
     _add_library_path(validate)
     validate.set_defaults(run=_run_validate)
+
+    report = commands.add_parser("report", help="evaluate the cost model: per-token metrics, baseline, breakdowns")
+    report.add_argument("--model", required=True, help="model file (YAML)")
+    report.add_argument("--hardware", required=True, help="hardware file (YAML)")
+    report.add_argument("--stats", required=True, help="speculation stats file (JSON or YAML)")
+    lengths = report.add_mutually_exclusive_group()
+    lengths.add_argument("--prompt-lengths", type=_int_list, metavar="L1,L2,...", help="prompt lengths (default 128,512,2048)")
+    lengths.add_argument("--prompt-range", type=_int_range, metavar="START:STOP:STEP", help="prompt lengths start..stop-1 by step")
+    report.add_argument("-o", "--output", metavar="FILE", help="also write the full report as JSON")
+    _add_library_path(report)
+    report.set_defaults(run=_run_report)
     return parser
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers such as 128,512,2048, got {text!r}") from None
+    if not values or min(values) < 0:
+        raise argparse.ArgumentTypeError(f"expected non-negative prompt lengths, got {text!r}")
+    return values
+
+
+def _int_range(text: str) -> list[int]:
+    parts = text.split(":")
+    try:
+        start, stop, step = (int(part) for part in (parts + ["1"])[:3]) if len(parts) in (2, 3) else (None, None, None)
+    except ValueError:
+        start = None
+    if start is None or start < 0 or step <= 0 or stop <= start:
+        raise argparse.ArgumentTypeError(f"expected START:STOP[:STEP] with 0 <= START < STOP and STEP > 0, got {text!r}")
+    return list(range(start, stop, step))
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    import json
+
+    from .model import build_model
+    from .report import build_report, format_table
+
+    model = build_model(args.model, args.hardware, args.stats, library_path=args.library_path)
+    report = build_report(model, args.prompt_lengths or args.prompt_range or [128, 512, 2048])
+    print(format_table(report))
+    if args.output:
+        Path(args.output).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        print(f"\nwrote {args.output}")
+    return 0
 
 
 def _add_library_path(parser: argparse.ArgumentParser) -> None:

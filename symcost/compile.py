@@ -15,6 +15,9 @@ import numpy as np
 import sympy as sp
 
 
+_FLOAT64 = sp.Function("float64")
+
+
 @dataclass(frozen=True)
 class Evaluator:
     """``evaluator(**inputs)`` -> {output name: float64 array}."""
@@ -59,9 +62,12 @@ def compile_outputs(outputs: Mapping[str, sp.Expr], inputs: Sequence[sp.Symbol],
         steps = []
         for index, (symbol, expression) in enumerate(definitions):
             replacements, (reduced,) = sp.cse([expression], symbols=sp.numbered_symbols(f"_d{index}_"))
-            steps += replacements + [(symbol, reduced)]
+            # A definition that folded to a constant would be a Python float, whose 0.0 ** -1
+            # raises where numpy gives inf: keep every value a numpy float.
+            steps += replacements + [(symbol, _FLOAT64(reduced) if reduced.is_number else reduced)]
         replacements, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("_o"))
         return steps + replacements, reduced
 
-    function = sp.lambdify(list(inputs), expressions, modules="numpy", cse=eliminate_common_subexpressions)
+    function = sp.lambdify(list(inputs), expressions, modules=[{"float64": np.float64}, "numpy"],
+                           cse=eliminate_common_subexpressions)
     return Evaluator(tuple(inputs), names, function)

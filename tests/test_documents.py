@@ -54,3 +54,9 @@ def test_keys_become_strings_for_yaml_and_json_alike(tmp_path):
 
 def test_reports_yaml_syntax_position(tmp_path):
     assert "line 2 column 4: invalid YAML" in _issue(tmp_path, "bad.yaml", "a: 1\n  b: 2\n")
+
+
+def test_exponent_floats_without_a_dot_are_numbers(tmp_path):
+    # YAML 1.1 reads 1e-10 as text; symcost reads it as the number a user means.
+    assert load_document(_write(tmp_path, "f.yaml", "a: 1e-10\nb: -2E+3\nc: 1.5e-3\nd: 1e\n")).data == {
+        "a": 1e-10, "b": -2000.0, "c": 1.5e-3, "d": "1e"}

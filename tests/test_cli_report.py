@@ -1,0 +1,50 @@
+"""``symcost report`` as a user runs it."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import EXAMPLES, run_cli
+
+ARGS = ["--model", EXAMPLES / "model_tiny.yaml", "--hardware", EXAMPLES / "hardware_knobs.yaml",
+        "--stats", EXAMPLES / "stats_k4.yaml"]
+
+
+def test_report_prints_a_table_and_writes_json(tmp_path):
+    output = tmp_path / "report.json"
+    result = run_cli("report", *ARGS, "--prompt-lengths", "1,64,4096", "-o", output)
+    assert result.code == 0, result.stderr
+    assert "energy/token" in result.stdout and "E[a+1] = 3.97" in result.stdout
+    report = json.loads(output.read_text())
+    assert [point["L_prompt"] for point in report["points"]] == [1, 64, 4096]
+    point = report["points"][1]
+    speculative = point["speculative"]
+    assert speculative["tokens_per_J"] == pytest.approx(1 / speculative["energy_per_token_J"])
+    assert sum(v["energy_J"] for v in speculative["by_stage"].values()) == pytest.approx(
+        sum(v["energy_J"] for v in speculative["by_phase"].values()))
+    assert point["vs_baseline"]["energy_ratio"] == pytest.approx(
+        speculative["energy_per_token_J"] / point["baseline"]["energy_per_token_J"])
+    assert report["inputs"]["hardware"]["sha256"] and report["coefficients"]
+    assert all(term["reason"] for term in report["terms"]["proxy"])
+
+
+def test_prompt_range():
+    result = run_cli("report", *ARGS, "--prompt-range", "100:400:100")
+    assert result.code == 0 and all(f" {value} |" in result.stdout for value in (100, 200, 300))
+
+
+@pytest.mark.parametrize("extra, fragment", [
+    (["--prompt-range", "5:1"], "expected START:STOP"),
+    (["--prompt-lengths", "a,b"], "expected comma-separated integers"),
+    (["--prompt-lengths", "1", "--prompt-range", "1:5"], "not allowed with argument"),
+])
+def test_bad_arguments_exit_2(extra, fragment):
+    result = run_cli("report", *ARGS, *extra)
+    assert result.code == 2 and fragment in result.stderr and "Traceback" not in result.stderr
+
+
+def test_missing_input_file_exits_2(tmp_path):
+    result = run_cli("report", "--model", tmp_path / "nope.yaml", *ARGS[2:])
+    assert result.code == 2
+    assert result.stderr.strip() == f"error: nope.yaml: <file>: file not found: {tmp_path / 'nope.yaml'}"
