@@ -202,4 +202,11 @@ def test_closed_forms_equal_the_step_by_step_oracle(tmp_path_factory, model, har
                         ours = results.get(f"{scenario}.{view}.{phase}.{name}.{quantity}")
                         ours = 0.0 if ours is None else ours[index] / units[quantity]
                         _compare(ours, theirs, scale[quantity], f"{scenario}.{phase}.{group}.{key}", failures)
+                for key, theirs in golden["dpu_features"].items():
+                    name, kind = key.rsplit("_", 1) if key.endswith("_ops") else key.rsplit("_", 2)[0:2]
+                    quantity, unit, feature_scale = (("count", 1.0, abs(theirs) + 1.0) if key.endswith("_ops") else
+                                                     (kind, units[kind], scale[kind]))
+                    ours = results.get(f"{scenario}.feature.{phase}.{name}.{quantity}")
+                    ours = 0.0 if ours is None else ours[index] / unit
+                    _compare(ours, theirs, feature_scale, f"{scenario}.{phase}.dpu_features.{key}", failures)
     assert not failures, "\n".join(failures[:15])
