@@ -53,6 +53,7 @@ class Accounting:
     quantities: dict[str, sp.Expr]
     free_symbols: tuple[sp.Symbol, ...]
     quantity_symbols: dict[str, sp.Symbol]
+    limits: tuple[tuple[str, sp.Expr, sp.Expr, str], ...] = ()
 
     def definitions(self) -> list[tuple[sp.Symbol, sp.Expr]]:
         """The quantities in order, each referring to earlier ones by symbol (a chain to evaluate in order).
@@ -159,7 +160,10 @@ class _Accountant:
         quantities, symbols = self.quantities(aggregates)
         free = set().union(*(entry.expression.free_symbols for entry in entries), *(q.free_symbols for q in quantities.values()))
         free -= set(symbols.values())
-        return Accounting(self.pack, self.bindings, tuple(entries), quantities, tuple(sorted(free, key=str)), symbols)
+        limits = tuple((limit.name, self.value(limit.expression), self.value(limit.maximum), limit.message)
+                       for limit in self.pack.limits if self.active(limit.when, f"limit {limit.name}"))
+        return Accounting(self.pack, self.bindings, tuple(entries), quantities, tuple(sorted(free, key=str)), symbols,
+                          limits)
 
     def phase_total(self, term: TermSpec, phase: str) -> sp.Expr:
         if term.scope == "static":

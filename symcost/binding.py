@@ -70,6 +70,7 @@ def hardware_switches(hardware: HardwareSpec) -> dict[str, int]:
                 "pipelined": int(hardware.schedule == "layer-pipelined")}
     switches["memory"] = int(hardware.switches.get("memory", False) or any(
         path.startswith("memory.") for path in hardware.coefficients))
+    switches["context_limit"] = int("memory.kv_cache.max_context_tokens" in hardware.coefficients)
     for mode in ("draft", "verify"):
         switches[f"delta_readout.{mode}"] = int(hardware.switches.get(f"delta_readout.{mode}", False))
     return switches
@@ -155,7 +156,7 @@ def _axis(pack: FormulaPack, binding: str) -> sp.Symbol | None:
 
 def _switch_origin(name: str) -> str:
     return {"legacy": "costs (legacy form)", "reuse": "reuse_policy", "pipelined": "soc.schedule",
-            "memory": "memory"}.get(name, f"analog.{name}.enabled")
+            "memory": "memory", "context_limit": "memory.kv_cache.max_context_tokens"}.get(name, f"analog.{name}.enabled")
 
 
 def _bind_one(spec: SymbolSpec, hardware: HardwareSpec, sources: dict) -> BoundValue | None:

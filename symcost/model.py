@@ -24,6 +24,7 @@ import sympy as sp
 from .accounting import Accounting, account
 from .binding import bind
 from .compile import Evaluator, compile_outputs
+from .errors import SymcostError
 from .inputs import HardwareSpec, ModelSpec, StatsSpec, read_hardware, read_model, read_stats
 from .pack import FormulaPack, load_pack
 
@@ -52,9 +53,26 @@ class CostModel:
     defaults: dict[str, float] = field(default_factory=dict)
 
     def evaluate(self, **inputs) -> dict[str, np.ndarray]:
-        """Every output for the given inputs (``L_prompt`` at least; K, E_commit default to the stats)."""
+        """Every output for the given inputs (``L_prompt`` at least; K, E_commit default to the stats).
+
+        Raises :class:`SymcostError` where the inputs break one of the pack's limits.
+        """
         values = {**self.defaults, **inputs}
-        return self.evaluator(**values)
+        results = self.evaluator(**values)
+        for name, _expression, _maximum, message in self.accounting.limits:
+            value, maximum = results.pop(f"limit.{name}.value"), results.pop(f"limit.{name}.maximum")
+            broken = np.flatnonzero(np.ravel(value > maximum))
+            if broken.size:
+                first = broken[0]
+                raise SymcostError(f"{message}: {np.ravel(value)[first]:g} > {np.ravel(maximum)[first]:g} "
+                                   f"at {_describe_point(values, first)}")
+        return results
+
+
+def _describe_point(values: dict, flat_index: int) -> str:
+    arrays = {name: np.asarray(value) for name, value in values.items()}
+    shape = np.broadcast_shapes(*(array.shape for array in arrays.values()))
+    return ", ".join(f"{name} = {np.broadcast_to(array, shape).ravel()[flat_index]:g}" for name, array in arrays.items())
 
 
 def build_model(model_path: str | Path, hardware_path: str | Path, stats_path: str | Path, *,
@@ -116,4 +134,6 @@ def collect_outputs(accounting: Accounting) -> tuple[dict[str, sp.Expr], list[tu
     for view in ("stage", "component"):
         for name, expression in accounting.breakdown(view, "area").items():
             outputs[f"area.{view}.{name}"] = expression
+    for name, expression, maximum, _message in accounting.limits:
+        outputs[f"limit.{name}.value"], outputs[f"limit.{name}.maximum"] = expression, maximum
     return outputs, definitions

@@ -83,6 +83,17 @@ class QuantitySpec:
 
 
 @dataclass(frozen=True)
+class LimitSpec:
+    """Inputs are valid only where ``expression <= maximum``."""
+
+    name: str
+    expression: sp.Expr
+    maximum: sp.Expr
+    message: str
+    when: sp.Expr | None = None
+
+
+@dataclass(frozen=True)
 class IndexSpec:
     """Step structure of a burst: step index, layer count, each phase's [from, to)."""
 
@@ -104,6 +115,7 @@ class FormulaPack:
     index: IndexSpec | None = None
     aggregates: dict[str, sp.Symbol] = field(default_factory=dict)
     title: str | None = None
+    limits: tuple[LimitSpec, ...] = ()
 
     def expanded(self, expression: sp.Expr | TermSpec) -> sp.Expr:
         """An expression (or a term's) with every derived symbol replaced by its definition."""
@@ -185,12 +197,30 @@ class _PackBuilder:
         self.check_unique_terms(terms)
         for where, raw in expand_templates(self.data.get("quantities", []), "quantities"):
             self.add_quantity(where, raw)
+        limits = tuple(limit for index, raw in enumerate(self.data.get("limits", []))
+                       if (limit := self.make_limit(f"limits[{index}]", raw)))
         if self.issues:
             raise InputError(self.issues)
         vocabulary = {key: tuple(self.data.get(key, ())) for key in ("phases", "stages", "components", "features")}
         return FormulaPack(self.data["pack"], self.data["version"], self.data["description"], self.symbols, terms,
                            vocabulary, self.source, tuple(self.quantities), index, self.aggregates,
-                           self.data.get("title"))
+                           self.data.get("title"), limits)
+
+    def make_limit(self, where: str, raw: dict) -> LimitSpec | None:
+        parts = [self.parse(raw[key], f"{where}.{key}", raw["name"]) for key in ("expression", "maximum")]
+        when = self.parse(raw["when"], f"{where}.when", raw["name"]) if "when" in raw else None
+        if any(part is None for part in parts):
+            return None
+        table = {spec.symbol: spec.dimension for spec in self.symbols.values()}
+        try:
+            same = dimension_of(parts[0], table) == dimension_of(parts[1], table)
+        except DimensionError as exc:
+            self.issue(where, f"dimension error: {exc}")
+            return None
+        if not same:
+            self.issue(where, "expression and maximum have different dimensions")
+            return None
+        return LimitSpec(raw["name"], parts[0], parts[1], raw["message"], when)
 
     # -- declarations ------------------------------------------------------------------
     def add_function(self, index: int, raw: dict) -> None:

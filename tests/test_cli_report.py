@@ -48,3 +48,13 @@ def test_missing_input_file_exits_2(tmp_path):
     result = run_cli("report", "--model", tmp_path / "nope.yaml", *ARGS[2:])
     assert result.code == 2
     assert result.stderr.strip() == f"error: nope.yaml: <file>: file not found: {tmp_path / 'nope.yaml'}"
+
+
+def test_points_beyond_the_context_limit_are_refused():
+    # hardware_soc_pipelined.yaml holds 32768 tokens; K = 4, so 32764 fits and 32765 does not (as in the reference).
+    args = ["--model", EXAMPLES / "model_tiny.yaml", "--hardware", EXAMPLES / "hardware_soc_pipelined.yaml",
+            "--stats", EXAMPLES / "stats_k4.yaml"]
+    assert run_cli("report", *args, "--prompt-lengths", "32764").code == 0
+    refused = run_cli("report", *args, "--prompt-lengths", "100,32765")
+    assert refused.code == 2 and "exceed memory.kv_cache.max_context_tokens" in refused.stderr
+    assert "32769 > 32768 at" in refused.stderr and "L_prompt = 32765" in refused.stderr
