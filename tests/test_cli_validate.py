@@ -6,7 +6,6 @@ an injection attempt would create stays absent).
 """
 from __future__ import annotations
 
-import textwrap
 from dataclasses import dataclass
 
 import pytest
