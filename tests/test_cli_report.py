@@ -6,6 +6,7 @@ import json
 import pytest
 
 from conftest import EXAMPLES, run_cli
+from symcost.schema_check import schema_issues
 
 ARGS = ["--model", EXAMPLES / "model_tiny.yaml", "--hardware", EXAMPLES / "hardware_knobs.yaml",
         "--stats", EXAMPLES / "stats_k4.yaml"]
@@ -27,6 +28,7 @@ def test_report_prints_a_table_and_writes_json(tmp_path):
         speculative["energy_per_token_J"] / point["baseline"]["energy_per_token_J"])
     assert report["inputs"]["hardware"]["sha256"] and report["coefficients"]
     assert all(term["reason"] for term in report["terms"]["proxy"])
+    assert schema_issues(report, "report", "report.json") == []
 
 
 def test_prompt_range():
@@ -58,3 +60,12 @@ def test_points_beyond_the_context_limit_are_refused():
     refused = run_cli("report", *args, "--prompt-lengths", "100,32765")
     assert refused.code == 2 and "exceed memory.kv_cache.max_context_tokens" in refused.stderr
     assert "32769 > 32768 at" in refused.stderr and "L_prompt = 32765" in refused.stderr
+
+
+def test_report_schema_rejects_a_report_missing_its_points(tmp_path):
+    output = tmp_path / "report.json"
+    assert run_cli("report", *ARGS, "-o", output).code == 0
+    report = json.loads(output.read_text())
+    del report["points"][0]["speculative"]["by_stage"]
+    issues = schema_issues(report, "report", "report.json")
+    assert [str(issue) for issue in issues] == ["report.json: points[0].speculative.by_stage: required field is missing"]
