@@ -165,6 +165,8 @@ def _bind_one(spec: SymbolSpec, hardware: HardwareSpec, sources: dict) -> BoundV
     if namespace == "hardware" and path.startswith("switch."):
         namespace, path = "switch", path[len("switch."):]
     if namespace in ("model", "switch", "stats"):
+        if path not in sources[namespace] and spec.default is not None:
+            return BoundValue(sp.nsimplify(spec.default), f"pack default for {spec.name} ({binding} not given)")
         if path not in sources[namespace]:
             raise LookupError(f"binding {binding!r}: no such {namespace} value "
                               f"(known: {', '.join(sorted(sources[namespace]))})")

@@ -43,7 +43,29 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("-o", "--output", metavar="FILE", help="also write the full report as JSON")
     _add_library_path(report)
     report.set_defaults(run=_run_report)
+
+    sweep = commands.add_parser("sweep", help="evaluate a grid of inputs (prompt length, K, alpha, kept coefficients) to CSV")
+    sweep.add_argument("--model", required=True, help="model file (YAML)")
+    sweep.add_argument("--hardware", required=True, help="hardware file (YAML)")
+    sweep.add_argument("--stats", required=True, help="speculation stats file (JSON or YAML)")
+    sweep.add_argument("--axis", action="append", required=True, metavar="NAME=SPEC",
+                       help="START:STOP (integers), START:STOP:N, START:STOP:logN or V1,V2,... (repeatable)")
+    sweep.add_argument("--column", action="append", metavar="OUTPUT", help="output to write (repeatable; default: per-token metrics)")
+    sweep.add_argument("-o", "--output", required=True, metavar="FILE.csv", help="CSV file to write")
+    _add_library_path(sweep)
+    sweep.set_defaults(run=_run_sweep)
     return parser
+
+
+def _run_sweep(args: argparse.Namespace) -> int:
+    from .model import build_model
+    from .sweep import DEFAULT_COLUMNS, parse_axis, write_sweep
+
+    axes = [parse_axis(text) for text in args.axis]
+    model = build_model(args.model, args.hardware, args.stats, library_path=args.library_path)
+    points = write_sweep(model, axes, args.output, args.column or DEFAULT_COLUMNS)
+    print(f"wrote {points:,} points to {args.output}")
+    return 0
 
 
 def _int_list(text: str) -> list[int]:

@@ -96,7 +96,9 @@ def build_model(model_path: str | Path, hardware_path: str | Path, stats_path: s
     outputs, definitions = collect_outputs(accounting)
     outputs = {name: expression.xreplace(formulas) for name, expression in outputs.items()}
     definitions = [(symbol, expression.xreplace(formulas)) for symbol, expression in definitions]
-    inputs = [symbol for symbol in inputs if symbol not in formulas]
+    used = set().union(*(expression.free_symbols for expression in outputs.values()),
+                       *(expression.free_symbols for _, expression in definitions))
+    inputs = [symbol for symbol in inputs if symbol not in formulas and symbol in used]
     defaults = {symbol.name: float(bindings.values[symbol].value) for symbol in inputs if symbol in bindings.values}
     evaluator = compile_outputs(outputs, inputs, definitions)
     return CostModel(pack_spec, model, hardware, stats, accounting, outputs, evaluator, defaults)

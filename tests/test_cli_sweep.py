@@ -1,0 +1,47 @@
+"""``symcost sweep`` as a user runs it, checked against ``symcost report`` numbers."""
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+
+from conftest import EXAMPLES, run_cli
+from symcost import build_model
+from symcost.sweep import parse_axis
+
+ARGS = ["--model", EXAMPLES / "model_tiny.yaml", "--hardware", EXAMPLES / "hardware_knobs.yaml",
+        "--stats", EXAMPLES / "stats_geometric.yaml"]
+
+
+def test_sweep_writes_the_full_grid(tmp_path):
+    output = tmp_path / "sweep.csv"
+    result = run_cli("sweep", *ARGS, "--axis", "L_prompt=64:4096:log4", "--axis", "K=1:3", "--axis", "alpha=0.5,0.9",
+                     "-o", output)
+    assert result.code == 0, result.stderr
+    rows = list(csv.DictReader(output.open()))
+    assert len(rows) == 4 * 3 * 2
+    assert rows[0]["L_prompt"] == "64" and rows[-1]["L_prompt"] == "4096"
+    model = build_model(*ARGS[1::2])
+    row = rows[-1]
+    expected = model.evaluate(L_prompt=4096, K=3, alpha=0.9)["speculative.energy_per_token"]
+    assert float(row["speculative.energy_per_token"]) == pytest.approx(float(expected), rel=1e-15)
+
+
+def test_axis_syntax():
+    assert parse_axis("K=1:4").values.tolist() == [1, 2, 3, 4]
+    assert parse_axis("alpha=0.5:0.9:5").values.tolist() == pytest.approx([0.5, 0.6, 0.7, 0.8, 0.9])
+    assert parse_axis("L_prompt=1:1000:log4").values.tolist() == [1, 10, 100, 1000]
+    np.testing.assert_array_equal(parse_axis("L_prompt=3,1,3").values, [1, 3])
+
+
+@pytest.mark.parametrize("axis, fragment", [
+    ("L_prompt", "expected NAME=START:STOP"),
+    ("K=4:1", "STOP is below START"),
+    ("L_prompt=0:100:log5", "log spacing needs positive"),
+    ("beta=0.1,0.2", "unknown sweep axis beta"),
+    ("alpha=a,b", "could not convert"),
+])
+def test_bad_axes_exit_2(tmp_path, axis, fragment):
+    result = run_cli("sweep", *ARGS, "--axis", axis, "-o", tmp_path / "x.csv")
+    assert result.code == 2 and fragment in result.stderr and "Traceback" not in result.stderr
