@@ -95,3 +95,21 @@ def test_proxy_and_out_of_scope_terms_carry_reasons(built):
     listed = built.accounting.terms_by_status()
     assert listed["proxy"], "the selfspec pack declares proxy terms"
     assert all(term.reason for status in ("proxy", "out_of_scope") for term in listed[status])
+
+
+def test_hardware_coefficients_can_stay_symbolic():
+    # The serialized closed forms keep any coefficient as a symbol; evaluated at the file's values they
+    # give the folded model's numbers, and the symbol is an evaluator input (sweepable).
+    files = [EXAMPLES / "model_tiny.yaml", EXAMPLES / "hardware_knobs.yaml", EXAMPLES / "stats_k4.yaml"]
+    energies = [name for name, spec in build_model(*files).pack.symbols.items()
+                if spec.source == "hardware" and spec.unit == "pJ"]
+    symbolic = build_model(*files, keep=energies)
+    assert {"e_AD", "e_AR", "e_arr", "e_dac", "e_tok"} <= set(symbolic.evaluator.input_names)  # the ones this hardware uses
+    assert symbolic.accounting.total("energy", "draft").free_symbols & {symbolic.pack.symbol(name) for name in energies}
+    folded = build_model(*files).evaluate(L_prompt=LENGTHS)
+    kept = symbolic.evaluate(L_prompt=LENGTHS)
+    for key in ("speculative.energy_per_token", "baseline.energy_per_token", "speculative.stage.draft.qkv.energy"):
+        np.testing.assert_allclose(kept[key], folded[key], rtol=1e-12)
+    doubled = symbolic.evaluate(L_prompt=LENGTHS, e_AD=2 * symbolic.defaults["e_AD"])
+    np.testing.assert_allclose(doubled["speculative.component.draft.adc_draft.energy"],
+                               2 * kept["speculative.component.draft.adc_draft.energy"], rtol=1e-15)
