@@ -194,11 +194,13 @@ def _intersect_half_line(interval: _Interval, difference: sp.Expr, relation, ind
     if relation in (sp.Eq, sp.Ne):
         raise ClosedFormError(f"equality conditions on {index} are not supported: {difference}")
     strict = relation is sp.Gt
+    # Bounds are clamped into the enclosing interval: an empty piece then has lo == hi inside the
+    # range instead of a far-away crossover, whose power sums would cancel in floating point.
     if slope > 0:  # i > root  or  i >= root
         first = sp.floor(root) + 1 if strict else sp.ceiling(root)
-        return _Interval(sp.Max(interval.lo, first), interval.hi)
+        return _Interval(sp.Min(sp.Max(interval.lo, first), interval.hi), interval.hi)
     last_excl = sp.ceiling(root) if strict else sp.floor(root) + 1  # i < root  or  i <= root
-    return _Interval(interval.lo, sp.Min(interval.hi, last_excl))
+    return _Interval(interval.lo, sp.Max(sp.Min(interval.hi, last_excl), interval.lo))
 
 
 # -- floor / ceiling ------------------------------------------------------------------------
