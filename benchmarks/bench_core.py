@@ -63,7 +63,7 @@ def main() -> None:
     oracle.run(*map(str, files), sample)
     oracle_per_point = (time.perf_counter() - start) / len(sample)
     ours = best(lambda: built.evaluate(L_prompt=np.minimum(lengths, 30000)), 3) / lengths.size
-    print(f"\nreference example qwen3_1p7b + science_adi9405_v1_neurosim (speculative and baseline):")
+    print("\nreference example qwen3_1p7b + science_adi9405_v1_neurosim (speculative and baseline):")
     print(f"- plain loop oracle: {oracle_per_point * 1e3:.2f} ms per prompt length")
     print(f"- symcost compiled evaluator: {ours * 1e9:.0f} ns per prompt length ({oracle_per_point / ours:,.0f}x faster)")
 

@@ -17,7 +17,7 @@ Every bound value carries its provenance so reports can cite it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -53,7 +53,6 @@ class LayerGroup:
 class Bindings:
     values: dict[sp.Symbol, BoundValue]
     groups: tuple[LayerGroup, ...]
-    axes: dict[str, sp.Symbol] = field(default_factory=dict)
 
     def substitutions(self, keep: frozenset[sp.Symbol] = frozenset()) -> dict[sp.Symbol, sp.Expr]:
         return {symbol: bound.value for symbol, bound in self.values.items() if symbol not in keep}
@@ -146,8 +145,7 @@ def bind(pack: FormulaPack, model: ModelSpec, hardware: HardwareSpec, stats: Sta
             values[spec.symbol] = bound
     if issues:
         raise InputError(issues)
-    axes = {spec.binding: spec.symbol for spec in symbols.values() if spec.source == "axis" and spec.binding}
-    return Bindings(values, _layer_groups(pack, model), axes)
+    return Bindings(values, _layer_groups(pack, model))
 
 
 def _axis(pack: FormulaPack, binding: str) -> sp.Symbol | None:

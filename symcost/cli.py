@@ -26,33 +26,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show a traceback on errors")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     validate = commands.add_parser("validate", help="check input files and formula packs; report every problem")
-    validate.add_argument("--model", help="model file (YAML)")
-    validate.add_argument("--hardware", help="hardware file (YAML)")
-    validate.add_argument("--stats", help="speculation stats file (JSON or YAML)")
+    _add_input_files(validate, required=False)
     validate.add_argument("--pack", action="append", default=[], metavar="FILE", help="formula pack (repeatable)")
-    _add_library_path(validate)
     validate.set_defaults(run=_run_validate)
 
     report = commands.add_parser("report", help="evaluate the cost model: per-token metrics, baseline, breakdowns")
-    report.add_argument("--model", required=True, help="model file (YAML)")
-    report.add_argument("--hardware", required=True, help="hardware file (YAML)")
-    report.add_argument("--stats", required=True, help="speculation stats file (JSON or YAML)")
+    _add_input_files(report, required=True)
     lengths = report.add_mutually_exclusive_group()
     lengths.add_argument("--prompt-lengths", type=_int_list, metavar="L1,L2,...", help="prompt lengths (default 128,512,2048)")
     lengths.add_argument("--prompt-range", type=_int_range, metavar="START:STOP:STEP", help="prompt lengths start..stop-1 by step")
     report.add_argument("-o", "--output", metavar="FILE", help="also write the full report as JSON")
-    _add_library_path(report)
     report.set_defaults(run=_run_report)
 
     sweep = commands.add_parser("sweep", help="evaluate a grid of inputs (prompt length, K, alpha, kept coefficients) to CSV")
-    sweep.add_argument("--model", required=True, help="model file (YAML)")
-    sweep.add_argument("--hardware", required=True, help="hardware file (YAML)")
-    sweep.add_argument("--stats", required=True, help="speculation stats file (JSON or YAML)")
+    _add_input_files(sweep, required=True)
     sweep.add_argument("--axis", action="append", required=True, metavar="NAME=SPEC",
                        help="START:STOP (integers), START:STOP:N, START:STOP:logN or V1,V2,... (repeatable)")
     sweep.add_argument("--column", action="append", metavar="OUTPUT", help="output to write (repeatable; default: per-token metrics)")
     sweep.add_argument("-o", "--output", required=True, metavar="FILE.csv", help="CSV file to write")
-    _add_library_path(sweep)
     sweep.set_defaults(run=_run_sweep)
     return parser
 
@@ -104,7 +95,11 @@ def _run_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_library_path(parser: argparse.ArgumentParser) -> None:
+def _add_input_files(parser: argparse.ArgumentParser, *, required: bool) -> None:
+    """The three input files every cost-model command takes, and the library search path."""
+    parser.add_argument("--model", required=required, help="model file (YAML)")
+    parser.add_argument("--hardware", required=required, help="hardware file (YAML)")
+    parser.add_argument("--stats", required=required, help="speculation stats file (JSON or YAML)")
     parser.add_argument("--library-path", action="append", default=[], metavar="FILE",
                         help="extra component-library file searched before the packaged one (repeatable; "
                              "also SYMCOST_LIBRARY_PATH)")
