@@ -1,0 +1,9 @@
+"""The subcommands of ``symcost``: one module each, registered in ``COMMANDS``.
+
+A command module has ``register(commands)``, which adds its parser to the
+``argparse`` sub-parsers and sets ``run`` (args -> exit code). Modules import
+the library lazily inside ``run`` so that ``symcost --help`` stays fast.
+"""
+from . import report, sweep, validate
+
+COMMANDS = (validate, report, sweep)

@@ -1,0 +1,27 @@
+"""``symcost report``: per-token metrics, baseline, breakdowns; a table, and JSON with ``-o``."""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from .common import add_input_files, add_prompt_lengths, build_from_args, prompt_lengths
+
+
+def register(commands) -> None:
+    parser = commands.add_parser("report", help="evaluate the cost model: per-token metrics, baseline, breakdowns")
+    add_input_files(parser, required=True)
+    add_prompt_lengths(parser)
+    parser.add_argument("-o", "--output", metavar="FILE", help="also write the full report as JSON")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..report import build_report, format_table
+
+    report = build_report(build_from_args(args), prompt_lengths(args))
+    print(format_table(report))
+    if args.output:
+        Path(args.output).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        print(f"\nwrote {args.output}")
+    return 0
