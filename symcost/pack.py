@@ -94,6 +94,16 @@ class LimitSpec:
 
 
 @dataclass(frozen=True)
+class ComparisonSpec:
+    """Two groups of breakdown entries whose per-token costs are compared (a break-even question)."""
+
+    name: str
+    description: str
+    left: tuple[str, tuple[str, ...]]   # (view, names)
+    right: tuple[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
 class IndexSpec:
     """Step structure of a burst: step index, layer count, each phase's [from, to)."""
 
@@ -116,6 +126,7 @@ class FormulaPack:
     aggregates: dict[str, sp.Symbol] = field(default_factory=dict)
     title: str | None = None
     limits: tuple[LimitSpec, ...] = ()
+    comparisons: tuple[ComparisonSpec, ...] = ()
 
     def expanded(self, expression: sp.Expr | TermSpec) -> sp.Expr:
         """An expression (or a term's) with every derived symbol replaced by its definition."""
@@ -199,12 +210,27 @@ class _PackBuilder:
             self.add_quantity(where, raw)
         limits = tuple(limit for index, raw in enumerate(self.data.get("limits", []))
                        if (limit := self.make_limit(f"limits[{index}]", raw)))
+        vocabulary = {key: tuple(self.data.get(key, ())) for key in ("phases", "stages", "components", "features")}
+        comparisons = tuple(self.make_comparison(f"comparisons[{index}]", raw, terms)
+                            for index, raw in enumerate(self.data.get("comparisons", [])))
         if self.issues:
             raise InputError(self.issues)
-        vocabulary = {key: tuple(self.data.get(key, ())) for key in ("phases", "stages", "components", "features")}
         return FormulaPack(self.data["pack"], self.data["version"], self.data["description"], self.symbols, terms,
                            vocabulary, self.source, tuple(self.quantities), index, self.aggregates,
-                           self.data.get("title"), limits)
+                           self.data.get("title"), limits, comparisons)
+
+    def make_comparison(self, where: str, raw: dict, terms: tuple[TermSpec, ...]) -> ComparisonSpec:
+        sides = []
+        for side in ("left", "right"):
+            view, names = raw[side]["view"], tuple(raw[side]["names"])
+            known = {getattr(term, view) for term in terms} - {None}
+            for name in names:
+                if name not in known:
+                    close = difflib.get_close_matches(name, sorted(known), n=1)
+                    hint = f"; did you mean {close[0]!r}?" if close else ""
+                    self.issue(f"{where}.{side}.names", f"no term has {view} {name!r}{hint}")
+            sides.append((view, names))
+        return ComparisonSpec(raw["name"], raw["description"], *sides)
 
     def make_limit(self, where: str, raw: dict) -> LimitSpec | None:
         parts = [self.parse(raw[key], f"{where}.{key}", raw["name"]) for key in ("expression", "maximum")]
