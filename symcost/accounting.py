@@ -103,16 +103,9 @@ class _Accountant:
         base = bindings.substitutions(keep | symbolic)
         # Resolve derived symbols once, in declaration order, on numbers where possible;
         # per layer group as well, so per-layer expressions fold to numbers early.
-        self.resolved = self.resolve_derived(base)
-        self.resolved_groups = [self.resolve_derived({**base, **group.values}) for group in bindings.groups]
+        self.resolved = pack.resolve_derived(base)
+        self.resolved_groups = [pack.resolve_derived({**base, **group.values}) for group in bindings.groups]
         self.step = self.index.step
-
-    def resolve_derived(self, table: dict[sp.Symbol, sp.Expr]) -> dict[sp.Symbol, sp.Expr]:
-        table = dict(table)
-        for spec in self.pack.symbols.values():
-            if spec.definition is not None:
-                table[spec.symbol] = spec.definition.xreplace(table)
-        return table
 
     def value(self, expression: sp.Expr, group: int | None = None) -> sp.Expr:
         """Derived symbols expanded and bound values substituted (for one layer group if given)."""

@@ -94,6 +94,17 @@ class LimitSpec:
 
 
 @dataclass(frozen=True)
+class FunctionSpec:
+    """A macro of the pack (expanded where called; kept for audit documents)."""
+
+    name: str
+    params: tuple[sp.Symbol, ...]
+    expression: sp.Expr
+    text: str
+    description: str | None = None
+
+
+@dataclass(frozen=True)
 class ComparisonSpec:
     """Two groups of breakdown entries whose per-token costs are compared (a break-even question)."""
 
@@ -127,6 +138,7 @@ class FormulaPack:
     title: str | None = None
     limits: tuple[LimitSpec, ...] = ()
     comparisons: tuple[ComparisonSpec, ...] = ()
+    functions: tuple[FunctionSpec, ...] = ()
 
     def expanded(self, expression: sp.Expr | TermSpec) -> sp.Expr:
         """An expression (or a term's) with every derived symbol replaced by its definition."""
@@ -135,6 +147,14 @@ class FormulaPack:
         for symbol, definition in self.derived_substitutions():
             expression = expression.xreplace({symbol: definition})
         return expression
+
+    def resolve_derived(self, table: dict[sp.Symbol, sp.Expr]) -> dict[sp.Symbol, sp.Expr]:
+        """``table`` (bound values) extended by every derived symbol's value, resolved in declaration order."""
+        table = dict(table)
+        for spec in self.symbols.values():
+            if spec.definition is not None:
+                table[spec.symbol] = spec.definition.xreplace(table)
+        return table
 
     def derived_substitutions(self) -> list[tuple[sp.Symbol, sp.Expr]]:
         # Later derived symbols may use earlier ones: substitute newest first.
@@ -191,8 +211,10 @@ class _PackBuilder:
         self.issues: list[InputIssue] = []
         self.symbols: dict[str, SymbolSpec] = {}
         self.functions: dict[str, sp.Lambda] = dict(ENGINE_FUNCTIONS)
+        self.function_specs: list[FunctionSpec] = []
         self.aggregates: dict[str, sp.Symbol] = {}
         self.quantities: list[QuantitySpec] = []
+        self.terms: tuple[TermSpec, ...] = ()
 
     def issue(self, path: str, message: str) -> None:
         self.issues.append(InputIssue(self.label, path, message))
@@ -206,6 +228,7 @@ class _PackBuilder:
         terms = tuple(term for where, raw in expand_templates(self.data["terms"], "terms")
                       if (term := self.make_term(where, raw)))
         self.check_unique_terms(terms)
+        self.terms = terms
         for where, raw in expand_templates(self.data.get("quantities", []), "quantities"):
             self.add_quantity(where, raw)
         limits = tuple(limit for index, raw in enumerate(self.data.get("limits", []))
@@ -217,7 +240,7 @@ class _PackBuilder:
             raise InputError(self.issues)
         return FormulaPack(self.data["pack"], self.data["version"], self.data["description"], self.symbols, terms,
                            vocabulary, self.source, tuple(self.quantities), index, self.aggregates,
-                           self.data.get("title"), limits, comparisons)
+                           self.data.get("title"), limits, comparisons, tuple(self.function_specs))
 
     def make_comparison(self, where: str, raw: dict, terms: tuple[TermSpec, ...]) -> ComparisonSpec:
         sides = []
@@ -259,6 +282,7 @@ class _PackBuilder:
         except FormulaError as error:
             return self.issue(f"{where}.expression", str(error))
         self.functions[raw["name"]] = sp.Lambda(tuple(params), body)
+        self.function_specs.append(FunctionSpec(raw["name"], tuple(params), body, raw["expression"], raw.get("description")))
 
     def add_symbol(self, where: str, raw: dict) -> None:
         name = raw["name"]
@@ -313,7 +337,9 @@ class _PackBuilder:
             unit = parse_unit(raw["unit"])
         except ValueError as exc:
             return self.issue(f"{where}.unit", str(exc))
-        extra = {**self.aggregates, **{q.name: q.symbol for q in self.quantities if q.name != name}}
+        # A term's name stands for its per-layer/per-step expression (packs without an index combine terms this way).
+        extra = {**{t.name: t.expression for t in self.terms if t.name not in self.symbols}, **self.aggregates,
+                 **{q.name: q.symbol for q in self.quantities if q.name != name}}
         expression = self.parse(raw["expression"], f"{where}.expression", name, extra)
         if expression is None or not self.has_dimension(expression, unit.dimension, f"{where}.expression", f"unit {raw['unit']}",
                                                         extra_dimensions=self.aggregate_dimensions()):
