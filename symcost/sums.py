@@ -9,7 +9,10 @@ expression without a ``Sum``, for summands built from
   in ``i`` with numeric slopes: the index range is split where the winning
   branch changes, at crossover indices that stay symbolic in everything else
   (e.g. ``L_prompt``);
-* ``floor`` / ``ceiling`` of ``(i + c) / B`` with a positive integer ``B``.
+* ``floor`` / ``ceiling`` of ``(i + c) / B`` with a positive integer ``B``;
+* geometric terms ``r ** (a*i + b)`` with ``r`` free of ``i`` (e.g. the
+  probability ``alpha ** j`` that a drafted token j is reached), summed as a
+  geometric series, with the ratio-one case kept as its own branch.
 
 Anything else raises :class:`ClosedFormError` naming the sub-expression; there
 is no silent numeric fallback. Bounds may be any integer-valued expressions;
@@ -53,6 +56,8 @@ def _sum(summand: sp.Expr, index: sp.Symbol, interval: _Interval) -> sp.Expr:
     rounding = _first_rounding(summand, index)
     if rounding is not None:
         return _sum_rounding(summand, rounding, index, interval)
+    if _is_geometric(summand, index):
+        return _sum_geometric(summand, index, interval)
     if summand.is_polynomial(index):
         antidifference = _polynomial_antidifference(summand, index)
         return antidifference(_upper(interval)) - antidifference(interval.lo)
@@ -88,6 +93,25 @@ def _polynomial_antidifference(polynomial: sp.Expr, index: sp.Symbol):
                         for degree, coefficient in enumerate(coefficients) if coefficient != 0))
 
     return antidifference
+
+
+# -- geometric terms ------------------------------------------------------------------------
+
+def _is_geometric(summand: sp.Expr, index: sp.Symbol) -> bool:
+    if not summand.is_Pow or summand.base.has(index):
+        return False
+    exponent = sp.expand(summand.exp)
+    return exponent.is_polynomial(index) and sp.degree(exponent, index) == 1
+
+
+def _sum_geometric(power: sp.Pow, index: sp.Symbol, interval: _Interval) -> sp.Expr:
+    """sum of base**(slope*i + offset) = base**offset * sum of ratio**i with ratio = base**slope."""
+    exponent = sp.expand(power.exp)
+    slope, offset = exponent.coeff(index, 1), exponent.coeff(index, 0)
+    ratio = power.base ** slope
+    upper = _upper(interval)
+    series = (ratio ** upper - ratio ** interval.lo) / (ratio - 1)
+    return power.base ** offset * sp.Piecewise((_length(interval), sp.Eq(ratio, 1)), (series, True))
 
 
 # -- Max / Min / Piecewise ------------------------------------------------------------------

@@ -36,6 +36,8 @@ SUMMANDS = [
     4 * sp.floor((i + L) / 3),
     (L + i) * sp.Max(i - 2, 0),
     sp.Max(sp.Rational(1, 3) * i + sp.Rational(1, 2), sp.Rational(7, 4)),
+    sp.Rational(1, 2) ** i + i,
+    L * sp.Rational(3, 4) ** (2 * i + 1),
 ]
 
 
@@ -54,6 +56,14 @@ def test_shifted_bounds_and_empty_range():
 
 def test_k_zero_gives_zero():
     assert closed_sum((L + i) ** 3, i, 0, K).subs(K, 0) == 0
+
+
+def test_geometric_sum_keeps_the_ratio_one_case():
+    alpha = sp.Symbol("alpha", positive=True)
+    closed = closed_sum(alpha ** i, i, 0, K + 1)
+    for rate in (sp.Rational(7, 10), sp.Integer(1), sp.Rational(3, 2)):
+        for k in (0, 1, 5):
+            assert closed.subs({alpha: rate, K: k}) == sum(rate ** step for step in range(k + 1))
 
 
 def test_refuses_what_it_cannot_sum():
