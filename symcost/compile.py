@@ -34,8 +34,10 @@ class Evaluator:
         missing = [name for name in self.input_names if name not in values]
         if missing:
             raise KeyError(f"missing evaluator inputs: {', '.join(missing)}")
-        arrays = [np.asarray(values[name], dtype=np.float64) for name in self.input_names]
-        shape = np.broadcast_shapes(*(array.shape for array in arrays)) if arrays else ()
+        # Broadcast views, not just a common shape: printed And/Or reduce over a tuple of arrays,
+        # which numpy refuses when their shapes differ.
+        arrays = np.broadcast_arrays(*(np.asarray(values[name], dtype=np.float64) for name in self.input_names))
+        shape = arrays[0].shape if arrays else ()
         with np.errstate(divide="ignore", invalid="ignore"):
             results = self.function(*arrays)
         return {name: np.broadcast_to(np.asarray(result, dtype=np.float64), shape).copy()
