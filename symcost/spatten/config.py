@@ -1,0 +1,97 @@
+"""A SpAtten lookahead configuration: read, check, fill defaults, bind to the pack.
+
+The file is checked against ``schemas/spatten-config.schema.json`` (which also
+holds the defaults); quantities such as ``1024 Gbit/s`` in unit-named fields
+are converted first. Binding gives every bound symbol of
+``formulas/spatten.yaml`` its exact value in SI units and its provenance.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sympy as sp
+
+from ..binding import BoundValue
+from ..errors import InputError, InputIssue
+from ..inputs.checked import checked_document
+from ..pack import FormulaPack
+from ..schema_check import leaf_fields
+from ..units import parse_unit
+
+SCHEMA = "spatten-config"
+
+
+@dataclass(frozen=True)
+class SweepAxis:
+    start: float
+    stop: float
+    points: int
+
+
+@dataclass(frozen=True)
+class SpattenConfig:
+    name: str
+    path: Path
+    data: dict[str, Any]
+    trials: int
+    seed: int
+    precision_axis: SweepAxis
+    recall_axis: SweepAxis
+
+    @property
+    def label(self) -> str:
+        return self.path.name
+
+    def field(self, dotted: str) -> Any:
+        node: Any = self.data
+        for part in dotted.split("."):
+            node = node[part]
+        return node
+
+    def provenance(self, dotted: str) -> str:
+        note = self.data.get("provenance", {}).get(dotted)
+        return f"{self.label}: {dotted}" + (f" ({note})" if note else "")
+
+
+def load_config(path: str | Path) -> SpattenConfig:
+    """Read and check a configuration; every problem is raised at once as an :class:`InputError`."""
+    document = checked_document(path, SCHEMA)
+    data = _with_defaults(document.data)
+    axes = [SweepAxis(*(data["sweep"][name][key] for key in ("from", "to", "points"))) for name in ("precision", "recall")]
+    issues = [InputIssue(document.label, f"sweep.{name}", f"expected from <= to, got from {axis.start} > to {axis.stop}")
+              for name, axis in zip(("precision", "recall"), axes) if axis.start > axis.stop]
+    if issues:
+        raise InputError(issues)
+    return SpattenConfig(data["name"], document.path, data, data["simulation"]["trials"], data["simulation"]["seed"], *axes)
+
+
+def _with_defaults(data: dict[str, Any]) -> dict[str, Any]:
+    filled = data  # a fresh document: filled in place
+    for dotted, schema in leaf_fields(SCHEMA, "").items():
+        if "default" not in schema:
+            continue
+        *parents, leaf = dotted.split(".")
+        node = filled
+        for part in parents:
+            node = node.setdefault(part, {})
+        node.setdefault(leaf, schema["default"])
+    return filled
+
+
+def bind_config(pack: FormulaPack, config: SpattenConfig) -> dict[sp.Symbol, BoundValue]:
+    """Every bound symbol's exact SI value (a field's number is in the symbol's unit) and its provenance."""
+    values = {}
+    for spec in pack.symbols.values():
+        if spec.binding is None:
+            continue
+        number = config.field(spec.binding)
+        si_value = _exact(number) * _exact(parse_unit(spec.unit).si_factor)
+        values[spec.symbol] = BoundValue(si_value, config.provenance(spec.binding), spec.unit, number)
+    return values
+
+
+def _exact(number: float | int) -> sp.Rational:
+    # The decimal the file wrote, exactly: 0.2 is 1/5, so N (1 - rho) is an exact integer where it should be.
+    return sp.Rational(repr(number)) if isinstance(number, float) else sp.Integer(number)

@@ -1,0 +1,81 @@
+"""Exact expected values over the predictor's outcomes (the closed form).
+
+The only random input is each layer's true-positive count,
+``tp_l ~ Binomial(K_l, R)``, independent between layers, and every metric is
+a sum or a mean over the layers of a per-layer output ``x_l(tp_l)`` of the
+pack. So
+
+    E[metric] = reduce over l of  sum_{t=0}^{K_l} C(K_l, t) R^t (1 - R)^(K_l - t) x_l(t),
+
+a finite sum: exact, and symbolic in P, R and every coefficient of the pack
+(a linear ``x_l`` reduces it to ``x_l(R K_l)``; rounding, Max, Min and the
+saturation penalty are why the sum is kept in general). It is evaluated with
+the compiled evaluator over every layer's whole support at once, vectorised
+over a grid of (P, R) points, in chunks that bound the memory used.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .model import LayerModel, trial_metrics
+
+CHUNK_POINTS = 200_000  # grid points x support points evaluated at once
+
+
+@dataclass(frozen=True)
+class _Support:
+    """Every layer's outcomes tp = 0..K_l, laid end to end, with log C(K_l, tp)."""
+
+    tokens: np.ndarray
+    kept: np.ndarray
+    tp: np.ndarray
+    log_binomial: np.ndarray
+    starts: np.ndarray
+
+    @classmethod
+    def of(cls, model: LayerModel) -> "_Support":
+        sizes = model.kept.astype(np.int64) + 1
+        tp = np.concatenate([np.arange(size, dtype=np.float64) for size in sizes])
+        kept = np.repeat(model.kept, sizes)
+        # log C(K, t) = sum_{j=1}^{t} log((K - j + 1) / j), a running sum restarted at every layer.
+        steps = np.where(tp > 0, np.log(np.maximum(kept - tp + 1, 1)) - np.log(np.maximum(tp, 1)), 0.0)
+        running = np.cumsum(steps)
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        log_binomial = running - np.repeat(running[starts], sizes)
+        return cls(np.repeat(model.tokens, sizes), kept, tp, log_binomial, starts)
+
+    def probabilities(self, recall: np.ndarray) -> np.ndarray:
+        """Binomial(K_l, R) probability of every outcome, for recalls of shape (g, 1) -> (g, S)."""
+        misses = self.kept - self.tp
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # R = 1: every outcome but tp = K has probability 0 (log 0 = -inf), and 0 * log 0 is 0.
+            miss_term = np.where(misses > 0, misses * np.log1p(-recall), 0.0)
+        return np.exp(self.log_binomial + self.tp * np.log(recall) + miss_term)
+
+
+def expected_layer_values(model: LayerModel, precision, recall) -> dict[str, np.ndarray]:
+    """E[x_l] of every per-layer output, shape ``broadcast(precision, recall).shape + (layers,)``."""
+    precision, recall = np.broadcast_arrays(np.asarray(precision, dtype=np.float64), np.asarray(recall, dtype=np.float64))
+    grid_shape = precision.shape
+    precision, recall = precision.reshape(-1, 1), recall.reshape(-1, 1)
+    support = _Support.of(model)
+    chunk = max(1, CHUNK_POINTS // support.tp.size)
+    pieces: dict[str, list[np.ndarray]] = {}
+    for start in range(0, precision.shape[0], chunk):
+        rows = slice(start, start + chunk)
+        weights = support.probabilities(recall[rows])
+        values = model.evaluator(N=support.tokens, K=support.kept, tp=support.tp, P=precision[rows])
+        # Dividing by the summed probabilities (1 up to rounding) keeps a constant output exact.
+        total = np.add.reduceat(weights, support.starts, axis=-1)
+        for name, value in values.items():
+            pieces.setdefault(name, []).append(np.add.reduceat(value * weights, support.starts, axis=-1) / total)
+    return {name: np.concatenate(parts).reshape(grid_shape + (model.kept.size,)) for name, parts in pieces.items()}
+
+
+def expected_metrics(model: LayerModel, precision=None, recall=None) -> dict[str, np.ndarray]:
+    """E of every trial metric (:data:`~symcost.spatten.model.METRICS`); the configuration's P and R by default."""
+    precision = model.precision if precision is None else precision
+    recall = model.recall if recall is None else recall
+    return trial_metrics(expected_layer_values(model, precision, recall))
