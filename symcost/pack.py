@@ -80,6 +80,7 @@ class QuantitySpec:
     description: str
     when: sp.Expr | None = None
     latex: str | None = None
+    scope: str | None = None  # where an engine evaluates it (e.g. the cascade's stage, level, cascade)
 
 
 @dataclass(frozen=True)
@@ -225,7 +226,7 @@ class _PackBuilder:
         for where, raw in expand_templates(self.data["symbols"], "symbols"):
             self.add_symbol(where, raw)
         index = self.make_index()
-        terms = tuple(term for where, raw in expand_templates(self.data["terms"], "terms")
+        terms = tuple(term for where, raw in expand_templates(self.data.get("terms", []), "terms")
                       if (term := self.make_term(where, raw)))
         self.check_unique_terms(terms)
         self.terms = terms
@@ -314,7 +315,7 @@ class _PackBuilder:
             self.issue("index", f"names undeclared symbol {name!r}")
         phases = {}
         for phase, bounds in raw["phases"].items():
-            if phase not in self.data["phases"]:
+            if phase not in self.data.get("phases", []):
                 self.issue(f"index.phases.{phase}", f"{phase!r} is not among the pack's phases")
             parsed = [self.parse(bounds[key], f"index.phases.{phase}.{key}", f"{phase}.{key}") for key in ("from", "to")]
             phases[phase] = tuple(parsed)
@@ -346,7 +347,7 @@ class _PackBuilder:
             return
         when = self.parse(raw["when"], f"{where}.when", name) if "when" in raw else None
         self.quantities.append(QuantitySpec(name, raw["unit"], sp.Symbol(name, real=True), expression, raw["expression"],
-                                            raw["description"], when, raw.get("latex")))
+                                            raw["description"], when, raw.get("latex"), raw.get("scope")))
 
     def aggregate_dimensions(self) -> dict[sp.Symbol, Dimension]:
         dimensions = {}
