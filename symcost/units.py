@@ -179,3 +179,17 @@ def _integral_if_whole(value: float, unit_text: str) -> float | int:
     if unit_text == "B" and float(value).is_integer():
         return int(value)
     return value
+
+
+_SI_PREFIXES = ((1e-15, "f"), (1e-12, "p"), (1e-9, "n"), (1e-6, "u"), (1e-3, "m"), (1.0, ""), (1e3, "k"),
+                (1e6, "M"), (1e9, "G"), (1e12, "T"))
+
+
+def format_si(value: float, unit: str, digits: int = 4) -> str:
+    """``value`` (in ``unit``, SI) with an SI prefix: ``format_si(1.34e10, 'B')`` is ``'13.4 GB'``."""
+    magnitude = abs(value)
+    scale, prefix = (_SI_PREFIXES[0] if magnitude else (1.0, ""))
+    for candidate, name in _SI_PREFIXES:
+        if magnitude >= candidate:
+            scale, prefix = candidate, name
+    return f"{value / scale:.{digits}g} {prefix}{unit}"
