@@ -1,25 +1,36 @@
-"""``symcost sweep``: a grid of inputs (prompt length, K, alpha, kept coefficients) to CSV."""
+"""``symcost sweep``: a grid of inputs (prompt length, K, alpha, kept coefficients) to CSV or Parquet."""
 from __future__ import annotations
 
 import argparse
+import sys
 
 from .common import add_input_files, build_from_args
 
 
 def register(commands) -> None:
-    parser = commands.add_parser("sweep", help="evaluate a grid of inputs (prompt length, K, alpha, kept coefficients) to CSV")
+    parser = commands.add_parser("sweep", help="evaluate a grid of inputs (prompt length, K, alpha, kept coefficients) "
+                                               "to CSV or Parquet")
     add_input_files(parser, required=True)
     parser.add_argument("--axis", action="append", required=True, metavar="NAME=SPEC",
                         help="START:STOP (integers), START:STOP:N, START:STOP:logN or V1,V2,... (repeatable)")
     parser.add_argument("--column", action="append", metavar="OUTPUT", help="output to write (repeatable; default: per-token metrics)")
-    parser.add_argument("-o", "--output", required=True, metavar="FILE.csv", help="CSV file to write")
+    parser.add_argument("-o", "--output", required=True, metavar="FILE",
+                        help="file to write: Parquet if it ends in .parquet, else CSV")
+    parser.add_argument("--format", choices=("csv", "parquet"), help="file format (default: from the suffix of -o)")
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction,
+                        help="points done, rate and time left on stderr (default: only when stderr is a terminal)")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..sweep import DEFAULT_COLUMNS, parse_axis, write_sweep
+    from ..tables import format_for, require_pyarrow
 
+    if format_for(args.output, args.format) == "parquet":
+        require_pyarrow()  # before the model is built, which takes seconds
     axes = [parse_axis(text) for text in args.axis]
-    points = write_sweep(build_from_args(args), axes, args.output, args.column or DEFAULT_COLUMNS)
+    show_progress = sys.stderr.isatty() if args.progress is None else args.progress
+    points = write_sweep(build_from_args(args), axes, args.output, args.column or DEFAULT_COLUMNS,
+                         format=args.format, progress=sys.stderr if show_progress else None)
     print(f"wrote {points:,} points to {args.output}")
     return 0
