@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .model import LayerModel, trial_metrics
+from .model import LayerModel, trial_metrics, trial_variances
 
 CHUNK_POINTS = 200_000  # grid points x support points evaluated at once
 
@@ -55,27 +55,46 @@ class _Support:
         return np.exp(self.log_binomial + self.tp * np.log(recall) + miss_term)
 
 
-def expected_layer_values(model: LayerModel, precision, recall) -> dict[str, np.ndarray]:
-    """E[x_l] of every per-layer output, shape ``broadcast(precision, recall).shape + (layers,)``."""
+@dataclass(frozen=True)
+class Moments:
+    """Exact mean and standard deviation of each output (per layer, or of a trial metric)."""
+
+    mean: dict[str, np.ndarray]
+    std: dict[str, np.ndarray]
+
+
+def layer_moments(model: LayerModel, precision, recall) -> Moments:
+    """Mean and standard deviation of every per-layer output, shape ``broadcast(precision, recall).shape + (layers,)``."""
     precision, recall = np.broadcast_arrays(np.asarray(precision, dtype=np.float64), np.asarray(recall, dtype=np.float64))
-    grid_shape = precision.shape
+    grid_shape = precision.shape + (model.kept.size,)
     precision, recall = precision.reshape(-1, 1), recall.reshape(-1, 1)
     support = _Support.of(model)
+    sizes = np.diff(np.append(support.starts, support.tp.size))
     chunk = max(1, CHUNK_POINTS // support.tp.size)
-    pieces: dict[str, list[np.ndarray]] = {}
+    means: dict[str, list[np.ndarray]] = {}
+    variances: dict[str, list[np.ndarray]] = {}
     for start in range(0, precision.shape[0], chunk):
         rows = slice(start, start + chunk)
         weights = support.probabilities(recall[rows])
-        values = model.evaluator(N=support.tokens, K=support.kept, tp=support.tp, P=precision[rows])
+        values = model.evaluate(support.tp, precision[rows], tokens=support.tokens, kept=support.kept)
         # Dividing by the summed probabilities (1 up to rounding) keeps a constant output exact.
         total = np.add.reduceat(weights, support.starts, axis=-1)
         for name, value in values.items():
-            pieces.setdefault(name, []).append(np.add.reduceat(value * weights, support.starts, axis=-1) / total)
-    return {name: np.concatenate(parts).reshape(grid_shape + (model.kept.size,)) for name, parts in pieces.items()}
+            mean = np.add.reduceat(value * weights, support.starts, axis=-1) / total
+            deviation = value - np.repeat(mean, sizes, axis=-1)  # central: no cancellation of large squares
+            means.setdefault(name, []).append(mean)
+            variances.setdefault(name, []).append(np.add.reduceat(deviation ** 2 * weights, support.starts, axis=-1) / total)
+    return Moments({name: np.concatenate(parts).reshape(grid_shape) for name, parts in means.items()},
+                   {name: np.sqrt(np.concatenate(parts).reshape(grid_shape)) for name, parts in variances.items()})
 
 
-def expected_metrics(model: LayerModel, precision=None, recall=None) -> dict[str, np.ndarray]:
-    """E of every trial metric (:data:`~symcost.spatten.model.METRICS`); the configuration's P and R by default."""
+def exact_metrics(model: LayerModel, precision=None, recall=None) -> Moments:
+    """Exact mean and standard deviation of every trial metric (:data:`~symcost.spatten.model.METRICS`).
+
+    The configuration's P and R by default; arrays of P and R give a grid.
+    """
     precision = model.precision if precision is None else precision
     recall = model.recall if recall is None else recall
-    return trial_metrics(expected_layer_values(model, precision, recall))
+    per_layer = layer_moments(model, precision, recall)
+    variances = trial_variances({name: std ** 2 for name, std in per_layer.std.items()})
+    return Moments(trial_metrics(per_layer.mean), {key: np.sqrt(value) for key, value in variances.items()})

@@ -1,15 +1,17 @@
-"""The per-layer SpAtten model: the pack's formulas bound to a configuration and compiled.
+"""The per-layer SpAtten model: the pack's formulas, compiled once, bound to a configuration.
 
-Token counts follow the pack's pruning rule (``kept_tokens``) layer after
-layer, in exact arithmetic. Every term and quantity of the pack becomes an
-output of one compiled evaluator whose inputs are the per-layer axes ``N``,
-``K``, ``tp`` and the precision ``P`` (so a precision sweep reuses it); every
-other symbol is fixed to the configuration's value. A trial's metrics reduce
-the per-layer outputs over the layers (:data:`METRICS`).
+Every term and quantity of ``formulas/spatten.yaml`` is an output of one
+compiled evaluator whose inputs are the per-layer axes ``N``, ``K``, ``tp``
+and every bound symbol (precision, factors, memory figures), so the compiled
+closed forms stay symbolic in all of them and one evaluator serves every
+configuration and every sweep. Token counts follow the pack's pruning rule
+(``kept_tokens``) layer after layer, in exact arithmetic. A trial's metrics
+reduce the per-layer outputs over the layers (:data:`METRICS`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import sympy as sp
@@ -20,7 +22,7 @@ from ..model import packaged_pack
 from ..pack import FormulaPack, load_pack
 from .config import SpattenConfig, bind_config
 
-EVALUATOR_INPUTS = ("N", "K", "tp", "P")
+LAYER_AXES = ("N", "K", "tp")
 
 
 @dataclass(frozen=True)
@@ -45,14 +47,23 @@ METRICS = (
 
 
 @dataclass(frozen=True)
-class LayerModel:
+class CompiledPack:
     pack: FormulaPack
+    expressions: dict[str, sp.Expr]
+    evaluator: Evaluator
+
+
+@dataclass(frozen=True)
+class LayerModel:
+    compiled: CompiledPack
     config: SpattenConfig
     values: dict[sp.Symbol, BoundValue]
-    expressions: dict[str, sp.Expr]
     tokens: np.ndarray
     kept: np.ndarray
-    evaluator: Evaluator
+
+    @property
+    def pack(self) -> FormulaPack:
+        return self.compiled.pack
 
     @property
     def precision(self) -> float:
@@ -62,35 +73,41 @@ class LayerModel:
     def recall(self) -> float:
         return float(self.config.field("speculation.recall"))
 
-    def evaluate(self, tp: np.ndarray, precision: float | np.ndarray | None = None) -> dict[str, np.ndarray]:
-        """Every per-layer output for true-positive counts ``tp`` (last axis: the layers)."""
-        return self.evaluator(N=self.tokens, K=self.kept, tp=tp, P=self.precision if precision is None else precision)
+    def evaluate(self, tp, precision=None, tokens=None, kept=None) -> dict[str, np.ndarray]:
+        """Every per-layer output for true-positive counts ``tp`` (arrays broadcast; by default the
+        last axis is the layers and P is the configuration's)."""
+        inputs = {symbol.name: float(bound.value) for symbol, bound in self.values.items()}
+        if precision is not None:
+            inputs["P"] = precision
+        return self.compiled.evaluator(**inputs, tp=tp, N=self.tokens if tokens is None else tokens,
+                                       K=self.kept if kept is None else kept)
 
     def exact(self, name: str) -> sp.Expr:
         """A symbol's or a layer-independent quantity's exact value under this configuration."""
-        if name in self.expressions:
-            expression = self.expressions[name]
-        elif name in self.pack.symbols:
-            expression = self.pack.expanded(self.pack.symbol(name))
+        pack = self.pack
+        if name in self.compiled.expressions:
+            expression = self.compiled.expressions[name]
+        elif name in pack.symbols:
+            expression = pack.expanded(pack.symbol(name))
         else:
-            raise KeyError(f"{name!r} is neither a symbol, a term nor a quantity of pack {self.pack.name}")
+            raise KeyError(f"{name!r} is neither a symbol, a term nor a quantity of pack {pack.name}")
         return expression.xreplace(_numbers(self.values))
 
 
-def load_spatten_pack() -> FormulaPack:
-    return load_pack(packaged_pack("spatten"))
+@lru_cache(maxsize=1)
+def compiled_spatten_pack() -> CompiledPack:
+    """The packaged pack's closed forms and their evaluator (built once per process)."""
+    pack = load_pack(packaged_pack("spatten"))
+    expressions = layer_expressions(pack)
+    inputs = [pack.symbol(name) for name in LAYER_AXES] + [spec.symbol for spec in pack.symbols.values() if spec.binding]
+    return CompiledPack(pack, expressions, compile_outputs(expressions, inputs))
 
 
 def build_layer_model(config: SpattenConfig) -> LayerModel:
-    pack = load_spatten_pack()
-    values = bind_config(pack, config)
-    numbers = _numbers(values)
-    expressions = layer_expressions(pack)
-    tokens, kept = _token_chain(pack, expressions["kept_tokens"].xreplace(numbers), numbers)
-    inputs = [pack.symbol(name) for name in EVALUATOR_INPUTS]
-    fixed = {symbol: value for symbol, value in numbers.items() if symbol not in inputs}
-    evaluator = compile_outputs({name: expression.xreplace(fixed) for name, expression in expressions.items()}, inputs)
-    return LayerModel(pack, config, values, expressions, tokens, kept, evaluator)
+    compiled = compiled_spatten_pack()
+    values = bind_config(compiled.pack, config)
+    tokens, kept = _token_chain(compiled, _numbers(values))
+    return LayerModel(compiled, config, values, tokens, kept)
 
 
 def layer_expressions(pack: FormulaPack) -> dict[str, sp.Expr]:
@@ -107,8 +124,10 @@ def _numbers(values: dict[sp.Symbol, BoundValue]) -> dict[sp.Symbol, sp.Expr]:
     return {symbol: bound.value for symbol, bound in values.items()}
 
 
-def _token_chain(pack: FormulaPack, keep: sp.Expr, numbers: dict[sp.Symbol, sp.Expr]) -> tuple[np.ndarray, np.ndarray]:
-    """Tokens entering each layer and tokens it keeps (``keep`` of N), exact integers; a layer's K enters the next."""
+def _token_chain(compiled: CompiledPack, numbers: dict[sp.Symbol, sp.Expr]) -> tuple[np.ndarray, np.ndarray]:
+    """Tokens entering each layer and tokens it keeps, exact integers; a layer's K enters the next."""
+    pack = compiled.pack
+    keep = compiled.expressions["kept_tokens"].xreplace(numbers)
     entering = int(numbers[pack.symbol("N_0")])
     tokens, kept = [], []
     for _layer in range(int(numbers[pack.symbol("n_layers")])):
@@ -124,6 +143,13 @@ def trial_metrics(layer_values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {metric.key: reduce[metric.reduction](layer_values[metric.quantity], axis=-1) for metric in METRICS}
 
 
-def net_speedup_percent(baseline_cycles: np.ndarray, pipelined_cycles: np.ndarray) -> np.ndarray:
+def trial_variances(layer_variances: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Variance of each metric from per-layer variances of independent layers (a mean divides by layers^2)."""
+    layers = next(iter(layer_variances.values())).shape[-1]
+    scale = {"sum": 1.0, "mean": 1.0 / layers ** 2}
+    return {metric.key: np.sum(layer_variances[metric.quantity], axis=-1) * scale[metric.reduction] for metric in METRICS}
+
+
+def net_speedup_percent(baseline_cycles, pipelined_cycles):
     """Reduction of total cycles by the pipelined design, in percent of the baseline."""
-    return 100.0 * (baseline_cycles - pipelined_cycles) / baseline_cycles
+    return 100.0 * (np.asarray(baseline_cycles) - pipelined_cycles) / baseline_cycles
