@@ -82,13 +82,10 @@ class _Engine:
         self.values: dict[sp.Symbol, float] = {}
         self.provenance: dict[sp.Symbol, str] = {}
         self.stage_results: list[dict[str, sp.Expr]] = [{} for _ in config.stages]
-        self.index = self.position_symbol()
+        self.index = position_index(pack)
         self.check_bindings()
 
     # -- structure -----------------------------------------------------------------------
-    def position_symbol(self) -> sp.Symbol | None:
-        return next((spec.symbol for spec in self.pack.symbols.values() if spec.binding == "index.position"), None)
-
     def check_bindings(self) -> None:
         for spec in self.pack.symbols.values():
             kind, _, name = (spec.binding or "").partition(".")
@@ -142,7 +139,7 @@ class _Engine:
             raise CascadeError(f"{where}: more than one alternative of quantity {options[0].name} applies")
         if not active:
             return None
-        return self.expand_sums(self.substitute(active[0].expression, resolve, earlier, f"{where}: {active[0].name}"))
+        return expand_sums(self.substitute(active[0].expression, resolve, earlier, f"{where}: {active[0].name}"), self.index)
 
     def substitute(self, expression: sp.Expr, resolve, earlier: dict[str, sp.Expr], where: str) -> sp.Expr:
         table = {}
@@ -155,18 +152,6 @@ class _Engine:
                 except LookupError as exc:
                     raise CascadeError(f"{where}: {exc}") from None
         return expression.xreplace(table)
-
-    def expand_sums(self, expression: sp.Expr) -> sp.Expr:
-        for node in sp.preorder_traversal(expression):
-            if isinstance(node, (at_step, layer_max)):
-                raise CascadeError(f"{type(node).__name__}() has no meaning in a cascade")
-        sums = {node: self.closed_sum(node) for node in expression.atoms(sum_steps)}
-        return expression.xreplace(sums)
-
-    def closed_sum(self, node: sum_steps) -> sp.Expr:
-        if len(node.args) != 3 or self.index is None:
-            raise CascadeError(f"{node}: a cascade sum needs bounds and a symbol bound to index.position")
-        return closed_sum(node.args[0], self.index, node.args[1], node.args[2])
 
     # -- values of symbols in each scope ---------------------------------------------------
     def stage_value(self, spec: SymbolSpec, index: int) -> sp.Expr:
@@ -245,6 +230,24 @@ class _Engine:
         self.values[symbol] = float(value) * parse_unit(spec.unit).si_factor
         self.provenance[symbol] = provenance
         return symbol
+
+
+def position_index(pack: FormulaPack) -> sp.Symbol | None:
+    """The symbol ``sum_steps`` sums over (bound to ``index.position``)."""
+    return next((spec.symbol for spec in pack.symbols.values() if spec.binding == "index.position"), None)
+
+
+def expand_sums(expression: sp.Expr, index: sp.Symbol | None) -> sp.Expr:
+    """``sum_steps(x, lo, hi)`` in closed form over ``index``; the burst engine's other functions are refused."""
+    for node in sp.preorder_traversal(expression):
+        if isinstance(node, (at_step, layer_max)):
+            raise CascadeError(f"{type(node).__name__}() has no meaning in a cascade")
+    sums = {}
+    for node in expression.atoms(sum_steps):
+        if len(node.args) != 3 or index is None:
+            raise CascadeError(f"{node}: a cascade sum needs bounds and a symbol bound to index.position")
+        sums[node] = closed_sum(node.args[0], index, node.args[1], node.args[2])
+    return expression.xreplace(sums)
 
 
 def _stage_fields(stage: Stage) -> dict[str, float | None]:

@@ -1,0 +1,73 @@
+"""``symcost cascade report|check FILE``: a speculative cascade's costs, placement, design space and claims.
+
+Exit codes: 0 when the placement fits (report) or every claim is consistent
+(check), 1 when not, 2 for bad input.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def register(commands) -> None:
+    parser = commands.add_parser("cascade", help="speculative cascade (seed 003): report, or check a file's claims")
+    actions = parser.add_subparsers(dest="cascade_action", metavar="ACTION", required=True)
+    report = actions.add_parser("report", help="per-stage costs, placement feasibility, optimal horizons; table and JSON")
+    report.add_argument("file", help="cascade file (YAML or JSON, schemas/cascade.schema.json)")
+    report.add_argument("--k-max", type=_positive, default=64, metavar="N", help="largest horizon searched (default 64)")
+    report.add_argument("--ratio", type=_positive, default=4, metavar="R",
+                        help="horizon rule K_0 = R * K_1 to test (default 4, the seed's)")
+    report.add_argument("-o", "--output", metavar="FILE", help="also write the report as JSON")
+    report.set_defaults(run=run_report)
+    check = actions.add_parser("check", help="recompute every claim of the file; consistent or inconsistent, with both numbers")
+    check.add_argument("file", help="cascade file with a claims section")
+    check.add_argument("-o", "--output", metavar="FILE", help="also write the verdicts as JSON")
+    check.set_defaults(run=run_check)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from ..cascade.config import read_cascade
+    from ..cascade.model import build_cascade
+    from ..cascade.placement import check_placement
+    from ..cascade.report import build_report, format_report
+    from ..cascade.search import search_horizons
+
+    model = build_cascade(read_cascade(args.file))
+    fits, design = check_placement(model), search_horizons(model, args.k_max, args.ratio)
+    print(format_report(model, fits, design))
+    _write(args.output, build_report(model, fits, design))
+    return 0 if all(fit.fits for fit in fits) else 1
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from ..cascade.claims import check_claims
+    from ..cascade.config import read_cascade
+    from ..cascade.model import build_cascade
+    from ..cascade.report import build_check, format_check
+    from ..errors import InputError, InputIssue
+
+    config = read_cascade(args.file)
+    if not config.claims:
+        raise InputError([InputIssue(config.label, "claims", "no claims to check")])
+    model = build_cascade(config)
+    results = check_claims(config, model)
+    print(format_check(results))
+    _write(args.output, build_check(model, results))
+    return 0 if all(result.consistent for result in results) else 1
+
+
+def _write(path: str | None, report: dict) -> None:
+    if path:
+        Path(path).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        print(f"\nwrote {path}")
