@@ -7,13 +7,15 @@
     >>> results["speculative.stage.draft.qkv.latency"]  # s per burst
 
 Output names: ``<scenario>.<metric>`` for the pack's per-token quantities and
-``<scenario>.<view>.<phase>.<name>.<quantity>`` for breakdowns, with scenario
+``<scenario>.<view>.<phase>.<name>.<quantity>`` for breakdowns (per burst),
+``<scenario>.committed_tokens`` for E[a+1], with scenario
 ``speculative`` or ``baseline`` (no speculation: K = 0, one token per step),
 view ``stage``, ``component``, ``feature`` or ``channel``, and ``area.<view>.<name>``.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Iterable
@@ -29,7 +31,7 @@ from .inputs import HardwareSpec, ModelSpec, StatsSpec, read_hardware, read_mode
 from .pack import FormulaPack, load_pack
 
 METRICS = ("energy_per_token", "latency_per_token", "throughput", "tokens_per_joule", "power",
-           "burst_energy", "burst_latency", "dynamic_energy", "leakage_energy")
+           "burst_energy", "burst_latency", "dynamic_energy", "leakage_energy", "leakage_power")
 BREAKDOWN_QUANTITIES = ("energy", "latency", "count")
 
 
@@ -51,6 +53,34 @@ class CostModel:
     outputs: dict[str, sp.Expr]
     evaluator: Evaluator
     defaults: dict[str, float] = field(default_factory=dict)
+    definitions: list[tuple[sp.Symbol, sp.Expr]] = field(default_factory=list)
+
+    def closed_form(self, name: str, fixed: Iterable[str] = ()) -> sp.Expr:
+        """Output ``name`` as one expression, the pack's quantities substituted in.
+
+        Inputs named in ``fixed`` are replaced by their default values (e.g. K
+        and E_commit from the stats), the others stay symbols.
+        """
+        values = {symbol: sp.Float(self.defaults[symbol.name]) for symbol in self.evaluator.inputs
+                  if symbol.name in fixed and symbol.name in self.defaults}
+        return self._inline(self.outputs[name]).xreplace(values)
+
+    def _inline(self, expression: sp.Expr) -> sp.Expr:
+        # Only the definitions an expression uses, each inlined once: inlining all of them up
+        # front multiplies out shared sub-expressions that no output needs.
+        table, inlined = self._definition_table, self._inlined
+        for symbol in expression.free_symbols & table.keys():
+            if symbol not in inlined:
+                inlined[symbol] = self._inline(table[symbol])
+        return expression.xreplace({symbol: inlined[symbol] for symbol in expression.free_symbols & table.keys()})
+
+    @cached_property
+    def _definition_table(self) -> dict[sp.Symbol, sp.Expr]:
+        return dict(self.definitions)
+
+    @cached_property
+    def _inlined(self) -> dict[sp.Symbol, sp.Expr]:
+        return {}
 
     def evaluate(self, **inputs) -> dict[str, np.ndarray]:
         """Every output for the given inputs (``L_prompt`` at least; K, E_commit default to the stats).
@@ -75,16 +105,20 @@ def _describe_point(values: dict, flat_index: int) -> str:
     return ", ".join(f"{name} = {np.broadcast_to(array, shape).ravel()[flat_index]:g}" for name, array in arrays.items())
 
 
-def build_model(model_path: str | Path, hardware_path: str | Path, stats_path: str | Path, *,
+def build_model(model_path: str | Path | ModelSpec, hardware_path: str | Path | HardwareSpec,
+                stats_path: str | Path | StatsSpec, *,
                 pack: str | Path = "selfspec", library_path: list[str] | None = None,
                 keep: Iterable[str] = ()) -> CostModel:
     """Read and validate the inputs, account the pack, and compile its evaluator.
 
     ``keep`` names hardware symbols to leave symbolic (they become evaluator
-    inputs, e.g. for a sweep over a coefficient).
+    inputs, e.g. for a sweep over a coefficient). Each input is a file path or
+    an already-read spec (a hardware file read with overrides, stats made in code).
     """
     pack_spec = load_pack(pack if Path(str(pack)).suffix in (".yaml", ".yml") else packaged_pack(str(pack)))
-    model, hardware, stats = read_model(model_path), read_hardware(hardware_path, library_path), read_stats(stats_path)
+    model = model_path if isinstance(model_path, ModelSpec) else read_model(model_path)
+    hardware = hardware_path if isinstance(hardware_path, HardwareSpec) else read_hardware(hardware_path, library_path)
+    stats = stats_path if isinstance(stats_path, StatsSpec) else read_stats(stats_path)
     bindings = bind(pack_spec, model, hardware, stats)
     kept = [pack_spec.symbol(name) for name in keep]
     accounting = account(pack_spec, bindings, kept)
@@ -101,7 +135,7 @@ def build_model(model_path: str | Path, hardware_path: str | Path, stats_path: s
     inputs = [symbol for symbol in inputs if symbol not in formulas and symbol in used]
     defaults = {symbol.name: float(bindings.values[symbol].value) for symbol in inputs if symbol in bindings.values}
     evaluator = compile_outputs(outputs, inputs, definitions)
-    return CostModel(pack_spec, model, hardware, stats, accounting, outputs, evaluator, defaults)
+    return CostModel(pack_spec, model, hardware, stats, accounting, outputs, evaluator, defaults, definitions)
 
 
 def _inputs(pack: FormulaPack, kept: list[sp.Symbol]) -> list[sp.Symbol]:
@@ -122,6 +156,7 @@ def collect_outputs(accounting: Accounting) -> tuple[dict[str, sp.Expr], list[tu
     renamed = {symbol: sp.Symbol(f"baseline__{symbol.name}", real=True) for symbol, _ in definitions}
     definitions += [(renamed[symbol], expression.xreplace({**baseline, **renamed})) for symbol, expression in definitions]
     for scenario, substitution in (("speculative", {}), ("baseline", baseline)):
+        outputs[f"{scenario}.committed_tokens"] = pack.symbol("E_commit").xreplace(substitution)
         for metric in METRICS:
             if metric in accounting.quantity_symbols:
                 symbol = accounting.quantity_symbols[metric]

@@ -14,6 +14,7 @@ from typing import Sequence
 import numpy as np
 
 from . import __version__
+from .breakeven import find_break_even
 from .model import CostModel
 
 PHASES = ("draft", "verify_drafted", "verify_bonus")
@@ -41,8 +42,10 @@ def build_report(model: CostModel, prompt_lengths: Sequence[int]) -> dict:
         "speculation": {"K": model.stats.k, "expected_committed_tokens": committed,
                         "expected_wasted_steps": sum((model.stats.k - a) * p for a, p in probabilities.items()),
                         "acceptance": {str(a): p for a, p in probabilities.items()}},
-        "area": _area(results),
+        "area": area_summary(results),
         "points": [_point(results, index, int(length)) for index, length in enumerate(lengths)],
+        "break_even": {comparison: {quantity: found.as_json() for quantity, found in by_quantity.items()}
+                       for comparison, by_quantity in find_break_even(model).items()},
         "terms": {status: [{"name": term.name, "reason": term.reason} for term in terms]
                   for status, terms in model.accounting.terms_by_status().items() if status != "modeled"},
         "coefficients": [{"name": path, "value": coefficient.value, "unit": coefficient.unit,
@@ -52,7 +55,8 @@ def build_report(model: CostModel, prompt_lengths: Sequence[int]) -> dict:
     }
 
 
-def _area(results: dict[str, np.ndarray]) -> dict:
+def area_summary(results: dict[str, np.ndarray]) -> dict:
+    """Area in mm^2: on chip (every component but HBM), off chip, by block and by component."""
     components = {key.split(".", 2)[2]: float(value[0]) * MM2_PER_M2 for key, value in results.items()
                   if key.startswith("area.component.")}
     off_chip = {"hbm"}

@@ -1,0 +1,104 @@
+"""Analytical break-even points, checked against the compiled evaluator on both sides of each crossing."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings, strategies as st
+
+from conftest import EXAMPLES
+from symcost import build_model
+from symcost.breakeven import find_break_even, localise
+
+CASES = {
+    "knobs": ("model_llama2_7b.yaml", "hardware_knobs.yaml", "stats_k4.yaml"),
+    "legacy": ("model_tiny.yaml", "hardware_legacy.yaml", "stats_geometric.yaml"),
+    "pipelined": ("model_llama2_7b.yaml", "hardware_soc_pipelined.yaml", "stats_k4.yaml"),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(CASES))
+def case(request):
+    model = build_model(*(EXAMPLES / name for name in CASES[request.param]))
+    return model, find_break_even(model)
+
+
+def _sides(model, comparison, quantity, lengths):
+    """Left and right per-token cost straight from the evaluator's outputs, summed here independently."""
+    results = model.evaluate(L_prompt=np.asarray(lengths, dtype=float))
+    if comparison == "vs_baseline":
+        return results[f"speculative.{quantity}_per_token"], results[f"baseline.{quantity}_per_token"]
+    spec = next(c for c in model.pack.comparisons if c.name == comparison)
+
+    def group(view, names):
+        keys = [k for k in results if k.startswith(f"speculative.{view}.") and k.endswith(f".{quantity}")
+                and k.split(".")[3] in names]
+        return sum(results[k] for k in keys) / results["speculative.committed_tokens"]
+    return group(*spec.left), group(*spec.right)
+
+
+def test_every_comparison_and_quantity_is_answered(case):
+    model, found = case
+    assert set(found) == {"vs_baseline", "attention_vs_linear"}
+    assert all(set(by_quantity) == {"energy", "latency"} for by_quantity in found.values())
+
+
+def test_curves_meet_at_each_crossing_and_swap_order(case):
+    model, found = case
+    checked = 0
+    for comparison, by_quantity in found.items():
+        for quantity, answer in by_quantity.items():
+            for crossing in answer.crossings:
+                below, at, above = crossing * (1 - 1e-4), crossing, crossing * (1 + 1e-4)
+                left, right = _sides(model, comparison, quantity, [below, at, above])
+                assert left[1] == pytest.approx(right[1], rel=1e-9)
+                assert np.sign(left[0] - right[0]) == -np.sign(left[2] - right[2]) != 0
+                checked += 1
+            if answer.verdict != "crosses":
+                assert answer.L_prompt is None and not answer.crossings
+    assert checked >= 1
+
+
+def test_verdicts_hold_over_random_prompt_lengths(case):
+    model, found = case
+    rng = np.random.default_rng(7)
+    for comparison, by_quantity in found.items():
+        for quantity, answer in by_quantity.items():
+            lengths = rng.uniform(*answer.domain, size=500)
+            left, right = _sides(model, comparison, quantity, lengths)
+            if answer.verdict == "always_better":
+                assert np.all(left <= right)
+            elif answer.verdict == "never_better":
+                assert np.all(left > right)
+            else:
+                first = answer.crossings[0]
+                assert np.all(np.sign(left - right)[lengths < first * 0.999] == np.sign(left - right)[np.argmin(lengths)])
+
+
+def test_linear_crossing_equals_the_line_through_two_evaluated_points():
+    model = build_model(*(EXAMPLES / name for name in CASES["knobs"]))
+    answer = find_break_even(model)["attention_vs_linear"]["latency"]
+    left, right = _sides(model, "attention_vs_linear", "latency", [1000.0, 2000.0])
+    gap = left - right
+    assert answer.L_prompt == pytest.approx(1000.0 - gap[0] * 1000.0 / (gap[1] - gap[0]), rel=1e-9)
+    assert answer.solution_latex.startswith("L_{prompt}^{*} = -\\frac")
+
+
+def test_report_carries_the_break_even_section():
+    from symcost.report import build_report
+    model = build_model(*(EXAMPLES / name for name in CASES["knobs"]))
+    section = build_report(model, [128])["break_even"]
+    entry = section["attention_vs_linear"]["energy"]
+    assert entry["verdict"] == "crosses" and entry["L_prompt"] > 0 and "L_{prompt}" in entry["equation"]
+
+
+x = sp.Symbol("x", real=True)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.floats(-50, 50), st.floats(-5, 5), st.floats(-100, 100))
+def test_localise_agrees_with_the_full_expression_at_the_point(a, b, at):
+    expression = sp.Max(a + b * x, 3 * x - 7) + sp.Piecewise((x**2, x > 1), (2 - x, True)) + sp.floor(x / 3)
+    local = localise(expression, x, at)
+    assert not local.has(sp.Max, sp.Piecewise, sp.floor)
+    assert float(local.subs(x, at)) == pytest.approx(float(expression.subs(x, at)), rel=1e-9, abs=1e-9)
