@@ -1,0 +1,55 @@
+"""``symcost audit``: the audit document (LaTeX or Markdown) of a cost model, or of a formula pack alone."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..errors import SymcostError
+from .common import add_input_files, build_from_args
+
+FORMATS = ("latex", "markdown")
+
+
+def register(commands) -> None:
+    parser = commands.add_parser("audit", help="write the audit document: every formula, closed form, coefficient "
+                                               "and break-even derivation behind a report (LaTeX or Markdown)")
+    add_input_files(parser, required=False)
+    parser.add_argument("--pack", metavar="PACK", help="formula pack file or packaged name (default selfspec); "
+                                                      "alone, without input files, audits the pack itself")
+    parser.add_argument("--format", choices=FORMATS, help="output format (default: from the -o suffix, .tex or .md)")
+    parser.add_argument("-o", "--output", metavar="FILE", help="file to write (default: standard output)")
+    parser.add_argument("--no-break-even", action="store_true", help="leave out the break-even section (faster)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..audit import SUFFIXES, model_audit, pack_audit, render
+
+    chosen = args.format or (SUFFIXES.get(Path(args.output).suffix.lower()) if args.output else None)
+    if chosen is None:
+        raise SymcostError("give --format latex or --format markdown (or an -o file ending in .tex or .md)")
+    inputs = [args.model, args.hardware, args.stats]
+    if any(inputs) and not all(inputs):
+        raise SymcostError("give --model, --hardware and --stats together (or only --pack to audit a pack alone)")
+    if all(inputs):
+        options = {"pack": args.pack} if args.pack else {}
+        document = model_audit(build_from_args(args, **options), break_even=not args.no_break_even)
+    elif args.pack:
+        document = pack_audit(_load_pack(args.pack))
+    else:
+        raise SymcostError("nothing to audit: give --model, --hardware and --stats, or --pack")
+    text = render(document, chosen)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output} ({chosen}, {len(text):,} characters)")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _load_pack(pack: str):
+    from ..model import packaged_pack
+    from ..pack import load_pack
+
+    return load_pack(pack if Path(pack).suffix in (".yaml", ".yml") else packaged_pack(pack))
