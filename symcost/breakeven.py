@@ -48,9 +48,9 @@ class Side:
         total = sum(results[name] for name in self.outputs)
         return total / results[f"{self.scenario}.committed_tokens"] if self.per_token else total
 
-    def symbolic(self, model: CostModel, fixed: Sequence[str]) -> sp.Expr:
-        total = sp.Add(*(model.closed_form(name, fixed) for name in self.outputs))
-        return total / model.closed_form(f"{self.scenario}.committed_tokens", fixed) if self.per_token else total
+    def symbolic(self, model: CostModel, values: dict[str, float]) -> sp.Expr:
+        total = sp.Add(*(model.closed_form(name, values) for name in self.outputs))
+        return total / model.closed_form(f"{self.scenario}.committed_tokens", values) if self.per_token else total
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,7 @@ class BreakEven:
     right: sp.Expr
     shown_at: float
     equation_latex: str
+    equation_text: str
     solution_latex: str | None
     description: str
     domain: tuple[float, float]
@@ -84,7 +85,8 @@ class BreakEven:
 
     def as_json(self) -> dict:
         return {"verdict": self.verdict, self.unknown: self.value, "crossings": list(self.crossings),
-                "equation": self.equation_latex, "equation_piece_at": self.shown_at,
+                "equation": self.equation_latex, "equation_text": self.equation_text,
+                "equation_piece_at": self.shown_at,
                 "solution": self.solution_latex,
                 "description": self.description, "domain": list(self.domain)}
 
@@ -108,18 +110,39 @@ def _group_outputs(model: CostModel, view: str, names: Sequence[str], quantity: 
     return tuple(name for name in model.outputs if name in wanted)
 
 
-def find_break_even(model: CostModel) -> dict[str, dict[str, BreakEven]]:
-    """Every break-even question of the model, solved for the prompt length."""
-    lower, upper = prompt_domain(model)
-    grid = _prompt_grid(lower, upper)
-    results = model.evaluate(L_prompt=grid)
-    fixed = [name for name in model.evaluator.input_names if name != "L_prompt"]
+def find_break_even(model: CostModel, unknown: str = "L_prompt", *, prompt_length: float | None = None,
+                    grid: np.ndarray | None = None) -> dict[str, dict[str, BreakEven]]:
+    """Every break-even question of the model, solved for ``unknown``.
+
+    The unknown is the prompt length, or a coefficient the model keeps
+    symbolic (``build_model(..., keep=[name])``), solved at ``prompt_length``
+    over ``grid`` (default: 10^-6 to 10^6 times its value).
+    """
+    if unknown == "L_prompt":
+        grid = _prompt_grid(*prompt_domain(model)) if grid is None else np.asarray(grid, dtype=np.float64)
+        values: dict[str, float] = {}
+    else:
+        if unknown not in model.evaluator.input_names:
+            raise SymcostError(f"{unknown!r} is not an input of this model; build it with keep=[{unknown!r}]")
+        if prompt_length is None:
+            raise SymcostError(f"solving for {unknown} needs a prompt length")
+        grid = coefficient_grid(model.defaults[unknown]) if grid is None else np.asarray(grid, dtype=np.float64)
+        values = {"L_prompt": float(prompt_length)}
+    results = model.evaluate(**{**values, unknown: grid})
+    fixed = {**{name: value for name, value in model.defaults.items() if name != unknown}, **values}
     found: dict[str, dict[str, BreakEven]] = {}
     for question in questions(model):
         found.setdefault(question.comparison, {})[question.quantity] = solve(
-            question, sp.Symbol("L_prompt"), grid, question.left.numeric(results), question.right.numeric(results),
+            question, sp.Symbol(unknown), grid, question.left.numeric(results), question.right.numeric(results),
             lambda side: side.symbolic(model, fixed))
     return found
+
+
+def coefficient_grid(value: float, decades: int = 6, points: int = 4_000) -> np.ndarray:
+    """Zero and a log-spaced range around a coefficient's value, to bracket where a comparison flips."""
+    if value <= 0:
+        raise SymcostError("the coefficient's value is not positive; give the range to search explicitly")
+    return np.concatenate([[0.0], np.geomspace(value * 10.0 ** -decades, value * 10.0 ** decades, points)])
 
 
 def solve(question: Question, unknown: sp.Symbol, grid: np.ndarray, left: np.ndarray, right: np.ndarray,
@@ -140,7 +163,8 @@ def solve(question: Question, unknown: sp.Symbol, grid: np.ndarray, left: np.nda
     local_left, local_right = (localise(expression, unknown, shown_at) for expression in (left_expression, right_expression))
     solution = _solution(local_left - local_right, unknown, crossings[0]) if crossings else None
     return BreakEven(question.comparison, question.quantity, unknown.name, verdict, crossings[0] if crossings else None,
-                     tuple(crossings), local_left, local_right, shown_at, _equation(local_left, local_right), solution,
+                     tuple(crossings), local_left, local_right, shown_at, _equation(local_left, local_right),
+                     f"{sp.sstr(_rounded(local_left))} = {sp.sstr(_rounded(local_right))}", solution,
                      _describe(question, unknown.name, verdict, crossings, difference, domain), domain)
 
 

@@ -14,11 +14,12 @@ view ``stage``, ``component``, ``feature`` or ``channel``, and ``area.<view>.<na
 """
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Mapping
 
 import numpy as np
 import sympy as sp
@@ -54,16 +55,16 @@ class CostModel:
     evaluator: Evaluator
     defaults: dict[str, float] = field(default_factory=dict)
     definitions: list[tuple[sp.Symbol, sp.Expr]] = field(default_factory=list)
+    kept: tuple[str, ...] = ()  # coefficients left symbolic, by pack symbol name
 
-    def closed_form(self, name: str, fixed: Iterable[str] = ()) -> sp.Expr:
+    def closed_form(self, name: str, values: Mapping[str, float] = {}) -> sp.Expr:
         """Output ``name`` as one expression, the pack's quantities substituted in.
 
-        Inputs named in ``fixed`` are replaced by their default values (e.g. K
-        and E_commit from the stats), the others stay symbols.
+        Evaluator inputs named in ``values`` are replaced by those numbers
+        (e.g. K and E_commit from the stats); the others stay symbols.
         """
-        values = {symbol: sp.Float(self.defaults[symbol.name]) for symbol in self.evaluator.inputs
-                  if symbol.name in fixed and symbol.name in self.defaults}
-        return self._inline(self.outputs[name]).xreplace(values)
+        numbers = {symbol: sp.Float(values[symbol.name]) for symbol in self.evaluator.inputs if symbol.name in values}
+        return self._inline(self.outputs[name]).xreplace(numbers)
 
     def _inline(self, expression: sp.Expr) -> sp.Expr:
         # Only the definitions an expression uses, each inlined once: inlining all of them up
@@ -120,7 +121,7 @@ def build_model(model_path: str | Path | ModelSpec, hardware_path: str | Path | 
     hardware = hardware_path if isinstance(hardware_path, HardwareSpec) else read_hardware(hardware_path, library_path)
     stats = stats_path if isinstance(stats_path, StatsSpec) else read_stats(stats_path)
     bindings = bind(pack_spec, model, hardware, stats)
-    kept = [pack_spec.symbol(name) for name in keep]
+    kept = [_keepable(pack_spec, name) for name in keep]
     accounting = account(pack_spec, bindings, kept)
     inputs = _inputs(pack_spec, kept)
     # A stats value given as a formula (E[a+1] of a geometric acceptance, in K) is substituted,
@@ -135,7 +136,22 @@ def build_model(model_path: str | Path | ModelSpec, hardware_path: str | Path | 
     inputs = [symbol for symbol in inputs if symbol not in formulas and symbol in used]
     defaults = {symbol.name: float(bindings.values[symbol].value) for symbol in inputs if symbol in bindings.values}
     evaluator = compile_outputs(outputs, inputs, definitions)
-    return CostModel(pack_spec, model, hardware, stats, accounting, outputs, evaluator, defaults, definitions)
+    return CostModel(pack_spec, model, hardware, stats, accounting, outputs, evaluator, defaults, definitions,
+                     tuple(symbol.name for symbol in kept))
+
+
+def _keepable(pack: FormulaPack, name: str) -> sp.Symbol:
+    """The symbol of a coefficient to keep symbolic, by pack symbol (``e_AD``) or input field
+    (``adc_draft.energy_pj_per_conversion``, with or without the ``hardware.`` prefix)."""
+    coefficients = {spec.name: spec for spec in pack.symbols.values() if spec.source in ("hardware", "model")}
+    fields = {spec.binding.split(".", 1)[1]: spec for spec in coefficients.values() if spec.binding}
+    spec = coefficients.get(name) or fields.get(name) or fields.get(name.split(".", 1)[-1])
+    if spec is None:
+        names = sorted(coefficients) + sorted(fields)
+        close = [known for known in names if known.startswith(name)][:3] or difflib.get_close_matches(name, names, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else "; `symcost audit` lists the coefficients"
+        raise SymcostError(f"unknown coefficient {name!r} in pack {pack.name}{hint}")
+    return spec.symbol
 
 
 def _inputs(pack: FormulaPack, kept: list[sp.Symbol]) -> list[sp.Symbol]:

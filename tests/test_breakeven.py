@@ -102,3 +102,52 @@ def test_localise_agrees_with_the_full_expression_at_the_point(a, b, at):
     local = localise(expression, x, at)
     assert not local.has(sp.Max, sp.Piecewise, sp.floor)
     assert float(local.subs(x, at)) == pytest.approx(float(expression.subs(x, at)), rel=1e-9, abs=1e-9)
+
+
+KNOBS = ["--model", EXAMPLES / "model_llama2_7b.yaml", "--hardware", EXAMPLES / "hardware_knobs.yaml",
+         "--stats", EXAMPLES / "stats_k4.yaml"]
+
+
+def test_cli_prints_equation_and_solution():
+    from conftest import run_cli
+    result = run_cli("breakeven", *KNOBS, "--comparison", "attention_vs_linear", "--quantity", "latency")
+    assert result.code == 0, result.stderr
+    assert "attention_vs_linear / latency: crosses" in result.stdout
+    assert "L_{prompt}^{*} = -\\frac" in result.stdout and "*L_prompt" in result.stdout
+
+
+def test_cli_solves_for_a_coefficient_given_as_an_input_field():
+    import json
+    from conftest import run_cli
+    result = run_cli("breakeven", *KNOBS, "--solve-for", "adc_draft.energy_pj_per_conversion",
+                     "--prompt-length", "2048", "--json")
+    assert result.code == 0, result.stderr
+    answers = json.loads(result.stdout)
+    assert set(answers) == {"vs_baseline.energy", "vs_baseline.latency", "attention_vs_linear.energy",
+                            "attention_vs_linear.latency"}
+    assert all("e_AD" in answer for answer in answers.values())
+
+
+def test_solving_for_a_coefficient_finds_where_the_comparison_flips():
+    # Attention energy (independent of the ADC) exceeds linear energy only if the draft ADC is cheap enough.
+    model = build_model(*(EXAMPLES / name for name in CASES["knobs"]), keep=["e_AD"])
+    answer = find_break_even(model, "e_AD", prompt_length=300_000)["attention_vs_linear"]["energy"]
+    assert answer.verdict == "crosses"
+    for factor, sign in ((0.999, 1), (1.001, -1)):
+        results = model.evaluate(L_prompt=300_000.0, e_AD=answer.value * factor)
+        attention = sum(v for k, v in results.items() if k.startswith("speculative.stage.") and k.endswith(".energy")
+                        and k.split(".")[3] in ("qk", "pv", "softmax", "kv_cache"))
+        linear = sum(v for k, v in results.items() if k.startswith("speculative.stage.") and k.endswith(".energy")
+                     and k.split(".")[3] in ("qkv", "wo", "ffn"))
+        assert np.sign(attention - linear) == sign
+
+
+@pytest.mark.parametrize("extra, fragment", [
+    (["--solve-for", "adc_draf", "--prompt-length", "10"], "did you mean adc_draft."),
+    (["--solve-for", "e_AD"], "needs --prompt-length"),
+    (["--comparison", "nope"], "unknown comparison nope"),
+])
+def test_cli_bad_input_exits_2(extra, fragment):
+    from conftest import run_cli
+    result = run_cli("breakeven", *KNOBS, *extra)
+    assert result.code == 2 and fragment in result.stderr and "Traceback" not in result.stderr

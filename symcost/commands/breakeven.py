@@ -1,0 +1,55 @@
+"""``symcost breakeven``: where speculation (or attention) stops paying, solved analytically."""
+from __future__ import annotations
+
+import argparse
+import json
+
+from .common import add_input_files, build_from_args
+
+
+def register(commands) -> None:
+    parser = commands.add_parser(
+        "breakeven", help="solve where two per-token costs meet, for the prompt length or any coefficient",
+        description="For each comparison (speculative vs baseline, and the pack's, e.g. attention vs linear) and "
+                    "quantity (energy, latency), print the equation on the piece that holds the crossing, its "
+                    "closed-form solution and its value.")
+    add_input_files(parser, required=True)
+    parser.add_argument("--solve-for", default="L_prompt", metavar="NAME",
+                        help="L_prompt (default) or a coefficient, by pack symbol (e_AD) or input field "
+                             "(adc_draft.energy_pj_per_conversion)")
+    parser.add_argument("--prompt-length", type=int, metavar="L", help="prompt length at which a coefficient is solved for")
+    parser.add_argument("--comparison", action="append", metavar="NAME", help="only this comparison (repeatable)")
+    parser.add_argument("--quantity", choices=("energy", "latency"), action="append", help="only this quantity")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..breakeven import QUANTITIES, find_break_even
+    from ..errors import SymcostError
+
+    solving_for_coefficient = args.solve_for != "L_prompt"
+    if solving_for_coefficient and args.prompt_length is None:
+        raise SymcostError(f"--solve-for {args.solve_for} needs --prompt-length L")
+    model = build_from_args(args, keep=[args.solve_for] if solving_for_coefficient else [])
+    unknown = model.kept[0] if solving_for_coefficient else "L_prompt"
+    found = find_break_even(model, unknown, prompt_length=args.prompt_length)
+    unknown_comparisons = set(args.comparison or ()) - set(found)
+    if unknown_comparisons:
+        raise SymcostError(f"unknown comparison {', '.join(sorted(unknown_comparisons))}; this model has {', '.join(found)}")
+    selected = [(comparison, quantity, answer) for comparison, by_quantity in found.items()
+                for quantity, answer in by_quantity.items()
+                if (not args.comparison or comparison in args.comparison) and (not args.quantity or quantity in args.quantity)]
+    if args.json:
+        print(json.dumps({f"{comparison}.{quantity}": answer.as_json() for comparison, quantity, answer in selected}, indent=2))
+        return 0
+    for comparison, quantity, answer in selected:
+        print(f"{comparison} / {quantity}: {answer.verdict}")
+        print(f"  {answer.description}")
+        unit = QUANTITIES[quantity]
+        print(f"  equation in {unit} per committed token, on the piece at {answer.unknown} = {answer.shown_at:.6g}:")
+        print(f"    {answer.equation_text}")
+        print(f"    LaTeX: {answer.equation_latex}")
+        if answer.solution_latex:
+            print(f"  solution: {answer.solution_latex}")
+    return 0
