@@ -13,7 +13,7 @@ from ..units import format_si
 from .claims import ClaimResult
 from .model import CascadeModel
 from .placement import LevelFit
-from .search import DesignSearch
+from .search import DesignSearch, Horizons
 
 # A bound claim (stated >= or <= a recomputed bound) shows the bound as a minimum or maximum.
 _BOUND = {"==": "", ">=": "min ", "<=": "max "}
@@ -68,7 +68,7 @@ def format_report(model: CascadeModel, fits: tuple[LevelFit, ...], design: Desig
     for fit in fits:
         verdict = "fits" if fit.fits else "DOES NOT FIT"
         lines.append(f"  {fit.name:<6} {format_si(fit.usage, 'B')} of {format_si(fit.capacity, 'B')} per {fit.per} "
-                     f"({fit.units} {fit.per}s): {fit.utilisation:.1%}  {verdict}")
+                     f"({fit.units} {fit.per}{'s' if fit.units != 1 else ''}): {fit.utilisation:.1%}  {verdict}")
         lines += [f"    {problem}" for problem in fit.problems]
     cascade = lambda name: figures[f"cascade.{name}"]  # noqa: E731
     lines += ["", f"seed equations: gamma_total = {cascade('gamma_total'):.4g}, C_total = "
@@ -85,9 +85,9 @@ def format_design(design: DesignSearch) -> list[str]:
                      for index, stage in enumerate(design.stages))
     lines = [f"design, staged speculative decoding (K in 1..{design.k_max}): optimal {best}: "
              f"{format_si(design.optimum.time_per_token, 's')} per token, speedup {design.optimum.speedup:.4g}",
-             f"  as given {design.as_given.horizons}: speedup {design.as_given.speedup:.4g}"]
+             f"  as given {_horizons(design.as_given)}: speedup {design.as_given.speedup:.4g}"]
     if design.rule is not None:
-        lines.append(f"  best with K_0 = {design.ratio} K_1: {design.rule.horizons}, speedup {design.rule.speedup:.4g}; "
+        lines.append(f"  best with K_0 = {design.ratio} K_1: {_horizons(design.rule)}, speedup {design.rule.speedup:.4g}; "
                      f"the optimum {'satisfies' if design.rule_holds else 'does not satisfy'} the rule")
     seed = design.seed
     cost = f"C_total depends on {', '.join(seed.cost_horizons) or 'no horizon'}" + (
@@ -95,6 +95,10 @@ def format_design(design: DesignSearch) -> list[str]:
     lines.append(f"design, seed equations: {cost}; their speedup depends on {', '.join(seed.speedup_horizons) or 'no horizon'}"
                  f": no optimal horizon, so no ratio of horizons follows from them")
     return lines
+
+
+def _horizons(found: Horizons) -> str:
+    return "K = (" + ", ".join(map(str, found.horizons)) + ")"
 
 
 def format_check(results: list[ClaimResult]) -> str:
