@@ -63,3 +63,19 @@ def test_bad_input_is_one_line_per_problem(tmp_path):
 def test_an_action_is_required():
     result = run_cli("cascade")
     assert result.code == 2 and "required" in result.stderr
+
+
+def test_the_packs_formulas_appear_in_symcost_audit():
+    result = run_cli("audit", "--pack", "cascade", "--format", "markdown")
+    assert result.code == 0, result.stderr
+    assert "`speedup_seed`" in result.stdout and r"\frac{K_{i-1} \cdot t_{i-1} + c}{E}" in result.stdout
+
+
+def test_cascade_audit_shows_inputs_closed_forms_and_values(tmp_path):
+    output = tmp_path / "audit.md"
+    result = run_cli("cascade", "audit", SEED, "-o", output)
+    assert result.code == 0, result.stderr
+    text = output.read_text()
+    assert "cascade\\_seed003.yaml: stage draft: compute\\_time\\_ns" in text
+    assert r"\gamma_{\mathrm{total}} &= {\gamma}_{0} \cdot {\gamma}_{1} \cdot {\gamma}_{2} \\" in text
+    assert " &= 0.72675" in text and "VMEM`: VMEM: needs 40 MB per core" in text

@@ -50,6 +50,7 @@ class CascadeModel:
     values: dict[sp.Symbol, float]    # input symbol -> SI value from the file
     provenance: dict[sp.Symbol, str]  # input symbol -> where its value comes from
     evaluator: Evaluator
+    origins: dict[sp.Symbol, tuple[str, str | None]]  # input symbol -> (pack symbol, stage index or level name)
 
     def evaluate(self, **inputs) -> dict[str, np.ndarray]:
         """Every output; inputs not given (by symbol name, e.g. K_0) take the file's values."""
@@ -73,7 +74,8 @@ def build_cascade(config: CascadeConfig, pack: str | None = None) -> CascadeMode
         raise CascadeError(f"outputs depend on symbols with no value: {', '.join(map(str, stray))}")
     values = {symbol: engine.values[symbol] for symbol in inputs}
     provenance = {symbol: engine.provenance[symbol] for symbol in inputs}
-    return CascadeModel(config, pack_spec, outputs, units, values, provenance, compile_outputs(outputs, inputs))
+    origins = {symbol: engine.origins[symbol] for symbol in inputs}
+    return CascadeModel(config, pack_spec, outputs, units, values, provenance, compile_outputs(outputs, inputs), origins)
 
 
 class _Engine:
@@ -81,6 +83,7 @@ class _Engine:
         self.pack, self.config = pack, config
         self.values: dict[sp.Symbol, float] = {}
         self.provenance: dict[sp.Symbol, str] = {}
+        self.origins: dict[sp.Symbol, tuple[str, str | None]] = {}
         self.stage_results: list[dict[str, sp.Expr]] = [{} for _ in config.stages]
         self.index = position_index(pack)
         self.check_bindings()
@@ -167,7 +170,7 @@ class _Engine:
                         "has_parameters": int(stage.parameters is not None)}
             return sp.Integer(switches[name])
         if kind == "stage":
-            return self.input(spec, f"{spec.name}_{index}", _stage_fields(stage).get(name),
+            return self.input(spec, str(index), _stage_fields(stage).get(name),
                               f"{self.config.label}: stage {stage.name}: {name}")
         if kind == "previous":
             if index == 0:
@@ -182,7 +185,7 @@ class _Engine:
         if kind == "level" and spec.source == "engine":
             return sp.Integer(int(level.per == name.removeprefix("per_")))
         if kind == "level":
-            return self.input(spec, f"{spec.name}_{level.name}", getattr(level, name, None),
+            return self.input(spec, level.name, getattr(level, name, None),
                               f"{self.config.label}: memory level {level.name}: {name}")
         placed = [index for index, stage in enumerate(self.config.stages) if stage.placement.level == level.name]
         return self.aggregate(spec, kind, name, placed)
@@ -197,8 +200,7 @@ class _Engine:
         if spec.source == "constant":
             return sp.nsimplify(spec.value) * sp.nsimplify(parse_unit(spec.unit).si_factor)
         name = spec.binding.partition(".")[2]
-        return self.input(spec, spec.name, getattr(self.config.system, name, None),
-                          f"{self.config.label}: system: {name}")
+        return self.input(spec, None, getattr(self.config.system, name, None), f"{self.config.label}: system: {name}")
 
     def aggregate(self, spec: SymbolSpec, kind: str, name: str, stages) -> sp.Expr:
         stages = list(stages)
@@ -220,7 +222,9 @@ class _Engine:
                               f"{self.config.stages[index].name}")
         return self.stage_value(spec, index)
 
-    def input(self, spec: SymbolSpec, name: str, value: float | None, provenance: str) -> sp.Symbol:
+    def input(self, spec: SymbolSpec, suffix: str | None, value: float | None, provenance: str) -> sp.Symbol:
+        """The symbol of ``spec`` for one stage (suffix: its index), one level (its name) or the system (None)."""
+        name = spec.name if suffix is None else f"{spec.name}_{suffix}"
         if value is None:
             raise LookupError(f"{spec.name} needs {provenance.rpartition(': ')[2]}, which is not given "
                               f"({provenance.rpartition(':')[0]})")
@@ -229,6 +233,7 @@ class _Engine:
         symbol = sp.Symbol(name, **spec.symbol.assumptions0)
         self.values[symbol] = float(value) * parse_unit(spec.unit).si_factor
         self.provenance[symbol] = provenance
+        self.origins[symbol] = (spec.name, suffix)
         return symbol
 
 

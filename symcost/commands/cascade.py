@@ -1,4 +1,5 @@
-"""``symcost cascade report|check FILE``: a speculative cascade's costs, placement, design space and claims.
+"""``symcost cascade report|check|audit FILE``: a speculative cascade's costs, placement, design space,
+claims and audit document.
 
 Exit codes: 0 when the placement fits (report) or every claim is consistent
 (check), 1 when not, 2 for bad input.
@@ -24,6 +25,12 @@ def register(commands) -> None:
     check.add_argument("file", help="cascade file with a claims section")
     check.add_argument("-o", "--output", metavar="FILE", help="also write the verdicts as JSON")
     check.set_defaults(run=run_check)
+    audit = actions.add_parser("audit", help="audit document: the pack's formulas, this cascade's inputs with "
+                                             "provenance, every figure as closed form and value")
+    audit.add_argument("file", help="cascade file")
+    audit.add_argument("--format", choices=("latex", "markdown"), help="default: from the -o suffix (.tex or .md)")
+    audit.add_argument("-o", "--output", metavar="FILE", help="file to write (default: standard output)")
+    audit.set_defaults(run=run_audit)
 
 
 def _positive(text: str) -> int:
@@ -65,6 +72,27 @@ def run_check(args: argparse.Namespace) -> int:
     print(format_check(results))
     _write(args.output, build_check(model, results))
     return 0 if all(result.consistent for result in results) else 1
+
+
+def run_audit(args: argparse.Namespace) -> int:
+    from ..audit import SUFFIXES, render
+    from ..cascade.audit import cascade_audit
+    from ..cascade.config import read_cascade
+    from ..cascade.model import build_cascade
+    from ..cascade.placement import check_placement
+    from ..errors import SymcostError
+
+    chosen = args.format or (SUFFIXES.get(Path(args.output).suffix.lower()) if args.output else None)
+    if chosen is None:
+        raise SymcostError("give --format latex or --format markdown (or an -o file ending in .tex or .md)")
+    model = build_cascade(read_cascade(args.file))
+    text = render(cascade_audit(model, check_placement(model)), chosen)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output} ({chosen}, {len(text):,} characters)")
+    else:
+        print(text, end="")
+    return 0
 
 
 def _write(path: str | None, report: dict) -> None:
