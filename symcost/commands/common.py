@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
+
+from ..errors import SymcostError
 
 
 def add_input_files(parser: argparse.ArgumentParser, *, required: bool) -> None:
@@ -9,6 +13,10 @@ def add_input_files(parser: argparse.ArgumentParser, *, required: bool) -> None:
     parser.add_argument("--model", required=required, help="model file (YAML)")
     parser.add_argument("--hardware", required=required, help="hardware file (YAML)")
     parser.add_argument("--stats", required=required, help="speculation stats file (JSON or YAML)")
+    add_library_path(parser)
+
+
+def add_library_path(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--library-path", action="append", default=[], metavar="FILE",
                         help="extra component-library file searched before the packaged one (repeatable; "
                              "also SYMCOST_LIBRARY_PATH)")
@@ -33,6 +41,8 @@ def int_list(text: str) -> list[int]:
 
 def int_range(text: str) -> list[int]:
     parts = text.split(":")
+    if len(parts) == 3 and parts[2].startswith("log"):
+        return log_range(text)
     try:
         start, stop, step = (int(part) for part in (parts + ["1"])[:3]) if len(parts) in (2, 3) else (None, None, None)
     except ValueError:
@@ -42,12 +52,46 @@ def int_range(text: str) -> list[int]:
     return list(range(start, stop, step))
 
 
-def add_prompt_lengths(parser: argparse.ArgumentParser, default: str = "128,512,2048") -> None:
+def log_range(text: str) -> list[int]:
+    """START:STOP:logN: N log-spaced prompt lengths, START and STOP included (fewer where they round alike)."""
+    start_text, stop_text, count_text = text.split(":")
+    try:
+        start, stop, count = int(start_text), int(stop_text), int(count_text[len("log"):])
+    except ValueError:
+        start = None
+    if start is None or not 0 < start < stop or count < 2:
+        raise argparse.ArgumentTypeError(f"expected START:STOP:logN with 0 < START < STOP and N >= 2, got {text!r}")
+    return sorted({round(start * (stop / start) ** (index / (count - 1))) for index in range(count)})
+
+
+def add_prompt_lengths(parser: argparse.ArgumentParser, default: str = "128,512,2048", *,
+                       computed_default: str | None = None) -> None:
+    """The prompt-length options. A command whose default depends on the model describes it in
+    ``computed_default``; ``prompt_lengths`` then gives [] when no option is used."""
     lengths = parser.add_mutually_exclusive_group()
-    lengths.add_argument("--prompt-lengths", type=int_list, metavar="L1,L2,...", help=f"prompt lengths (default {default})")
-    lengths.add_argument("--prompt-range", type=int_range, metavar="START:STOP:STEP", help="prompt lengths start..stop-1 by step")
-    parser.set_defaults(default_prompt_lengths=int_list(default))
+    # nargs: the reference calculator's space-separated form (64 128 256) works as well as 64,128,256
+    lengths.add_argument("--prompt-lengths", type=int_list, nargs="+", metavar="L1,L2,...",
+                         help=f"prompt lengths, comma- or space-separated (default {computed_default or default})")
+    lengths.add_argument("--prompt-range", type=int_range, metavar="START:STOP:STEP",
+                         help="prompt lengths START..STOP-1 by STEP, or START:STOP:logN for N log-spaced ones up to STOP")
+    parser.set_defaults(default_prompt_lengths=[] if computed_default else int_list(default))
 
 
 def prompt_lengths(args: argparse.Namespace) -> list[int]:
-    return args.prompt_lengths or args.prompt_range or args.default_prompt_lengths
+    if args.prompt_lengths:
+        return [length for group in args.prompt_lengths for length in group]
+    return args.prompt_range or args.default_prompt_lengths
+
+
+def write_json_output(payload: dict, output: str | None) -> None:
+    """JSON (sorted keys, as the reference calculator writes it) to ``output``, or to stdout without one."""
+    text = json.dumps(payload, indent=2, sort_keys=True)
+    if output is None:
+        print(text)
+        return
+    try:
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
+        Path(output).write_text(text + "\n", encoding="utf-8")
+    except OSError as error:
+        raise SymcostError(f"cannot write {output}: {error.strerror or error}") from None
+    print(f"wrote {output}")

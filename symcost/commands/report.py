@@ -5,7 +5,7 @@ import argparse
 import json
 from pathlib import Path
 
-from .common import add_input_files, add_prompt_lengths, build_from_args, prompt_lengths
+from .common import add_input_files, add_prompt_lengths, build_from_args, prompt_lengths, write_json_output
 
 
 def register(commands) -> None:
@@ -13,10 +13,15 @@ def register(commands) -> None:
     add_input_files(parser, required=True)
     add_prompt_lengths(parser)
     parser.add_argument("-o", "--output", metavar="FILE", help="also write the full report as JSON")
+    parser.add_argument("--compat", choices=["selfspec"],
+                        help="write the JSON in the reference calculator's layout (ppa-calculator: pJ/ns keys); "
+                             "without -o it goes to stdout")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.compat:
+        return _run_selfspec(args)
     from ..report import build_report, format_table
 
     report = build_report(build_from_args(args), prompt_lengths(args))
@@ -24,4 +29,13 @@ def run(args: argparse.Namespace) -> int:
     if args.output:
         Path(args.output).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         print(f"\nwrote {args.output}")
+    return 0
+
+
+def _run_selfspec(args: argparse.Namespace) -> int:
+    from ..compat.layout import selfspec_report
+
+    paths = {"model": args.model, "hardware": args.hardware, "stats": args.stats}
+    report = selfspec_report(build_from_args(args), prompt_lengths(args), paths)
+    write_json_output(report, args.output)
     return 0

@@ -58,18 +58,25 @@ class HardwareSpec:
     switches: dict[str, bool] = field(default_factory=dict)
     feature_mapping: dict[str, str] = field(default_factory=dict)
     source: str = ""
+    # What the file itself says and the selected library's own figures (knob-based form),
+    # kept so reports can echo the inputs apart from the values in effect.
+    file_data: dict[str, Any] = field(default_factory=dict)
+    library_figures: dict[str, Any] = field(default_factory=dict)
 
     def value(self, path: str) -> float:
         return self.coefficients[path].value
 
 
-def read_hardware(path: str | Path, library_path: list[str] | None = None) -> HardwareSpec:
+def read_hardware(path: str | Path, library_path: list[str] | None = None,
+                  overrides: dict[str, Any] | None = None) -> HardwareSpec:
     """Read, validate and resolve a hardware file.
 
     ``library_path`` lists extra component-library files (searched before the
     packaged one; the ``SYMCOST_LIBRARY_PATH`` variable adds more).
+    ``overrides`` (dotted field -> value, ``None`` removes) change the file's
+    knobs before validation, e.g. ADC bits from a simulator run on a template.
     """
-    document = checked_document(path, "hardware")
+    document = checked_document(path, "hardware", overrides)
     data, label = document.data, document.label
     has_knobs, has_costs = "analog" in data, "costs" in data
     if has_knobs and has_costs:
@@ -102,7 +109,8 @@ class _Resolver:
 
     def common(self) -> dict[str, Any]:
         return {"reuse_policy": self.data.get("reuse_policy", "reuse"),
-                "schedule": self.data.get("soc", {}).get("schedule", "serialized"), "source": str(self.path)}
+                "schedule": self.data.get("soc", {}).get("schedule", "serialized"), "source": str(self.path),
+                "file_data": self.data}
 
     # ---- legacy form ---------------------------------------------------------------
     def legacy(self) -> HardwareSpec:
@@ -168,7 +176,8 @@ class _Resolver:
                                 lambda coarse: (f"library.digital.{coarse}", library.body["digital"][coarse]),
                                 explicit_prefix="library.digital.features")
         return HardwareSpec(mode="knob-based", library=library.name, coefficients=self.table,
-                            switches=switches, feature_mapping=mapping, **self.common())
+                            switches=switches, feature_mapping=mapping, library_figures=library.body,
+                            **self.common())
 
     def select_library(self, search_path: list[Path]) -> ComponentLibrary:
         library_file = self.data.get("library_file")
@@ -255,8 +264,8 @@ class _Resolver:
                 self.put(f"{section}.{dotted}", _dig(own, dotted), self.from_file(f"{section}.{dotted}"))
             elif _has(defaults, dotted):
                 self.put(f"{section}.{dotted}", _dig(defaults, dotted), library.provenance_of(f"{library_section}.{dotted}"))
-            elif not schema.get("nullable") and ".draft." not in f".{dotted}." and ".verify." not in f".{dotted}.":
-                self.put(f"{section}.{dotted}", schema.get("default", 0), "schema default (given by neither hardware file nor library)")
+            else:
+                self.put(f"{section}.{dotted}", field_default(dotted, schema), "schema default (given by neither hardware file nor library)")
 
     def put_phase_buffers_add(self) -> None:
         """A phase without its own buffers_add figure uses the shared one."""
@@ -279,13 +288,24 @@ class _Resolver:
                 self.put(f"memory.{dotted}", _dig(library_memory, dotted), library.provenance_of(f"memory.{dotted}"))
             elif dotted.startswith("kv_cache.sram.") and _has(own, "kv_cache.hbm." + dotted.rsplit(".", 1)[1]):
                 continue  # an absent SRAM KV format is the HBM format; resolved below
-            elif not schema.get("nullable"):
-                self.put(f"memory.{dotted}", schema.get("default", 0), "schema default (given by neither hardware file nor library)")
+            else:
+                self.put(f"memory.{dotted}", field_default(dotted, schema), "schema default (given by neither hardware file nor library)")
         for key in ("value_bytes_per_elem", "scale_bytes", "scales_per_token_per_head"):
             if f"memory.kv_cache.sram.{key}" not in self.table:
                 hbm = self.table[f"memory.kv_cache.hbm.{key}"]
                 self.table[f"memory.kv_cache.sram.{key}"] = Coefficient(
                     f"memory.kv_cache.sram.{key}", hbm.value, hbm.unit, f"same as memory.kv_cache.hbm.{key} ({hbm.provenance})")
+
+
+def field_default(dotted: str, schema: dict[str, Any]) -> Any:
+    """A section field's value when neither the file nor the library gives it.
+
+    ``None`` (the field stays unset) for nullable fields and for the per-phase
+    buffers_add figures, which then fall back to the shared ones.
+    """
+    if schema.get("nullable") or ".draft." in f".{dotted}." or ".verify." in f".{dotted}.":
+        return None
+    return schema.get("default", 0)
 
 
 def _flatten(mapping: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
