@@ -80,7 +80,8 @@ def test_bound_claims_and_explicit_tolerances(tmp_path):
 
 @pytest.mark.parametrize("claim, message", [
     ({"figure": "level.HBM.usage", "stated": "~4 GB"}, "claims[0].tolerance: '~4 GB' is approximate"),
-    ({"figure": "level.HBM.usage", "stated": "4 ms"}, "claims[0].stated: level.HBM.usage is information (bytes), but ms is time"),
+    ({"figure": "level.HBM.usage", "stated": "4 ms"},
+     "claims[0].stated: level.HBM.usage is information (bytes), but ms is time"),
     ({"figure": "level.HBM.usag", "stated": "4 GB"}, "unknown figure 'level.HBM.usag'; did you mean 'level.HBM.usage'?"),
     ({"figure": "level.HBM.fits", "stated": "4 GB"}, "level.HBM.fits is a yes/no verdict"),
     ({"figure": "level.HBM.usage", "stated": "lots"}, "expected a number as printed"),

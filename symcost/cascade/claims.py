@@ -90,9 +90,8 @@ def _judge(claim: Claim, model: CascadeModel, figures: dict, label: str) -> Clai
     recomputed = figures[claim.figure]
     if isinstance(recomputed, bool) or isinstance(claim.stated, bool):
         if not (isinstance(recomputed, bool) and isinstance(claim.stated, bool)):
-            raise InputError([InputIssue(label, f"{claim.path}.stated",
-                                         f"{claim.figure} is {'a yes/no verdict' if isinstance(recomputed, bool) else 'a number'};"
-                                         f" got {claim.stated!r}")])
+            kind = "a yes/no verdict" if isinstance(recomputed, bool) else "a number"
+            raise InputError([InputIssue(label, f"{claim.path}.stated", f"{claim.figure} is {kind}; got {claim.stated!r}")])
         return ClaimResult(claim, Stated(claim.stated, "", 1.0, 0.0), recomputed, recomputed == claim.stated)
     stated = parse_stated(claim, parse_unit(model.units[claim.figure]).dimension, label)
     consistent = {

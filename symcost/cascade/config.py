@@ -154,7 +154,8 @@ def _semantic_issues(config: CascadeConfig):
             yield InputIssue(label, f"{where}.bits_per_param", f"{stage.bits_per_param:g} bits contradicts precision "
                              f"{stage.precision} ({PRECISION_BITS[stage.precision]} bits); give one of them")
         if (stage.parameters is None) != (stage.bits_per_param is None):
-            yield InputIssue(label, where, "parameters and a precision (or bits_per_param) go together: give both or neither")
+            yield InputIssue(label, where,
+                             "parameters and a precision (or bits_per_param) go together: give both or neither")
         if stage.weights_bytes is None and stage.parameters is None:
             yield InputIssue(label, where, "the footprint is unknown: give weights_bytes, or parameters with a precision")
         if stage.speculation is None and index < len(config.stages) - 1:

@@ -20,6 +20,7 @@ forms; the compiled evaluator takes them, defaulting to the file's values.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable
 
 import numpy as np
@@ -113,16 +114,15 @@ class _Engine:
         # Quantity by quantity across the stages: previous.X then always refers to a computed X.
         for name, options in self.alternatives("stage").items():
             for index, stage in enumerate(self.config.stages):
-                resolve = lambda spec, index=index: self.stage_value(spec, index)  # noqa: E731
-                value = self.evaluate(options, resolve, self.stage_results[index], f"stage {stage.name}")
+                value = self.evaluate(options, partial(self.stage_value, index=index), self.stage_results[index],
+                                      f"stage {stage.name}")
                 if value is not None:
                     self.stage_results[index][name] = value
                     outputs[f"stage.{stage.name}.{name}"], units[f"stage.{stage.name}.{name}"] = value, options[0].unit
         for level in self.config.levels:
             results: dict[str, sp.Expr] = {}
             for name, options in self.alternatives("level").items():
-                resolve = lambda spec, level=level: self.level_value(spec, level)  # noqa: E731
-                value = self.evaluate(options, resolve, results, f"level {level.name}")
+                value = self.evaluate(options, partial(self.level_value, level=level), results, f"level {level.name}")
                 if value is not None:
                     results[name] = outputs[f"level.{level.name}.{name}"] = value
                     units[f"level.{level.name}.{name}"] = options[0].unit

@@ -41,7 +41,9 @@ def _header(model: CascadeModel) -> dict:
     path = model.config.path
     return {"symcost_version": __version__, "pack": {"name": model.pack.name, "version": model.pack.version},
             "input": {"path": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()},
-            "cascade": model.config.name, "stages": [stage.name for stage in model.config.stages]}
+            "cascade": model.config.name,
+            "stages": [{"name": stage.name, "model": stage.model, "level": stage.placement.level,
+                        "shards": stage.placement.shards} for stage in model.config.stages]}
 
 
 def _claim_json(result: ClaimResult) -> dict:
@@ -92,8 +94,9 @@ def format_design(design: DesignSearch) -> list[str]:
     seed = design.seed
     cost = f"C_total depends on {', '.join(seed.cost_horizons) or 'no horizon'}" + (
         f" and is proportional to K_0 ({format_si(seed.cost_slope, 's')} per unit of K_0)" if seed.cost_proportional else "")
-    lines.append(f"design, seed equations: {cost}; their speedup depends on {', '.join(seed.speedup_horizons) or 'no horizon'}"
-                 f": no optimal horizon, so no ratio of horizons follows from them")
+    speedup = ", ".join(seed.speedup_horizons) or "no horizon"
+    lines.append(f"design, seed equations: {cost}; their speedup depends on {speedup}: no optimal horizon, "
+                 "so no ratio of horizons follows from them")
     return lines
 
 

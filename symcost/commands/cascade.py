@@ -21,7 +21,8 @@ def register(commands) -> None:
                         help="horizon rule K_0 = R * K_1 to test (default 4, the seed's)")
     report.add_argument("-o", "--output", metavar="FILE", help="also write the report as JSON")
     report.set_defaults(run=run_report)
-    check = actions.add_parser("check", help="recompute every claim of the file; consistent or inconsistent, with both numbers")
+    check = actions.add_parser("check", help="recompute every claim of the file: consistent or inconsistent, "
+                                             "with both numbers")
     check.add_argument("file", help="cascade file with a claims section")
     check.add_argument("-o", "--output", metavar="FILE", help="also write the verdicts as JSON")
     check.set_defaults(run=run_check)
