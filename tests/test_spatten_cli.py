@@ -77,3 +77,21 @@ def test_bad_options_are_refused(capsys, option):
     with pytest.raises(SystemExit) as stopped:
         main(["spatten", "run", str(EXAMPLE), *option])
     assert stopped.value.code == 2 and "error:" in capsys.readouterr().err
+
+
+def test_symcost_audit_prints_the_pack_formulas(capsys):
+    assert main(["audit", "--pack", "spatten", "--format", "markdown"]) == 0
+    text = capsys.readouterr().out
+    for name in ("fetch_cycles", "speculative_fetch_cycles", "corrective_fetch_cycles", "baseline_layer_cycles",
+                 "pipelined_layer_cycles", "lookahead_cycles", "hidden_cycles", "wasted_bytes", "kept_tokens"):
+        assert f"`{name}`" in text, name
+    assert r"\left\lfloor{\frac{1}{2} + \frac{t_{\mathrm{p}}}{P}}\right\rfloor" in text  # n_pred = round(tp / P)
+
+
+def test_spatten_audit_adds_the_configuration(tmp_path, capsys):
+    output = tmp_path / "audit.tex"
+    assert main(["spatten", "audit", str(EXAMPLE), "-o", str(output)]) == 0
+    text = output.read_text(encoding="utf-8")
+    assert r"\begin{document}" in text and "This configuration: V11 CV Demo Optimistic" in text
+    assert r"speculation.\allowbreak{}precision (stated (P = 0.995))" in text  # provenance from the file
+    assert "1.90519e+06" in text  # the exact expected pipelined cycles

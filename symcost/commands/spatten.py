@@ -1,7 +1,8 @@
-"""``symcost spatten run CONFIG``: the SpAtten lookahead study (seed 002) with its plots."""
+"""``symcost spatten run|audit CONFIG``: the SpAtten lookahead study (seed 002) with its plots, and its audit document."""
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def register(commands) -> None:
@@ -13,6 +14,12 @@ def register(commands) -> None:
     run_parser.add_argument("--seed", type=_seed, metavar="S", help="random seed (default: the configuration's)")
     run_parser.add_argument("--out", default="spatten-results", metavar="DIR", help="directory for the plots (default: %(default)s)")
     run_parser.set_defaults(run=run)
+    audit_parser = actions.add_parser("audit", help="audit document: the pack's formulas with this configuration's "
+                                                    "values and provenance, token counts, expectations")
+    audit_parser.add_argument("config", metavar="CONFIG", help="SpAtten configuration (YAML or JSON)")
+    audit_parser.add_argument("--format", choices=("latex", "markdown"), help="default: from the -o suffix (.tex or .md)")
+    audit_parser.add_argument("-o", "--output", metavar="FILE", help="file to write (default: standard output)")
+    audit_parser.set_defaults(run=run_audit)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -32,6 +39,27 @@ def run(args: argparse.Namespace) -> int:
     print(sweep_summary(study))
     for path in write_plots(study, args.out):
         print(f"Saved {path}")
+    return 0
+
+
+def run_audit(args: argparse.Namespace) -> int:
+    from ..audit import SUFFIXES, render
+    from ..errors import SymcostError
+    from ..spatten.audit import spatten_audit
+    from ..spatten.config import load_config
+    from ..spatten.expectation import exact_metrics
+    from ..spatten.model import build_layer_model
+
+    chosen = args.format or (SUFFIXES.get(Path(args.output).suffix.lower()) if args.output else None)
+    if chosen is None:
+        raise SymcostError("give --format latex or --format markdown (or an -o file ending in .tex or .md)")
+    model = build_layer_model(load_config(args.config))
+    text = render(spatten_audit(model, exact_metrics(model)), chosen)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output} ({chosen}, {len(text):,} characters)")
+    else:
+        print(text, end="")
     return 0
 
 

@@ -77,12 +77,16 @@ def layer_moments(model: LayerModel, precision, recall) -> Moments:
         rows = slice(start, start + chunk)
         weights = support.probabilities(recall[rows])
         values = model.evaluate(support.tp, precision[rows], tokens=support.tokens, kept=support.kept)
-        # Dividing by the summed probabilities (1 up to rounding) keeps a constant output exact.
+        # The probabilities sum to 1 up to rounding: divide by their sum all the same.
         total = np.add.reduceat(weights, support.starts, axis=-1)
         for name, value in values.items():
-            mean = np.add.reduceat(value * weights, support.starts, axis=-1) / total
-            deviation = value - np.repeat(mean, sizes, axis=-1)  # central: no cancellation of large squares
-            means.setdefault(name, []).append(mean)
+            # Moments of the value less its first outcome's: exact for a constant output, and no
+            # cancellation of large squares.
+            reference = value[..., support.starts]
+            shifted = value - np.repeat(reference, sizes, axis=-1)
+            shift = np.add.reduceat(shifted * weights, support.starts, axis=-1) / total
+            deviation = shifted - np.repeat(shift, sizes, axis=-1)
+            means.setdefault(name, []).append(reference + shift)
             variances.setdefault(name, []).append(np.add.reduceat(deviation ** 2 * weights, support.starts, axis=-1) / total)
     return Moments({name: np.concatenate(parts).reshape(grid_shape) for name, parts in means.items()},
                    {name: np.sqrt(np.concatenate(parts).reshape(grid_shape)) for name, parts in variances.items()})
