@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 from cascade_helpers import cascade_file, stage
 from conftest import EXAMPLES
@@ -49,7 +49,8 @@ def test_more_shards_than_units_is_infeasible(tmp_path):
 @settings(max_examples=30, deadline=None)
 @given(st.lists(st.floats(0.1, 12.0), min_size=2, max_size=2))
 def test_fits_exactly_when_the_sum_is_within_capacity(tmp_path_factory, sizes):
+    assume(abs(sum(sizes) - 16) > 1e-6)  # away from the rounding of the file's decimal figures
     stages = [stage("a", "HBM", weights=f"{sizes[0]} GB"), stage("b", "HBM", weights=f"{sizes[1]} GB", speculation=None)]
     fit = _fits(tmp_path_factory.mktemp("fit"), stages)["HBM"]
-    assert fit.fits == (sum(sizes) <= 16 + 1e-9)
+    assert fit.fits == (sum(sizes) < 16)
     assert fit.utilisation == pytest.approx(sum(sizes) / 16)
