@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test clean
+.PHONY: demo test clean pdflatex audit-docs
 
 $(BIN)/symcost: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,16 @@ demo: $(BIN)/symcost
 		--hardware examples/hardware_soc_pipelined.yaml --stats examples/stats_k4.yaml \
 		--prompt-lengths 128,512,2048,8192 -o demo-report.json
 
-test: $(BIN)/symcost
+test: $(BIN)/symcost pdflatex
 	$(BIN)/python -m pytest
+
+# pdflatex for the audit tests, installed with apt-get when missing and usable
+pdflatex:
+	@sh tools/install-pdflatex.sh
+
+# regenerate the committed audit documents of the bundled examples (docs/audit/)
+audit-docs: $(BIN)/symcost pdflatex
+	$(BIN)/python docs/audit/generate.py --pdf
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 import sympy as sp
-from sympy.printing.latex import LatexPrinter, translate
+from sympy.printing.latex import LatexPrinter, greek_letters_set, other_symbols, translate
 
 from ..aggregates import at_step, layer_max, sum_steps
 from .document import Equation, Paragraph
@@ -30,9 +30,9 @@ _CASES = re.compile(r"\\begin\{cases\}((?:(?!\\begin\{cases\}).)*?)\\end\{cases\
 def symbol_latex(name: str) -> str:
     """A readable LaTeX name for a pack symbol without a ``latex`` field."""
     base, _, subscript = name.partition("_")
-    base_tex = translate(base)
-    if base_tex == base and len(base) > 1:
-        base_tex = rf"\mathrm{{{base}}}"
+    # Greek names as letters; SymPy's other name modifiers (hbm -> bold h) would garble names.
+    greek = base.lower() in greek_letters_set or base in other_symbols
+    base_tex = translate(base) if greek else base if len(base) == 1 else rf"\mathrm{{{base}}}"
     if not subscript:
         return base_tex
     return rf"{base_tex}_{{\mathrm{{{subscript.replace('_', chr(92) + '_')}}}}}"
@@ -125,6 +125,7 @@ class Layout:
         self._printed: dict[sp.Basic, str] = {}
         self._auxiliaries: list[list] = []
         self._named: dict[sp.Expr, sp.Symbol] = {}
+        self.definitions: dict[sp.Symbol, sp.Expr] = {}  # auxiliary -> the part it names
 
     def latex(self, expression: sp.Basic) -> str:
         if expression not in self._printed:
@@ -136,7 +137,7 @@ class Layout:
 
     def equation(self, lhs: str, *sides: sp.Basic | str) -> list:
         """``lhs = side = side ...`` as blocks: the equation, then its auxiliaries (if any)."""
-        self._auxiliaries, self._named = [], {}
+        self._auxiliaries, self._named, self.definitions = [], {}, {}
         laid_out = tuple((side,) if isinstance(side, str) else self.rows(tidy_numbers(side)) for side in sides)
         blocks: list = [Equation(lhs, laid_out)]
         if self._auxiliaries:
@@ -183,6 +184,7 @@ class Layout:
         number = len(self._auxiliaries) + 1
         name = rf"\mathcal{{A}}_{{{number}}}"
         symbol = self._named[expression] = sp.Symbol(f"_audit_auxiliary_{number}")
+        self.definitions[symbol] = expression
         self.printer.names[symbol.name] = name
         entry = [name, ()]
         self._auxiliaries.append(entry)  # listed before the auxiliaries its own definition needs
