@@ -8,6 +8,7 @@ back as a Python scalar).
 """
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
@@ -25,6 +26,10 @@ class Evaluator:
     inputs: tuple[sp.Symbol, ...]
     names: tuple[str, ...]
     function: Callable[..., Sequence]
+
+    def source(self) -> str:
+        """The generated Python source of the evaluator (numpy calls only)."""
+        return inspect.getsource(self.function)
 
     @property
     def input_names(self) -> tuple[str, ...]:

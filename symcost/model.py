@@ -19,16 +19,19 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 import sympy as sp
 
 from .accounting import Accounting, account
 from .binding import bind
+from .cache import Entry, input_key
 from .compile import Evaluator, compile_outputs
 from .errors import SymcostError
+from .documents import load_document
 from .inputs import HardwareSpec, ModelSpec, StatsSpec, read_hardware, read_model, read_stats
+from .inputs.library import search_path_files
 from .pack import FormulaPack, load_pack
 
 METRICS = ("energy_per_token", "latency_per_token", "throughput", "tokens_per_joule", "power",
@@ -42,20 +45,100 @@ def packaged_pack(name: str) -> Path:
         return Path(path)
 
 
-@dataclass
-class CostModel:
-    """A cost model bound to its inputs, with its closed forms and a compiled evaluator."""
+@dataclass(frozen=True)
+class Recipe:
+    """What a cost model is built from: the pack, the three inputs (paths or specs read in code), options."""
+
+    pack_path: Path
+    model: str | Path | ModelSpec
+    hardware: str | Path | HardwareSpec
+    stats: str | Path | StatsSpec
+    library_path: tuple[str, ...] = ()
+    keep: tuple[str, ...] = ()
+
+    def read_model(self) -> ModelSpec:
+        return self.model if isinstance(self.model, ModelSpec) else read_model(self.model)
+
+    def read_hardware(self) -> HardwareSpec:
+        return self.hardware if isinstance(self.hardware, HardwareSpec) else read_hardware(self.hardware, list(self.library_path))
+
+    def read_stats(self) -> StatsSpec:
+        return self.stats if isinstance(self.stats, StatsSpec) else read_stats(self.stats)
+
+    def cache_entry(self) -> Entry | None:
+        """The evaluator cache entry for these inputs (None for specs made in code, or with caching off)."""
+        files = [self.model, self.hardware, self.stats]
+        if not all(isinstance(item, (str, Path)) for item in files) or not all(Path(item).is_file() for item in files):
+            return None
+        versions = [_symcost_version(), sp.__version__, np.__version__]
+        library_files = [_packaged_library(), *search_path_files(list(self.library_path)), *_named_library(Path(self.hardware))]
+        key = input_key([*versions, *self.keep], [self.pack_path, *map(Path, files), *library_files])
+        return Entry.for_key(key)
+
+
+@dataclass(frozen=True)
+class SymbolicModel:
+    """The closed forms: the pack, its accounting, every output as an expression, the quantity definitions."""
 
     pack: FormulaPack
-    model: ModelSpec
-    hardware: HardwareSpec
-    stats: StatsSpec
     accounting: Accounting
     outputs: dict[str, sp.Expr]
+    definitions: list[tuple[sp.Symbol, sp.Expr]]
+    inputs: list[sp.Symbol]
+    defaults: dict[str, float]
+    kept: tuple[str, ...]
+
+
+@dataclass
+class CostModel:
+    """A compiled cost model; its inputs and closed forms are read and derived on first use.
+
+    A model loaded from the evaluator cache runs without SymPy until something
+    asks for a closed form (``pack``, ``accounting``, ``outputs``, ``closed_form``).
+    """
+
+    recipe: Recipe
     evaluator: Evaluator
-    defaults: dict[str, float] = field(default_factory=dict)
-    definitions: list[tuple[sp.Symbol, sp.Expr]] = field(default_factory=list)
-    kept: tuple[str, ...] = ()  # coefficients left symbolic, by pack symbol name
+    defaults: dict[str, float]
+    kept: tuple[str, ...]                   # coefficients left symbolic, by pack symbol name
+    limits: tuple[tuple[str, str], ...]     # (name, message) of the pack's validity limits
+    cache: Entry | None = None
+
+    @cached_property
+    def model(self) -> ModelSpec:
+        return self.recipe.read_model()
+
+    @cached_property
+    def hardware(self) -> HardwareSpec:
+        return self.recipe.read_hardware()
+
+    @cached_property
+    def stats(self) -> StatsSpec:
+        return self.recipe.read_stats()
+
+    @cached_property
+    def symbolic(self) -> SymbolicModel:
+        return derive(self.recipe, self.model, self.hardware, self.stats)
+
+    @property
+    def pack(self) -> FormulaPack:
+        return self.symbolic.pack
+
+    @property
+    def accounting(self) -> Accounting:
+        return self.symbolic.accounting
+
+    @property
+    def outputs(self) -> dict[str, sp.Expr]:
+        return self.symbolic.outputs
+
+    @property
+    def definitions(self) -> list[tuple[sp.Symbol, sp.Expr]]:
+        return self.symbolic.definitions
+
+    def remember(self, name: str, compute: Callable[[], Any]) -> Any:
+        """``compute()``'s JSON-able result, kept in the evaluator cache entry when there is one."""
+        return self.cache.remember(name, compute) if self.cache else compute()
 
     def closed_form(self, name: str, values: Mapping[str, float] = {}) -> sp.Expr:
         """Output ``name`` as one expression, the pack's quantities substituted in.
@@ -90,7 +173,7 @@ class CostModel:
         """
         values = {**self.defaults, **inputs}
         results = self.evaluator(**values)
-        for name, _expression, _maximum, message in self.accounting.limits:
+        for name, message in self.limits:
             value, maximum = results.pop(f"limit.{name}.value"), results.pop(f"limit.{name}.maximum")
             broken = np.flatnonzero(np.ravel(value > maximum))
             if broken.size:
@@ -115,13 +198,35 @@ def build_model(model_path: str | Path | ModelSpec, hardware_path: str | Path | 
     ``keep`` names hardware symbols to leave symbolic (they become evaluator
     inputs, e.g. for a sweep over a coefficient). Each input is a file path or
     an already-read spec (a hardware file read with overrides, stats made in code).
+    A compiled evaluator is cached on disk (:mod:`symcost.cache`): with the
+    same inputs, the next build skips SymPy.
     """
-    pack_spec = load_pack(pack if Path(str(pack)).suffix in (".yaml", ".yml") else packaged_pack(str(pack)))
-    model = model_path if isinstance(model_path, ModelSpec) else read_model(model_path)
-    hardware = hardware_path if isinstance(hardware_path, HardwareSpec) else read_hardware(hardware_path, library_path)
-    stats = stats_path if isinstance(stats_path, StatsSpec) else read_stats(stats_path)
+    pack_path = Path(pack) if Path(str(pack)).suffix in (".yaml", ".yml") else packaged_pack(str(pack))
+    recipe = Recipe(pack_path, model_path, hardware_path, stats_path, tuple(library_path or ()), tuple(keep))
+    entry = recipe.cache_entry()
+    cached = entry.load() if entry else None
+    if cached:
+        function, meta = cached
+        evaluator = Evaluator(tuple(sp.Symbol(name) for name in meta["inputs"]), tuple(meta["outputs"]), function)
+        return CostModel(recipe, evaluator, meta["defaults"], tuple(meta["kept"]),
+                         tuple(map(tuple, meta["limits"])), entry)
+    symbolic = derive(recipe, recipe.read_model(), recipe.read_hardware(), recipe.read_stats())
+    evaluator = compile_outputs(symbolic.outputs, symbolic.inputs, symbolic.definitions)
+    limits = tuple((limit[0], limit[3]) for limit in symbolic.accounting.limits)
+    if entry:
+        entry.store(evaluator.function, evaluator.source(), {"inputs": list(evaluator.input_names), "outputs": list(evaluator.names),
+                                                 "defaults": symbolic.defaults, "kept": list(symbolic.kept),
+                                                 "limits": [list(limit) for limit in limits]})
+    cost_model = CostModel(recipe, evaluator, symbolic.defaults, symbolic.kept, limits, entry)
+    cost_model.symbolic = symbolic
+    return cost_model
+
+
+def derive(recipe: Recipe, model: ModelSpec, hardware: HardwareSpec, stats: StatsSpec) -> SymbolicModel:
+    """Bind the inputs to the pack and derive every output's closed form."""
+    pack_spec = load_pack(recipe.pack_path)
     bindings = bind(pack_spec, model, hardware, stats)
-    kept = [_keepable(pack_spec, name) for name in keep]
+    kept = [_keepable(pack_spec, name) for name in recipe.keep]
     accounting = account(pack_spec, bindings, kept)
     inputs = _inputs(pack_spec, kept)
     # A stats value given as a formula (E[a+1] of a geometric acceptance, in K) is substituted,
@@ -135,9 +240,28 @@ def build_model(model_path: str | Path | ModelSpec, hardware_path: str | Path | 
                        *(expression.free_symbols for _, expression in definitions))
     inputs = [symbol for symbol in inputs if symbol not in formulas and symbol in used]
     defaults = {symbol.name: float(bindings.values[symbol].value) for symbol in inputs if symbol in bindings.values}
-    evaluator = compile_outputs(outputs, inputs, definitions)
-    return CostModel(pack_spec, model, hardware, stats, accounting, outputs, evaluator, defaults, definitions,
-                     tuple(symbol.name for symbol in kept))
+    return SymbolicModel(pack_spec, accounting, outputs, definitions, inputs, defaults,
+                         tuple(symbol.name for symbol in kept))
+
+
+def _symcost_version() -> str:
+    from . import __version__
+    return __version__
+
+
+def _packaged_library() -> Path:
+    with resources.as_file(resources.files("symcost.libraries").joinpath("components.yaml")) as path:
+        return Path(path)
+
+
+def _named_library(hardware_path: Path) -> list[Path]:
+    """The component-library file a hardware file names itself (it replaces every other library)."""
+    data = load_document(hardware_path).data
+    named = data.get("library_file") if isinstance(data, dict) else None
+    if not isinstance(named, str):
+        return []
+    path = Path(named)
+    return [path if path.is_absolute() else hardware_path.parent / path]
 
 
 def _keepable(pack: FormulaPack, name: str) -> sp.Symbol:

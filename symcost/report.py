@@ -23,6 +23,16 @@ PER_TOKEN = (("energy_per_token_J", "energy_per_token"), ("latency_per_token_s",
 MM2_PER_M2 = 1e6
 
 
+def _break_even(model: CostModel) -> dict:
+    return {comparison: {quantity: found.as_json() for quantity, found in by_quantity.items()}
+            for comparison, by_quantity in find_break_even(model).items()}
+
+
+def _unmodeled_terms(model: CostModel) -> dict:
+    return {status: [{"name": term.name, "reason": term.reason} for term in terms]
+            for status, terms in model.accounting.terms_by_status().items() if status != "modeled"}
+
+
 def _sha256(path: str) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
@@ -34,7 +44,8 @@ def build_report(model: CostModel, prompt_lengths: Sequence[int]) -> dict:
     committed = sum((a + 1) * p for a, p in probabilities.items())
     return {
         "symcost_version": __version__,
-        "pack": {"name": model.pack.name, "version": model.pack.version, "source": model.pack.source},
+        "pack": model.remember("pack", lambda: {"name": model.pack.name, "version": model.pack.version,
+                                               "source": model.pack.source}),
         "inputs": {role: {"path": source, "sha256": _sha256(source)} for role, source in
                    (("model", model.model.source), ("hardware", model.hardware.source), ("stats", model.stats.source))},
         "hardware": {"mode": model.hardware.mode, "library": model.hardware.library,
@@ -44,10 +55,9 @@ def build_report(model: CostModel, prompt_lengths: Sequence[int]) -> dict:
                         "acceptance": {str(a): p for a, p in probabilities.items()}},
         "area": area_summary(results),
         "points": [_point(results, index, int(length)) for index, length in enumerate(lengths)],
-        "break_even": {comparison: {quantity: found.as_json() for quantity, found in by_quantity.items()}
-                       for comparison, by_quantity in find_break_even(model).items()},
-        "terms": {status: [{"name": term.name, "reason": term.reason} for term in terms]
-                  for status, terms in model.accounting.terms_by_status().items() if status != "modeled"},
+        # Both need the closed forms; remembered in the evaluator cache, a warm report skips SymPy.
+        "break_even": model.remember("break_even", lambda: _break_even(model)),
+        "terms": model.remember("terms", lambda: _unmodeled_terms(model)),
         "coefficients": [{"name": path, "value": coefficient.value, "unit": coefficient.unit,
                           "provenance": coefficient.provenance}
                          for path, coefficient in sorted(model.hardware.coefficients.items())],
