@@ -4,6 +4,9 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -171,3 +174,25 @@ def test_write_sweep_refuses_unknown_outputs_before_opening_the_file(model, tmp_
     with pytest.raises(SymcostError, match="unknown output"):
         write_sweep(model, [parse_axis("L_prompt=8")], tmp_path / "x.csv", ["nonsense"])
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_progress_shows_by_default_when_stderr_is_a_terminal(tmp_path):
+    pty = pytest.importorskip("pty")
+    controller, terminal = pty.openpty()
+    try:
+        completed = subprocess.run([sys.executable, "-m", "symcost", "sweep", *map(str, ARGS), *GRID,
+                                    "-o", str(tmp_path / "grid.csv")], stdout=subprocess.PIPE, stderr=terminal, timeout=120)
+        os.close(terminal)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # the terminal's other end is closed: all read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(controller)
+    assert completed.returncode == 0
+    assert b"\rsweep: 45 / 45 points (100%)" in shown
