@@ -5,7 +5,7 @@ import tempfile
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 import oracle_spatten as oracle
@@ -104,6 +104,7 @@ def test_higher_recall_never_increases_corrective_traffic(data, recalls):
 
 @examples(15)
 @given(configs())
+@example(edited({"model.layers": 1, "model.initial_tokens": 52, "model.token_pruning_rate": 0.0}))
 def test_a_perfect_predictor_wastes_and_misses_nothing(data):
     model = model_of(edited({"speculation.precision": 1.0, "speculation.recall": 1.0}, data))
     exact = exact_metrics(model)

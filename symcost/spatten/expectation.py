@@ -46,6 +46,11 @@ class _Support:
         log_binomial = running - np.repeat(running[starts], sizes)
         return cls(np.repeat(model.tokens, sizes), kept, tp, log_binomial, starts)
 
+    def most_likely(self, recall: np.ndarray) -> np.ndarray:
+        """Index (into the support) of each layer's most likely outcome, floor((K + 1) R) capped at K: (g, layers)."""
+        kept = self.kept[self.starts]
+        return (self.starts + np.minimum(np.floor((kept + 1) * recall), kept)).astype(np.int64)
+
     def probabilities(self, recall: np.ndarray) -> np.ndarray:
         """Binomial(K_l, R) probability of every outcome, for recalls of shape (g, 1) -> (g, S)."""
         misses = self.kept - self.tp
@@ -79,10 +84,11 @@ def layer_moments(model: LayerModel, precision, recall) -> Moments:
         values = model.evaluate(support.tp, precision[rows], tokens=support.tokens, kept=support.kept)
         # The probabilities sum to 1 up to rounding: divide by their sum all the same.
         total = np.add.reduceat(weights, support.starts, axis=-1)
+        modes = support.most_likely(recall[rows])
         for name, value in values.items():
-            # Moments of the value less its first outcome's: exact for a constant output, and no
-            # cancellation of large squares.
-            reference = value[..., support.starts]
+            # Moments of the value less its value at the most likely outcome: exact for a constant
+            # output and for a certain outcome (R = 1), and no cancellation of large squares.
+            reference = np.take_along_axis(value, modes, axis=-1)
             shifted = value - np.repeat(reference, sizes, axis=-1)
             shift = np.add.reduceat(shifted * weights, support.starts, axis=-1) / total
             deviation = shifted - np.repeat(shift, sizes, axis=-1)
