@@ -41,6 +41,7 @@ def test_report_compat_writes_the_reference_layout(peer_examples, tmp_path):
                      "--hardware", peer_examples / "hardware_soc_area.yaml", "--stats", peer_examples / "stats.json",
                      "--prompt-lengths", "1", "64", "512,2048", "-o", output)
     assert result.code == 0, result.stderr
+    assert "energy/token" in result.stdout and f"wrote {output}" in result.stdout  # the usual table, and the file
     ours = json.loads(output.read_text())
     def comparable(keys: set[str]) -> set[str]:  # without the fields docs/compat.md lists as not reproduced
         return {key for key in keys if not any(field in key for field in NOT_REPRODUCED)}

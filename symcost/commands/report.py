@@ -15,7 +15,7 @@ def register(commands) -> None:
     parser.add_argument("-o", "--output", metavar="FILE", help="also write the full report as JSON")
     parser.add_argument("--compat", choices=["selfspec"],
                         help="write the JSON in the reference calculator's layout (ppa-calculator: pJ/ns keys); "
-                             "without -o it goes to stdout")
+                             "without -o it goes to stdout instead of the table")
     parser.set_defaults(run=run)
 
 
@@ -33,9 +33,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_selfspec(args: argparse.Namespace) -> int:
+    """The reference's layout to the file, with the usual table; without a file, the JSON alone (as ppa-calculator)."""
     from ..compat.layout import selfspec_report
+    from ..report import build_report, format_table
 
+    model, lengths = build_from_args(args), prompt_lengths(args)
+    if args.output:
+        print(format_table(build_report(model, lengths)) + "\n")
     paths = {"model": args.model, "hardware": args.hardware, "stats": args.stats}
-    report = selfspec_report(build_from_args(args), prompt_lengths(args), paths)
-    write_json_output(report, args.output)
+    write_json_output(selfspec_report(model, lengths, paths), args.output)
     return 0
