@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symcost import build_model
-from symcost.audit import model_audit, pack_audit, render
+from symcost.audit import pack_audit, render
 from symcost.audit.mathtex import ROW_WIDTH, AuditPrinter, Layout, visible_width
 from symcost.binding import BoundValue
 from symcost.model import packaged_pack
