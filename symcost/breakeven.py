@@ -230,8 +230,7 @@ def localise(expression: sp.Expr, unknown: sp.Symbol, at: float) -> sp.Expr:
                     return visit(branch)
             raise SymcostError(f"no branch of a piecewise cost applies at {unknown} = {at:g}")
         if isinstance(node, (sp.floor, sp.ceiling)):
-            rounding = np.floor if isinstance(node, sp.floor) else np.ceil
-            return sp.Integer(int(rounding(numeric(node.args[0]))))
+            return sp.Integer(node.func(node.args[0].xreplace(point)))  # exact, in SymPy's arithmetic
         if isinstance(node, sp.Abs):
             return visit(node.args[0]) * (1 if numeric(node.args[0]) >= 0 else -1)
         return node.func(*(visit(argument) for argument in node.args))

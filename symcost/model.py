@@ -15,11 +15,12 @@ view ``stage``, ``component``, ``feature`` or ``channel``, and ``area.<view>.<na
 from __future__ import annotations
 
 import difflib
+import fnmatch
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import sympy as sp
@@ -33,6 +34,7 @@ from .documents import load_document
 from .inputs import HardwareSpec, ModelSpec, StatsSpec, read_hardware, read_model, read_stats
 from .inputs.library import search_path_files
 from .pack import FormulaPack, load_pack
+from .units import parse_unit
 
 METRICS = ("energy_per_token", "latency_per_token", "throughput", "tokens_per_joule", "power",
            "burst_energy", "burst_latency", "dynamic_energy", "leakage_energy", "leakage_power")
@@ -55,6 +57,8 @@ class Recipe:
     stats: str | Path | StatsSpec
     library_path: tuple[str, ...] = ()
     keep: tuple[str, ...] = ()
+    only: tuple[str, ...] = ()  # output names or fnmatch patterns to compile (empty: all)
+    vary: tuple[str, ...] | None = None  # evaluator inputs left variable (None: all); the rest are folded
 
     def read_model(self) -> ModelSpec:
         return self.model if isinstance(self.model, ModelSpec) else read_model(self.model)
@@ -72,7 +76,7 @@ class Recipe:
             return None
         versions = [_symcost_version(), sp.__version__, np.__version__]
         library_files = [_packaged_library(), *search_path_files(list(self.library_path)), *_named_library(Path(self.hardware))]
-        key = input_key([*versions, *self.keep], [self.pack_path, *map(Path, files), *library_files])
+        key = input_key([*versions, "keep", *self.keep, "only", *self.only, "vary", *(self.vary or ["<all>"])], [self.pack_path, *map(Path, files), *library_files])
         return Entry.for_key(key)
 
 
@@ -87,6 +91,7 @@ class SymbolicModel:
     inputs: list[sp.Symbol]
     defaults: dict[str, float]
     kept: tuple[str, ...]
+    aliases: dict[str, tuple[str, float]]
 
 
 @dataclass
@@ -103,6 +108,22 @@ class CostModel:
     kept: tuple[str, ...]                   # coefficients left symbolic, by pack symbol name
     limits: tuple[tuple[str, str], ...]     # (name, message) of the pack's validity limits
     cache: Entry | None = None
+    # Kept coefficients by every name a user may give (pack symbol, input field): (input, factor to SI)
+    aliases: dict[str, tuple[str, float]] = field(default_factory=dict)
+
+    def input_for(self, name: str) -> tuple[str, float]:
+        """The evaluator input a user-facing name denotes, and the factor from its unit to SI.
+
+        Axes (L_prompt, K, alpha, E_commit) are taken as they are; a kept
+        coefficient is given in the unit its pack symbol declares (that of the
+        input field, e.g. pJ).
+        """
+        if name in self.aliases:
+            return self.aliases[name]
+        if name in self.evaluator.input_names:
+            return name, 1.0
+        raise SymcostError(f"unknown input {name!r}; this model's inputs are "
+                           f"{', '.join(sorted({*self.evaluator.input_names, *self.aliases}))}")
 
     @cached_property
     def model(self) -> ModelSpec:
@@ -146,8 +167,10 @@ class CostModel:
         Evaluator inputs named in ``values`` are replaced by those numbers
         (e.g. K and E_commit from the stats); the others stay symbols.
         """
-        numbers = {symbol: sp.Float(values[symbol.name]) for symbol in self.evaluator.inputs if symbol.name in values}
-        return self._inline(self.outputs[name]).xreplace(numbers)
+        expression = self._inline(self.outputs[name])
+        # By name: a cached evaluator's input symbols carry no assumptions, the pack's do.
+        return expression.xreplace({symbol: sp.Float(values[symbol.name]) for symbol in expression.free_symbols
+                                    if symbol.name in values})
 
     def _inline(self, expression: sp.Expr) -> sp.Expr:
         # Only the definitions an expression uses, each inlined once: inlining all of them up
@@ -192,32 +215,40 @@ def _describe_point(values: dict, flat_index: int) -> str:
 def build_model(model_path: str | Path | ModelSpec, hardware_path: str | Path | HardwareSpec,
                 stats_path: str | Path | StatsSpec, *,
                 pack: str | Path = "selfspec", library_path: list[str] | None = None,
-                keep: Iterable[str] = ()) -> CostModel:
+                keep: Iterable[str] = (), only: Iterable[str] = (), vary: Iterable[str] | None = None) -> CostModel:
     """Read and validate the inputs, account the pack, and compile its evaluator.
 
     ``keep`` names hardware symbols to leave symbolic (they become evaluator
     inputs, e.g. for a sweep over a coefficient). Each input is a file path or
     an already-read spec (a hardware file read with overrides, stats made in code).
+    ``only`` restricts the evaluator to some outputs (names or fnmatch patterns
+    such as ``speculative.*_per_token``): fewer outputs compile and run faster,
+    e.g. for large sweeps. ``vary`` names the inputs that stay variable
+    (e.g. only ``L_prompt``); the others are folded into the closed forms as
+    their values from the inputs, which simplifies them before compilation.
     A compiled evaluator is cached on disk (:mod:`symcost.cache`): with the
     same inputs, the next build skips SymPy.
     """
     pack_path = Path(pack) if Path(str(pack)).suffix in (".yaml", ".yml") else packaged_pack(str(pack))
-    recipe = Recipe(pack_path, model_path, hardware_path, stats_path, tuple(library_path or ()), tuple(keep))
+    recipe = Recipe(pack_path, model_path, hardware_path, stats_path, tuple(library_path or ()), tuple(keep), tuple(only),
+                    None if vary is None else tuple(vary))
     entry = recipe.cache_entry()
     cached = entry.load() if entry else None
     if cached:
         function, meta = cached
         evaluator = Evaluator(tuple(sp.Symbol(name) for name in meta["inputs"]), tuple(meta["outputs"]), function)
+        aliases = {name: (input_name, factor) for name, (input_name, factor) in meta["aliases"].items()}
         return CostModel(recipe, evaluator, meta["defaults"], tuple(meta["kept"]),
-                         tuple(map(tuple, meta["limits"])), entry)
+                         tuple(map(tuple, meta["limits"])), entry, aliases)
     symbolic = derive(recipe, recipe.read_model(), recipe.read_hardware(), recipe.read_stats())
     evaluator = compile_outputs(symbolic.outputs, symbolic.inputs, symbolic.definitions)
     limits = tuple((limit[0], limit[3]) for limit in symbolic.accounting.limits)
     if entry:
         entry.store(evaluator.function, evaluator.source(), {"inputs": list(evaluator.input_names), "outputs": list(evaluator.names),
                                                  "defaults": symbolic.defaults, "kept": list(symbolic.kept),
-                                                 "limits": [list(limit) for limit in limits]})
-    cost_model = CostModel(recipe, evaluator, symbolic.defaults, symbolic.kept, limits, entry)
+                                                 "limits": [list(limit) for limit in limits],
+                                                 "aliases": symbolic.aliases})
+    cost_model = CostModel(recipe, evaluator, symbolic.defaults, symbolic.kept, limits, entry, symbolic.aliases)
     cost_model.symbolic = symbolic
     return cost_model
 
@@ -226,7 +257,12 @@ def derive(recipe: Recipe, model: ModelSpec, hardware: HardwareSpec, stats: Stat
     """Bind the inputs to the pack and derive every output's closed form."""
     pack_spec = load_pack(recipe.pack_path)
     bindings = bind(pack_spec, model, hardware, stats)
-    kept = [_keepable(pack_spec, name) for name in recipe.keep]
+    # A varied name that is not an axis or a stats input is a coefficient to keep symbolic.
+    axes = {symbol.name for symbol in _axes(pack_spec)}
+    kept = list(dict.fromkeys(_keepable(pack_spec, name)
+                              for name in (*recipe.keep, *(name for name in recipe.vary or () if name not in axes))))
+    vary = None if recipe.vary is None else [name if name in axes else _keepable(pack_spec, name).name
+                                             for name in recipe.vary]
     accounting = account(pack_spec, bindings, kept)
     inputs = _inputs(pack_spec, kept)
     # A stats value given as a formula (E[a+1] of a geometric acceptance, in K) is substituted,
@@ -234,14 +270,63 @@ def derive(recipe: Recipe, model: ModelSpec, hardware: HardwareSpec, stats: Stat
     formulas = {symbol: bindings.values[symbol].value for symbol in inputs
                 if symbol in bindings.values and not bindings.values[symbol].value.is_number}
     outputs, definitions = collect_outputs(accounting)
+    if recipe.only:
+        outputs, definitions = _selected(outputs, definitions, recipe.only)
     outputs = {name: expression.xreplace(formulas) for name, expression in outputs.items()}
     definitions = [(symbol, expression.xreplace(formulas)) for symbol, expression in definitions]
     used = set().union(*(expression.free_symbols for expression in outputs.values()),
                        *(expression.free_symbols for _, expression in definitions))
     inputs = [symbol for symbol in inputs if symbol not in formulas and symbol in used]
     defaults = {symbol.name: float(bindings.values[symbol].value) for symbol in inputs if symbol in bindings.values}
+    if vary is not None:
+        outputs, definitions, inputs = _fold(outputs, definitions, inputs, defaults, vary)
+        defaults = {name: value for name, value in defaults.items() if name in vary}
     return SymbolicModel(pack_spec, accounting, outputs, definitions, inputs, defaults,
-                         tuple(symbol.name for symbol in kept))
+                         tuple(symbol.name for symbol in kept), _aliases(pack_spec, kept))
+
+
+def _aliases(pack: FormulaPack, kept: Sequence[sp.Symbol]) -> dict[str, tuple[str, float]]:
+    aliases = {}
+    for symbol in kept:
+        spec = pack.symbols[symbol.name]
+        factor = parse_unit(spec.unit).si_factor
+        names = [spec.name] + ([spec.binding, spec.binding.split(".", 1)[1]] if spec.binding else [])
+        aliases.update((name, (spec.name, factor)) for name in names)
+    return aliases
+
+
+def _selected(outputs: dict[str, sp.Expr], definitions: list[tuple[sp.Symbol, sp.Expr]],
+              patterns: Sequence[str]) -> tuple[dict[str, sp.Expr], list[tuple[sp.Symbol, sp.Expr]]]:
+    """The outputs matching ``patterns`` (limits always kept), and only the definitions they use."""
+    chosen = {name: expression for name, expression in outputs.items()
+              if name.startswith("limit.") or any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)}
+    unmatched = [pattern for pattern in patterns if not any(fnmatch.fnmatchcase(name, pattern) for name in outputs)]
+    if unmatched:
+        close = difflib.get_close_matches(unmatched[0], list(outputs), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise SymcostError(f"unknown output {', '.join(unmatched)}{hint}")
+    needed = set().union(*(expression.free_symbols for expression in chosen.values()))
+    kept_definitions = []
+    for symbol, expression in reversed(definitions):  # later definitions use earlier ones
+        if symbol in needed:
+            needed |= expression.free_symbols
+            kept_definitions.append((symbol, expression))
+    return chosen, kept_definitions[::-1]
+
+
+def _fold(outputs: dict[str, sp.Expr], definitions: list[tuple[sp.Symbol, sp.Expr]], inputs: list[sp.Symbol],
+          defaults: dict[str, float], vary: Sequence[str]):
+    """Replace every input not in ``vary`` by its value; an input without one cannot be folded."""
+    unknown = sorted(set(vary) - {symbol.name for symbol in inputs})
+    if unknown:
+        raise SymcostError(f"cannot vary {', '.join(unknown)}: the inputs are {', '.join(symbol.name for symbol in inputs)}")
+    unvalued = [symbol.name for symbol in inputs if symbol.name not in vary and symbol.name not in defaults]
+    if unvalued:
+        raise SymcostError(f"{', '.join(unvalued)} has no default value: vary it (in a sweep, give it an axis)")
+    values = {symbol: sp.Float(defaults[symbol.name]) for symbol in inputs if symbol.name not in vary}
+    return ({name: expression.xreplace(values) for name, expression in outputs.items()},
+            [(symbol, expression.xreplace(values)) for symbol, expression in definitions],
+            [symbol for symbol in inputs if symbol.name in vary])
 
 
 def _symcost_version() -> str:
@@ -274,13 +359,19 @@ def _keepable(pack: FormulaPack, name: str) -> sp.Symbol:
         names = sorted(coefficients) + sorted(fields)
         close = [known for known in names if known.startswith(name)][:3] or difflib.get_close_matches(name, names, n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else "; `symcost audit` lists the coefficients"
-        raise SymcostError(f"unknown coefficient {name!r} in pack {pack.name}{hint}")
+        axes = ", ".join(symbol.name for symbol in _axes(pack))
+        raise SymcostError(f"{name!r} is neither an input ({axes}) nor a coefficient of pack {pack.name}{hint}")
     return spec.symbol
 
 
+def _axes(pack: FormulaPack) -> list[sp.Symbol]:
+    """The inputs every evaluator takes: the pack's axes (L_prompt) and stats (K, E[a+1], alpha)."""
+    return [spec.symbol for spec in pack.symbols.values()
+            if spec.source in ("axis", "stats") and spec.symbol != pack.index.step]
+
+
 def _inputs(pack: FormulaPack, kept: list[sp.Symbol]) -> list[sp.Symbol]:
-    axes = [spec.symbol for spec in pack.symbols.values() if spec.source in ("axis", "stats") and spec.symbol != pack.index.step]
-    return axes + kept
+    return _axes(pack) + kept
 
 
 def collect_outputs(accounting: Accounting) -> tuple[dict[str, sp.Expr], list[tuple[sp.Symbol, sp.Expr]]]:

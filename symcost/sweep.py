@@ -78,12 +78,8 @@ def _axis_values(spec: str) -> np.ndarray:
 
 def check_request(model: CostModel, axes: Sequence[Axis], columns: Sequence[str]) -> None:
     """Refuse unknown axes and outputs before any work is done or any file is written."""
-    known = set(model.evaluator.input_names)
-    unknown = [axis.name for axis in axes if axis.name not in known]
-    if unknown:
-        raise SymcostError(f"unknown sweep axis {', '.join(unknown)}; this model's inputs are {', '.join(sorted(known))}")
-    needed = [name for name in model.evaluator.input_names if name not in model.defaults and name not in
-              {axis.name for axis in axes}]
+    given = {model.input_for(axis.name)[0] for axis in axes}  # unknown names raise here
+    needed = [name for name in model.evaluator.input_names if name not in model.defaults and name not in given]
     if needed:
         raise SymcostError(f"the sweep needs an axis for {', '.join(needed)} (no default value)")
     missing = [column for column in columns if column not in model.evaluator.names]
@@ -92,6 +88,14 @@ def check_request(model: CostModel, axes: Sequence[Axis], columns: Sequence[str]
     repeated = sorted(name for name, count in Counter(axis.name for axis in axes).items() if count > 1)
     if repeated:
         raise SymcostError(f"axis {', '.join(repeated)} given more than once")
+
+
+def _in_si(model: CostModel, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    converted = {}
+    for name, values in inputs.items():
+        input_name, factor = model.input_for(name)
+        converted[input_name] = values * factor
+    return converted
 
 
 def grid_size(axes: Sequence[Axis]) -> int:
@@ -107,7 +111,7 @@ def evaluate_blocks(model: CostModel, axes: Sequence[Axis], columns: Sequence[st
         flat = np.arange(start, min(start + chunk, total))
         coordinates = np.unravel_index(flat, shape)
         inputs = {axis.name: axis.values[index] for axis, index in zip(axes, coordinates)}
-        results = model.evaluate(**inputs)
+        results = model.evaluate(**_in_si(model, inputs))
         block = {name: values.astype(np.int64) if name in INTEGER_AXES else values for name, values in inputs.items()}
         block.update((column, results[column]) for column in columns)
         yield start + flat.size, block

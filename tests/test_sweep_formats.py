@@ -83,10 +83,10 @@ def test_blocks_cover_the_grid_once_in_order(model, chunk):
 
 
 @pytest.mark.parametrize("extra, fragment", [
-    (["--axis", "beta=1,2"], "unknown sweep axis beta"),
+    (["--axis", "beta=1,2"], "'beta' is neither an input"),
     (["--axis", "L_prompt=8", "--column", "speculative.nonsense"], "unknown output speculative.nonsense"),
     (["--axis", "L_prompt=8", "--axis", "K=1:2", "--axis", "K=3"], "axis K given more than once"),
-    (["--axis", "K=1:2"], "the sweep needs an axis for L_prompt"),
+    (["--axis", "K=1:2"], "L_prompt has no default value: vary it (in a sweep, give it an axis)"),
     (["--axis", "K=1:2", "--format", "xlsx"], "invalid choice: 'xlsx'"),
 ])
 def test_bad_requests_exit_2_and_write_nothing(tmp_path, extra, fragment):

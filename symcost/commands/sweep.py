@@ -12,7 +12,9 @@ def register(commands) -> None:
                                                "to CSV or Parquet")
     add_input_files(parser, required=True)
     parser.add_argument("--axis", action="append", required=True, metavar="NAME=SPEC",
-                        help="START:STOP (integers), START:STOP:N, START:STOP:logN or V1,V2,... (repeatable)")
+                        help="START:STOP (integers), START:STOP:N, START:STOP:logN or V1,V2,... (repeatable); "
+                             "NAME is L_prompt, K, alpha, E_commit or any hardware coefficient (pack symbol or "
+                             "input field such as adc_draft.energy_pj_per_conversion)")
     parser.add_argument("--column", action="append", metavar="OUTPUT", help="output to write (repeatable; default: per-token metrics)")
     parser.add_argument("-o", "--output", required=True, metavar="FILE",
                         help="file to write: Parquet if it ends in .parquet, else CSV")
@@ -30,7 +32,10 @@ def run(args: argparse.Namespace) -> int:
         require_pyarrow()  # before the model is built, which takes seconds
     axes = [parse_axis(text) for text in args.axis]
     show_progress = sys.stderr.isatty() if args.progress is None else args.progress
-    points = write_sweep(build_from_args(args), axes, args.output, args.column or DEFAULT_COLUMNS,
+    columns = args.column or DEFAULT_COLUMNS
+    # Only the requested columns are compiled, and every input that is not an axis is folded in as a number.
+    model = build_from_args(args, only=columns, vary=[axis.name for axis in axes])
+    points = write_sweep(model, axes, args.output, columns,
                          format=args.format, progress=sys.stderr if show_progress else None)
     print(f"wrote {points:,} points to {args.output}")
     return 0
