@@ -29,6 +29,7 @@ import sympy as sp
 
 from .errors import SymcostError
 from .model import CostModel
+from .pieces import localise
 
 QUANTITIES = {"energy": "J", "latency": "s"}
 DEFAULT_SEARCH_LIMIT = 10_000_000  # tokens searched when the hardware sets no context capacity
@@ -160,7 +161,7 @@ def solve(question: Question, unknown: sp.Symbol, grid: np.ndarray, left: np.nda
     verdict = "crosses" if crossings else "always_better" if np.all(difference <= 0) else "never_better"
     # The equation is shown on the piece that holds the first crossing (or, without one, the top of the domain).
     shown_at = crossings[0] if crossings else domain[1]
-    local_left, local_right = (localise(expression, unknown, shown_at) for expression in (left_expression, right_expression))
+    local_left, local_right = (localise(expression, {unknown: shown_at}) for expression in (left_expression, right_expression))
     solution = _solution(local_left - local_right, unknown, crossings[0]) if crossings else None
     return BreakEven(question.comparison, question.quantity, unknown.name, verdict, crossings[0] if crossings else None,
                      tuple(crossings), local_left, local_right, shown_at, _equation(local_left, local_right),
@@ -183,7 +184,7 @@ def _refine(left: sp.Expr, right: sp.Expr, unknown: sp.Symbol, low: float, high:
     low_sign = np.sign(value(low))
     for _ in range(80):
         middle = 0.5 * (low + high)
-        root = _piece_root(localise(difference, unknown, middle), unknown, low, high)
+        root = _piece_root(localise(difference, {unknown: middle}), unknown, low, high)
         if root is not None and abs(value(root)) <= _AGREEMENT * max(abs(float(left.xreplace({unknown: sp.Float(root)}).evalf())), 1e-300):
             return root
         if np.sign(value(middle)) == low_sign:
@@ -208,34 +209,6 @@ def _piece_root(expression: sp.Expr, unknown: sp.Symbol, low: float, high: float
         if abs(sp.im(root)) <= 1e-12 * max(1.0, abs(sp.re(root))) and low - 1e-9 * span <= float(sp.re(root)) <= high + 1e-9 * span:
             return float(sp.re(root))
     return None
-
-
-def localise(expression: sp.Expr, unknown: sp.Symbol, at: float) -> sp.Expr:
-    """``expression`` with every branch (Max, Min, Piecewise, floor, ceiling, Abs) fixed to the one active at ``unknown = at``."""
-    point = {unknown: sp.Float(at)}
-
-    def numeric(node: sp.Expr) -> float:
-        return float(node.xreplace(point).evalf())
-
-    def visit(node: sp.Basic) -> sp.Basic:
-        if not node.has(unknown) or not node.args:
-            return node
-        if isinstance(node, (sp.Max, sp.Min)):
-            values = [numeric(argument) for argument in node.args]
-            chosen = int(np.argmax(values) if isinstance(node, sp.Max) else np.argmin(values))
-            return visit(node.args[chosen])
-        if isinstance(node, sp.Piecewise):
-            for branch, condition in node.args:
-                if bool(condition.xreplace(point)):
-                    return visit(branch)
-            raise SymcostError(f"no branch of a piecewise cost applies at {unknown} = {at:g}")
-        if isinstance(node, (sp.floor, sp.ceiling)):
-            return sp.Integer(node.func(node.args[0].xreplace(point)))  # exact, in SymPy's arithmetic
-        if isinstance(node, sp.Abs):
-            return visit(node.args[0]) * (1 if numeric(node.args[0]) >= 0 else -1)
-        return node.func(*(visit(argument) for argument in node.args))
-
-    return sp.expand(visit(expression))
 
 
 def prompt_domain(model: CostModel) -> tuple[int, int]:

@@ -22,12 +22,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Iterable
 
 import sympy as sp
 
 
 class ClosedFormError(ValueError):
-    """A summand symcost cannot sum in closed form."""
+    """A summand symcost cannot sum in closed form; ``symbols`` are those that would have to be numbers."""
+
+    def __init__(self, message: str, symbols: Iterable[sp.Symbol] = ()):
+        super().__init__(message)
+        self.symbols = frozenset(symbols)
 
 
 @dataclass(frozen=True)
@@ -213,7 +218,7 @@ def _intersect_half_line(interval: _Interval, difference: sp.Expr, relation, ind
             _Interval(interval.lo, sp.Piecewise((interval.hi, holds), (interval.lo, True)))
     if not slope.is_number:
         raise ClosedFormError(f"slope {slope} of {difference} in {index} is not numeric; fix the coefficients "
-                              "that decide which branch wins before summing")
+                              "that decide which branch wins before summing", slope.free_symbols)
     root = -offset / slope
     if relation in (sp.Eq, sp.Ne):
         raise ClosedFormError(f"equality conditions on {index} are not supported: {difference}")
