@@ -1,6 +1,6 @@
 """symcost's performance against the targets of docs/performance.md, on the bundled and the reference's examples.
 
-Run (about 3-4 minutes on 2 cores; prints Markdown):
+Run (about 2 minutes on 2 cores; prints Markdown):
 
     python benchmarks/bench_core.py [--reference-python /tmp/refvenv/bin/python] [--repeat 3] [--points 1000000]
     python benchmarks/bench_core.py --quick        # one repetition, small sizes, the serialized example only
@@ -73,8 +73,10 @@ def best(function, repeat: int) -> float:
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else platform.processor()
+    cpuinfo = Path("/proc/cpuinfo")
+    names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+             if line.startswith("model name")] if cpuinfo.is_file() else []
+    cpu = names[0] if names else platform.processor() or platform.machine()
     return (f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}; {platform.python_implementation()} "
             f"{platform.python_version()}, numpy {np.__version__}, sympy {sympy.__version__}; {time.strftime('%Y-%m-%d')}")
 
@@ -154,11 +156,16 @@ def sweep_time(case: Case, lengths: np.ndarray, repeat: int) -> float:
     return best(lambda: model.evaluate(L_prompt=lengths), repeat)
 
 
-def full_per_point(case: Case, points: int, repeat: int) -> float:
-    """Per prompt length, every output (metrics and every breakdown of both scenarios), as a report needs."""
+def full_per_point(case: Case, points: int, repeat: int) -> tuple[float, float]:
+    """Per prompt length, every output (metrics and every breakdown of both scenarios), as a report needs:
+    through ``evaluate`` and in the generated function alone (without broadcasting and copying each output)."""
     model = build_model(*case.files)
     lengths = prompt_lengths(points)
-    return best(lambda: model.evaluate(L_prompt=lengths), repeat) / points
+    values = {**model.defaults, "L_prompt": lengths}
+    arrays = np.broadcast_arrays(*(np.asarray(values[name], dtype=np.float64) for name in model.evaluator.input_names))
+    with np.errstate(all="ignore"):
+        generated = best(lambda: model.evaluator.function(*arrays), repeat)
+    return best(lambda: model.evaluate(L_prompt=lengths), repeat) / points, generated / points
 
 
 def compare_handwritten(case: Case, lengths: np.ndarray, repeat: int) -> tuple[float, float]:
@@ -201,8 +208,7 @@ def main() -> None:
     args = parse_args()
     quick = args.quick
     repeat, points = (1, 10_000) if quick else (args.repeat, args.points)
-    peer = PEER.is_dir()
-    compiled = [LLAMA_KNOBS] if quick else [LLAMA_KNOBS, LLAMA_PIPELINED, *([QWEN_SCIENCE] if peer else [])]
+    compiled = [LLAMA_KNOBS] if quick else [LLAMA_KNOBS, LLAMA_PIPELINED, *([QWEN_SCIENCE] if PEER.is_dir() else [])]
     print(f"machine: {machine()}")
     print(f"best of {repeat}; the machine may be shared: compare ratios rather than absolute times")
     with tempfile.TemporaryDirectory(prefix="symcost-bench-") as workspace:
@@ -213,7 +219,8 @@ def main() -> None:
         os.environ.pop("SYMCOST_NO_CACHE", None)
         sweeps = print_sweeps(compiled, points, repeat)
         handwritten_ratios = print_handwritten(compiled, points, repeat)
-        reference_ratios = print_per_point([TOY] if quick else [TOY, QWEN_SCIENCE], args, repeat, peer)
+        sizes = (points, 1_000, 2) if quick else (points, args.full_points, args.reference_lengths)
+        reference_ratios = print_per_point([TOY] if quick else [TOY, QWEN_SCIENCE], args, sizes, repeat)
     if quick:
         print("\n(--quick: too few repetitions and points to judge the targets; run without it for that)")
     print_targets(compile_results, sweeps, handwritten_ratios, reference_ratios, points)
@@ -241,7 +248,7 @@ def print_sweeps(cases: list[Case], points: int, repeat: int) -> dict:
     sweeps = {}
     for case in cases:
         sweeps[case] = sweep_time(case, lengths, repeat)
-        print(f"| {case.label} | {sweeps[case] * 1e3:.1f} ms | {sweeps[case] / points * 1e9:.0f} ns |")
+        print(f"| {case.label} | {sweeps[case] * 1e3:.3g} ms | {sweeps[case] / points * 1e9:.0f} ns |")
     return sweeps
 
 
@@ -254,40 +261,47 @@ def print_handwritten(cases: list[Case], points: int, repeat: int) -> dict:
     for case in (case for case in cases if case in HANDWRITTEN):
         ours, theirs = compare_handwritten(case, lengths, repeat)
         ratios[case] = ours / theirs
-        print(f"| {case.label} | {ours * 1e3:.1f} ms | {theirs * 1e3:.1f} ms | {ratios[case]:.1f}x |")
+        print(f"| {case.label} | {ours * 1e3:.3g} ms | {theirs * 1e3:.3g} ms | {ratios[case]:.1f}x |")
     return ratios
 
 
-def print_per_point(cases: list[Case], args: argparse.Namespace, repeat: int, peer: bool) -> dict:
-    if not peer:
+def print_per_point(cases: list[Case], args: argparse.Namespace, sizes: tuple[int, int, int], repeat: int) -> dict:
+    """Per prompt length on the reference's inputs; ``sizes``: sweep points, every-output points, timed lengths."""
+    if not PEER.is_dir():
         print(f"\n(reference examples not found at {PEER}: oracle and reference comparisons skipped)")
         return {}
-    points = 1_000 if args.quick else args.full_points
-    count = 2 if args.quick else args.reference_lengths
     print("\nPer prompt length, on the reference's inputs (speculative and baseline, every breakdown):\n")
-    print("| example | reference calculator | plain loop oracle | symcost, every output | symcost, two metrics "
-          "| reference / symcost (every output) | oracle / symcost (every output) |")
+    print("| example | reference calculator | plain loop oracle | symcost, every output (generated function alone) "
+          "| symcost, two metrics | reference / symcost (every output; two metrics) | oracle / symcost (every output) |")
     print("|---|---|---|---|---|---|---|")
     ratios, notes = {}, []
     for case in cases:
-        full = full_per_point(case, points, repeat)
-        metrics = sweep_time(case, prompt_lengths(points), repeat) / points
-        oracle = oracle_per_point(case, count, repeat)
-        reference = "skipped"
-        if args.reference_python:
-            per_point, difference = reference_per_point(case, args.reference_python, count, repeat)
-            ratios[case] = per_point / full
-            reference = f"{per_point * 1e3:.1f} ms"
+        row = measure_per_point(case, args.reference_python, sizes, repeat)
+        full, metrics = row["every output"], row["two metrics"]
+        reference = ratio = "-"
+        if "reference" in row:
+            ratios[case] = row["reference"] / full
+            reference, ratio = f"{row['reference'] * 1e3:.1f} ms", f"{ratios[case]:,.0f}x; {row['reference'] / metrics:,.0f}x"
             notes.append(f"{case.label}: symcost's speculative energy per token differs from the reference's "
-                         f"by at most {difference:.1e} (relative) at the timed lengths")
-        ratio = f"{ratios[case]:,.0f}x" if case in ratios else "-"
-        print(f"| {case.label} | {reference} | {oracle * 1e3:.2f} ms | {full * 1e6:.2f} us | {metrics * 1e9:.0f} ns "
-              f"| {ratio} | {oracle / full:,.0f}x |")
+                         f"by at most {row['difference']:.1e} (relative) at the timed lengths")
+        print(f"| {case.label} | {reference} | {row['oracle'] * 1e3:.2f} ms | {full * 1e6:.2f} us "
+              f"({row['generated'] * 1e6:.2f} us) | {metrics * 1e9:.0f} ns | {ratio} | {row['oracle'] / full:,.0f}x |")
     if not args.reference_python:
         print("\n(reference calculator skipped: give --reference-python PATH or set SYMCOST_REFERENCE_PYTHON)")
     for note in notes:
         print(f"- {note}")
     return ratios
+
+
+def measure_per_point(case: Case, reference_python: str | None, sizes: tuple[int, int, int], repeat: int) -> dict:
+    """Seconds per prompt length: symcost's two evaluators, the oracle and, when given, the reference."""
+    points, full_points, count = sizes
+    row = dict(zip(("every output", "generated"), full_per_point(case, full_points, repeat)))
+    row["two metrics"] = sweep_time(case, prompt_lengths(points), repeat) / points
+    row["oracle"] = oracle_per_point(case, count, repeat)
+    if reference_python:
+        row["reference"], row["difference"] = reference_per_point(case, reference_python, count, repeat)
+    return row
 
 
 def print_targets(compile_results: dict, sweeps: dict, handwritten_ratios: dict, reference_ratios: dict,
