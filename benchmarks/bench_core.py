@@ -318,7 +318,8 @@ def print_targets(compile_results: dict, sweeps: dict, handwritten_ratios: dict,
     for label, case, value, limit in rows:
         print(f"| {label} | {case.label} | {value:.3f} s | {'yes' if value < limit else 'no'} |")
     for case, ratio in reference_ratios.items():
-        print(f"| >= 10^4x faster per point than the reference | {case.label} | {ratio:,.0f}x | {'yes' if ratio >= 1e4 else 'no'} |")
+        met = "yes" if ratio >= 1e4 else "no"
+        print(f"| >= 10^4x faster per point than the reference (every output) | {case.label} | {ratio:,.0f}x | {met} |")
     for case, ratio in handwritten_ratios.items():
         print(f"| within 2x of hand-written numpy | {case.label} | {ratio:.1f}x | {'yes' if ratio <= 2 else 'no'} |")
 
