@@ -214,12 +214,15 @@ def _piece_root(expression: sp.Expr, unknown: sp.Symbol, low: float, high: float
 def prompt_domain(model: CostModel) -> tuple[int, int]:
     """Prompt lengths the model accepts: 0 up to the tightest pack limit (or the default search limit)."""
     upper = DEFAULT_SEARCH_LIMIT
-    prompt = next((symbol for symbol in model.evaluator.inputs if symbol.name == "L_prompt"), sp.Symbol("L_prompt"))
-    values = {symbol: sp.Float(model.defaults[symbol.name]) for symbol in model.evaluator.inputs
-              if symbol.name in model.defaults}
     for _name, expression, maximum, _message in model.accounting.limits:
-        slack = sp.expand((maximum - expression).xreplace(values))
-        if slack.free_symbols == {prompt} and sp.Poly(slack, prompt).degree() == 1:
+        slack = maximum - expression
+        # By name: a cached evaluator's input symbols carry no assumptions, the pack's do.
+        values = {symbol: sp.Float(model.defaults[symbol.name]) for symbol in slack.free_symbols
+                  if symbol.name in model.defaults}
+        slack = sp.expand(slack.xreplace(values))
+        prompt = next(iter(slack.free_symbols), None)
+        if prompt is not None and prompt.name == "L_prompt" and len(slack.free_symbols) == 1 \
+                and sp.Poly(slack, prompt).degree() == 1:
             upper = min(upper, int(np.floor(float(sp.solve(slack, prompt)[0]) + 1e-9)))
     if upper < 1:
         raise SymcostError("no prompt length fits the pack's limits (e.g. the context capacity) for these inputs")

@@ -85,3 +85,14 @@ def test_functions_using_names_outside_numpy_are_not_stored(tmp_path):
 def test_cache_can_be_switched_off(monkeypatch, inputs):
     monkeypatch.setenv("SYMCOST_NO_CACHE", "1")
     assert build_model(*inputs).cache is None
+
+
+def test_closed_form_answers_from_a_warm_model_equal_the_cold_ones(cache_dir, inputs):
+    # A cached evaluator's input symbols carry no assumptions; closed-form work must match by name.
+    from symcost.breakeven import find_break_even, prompt_domain
+    cold = build_model(*inputs)
+    warm = build_model(*inputs)
+    assert prompt_domain(warm) == prompt_domain(cold) == (0, 32764)
+    cold_answers, warm_answers = find_break_even(cold), find_break_even(warm)
+    assert {c: {q: a.as_json() for q, a in by.items()} for c, by in cold_answers.items()} == \
+        {c: {q: a.as_json() for q, a in by.items()} for c, by in warm_answers.items()}
