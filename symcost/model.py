@@ -41,6 +41,11 @@ METRICS = ("energy_per_token", "latency_per_token", "throughput", "tokens_per_jo
 BREAKDOWN_QUANTITIES = ("energy", "latency", "count")
 
 
+def resolve_pack(pack: str | Path) -> Path:
+    """A formula pack given as a file (``.yaml``) or by the name of a packaged one (``selfspec``)."""
+    return Path(pack) if Path(str(pack)).suffix in (".yaml", ".yml") else packaged_pack(str(pack))
+
+
 def packaged_pack(name: str) -> Path:
     """Path of a formula pack shipped in ``formulas/``."""
     with resources.as_file(resources.files("symcost.formulas").joinpath(f"{name}.yaml")) as path:
@@ -229,7 +234,7 @@ def build_model(model_path: str | Path | ModelSpec, hardware_path: str | Path | 
     A compiled evaluator is cached on disk (:mod:`symcost.cache`): with the
     same inputs, the next build skips SymPy.
     """
-    pack_path = Path(pack) if Path(str(pack)).suffix in (".yaml", ".yml") else packaged_pack(str(pack))
+    pack_path = resolve_pack(pack)
     recipe = Recipe(pack_path, model_path, hardware_path, stats_path, tuple(library_path or ()), tuple(keep), tuple(only),
                     None if vary is None else tuple(vary))
     entry = recipe.cache_entry()

@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 from ..errors import SymcostError
-from .common import add_input_files, build_from_args
+from .common import add_input_files, audit_format, build_from_args, write_document
 
 FORMATS = ("latex", "markdown")
 
@@ -24,11 +22,9 @@ def register(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..audit import SUFFIXES, model_audit, pack_audit, render
+    from ..audit import model_audit, pack_audit, render
 
-    chosen = args.format or (SUFFIXES.get(Path(args.output).suffix.lower()) if args.output else None)
-    if chosen is None:
-        raise SymcostError("give --format latex or --format markdown (or an -o file ending in .tex or .md)")
+    chosen = audit_format(args.format, args.output)
     inputs = [args.model, args.hardware, args.stats]
     if any(inputs) and not all(inputs):
         raise SymcostError("give --model, --hardware and --stats together (or only --pack to audit a pack alone)")
@@ -40,16 +36,12 @@ def run(args: argparse.Namespace) -> int:
     else:
         raise SymcostError("nothing to audit: give --model, --hardware and --stats, or --pack")
     text = render(document, chosen)
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-        print(f"wrote {args.output} ({chosen}, {len(text):,} characters)")
-    else:
-        sys.stdout.write(text)
+    write_document(text, args.output, chosen)
     return 0
 
 
 def _load_pack(pack: str):
-    from ..model import packaged_pack
+    from ..model import resolve_pack
     from ..pack import load_pack
 
-    return load_pack(pack if Path(pack).suffix in (".yaml", ".yml") else packaged_pack(pack))
+    return load_pack(resolve_pack(pack))

@@ -4,17 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import add_library_path
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+from .common import add_library_path, positive_int
 
 
 def register(commands) -> None:
@@ -27,7 +17,7 @@ def register(commands) -> None:
     parser.add_argument("--hardware-template", type=Path, default=Path("examples") / "hardware_soc_area.yaml",
                         help="knob-based hardware file the runs' ADC knobs are applied to "
                              "(default: examples/hardware_soc_area.yaml)")
-    parser.add_argument("--force-verify-adc-bits", type=_positive_int, default=None, metavar="BITS",
+    parser.add_argument("--force-verify-adc-bits", type=positive_int, default=None, metavar="BITS",
                         help="verify (residual) ADC bits for every run instead of each file's value")
     parser.add_argument("--models-dir", type=Path, default=Path("examples"),
                         help="folder with model_qwen3_0p6b.yaml, model_qwen3_1p7b.yaml, model_llama3_2_1b.yaml "

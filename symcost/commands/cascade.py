@@ -10,14 +10,16 @@ import argparse
 import json
 from pathlib import Path
 
+from .common import audit_format, positive_int, write_document
+
 
 def register(commands) -> None:
     parser = commands.add_parser("cascade", help="speculative cascade (seed 003): report, or check a file's claims")
     actions = parser.add_subparsers(dest="cascade_action", metavar="ACTION", required=True)
     report = actions.add_parser("report", help="per-stage costs, placement feasibility, optimal horizons; table and JSON")
     report.add_argument("file", help="cascade file (YAML or JSON, schemas/cascade.schema.json)")
-    report.add_argument("--k-max", type=_positive, default=64, metavar="N", help="largest horizon searched (default 64)")
-    report.add_argument("--ratio", type=_positive, default=4, metavar="R",
+    report.add_argument("--k-max", type=positive_int, default=64, metavar="N", help="largest horizon searched (default 64)")
+    report.add_argument("--ratio", type=positive_int, default=4, metavar="R",
                         help="horizon rule K_0 = R * K_1 to test (default 4, the seed's)")
     report.add_argument("-o", "--output", metavar="FILE", help="also write the report as JSON")
     report.set_defaults(run=run_report)
@@ -32,16 +34,6 @@ def register(commands) -> None:
     audit.add_argument("--format", choices=("latex", "markdown"), help="default: from the -o suffix (.tex or .md)")
     audit.add_argument("-o", "--output", metavar="FILE", help="file to write (default: standard output)")
     audit.set_defaults(run=run_audit)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
 
 
 def run_report(args: argparse.Namespace) -> int:
@@ -76,23 +68,16 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_audit(args: argparse.Namespace) -> int:
-    from ..audit import SUFFIXES, render
+    from ..audit import render
     from ..cascade.audit import cascade_audit
     from ..cascade.config import read_cascade
     from ..cascade.model import build_cascade
     from ..cascade.placement import check_placement
-    from ..errors import SymcostError
 
-    chosen = args.format or (SUFFIXES.get(Path(args.output).suffix.lower()) if args.output else None)
-    if chosen is None:
-        raise SymcostError("give --format latex or --format markdown (or an -o file ending in .tex or .md)")
+    chosen = audit_format(args.format, args.output)
     model = build_cascade(read_cascade(args.file))
     text = render(cascade_audit(model, check_placement(model)), chosen)
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-        print(f"wrote {args.output} ({chosen}, {len(text):,} characters)")
-    else:
-        print(text, end="")
+    write_document(text, args.output, chosen)
     return 0
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from ..errors import SymcostError
@@ -95,3 +96,32 @@ def write_json_output(payload: dict, output: str | None) -> None:
     except OSError as error:
         raise SymcostError(f"cannot write {output}: {error.strerror or error}") from None
     print(f"wrote {output}")
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def audit_format(chosen: str | None, output: str | None) -> str:
+    """The audit format asked for, or the one the output file's suffix names."""
+    from ..audit import SUFFIXES
+
+    found = chosen or (SUFFIXES.get(Path(output).suffix.lower()) if output else None)
+    if found is None:
+        raise SymcostError("give --format latex or --format markdown (or an -o file ending in .tex or .md)")
+    return found
+
+
+def write_document(text: str, output: str | None, chosen: str) -> None:
+    """A rendered document to ``output``, or to stdout without one."""
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        print(f"wrote {output} ({chosen}, {len(text):,} characters)")
+    else:
+        sys.stdout.write(text)

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+
+from .common import audit_format, write_document
 
 
 def register(commands) -> None:
@@ -43,23 +44,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_audit(args: argparse.Namespace) -> int:
-    from ..audit import SUFFIXES, render
-    from ..errors import SymcostError
+    from ..audit import render
     from ..spatten.audit import spatten_audit
     from ..spatten.config import load_config
     from ..spatten.expectation import exact_metrics
     from ..spatten.model import build_layer_model
 
-    chosen = args.format or (SUFFIXES.get(Path(args.output).suffix.lower()) if args.output else None)
-    if chosen is None:
-        raise SymcostError("give --format latex or --format markdown (or an -o file ending in .tex or .md)")
+    chosen = audit_format(args.format, args.output)
     model = build_layer_model(load_config(args.config))
     text = render(spatten_audit(model, exact_metrics(model)), chosen)
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-        print(f"wrote {args.output} ({chosen}, {len(text):,} characters)")
-    else:
-        print(text, end="")
+    write_document(text, args.output, chosen)
     return 0
 
 
