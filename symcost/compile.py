@@ -45,8 +45,21 @@ class Evaluator:
         shape = arrays[0].shape if arrays else ()
         with np.errstate(divide="ignore", invalid="ignore"):
             results = self.function(*arrays)
-        return {name: np.broadcast_to(np.asarray(result, dtype=np.float64), shape).copy()
-                for name, result in zip(self.names, results)}
+        handed_out: list[np.ndarray] = list(arrays)
+        return {name: _own_array(result, shape, handed_out) for name, result in zip(self.names, results)}
+
+
+def _own_array(result, shape: tuple[int, ...], handed_out: list[np.ndarray]) -> np.ndarray:
+    """``result`` as a float64 array of ``shape`` that no other output or input shares.
+
+    A fresh array from the generated function is used as it is; a constant, a
+    broadcast or an array already handed out (two outputs with one value) is copied.
+    """
+    array = np.asarray(result, dtype=np.float64)
+    if not (array.shape == shape and array.flags.owndata and not any(array is given for given in handed_out)):
+        array = np.broadcast_to(array, shape).copy()
+    handed_out.append(array)
+    return array
 
 
 def compile_outputs(outputs: Mapping[str, sp.Expr], inputs: Sequence[sp.Symbol],
@@ -57,7 +70,9 @@ def compile_outputs(outputs: Mapping[str, sp.Expr], inputs: Sequence[sp.Symbol],
     outputs (which may refer to them by symbol).
     """
     names = tuple(outputs)
-    expressions = [sp.sympify(outputs[name]) for name in names]
+    definitions, constants = _fold_constant_definitions(definitions)
+    expressions = [sp.sympify(outputs[name]).xreplace(constants) for name in names]
+    definitions, expressions = _inline_single_uses(definitions, expressions)
     known = set(inputs) | {symbol for symbol, _ in definitions}
     stray = set().union(*(expression.free_symbols for expression in expressions),
                         *(expression.free_symbols for _, expression in definitions)) - known
@@ -69,8 +84,8 @@ def compile_outputs(outputs: Mapping[str, sp.Expr], inputs: Sequence[sp.Symbol],
         steps = []
         for index, (symbol, expression) in enumerate(definitions):
             replacements, (reduced,) = sp.cse([expression], symbols=sp.numbered_symbols(f"_d{index}_"))
-            # A definition that folded to a constant would be a Python float, whose 0.0 ** -1
-            # raises where numpy gives inf: keep every value a numpy float.
+            # A definition that is still a number (not finite, so not folded) would be a Python
+            # float, whose arithmetic raises where numpy's gives inf or nan: keep it a numpy float.
             steps += replacements + [(symbol, _FLOAT64(reduced) if reduced.is_number else reduced)]
         replacements, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("_o"))
         return steps + replacements, reduced
@@ -78,3 +93,50 @@ def compile_outputs(outputs: Mapping[str, sp.Expr], inputs: Sequence[sp.Symbol],
     function = sp.lambdify(list(inputs), expressions, modules=[{"float64": np.float64}, "numpy"],
                            cse=eliminate_common_subexpressions)
     return Evaluator(tuple(inputs), names, function)
+
+
+def _fold_constant_definitions(definitions: Sequence[tuple[sp.Symbol, sp.Expr]]):
+    """Definitions whose value is a number, substituted into the later ones and dropped.
+
+    The evaluator then computes no array for a constant (a zero leakage power
+    times the burst latency vanishes), at one cost: SymPy folds ``0 * x`` to
+    0 where numpy would give nan for an infinite ``x``.
+    """
+    constants: dict[sp.Symbol, sp.Expr] = {}
+    remaining = []
+    for symbol, expression in definitions:
+        value = sp.sympify(expression).xreplace(constants)
+        if value.is_number and value.is_finite:
+            constants[symbol] = value
+        else:
+            remaining.append((symbol, value))
+    return remaining, constants
+
+
+def _inline_single_uses(definitions: Sequence[tuple[sp.Symbol, sp.Expr]], expressions: list[sp.Expr]):
+    """Definitions used by exactly one later definition or output, substituted into it.
+
+    A chain such as energy_per_token = burst_energy / E[a+1] with burst_energy =
+    dynamic_energy then becomes one expression, in which SymPy merges the
+    numeric factors: fewer array operations, nothing computed twice.
+    """
+    pending = [(symbol, expression, expression.free_symbols) for symbol, expression in definitions]
+    outputs = [(expression, expression.free_symbols) for expression in expressions]
+    kept = []
+    while pending:
+        symbol, expression, _ = pending.pop(0)
+        users = [("definition", index) for index, (_, _, free) in enumerate(pending) if symbol in free]
+        users += [("output", index) for index, (_, free) in enumerate(outputs) if symbol in free]
+        if len(users) != 1:
+            kept.append((symbol, expression))
+            continue
+        kind, index = users[0]
+        if kind == "definition":
+            target, body, free = pending[index]
+            body = body.xreplace({symbol: expression})
+            pending[index] = (target, body, (free - {symbol}) | expression.free_symbols)
+        else:
+            body, free = outputs[index]
+            body = body.xreplace({symbol: expression})
+            outputs[index] = (body, (free - {symbol}) | expression.free_symbols)
+    return kept, [body for body, _ in outputs]

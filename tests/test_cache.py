@@ -96,3 +96,13 @@ def test_closed_form_answers_from_a_warm_model_equal_the_cold_ones(cache_dir, in
     cold_answers, warm_answers = find_break_even(cold), find_break_even(warm)
     assert {c: {q: a.as_json() for q, a in by.items()} for c, by in cold_answers.items()} == \
         {c: {q: a.as_json() for q, a in by.items()} for c, by in warm_answers.items()}
+
+
+def test_outputs_are_independent_arrays(cache_dir, inputs):
+    model = build_model(*inputs)
+    lengths = LENGTHS.copy()
+    results = model.evaluate(L_prompt=lengths)
+    arrays = list(results.values())
+    assert all(array.flags.writeable and array.shape == lengths.shape for array in arrays)
+    assert len({id(array) for array in arrays}) == len(arrays)
+    assert not any(np.shares_memory(array, lengths) for array in arrays)
