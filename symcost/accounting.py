@@ -29,6 +29,9 @@ from .sums import closed_sum
 VIEWS = ("stage", "component", "feature", "channel")
 
 
+_UNROLLED_STEPS = 256  # more steps than this are summed in closed form even when K is a number
+
+
 class AccountingError(SymcostError):
     """The pack and inputs do not form a consistent accounting."""
 
@@ -88,18 +91,20 @@ class Accounting:
         return dict(grouped)
 
 
-def account(pack: FormulaPack, bindings: Bindings, keep: Iterable[sp.Symbol] = ()) -> Accounting:
+def account(pack: FormulaPack, bindings: Bindings, keep: Iterable[sp.Symbol] = (),
+            fixed: Iterable[sp.Symbol] = ()) -> Accounting:
     if pack.index is None:
         raise AccountingError(f"pack {pack.name} has no index section: it defines no burst structure")
-    return _Accountant(pack, bindings, frozenset(keep)).run()
+    return _Accountant(pack, bindings, frozenset(keep), frozenset(fixed)).run()
 
 
 class _Accountant:
-    def __init__(self, pack: FormulaPack, bindings: Bindings, keep: frozenset[sp.Symbol]):
+    def __init__(self, pack: FormulaPack, bindings: Bindings, keep: frozenset[sp.Symbol],
+                 fixed: frozenset[sp.Symbol] = frozenset()):
         self.pack = pack
         self.bindings = bindings
         self.index = pack.index
-        symbolic = {spec.symbol for spec in pack.symbols.values() if spec.source in ("axis", "stats")}
+        symbolic = {spec.symbol for spec in pack.symbols.values() if spec.source in ("axis", "stats")} - fixed
         base = bindings.substitutions(keep | symbolic)
         # Resolve derived symbols once, in declaration order, on numbers where possible;
         # per layer group as well, so per-layer expressions fold to numbers early.
@@ -164,7 +169,7 @@ class _Accountant:
         lo, hi = self.bounds(phase)
         if term.scope == "phase":
             return self.engine_functions(self.value(term.expression), default_range=(lo, hi))
-        return closed_sum(self.per_step(term), self.step, lo, hi)
+        return self.sum_over_steps(self.per_step(term), lo, hi)
 
     def aggregates(self, entries: list[Entry], step_values) -> dict[sp.Symbol, sp.Expr]:
         result = {}
@@ -212,16 +217,23 @@ class _Accountant:
             return node
         return _rebuild_bottom_up(expression, expand)
 
+    def sum_over_steps(self, summand: sp.Expr, lo: sp.Expr, hi: sp.Expr) -> sp.Expr:
+        """Sum over steps lo..hi-1: term by term when the bounds are numbers (K fixed: a few
+        steps, each a plain expression), else in closed form for symbolic bounds."""
+        if lo.is_Integer and hi.is_Integer and 0 <= hi - lo <= _UNROLLED_STEPS:
+            return sp.Add(*(summand.xreplace({self.step: sp.Integer(step)}) for step in range(int(lo), int(hi))))
+        return closed_sum(summand, self.step, lo, hi)
+
     def engine_functions(self, expression: sp.Expr, default_range) -> sp.Expr:
         def expand(node: sp.Basic) -> sp.Basic:
             if isinstance(node, at_step):
                 return node.args[0].subs(self.step, node.args[1])
             if isinstance(node, sum_steps):
                 if len(node.args) == 3:
-                    return closed_sum(node.args[0], self.step, node.args[1], node.args[2])
+                    return self.sum_over_steps(node.args[0], node.args[1], node.args[2])
                 if default_range is None:
                     raise AccountingError(f"sum_steps({node.args[0]}) needs explicit bounds outside a phase term")
-                return closed_sum(node.args[0], self.step, *default_range)
+                return self.sum_over_steps(node.args[0], *default_range)
             if isinstance(node, layer_max):
                 raise AccountingError("layer_max() is only available in quantities")
             return node

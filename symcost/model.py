@@ -26,7 +26,7 @@ import numpy as np
 import sympy as sp
 
 from .accounting import Accounting, account
-from .binding import bind
+from .binding import BoundValue, Bindings, bind
 from .cache import Entry, input_key
 from .compile import Evaluator, compile_outputs
 from .errors import SymcostError
@@ -268,13 +268,19 @@ def derive(recipe: Recipe, model: ModelSpec, hardware: HardwareSpec, stats: Stat
                               for name in (*recipe.keep, *(name for name in recipe.vary or () if name not in axes))))
     vary = None if recipe.vary is None else [name if name in axes else _keepable(pack_spec, name).name
                                              for name in recipe.vary]
-    accounting = account(pack_spec, bindings, kept)
+    # With K not varied, the accounting sees it as a number: the step sums become the few
+    # steps they are instead of crossover formulas for any K; the baseline (K = 0) is then
+    # accounted on its own rather than substituted afterwards.
+    fixed = {pack_spec.symbol("K")} if vary is not None and "K" not in vary else set()
+    accounting = account(pack_spec, bindings, kept, fixed)
+    baseline = account(pack_spec, _baseline_bindings(pack_spec, bindings), kept,
+                       fixed | {pack_spec.symbol("E_commit")}) if fixed else None
     inputs = _inputs(pack_spec, kept)
     # A stats value given as a formula (E[a+1] of a geometric acceptance, in K) is substituted,
     # not asked for: the evaluator then takes K (and the formula's other inputs) instead.
     formulas = {symbol: bindings.values[symbol].value for symbol in inputs
                 if symbol in bindings.values and not bindings.values[symbol].value.is_number}
-    outputs, definitions = collect_outputs(accounting)
+    outputs, definitions = collect_outputs(accounting, baseline)
     if recipe.only:
         outputs, definitions = _selected(outputs, definitions, recipe.only)
     outputs = {name: expression.xreplace(formulas) for name, expression in outputs.items()}
@@ -288,6 +294,13 @@ def derive(recipe: Recipe, model: ModelSpec, hardware: HardwareSpec, stats: Stat
         defaults = {name: value for name, value in defaults.items() if name in vary}
     return SymbolicModel(pack_spec, accounting, outputs, definitions, inputs, defaults,
                          tuple(symbol.name for symbol in kept), _aliases(pack_spec, kept))
+
+
+def _baseline_bindings(pack: FormulaPack, bindings: Bindings) -> Bindings:
+    """The same inputs without speculation: K = 0 and one committed token per step."""
+    plain = {pack.symbol("K"): BoundValue(sp.Integer(0), "baseline: no speculation"),
+             pack.symbol("E_commit"): BoundValue(sp.Integer(1), "baseline: one token per step")}
+    return Bindings({**bindings.values, **plain}, bindings.groups)
 
 
 def _aliases(pack: FormulaPack, kept: Sequence[sp.Symbol]) -> dict[str, tuple[str, float]]:
@@ -379,31 +392,38 @@ def _inputs(pack: FormulaPack, kept: list[sp.Symbol]) -> list[sp.Symbol]:
     return _axes(pack) + kept
 
 
-def collect_outputs(accounting: Accounting) -> tuple[dict[str, sp.Expr], list[tuple[sp.Symbol, sp.Expr]]]:
+def collect_outputs(accounting: Accounting, baseline_accounting: Accounting | None = None
+                    ) -> tuple[dict[str, sp.Expr], list[tuple[sp.Symbol, sp.Expr]]]:
     """Metrics and breakdowns for the speculative and the baseline scenario, and the area.
 
-    Metrics are quantity symbols; the returned definitions (evaluated in order)
-    give their values, once per scenario.
+    The baseline comes from ``baseline_accounting`` when given (K fixed to 0
+    before accounting), else from substituting K = 0 and E[a+1] = 1. Metrics
+    are quantity symbols; the returned definitions (evaluated in order) give
+    their values, once per scenario.
     """
     pack = accounting.pack
-    baseline = {pack.symbol("K"): sp.Integer(0), pack.symbol("E_commit"): sp.Integer(1)}
+    plain = {pack.symbol("K"): sp.Integer(0), pack.symbol("E_commit"): sp.Integer(1)}
+    substitution = {} if baseline_accounting else plain
+    baseline_accounting = baseline_accounting or accounting
     outputs: dict[str, sp.Expr] = {}
     definitions = accounting.definitions()
-    renamed = {symbol: sp.Symbol(f"baseline__{symbol.name}", real=True) for symbol, _ in definitions}
-    definitions += [(renamed[symbol], expression.xreplace({**baseline, **renamed})) for symbol, expression in definitions]
-    for scenario, substitution in (("speculative", {}), ("baseline", baseline)):
-        outputs[f"{scenario}.committed_tokens"] = pack.symbol("E_commit").xreplace(substitution)
+    baseline_definitions = baseline_accounting.definitions()
+    renamed = {symbol: sp.Symbol(f"baseline__{symbol.name}", real=True) for symbol, _ in baseline_definitions}
+    definitions += [(renamed[symbol], expression.xreplace({**substitution, **renamed}))
+                    for symbol, expression in baseline_definitions]
+    for scenario, source, replaced in (("speculative", accounting, {}), ("baseline", baseline_accounting, substitution)):
+        outputs[f"{scenario}.committed_tokens"] = pack.symbol("E_commit").xreplace(plain if scenario == "baseline" else {})
         for metric in METRICS:
-            if metric in accounting.quantity_symbols:
-                symbol = accounting.quantity_symbols[metric]
+            if metric in source.quantity_symbols:
+                symbol = source.quantity_symbols[metric]
                 outputs[f"{scenario}.{metric}"] = renamed[symbol] if scenario == "baseline" else symbol
         for phase in pack.index.phases:
             for quantity in BREAKDOWN_QUANTITIES:
                 if quantity != "count":
-                    outputs[f"{scenario}.total.{phase}.{quantity}"] = accounting.total(quantity, phase).xreplace(substitution)
+                    outputs[f"{scenario}.total.{phase}.{quantity}"] = source.total(quantity, phase).xreplace(replaced)
                 for view in ("stage", "component", "feature", "channel"):
-                    for name, expression in accounting.breakdown(view, quantity, phase).items():
-                        outputs[f"{scenario}.{view}.{phase}.{name}.{quantity}"] = expression.xreplace(substitution)
+                    for name, expression in source.breakdown(view, quantity, phase).items():
+                        outputs[f"{scenario}.{view}.{phase}.{name}.{quantity}"] = expression.xreplace(replaced)
     for view in ("stage", "component"):
         for name, expression in accounting.breakdown(view, "area").items():
             outputs[f"area.{view}.{name}"] = expression

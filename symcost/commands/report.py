@@ -24,7 +24,8 @@ def run(args: argparse.Namespace) -> int:
         return _run_selfspec(args)
     from ..report import build_report, format_table
 
-    report = build_report(build_from_args(args), prompt_lengths(args))
+    # Only L_prompt varies in a report: K is folded in before accounting, so step sums are the few steps they are.
+    report = build_report(build_from_args(args, vary=["L_prompt"]), prompt_lengths(args))
     print(format_table(report))
     if args.output:
         Path(args.output).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
