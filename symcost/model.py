@@ -33,7 +33,7 @@ from .errors import SymcostError
 from .documents import load_document
 from .inputs import HardwareSpec, ModelSpec, StatsSpec, read_hardware, read_model, read_stats
 from .inputs.library import search_path_files
-from .pack import FormulaPack, load_pack
+from .pack import FormulaPack, SymbolSpec, load_pack
 from .units import parse_unit
 
 METRICS = ("energy_per_token", "latency_per_token", "throughput", "tokens_per_joule", "power",
@@ -308,9 +308,13 @@ def _aliases(pack: FormulaPack, kept: Sequence[sp.Symbol]) -> dict[str, tuple[st
     for symbol in kept:
         spec = pack.symbols[symbol.name]
         factor = parse_unit(spec.unit).si_factor
-        names = [spec.name] + ([spec.binding, spec.binding.split(".", 1)[1]] if spec.binding else [])
-        aliases.update((name, (spec.name, factor)) for name in names)
+        aliases.update((name, (spec.name, factor)) for name in _user_names(spec))
     return aliases
+
+
+def _user_names(spec: SymbolSpec) -> list[str]:
+    """Every name a user may give a coefficient by: pack symbol, input field with and without its file prefix."""
+    return [spec.name] + ([spec.binding, spec.binding.split(".", 1)[1]] if spec.binding else [])
 
 
 def _selected(outputs: dict[str, sp.Expr], definitions: list[tuple[sp.Symbol, sp.Expr]],
@@ -370,11 +374,11 @@ def _named_library(hardware_path: Path) -> list[Path]:
 def _keepable(pack: FormulaPack, name: str) -> sp.Symbol:
     """The symbol of a coefficient to keep symbolic, by pack symbol (``e_AD``) or input field
     (``adc_draft.energy_pj_per_conversion``, with or without the ``hardware.`` prefix)."""
-    coefficients = {spec.name: spec for spec in pack.symbols.values() if spec.source in ("hardware", "model")}
-    fields = {spec.binding.split(".", 1)[1]: spec for spec in coefficients.values() if spec.binding}
-    spec = coefficients.get(name) or fields.get(name) or fields.get(name.split(".", 1)[-1])
+    by_name = {known: spec for spec in pack.symbols.values() if spec.source in ("hardware", "model")
+               for known in _user_names(spec)}
+    spec = by_name.get(name)
     if spec is None:
-        names = sorted(coefficients) + sorted(fields)
+        names = sorted(by_name)
         close = [known for known in names if known.startswith(name)][:3] or difflib.get_close_matches(name, names, n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else "; `symcost audit` lists the coefficients"
         axes = ", ".join(symbol.name for symbol in _axes(pack))

@@ -149,6 +149,22 @@ def _merge_fields(user, lib, fields, user_dict_present):
     return out
 
 
+def mac_cost(entry):
+    return (float(entry["energy_pj_per_mac"]), float(entry["latency_ns_per_mac"]))
+
+
+def dpu_features(given, prefix, fallback):
+    """Per DPU feature: its own (energy, latency) when given, else the fallback's; and which was used."""
+    coef, mapping = {}, {}
+    for f in FEATURES:
+        if given.get(f) is not None:
+            coef[f], mapping[f] = mac_cost(given[f]), "explicit:" + prefix + f
+        else:
+            source, coef[f] = fallback(f)
+            mapping[f] = "mapped:" + source
+    return coef, mapping
+
+
 def resolve_hardware(hw_path, library_file=None):
     raw = load_yaml(hw_path)
     hw = {"raw": raw}
@@ -342,42 +358,24 @@ def resolve_hardware(hw_path, library_file=None):
         hw["analog"] = an
         dig = lib["digital"]
         hw["digital_overhead_area_per_layer"] = float(dig.get("digital_overhead_area_mm2_per_layer", 0.0))
-        feats = dig.get("features") or {}
-        coef, mapping = {}, {}
-        for f in FEATURES:
-            if feats.get(f) is not None:
-                coef[f] = (float(feats[f]["energy_pj_per_mac"]), float(feats[f]["latency_ns_per_mac"]))
-                mapping[f] = "explicit:digital.features." + f
-            else:
-                src = FEATURE_FALLBACK[f][0]
-                coef[f] = (float(dig[src]["energy_pj_per_mac"]), float(dig[src]["latency_ns_per_mac"]))
-                mapping[f] = "mapped:digital." + src
-        hw["dpu_coef"] = coef
-        hw["dpu_mapping"] = mapping
+        hw["dpu_coef"], hw["dpu_mapping"] = dpu_features(
+            dig.get("features") or {}, "digital.features.",
+            lambda f: ("digital." + FEATURE_FALLBACK[f][0], mac_cost(dig[FEATURE_FALLBACK[f][0]])))
         hw["costs"] = None
     else:
         c = raw["costs"]
         costs = {}
         for key in ("analog_draft", "analog_full", "analog_verify_reuse", "digital_attention", "digital_softmax",
                     "digital_elementwise", "kv_cache"):
-            costs[key] = (float(c[key]["energy_pj_per_mac"]), float(c[key]["latency_ns_per_mac"]))
+            costs[key] = mac_cost(c[key])
         costs["area_per_weight"] = float(c["analog_weight_area"]["area_mm2_per_weight"])
         costs["digital_overhead_area_per_layer"] = float(c.get("digital_overhead_area_mm2_per_layer", 0.0))
         hw["costs"] = costs
         hw["analog"] = None
         hw["digital_overhead_area_per_layer"] = costs["digital_overhead_area_per_layer"]
-        feats = c.get("digital_features") or {}
-        coef, mapping = {}, {}
-        for f in FEATURES:
-            if feats.get(f) is not None:
-                coef[f] = (float(feats[f]["energy_pj_per_mac"]), float(feats[f]["latency_ns_per_mac"]))
-                mapping[f] = "explicit:costs.digital_features." + f
-            else:
-                src = FEATURE_FALLBACK[f][1]
-                coef[f] = costs[src]
-                mapping[f] = "mapped:costs." + src
-        hw["dpu_coef"] = coef
-        hw["dpu_mapping"] = mapping
+        hw["dpu_coef"], hw["dpu_mapping"] = dpu_features(
+            c.get("digital_features") or {}, "costs.digital_features.",
+            lambda f: ("costs." + FEATURE_FALLBACK[f][1], costs[FEATURE_FALLBACK[f][1]]))
     return hw
 
 
