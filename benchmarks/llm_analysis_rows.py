@@ -37,15 +37,15 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
-from llm_analysis import constant as la_constant  # noqa: E402
-from llm_analysis.analysis import LLMAnalysis  # noqa: E402
-from llm_analysis.config import (  # noqa: E402
+from llm_analysis import constant as la_constant
+from llm_analysis.analysis import LLMAnalysis
+from llm_analysis.config import (
     DtypeConfig,
     GPUConfig,
     ModelConfig,
     ParallelismConfig,
 )
-from llm_analysis.logger import logger as la_logger  # noqa: E402
+from llm_analysis.logger import logger as la_logger
 
 la_logger.setLevel(logging.ERROR)
 
@@ -61,90 +61,163 @@ SERVING_BATCH = 256  # rows whose batch is "max ...": aggregate serving throughp
 #   experts/top_k: llm-analysis's moe_num_experts / moe_top_k (it has MoE
 #   fields); max_seq_len: the model's context length.
 MODELS = {
-    "Llama-3 8B": dict(
-        vocab=128256, ffn=14336, max_seq_len=8192,
-        provenance="Hugging Face config.json of meta-llama/Meta-Llama-3-8B "
-                   "(vocab_size, intermediate_size, max_position_embeddings)"),
-    "Llama-3.1 8B": dict(
-        vocab=128256, ffn=14336, max_seq_len=131072,
-        provenance="Hugging Face config.json of meta-llama/Llama-3.1-8B"),
-    "Llama-3 70B": dict(
-        vocab=128256, ffn=28672, max_seq_len=8192,
-        provenance="Hugging Face config.json of meta-llama/Meta-Llama-3-70B"),
-    "Llama-3.3 70B": dict(
-        vocab=128256, ffn=28672, max_seq_len=131072,
-        provenance="Hugging Face config.json of meta-llama/Llama-3.3-70B-Instruct"),
-    "gpt-oss-20b": dict(
-        vocab=201088, ffn=2880, experts=32, top_k=4, max_seq_len=131072,
-        provenance="Hugging Face config.json of openai/gpt-oss-20b "
-                   "(intermediate_size, num_local_experts, experts_per_token)"),
-    "gpt-oss-120b": dict(
-        vocab=201088, ffn=2880, experts=128, top_k=4, max_seq_len=131072,
-        provenance="Hugging Face config.json of openai/gpt-oss-120b"),
-    "Qwen3-30B-A3B": dict(
-        vocab=151936, ffn=768, experts=128, top_k=8, max_seq_len=40960,
-        provenance="Hugging Face config.json of Qwen/Qwen3-30B-A3B "
-                   "(moe_intermediate_size, num_experts, num_experts_per_tok)"),
-    "Qwen2.5-Coder-7B": dict(
-        vocab=152064, ffn=18944, max_seq_len=32768,
-        provenance="Hugging Face config.json of Qwen/Qwen2.5-Coder-7B"),
-    "Gemma-3 4B": dict(
-        vocab=262144, ffn=10240, max_seq_len=131072,
-        provenance="vocab 262144 as set by the benchmark brief (tokenizer size; "
-                   "the config.json vocab_size of google/gemma-3-4b-pt is padded "
-                   "to 262208); ffn and context from that config.json"),
-    "test-13b": dict(
-        vocab=32000, ffn=20480, max_seq_len=2048,
-        provenance="vocab 32000 as set by the benchmark brief; ffn_embed_dim and "
-                   "max_seq_len from llm-analysis's own model_configs/test-13b.json"),
+    "Llama-3 8B": {
+        "vocab": 128256,
+        "ffn": 14336,
+        "max_seq_len": 8192,
+        "provenance": "Hugging Face config.json of meta-llama/Meta-Llama-3-8B "
+        "(vocab_size, intermediate_size, max_position_embeddings)",
+    },
+    "Llama-3.1 8B": {
+        "vocab": 128256,
+        "ffn": 14336,
+        "max_seq_len": 131072,
+        "provenance": "Hugging Face config.json of meta-llama/Llama-3.1-8B",
+    },
+    "Llama-3 70B": {
+        "vocab": 128256,
+        "ffn": 28672,
+        "max_seq_len": 8192,
+        "provenance": "Hugging Face config.json of meta-llama/Meta-Llama-3-70B",
+    },
+    "Llama-3.3 70B": {
+        "vocab": 128256,
+        "ffn": 28672,
+        "max_seq_len": 131072,
+        "provenance": "Hugging Face config.json of meta-llama/Llama-3.3-70B-Instruct",
+    },
+    "gpt-oss-20b": {
+        "vocab": 201088,
+        "ffn": 2880,
+        "experts": 32,
+        "top_k": 4,
+        "max_seq_len": 131072,
+        "provenance": "Hugging Face config.json of openai/gpt-oss-20b "
+        "(intermediate_size, num_local_experts, experts_per_token)",
+    },
+    "gpt-oss-120b": {
+        "vocab": 201088,
+        "ffn": 2880,
+        "experts": 128,
+        "top_k": 4,
+        "max_seq_len": 131072,
+        "provenance": "Hugging Face config.json of openai/gpt-oss-120b",
+    },
+    "Qwen3-30B-A3B": {
+        "vocab": 151936,
+        "ffn": 768,
+        "experts": 128,
+        "top_k": 8,
+        "max_seq_len": 40960,
+        "provenance": "Hugging Face config.json of Qwen/Qwen3-30B-A3B "
+        "(moe_intermediate_size, num_experts, num_experts_per_tok)",
+    },
+    "Qwen2.5-Coder-7B": {
+        "vocab": 152064,
+        "ffn": 18944,
+        "max_seq_len": 32768,
+        "provenance": "Hugging Face config.json of Qwen/Qwen2.5-Coder-7B",
+    },
+    "Gemma-3 4B": {
+        "vocab": 262144,
+        "ffn": 10240,
+        "max_seq_len": 131072,
+        "provenance": "vocab 262144 as set by the benchmark brief (tokenizer size; "
+        "the config.json vocab_size of google/gemma-3-4b-pt is padded "
+        "to 262208); ffn and context from that config.json",
+    },
+    "test-13b": {
+        "vocab": 32000,
+        "ffn": 20480,
+        "max_seq_len": 2048,
+        "provenance": "vocab 32000 as set by the benchmark brief; ffn_embed_dim and "
+        "max_seq_len from llm-analysis's own model_configs/test-13b.json",
+    },
 }
 
 # GPU memory (GB per device) for hardware whose CSV name does not state it.
 # Unified-memory machines: the whole memory is given to llm-analysis as GPU memory.
 MEMORY_GB = {
     "Apple M1 Max (32-core GPU)": (
-        64, "XiongjieDai/GPU-Benchmarks-on-LLM-Inference README hardware name "
-            "'M1 Max 32-Core GPU 64GB'"),
+        64,
+        (
+            "XiongjieDai/GPU-Benchmarks-on-LLM-Inference README hardware name "
+            "'M1 Max 32-Core GPU 64GB'"
+        ),
+    ),
     "Apple M2 Ultra (76-core GPU)": (
-        192, "XiongjieDai/GPU-Benchmarks-on-LLM-Inference README hardware name "
-             "'M2 Ultra 76-Core GPU 192GB'"),
+        192,
+        (
+            "XiongjieDai/GPU-Benchmarks-on-LLM-Inference README hardware name "
+            "'M2 Ultra 76-Core GPU 192GB'"
+        ),
+    ),
     "Apple M3 Max (40-core GPU)": (
-        64, "XiongjieDai/GPU-Benchmarks-on-LLM-Inference README hardware name "
-            "'M3 Max 40-Core GPU 64GB'"),
+        64,
+        (
+            "XiongjieDai/GPU-Benchmarks-on-LLM-Inference README hardware name "
+            "'M3 Max 40-Core GPU 64GB'"
+        ),
+    ),
     "NVIDIA DGX Spark (GB10)": (
-        128, "NVIDIA DGX Spark specifications (128 GB unified LPDDR5x)"),
+        128,
+        "NVIDIA DGX Spark specifications (128 GB unified LPDDR5x)",
+    ),
 }
 
 # Peak FP16 TFLOPS for rows whose CSV peak_tflops_fp16 is empty.
 PEAK_FP16_TFLOPS = {
     "Apple M1 (7-core GPU, 8GB)": (
-        2.3, "figure set by the benchmark brief (Apple publishes no FP16 matrix peak)"),
+        2.3,
+        "figure set by the benchmark brief (Apple publishes no FP16 matrix peak)",
+    ),
     "Apple M1 Max (32-core GPU)": (
-        10.4, "figure set by the benchmark brief (Apple publishes no FP16 matrix peak)"),
+        10.4,
+        "figure set by the benchmark brief (Apple publishes no FP16 matrix peak)",
+    ),
     "Apple M2 Ultra (76-core GPU)": (
-        27.2, "figure set by the benchmark brief (Apple publishes no FP16 matrix peak)"),
+        27.2,
+        "figure set by the benchmark brief (Apple publishes no FP16 matrix peak)",
+    ),
     "Apple M3 Max (40-core GPU)": (
-        16.4, "figure set by the benchmark brief (Apple publishes no FP16 matrix peak)"),
+        16.4,
+        "figure set by the benchmark brief (Apple publishes no FP16 matrix peak)",
+    ),
     "NVIDIA DGX Spark (GB10)": (
-        125.0, "GUESS: NVIDIA states 1 PFLOP FP4 with sparsity for DGX Spark; "
-               "halved for dense, for FP8 and for FP16 (1000/2/2/2)"),
+        125.0,
+        (
+            "GUESS: NVIDIA states 1 PFLOP FP4 with sparsity for DGX Spark; "
+            "halved for dense, for FP8 and for FP16 (1000/2/2/2)"
+        ),
+    ),
 }
 
 # Intra-node (GPU to GPU) bandwidth for the 2-device rows, GB/s.
 INTRA_NODE_GBPS = {
     "RTX": (32.0, "PCIe 4.0 x16, 32 GB/s per direction (PCI-SIG)"),
-    "A100": (600.0, "NVLink 3 total bandwidth of A100 SXM, 600 GB/s (NVIDIA A100 datasheet)"),
+    "A100": (
+        600.0,
+        "NVLink 3 total bandwidth of A100 SXM, 600 GB/s (NVIDIA A100 datasheet)",
+    ),
 }
 # llm-analysis's value in its shipped a100/h100 GPU configs; used for every row.
 INTRA_NODE_MIN_MESSAGE_LATENCY_S = 8e-06
 
-WEIGHT_BITS = (4, 8, 16)  # the widths llm-analysis's dtype configs and TFLOPS lookup know
+WEIGHT_BITS = (
+    4,
+    8,
+    16,
+)  # the widths llm-analysis's dtype configs and TFLOPS lookup know
 ACTIVATION_BITS = 16
 EMBEDDING_BITS = 16  # as in llm-analysis's w*a16e16 dtype presets
 KV_CACHE_BYTES = 2  # 16-bit KV cache
 
-LATENCY_KEYS_EXTRA = ("kv_cache_latency", "total_decode_latency", "total_latency",
-                      "total_per_token_latency")
+LATENCY_KEYS_EXTRA = (
+    "kv_cache_latency",
+    "total_decode_latency",
+    "total_latency",
+    "total_per_token_latency",
+)
 
 
 def model_entry(model):
@@ -246,17 +319,23 @@ def build(index, row):
     )
     bpw = float(row["bits_per_weight"])
     wbits = nearest_bits(bpw)
-    dtype = DtypeConfig(name=f"w{wbits}a{ACTIVATION_BITS}e{EMBEDDING_BITS}",
-                        weight_bits=wbits, activation_bits=ACTIVATION_BITS,
-                        embedding_bits=EMBEDDING_BITS)
+    dtype = DtypeConfig(
+        name=f"w{wbits}a{ACTIVATION_BITS}e{EMBEDDING_BITS}",
+        weight_bits=wbits,
+        activation_bits=ACTIVATION_BITS,
+        embedding_bits=EMBEDDING_BITS,
+    )
     parallel = ParallelismConfig(tp_size=tp)
 
     serving = row["batch"].strip().lower().startswith("max")
     batch = SERVING_BATCH if serving else int(row["batch"])
     depth, new_prompt = depth_of(row["notes"], prompt)
-    workload = dict(batch_size_per_gpu=batch, seq_len=prompt,
-                    num_tokens_to_generate=gen,
-                    kv_cache_dtype_bytes=KV_CACHE_BYTES)
+    workload = {
+        "batch_size_per_gpu": batch,
+        "seq_len": prompt,
+        "num_tokens_to_generate": gen,
+        "kv_cache_dtype_bytes": KV_CACHE_BYTES,
+    }
     record = {
         "row": index,
         "hardware": row["hardware"],
@@ -275,23 +354,32 @@ def build(index, row):
         "new_prompt_tokens": new_prompt,
         "seq_len_used": prompt,
         "tp_size": tp,
-        "measured": {"pp_tok_s": number(row["pp_tok_s"]),
-                     "tg_tok_s": number(row["tg_tok_s"]),
-                     "vram_gb": number(row["vram_gb"])},
-        "model_config": {"table_key": key, "ffn_embed_dim": ffn,
-                         "expansion_ratio": ffn / hidden,
-                         "vocab_size": entry["vocab"],
-                         "max_seq_len": max_seq_len,
-                         "max_seq_len_config": entry["max_seq_len"],
-                         "max_seq_len_raised": max_seq_len != entry["max_seq_len"],
-                         "moe_num_experts": model.moe_num_experts,
-                         "moe_top_k": model.moe_top_k,
-                         "provenance": entry["provenance"]},
-        "gpu_config": {"mem_per_GPU_in_GB": memory_gb, "memory_source": memory_src,
-                       "hbm_bandwidth_in_GB_per_sec": gpu.hbm_bandwidth_in_GB_per_sec,
-                       "peak_fp16_TFLOPS": tflops, "peak_source": tflops_src,
-                       "intra_node_bandwidth_in_GB_per_sec": intra_bw,
-                       "intra_node_source": intra_src},
+        "measured": {
+            "pp_tok_s": number(row["pp_tok_s"]),
+            "tg_tok_s": number(row["tg_tok_s"]),
+            "vram_gb": number(row["vram_gb"]),
+        },
+        "model_config": {
+            "table_key": key,
+            "ffn_embed_dim": ffn,
+            "expansion_ratio": ffn / hidden,
+            "vocab_size": entry["vocab"],
+            "max_seq_len": max_seq_len,
+            "max_seq_len_config": entry["max_seq_len"],
+            "max_seq_len_raised": max_seq_len != entry["max_seq_len"],
+            "moe_num_experts": model.moe_num_experts,
+            "moe_top_k": model.moe_top_k,
+            "provenance": entry["provenance"],
+        },
+        "gpu_config": {
+            "mem_per_GPU_in_GB": memory_gb,
+            "memory_source": memory_src,
+            "hbm_bandwidth_in_GB_per_sec": gpu.hbm_bandwidth_in_GB_per_sec,
+            "peak_fp16_TFLOPS": tflops,
+            "peak_source": tflops_src,
+            "intra_node_bandwidth_in_GB_per_sec": intra_bw,
+            "intra_node_source": intra_src,
+        },
     }
     return (model, gpu, dtype, parallel, workload), record
 
@@ -315,7 +403,7 @@ def run_row(index, row, repeat):
     args, record = build(index, row)
     try:
         analysis, summary = estimate(*args)
-    except Exception as exc:  # rows llm-analysis cannot run
+    except Exception as exc:  # noqa: BLE001 -- rows llm-analysis cannot run: any failure is recorded
         record["error"] = f"{type(exc).__name__}: {exc}"
         return record
     batch, seq = record["batch_used"], record["seq_len_used"]
@@ -324,15 +412,19 @@ def run_row(index, row, repeat):
         "decode_tok_s": batch / summary["decode_latency"],
         "weight_memory_GB": summary["weight_memory_per_gpu"] / 1e9,
         "kv_cache_memory_GB": summary["kv_cache_memory_per_gpu"] / 1e9,
-        "prefill_activation_memory_GB": summary["prefill_activation_memory_per_gpu"] / 1e9,
-        "decode_activation_memory_GB": summary["decode_activation_memory_per_gpu"] / 1e9,
+        "prefill_activation_memory_GB": summary["prefill_activation_memory_per_gpu"]
+        / 1e9,
+        "decode_activation_memory_GB": summary["decode_activation_memory_per_gpu"]
+        / 1e9,
         "total_memory_GB": None,  # llm-analysis reports no total; the parts are above
         "num_params_total": analysis.total_num_params,
         "num_active_params_total": analysis.total_num_active_params,
     }
-    record["raw_latency_s"] = {k: v for k, v in summary.items()
-                               if k.endswith("latency") or "latency_" in k
-                               or k in LATENCY_KEYS_EXTRA}
+    record["raw_latency_s"] = {
+        k: v
+        for k, v in summary.items()
+        if k.endswith("latency") or "latency_" in k or k in LATENCY_KEYS_EXTRA
+    }
     seconds = time_call(args, repeat)
     record["estimate_seconds_best"] = seconds
     record["estimates_per_second"] = 1.0 / seconds
@@ -344,8 +436,10 @@ def ape(record):
     """Absolute percentage errors of the predicted rates against the measured ones."""
     out = {}
     pred, meas = record["predicted"], record["measured"]
-    for name, p, m in (("prefill", pred["prefill_tok_s"], meas["pp_tok_s"]),
-                       ("decode", pred["decode_tok_s"], meas["tg_tok_s"])):
+    for name, p, m in (
+        ("prefill", pred["prefill_tok_s"], meas["pp_tok_s"]),
+        ("decode", pred["decode_tok_s"], meas["tg_tok_s"]),
+    ):
         out[f"{name}_ape_percent"] = None if not m else 100.0 * abs(p - m) / m
         out[f"{name}_ratio_pred_over_measured"] = None if not m else p / m
     return out
@@ -358,11 +452,19 @@ def median_or_none(values):
 
 def summarise(rows):
     ok = [r for r in rows if "error" not in r]
-    decode_b1 = [r["accuracy"]["decode_ape_percent"] for r in ok
-                 if not r["serving_row"] and r["batch_used"] == 1]
-    decode_batched = [r["accuracy"]["decode_ape_percent"] for r in ok
-                      if not r["serving_row"] and r["batch_used"] > 1]
-    decode_serving = [r["accuracy"]["decode_ape_percent"] for r in ok if r["serving_row"]]
+    decode_b1 = [
+        r["accuracy"]["decode_ape_percent"]
+        for r in ok
+        if not r["serving_row"] and r["batch_used"] == 1
+    ]
+    decode_batched = [
+        r["accuracy"]["decode_ape_percent"]
+        for r in ok
+        if not r["serving_row"] and r["batch_used"] > 1
+    ]
+    decode_serving = [
+        r["accuracy"]["decode_ape_percent"] for r in ok if r["serving_row"]
+    ]
     prefill = [r["accuracy"]["prefill_ape_percent"] for r in ok]
     return {
         "rows": len(rows),
@@ -379,8 +481,11 @@ def summarise(rows):
 
 
 def machine():
-    info = {"platform": platform.platform(), "processor": platform.processor(),
-            "cpus": os.cpu_count()}
+    info = {
+        "platform": platform.platform(),
+        "processor": platform.processor(),
+        "cpus": os.cpu_count(),
+    }
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
@@ -396,8 +501,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--csv", type=Path, default=DEFAULT_CSV)
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
-    parser.add_argument("--repeat", type=int, default=5,
-                        help="timing repeats per row, best taken (default 5)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=5,
+        help="timing repeats per row, best taken (default 5)",
+    )
     opts = parser.parse_args(argv)
 
     with open(opts.csv, newline="") as f:
@@ -411,8 +520,8 @@ def main(argv=None):
         "intra_node_memory_efficiency": probe.intra_node_memory_efficiency,
         "inter_node_memory_efficiency": probe.inter_node_memory_efficiency,
         "source": "llm-analysis defaults (constant.FLOPS_EFFICIENCY="
-                  f"{la_constant.FLOPS_EFFICIENCY}, HBM_MEMORY_EFFICIENCY="
-                  f"{la_constant.HBM_MEMORY_EFFICIENCY}); nothing passed",
+        f"{la_constant.FLOPS_EFFICIENCY}, HBM_MEMORY_EFFICIENCY="
+        f"{la_constant.HBM_MEMORY_EFFICIENCY}); nothing passed",
     }
     rates = [r["estimates_per_second"] for r in rows if "estimates_per_second" in r]
     result = {
@@ -424,22 +533,32 @@ def main(argv=None):
         "efficiencies": efficiencies,
         "estimates_per_second_median": statistics.median(rates) if rates else None,
         "timing": f"best of {opts.repeat} per row of LLMAnalysis(...) construction plus "
-                  ".inference(...) (configs built beforehand, logger at ERROR); "
-                  "median over rows that ran",
+        ".inference(...) (configs built beforehand, logger at ERROR); "
+        "median over rows that ran",
         "assumptions": [
-            "weights: bits_per_weight rounded to the nearest of 4/8/16 "
-            "(llm-analysis knows no other widths); activations, embeddings and KV cache 16 bit",
-            f"serving rows (batch 'max ...') run with batch {SERVING_BATCH}; "
-            "their measured tg_tok_s is aggregate output throughput",
-            "depth rows ('pp2048 @ d32768'): llm-analysis has no KV depth; run with "
-            "seq_len = prompt_tokens (depth + new tokens), so predicted prefill tok/s "
-            "is over all prompt_tokens and decode reads a KV cache of prompt+gen tokens",
-            "tp_size 2 for '2x' hardware and FasterTransformer TP=2 rows "
-            "(the llama.cpp 2-GPU rows actually used layer split, not tensor parallel)",
+            (
+                "weights: bits_per_weight rounded to the nearest of 4/8/16 "
+                "(llm-analysis knows no other widths); activations, embeddings and KV cache 16 bit"
+            ),
+            (
+                f"serving rows (batch 'max ...') run with batch {SERVING_BATCH}; "
+                "their measured tg_tok_s is aggregate output throughput"
+            ),
+            (
+                "depth rows ('pp2048 @ d32768'): llm-analysis has no KV depth; run with "
+                "seq_len = prompt_tokens (depth + new tokens), so predicted prefill tok/s "
+                "is over all prompt_tokens and decode reads a KV cache of prompt+gen tokens"
+            ),
+            (
+                "tp_size 2 for '2x' hardware and FasterTransformer TP=2 rows "
+                "(the llama.cpp 2-GPU rows actually used layer split, not tensor parallel)"
+            ),
             "unified-memory machines: the whole memory is given as GPU memory",
-            "llm-analysis models a 2-matrix MLP (2*h*ffn per expert), ties input and "
-            "output embeddings and sets the attention width to hidden_dim; "
-            "its parameter counts are recorded per row (num_params_total)",
+            (
+                "llm-analysis models a 2-matrix MLP (2*h*ffn per expert), ties input and "
+                "output embeddings and sets the attention width to hidden_dim; "
+                "its parameter counts are recorded per row (num_params_total)"
+            ),
         ],
         "summary": summarise(rows),
         "rows": rows,
@@ -449,11 +568,17 @@ def main(argv=None):
         json.dump(result, f, indent=1)
         f.write("\n")
     s = result["summary"]
-    print(f"llm-analysis {result['version']}: {s['rows_run']}/{s['rows']} rows ran; "
-          f"failed {s['rows_failed']}")
-    print(f"median APE decode (batch 1, {s['decode_batch1_rows']} rows): "
-          f"{s['decode_batch1_median_ape_percent']}")
-    print(f"median APE prefill ({s['prefill_rows']} rows): {s['prefill_median_ape_percent']}")
+    print(
+        f"llm-analysis {result['version']}: {s['rows_run']}/{s['rows']} rows ran; "
+        f"failed {s['rows_failed']}"
+    )
+    print(
+        f"median APE decode (batch 1, {s['decode_batch1_rows']} rows): "
+        f"{s['decode_batch1_median_ape_percent']}"
+    )
+    print(
+        f"median APE prefill ({s['prefill_rows']} rows): {s['prefill_median_ape_percent']}"
+    )
     print(f"estimates/s (median): {result['estimates_per_second_median']}")
     print(f"wrote {opts.output}")
 
