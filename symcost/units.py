@@ -129,6 +129,11 @@ _FIELD_UNIT_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"_ns(_per_[a-z0-9_]+)?$"), "ns"),
     (re.compile(r"_mm2(_per_[a-z0-9_]+)?$"), "mm^2"),
     (re.compile(r"_GBps$"), "GB/s"),
+    # The LLM catalogs' seed-form names (vram_gb, mem_bw_gbps: gigabytes per second, latency_us).
+    (re.compile(r"_gbps$"), "GB/s"),
+    (re.compile(r"_gb$"), "GB"),
+    (re.compile(r"_us$"), "us"),
+    (re.compile(r"_ms$"), "ms"),
     (re.compile(r"_nw$"), "nW"),
     (re.compile(r"(^|_)bytes(_per_[a-z0-9_]+)?$"), "B"),
 )

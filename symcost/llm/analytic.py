@@ -1,0 +1,76 @@
+"""The analytical LLM model: ``formulas/llm.yaml`` -> one compiled numpy function.
+
+Every quantity of the pack is a definition over the pack's input symbols and
+the quantities before it. They are compiled once per pack file into one
+evaluator that takes an array per input, so a single scenario and a 10^5
+candidate solver run are the same call.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import sympy as sp
+
+from ..compile import Evaluator, compile_outputs
+from ..model import packaged_pack
+from ..pack import FormulaPack, SymbolSpec, load_pack
+from ..units import parse_unit
+
+PACK_NAME = "llm"
+
+
+@dataclass(frozen=True)
+class AnalyticModel:
+    pack: FormulaPack
+    inputs: tuple[SymbolSpec, ...]          # pack symbols a scenario supplies, in evaluator order
+    definitions: dict[str, sp.Expr]         # quantity -> its formula over inputs and earlier quantities
+    evaluator: Evaluator
+
+    def evaluate(self, values: dict[str, np.ndarray | float]) -> dict[str, np.ndarray]:
+        """Every quantity (SI) for input values keyed by binding (``model.layers``), scalars or arrays."""
+        missing = [spec.binding for spec in self.inputs if spec.binding not in values]
+        if missing:
+            raise KeyError(f"scenario lacks inputs: {', '.join(missing)}")
+        return self.evaluator(**{spec.name: values[spec.binding] for spec in self.inputs})
+
+    @property
+    def bindings(self) -> tuple[str, ...]:
+        return tuple(spec.binding for spec in self.inputs)
+
+    def unit(self, quantity: str) -> str:
+        return next(q.unit for q in self.pack.quantities if q.name == quantity)
+
+    def closed_form(self, quantity: str) -> sp.Expr:
+        """``quantity`` with every earlier quantity substituted: a formula over the inputs alone."""
+        return _expand(self, quantity)
+
+
+def analytic_model(pack_path: str | Path | None = None) -> AnalyticModel:
+    return _analytic_model(str(Path(pack_path or packaged_pack(PACK_NAME)).resolve()))
+
+
+@lru_cache(maxsize=4)
+def _analytic_model(pack_path: str) -> AnalyticModel:
+    pack = load_pack(pack_path)
+    constants = {spec.symbol: sp.Float(spec.value * parse_unit(spec.unit).si_factor)
+                 for spec in pack.symbols.values() if spec.source == "constant"}
+    inputs = tuple(spec for spec in pack.symbols.values() if spec.source != "constant")
+    definitions = {quantity.name: quantity.expression.xreplace(constants) for quantity in pack.quantities}
+    symbols = {quantity.name: quantity.symbol for quantity in pack.quantities}
+    evaluator = compile_outputs({name: symbols[name] for name in definitions},
+                                [spec.symbol for spec in inputs],
+                                [(symbols[name], expression) for name, expression in definitions.items()])
+    return AnalyticModel(pack, inputs, definitions, evaluator)
+
+
+def _expand(model: AnalyticModel, quantity: str) -> sp.Expr:
+    expression = model.definitions[quantity]
+    earlier = {q.symbol: q.name for q in model.pack.quantities}
+    while True:
+        inner = {symbol: model.definitions[earlier[symbol]] for symbol in expression.free_symbols if symbol in earlier}
+        if not inner:
+            return expression
+        expression = expression.xreplace(inner)

@@ -1,0 +1,79 @@
+"""Measured figures next to the analytical model's predictions, evaluated in one batch.
+
+An :class:`Observation` is one measured metric of one run record. All
+observations of a set are evaluated in one call of the compiled model: the
+scenario inputs are stacked into arrays, and each observation's coefficients
+(which depend on its runtime and hardware class) are arrays too.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .analytic import AnalyticModel, analytic_model
+from .records import METRICS, RunRecord
+from .scenario import Coefficients, Scenario, scenario_values
+
+COEFFICIENT_BINDINGS = {"eta_bw": "coefficients.eta_bw", "eta_flops": "coefficients.eta_flops",
+                        "t0_s": "coefficients.t0", "kappa_bw": "coefficients.kappa_bw",
+                        "kappa_flops": "coefficients.kappa_flops"}
+
+
+@dataclass(frozen=True)
+class Observation:
+    run_id: str
+    metric: str            # record metric (decode_toks_sec)
+    quantity: str          # pack quantity it measures (decode_tps)
+    measured: float        # SI
+    scenario: Scenario
+
+    @property
+    def hardware(self) -> str:
+        return self.scenario.hardware.id
+
+    @property
+    def group(self) -> tuple[str, str]:
+        """(runtime backend, hardware class): the unit coefficients are fitted for."""
+        return (self.scenario.runtime.get("backend", self.scenario.runtime.id), self.scenario.hardware.get("class", "unknown"))
+
+
+def observations(records: Sequence[RunRecord], metrics: Sequence[str] | None = None) -> list[Observation]:
+    found = []
+    for record in records:
+        scenario = record.scenario()
+        for metric, value in record.metrics.items():
+            if metric in METRICS and (metrics is None or metric in metrics):
+                quantity, factor = METRICS[metric]
+                found.append(Observation(record.run_id, metric, quantity, value * factor, scenario))
+    return found
+
+
+class Batch:
+    """Observations stacked for the compiled model; :meth:`predict` takes per-observation coefficients."""
+
+    def __init__(self, items: Sequence[Observation], model: AnalyticModel | None = None):
+        self.items = list(items)
+        self.model = model or analytic_model()
+        rows = [scenario_values(item.scenario) for item in self.items]
+        self.values = {binding: np.array([row[binding] for row in rows], dtype=float) for binding in rows[0]} if rows else {}
+        self.measured = np.array([item.measured for item in self.items])
+        quantities = sorted({item.quantity for item in self.items})
+        self.quantity_rows = {q: np.array([i for i, item in enumerate(self.items) if item.quantity == q]) for q in quantities}
+
+    def predict(self, coefficients: Callable[[Observation], Coefficients] | None = None) -> np.ndarray:
+        values = dict(self.values)
+        if coefficients is not None:
+            chosen = [coefficients(item) for item in self.items]
+            for field, binding in COEFFICIENT_BINDINGS.items():
+                values[binding] = np.array([getattr(c, field) for c in chosen])
+        results = self.model.evaluate(values)
+        predicted = np.empty(len(self.items))
+        for quantity, rows in self.quantity_rows.items():
+            predicted[rows] = results[quantity][rows]
+        return predicted
+
+    def log_errors(self, coefficients: Callable[[Observation], Coefficients] | None = None) -> np.ndarray:
+        """log(predicted / measured) per observation."""
+        return np.log(self.predict(coefficients) / self.measured)
