@@ -42,6 +42,7 @@ class SolveRequest:
     context_caps: Sequence[int] | None = None      # default: the request's need and the usual windows above it
     concurrency: Sequence[int] | None = None       # default: the workload's
     objective: str = "throughput"
+    min_bits_per_weight: float = 4.0               # quality is not modelled: sub-4-bit formats only when asked
     min_decode_tps: float | None = None
     max_ttft_ms: float | None = None
     top: int = 5
@@ -109,7 +110,8 @@ def _quants(request: SolveRequest) -> Sequence[Entry]:
     if request.quants:
         return request.quants
     supported = request.runtime.get("supported_quant")
-    return [entry for entry in catalog("quantizations") if not supported or entry.id in supported]
+    return [entry for entry in catalog("quantizations") if (not supported or entry.id in supported)
+            and entry["bits_per_weight"] >= request.min_bits_per_weight]
 
 
 def _tensor_parallel(request: SolveRequest, model_entry: Entry) -> Sequence[int]:
@@ -159,13 +161,16 @@ def _rank(request: SolveRequest, grid: Candidates, bundle: Bundle | None, reject
         rejected["above_max_ttft_ms"] += int(np.sum(late))
         ok &= ~late
     price = np.array([hardware.get("price_usd") or np.nan for _, hardware, _, _ in grid.scenarios])[grid.block]
-    order = _order(request.objective, results, price, ok)
-    chosen = _distinct_hardware(order, grid) if request.objective == "min_hardware" else order
-    return [_describe(index, grid, codes, price, bundle) for index in chosen[: request.top]], int(np.sum(ok))
+    order = _order(request.objective, results, price, ok, grid)
+    key = (lambda i: grid.scenarios[grid.block[i]][1].id) if request.objective == "min_hardware" else \
+        (lambda i: (grid.block[i], grid.concurrency[i]))
+    chosen = _first_of_each(order, key, request.top)
+    return [_describe(index, grid, codes, price, bundle) for index in chosen], int(np.sum(ok))
 
 
-def _order(objective: str, results: dict[str, np.ndarray], price: np.ndarray, ok: np.ndarray) -> np.ndarray:
-    """Indices of the acceptable candidates, best first (ties: faster decode first)."""
+def _order(objective: str, results: dict[str, np.ndarray], price: np.ndarray, ok: np.ndarray,
+           grid: Candidates) -> np.ndarray:
+    """Indices of the acceptable candidates, best first (ties: faster decode, then less memory, then no offload)."""
     decode = results["decode_tps"]
     keys = {"throughput": -decode, "latency": results["latency"], "max_model_size": -results["P_total"],
             "perf_per_dollar": -decode / price,
@@ -173,17 +178,19 @@ def _order(objective: str, results: dict[str, np.ndarray], price: np.ndarray, ok
     if objective == "perf_per_dollar":
         ok = ok & ~np.isnan(price)
     candidates = np.flatnonzero(ok)
-    return candidates[np.lexsort((-decode[candidates], keys[candidates]))]
+    offloaded = results["W_off"][candidates] > 0
+    return candidates[np.lexsort((offloaded, results["M_total"][candidates], -decode[candidates], keys[candidates]))]
 
 
-def _distinct_hardware(order: np.ndarray, grid: Candidates) -> list[int]:
-    """The best candidate of each hardware profile, in ``order``."""
+def _first_of_each(order: np.ndarray, key: Callable[[int], object], limit: int) -> list[int]:
+    """The first candidate of each key (a configuration, or a hardware profile), in ``order``, up to ``limit``."""
     seen, chosen = set(), []
     for index in order:
-        hardware = grid.scenarios[grid.block[index]][1].id
-        if hardware not in seen:
-            seen.add(hardware)
+        if key(index) not in seen:
+            seen.add(key(index))
             chosen.append(int(index))
+            if len(chosen) == limit:
+                break
     return chosen
 
 
@@ -197,7 +204,8 @@ def _describe(index: int, grid: Candidates, codes: np.ndarray, price: np.ndarray
         "offload": str(grid.offload[index]), "context_alloc": int(grid.context_alloc[index]),
         "concurrency": int(grid.concurrency[index]), "feasibility": str(CLASSES[codes[index]]),
         "expected_decode_toks_sec": decode,
-        "decode_toks_sec": bundle.interval("decode_toks_sec", decode) if bundle else {"p50": decode},
+        "decode_toks_sec": {k: float(f"{v:.4g}") for k, v in (bundle.interval("decode_toks_sec", decode) if bundle
+                                                                 else {"p50": decode}).items()},
         "prefill_toks_sec": value("prefill_tps"), "ttft_ms": value("ttft", 1e3),
         "vram_peak_gb": value("M_vram_total", 1e-9), "ram_peak_gb": value("M_ram_peak", 1e-9),
         "params_b": value("P_total", 1e-9),

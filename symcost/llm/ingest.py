@@ -1,0 +1,44 @@
+"""``symcost llm calibrate``: store run records, then refit and store a new immutable bundle."""
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Callable, Iterator
+
+from .calibration import calibrate
+from .observations import observations
+from .records import RunRecord, read_records
+from .store import Store
+
+
+def ingest_and_fit(path: str | Path, db: str | Path | None, min_records: int, fit: bool = True,
+                   progress: Callable[[str], None] | None = None) -> Iterator[str]:
+    """Lines describing what was stored and fitted (a generator: each step is done when its line is read)."""
+    records = read_records(path)
+    with Store(db) as store:
+        added, present = store.add_runs(records)
+        total = store.count_runs()
+        yield f"stored {added} new run records in {store.path} ({present} already there; {total} in all)"
+        if not fit:
+            return
+        if total < min_records:
+            yield f"not refitted: {total} records < --min-records {min_records}"
+            return
+        stored = store.runs()
+        bundle = calibrate(observations(stored), tags=environment_tags(stored), n_records=len(stored), progress=progress)
+        store.add_bundle(bundle)
+        yield f"calibration bundle {bundle.bundle_id[:12]} fitted on {bundle.n_records} records " \
+              f"({bundle.n_observations} measured figures) and stored"
+        for group, values in sorted(bundle.coefficients["groups"].items()):
+            yield f"  {group}: offsets (log) " + ", ".join(f"{name} {value:+.3f}" for name, value in values.items())
+
+
+def environment_tags(records: list[RunRecord]) -> dict[str, list[str]]:
+    """The runtime versions, drivers and CUDA versions the bundle was fitted on (its version tags)."""
+    tags: dict[str, Counter] = {"runtime_version": Counter(), "driver": Counter(), "cuda_version": Counter()}
+    for record in records:
+        env = record.data.get("env", {})
+        for key in tags:
+            if env.get(key):
+                tags[key][f"{record.data['runtime_id']} {env[key]}" if key == "runtime_version" else env[key]] += 1
+    return {key: sorted(counter) for key, counter in tags.items()}

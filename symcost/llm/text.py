@@ -1,0 +1,80 @@
+"""Plain-text renderings of the estimator's JSON results for the terminal."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from .catalog import KINDS, catalog
+
+LISTED_FIELDS = {
+    "models": ("params_b", "layers", "attention", "context_max"),
+    "hardware": ("class", "memory", "ram_gb", "price_usd"),
+    "runtimes": ("backend", "scheduler", "tensor_parallel", "offload"),
+    "quantizations": ("family", "bits_per_weight", "compute"),
+}
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    cells = [[str(value) for value in row] for row in rows]
+    widths = [max(len(str(header)), *(len(row[i]) for row in cells)) if cells else len(str(header))
+              for i, header in enumerate(headers)]
+    line = lambda values: "  ".join(str(v).ljust(w) for v, w in zip(values, widths)).rstrip()  # noqa: E731
+    return "\n".join([line(headers), line("-" * w for w in widths), *(line(row) for row in cells)])
+
+
+def _band(value: dict[str, float]) -> str:
+    if "p10" in value:
+        return f"{value['p50']:g}  (p10 {value['p10']:g} .. p90 {value['p90']:g})"
+    return f"{value['p50']:g}"
+
+
+def estimate_text(response: dict[str, Any]) -> str:
+    scenario = response["scenario"]
+    lines = [f"{scenario['model_id']} on {scenario['hardware_id']} with {scenario['runtime_id']}, {scenario['quant']}, "
+             f"TP {scenario['tensor_parallel']} x PP {scenario['pipeline_parallel']}",
+             f"feasibility: {response['feasibility']}" + (f"  ({', '.join(response['reason_codes'])})" if response["reason_codes"] else ""),
+             ""]
+    lines.append(table(("estimate", "value"), [(name, _band(value)) for name, value in response["estimates"].items()]))
+    lines += ["", table(("memory", "GB"), list(response["memory"].items())), ""]
+    lines.append(table(("decode step", "share %"), list(response["bottleneck_shares_pct"].items())))
+    lines += ["", *(f"- {text}" for text in response["explanations"])]
+    if response.get("recommended_configs"):
+        lines += ["", "recommended configurations:", _configs(response["recommended_configs"])]
+    coefficients = response["coefficients"]
+    lines += ["", f"coefficients: eta_bw {coefficients['eta_bw']}, eta_flops {coefficients['eta_flops']}, "
+                  f"t0 {coefficients['t0_ms']} ms ({coefficients['origin']})"]
+    return "\n".join(lines)
+
+
+def _configs(configs: Sequence[dict[str, Any]]) -> str:
+    return table(("hardware", "quant", "TP", "PP", "offload", "ctx", "conc", "feasibility", "decode tok/s", "ttft ms", "vram GB"),
+                 [(c["hardware_id"], c["quant"], c["tensor_parallel"], c["pipeline_parallel"], c["offload"],
+                   c["context_alloc"], c["concurrency"], c["feasibility"], _band(c["decode_toks_sec"]), c["ttft_ms"],
+                   c["vram_peak_gb"]) for c in configs])
+
+
+def solve_text(result: dict[str, Any]) -> str:
+    lines = [f"objective {result['objective']}: {result['candidates']:,} candidates, {result['evaluated']:,} evaluated, "
+             f"{result['feasible']:,} acceptable", ""]
+    lines.append(_configs(result["top"]) if result["top"] else "no configuration is feasible and meets the constraints")
+    if result["rejected"]:
+        lines += ["", table(("rejected because", "candidates"), list(result["rejected"].items()))]
+    return "\n".join(lines)
+
+
+def validation_text(report: dict[str, Any]) -> str:
+    lines = [f"{report['observations']} measured figures, calibration {report['calibration'] or 'none (runtime defaults)'}", ""]
+    for title, key in (("metric", "by_metric"), ("hardware class", "by_hardware_class"), ("runtime", "by_runtime")):
+        rows = report[key]
+        group = [k for k in rows[0] if k not in ("metric", "n", "median_abs_pct", "mape_pct", "median_signed_pct")] if rows else []
+        lines += [f"by {title}:", table(("metric", *group, "n", "median |err| %", "MAPE %", "median err %"),
+                                        [(r["metric"], *(r[g] for g in group), r["n"], r["median_abs_pct"], r["mape_pct"],
+                                          r["median_signed_pct"]) for r in rows]), ""]
+    lines += [f"DRIFT: {alarm}" for alarm in report["drift_alarms"]] or ["no drift alarm"]
+    return "\n".join(lines)
+
+
+def catalog_text(kind: str | None) -> str:
+    if kind is None:
+        return table(("catalog", "entries"), [(name, len(catalog(name))) for name in KINDS])
+    fields = LISTED_FIELDS[kind]
+    return table(("id", *fields), [(entry.id, *(entry.get(field, "") for field in fields)) for entry in catalog(kind)])
