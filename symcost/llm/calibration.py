@@ -19,6 +19,7 @@ import hashlib
 import json
 import math
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from datetime import datetime, timezone
 from typing import Callable, Sequence
 
@@ -42,7 +43,7 @@ BOUNDS = {"eta_bw": (0.02, 1.2), "eta_flops": (0.005, 1.2), "t0_s": (1e-7, 0.2),
 DEFAULT_START = {"eta_bw": 0.7, "eta_flops": 0.4, "t0_s": 5e-4, "kappa_bw": 1.0, "kappa_flops": 1.0}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Bundle:
     """An immutable calibration: pooled coefficients, held-out errors, tags. ``bundle_id`` hashes the content."""
 
@@ -73,8 +74,9 @@ class Bundle:
 
         ``inverse``: the figure is the inverse of the measured one (a time from a rate), so errors change sign.
         """
-        errors = np.array(self.residuals.get(FAMILIES.get(metric, "decode")) or self.residuals.get("all") or [0.0])
-        low, high = conformal_bounds(-errors if inverse else errors, level)
+        low, high = _bounds_of(self, FAMILIES.get(metric, "decode"), level)
+        if inverse:
+            low, high = -high, -low
         tail = round((1 - level) / 2 * 100)
         return {f"p{tail}": predicted * math.exp(low), "p50": predicted, f"p{100 - tail}": predicted * math.exp(high)}
 
@@ -86,13 +88,20 @@ class Bundle:
         return cls(**data)
 
 
-def conformal_bounds(errors: np.ndarray, level: float) -> tuple[float, float]:
-    """Split-conformal lower and upper quantiles of ``errors`` with the (n + 1) correction."""
-    n = len(errors)
+def conformal_bounds(errors: Sequence[float], level: float) -> tuple[float, float]:
+    """Split-conformal bounds: the k-th smallest and k'-th smallest of ``errors``, with
+    k = floor((n + 1) (1 - level) / 2) and k' = ceil((n + 1) (1 + level) / 2), clamped to 1 .. n."""
+    ordered = sorted(errors)
+    n = len(ordered)
     tail = (1 - level) / 2
-    upper = min(1.0, math.ceil((n + 1) * (1 - tail)) / n)
-    lower = max(0.0, math.floor((n + 1) * tail) / n)
-    return float(np.quantile(errors, lower, method="lower")), float(np.quantile(errors, upper, method="higher"))
+    low = min(n, max(1, math.floor((n + 1) * tail)))
+    high = min(n, max(1, math.ceil((n + 1) * (1 - tail))))
+    return ordered[low - 1], ordered[high - 1]
+
+
+@lru_cache(maxsize=256)
+def _bounds_of(bundle: "Bundle", family: str, level: float) -> tuple[float, float]:
+    return conformal_bounds(bundle.residuals.get(family) or bundle.residuals.get("all") or [0.0], level)
 
 
 @dataclass
