@@ -5,9 +5,10 @@ from __future__ import annotations
 import sympy as sp
 
 from ..audit import Document, pack_audit
-from ..audit.document import Block, Heading, Math, Paragraph, Table
+from ..audit.document import Block, Heading, Paragraph
 from ..audit.mathtex import AuditPrinter, Layout
 from ..audit.sections import symbol_names
+from ..binding import BoundValue
 from .analytic import AnalyticModel
 from .scenario import Scenario
 
@@ -18,21 +19,22 @@ def scenario_audit(model: AnalyticModel, scenario: Scenario, values: dict[str, f
                    results: dict[str, object]) -> Document:
     names = symbol_names(model.pack)
     layout = Layout(AuditPrinter(names, digits=DIGITS))
-    rows = tuple(((Math(layout.printer.formula(spec.symbol)),), (f"{values[spec.binding]:.{DIGITS}g}",),
-                  (spec.unit,), (_provenance(spec.binding, scenario),)) for spec in model.inputs)
+    bound = {spec.symbol: BoundValue(sp.Float(values[spec.binding]), _provenance(spec.binding, scenario))
+             for spec in model.inputs}
     blocks: list[Block] = [
         Heading(1, f"This scenario: {scenario.model.id} on {scenario.hardware.id}"),
         Paragraph((f"Runtime {scenario.runtime.id}, format {scenario.quant.id}, prompt {scenario.workload.prompt_tokens} "
                    f"tokens, {scenario.workload.gen_tokens} generated, concurrency {scenario.workload.concurrency}, "
                    f"TP {scenario.layout.tensor_parallel} x PP {scenario.layout.pipeline_parallel}, offload "
-                   f"{scenario.layout.offload}. Inputs in SI units (B, s, B/s; FLOP counts are dimensionless).",)),
-        Table(("Input", "Value (SI)", "Unit", "Provenance"), rows, (0.18, 0.17, 0.1, 0.55)),
+                   f"{scenario.layout.offload}. The symbol table above gives every input's value (SI: B, s, B/s; "
+                   "FLOP counts are dimensionless) and provenance.",)),
+        *_sources(scenario),
         Heading(2, "Every quantity: formula and value"),
     ]
     for quantity in model.pack.quantities:
         blocks += layout.equation(names[quantity.name], model.definitions[quantity.name],
                                   sp.Float(float(results[quantity.name])))
-    audit = pack_audit(model.pack, extra=blocks)
+    audit = pack_audit(model.pack, values=bound, extra=blocks)
     return Document(f"LLM estimate audit: {scenario.model.id} on {scenario.hardware.id}", audit.version_line, audit.blocks)
 
 
@@ -45,4 +47,11 @@ def _provenance(binding: str, scenario: Scenario) -> str:
     entry = {"model": scenario.model, "quant": scenario.quant, "hardware": scenario.hardware,
              "runtime": scenario.runtime}[part]
     where = "catalog" if entry.origin == "catalog" else entry.origin
-    return f"{entry.kind} {entry.id} ({where}), field {field}: {entry.get('source', 'no source given')}"
+    return f"{entry.kind} {entry.id} ({where}), field {field}"
+
+
+def _sources(scenario: Scenario) -> list[Block]:
+    """Each catalog entry's own provenance, once."""
+    entries = (scenario.model, scenario.quant, scenario.hardware, scenario.runtime)
+    return [Heading(2, "Sources of the catalog entries")] + [
+        Paragraph((f"{entry.kind} {entry.id}: {entry.get('source', 'no source given')}",)) for entry in entries]
