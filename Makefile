@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test clean pdflatex audit-docs
+.PHONY: demo test clean pdflatex chromium audit-docs
 
 $(BIN)/symcost: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,12 +18,16 @@ demo: $(BIN)/symcost
 		--hardware examples/hardware_soc_pipelined.yaml --stats examples/stats_k4.yaml \
 		--prompt-lengths 128,512,2048,8192 -o demo-report.json
 
-test: $(BIN)/symcost pdflatex
+test: $(BIN)/symcost pdflatex chromium
 	$(BIN)/python -m pytest
 
-# pdflatex for the audit tests, installed with apt-get when missing and usable
+# pdflatex for the audit tests and Debian's chromium for the web UI's browser tests,
+# installed with apt-get when missing and usable (tools/apt-install.sh)
 pdflatex:
-	@sh tools/install-pdflatex.sh
+	@sh tools/apt-install.sh pdflatex "the LaTeX audit tests" texlive-latex-base texlive-latex-recommended
+
+chromium:
+	@sh tools/apt-install.sh chromium "the web UI's browser tests" chromium
 
 # regenerate the committed audit documents of the bundled examples (docs/audit/)
 audit-docs: $(BIN)/symcost pdflatex

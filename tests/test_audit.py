@@ -105,7 +105,7 @@ def _pdflatex_or_skip() -> str:
     if found:
         return found
     if os.environ.get("CI"):
-        pytest.fail("pdflatex is missing under CI: make test installs it (tools/install-pdflatex.sh)")
+        pytest.fail("pdflatex is missing under CI: make test installs it (tools/apt-install.sh)")
     pytest.skip("pdflatex is not installed (make pdflatex installs it); this test fails instead under CI")
 
 

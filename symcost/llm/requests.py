@@ -47,7 +47,7 @@ def _workload(raw: dict[str, Any]) -> Workload:
     context = _count(raw, "context_tokens", 512)
     output = _count(raw, "output_tokens", 128)
     concurrency = _positive(raw, "concurrency", 1)
-    window = _positive(raw, "context_window", 1) if "context_window" in raw else None
+    window = _positive(raw, "context_window", 1) if raw.get("context_window") is not None else None
     return Workload(context, output, concurrency, _count(raw, "depth_tokens", 0), context_alloc=window)
 
 

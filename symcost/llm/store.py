@@ -5,8 +5,10 @@ transaction in WAL mode with synchronous=FULL, so a record acknowledged
 (committed) survives a killed process or a power cut, and a half-done ingest
 leaves nothing behind. Bundles are immutable: their id hashes their content,
 and a bundle is only ever added. Records hold no prompts (the record schema
-has no field for one); hardware identifiers are stored as given, and their
-SHA-256 alongside for telemetry that must not reveal them.
+has no field for one). A record's ``host_id`` (the measuring machine's
+hostname or serial) is never stored: it is replaced by its SHA-256
+(``host_sha256``), and the hardware profile's id is stored with its SHA-256
+beside it for telemetry that must not reveal it.
 
 Default location: ``$SYMCOST_DATA_DIR/calibration.sqlite``, else
 ``$XDG_DATA_HOME/symcost/`` (``~/.local/share/symcost/``).
@@ -91,7 +93,7 @@ class Store:
             for record in records:
                 cursor = connection.execute(
                     "INSERT OR IGNORE INTO runs (run_id, received_utc, hardware_sha256, record) VALUES (?, ?, ?, ?)",
-                    (record.run_id, now, hardware_hash(record.data["hardware_id"]), json.dumps(record.data, sort_keys=True)))
+                    (record.run_id, now, hardware_hash(record.data["hardware_id"]), json.dumps(_anonymised(record.data), sort_keys=True)))
                 added += cursor.rowcount
                 present += 1 - cursor.rowcount
         return added, present
@@ -102,6 +104,11 @@ class Store:
 
     def count_runs(self) -> int:
         return self.connection.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+
+    def pending(self) -> int:
+        """Stored records that the newest bundle was not fitted on (the recalibration queue)."""
+        row = self.connection.execute("SELECT n_records FROM bundles ORDER BY created_utc DESC, rowid DESC LIMIT 1").fetchone()
+        return self.count_runs() - (row[0] if row else 0)
 
     def add_bundle(self, bundle: Bundle) -> None:
         with self._transaction() as connection:
@@ -117,6 +124,13 @@ class Store:
 
     def integrity(self) -> str:
         return self.connection.execute("PRAGMA integrity_check").fetchone()[0]
+
+
+def _anonymised(data: dict) -> dict:
+    if "host_id" not in data:
+        return data
+    kept = {key: value for key, value in data.items() if key != "host_id"}
+    return {**kept, "host_sha256": hardware_hash(data["host_id"])}
 
 
 def hardware_hash(hardware_id: str) -> str:

@@ -1,0 +1,1 @@
+"""The estimator's HTTP service and web UI (``symcost serve``)."""

@@ -1,0 +1,133 @@
+"""Request and response bodies of the HTTP API (pydantic; published in the OpenAPI document).
+
+Requests are strict: unknown fields are refused, sizes are bounded, so a
+request that validates can be evaluated without further checks beyond the
+catalog lookups.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Name = Field(min_length=1, max_length=120)
+MAX_TOKENS = 10_000_000
+Degree = Annotated[int, Field(ge=1, le=64)]
+Count = Annotated[int, Field(ge=1, le=MAX_TOKENS)]
+Id = Annotated[str, Field(min_length=1, max_length=120)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class HardwareRef(Strict):
+    hardware_id: str = Name
+
+
+class WorkloadIn(Strict):
+    context_tokens: int = Field(512, ge=0, le=MAX_TOKENS, description="prompt tokens")
+    output_tokens: int = Field(128, ge=0, le=MAX_TOKENS, description="generated tokens per sequence")
+    concurrency: int = Field(1, ge=1, le=100_000, description="concurrent sequences")
+    depth_tokens: int = Field(0, ge=0, le=MAX_TOKENS, description="tokens already in the KV cache")
+    context_window: Optional[int] = Field(None, ge=1, le=MAX_TOKENS, description="context allocated per sequence")
+
+
+class Parallelism(Strict):
+    tensor_parallel: int = Field(1, ge=1, le=64)
+    pipeline_parallel: int = Field(1, ge=1, le=64)
+
+
+Objective = Literal["throughput", "latency", "max_model_size", "perf_per_dollar", "min_hardware"]
+
+
+class EstimateRequest(Strict):
+    """Seed 004 section 6.1 request."""
+
+    model_id: str = Name
+    runtime_id: str = Field("llama.cpp", min_length=1, max_length=120)
+    quant: Optional[str] = Field(None, min_length=1, max_length=120)
+    hardware: HardwareRef
+    workload: WorkloadIn = WorkloadIn()
+    parallelism: Parallelism = Parallelism()
+    offload: Literal["none", "auto", "full"] = "auto"
+    objective: Objective = "throughput"
+    recommend: int = Field(3, ge=0, le=20, description="recommended configurations to return")
+
+
+class Band(BaseModel):
+    p10: Optional[float] = None
+    p50: float
+    p90: Optional[float] = None
+
+
+class EstimateResponse(BaseModel):
+    """Seed 004 section 6.1 response, with the memory decomposition, shares and coefficients added."""
+
+    feasibility: Literal["in_vram", "with_offload", "insufficient_memory"]
+    reason_codes: list[str]
+    estimates: dict[str, Band]
+    memory: dict[str, float]
+    bottlenecks: list[str]
+    bottleneck_shares_pct: dict[str, float]
+    recommended_configs: list[dict[str, Any]]
+    explanations: list[str]
+    scenario: dict[str, Any]
+    coefficients: dict[str, Any]
+    calibration: Optional[str]
+
+
+class SolveRequestIn(Strict):
+    model_ids: list[Id] = Field(min_length=1, max_length=8)
+    hardware_ids: Optional[list[Id]] = Field(None, min_length=1, max_length=64, description="default: every profile")
+    runtime_id: str = Field("llama.cpp", min_length=1, max_length=120)
+    quants: Optional[list[Id]] = Field(None, min_length=1, max_length=32)
+    tensor_parallel: Optional[list[Degree]] = Field(None, min_length=1, max_length=8)
+    pipeline_parallel: Optional[list[Degree]] = Field(None, min_length=1, max_length=8)
+    offload: list[Literal["none", "auto", "full"]] = Field(["none", "auto", "full"], min_length=1)
+    context_caps: Optional[list[Count]] = Field(None, min_length=1, max_length=8)
+    concurrency: Optional[list[Annotated[int, Field(ge=1, le=100_000)]]] = Field(None, min_length=1, max_length=16)
+    workload: WorkloadIn = WorkloadIn()
+    objective: Optional[Objective] = Field(None, description="default: throughput with hardware_ids, else min_hardware")
+    min_decode_tps: Optional[float] = Field(None, ge=0, le=1e9)
+    max_ttft_ms: Optional[float] = Field(None, ge=0, le=1e12)
+    top: int = Field(5, ge=1, le=50)
+
+
+class SolveResponse(BaseModel):
+    objective: str
+    candidates: int
+    evaluated: int
+    feasible: int
+    top: list[dict[str, Any]]
+    rejected: dict[str, int]
+
+
+class CalibrateResponse(BaseModel):
+    run_id: str
+    stored: bool = Field(description="false when a record with this run_id was already stored")
+    pending: int = Field(description="stored records not yet in a calibration bundle")
+    recalibration_queued: bool
+
+
+class CalibrationStatus(BaseModel):
+    records: int
+    pending: int
+    bundles: int
+    recalibrate_after: int
+    latest_bundle: Optional[dict[str, Any]]
+    recalibrating: bool
+    last_error: Optional[str]
+
+
+class SelfspecRequest(Strict):
+    """The core symcost report: model, hardware and stats documents (the reference's formats)."""
+
+    model: dict[str, Any]
+    hardware: dict[str, Any]
+    stats: dict[str, Any]
+    prompt_lengths: list[Count] = Field([128, 512, 2048], min_length=1, max_length=64)
+
+
+class SelfspecCurveRequest(SelfspecRequest):
+    prompt_lengths: list[Count] = Field(min_length=2, max_length=512)
