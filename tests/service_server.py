@@ -1,0 +1,91 @@
+"""A real ``symcost serve`` process on a loopback port, for the service and browser tests."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Server:
+    """``with Server(db) as server: server.get("/v1/calibrate")``; ``kill()`` sends SIGKILL."""
+
+    def __init__(self, db: Path, recalibrate_after: int = 10, port: int | None = None):
+        self.db, self.recalibrate_after = Path(db), recalibrate_after
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "Server":
+        env = {**os.environ, "SYMCOST_DATA_DIR": str(self.db.parent)}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "symcost", "serve", "--port", str(self.port), "--db", str(self.db),
+             "--recalibrate-after", str(self.recalibrate_after)],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.process.stderr.read().decode(errors='replace')}")
+            try:
+                self.get("/v1/calibrate")
+                return self
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("server did not answer within 60 s")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=20)
+
+    def __enter__(self) -> "Server":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def request(self, method: str, path: str, body: Any = None, raw: bytes | None = None,
+                timeout: float = 120) -> tuple[int, Any]:
+        """(status, decoded JSON or text) of one request; HTTP errors are returned, not raised."""
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        request = urllib.request.Request(self.url + path, data=data, method=method,
+                                         headers={"content-type": "application/json"} if data is not None else {})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return response.status, _decode(response.read(), response.headers.get("content-type", ""))
+        except urllib.error.HTTPError as error:
+            return error.code, _decode(error.read(), error.headers.get("content-type", ""))
+
+    def get(self, path: str) -> Any:
+        status, body = self.request("GET", path)
+        if status != 200:
+            raise OSError(f"GET {path}: {status}")
+        return body
+
+    def post(self, path: str, body: Any) -> tuple[int, Any]:
+        return self.request("POST", path, body)
+
+
+def _decode(data: bytes, content_type: str) -> Any:
+    return json.loads(data) if "json" in content_type else data.decode(errors="replace")
