@@ -89,10 +89,6 @@ def split_conformal_ranks(n: int, level: float) -> tuple[int, int]:
     return min(n, max(1, k)), min(n, max(1, k_upper))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: conformal_bounds computes floor((n + 1) * tail) in floating point: "
-                                       "(1 - 0.8) / 2 = 0.09999999999999998, so for n + 1 a multiple of 10 "
-                                       "(n = 19: 20 * tail = 1.9999999999999996) the lower bound is one order "
-                                       "statistic too low: (0, 17) for range(19) instead of (1, 17), coverage 0.85")
 def test_conformal_bounds_are_the_split_conformal_order_statistics():
     for n, level in ((19, 0.8), (49, 0.8), (60, 0.8), (100, 0.9), (5, 0.8)):
         errors = [float(value) for value in np.random.default_rng(n).permutation(n)]  # value i is the (i+1)-th smallest

@@ -76,8 +76,6 @@ def test_estimate_output_file_holds_the_response(llm, tmp_path):
     assert response["scenario"]["model_id"] == "llama-3-8b" and "decode_toks_sec" in response["estimates"]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: with --format json and -o FILE, stdout is the line 'wrote FILE' followed "
-                                       "by the JSON (write_json_output prints to stdout), so stdout is not JSON")
 def test_estimate_json_stdout_stays_json_with_an_output_file(llm, tmp_path):
     output = tmp_path / "response.json"
     result = llm("estimate", "--model", "llama-3-8b", "--hardware", "rtx-4090", "--recommend", "0", "--format", "json",

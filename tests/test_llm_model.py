@@ -188,9 +188,6 @@ def test_prefill_attention_lies_between_the_discrete_causal_counts():
     assert low < attention < high
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: ttft = t_prefill + t_step uses the step at the MEAN decode context "
-                                       "S_d + (S_g - 1)/2, so the time to the first token grows with the number of "
-                                       "tokens generated after it; the first step reads the KV of S_d tokens")
 def test_ttft_is_prefill_plus_the_first_step_and_ignores_later_tokens():
     short = evaluate(pack_scenario("llama-3-8b", "rtx-4090", "llama.cpp", "q4_k_m", 512, 1, 8))
     long = evaluate(pack_scenario("llama-3-8b", "rtx-4090", "llama.cpp", "q4_k_m", 512, 4096, 8))

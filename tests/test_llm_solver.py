@@ -96,10 +96,6 @@ def test_min_hardware_gives_one_entry_per_machine_cheapest_first(bundle):
         [m for m in machines if m in priced]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: context caps below the request are counted once per solve "
-                                       "(len(short) x offload x concurrency), not once per (model, hardware, quant, "
-                                       "TP, PP) block, and layout rejections are multiplied by the valid caps only: "
-                                       "'candidates' is not the grid size")
 def test_candidates_is_the_size_of_the_grid():
     quants = entries("quantizations", ["bf16", "fp8"])
     request = SolveRequest(entries("models", ["llama-3-8b", "qwen2.5-7b"]), entries("hardware", ["rtx-4090", "rtx-3090"]),

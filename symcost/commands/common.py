@@ -84,8 +84,11 @@ def prompt_lengths(args: argparse.Namespace) -> list[int]:
     return args.prompt_range or args.default_prompt_lengths
 
 
-def write_json_output(payload: dict, output: str | None) -> None:
-    """JSON (sorted keys, as the reference calculator writes it) to ``output``, or to stdout without one."""
+def write_json_output(payload: dict, output: str | None, note=None) -> None:
+    """JSON (sorted keys, as the reference calculator writes it) to ``output``, or to stdout without one.
+
+    ``note``: where "wrote FILE" goes (stdout by default; stderr when stdout carries the answer itself).
+    """
     text = json.dumps(payload, indent=2, sort_keys=True)
     if output is None:
         print(text)
@@ -95,7 +98,7 @@ def write_json_output(payload: dict, output: str | None) -> None:
         Path(output).write_text(text + "\n", encoding="utf-8")
     except OSError as error:
         raise SymcostError(f"cannot write {output}: {error.strerror or error}") from None
-    print(f"wrote {output}")
+    print(f"wrote {output}", file=note or sys.stdout)
 
 
 def positive_int(text: str) -> int:

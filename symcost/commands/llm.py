@@ -158,7 +158,7 @@ def run_estimate(args: argparse.Namespace) -> int:
     response = estimate(scenario, bundle)
     response["recommended_configs"] = recommended_configs(scenario, bundle, args.recommend) if args.recommend > 0 else []
     if args.output:
-        write_json_output(response, args.output)
+        write_json_output(response, args.output, note=sys.stderr)
     if args.format == "json":
         print(json.dumps(response, indent=2))
     else:
@@ -174,7 +174,7 @@ def run_solve(args: argparse.Namespace) -> int:
     result = solve_from_args(args, load_bundle(args.calibration, args.db),
                              progress=lambda line: print(line, file=sys.stderr))
     if args.output:
-        write_json_output(result, args.output)
+        write_json_output(result, args.output, note=sys.stderr)
     print(json.dumps(result, indent=2) if args.format == "json" else solve_text(result))
     return 0 if result["top"] else 1
 

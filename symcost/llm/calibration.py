@@ -94,8 +94,9 @@ def conformal_bounds(errors: Sequence[float], level: float) -> tuple[float, floa
     ordered = sorted(errors)
     n = len(ordered)
     tail = (1 - level) / 2
-    low = min(n, max(1, math.floor((n + 1) * tail)))
-    high = min(n, max(1, math.ceil((n + 1) * (1 - tail))))
+    # Rounded first: (1 - 0.8) / 2 is 0.09999999999999998, and floor(20 x that) must still be 2.
+    low = min(n, max(1, math.floor(round((n + 1) * tail, 9))))
+    high = min(n, max(1, math.ceil(round((n + 1) * (1 - tail), 9))))
     return ordered[low - 1], ordered[high - 1]
 
 

@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ..errors import InputError, InputIssue
-from ..inputs.checked import checked_document
+from ..documents import load_document
 from ..schema_check import schema_issues
+from ..units import normalize_quantities
 from .catalog import catalog
 from .scenario import Layout, Scenario, Workload
 
@@ -77,17 +78,22 @@ def read_records(path: str | Path) -> list[RunRecord]:
     """Records of a JSON/YAML file (one, a list, or {runs: [...]}) or of a calibration CSV."""
     if str(path).endswith(".csv"):
         return records_from_csv(path)
-    data = checked_document(path, "llm-run").data
-    raws = data["runs"] if isinstance(data, dict) and "runs" in data else data if isinstance(data, list) else [data]
-    return checked_records(raws, Path(path).name)
+    document = load_document(path)
+    data, label = document.data, document.label
+    raws = data["runs"] if isinstance(data, dict) and set(data) == {"runs"} else data if isinstance(data, list) else [data]
+    if not isinstance(raws, list) or not raws:
+        raise InputError([InputIssue(label, "runs", "expected a non-empty list of run records")])
+    return checked_records(raws, label)
 
 
-def checked_records(raws: Iterable[dict[str, Any]], label: str) -> list[RunRecord]:
+def checked_records(raws: Iterable[Any], label: str) -> list[RunRecord]:
     """Records whose names resolve in the catalogs; every problem reported at once."""
     issues, records = [], []
     for index, raw in enumerate(raws):
-        problems = schema_issues(raw, "llm-run", f"{label}[{index}]")
-        problems += [InputIssue(f"{label}[{index}]", field, str(error)) for field, error in _unresolved(raw)]
+        raw, problems = normalize_quantities(raw, f"{label}[{index}]")
+        problems += schema_issues(raw, "llm-run", f"{label}[{index}]")
+        if not problems:
+            problems += [InputIssue(f"{label}[{index}]", field, str(error)) for field, error in _unresolved(raw)]
         issues += problems
         if not problems:
             records.append(RunRecord(run_id_of(raw), raw))

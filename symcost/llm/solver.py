@@ -66,10 +66,13 @@ def solve(request: SolveRequest, bundle: Bundle | None = None, model: AnalyticMo
         raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {request.objective!r}")
     model = model or analytic_model()
     rejected: Counter[str] = Counter()
-    inner = _inner_grid(request, rejected)
+    inner, short_caps = _inner_grid(request)
     blocks, block_values, layout_rejections = _blocks(request, bundle)
+    per_block = len(inner["alloc"]) + short_caps
     for reason, count in layout_rejections.items():
-        rejected[reason] += count * len(inner["alloc"])
+        rejected[reason] += count * per_block
+    if short_caps and blocks:
+        rejected["context_cap_below_request"] += short_caps * len(blocks)
     not_evaluated = sum(rejected.values())
     grid = _evaluate(blocks, block_values, inner, request.workload, model)
     evaluated = 0 if grid.block is None else len(grid.block)
@@ -118,17 +121,17 @@ def _tensor_parallel(request: SolveRequest, model_entry: Entry) -> Sequence[int]
     return request.tensor_parallel or [tp for tp in (1, 2, 4, 8) if tp in valid_tensor_parallel(model_entry)]
 
 
-def _inner_grid(request: SolveRequest, rejected: Counter) -> dict[str, np.ndarray]:
-    """Offload policy x context cap x concurrency, the same for every block."""
+def _inner_grid(request: SolveRequest) -> tuple[dict[str, np.ndarray], int]:
+    """Offload policy x context cap x concurrency, the same for every block; and how many combinations of
+    each block are dropped because their context cap is below what the request needs."""
     need = request.workload.context_needed
     caps = request.context_caps or sorted({need, *(cap for cap in DEFAULT_CONTEXT_CAPS if cap > need)})
     concurrency = request.concurrency or (request.workload.concurrency,)
-    short = [cap for cap in caps if cap < need]
-    if short:
-        rejected["context_cap_below_request"] += len(short) * len(request.offload) * len(concurrency)
+    short = sum(1 for cap in caps if cap < need) * len(request.offload) * len(concurrency)
     combos = list(itertools.product(request.offload, [cap for cap in caps if cap >= need], concurrency))
-    return {"offload": np.array([c[0] for c in combos]), "alloc": np.array([c[1] for c in combos], dtype=float),
+    grid = {"offload": np.array([c[0] for c in combos]), "alloc": np.array([c[1] for c in combos], dtype=float),
             "concurrency": np.array([c[2] for c in combos], dtype=float)}
+    return grid, short
 
 
 def _evaluate(blocks, block_values, inner, workload: Workload, model: AnalyticModel) -> Candidates:
