@@ -83,8 +83,8 @@ class Server:
             raise OSError(f"GET {path}: {status}")
         return body
 
-    def post(self, path: str, body: Any) -> tuple[int, Any]:
-        return self.request("POST", path, body)
+    def post(self, path: str, body: Any, timeout: float = 120) -> tuple[int, Any]:
+        return self.request("POST", path, body, timeout=timeout)
 
 
 def _decode(data: bytes, content_type: str) -> Any:

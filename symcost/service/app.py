@@ -85,7 +85,7 @@ def _errors(app: FastAPI) -> None:
 
 
 def _estimator_routes(app: FastAPI, calibration: CalibrationService) -> None:
-    @app.post("/v1/estimate", response_model=EstimateResponse, tags=["estimator"])
+    @app.post("/v1/estimate", response_model=EstimateResponse, response_model_exclude_none=True, tags=["estimator"])
     def post_estimate(request: EstimateRequest) -> dict[str, Any]:
         scenario = scenario_from_request(request.model_dump())
         bundle = calibration.bundle()
@@ -126,7 +126,7 @@ def _solve_request(request: SolveRequestIn) -> SolveRequest:
 
 
 def _calibration_routes(app: FastAPI, calibration: CalibrationService) -> None:
-    run_schema = load_schema("llm-run")["$defs"]["run"]
+    run_schema = inline_refs(load_schema("llm-run"))
 
     @app.post("/v1/calibrate", response_model=CalibrateResponse, status_code=202, tags=["calibration"],
               openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": run_schema}}}})
@@ -137,6 +137,24 @@ def _calibration_routes(app: FastAPI, calibration: CalibrationService) -> None:
     @app.get("/v1/calibrate", response_model=CalibrationStatus, tags=["calibration"])
     def get_calibrate() -> dict[str, Any]:
         return calibration.status()
+
+
+def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """A JSON Schema with its local ``#/$defs/...`` references replaced by their targets, for embedding in
+    the OpenAPI document (where such references would resolve against the wrong root)."""
+    definitions = schema.get("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                target = definitions[node["$ref"].rsplit("/", 1)[1]]
+                return walk({**target, **{k: v for k, v in node.items() if k != "$ref"}})
+            return {key: walk(value) for key, value in node.items() if key not in ("$defs", "$schema", "$id")}
+        if isinstance(node, list):
+            return [walk(value) for value in node]
+        return node
+
+    return walk(schema)
 
 
 def _selfspec_routes(app: FastAPI) -> None:
