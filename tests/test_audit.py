@@ -152,6 +152,7 @@ KATEX_COMMANDS = {
     "rceil", "lfloor", "rfloor", "quad", "leq", "geq", "neq", "wedge", "vee", "neg", "ldots", "vert", "begin", "end",
     "sqrt", "log", "exp", "infty", "times", "approx", "operatorname", "ell", "in", "alpha", "beta", "gamma", "delta",
     "epsilon", "lambda", "mu", "rho", "sigma", "tau", "omega", "Delta", "Sigma", "Omega", "substack",
+    "phi", "kappa", "eta", "bar",  # standard KaTeX symbols the llm pack uses
 }
 KATEX_ENVIRONMENTS = {"aligned", "cases"}
 
