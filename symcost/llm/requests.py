@@ -12,7 +12,7 @@ from typing import Any
 
 from ..errors import SymcostError
 from .calibration import Bundle
-from .catalog import Entry, catalog, resolve
+from .catalog import Entry, resolve
 from .scenario import Layout, Scenario, Workload
 from .store import Store, default_path
 
@@ -95,7 +95,3 @@ def load_bundle(choice: str = "auto", db: str | Path | None = None) -> Bundle | 
         if choice == "store":
             raise RequestError(f"no calibration bundle in {path}; run symcost llm calibrate first")
     return packaged_bundle()
-
-
-def catalog_listing(kind: str) -> list[dict[str, Any]]:
-    return [entry.data for entry in catalog(kind)]
