@@ -7,7 +7,9 @@
 2. Cross-checks: unique ids, no alias shared by two entries, runtimes' supported_quant name
    quant_ids, and every model/hardware/runtime/quant value of the calibration CSV resolves to
    exactly one entry.
-3. Per model, the parameter count from the architecture fields (the formula of the LLM
+3. Every hardware entry's compute device has a rated power (gpus[0].tdp_w, or cpu.tdp_w when gpus
+   is empty): the LLM estimator's energy figures need it.
+4. Per model, the parameter count from the architecture fields (the formula of the LLM
    estimator's formula pack) against the published params_b and active_params_b, with the
    relative error; every model must be within 3 %.
 
@@ -143,7 +145,19 @@ def main(argv=None) -> int:
     else:
         print(f"  (no CSV at {args.csv}; resolution not checked)")
 
-    # 3. parameter counts
+    # 3. rated power of the compute device (energy estimates use it as an upper bound)
+    print("== rated power (tdp_w) of each hardware entry's compute device")
+    no_tdp = []
+    for h in catalogs["hardware"]:
+        device = h["gpus"][0] if h["gpus"] else h["cpu"]
+        where = "gpus[0]" if h["gpus"] else "cpu"
+        if not device.get("tdp_w"):
+            no_tdp.append(h["hardware_id"])
+            failures.append(f"hardware {h['hardware_id']}: {where}.tdp_w missing")
+    n_hw = len(catalogs["hardware"])
+    print(f"  {n_hw - len(no_tdp)} of {n_hw} entries have it" + (f"; missing: {', '.join(no_tdp)}" if no_tdp else ""))
+
+    # 4. parameter counts
     print(f"== parameter counts (formula vs published; tolerance {args.tolerance:.0%})")
     print(f"  {'model_id':18s} {'formula B':>10s} {'params_b':>9s} {'err':>7s}   {'active B':>9s} {'active_b':>9s} {'err':>7s}  basis")
     for m in catalogs["models"]:
