@@ -3,6 +3,7 @@ bottlenecks, recommended configurations, explanations), plus the memory decompos
 the coefficients used and the formulas behind every figure."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .analytic import AnalyticModel, analytic_model
@@ -61,6 +62,11 @@ def _estimates(results, bundle: Bundle | None) -> dict[str, dict[str, float]]:
         estimates[field] = {key: _round(number) for key, number in band.items()}
     estimates["vram_peak_gb"] = {"p50": _round(float(results["M_vram_total"]) / GB)}
     estimates["ram_peak_gb"] = {"p50": _round(float(results["M_ram_peak"]) / GB)}
+    power, energy = float(results["power"]), float(results["energy_per_token"])
+    if math.isfinite(power):  # rated power known; an upper bound, energy scales with the decode time
+        estimates["power_w"] = {"p50": _round(power)}
+        band = bundle.interval("decode_toks_sec", energy, inverse=True) if bundle else {"p50": energy}
+        estimates["energy_per_token_j"] = {key: _round(number) for key, number in band.items()}
     return estimates
 
 

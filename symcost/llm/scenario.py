@@ -8,6 +8,7 @@ server). :func:`layout_problems` says why a layout cannot run at all.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -146,6 +147,9 @@ def hardware_values(scenario: Scenario) -> dict[str, float]:
         "hardware.host_mem_bw": host_bw * GB,
         "hardware.host_memory": hardware.get("ram_gb", 0.0) * GB,
         "hardware.is_unified": float(unified),
+        # Unknown rated power is nan: the power figures come out nan and are reported as unknown.
+        "hardware.device_power": float(device.get("tdp_w") or math.nan),
+        "hardware.cpu_power": float(cpu.get("tdp_w") or math.nan),
     }
 
 

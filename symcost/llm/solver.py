@@ -213,6 +213,8 @@ def _describe(index: int, grid: Candidates, codes: np.ndarray, price: np.ndarray
         "vram_peak_gb": value("M_vram_total", 1e-9), "ram_peak_gb": value("M_ram_peak", 1e-9),
         "params_b": value("P_total", 1e-9),
     }
+    if np.isfinite(grid.results["power"][index]):
+        described.update(power_w=value("power"), energy_per_token_j=value("energy_per_token"))
     if not np.isnan(price[index]):
         described["price_usd"] = float(price[index])
         described["decode_toks_sec_per_kusd"] = float(f"{decode / price[index] * 1e3:.4g}")

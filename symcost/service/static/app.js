@@ -36,6 +36,8 @@
     latency_ms: ["Request latency", "ms"],
     vram_peak_gb: ["VRAM peak", "GB"],
     ram_peak_gb: ["Host RAM peak", "GB"],
+    power_w: ["Power at rated figures (upper bound)", "W"],
+    energy_per_token_j: ["Energy per generated token (at rated power)", "J"],
   };
   const MEMORY_PARTS = {
     weights_gb: "Weights", kv_cache_gb: "KV cache", activations_gb: "Activations",
@@ -660,6 +662,11 @@
         const top = Object.entries(answer.bottleneck_shares_pct).sort((a, b) => b[1] - a[1])[0];
         return el("span", { text: top ? `${label(top[0])} ${fmt(top[1])} %` : "–" });
       }],
+      ["Power W (rated, upper bound)", (answer) => el("span", { class: "num",
+        text: answer.estimates.power_w ? fmt(answer.estimates.power_w.p50) : "unknown" })],
+      ["Energy per token J", (answer) => answer.estimates.energy_per_token_j
+        ? rangeView(answer.estimates.energy_per_token_j, "", maxOf("energy_per_token_j"))
+        : el("span", { class: "muted", text: "unknown" })],
       ["Price", (answer, column) => el("span", { class: "num", text: money(price(column)) })],
       ["Decode tok/s per $1k (p50)", (answer, column) => el("span", { class: "num",
         text: price(column) ? fmt((1000 * answer.estimates.decode_toks_sec.p50) / price(column)) : "–" })],
