@@ -96,7 +96,8 @@ def test_bad_requests_get_clear_4xx_errors(server, path, body, status, words):
 
 
 def test_unknown_catalog_and_asset(server):
-    assert server.request("GET", "/v1/catalog/gpus")[0] == 400
+    status, body = server.request("GET", "/v1/catalog/gpus")
+    assert status == 422 and "hardware-profiles" in json.dumps(body)
     assert server.request("GET", "/static/secret.py")[0] == 404
 
 

@@ -12,7 +12,7 @@ import logging
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import Body, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -37,6 +37,7 @@ from .selfspec import selfspec_curve, selfspec_examples, selfspec_report
 
 CATALOG_KINDS = {"models": "models", "runtimes": "runtimes", "quantizations": "quantizations",
                  "hardware-profiles": "hardware"}
+CatalogKind = Literal[tuple(CATALOG_KINDS)]  # the path parameter: unknown kinds are a 422 listing these
 MAX_BODY = 256 * 1024
 MAX_CANDIDATES = 3_000_000
 log = logging.getLogger("symcost.service")
@@ -100,9 +101,7 @@ def _estimator_routes(app: FastAPI, calibration: CalibrationService) -> None:
         return solve(solve_request, calibration.bundle())
 
     @app.get("/v1/catalog/{kind}", tags=["catalog"])
-    def get_catalog(kind: str) -> list[dict[str, Any]]:
-        if kind not in CATALOG_KINDS:
-            raise SymcostError(f"unknown catalog {kind!r}; one of {', '.join(CATALOG_KINDS)}")
+    def get_catalog(kind: CatalogKind) -> list[dict[str, Any]]:
         return [entry.data for entry in catalog(CATALOG_KINDS[kind])]
 
 
