@@ -189,3 +189,14 @@ def _wait_for(server: Server, condition, timeout: float = 120) -> dict:
             return status
         time.sleep(0.5)
     raise AssertionError(f"condition not reached: {status}")
+
+
+def test_a_restarted_server_refits_a_queue_left_by_an_earlier_run(tmp_path):
+    from symcost.llm.records import checked_records
+    from symcost.llm.store import Store
+
+    with Store(tmp_path / "db.sqlite") as store:  # records accepted before a crash, never fitted
+        store.add_runs(checked_records(csv_records()[:12], "queue"))
+    with Server(tmp_path / "db.sqlite", recalibrate_after=10) as server:
+        status = _wait_for(server, lambda s: s["bundles"] >= 1)
+        assert status["latest_bundle"]["n_records"] == 12 and status["pending"] == 0
