@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from ..errors import SymcostError
-from .common import add_input_files, audit_format, build_from_args, write_document
+from .common import add_input_files, build_from_args, emit_audit
 
 FORMATS = ("latex", "markdown")
 
@@ -22,22 +22,17 @@ def register(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..audit import model_audit, pack_audit, render
+    from ..audit import model_audit, pack_audit
 
-    chosen = audit_format(args.format, args.output)
     inputs = [args.model, args.hardware, args.stats]
     if any(inputs) and not all(inputs):
         raise SymcostError("give --model, --hardware and --stats together (or only --pack to audit a pack alone)")
     if all(inputs):
         options = {"pack": args.pack} if args.pack else {}
-        document = model_audit(build_from_args(args, **options), break_even=not args.no_break_even)
-    elif args.pack:
-        document = pack_audit(_load_pack(args.pack))
-    else:
-        raise SymcostError("nothing to audit: give --model, --hardware and --stats, or --pack")
-    text = render(document, chosen)
-    write_document(text, args.output, chosen)
-    return 0
+        return emit_audit(args, lambda: model_audit(build_from_args(args, **options), break_even=not args.no_break_even))
+    if args.pack:
+        return emit_audit(args, lambda: pack_audit(_load_pack(args.pack)))
+    raise SymcostError("nothing to audit: give --model, --hardware and --stats, or --pack")
 
 
 def _load_pack(pack: str):

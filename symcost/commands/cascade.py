@@ -10,7 +10,7 @@ import argparse
 import json
 from pathlib import Path
 
-from .common import audit_format, positive_int, write_document
+from .common import emit_audit, positive_int
 
 
 def register(commands) -> None:
@@ -68,17 +68,16 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_audit(args: argparse.Namespace) -> int:
-    from ..audit import render
     from ..cascade.audit import cascade_audit
     from ..cascade.config import read_cascade
     from ..cascade.model import build_cascade
     from ..cascade.placement import check_placement
 
-    chosen = audit_format(args.format, args.output)
-    model = build_cascade(read_cascade(args.file))
-    text = render(cascade_audit(model, check_placement(model)), chosen)
-    write_document(text, args.output, chosen)
-    return 0
+    def document():
+        model = build_cascade(read_cascade(args.file))
+        return cascade_audit(model, check_placement(model))
+
+    return emit_audit(args, document)
 
 
 def _write(path: str | None, report: dict) -> None:

@@ -5,8 +5,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 from ..errors import SymcostError
+
+if TYPE_CHECKING:
+    from ..audit import Document
 
 
 def add_input_files(parser: argparse.ArgumentParser, *, required: bool) -> None:
@@ -111,20 +115,18 @@ def positive_int(text: str) -> int:
     return value
 
 
-def audit_format(chosen: str | None, output: str | None) -> str:
-    """The audit format asked for, or the one the output file's suffix names."""
-    from ..audit import SUFFIXES
+def emit_audit(args: argparse.Namespace, document_of: Callable[[], "Document"]) -> int:
+    """The audit document ``document_of()`` builds, rendered in the format asked for (``--format``, else
+    the ``-o`` file's suffix), to ``-o`` or stdout. The format is checked before the document is built."""
+    from ..audit import SUFFIXES, render
 
-    found = chosen or (SUFFIXES.get(Path(output).suffix.lower()) if output else None)
-    if found is None:
+    chosen = args.format or (SUFFIXES.get(Path(args.output).suffix.lower()) if args.output else None)
+    if chosen is None:
         raise SymcostError("give --format latex or --format markdown (or an -o file ending in .tex or .md)")
-    return found
-
-
-def write_document(text: str, output: str | None, chosen: str) -> None:
-    """A rendered document to ``output``, or to stdout without one."""
-    if output:
-        Path(output).write_text(text, encoding="utf-8")
-        print(f"wrote {output} ({chosen}, {len(text):,} characters)")
+    text = render(document_of(), chosen)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output} ({chosen}, {len(text):,} characters)")
     else:
         sys.stdout.write(text)
+    return 0

@@ -9,7 +9,7 @@ import argparse
 import json
 import sys
 
-from .common import audit_format, positive_int, write_document, write_json_output
+from .common import emit_audit, positive_int, write_json_output
 
 KINDS = ("models", "hardware", "runtimes", "quantizations")
 
@@ -213,18 +213,18 @@ def run_catalog(args: argparse.Namespace) -> int:
 
 
 def run_audit(args: argparse.Namespace) -> int:
-    from ..audit import render
     from ..llm.analytic import analytic_model
     from ..llm.audit import scenario_audit
     from ..llm.requests import load_bundle
     from ..llm.scenario import scenario_values
 
-    chosen = audit_format(args.format, args.output)
-    scenario = _scenario(args)
-    bundle = load_bundle(args.calibration, args.db)
-    if bundle is not None:
-        scenario = scenario.with_(coefficients=bundle.coefficients_for(scenario))
-    model = analytic_model()
-    values = scenario_values(scenario)
-    write_document(render(scenario_audit(model, scenario, values, model.evaluate(values)), chosen), args.output, chosen)
-    return 0
+    def document():
+        scenario = _scenario(args)
+        bundle = load_bundle(args.calibration, args.db)
+        if bundle is not None:
+            scenario = scenario.with_(coefficients=bundle.coefficients_for(scenario))
+        model = analytic_model()
+        values = scenario_values(scenario)
+        return scenario_audit(model, scenario, values, model.evaluate(values))
+
+    return emit_audit(args, document)

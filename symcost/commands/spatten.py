@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import audit_format, write_document
+from .common import emit_audit
 
 
 def register(commands) -> None:
@@ -44,17 +44,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_audit(args: argparse.Namespace) -> int:
-    from ..audit import render
     from ..spatten.audit import spatten_audit
     from ..spatten.config import load_config
     from ..spatten.expectation import exact_metrics
     from ..spatten.model import build_layer_model
 
-    chosen = audit_format(args.format, args.output)
-    model = build_layer_model(load_config(args.config))
-    text = render(spatten_audit(model, exact_metrics(model)), chosen)
-    write_document(text, args.output, chosen)
-    return 0
+    def document():
+        model = build_layer_model(load_config(args.config))
+        return spatten_audit(model, exact_metrics(model))
+
+    return emit_audit(args, document)
 
 
 def _positive(text: str) -> int:
