@@ -5,7 +5,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .calibration import calibrate
+from .calibration import Bundle, calibrate
 from .observations import observations
 from .records import RunRecord, read_records
 from .store import Store
@@ -24,13 +24,19 @@ def ingest_and_fit(path: str | Path, db: str | Path | None, min_records: int, fi
         if total < min_records:
             yield f"not refitted: {total} records < --min-records {min_records}"
             return
-        stored = store.runs()
-        bundle = calibrate(observations(stored), tags=environment_tags(stored), n_records=len(stored), progress=progress)
-        store.add_bundle(bundle)
+        bundle = refit(store, progress)
         yield f"calibration bundle {bundle.bundle_id[:12]} fitted on {bundle.n_records} records " \
               f"({bundle.n_observations} measured figures) and stored"
         for group, values in sorted(bundle.coefficients["groups"].items()):
             yield f"  {group}: offsets (log) " + ", ".join(f"{name} {value:+.3f}" for name, value in values.items())
+
+
+def refit(store: Store, progress: Callable[[str], None] | None = None) -> Bundle:
+    """A bundle fitted on every stored record, stored in ``store`` and returned."""
+    records = store.runs()
+    bundle = calibrate(observations(records), tags=environment_tags(records), n_records=len(records), progress=progress)
+    store.add_bundle(bundle)
+    return bundle
 
 
 def environment_tags(records: list[RunRecord]) -> dict[str, list[str]]:

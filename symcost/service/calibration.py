@@ -12,9 +12,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from ..llm.calibration import Bundle, calibrate
-from ..llm.ingest import environment_tags
-from ..llm.observations import observations
+from ..llm.calibration import Bundle
+from ..llm.ingest import refit
 from ..llm.records import RunRecord
 from ..llm.requests import packaged_bundle
 from ..llm.store import Store
@@ -77,16 +76,14 @@ class CalibrationService:
         with Store(self.db) as store:
             if store.pending() < self.recalibrate_after:
                 return
-            records: list[RunRecord] = store.runs()
-        self._busy.set()
-        try:
-            bundle = calibrate(observations(records), tags=environment_tags(records), n_records=len(records))
-            with Store(self.db) as store:
-                store.add_bundle(bundle)
-            with self._bundle_lock:
-                self._bundle = bundle
-            self.last_error = None
-        except Exception as error:  # kept for GET /v1/calibrate; the server goes on with the previous bundle
-            self.last_error = f"{type(error).__name__}: {error}"
-        finally:
-            self._busy.clear()
+            self._busy.set()
+            try:
+                bundle = refit(store)
+            except Exception as error:  # kept for GET /v1/calibrate; the server goes on with the previous bundle
+                self.last_error = f"{type(error).__name__}: {error}"
+                return
+            finally:
+                self._busy.clear()
+        with self._bundle_lock:
+            self._bundle = bundle
+        self.last_error = None
