@@ -208,3 +208,8 @@ def test_unknown_hardware_in_a_record_is_refused(llm, tmp_path):
     path = write(tmp_path / "runs.yaml", {"runs": [RECORD, dict(RECORD, hardware_id="rtx-9090")]})
     one_error_line(llm("calibrate", path), "runs.yaml[1]", "hardware_id", "rtx-9090", "did you mean")
     assert not (llm.data / "calibration.sqlite").exists()
+
+
+def test_an_unknown_solver_objective_is_bad_input(llm):
+    result = llm("solve", "--model", "llama-3-8b", "--hardware", "rtx-4090", "--objective", "fastest")
+    assert result.code == 2 and "objective must be one of" in result.stderr

@@ -11,7 +11,7 @@ from symcost.llm.catalog import catalog
 from symcost.llm.estimate import estimate
 from symcost.llm.requests import packaged_bundle
 from symcost.llm.scenario import Layout, Scenario, Workload, layout_problems
-from symcost.llm.solver import SolveRequest, solve
+from symcost.llm.solver import SolveRequest, grid_size, solve
 
 MODELS = ("llama-3-8b", "qwen2.5-7b", "mixtral-8x7b", "llama-3.1-70b")
 HARDWARE = ("rtx-4090", "rtx-3090", "2x-rtx-4090", "h100-sxm", "8x-h100-sxm", "a10", "l40s", "apple-m1-max-64gb",
@@ -102,7 +102,7 @@ def test_candidates_is_the_size_of_the_grid():
                            catalog("runtimes").get("vllm"), WORKLOAD, quants=quants, tensor_parallel=[1, 2],
                            pipeline_parallel=[1], offload=["none", "auto"], context_caps=[512, 2048, 4096], concurrency=[1, 2])
     result = solve(request)
-    assert result["candidates"] == 2 * 2 * 2 * 2 * 1 * 2 * 3 * 2
+    assert result["candidates"] == 2 * 2 * 2 * 2 * 1 * 2 * 3 * 2 == grid_size(request)
 
 
 # ---------------------------------------------------------------- brute force on a small grid

@@ -85,6 +85,8 @@ def test_selfspec_report_and_curve(server):
     ("/v1/estimate", {**ESTIMATE, "parallelism": {"tensor_parallel": 3}}, 400, "does not divide"),
     ("/v1/estimate", {**ESTIMATE, "surprise": 1}, 422, "surprise"),
     ("/v1/solve", {"model_ids": []}, 422, "model_ids"),
+    ("/v1/solve", {"model_ids": catalog("models").ids()[:8], "concurrency": list(range(1, 17)),
+                   "context_caps": [2 ** k for k in range(10, 18)]}, 400, "candidates is more than"),
     ("/v1/calibrate", {"model_id": "llama-3-8b"}, 422, "required"),
     ("/v1/selfspec/report", {"model": {}, "hardware": {"library_file": "/etc/passwd"}, "stats": {}}, 400, "library_file"),
 ])

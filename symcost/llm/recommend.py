@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from .calibration import Bundle
 from .catalog import catalog, resolve
@@ -17,16 +17,21 @@ def recommended_configs(scenario: Scenario, bundle: Bundle | None, top: int = 3)
     return solve(request, bundle)["top"]
 
 
+def solve_request(model_ids: Sequence[str], hardware_ids: Sequence[str] | None, runtime_id: str, workload: Workload,
+                  quants: Sequence[str] | None = None, objective: str | None = None, **options: Any) -> SolveRequest:
+    """A solver request from names as a user gives them: model ids ('all' for every model), hardware ids (none:
+    every profile, and the cheapest-hardware objective by default), format ids; ``options`` go to SolveRequest."""
+    models = list(catalog("models")) if "all" in model_ids else [resolve("models", name) for name in model_ids]
+    hardware = [resolve("hardware", name) for name in hardware_ids] if hardware_ids else list(catalog("hardware"))
+    return SolveRequest(models=models, hardware=hardware, runtime=resolve("runtimes", runtime_id), workload=workload,
+                        quants=[resolve("quantizations", name) for name in quants] if quants else None,
+                        objective=objective or ("throughput" if hardware_ids else "min_hardware"), **options)
+
+
 def solve_from_args(args: argparse.Namespace, bundle: Bundle | None,
                     progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-    models = list(catalog("models")) if "all" in args.model else [resolve("models", name) for name in args.model]
-    hardware = [resolve("hardware", name) for name in args.hardware] if args.hardware else list(catalog("hardware"))
-    objective = args.objective or ("throughput" if args.hardware else "min_hardware")
-    request = SolveRequest(
-        models=models, hardware=hardware, runtime=resolve("runtimes", args.runtime),
-        workload=Workload(args.prompt_tokens, args.gen_tokens),
-        quants=[resolve("quantizations", name) for name in args.quant] if args.quant else None,
-        tensor_parallel=args.tp, pipeline_parallel=args.pp, offload=args.offload, context_caps=args.context_caps,
-        concurrency=args.concurrency, objective=objective, min_decode_tps=args.min_decode_tps,
-        max_ttft_ms=args.max_ttft_ms, top=args.top)
+    request = solve_request(args.model, args.hardware, args.runtime, Workload(args.prompt_tokens, args.gen_tokens),
+                            args.quant, args.objective, tensor_parallel=args.tp, pipeline_parallel=args.pp,
+                            offload=args.offload, context_caps=args.context_caps, concurrency=args.concurrency,
+                            min_decode_tps=args.min_decode_tps, max_ttft_ms=args.max_ttft_ms, top=args.top)
     return solve(request, bundle, progress=progress)

@@ -17,6 +17,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..errors import SymcostError
 from .analytic import AnalyticModel, analytic_model
 from .assess import CLASSES, feasibility_codes
 from .calibration import Bundle
@@ -27,6 +28,12 @@ from .scenario import (OFFLOAD_POLICIES, Layout, Scenario, ScenarioError, Worklo
 
 OBJECTIVES = ("throughput", "latency", "max_model_size", "perf_per_dollar", "min_hardware")
 DEFAULT_CONTEXT_CAPS = (4096, 8192, 32768, 131072)
+DEFAULT_TENSOR_PARALLEL = (1, 2, 4, 8)   # those the model's heads allow
+DEFAULT_PIPELINE_PARALLEL = (1, 2, 4)
+
+
+class SolverError(SymcostError):
+    """A solver request that cannot be run as asked (unknown objective, too many candidates)."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,7 @@ class SolveRequest:
     concurrency: Sequence[int] | None = None       # default: the workload's
     objective: str = "throughput"
     min_bits_per_weight: float = 4.0               # quality is not modelled: sub-4-bit formats only when asked
+    max_candidates: int | None = None              # refuse larger grids before building them
     min_decode_tps: float | None = None
     max_ttft_ms: float | None = None
     top: int = 5
@@ -63,7 +71,9 @@ class Candidates:
 def solve(request: SolveRequest, bundle: Bundle | None = None, model: AnalyticModel | None = None,
           progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     if request.objective not in OBJECTIVES:
-        raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {request.objective!r}")
+        raise SolverError(f"objective must be one of {', '.join(OBJECTIVES)}, got {request.objective!r}")
+    if request.max_candidates is not None and (size := grid_size(request)) > request.max_candidates:
+        raise SolverError(f"{size:,} candidates is more than the {request.max_candidates:,} allowed")
     model = model or analytic_model()
     rejected: Counter[str] = Counter()
     inner, short_caps = _inner_grid(request)
@@ -83,11 +93,18 @@ def solve(request: SolveRequest, bundle: Bundle | None = None, model: AnalyticMo
             "feasible": feasible, "top": ranked, "rejected": dict(rejected.most_common())}
 
 
+def grid_size(request: SolveRequest) -> int:
+    """The candidates a request asks for, counted without building them (``solve``'s ``candidates``)."""
+    inner, short_caps = _inner_grid(request)
+    layouts = sum(len(_tensor_parallel(request, model_entry)) for model_entry in request.models)
+    return layouts * len(_pipeline_parallel(request)) * len(request.hardware) * len(_quants(request)) * (len(inner["alloc"]) + short_caps)
+
+
 def _blocks(request: SolveRequest, bundle: Bundle | None) -> tuple[list, list[dict[str, float]], Counter]:
     """Valid (model, hardware, quant, TP, PP) combinations, their fixed input values, and the rejected ones."""
     blocks, values, rejected = [], [], Counter()
     for model_entry, hardware, quant in itertools.product(request.models, request.hardware, _quants(request)):
-        for tp, pp in itertools.product(_tensor_parallel(request, model_entry), request.pipeline_parallel or (1, 2, 4)):
+        for tp, pp in itertools.product(_tensor_parallel(request, model_entry), _pipeline_parallel(request)):
             layout = Layout(tp, pp, "auto")
             scenario = Scenario(model_entry, hardware, request.runtime, quant, request.workload, layout)
             problems = _safe_problems(scenario)
@@ -118,7 +135,12 @@ def _quants(request: SolveRequest) -> Sequence[Entry]:
 
 
 def _tensor_parallel(request: SolveRequest, model_entry: Entry) -> Sequence[int]:
-    return request.tensor_parallel or [tp for tp in (1, 2, 4, 8) if tp in valid_tensor_parallel(model_entry)]
+    allowed = valid_tensor_parallel(model_entry)
+    return request.tensor_parallel or [tp for tp in DEFAULT_TENSOR_PARALLEL if tp in allowed]
+
+
+def _pipeline_parallel(request: SolveRequest) -> Sequence[int]:
+    return request.pipeline_parallel or DEFAULT_PIPELINE_PARALLEL
 
 
 def _inner_grid(request: SolveRequest) -> tuple[dict[str, np.ndarray], int]:

@@ -21,9 +21,9 @@ from fastapi.responses import FileResponse, JSONResponse
 from .. import __version__
 from ..errors import InputError, SymcostError
 from ..llm.analytic import analytic_model
-from ..llm.catalog import catalog, resolve
+from ..llm.catalog import catalog
 from ..llm.estimate import estimate
-from ..llm.recommend import recommended_configs
+from ..llm.recommend import recommended_configs, solve_request
 from ..llm.records import checked_records
 from ..llm.requests import scenario_from_request
 from ..llm.scenario import Workload
@@ -107,21 +107,13 @@ def _estimator_routes(app: FastAPI, calibration: CalibrationService) -> None:
 
 def _solve_request(request: SolveRequestIn) -> SolveRequest:
     workload = request.workload
-    models = [resolve("models", name) for name in request.model_ids]
-    hardware = [resolve("hardware", name) for name in request.hardware_ids] if request.hardware_ids else list(catalog("hardware"))
-    quants = [resolve("quantizations", name) for name in request.quants] if request.quants else None
-    size = (len(models) * len(hardware) * len(quants or catalog("quantizations")) * len(request.tensor_parallel or (1, 2, 4, 8))
-            * len(request.pipeline_parallel or (1, 2, 4)) * len(request.offload) * len(request.context_caps or range(5))
-            * len(request.concurrency or (1,)))
-    if size > MAX_CANDIDATES:
-        raise SymcostError(f"{size:,} candidates is more than the {MAX_CANDIDATES:,} one request may ask for")
-    return SolveRequest(
-        models=models, hardware=hardware, runtime=resolve("runtimes", request.runtime_id),
-        workload=Workload(workload.context_tokens, workload.output_tokens, workload.concurrency, workload.depth_tokens),
-        quants=quants, tensor_parallel=request.tensor_parallel, pipeline_parallel=request.pipeline_parallel,
-        offload=request.offload, context_caps=request.context_caps, concurrency=request.concurrency,
-        objective=request.objective or ("throughput" if request.hardware_ids else "min_hardware"),
-        min_decode_tps=request.min_decode_tps, max_ttft_ms=request.max_ttft_ms, top=request.top)
+    return solve_request(
+        request.model_ids, request.hardware_ids, request.runtime_id,
+        Workload(workload.context_tokens, workload.output_tokens, workload.concurrency, workload.depth_tokens),
+        request.quants, request.objective, tensor_parallel=request.tensor_parallel,
+        pipeline_parallel=request.pipeline_parallel, offload=request.offload, context_caps=request.context_caps,
+        concurrency=request.concurrency, min_decode_tps=request.min_decode_tps, max_ttft_ms=request.max_ttft_ms,
+        top=request.top, max_candidates=MAX_CANDIDATES)
 
 
 def _calibration_routes(app: FastAPI, calibration: CalibrationService) -> None:
