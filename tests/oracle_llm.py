@@ -134,7 +134,7 @@ def matmul_params(model: dict) -> float:
 
 
 def active_params_published_basis(model: dict) -> float:
-    """Active parameters counted the way the publisher counts them (tools/check_catalog_params.py)."""
+    """Active parameters counted the way the publisher counts them (the catalog's active_params_basis)."""
     active = active_params(model)
     if model.get("active_params_basis") == "excluding_input_embedding":
         active -= model["vocab_size"] * model["hidden_size"]
