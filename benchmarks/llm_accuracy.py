@@ -63,7 +63,7 @@ def _row(item, error, held, uncalibrated) -> dict:
     others = np.array([e for other, e in held if other.hardware != item.hardware and FAMILIES[other.metric] == family])
     low, high = conformal_bounds(others, 0.8) if len(others) >= 5 else (np.nan, np.nan)
     return {"run_id": item.run_id, "row": int(item.run_id.rsplit("-", 1)[1]), "metric": item.metric,
-            "hardware": item.hardware, "class": item.scenario.hardware.get("class"), "runtime": item.group[0],
+            "hardware": item.hardware, "class": item.scenario.hardware.get("class"), "runtime": item.backend,
             "model": item.scenario.model.id, "quant": item.scenario.quant.id,
             "error": float(np.expm1(-error)),              # predicted / measured - 1
             "uncalibrated_error": float(np.expm1(-uncalibrated)),

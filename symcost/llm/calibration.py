@@ -56,18 +56,7 @@ class Bundle:
     bundle_id: str = ""
 
     def coefficients_for(self, scenario: Scenario) -> Coefficients:
-        backend = scenario.runtime.get("backend", scenario.runtime.id)
-        group = f"{backend}|{scenario.hardware.get('class', 'unknown')}"
-        pooled = self.coefficients
-        logs = {name: math.log(pooled["global"][name]) for name in FITTED}
-        used = ["global"]
-        for level, key in (("backends", backend), ("groups", group)):
-            if key in pooled[level]:
-                used.append(key)
-                for name in FITTED:
-                    logs[name] += pooled[level][key][name]
-        return Coefficients(*(math.exp(logs[name]) for name in FITTED), pooled["kappa_bw"], pooled["kappa_flops"],
-                            origin=f"calibration {self.bundle_id[:12]} ({' + '.join(used)})")
+        return pooled_coefficients(self.coefficients, scenario, f"calibration {self.bundle_id[:12]}")
 
     def interval(self, metric: str, predicted: float, level: float = 0.8, inverse: bool = False) -> dict[str, float]:
         """p10 / p50 / p90 (for level 0.8) around ``predicted`` from the stored held-out errors.
@@ -86,6 +75,19 @@ class Bundle:
     @classmethod
     def from_json(cls, data: dict) -> "Bundle":
         return cls(**data)
+
+
+def pooled_coefficients(pooled: dict, scenario: Scenario, label: str) -> Coefficients:
+    """The global values times the offsets of the scenario's runtime and (runtime, hardware class), where fitted."""
+    logs = {name: math.log(pooled["global"][name]) for name in FITTED}
+    used = ["global"]
+    for level, key in zip(("backends", "groups"), scenario.pooling_keys):
+        if key in pooled[level]:
+            used.append(key)
+            for name in FITTED:
+                logs[name] += pooled[level][key][name]
+    return Coefficients(*(math.exp(logs[name]) for name in FITTED), pooled["kappa_bw"], pooled["kappa_flops"],
+                        origin=f"{label} ({' + '.join(used)})")
 
 
 def conformal_bounds(errors: Sequence[float], level: float) -> tuple[float, float]:
@@ -123,7 +125,7 @@ def fit(items: Sequence[Observation], start: dict | None = None) -> dict:
     if not timing:
         raise ValueError("no timing measurements to calibrate on")
     batch = Batch(timing)
-    layout = _Layout(sorted({item.group[0] for item in timing}), sorted({"|".join(item.group) for item in timing}))
+    layout = _Layout(*(sorted({item.scenario.pooling_keys[level] for item in timing}) for level in (0, 1)))
     prior = np.log([start.get(name, DEFAULT_START[name]) for name in FITTED]) if start else np.log([DEFAULT_START[n] for n in FITTED])
 
     def residuals(vector: np.ndarray) -> np.ndarray:
@@ -159,8 +161,7 @@ def _unpack(vector: np.ndarray, layout: _Layout) -> dict:
 
 
 def _chooser(pooled: dict) -> Callable[[Observation], Coefficients]:
-    bundle = Bundle(pooled, {}, 0, 0)
-    return lambda item: bundle.coefficients_for(item.scenario)
+    return lambda item: pooled_coefficients(pooled, item.scenario, "fit")
 
 
 def held_out_errors(items: Sequence[Observation], progress: Callable[[str], None] | None = None

@@ -34,9 +34,8 @@ class Observation:
         return self.scenario.hardware.id
 
     @property
-    def group(self) -> tuple[str, str]:
-        """(runtime backend, hardware class): the unit coefficients are fitted for."""
-        return (self.scenario.runtime.get("backend", self.scenario.runtime.id), self.scenario.hardware.get("class", "unknown"))
+    def backend(self) -> str:
+        return self.scenario.pooling_keys[0]
 
 
 def observations(records: Sequence[RunRecord], metrics: Sequence[str] | None = None) -> list[Observation]:

@@ -87,6 +87,12 @@ class Scenario:
         return replace(self, **changes)
 
     @property
+    def pooling_keys(self) -> tuple[str, str]:
+        """(runtime backend, backend|hardware class): the levels calibration pools coefficients over."""
+        backend = self.runtime.get("backend", self.runtime.id)
+        return backend, f"{backend}|{self.hardware.get('class', 'unknown')}"
+
+    @property
     def effective_coefficients(self) -> Coefficients:
         return self.coefficients or Coefficients.defaults(self.runtime)
 

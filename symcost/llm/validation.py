@@ -43,7 +43,7 @@ def error_table(items: Sequence[Observation], errors: np.ndarray, by: str | None
 
 def _group(item: Observation, by: str) -> str:
     return {"hardware_class": item.scenario.hardware.get("class", "unknown"),
-            "runtime": item.group[0], "hardware": item.hardware}[by]
+            "runtime": item.backend, "hardware": item.hardware}[by]
 
 
 def drift_alarms(rows: Sequence[dict[str, Any]]) -> list[str]:
