@@ -48,17 +48,6 @@ class AnalyticModel:
                 pass  # numpy's inf / nan semantics instead
         return self.evaluator(**{spec.name: value for spec, value in zip(self.inputs, ordered)})
 
-    @property
-    def bindings(self) -> tuple[str, ...]:
-        return tuple(spec.binding for spec in self.inputs)
-
-    def unit(self, quantity: str) -> str:
-        return next(q.unit for q in self.pack.quantities if q.name == quantity)
-
-    def closed_form(self, quantity: str) -> sp.Expr:
-        """``quantity`` with every earlier quantity substituted: a formula over the inputs alone."""
-        return _expand(self, quantity)
-
 
 def analytic_model(pack_path: str | Path | None = None) -> AnalyticModel:
     return _analytic_model(str(Path(pack_path or packaged_pack(PACK_NAME)).resolve()))
@@ -79,12 +68,3 @@ def _analytic_model(pack_path: str) -> AnalyticModel:
                          cse=lambda outputs: (chain, outputs))
     return AnalyticModel(pack, inputs, definitions, evaluator, scalar)
 
-
-def _expand(model: AnalyticModel, quantity: str) -> sp.Expr:
-    expression = model.definitions[quantity]
-    earlier = {q.symbol: q.name for q in model.pack.quantities}
-    while True:
-        inner = {symbol: model.definitions[earlier[symbol]] for symbol in expression.free_symbols if symbol in earlier}
-        if not inner:
-            return expression
-        expression = expression.xreplace(inner)

@@ -25,7 +25,7 @@ from ..errors import InputError, InputIssue
 from ..documents import load_document
 from ..schema_check import schema_issues
 from ..units import normalize_quantities
-from .catalog import catalog
+from .catalog import UnknownEntry, catalog
 from .scenario import Layout, Scenario, Workload
 
 GIB = 2**30
@@ -107,7 +107,7 @@ def _unresolved(raw: dict[str, Any]):
                         ("quant", "quantizations")):
         try:
             catalog(kind).get(raw[field])
-        except Exception as error:  # UnknownEntry, with did-you-mean
+        except UnknownEntry as error:  # its message has the closest names
             yield field, error
 
 
