@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from .errors import InputIssue, PathPart, format_path
+from .unit_text import canonical_text, unit_powers
 
 BASE_DIMENSIONS = ("[mass]", "[length]", "[time]", "[current]", "[temperature]",
                    "[substance]", "[luminosity]", "[information]")
@@ -69,19 +70,32 @@ def _registry():
 
 @lru_cache(maxsize=512)
 def parse_unit(text: str) -> Unit:
-    """Parse unit text such as ``pJ``, ``mm^2``, ``GB/s`` or ``1`` (dimensionless)."""
+    """Parse unit text such as ``pJ``, ``mm^2``, ``GB/s`` or ``1`` (dimensionless).
+
+    The text is read by symcost's bounded grammar (:mod:`symcost.unit_text`);
+    pint only sees a product of registry names with small integer powers.
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"expected unit text, got {text!r}")
     if text.strip() in ("", "1", "dimensionless"):
         return Unit(text, 1.0, DIMENSIONLESS)
+    powers = unit_powers(text)
     registry = _registry()
+    unknown = [name for name in powers if not _known(registry, name)]
+    if unknown:
+        raise ValueError(f"unknown unit {unknown[0]!r} in {text!r}")
     try:
-        quantity = registry.Quantity(1, _pint_text(text))
-    except Exception as exc:  # pint raises several unrelated types for bad text
+        quantity = registry.Quantity(1, canonical_text(powers))
+    except Exception as exc:  # pint raises several unrelated types; the grammar leaves it little to refuse
         raise ValueError(f"unknown unit {text!r} ({exc})") from None
     return _unit_of(text, quantity)
 
 
-def _pint_text(text: str) -> str:
-    return text.replace("^", "**")
+def _known(registry: Any, name: str) -> bool:
+    try:
+        return name in registry
+    except AttributeError:  # pint answers some names by attribute lookup on itself
+        return False
 
 
 def _unit_of(text: str, quantity: Any) -> Unit:
