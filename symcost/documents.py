@@ -5,16 +5,20 @@ document is constructed, its node graph is checked: an alias-expansion bomb
 ("billion laughs") is rejected by its expanded size, and a key repeated in one
 mapping is an error instead of a silent overwrite. JSON rejects NaN/Infinity.
 Mapping keys are returned as strings so JSON and YAML files look the same to
-the schema stage (YAML writes ``0:``; JSON writes ``"0":``).
+the schema stage (YAML writes ``0:``; JSON writes ``"0":``); two keys that
+become the same text (YAML's ``0``, ``00`` and ``0x0``) are an error. Numbers
+must be finite and integers within what a float64 holds exactly; documents
+nest at most :data:`MAX_DEPTH` deep and hold no NUL characters.
 """
 from __future__ import annotations
 
 import json
 import math
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import yaml
 
@@ -22,6 +26,8 @@ from .errors import InputError, InputIssue, PathPart, format_path
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_EXPANDED_NODES = 200_000
+MAX_DEPTH = 64
+MAX_EXACT_INTEGER = 2**53
 
 
 @dataclass(frozen=True)
@@ -50,16 +56,26 @@ def load_document(path: str | Path) -> Document:
     except UnicodeDecodeError as exc:
         raise InputError([InputIssue(label, "<file>", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]) from None
     suffix = path.suffix.lower()
-    if suffix == ".json":
-        data = _parse_json(text, label)
-    elif suffix in (".yaml", ".yml"):
-        data = _parse_yaml(text, label)
-    else:
+    if suffix not in (".json", ".yaml", ".yml"):
         raise InputError([InputIssue(label, "<file>", f"unsupported file type {path.suffix!r}; expected .yaml, .yml or .json")])
-    issues = list(_non_finite_numbers(data, label, []))
+    return Document(path=path, data=parse_text(text, label, "json" if suffix == ".json" else "yaml"))
+
+
+def parse_text(text: str, label: str, syntax: str = "json") -> Any:
+    """A document's data from its text (``syntax`` ``'json'`` or ``'yaml'``), checked as files are.
+
+    Mapping keys come back as strings; NUL characters, nesting deeper than
+    :data:`MAX_DEPTH`, non-finite numbers and integers beyond float64's exact
+    range are refused with an :class:`InputError` naming the place.
+    """
+    if "\0" in text:
+        line = text.count("\n", 0, text.index("\0")) + 1
+        raise InputError([InputIssue(label, f"line {line}", "contains a NUL character (a binary file?); expected text")])
+    data = _parse_json(text, label) if syntax == "json" else _parse_yaml(text, label)
+    issues = number_issues(data, label)
     if issues:
         raise InputError(issues)
-    return Document(path=path, data=_string_keys(data))
+    return _string_keys(data)
 
 
 def _parse_json(text: str, label: str) -> Any:
@@ -67,11 +83,36 @@ def _parse_json(text: str, label: str) -> Any:
         raise ValueError(f"{name} is not a number symcost accepts")
 
     try:
-        return json.loads(text, parse_constant=refuse_constant, object_pairs_hook=_json_object(label))
+        data = json.loads(text, parse_constant=refuse_constant, object_pairs_hook=_json_object(label))
     except json.JSONDecodeError as exc:
         raise InputError([InputIssue(label, f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}")]) from None
-    except ValueError as exc:
-        raise InputError([InputIssue(label, "<document>", f"invalid JSON: {exc}")]) from None
+    except RecursionError:
+        raise _too_deep(label, []) from None
+    except ValueError as exc:  # a refused constant, or an integer of more digits than Python converts
+        raise _unreadable_number(label, "JSON", exc) from None
+    _check_depth(data, label)
+    return data
+
+
+def _check_depth(data: Any, label: str, path: Sequence[PathPart] = ()) -> None:
+    children = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for key, value in children:
+        if len(path) + 1 >= MAX_DEPTH and isinstance(value, (dict, list)):
+            raise _too_deep(label, [*path, key])
+        _check_depth(value, label, [*path, key])
+
+
+def _too_deep(label: str, path: Sequence[PathPart]) -> InputError:
+    where = format_path(path[:2]) + ("..." if len(path) > 2 else "")
+    return InputError([InputIssue(label, where, f"nested deeper than {MAX_DEPTH} levels; refused")])
+
+
+def _unreadable_number(label: str, syntax: str, error: ValueError) -> InputError:
+    if "integer string conversion" in str(error):
+        message = f"invalid {syntax}: an integer with more than {sys.get_int_max_str_digits()} digits; refused"
+    else:
+        message = f"invalid {syntax}: {error}"
+    return InputError([InputIssue(label, "<document>", message)])
 
 
 def _json_object(label: str):
@@ -97,13 +138,18 @@ _Loader.add_implicit_resolver(
 
 
 def _parse_yaml(text: str, label: str) -> Any:
-    loader = _Loader(text)
+    loader = None
     try:
+        loader = _Loader(text)
         node = loader.get_single_node()
         if node is None:
             return None
-        _check_yaml_graph(node, label)
+        _check_yaml_graph(node, label, loader)
         return loader.construct_document(node)
+    except RecursionError:
+        raise _too_deep(label, []) from None
+    except ValueError as exc:  # an integer of more digits than Python converts
+        raise _unreadable_number(label, "YAML", exc) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1} column {mark.column + 1}" if mark else "<document>"
@@ -112,16 +158,19 @@ def _parse_yaml(text: str, label: str) -> Any:
     except yaml.YAMLError as exc:
         raise InputError([InputIssue(label, "<document>", f"invalid YAML: {exc}")]) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
-def _check_yaml_graph(root: yaml.Node, label: str) -> None:
+def _check_yaml_graph(root: yaml.Node, label: str, loader: yaml.SafeLoader) -> None:
     sizes: dict[int, int] = {}
 
     def expanded_size(node: yaml.Node, path: list[PathPart]) -> int:
         known = sizes.get(id(node))
         if known is not None:
             return known
+        if len(path) > MAX_DEPTH:
+            raise _too_deep(label, path[:MAX_DEPTH])
         sizes[id(node)] = MAX_EXPANDED_NODES + 1  # a cycle counts as unbounded
         total = 1
         if isinstance(node, yaml.SequenceNode):
@@ -131,9 +180,10 @@ def _check_yaml_graph(root: yaml.Node, label: str) -> None:
         elif isinstance(node, yaml.MappingNode):
             seen: set[str] = set()
             for key_node, value_node in node.value:
-                key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "<complex key>"
+                key = _yaml_key_text(key_node, loader)
                 if key in seen:
-                    raise InputError([InputIssue(label, format_path(path + [key]), "key appears twice in the same mapping")])
+                    raise InputError([InputIssue(label, format_path(path + [key]), "key appears twice in the same mapping"
+                                                 + ("" if key == key_node.value else f" (written {key_node.value!r})"))])
                 seen.add(key)
                 total += 1 + expanded_size(value_node, path + [key])
                 _refuse_if_too_big(total, label, path)
@@ -143,6 +193,13 @@ def _check_yaml_graph(root: yaml.Node, label: str) -> None:
     expanded_size(root, [])
 
 
+def _yaml_key_text(key_node: yaml.Node, loader: yaml.SafeLoader) -> str:
+    """A key as the document will hold it: ``00`` and ``0x0`` are the integer 0, so the key ``'0'``."""
+    if not isinstance(key_node, yaml.ScalarNode):
+        return "<complex key>"
+    return _key_text(loader.construct_object(key_node))
+
+
 def _refuse_if_too_big(total: int, label: str, path: list[PathPart]) -> None:
     if total > MAX_EXPANDED_NODES:
         raise InputError([InputIssue(
@@ -150,15 +207,16 @@ def _refuse_if_too_big(total: int, label: str, path: list[PathPart]) -> None:
             f"document expands to more than {MAX_EXPANDED_NODES} nodes (alias bomb or runaway file); refused")])
 
 
-def _non_finite_numbers(data: Any, label: str, path: list[PathPart]):
+def number_issues(data: Any, label: str, path: Sequence[PathPart] = ()) -> list[InputIssue]:
+    """One issue per number in ``data`` that symcost cannot compute with: a float that is not finite
+    (NaN, infinity, ``1e999``), or an integer beyond float64's exact range (+-2**53)."""
     if isinstance(data, float) and not math.isfinite(data):
-        yield InputIssue(label, format_path(path), f"expected a finite number, got {data}")
-    elif isinstance(data, dict):
-        for key, value in data.items():
-            yield from _non_finite_numbers(value, label, path + [str(key)])
-    elif isinstance(data, list):
-        for index, value in enumerate(data):
-            yield from _non_finite_numbers(value, label, path + [index])
+        return [InputIssue(label, format_path(path), f"expected a finite number, got {data}")]
+    if isinstance(data, int) and not isinstance(data, bool) and abs(data) > MAX_EXACT_INTEGER:
+        return [InputIssue(label, format_path(path), f"integer of {len(str(abs(data)))} digits is beyond "
+                                                     f"+-2**53, the range computed exactly")]
+    children = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    return [issue for key, value in children for issue in number_issues(value, label, [*path, key])]
 
 
 def _string_keys(data: Any) -> Any:
