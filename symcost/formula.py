@@ -39,6 +39,8 @@ _COMPARISONS = {ast.Lt: sp.Lt, ast.LtE: sp.Le, ast.Gt: sp.Gt, ast.GtE: sp.Ge, as
 _OPERATORS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
               ast.Div: lambda a, b: a / b, ast.FloorDiv: lambda a, b: sp.floor(a / b)}
 
+_CHAINED = (ast.Add, ast.Sub, ast.Mult, ast.Div)
+
 Symbols = Union[Mapping[str, sp.Basic], Iterable[str]]
 
 
@@ -91,7 +93,10 @@ class _Parser:
             raise self.fail(f"syntax error: {exc.msg}", self.text[column:column + 10] or None, column) from None
         except (RecursionError, MemoryError, ValueError):
             raise self.fail("formula is too deeply nested or too large") from None
-        return self.expression(tree.body)
+        try:
+            return self.expression(tree.body)
+        except RecursionError:
+            raise self.fail("formula is nested too deeply (unary signs or powers in a long chain)") from None
 
     def _check_text(self) -> None:
         if not isinstance(self.text, str):
@@ -165,6 +170,8 @@ class _Parser:
         raise self.fail(f"undeclared name {identifier!r}{hint}", identifier, self.position(node))
 
     def binary(self, node: ast.BinOp) -> sp.Basic:
+        if type(node.op) in _CHAINED:
+            return self.chain(node)
         left = self.expression(node.left)
         right = self.expression(node.right)
         if isinstance(node.op, ast.Pow):
@@ -178,6 +185,20 @@ class _Parser:
         if operator is None:
             raise self.reject(node, f"operator {type(node.op).__name__}")
         return operator(left, right)
+
+    def chain(self, node: ast.BinOp) -> sp.Basic:
+        """``a + b - c + ...`` (or ``a * b / c ...``) walked along its left spine in a loop: a sum of
+        hundreds of terms nests that deep in the syntax tree, beyond what recursion allows."""
+        spine = [node]  # counted by expression()
+        node = node.left
+        while isinstance(node, ast.BinOp) and type(node.op) in _CHAINED:
+            self.count(node)
+            spine.append(node)
+            node = node.left
+        value = self.expression(node)
+        for link in reversed(spine):
+            value = _OPERATORS[type(link.op)](value, self.expression(link.right))
+        return value
 
     def call(self, node: ast.Call) -> sp.Basic:
         if not isinstance(node.func, ast.Name):
