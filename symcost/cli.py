@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from typing import Callable, Sequence
@@ -12,6 +13,8 @@ from .errors import InputError, SymcostError
 
 EXIT_INPUT_ERROR = 2
 EXIT_INTERNAL_ERROR = 3
+# What a shell reports for a program killed by SIGPIPE (128 + 13): the reader closed the pipe (| head).
+EXIT_CLOSED_OUTPUT = 141
 
 
 class _Parser(argparse.ArgumentParser):
@@ -37,7 +40,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_INPUT_ERROR
     try:
-        return run(args)
+        code = run(args)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
+        return code
+    except BrokenPipeError:
+        return _quiet_after_closed_output()
     except InputError as error:
         if not error.issues:
             parser.exit(EXIT_INPUT_ERROR, f"symcost {args.command}: error: nothing to do; give at least one file\n")
@@ -53,6 +60,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             traceback.print_exc()
         return EXIT_INTERNAL_ERROR
+
+
+def _quiet_after_closed_output() -> int:
+    """Exit without a word when stdout's reader has gone: point stdout at /dev/null so the
+    interpreter's final flush cannot raise again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_CLOSED_OUTPUT
 
 
 def _debug_exit(args: argparse.Namespace) -> int:
