@@ -20,6 +20,7 @@ from typing import Iterator, Sequence, TextIO
 import numpy as np
 
 from .errors import SymcostError
+from .size_limits import MAX_AXIS_VALUES, MAX_GRID_POINTS, MAX_PROMPT_LENGTH, SizeLimitError, check_size
 from .model import CostModel
 from .progress import Progress
 from .tables import open_table
@@ -47,33 +48,43 @@ def parse_axis(text: str) -> Axis:
     name = name.strip()
     try:
         values = _axis_values(spec.strip())
-    except ValueError as exc:
+    except (ValueError, SizeLimitError) as exc:
         raise SymcostError(f"axis {text!r}: {exc}") from None
     if name in INTEGER_AXES:
         values = np.unique(np.round(values))
     if values.size == 0 or not np.all(np.isfinite(values)):
-        raise SymcostError(f"axis {text!r}: no finite values")
+        raise SymcostError(f"axis {text!r}: expected finite values")
+    if name == "L_prompt" and (values.min() < 0 or values.max() > MAX_PROMPT_LENGTH):
+        raise SymcostError(f"axis {text!r}: prompt lengths must be in 0..{MAX_PROMPT_LENGTH:,}")
     return Axis(name, values)
 
 
 def _axis_values(spec: str) -> np.ndarray:
     if ":" not in spec:
-        return np.array([float(part) for part in spec.split(",") if part.strip()])
+        parts = [part for part in spec.split(",") if part.strip()]
+        _check_axis_size(len(parts))
+        return np.array([float(part) for part in parts])
     parts = spec.split(":")
     if len(parts) == 2:
         start, stop = int(parts[0]), int(parts[1])
         if stop < start:
             raise ValueError("STOP is below START")
+        _check_axis_size(stop - start + 1)
         return np.arange(start, stop + 1, dtype=float)
     if len(parts) != 3:
         raise ValueError("expected START:STOP[:N|:logN]")
     start, stop, count = float(parts[0]), float(parts[1]), parts[2]
+    points = int(count[3:] if count.startswith("log") else count)
+    _check_axis_size(points)
     if count.startswith("log"):
-        points = int(count[3:])
         if start <= 0 or stop <= 0:
             raise ValueError("log spacing needs positive START and STOP")
         return np.geomspace(start, stop, points)
-    return np.linspace(start, stop, int(count))
+    return np.linspace(start, stop, points)
+
+
+def _check_axis_size(count: int) -> None:
+    check_size("values on one axis", count, MAX_AXIS_VALUES)
 
 
 def check_request(model: CostModel, axes: Sequence[Axis], columns: Sequence[str]) -> None:
@@ -88,6 +99,8 @@ def check_request(model: CostModel, axes: Sequence[Axis], columns: Sequence[str]
     repeated = sorted(name for name, count in Counter(axis.name for axis in axes).items() if count > 1)
     if repeated:
         raise SymcostError(f"axis {', '.join(repeated)} given more than once")
+    check_size("sweep grid points", grid_size(axes), MAX_GRID_POINTS, values_per_item=len(axes) + len(columns),
+               held_as="data", advice="split the sweep or coarsen an axis")
 
 
 def _in_si(model: CostModel, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -7,10 +7,11 @@ Exit codes: 0 when the placement fits (report) or every claim is consistent
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-from .common import emit_audit, positive_int
+from ..finite import json_text
+from ..size_limits import MAX_BURST_LENGTH
+from .common import bounded_int, emit_audit, positive_int
 
 
 def register(commands) -> None:
@@ -18,7 +19,8 @@ def register(commands) -> None:
     actions = parser.add_subparsers(dest="cascade_action", metavar="ACTION", required=True)
     report = actions.add_parser("report", help="per-stage costs, placement feasibility, optimal horizons; table and JSON")
     report.add_argument("file", help="cascade file (YAML or JSON, schemas/cascade.schema.json)")
-    report.add_argument("--k-max", type=positive_int, default=64, metavar="N", help="largest horizon searched (default 64)")
+    report.add_argument("--k-max", type=bounded_int(1, MAX_BURST_LENGTH), default=64, metavar="N",
+                        help=f"largest horizon searched (default 64, at most {MAX_BURST_LENGTH})")
     report.add_argument("--ratio", type=positive_int, default=4, metavar="R",
                         help="horizon rule K_0 = R * K_1 to test (default 4, the seed's)")
     report.add_argument("-o", "--output", metavar="FILE", help="also write the report as JSON")
@@ -82,5 +84,5 @@ def run_audit(args: argparse.Namespace) -> int:
 
 def _write(path: str | None, report: dict) -> None:
     if path:
-        Path(path).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        Path(path).write_text(json_text(report) + "\n", encoding="utf-8")
         print(f"\nwrote {path}")

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from ..errors import SymcostError
+from ..finite import json_text
+from ..size_limits import MAX_PROMPT_LENGTH, MAX_REPORT_POINTS
 
 if TYPE_CHECKING:
     from ..audit import Document
@@ -35,12 +36,15 @@ def build_from_args(args: argparse.Namespace, **options):
 
 
 def int_list(text: str) -> list[int]:
+    parts = [part for part in text.split(",") if part.strip()]
+    _check_prompt_count(len(parts))
     try:
-        values = [int(part) for part in text.split(",") if part.strip()]
+        values = [int(part) for part in parts]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers such as 128,512,2048, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers such as 128,512,2048, got {_short(text)}") from None
     if not values or min(values) < 0:
-        raise argparse.ArgumentTypeError(f"expected non-negative prompt lengths, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected non-negative prompt lengths, got {_short(text)}")
+    _check_prompt_length(max(values))
     return values
 
 
@@ -53,7 +57,9 @@ def int_range(text: str) -> list[int]:
     except ValueError:
         start = None
     if start is None or start < 0 or step <= 0 or stop <= start:
-        raise argparse.ArgumentTypeError(f"expected START:STOP[:STEP] with 0 <= START < STOP and STEP > 0, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected START:STOP[:STEP] with 0 <= START < STOP and STEP > 0, got {_short(text)}")
+    _check_prompt_length(stop - 1)
+    _check_prompt_count(len(range(start, stop, step)))
     return list(range(start, stop, step))
 
 
@@ -65,8 +71,25 @@ def log_range(text: str) -> list[int]:
     except ValueError:
         start = None
     if start is None or not 0 < start < stop or count < 2:
-        raise argparse.ArgumentTypeError(f"expected START:STOP:logN with 0 < START < STOP and N >= 2, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected START:STOP:logN with 0 < START < STOP and N >= 2, got {_short(text)}")
+    _check_prompt_length(stop)
+    _check_prompt_count(count)
     return sorted({round(start * (stop / start) ** (index / (count - 1))) for index in range(count)})
+
+
+def _check_prompt_count(count: int) -> None:
+    if count > MAX_REPORT_POINTS:
+        raise argparse.ArgumentTypeError(f"{count:,} prompt lengths are more than the {MAX_REPORT_POINTS:,} one command "
+                                         "holds in memory; `symcost sweep` streams larger grids to a file")
+
+
+def _check_prompt_length(length: int) -> None:
+    if length > MAX_PROMPT_LENGTH:
+        raise argparse.ArgumentTypeError(f"prompt length {length:,} is above the limit of {MAX_PROMPT_LENGTH:,} tokens")
+
+
+def _short(text: str) -> str:
+    return repr(text if len(text) <= 60 else text[:57] + "...")
 
 
 def add_prompt_lengths(parser: argparse.ArgumentParser, default: str = "128,512,2048", *,
@@ -93,7 +116,7 @@ def write_json_output(payload: dict, output: str | None, note=None) -> None:
 
     ``note``: where "wrote FILE" goes (stdout by default; stderr when stdout carries the answer itself).
     """
-    text = json.dumps(payload, indent=2, sort_keys=True)
+    text = json_text(payload, sort_keys=True)
     if output is None:
         print(text)
         return
@@ -111,8 +134,23 @@ def positive_int(text: str) -> int:
     except ValueError:
         value = 0
     if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {_short(text)}")
     return value
+
+
+def bounded_int(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: an integer in ``low..high``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"expected an integer in {low}..{high:,}, got {_short(text)}")
+        return value
+
+    parse.__name__ = f"integer in {low}..{high}"  # argparse names the type in its own messages
+    return parse
 
 
 def emit_audit(args: argparse.Namespace, document_of: Callable[[], "Document"]) -> int:

@@ -6,10 +6,11 @@ no feasible configuration; 2 bad input.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
-from .common import emit_audit, positive_int, write_json_output
+from ..finite import json_text
+from ..size_limits import MAX_CONCURRENCY, MAX_PARALLEL, MAX_TOKENS
+from .common import bounded_int, emit_audit, positive_int, write_json_output
 
 KINDS = ("models", "hardware", "runtimes", "quantizations")
 
@@ -48,7 +49,7 @@ def _estimate_parser(actions) -> None:
                                                    "what limits it (seed section 6.1 response)")
     _scenario_options(estimate)
     estimate.add_argument("--format", choices=("text", "json"), default="text")
-    estimate.add_argument("--recommend", type=int, default=3, metavar="N",
+    estimate.add_argument("--recommend", type=bounded_int(0, 20), default=3, metavar="N",
                           help="configurations to recommend from a solver run on this model and hardware (default 3; 0: none)")
     estimate.add_argument("-o", "--output", metavar="FILE", help="write the JSON response here")
     estimate.set_defaults(run=run_estimate)
@@ -65,11 +66,11 @@ def _scenario_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quant", help="quantization id or alias (default: q4_k_m, else awq-int4, bf16, f16 as the runtime runs)")
     parser.add_argument("--prompt-tokens", type=_count, default=512, metavar="N")
     parser.add_argument("--gen-tokens", type=_count, default=128, metavar="N")
-    parser.add_argument("--concurrency", type=positive_int, default=1, metavar="N")
-    parser.add_argument("--context-window", type=positive_int, metavar="N",
+    parser.add_argument("--concurrency", type=bounded_int(1, MAX_CONCURRENCY), default=1, metavar="N")
+    parser.add_argument("--context-window", type=bounded_int(1, MAX_TOKENS), metavar="N",
                         help="context the runtime allocates per sequence (default: prompt + generated)")
-    parser.add_argument("--tp", type=positive_int, default=1, metavar="N", help="tensor-parallel degree")
-    parser.add_argument("--pp", type=positive_int, default=1, metavar="N", help="pipeline-parallel degree")
+    parser.add_argument("--tp", type=bounded_int(1, MAX_PARALLEL), default=1, metavar="N", help="tensor-parallel degree")
+    parser.add_argument("--pp", type=bounded_int(1, MAX_PARALLEL), default=1, metavar="N", help="pipeline-parallel degree")
     parser.add_argument("--offload", choices=("none", "auto", "full"), default="auto",
                         help="weights in host RAM: none, what does not fit (auto, default), or all")
     _calibration_options(parser)
@@ -93,7 +94,7 @@ def _solve_parser(actions) -> None:
                                                           "min_hardware (default: throughput, or min_hardware without --hardware)")
     solve.add_argument("--min-decode-tps", type=float, metavar="R", help="required decode tokens/s (all sequences)")
     solve.add_argument("--max-ttft-ms", type=float, metavar="T", help="largest acceptable time to first token")
-    solve.add_argument("--top", type=positive_int, default=5)
+    solve.add_argument("--top", type=bounded_int(1, 50), default=5)
     solve.add_argument("--format", choices=("text", "json"), default="text")
     solve.add_argument("-o", "--output", metavar="FILE")
     _calibration_options(solve)
@@ -112,18 +113,14 @@ def _store_options(parser: argparse.ArgumentParser) -> None:
                                                       "~/.local/share/symcost/calibration.sqlite)")
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
-    return value
+_count = bounded_int(0, MAX_TOKENS)
 
 
 def _int_list(text: str) -> list[int]:
-    values = [positive_int(part) for part in text.split(",") if part.strip()]
+    parts = [part for part in text.split(",") if part.strip()]
+    if len(parts) > 64:
+        raise argparse.ArgumentTypeError(f"expected at most 64 values, got {len(parts):,}")
+    values = [bounded_int(1, MAX_TOKENS)(part) for part in parts]
     if not values:
         raise argparse.ArgumentTypeError(f"expected comma-separated positive integers, got {text!r}")
     return values
@@ -160,7 +157,7 @@ def run_estimate(args: argparse.Namespace) -> int:
     if args.output:
         write_json_output(response, args.output, note=sys.stderr)
     if args.format == "json":
-        print(json.dumps(response, indent=2))
+        print(json_text(response))
     else:
         print(estimate_text(response))
     return 0
@@ -175,7 +172,7 @@ def run_solve(args: argparse.Namespace) -> int:
                              progress=lambda line: print(line, file=sys.stderr))
     if args.output:
         write_json_output(result, args.output, note=sys.stderr)
-    print(json.dumps(result, indent=2) if args.format == "json" else solve_text(result))
+    print(json_text(result) if args.format == "json" else solve_text(result))
     return 0 if result["top"] else 1
 
 
@@ -196,7 +193,7 @@ def run_validate(args: argparse.Namespace) -> int:
     from ..llm.validation import validation_report
 
     report = validation_report(observations(read_records(args.file)), load_bundle(args.calibration, args.db))
-    print(json.dumps(report, indent=2) if args.format == "json" else validation_text(report))
+    print(json_text(report) if args.format == "json" else validation_text(report))
     return 1 if report["drift_alarms"] else 0
 
 
@@ -206,7 +203,7 @@ def run_catalog(args: argparse.Namespace) -> int:
 
     if args.format == "json":
         kinds = [args.kind] if args.kind else list(KINDS)
-        print(json.dumps({kind: [entry.data for entry in catalog(kind)] for kind in kinds}, indent=2))
+        print(json_text({kind: [entry.data for entry in catalog(kind)] for kind in kinds}))
     else:
         print(catalog_text(args.kind))
     return 0

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 
-from .common import add_input_files, add_prompt_lengths, prompt_lengths
+from ..finite import json_text
+from ..size_limits import MAX_BURST_LENGTH
+from .common import add_input_files, add_prompt_lengths, bounded_int, prompt_lengths
 
 
 def _alphas(text: str) -> list[float]:
@@ -23,7 +24,8 @@ def register(commands) -> None:
     add_prompt_lengths(parser, default="2048")
     parser.add_argument("--alpha", type=_alphas, metavar="A1,A2,...",
                         help="acceptance rates (default: the stats file's geometric alpha)")
-    parser.add_argument("--k-max", type=int, default=32, metavar="N", help="largest K tried (default 32)")
+    parser.add_argument("--k-max", type=bounded_int(1, MAX_BURST_LENGTH), default=32, metavar="N",
+                        help=f"largest K tried (default 32, at most {MAX_BURST_LENGTH})")
     parser.add_argument("--json", action="store_true", help="print JSON (curves included) instead of tables")
     parser.set_defaults(run=run)
 
@@ -34,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     curves = optimize_k(args.model, args.hardware, args.stats, prompt_lengths(args), alphas=args.alpha or (),
                         k_max=args.k_max, library_path=args.library_path)
     if args.json:
-        print(json.dumps([curve.as_json() for curve in curves], indent=2))
+        print(json_text([curve.as_json() for curve in curves]))
         return 0
     for curve in curves:
         throughput = curve.values["speculative.throughput"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from functools import partial
 
-from .common import add_input_files, add_prompt_lengths, build_from_args, int_list, prompt_lengths
+from .common import add_input_files, add_prompt_lengths, bounded_int, build_from_args, int_list, prompt_lengths
 
 DENSE_POINTS, DENSE_FROM, DENSE_TO = 120, 16, 65_536
 
@@ -23,7 +23,7 @@ def register(commands) -> None:
     parser.add_argument("--breakdown-lengths", type=int_list, metavar="L1,L2,...",
                         help="prompt lengths of the bars (default: four spread over the curves; from a saved report, "
                              "its nearest points)")
-    parser.add_argument("--dpi", type=int, default=100, help="PNG resolution (default 100)")
+    parser.add_argument("--dpi", type=bounded_int(10, 1200), default=100, help="PNG resolution (default 100; 10..1200)")
     parser.set_defaults(run=run)
 
 
@@ -35,8 +35,6 @@ def run(args: argparse.Namespace) -> int:
     figures = [(path, draw) for path, draw in figures if path]
     if not figures:
         raise SymcostError("nothing to draw: give -o FILE (per-token figure) and/or --breakdown FILE")
-    if args.dpi < 10:
-        raise SymcostError(f"--dpi {args.dpi}: expected at least 10")
     for path, _draw in figures:
         figure_format(path)  # a bad suffix fails before the model is built
     report = _read_report(args) if args.report else _build_report(args)

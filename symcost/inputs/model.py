@@ -47,8 +47,19 @@ class ModelSpec:
 
     def layer_groups(self) -> list[tuple[BlockPolicy, int]]:
         """Distinct layer policies with how many layers use each (order of first use)."""
-        counts = Counter(self.policy(layer) for layer in range(self.n_layers))
-        return list(counts.items())
+        # From the per-layer entries, not layer by layer: the work must not grow with n_layers.
+        first_use: dict[BlockPolicy, int] = {}
+        counts: Counter = Counter()
+        for layer, policy in self.per_layer_policy.items():
+            first_use[policy] = min(first_use.get(policy, layer), layer)
+            counts[policy] += 1
+        default_layers = self.n_layers - len(self.per_layer_policy)
+        if default_layers:
+            first_default = next(layer for layer in range(len(self.per_layer_policy) + 1)
+                                 if layer not in self.per_layer_policy)
+            first_use[self.default_policy] = min(first_use.get(self.default_policy, first_default), first_default)
+            counts[self.default_policy] += default_layers
+        return [(policy, counts[policy]) for policy in sorted(first_use, key=first_use.get)]
 
 
 def read_model(path: str | Path) -> ModelSpec:

@@ -1,6 +1,7 @@
 """The speculation statistics file: K and the accepted-prefix distribution P(a)."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,10 @@ def read_stats(path: str | Path) -> StatsSpec:
     if "geometric" in data:
         return StatsSpec(k=k, alpha=float(data["geometric"]["alpha"]), source=str(path))
     histogram = {int(a): float(count) for a, count in data["histogram"].items()}
+    if not math.isfinite(sum(histogram.values())):
+        # Weights are relative: scaled, two weights of 1e308 no longer sum to infinity.
+        largest = max(histogram.values())
+        histogram = {a: count / largest for a, count in histogram.items()}
     issues = [InputIssue(label, f"histogram.{a}", f"expected an accepted-prefix length in 0..{k} (k = {k}), got {a}")
               for a in histogram if not 0 <= a <= k]
     if sum(histogram.values()) <= 0:

@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SymcostError
+from ..size_limits import MAX_CONCURRENCY, MAX_PARALLEL, MAX_TOKENS
 from .calibration import Bundle
 from .catalog import Entry, resolve
 from .scenario import Layout, Scenario, Workload
 from .store import Store, default_path
 
 PREFERRED_QUANTS = ("q4_k_m", "awq-int4", "bf16", "f16")
+_UPPER_BOUNDS = {"concurrency": MAX_CONCURRENCY, "tensor_parallel": MAX_PARALLEL, "pipeline_parallel": MAX_PARALLEL}
 CALIBRATION_CHOICES = ("auto", "packaged", "store", "none")
 
 
@@ -57,18 +59,16 @@ def _required(raw: dict[str, Any], key: str) -> Any:
     return raw[key]
 
 
-def _count(raw: dict[str, Any], key: str, default: int) -> int:
+def _count(raw: dict[str, Any], key: str, default: int, low: int = 0) -> int:
     value = raw.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise RequestError(f"{key} must be a non-negative integer, got {value!r}")
+    high = _UPPER_BOUNDS.get(key, MAX_TOKENS)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise RequestError(f"{key} must be an integer in {low}..{high:,}, got {value!r}")
     return value
 
 
 def _positive(raw: dict[str, Any], key: str, default: int) -> int:
-    value = _count(raw, key, default)
-    if value < 1:
-        raise RequestError(f"{key} must be at least 1, got {value}")
-    return value
+    return _count(raw, key, default, low=1)
 
 
 def packaged_bundle() -> Bundle:

@@ -18,6 +18,7 @@ from ..errors import InputError, InputIssue
 from ..inputs.checked import checked_document
 from ..pack import FormulaPack
 from ..schema_check import leaf_fields
+from ..size_limits import MAX_MONTE_CARLO_DRAWS
 from ..units import parse_unit
 
 SCHEMA = "spatten-config"
@@ -62,6 +63,11 @@ def load_config(path: str | Path) -> SpattenConfig:
     axes = [SweepAxis(*(data["sweep"][name][key] for key in ("from", "to", "points"))) for name in ("precision", "recall")]
     issues = [InputIssue(document.label, f"sweep.{name}", f"expected from <= to, got from {axis.start} > to {axis.stop}")
               for name, axis in zip(("precision", "recall"), axes) if axis.start > axis.stop]
+    draws = data["simulation"]["trials"] * data["model"]["layers"]
+    if draws > MAX_MONTE_CARLO_DRAWS:
+        issues.append(InputIssue(document.label, "simulation.trials",
+                                 f"trials x layers is {draws:,}, above the limit of {MAX_MONTE_CARLO_DRAWS:,} "
+                                 "Monte Carlo draws; use fewer trials"))
     if issues:
         raise InputError(issues)
     return SpattenConfig(data["name"], document.path, data, data["simulation"]["trials"], data["simulation"]["seed"], *axes)
