@@ -30,6 +30,7 @@ from .binding import BoundValue, Bindings, bind
 from .cache import Entry, input_key
 from .compile import Evaluator, compile_outputs
 from .errors import SymcostError
+from .finite import InputValue, bound_inputs, refuse_non_finite
 from .documents import load_document
 from .inputs import HardwareSpec, ModelSpec, StatsSpec, read_hardware, read_model, read_stats
 from .inputs.library import search_path_files
@@ -208,7 +209,12 @@ class CostModel:
                 first = broken[0]
                 raise SymcostError(f"{message}: {np.ravel(value)[first]:g} > {np.ravel(maximum)[first]:g} "
                                    f"at {_describe_point(values, first)}")
+        refuse_non_finite(results, lambda index: _describe_point(values, index), self._bound_inputs)
         return results
+
+    def _bound_inputs(self) -> list[InputValue]:
+        pack = load_pack(self.recipe.pack_path)
+        return bound_inputs(pack, bind(pack, self.model, self.hardware, self.stats))
 
 
 def _describe_point(values: dict, flat_index: int) -> str:

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 
+from ..finite import json_text
 from .common import add_input_files, build_from_args
 
 
@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
                 for quantity, answer in by_quantity.items()
                 if (not args.comparison or comparison in args.comparison) and (not args.quantity or quantity in args.quantity)]
     if args.json:
-        print(json.dumps({f"{comparison}.{quantity}": answer.as_json() for comparison, quantity, answer in selected}, indent=2))
+        print(json_text({f"{comparison}.{quantity}": answer.as_json() for comparison, quantity, answer in selected}))
         return 0
     for comparison, quantity, answer in selected:
         print(f"{comparison} / {quantity}: {answer.verdict}")

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
+from ..finite import json_text
 from .common import add_input_files, add_prompt_lengths, build_from_args, prompt_lengths, write_json_output
 
 
@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     report = build_report(build_from_args(args, vary=["L_prompt"]), prompt_lengths(args))
     print(format_table(report))
     if args.output:
-        Path(args.output).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        Path(args.output).write_text(json_text(report) + "\n", encoding="utf-8")
         print(f"\nwrote {args.output}")
     return 0
 

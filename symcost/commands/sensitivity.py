@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 
+from ..finite import json_text
 from .common import add_input_files, add_prompt_lengths, prompt_lengths
 
 
@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     found = sensitivities(args.model, args.hardware, args.stats, prompt_lengths(args), scenario=args.scenario,
                           library_path=args.library_path)
     if args.json:
-        print(json.dumps(found.as_json(), indent=2))
+        print(json_text(found.as_json()))
         return 0
     lengths = [f"{length:g}" for length in found.prompt_lengths]
     header = "".join(f" {'E@' + length:>10}" for length in lengths) + "".join(f" {'t@' + length:>10}" for length in lengths)

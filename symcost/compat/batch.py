@@ -9,7 +9,6 @@ Runs that share a model and knobs share one compiled cost model.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError, InputIssue, SymcostError
+from ..finite import json_text
 from ..inputs.hardware import read_hardware
 from ..model import CostModel, build_model
 from ..report import area_summary
@@ -65,7 +65,7 @@ def _write(path: Path, text: str) -> None:
 
 
 def write_json(path: Path, payload: Any) -> None:
-    _write(path, json.dumps(payload, indent=2, sort_keys=True) + "\n")
+    _write(path, json_text(payload, sort_keys=True) + "\n")
 
 
 class BatchRunner:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..finite import InputValue, pack_inputs, refuse_non_finite
 from .analytic import AnalyticModel, analytic_model
 from .assess import CLASSES, bottlenecks, feasibility_codes, memory_explanations, reason_codes
 from .calibration import Bundle
@@ -40,11 +41,14 @@ def estimate(scenario: Scenario, bundle: Bundle | None = None, model: AnalyticMo
     found = bottlenecks(results, offload_path)
     reasons = reason_codes(results)
     names = [b.name for b in found if b.share >= 0.1] + (["vram_capacity"] if reasons else [])
+    figures = {**_estimates(results, bundle), "memory": _memory(results, values)}
+    refuse_non_finite(_flat(figures), lambda _: f"the scenario {_scenario_text(scenario)}",
+                      lambda: _scenario_inputs(model, values))
     return {
         "feasibility": str(CLASSES[code]),
         "reason_codes": reasons,
-        "estimates": _estimates(results, bundle),
-        "memory": _memory(results, values),
+        "estimates": {key: value for key, value in figures.items() if key != "memory"},
+        "memory": figures["memory"],
         "bottlenecks": names,
         "bottleneck_shares_pct": {b.name: round(100 * b.share, 2) for b in found},
         "explanations": memory_explanations(results) + [b.explanation for b in found if b.share >= 0.1] + _warnings(scenario),
@@ -52,6 +56,23 @@ def estimate(scenario: Scenario, bundle: Bundle | None = None, model: AnalyticMo
         "coefficients": _coefficients(scenario),
         "calibration": bundle.bundle_id if bundle else None,
     }
+
+
+def _flat(figures: dict[str, Any], prefix: str = "") -> dict[str, float]:
+    flat = {}
+    for key, value in figures.items():
+        flat.update(_flat(value, f"{prefix}{key}.") if isinstance(value, dict) else {f"{prefix}{key}": value})
+    return flat
+
+
+def _scenario_text(scenario: Scenario) -> str:
+    return f"{scenario.model.id} on {scenario.hardware.id} ({scenario.runtime.id}, {scenario.quant.id})"
+
+
+def _scenario_inputs(model: AnalyticModel, values: dict[str, float]) -> list[InputValue]:
+    by_binding = {spec.binding: spec.name for spec in model.inputs}
+    return pack_inputs(model.pack, {by_binding[binding]: (float(value), f"{float(value):g}")
+                                    for binding, value in values.items() if binding in by_binding})
 
 
 def _estimates(results, bundle: Bundle | None) -> dict[str, dict[str, float]]:
