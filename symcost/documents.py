@@ -14,7 +14,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import yaml
 
@@ -40,15 +40,7 @@ def load_document(path: str | Path) -> Document:
     """Read ``path`` as YAML (``.yaml``/``.yml``) or JSON (``.json``)."""
     path = Path(path)
     label = path.name
-    if not path.is_file():
-        raise InputError([InputIssue(label, "<file>", f"file not found: {path}")])
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise InputError([InputIssue(label, "<file>", f"file is {size} bytes; at most {MAX_FILE_BYTES} are read")])
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError([InputIssue(label, "<file>", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]) from None
+    text = read_input_text(path)
     suffix = path.suffix.lower()
     if suffix == ".json":
         data = _parse_json(text, label)
@@ -56,10 +48,25 @@ def load_document(path: str | Path) -> Document:
         data = _parse_yaml(text, label)
     else:
         raise InputError([InputIssue(label, "<file>", f"unsupported file type {path.suffix!r}; expected .yaml, .yml or .json")])
-    issues = list(_non_finite_numbers(data, label, []))
+    issues = list(unrepresentable_numbers(data, label))
     if issues:
         raise InputError(issues)
     return Document(path=path, data=_string_keys(data))
+
+
+def read_input_text(path: str | Path) -> str:
+    """The text of an input file: it must exist, be at most MAX_FILE_BYTES and be UTF-8."""
+    path = Path(path)
+    label = path.name
+    if not path.is_file():
+        raise InputError([InputIssue(label, "<file>", f"file not found: {path}")])
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise InputError([InputIssue(label, "<file>", f"file is {size} bytes; at most {MAX_FILE_BYTES} are read")])
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError([InputIssue(label, "<file>", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]) from None
 
 
 def _parse_json(text: str, label: str) -> Any:
@@ -150,15 +157,22 @@ def _refuse_if_too_big(total: int, label: str, path: list[PathPart]) -> None:
             f"document expands to more than {MAX_EXPANDED_NODES} nodes (alias bomb or runaway file); refused")])
 
 
-def _non_finite_numbers(data: Any, label: str, path: list[PathPart]):
+def unrepresentable_numbers(data: Any, label: str, path: list[PathPart] | None = None,
+                            max_integer: int | None = None) -> Iterator[InputIssue]:
+    """Issues for every non-finite float in ``data`` and, given ``max_integer``, every integer beyond it in size."""
+    path = path or []
     if isinstance(data, float) and not math.isfinite(data):
         yield InputIssue(label, format_path(path), f"expected a finite number, got {data}")
+    elif max_integer is not None and isinstance(data, int) and not isinstance(data, bool) and abs(data) > max_integer:
+        digits = str(data)
+        shown = digits if len(digits) <= 30 else f"an integer of {len(digits.lstrip('-'))} digits"
+        yield InputIssue(label, format_path(path), f"expected a number within +-{max_integer}, got {shown}")
     elif isinstance(data, dict):
         for key, value in data.items():
-            yield from _non_finite_numbers(value, label, path + [str(key)])
+            yield from unrepresentable_numbers(value, label, path + [str(key)], max_integer)
     elif isinstance(data, list):
         for index, value in enumerate(data):
-            yield from _non_finite_numbers(value, label, path + [index])
+            yield from unrepresentable_numbers(value, label, path + [index], max_integer)
 
 
 def _string_keys(data: Any) -> Any:
