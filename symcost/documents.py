@@ -3,7 +3,8 @@
 YAML is read with PyYAML's safe loader only (no Python tags). Before a YAML
 document is constructed, its node graph is checked: an alias-expansion bomb
 ("billion laughs") is rejected by its expanded size, and a key repeated in one
-mapping is an error instead of a silent overwrite. JSON rejects NaN/Infinity.
+mapping is an error instead of a silent overwrite. NaN and infinities (YAML's .nan,
+JSON's NaN, Infinity, 1e999) are refused naming their field.
 Mapping keys are returned as strings so JSON and YAML files look the same to
 the schema stage (YAML writes ``0:``; JSON writes ``"0":``).
 """
@@ -70,11 +71,9 @@ def read_input_text(path: str | Path) -> str:
 
 
 def _parse_json(text: str, label: str) -> Any:
-    def refuse_constant(name: str) -> Any:
-        raise ValueError(f"{name} is not a number symcost accepts")
-
+    # NaN and Infinity are parsed, then refused by unrepresentable_numbers with the field they are in.
     try:
-        return json.loads(text, parse_constant=refuse_constant, object_pairs_hook=_json_object(label))
+        return json.loads(text, object_pairs_hook=_json_object(label))
     except json.JSONDecodeError as exc:
         raise InputError([InputIssue(label, f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}")]) from None
     except ValueError as exc:
