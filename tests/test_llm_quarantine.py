@@ -263,7 +263,7 @@ def test_validate_reports_records_the_model_cannot_evaluate_instead_of_failing(t
                                 dict(RECORD, run_id="tp-3", parallelism={"tensor_parallel": 3})]))
     text = run_cli("llm", "validate", runs, "--calibration", "packaged")
     assert text.code in (0, 1), text.stderr
-    assert "quarantined 1 record (kept in the store, not fitted):" in text.stdout and "  tp-3: " in text.stdout
+    assert "quarantined 1 record (left out of the tables):" in text.stdout and "  tp-3: " in text.stdout
     report = json.loads(run_cli("llm", "validate", runs, "--calibration", "packaged", "--format", "json").stdout)
     assert [entry["run_id"] for entry in report["quarantined"]] == ["tp-3"]
     assert {row["run_id"] for row in report["runs"]} == {"fine"}
@@ -271,10 +271,10 @@ def test_validate_reports_records_the_model_cannot_evaluate_instead_of_failing(t
 
 def test_many_quarantined_records_are_capped_with_a_count():
     entries = [{"run_id": f"run-{i}", "reason": "bad\x1b[2J"} for i in range(25)]
-    lines = quarantine_lines(entries, limit=10)
-    assert lines[0].startswith("quarantined 25 records") and len(lines) == 12
+    lines = quarantine_lines(entries, "not fitted", limit=10)
+    assert lines[0] == "quarantined 25 records (not fitted):" and len(lines) == 12
     assert lines[-1] == "  ... and 15 more" and lines[1] == "  run-0: bad\\x1b[2J"
-    assert quarantine_lines([]) == []
+    assert quarantine_lines([], "not fitted") == []
 
 
 # ---------------------------------------------------------------- bundles written before quarantine existed

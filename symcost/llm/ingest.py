@@ -31,7 +31,7 @@ def ingest_and_fit(path: str | Path, db: str | Path | None, min_records: int, fi
               f"of {bundle.n_records} records ({bundle.n_observations} measured figures) and stored"
         for group, values in sorted(bundle.coefficients["groups"].items()):
             yield f"  {group}: offsets (log) " + ", ".join(f"{name} {value:+.3f}" for name, value in values.items())
-        yield from quarantine_lines(bundle.quarantined)
+        yield from quarantine_lines(bundle.quarantined, "kept in the store, not fitted")
 
 
 def refit(store: Store, progress: Callable[[str], None] | None = None) -> Bundle:

@@ -11,7 +11,7 @@ without them lists them with their reasons.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -53,7 +53,7 @@ def _record_reason(record: RunRecord) -> str | None:
     return None
 
 
-def _prediction_reasons(figures: list[tuple[int, Observation]]):
+def _prediction_reasons(figures: list[tuple[int, Observation]]) -> Iterator[tuple[int, str]]:
     if not figures:
         return
     items = [item for _, item in figures]

@@ -19,7 +19,7 @@ DRIFT_THRESHOLDS = {"decode_toks_sec": 0.12, "output_toks_sec": 0.12, "ttft_ms_p
 
 
 def relative_errors(items: Sequence[Observation], bundle: Bundle | None) -> np.ndarray:
-    if not items:  # the model is not called on nothing
+    if not items:  # every record quarantined: a batch of nothing has no inputs to evaluate
         return np.empty(0)
     chooser = (lambda item: bundle.coefficients_for(item.scenario)) if bundle else None
     batch = Batch(items)
