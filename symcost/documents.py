@@ -46,19 +46,26 @@ def load_document(path: str | Path) -> Document:
     """Read ``path`` as YAML (``.yaml``/``.yml``) or JSON (``.json``)."""
     path = Path(path)
     label = path.name
+    text = read_input_text(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".json", ".yaml", ".yml"):
+        raise InputError([InputIssue(label, "<file>", f"unsupported file type {path.suffix!r}; expected .yaml, .yml or .json")])
+    return Document(path=path, data=parse_text(text, label, "json" if suffix == ".json" else "yaml"))
+
+
+def read_input_text(path: str | Path) -> str:
+    """The text of an input file: it must exist, be at most MAX_FILE_BYTES and be UTF-8."""
+    path = Path(path)
+    label = path.name
     if not path.is_file():
         raise InputError([InputIssue(label, "<file>", f"file not found: {path}")])
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise InputError([InputIssue(label, "<file>", f"file is {size} bytes; at most {MAX_FILE_BYTES} are read")])
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise InputError([InputIssue(label, "<file>", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]) from None
-    suffix = path.suffix.lower()
-    if suffix not in (".json", ".yaml", ".yml"):
-        raise InputError([InputIssue(label, "<file>", f"unsupported file type {path.suffix!r}; expected .yaml, .yml or .json")])
-    return Document(path=path, data=parse_text(text, label, "json" if suffix == ".json" else "yaml"))
 
 
 def parse_text(text: str, label: str, syntax: str = "json") -> Any:
@@ -79,16 +86,14 @@ def parse_text(text: str, label: str, syntax: str = "json") -> Any:
 
 
 def _parse_json(text: str, label: str) -> Any:
-    def refuse_constant(name: str) -> Any:
-        raise ValueError(f"{name} is not a number symcost accepts")
-
+    # NaN and Infinity are parsed, then refused by number_issues naming the field they are in.
     try:
-        data = json.loads(text, parse_constant=refuse_constant, object_pairs_hook=_json_object(label))
+        data = json.loads(text, object_pairs_hook=_json_object(label))
     except json.JSONDecodeError as exc:
         raise InputError([InputIssue(label, f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}")]) from None
     except RecursionError:
         raise _too_deep(label, []) from None
-    except ValueError as exc:  # a refused constant, or an integer of more digits than Python converts
+    except ValueError as exc:  # an integer of more digits than Python converts
         raise _unreadable_number(label, "JSON", exc) from None
     _check_depth(data, label)
     return data
@@ -213,8 +218,10 @@ def number_issues(data: Any, label: str, path: Sequence[PathPart] = ()) -> list[
     if isinstance(data, float) and not math.isfinite(data):
         return [InputIssue(label, format_path(path), f"expected a finite number, got {data}")]
     if isinstance(data, int) and not isinstance(data, bool) and abs(data) > MAX_EXACT_INTEGER:
-        return [InputIssue(label, format_path(path), f"integer of {len(str(abs(data)))} digits is beyond "
-                                                     f"+-2**53, the range computed exactly")]
+        digits = str(data)
+        shown = digits if len(digits) <= 30 else f"an integer of {len(digits.lstrip('-'))} digits"
+        # Larger integers are not all exact as float64, the type symcost computes in: 2**53 + 1 reads as 2**53.
+        return [InputIssue(label, format_path(path), f"expected a number within +-{MAX_EXACT_INTEGER}, got {shown}")]
     children = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
     return [issue for key, value in children for issue in number_issues(value, label, [*path, key])]
 

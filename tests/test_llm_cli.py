@@ -184,7 +184,7 @@ def test_negative_prompt_tokens_are_refused(llm):
     # argparse errors are one line after the usage lines
     result = llm("estimate", "--model", "llama-3-8b", "--hardware", "rtx-4090", "--prompt-tokens", "-5")
     assert result.code == 2 and result.stdout == ""
-    assert result.stderr.strip().splitlines()[-1].endswith("argument --prompt-tokens: expected a non-negative integer, got '-5'")
+    assert result.stderr.strip().splitlines()[-1].endswith("argument --prompt-tokens: expected an integer in 0..10,000,000, got '-5'")
 
 
 def test_tp_that_does_not_divide_the_heads_lists_the_valid_values(llm):

@@ -187,12 +187,14 @@ def run_calibrate(args: argparse.Namespace) -> int:
 
 def run_validate(args: argparse.Namespace) -> int:
     from ..llm.observations import observations
+    from ..llm.quarantine import split_fittable
     from ..llm.records import read_records
     from ..llm.requests import load_bundle
     from ..llm.text import validation_text
     from ..llm.validation import validation_report
 
-    report = validation_report(observations(read_records(args.file)), load_bundle(args.calibration, args.db))
+    kept, quarantined = split_fittable(read_records(args.file))
+    report = validation_report(observations(kept), load_bundle(args.calibration, args.db), quarantined)
     print(json_text(report) if args.format == "json" else validation_text(report))
     return 1 if report["drift_alarms"] else 0
 

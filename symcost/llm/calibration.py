@@ -26,6 +26,7 @@ from typing import Callable, Sequence
 import numpy as np
 from scipy.optimize import least_squares
 
+from ..errors import SymcostError
 from .observations import Batch, Observation
 from .scenario import Coefficients, Scenario
 
@@ -43,6 +44,10 @@ BOUNDS = {"eta_bw": (0.02, 1.2), "eta_flops": (0.005, 1.2), "t0_s": (1e-7, 0.2),
 DEFAULT_START = {"eta_bw": 0.7, "eta_flops": 0.4, "t0_s": 5e-4, "kappa_bw": 1.0, "kappa_flops": 1.0}
 
 
+class CalibrationError(SymcostError):
+    """Nothing a fit can use: no timing measurement, or every record quarantined."""
+
+
 @dataclass(frozen=True, eq=False)
 class Bundle:
     """An immutable calibration: pooled coefficients, held-out errors, tags. ``bundle_id`` hashes the content."""
@@ -52,6 +57,8 @@ class Bundle:
     n_records: int
     n_observations: int
     tags: dict = field(default_factory=dict)     # runtime versions, drivers, CUDA versions of the runs
+    # Records counted in n_records but not fitted, [{"run_id", "reason"}]; bundles stored before it existed lack it.
+    quarantined: list = field(default_factory=list)
     created_utc: str = ""
     bundle_id: str = ""
 
@@ -123,7 +130,7 @@ def fit(items: Sequence[Observation], start: dict | None = None) -> dict:
     """Pooled coefficients fitted to the timing observations ``items`` (dict as in :class:`Bundle`)."""
     timing = [item for item in items if item.metric in TIMING_METRICS]
     if not timing:
-        raise ValueError("no timing measurements to calibrate on")
+        raise CalibrationError("no timing measurements to calibrate on")
     batch = Batch(timing)
     layout = _Layout(*(sorted({item.scenario.pooling_keys[level] for item in timing}) for level in (0, 1)))
     prior = np.log([start.get(name, DEFAULT_START[name]) for name in FITTED]) if start else np.log([DEFAULT_START[n] for n in FITTED])
@@ -182,8 +189,11 @@ def held_out_errors(items: Sequence[Observation], progress: Callable[[str], None
 
 
 def calibrate(items: Sequence[Observation], tags: dict | None = None, n_records: int | None = None,
-              progress: Callable[[str], None] | None = None) -> Bundle:
-    """A bundle: coefficients fitted on every observation, intervals from held-out errors."""
+              progress: Callable[[str], None] | None = None, quarantined: Sequence[dict] = ()) -> Bundle:
+    """A bundle: coefficients fitted on every observation, intervals from held-out errors.
+
+    ``quarantined``: the records set aside before the fit ({run_id, reason}), kept in the bundle.
+    """
     pooled = fit(items)
     by_family: dict[str, list[float]] = {}
     for item, error in held_out_errors(items, progress):
@@ -193,6 +203,6 @@ def calibrate(items: Sequence[Observation], tags: dict | None = None, n_records:
     residuals = {family: sorted(errors) for family, errors in by_family.items()}
     created = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     body = {"coefficients": pooled, "residuals": residuals, "n_records": n_records or len({i.run_id for i in items}),
-            "n_observations": len(items), "tags": tags or {}}
+            "n_observations": len(items), "tags": tags or {}, "quarantined": list(quarantined)}
     bundle_id = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
     return Bundle(**body, created_utc=created, bundle_id=bundle_id)

@@ -5,10 +5,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .calibration import Bundle, calibrate
+from .calibration import Bundle, CalibrationError, calibrate
 from .observations import observations
+from .quarantine import split_fittable
 from .records import RunRecord, read_records
 from .store import Store
+from .text import quarantine_lines
 
 
 def ingest_and_fit(path: str | Path, db: str | Path | None, min_records: int, fit: bool = True,
@@ -25,16 +27,25 @@ def ingest_and_fit(path: str | Path, db: str | Path | None, min_records: int, fi
             yield f"not refitted: {total} records < --min-records {min_records}"
             return
         bundle = refit(store, progress)
-        yield f"calibration bundle {bundle.bundle_id[:12]} fitted on {bundle.n_records} records " \
-              f"({bundle.n_observations} measured figures) and stored"
+        yield f"calibration bundle {bundle.bundle_id[:12]} fitted on {bundle.n_records - len(bundle.quarantined)} " \
+              f"of {bundle.n_records} records ({bundle.n_observations} measured figures) and stored"
         for group, values in sorted(bundle.coefficients["groups"].items()):
             yield f"  {group}: offsets (log) " + ", ".join(f"{name} {value:+.3f}" for name, value in values.items())
+        yield from quarantine_lines(bundle.quarantined, "kept in the store, not fitted")
 
 
 def refit(store: Store, progress: Callable[[str], None] | None = None) -> Bundle:
-    """A bundle fitted on every stored record, stored in ``store`` and returned."""
+    """A bundle fitted on every stored record that can be fitted, stored in ``store`` and returned.
+
+    The others are quarantined: listed in the bundle and counted in its n_records, so the queue drains.
+    """
     records = store.runs()
-    bundle = calibrate(observations(records), tags=environment_tags(records), n_records=len(records), progress=progress)
+    kept, quarantined = split_fittable(records)
+    if not kept:
+        first = f"; the first: {quarantined[0]['run_id']}: {quarantined[0]['reason']}" if quarantined else ""
+        raise CalibrationError(f"nothing to fit: {len(quarantined)} of {len(records)} stored records are quarantined{first}")
+    bundle = calibrate(observations(kept), tags=environment_tags(kept), n_records=len(records), progress=progress,
+                       quarantined=quarantined)
     store.add_bundle(bundle)
     return bundle
 

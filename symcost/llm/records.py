@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
 from ..errors import InputError, InputIssue
-from ..documents import load_document
+from ..documents import load_document, number_issues, read_input_text
 from ..schema_check import schema_issues
 from ..units import normalize_quantities
 from .catalog import UnknownEntry, catalog
@@ -40,6 +42,8 @@ METRICS = {
     "ram_peak_gb": ("M_ram_peak", 1e9),
     "weights_gb": ("W", 1e9),
 }
+# The columns every calibration CSV row needs (the others are optional).
+CSV_COLUMNS = ("source", "runtime", "model", "quant", "hardware", "prompt_tokens", "gen_tokens", "batch")
 
 
 @dataclass(frozen=True)
@@ -87,19 +91,27 @@ def read_records(path: str | Path) -> list[RunRecord]:
 
 
 def checked_records(raws: Iterable[Any], label: str) -> list[RunRecord]:
-    """Records whose names resolve in the catalogs; every problem reported at once."""
+    """Records whose numbers are finite and whose names resolve in the catalogs; every problem reported at once."""
     issues, records = [], []
     for index, raw in enumerate(raws):
-        raw, problems = normalize_quantities(raw, f"{label}[{index}]")
-        problems += schema_issues(raw, "llm-run", f"{label}[{index}]")
-        if not problems:
-            problems += [InputIssue(f"{label}[{index}]", field, str(error)) for field, error in _unresolved(raw)]
+        raw, problems = record_problems(raw, f"{label}[{index}]")
         issues += problems
         if not problems:
             records.append(RunRecord(run_id_of(raw), raw))
     if issues:
         raise InputError(issues)
     return records
+
+
+def record_problems(raw: Any, label: str) -> tuple[Any, list[InputIssue]]:
+    """The record with its quantities in numbers, and what is wrong with it (the checks every stored record passed)."""
+    raw, problems = normalize_quantities(raw, label)
+    problems += number_issues(raw, label)
+    flagged = {issue.path for issue in problems}
+    problems += [issue for issue in schema_issues(raw, "llm-run", label) if issue.path not in flagged]
+    if not problems:
+        problems += [InputIssue(label, field, str(error)) for field, error in _unresolved(raw)]
+    return raw, problems
 
 
 def _unresolved(raw: dict[str, Any]):
@@ -112,15 +124,57 @@ def _unresolved(raw: dict[str, Any]):
 
 
 def records_from_csv(path: str | Path) -> list[RunRecord]:
-    with open(path, newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+    """Records of a calibration CSV; a cell that should hold a number and does not is refused by row and column."""
     label = Path(path).name
-    return checked_records((_csv_record(row, index, label) for index, row in enumerate(rows)), label)
+    reader = csv.DictReader(io.StringIO(read_input_text(path), newline=""))
+    raws, issues = [], []
+    try:
+        missing = [column for column in CSV_COLUMNS if column not in (reader.fieldnames or [])]
+        if missing:
+            raise InputError([InputIssue(label, "<header>", f"missing columns: {', '.join(missing)}")])
+        for index, row in enumerate(reader):
+            try:
+                raws.append(_csv_record(_Row(row), index, label))
+            except _CellError as bad:
+                issues.append(InputIssue(f"{label}[{index}]", bad.column, bad.message))
+    except csv.Error as error:
+        raise InputError([InputIssue(label, f"line {reader.line_num}", f"invalid CSV: {error}")]) from None
+    if issues:
+        raise InputError(issues)
+    return checked_records(raws, label)
 
 
-def _csv_record(row: dict[str, str], index: int, label: str) -> dict[str, Any]:
-    notes = row.get("notes", "")
-    prompt, gen = int(row["prompt_tokens"]), int(row["gen_tokens"])
+class _CellError(Exception):
+    def __init__(self, column: str, message: str):
+        super().__init__(message)
+        self.column, self.message = column, message
+
+
+class _Row:
+    """A CSV row's cells: text as written ("" when the row is short), numbers parsed strictly."""
+
+    def __init__(self, cells: dict[str | None, Any]):
+        self.cells = cells
+
+    def __getitem__(self, column: str) -> str:
+        return self.cells.get(column) or ""
+
+    def number(self, column: str, kind: type = float) -> float | int:
+        """The cell as ``kind``; text that is not a finite number of that kind (nan, inf, 1e999) raises _CellError."""
+        text = self[column].strip()
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or (kind is float and not math.isfinite(value)):
+            shown = text if len(text) <= 40 else text[:37] + "..."
+            raise _CellError(column, f"expected {'an integer' if kind is int else 'a finite number'}, got {shown!r}")
+        return value
+
+
+def _csv_record(row: _Row, index: int, label: str) -> dict[str, Any]:
+    notes = row["notes"]
+    prompt, gen = row.number("prompt_tokens", int), row.number("gen_tokens", int)
     record: dict[str, Any] = {
         "run_id": f"{Path(label).stem}-row-{index}", "model_id": row["model"], "runtime_id": row["runtime"],
         "hardware_id": row["hardware"], "quant": row["quant"], "context_tokens": prompt, "output_tokens": gen,
@@ -132,16 +186,16 @@ def _csv_record(row: dict[str, str], index: int, label: str) -> dict[str, Any]:
         record["context_tokens"] = prompt - record["depth_tokens"]
     if "llama-bench" in notes or depth:  # tg is its own test, from the depth (an empty cache by default)
         record["decode_start_tokens"] = record.get("depth_tokens", 0)
-    batch = row["batch"].strip()
-    record["concurrency"] = "max" if batch.startswith("max") else int(batch)
-    devices = int(re.match(r"(\d+)x ", row["hardware"]).group(1)) if re.match(r"\d+x ", row["hardware"]) else 1
-    if devices > 1:  # llama.cpp splits layers; FasterTransformer's TP2 splits tensors
-        record["parallelism"] = ({"tensor_parallel": devices} if "TP" in row["runtime"] or "FasterTransformer" in row["runtime"]
-                                 else {"pipeline_parallel": devices})
+    record["concurrency"] = "max" if row["batch"].strip().startswith("max") else row.number("batch", int)
+    devices = re.match(r"(\d+)x ", row["hardware"])
+    if devices and int(devices.group(1)) > 1:  # llama.cpp splits layers; FasterTransformer's TP2 splits tensors
+        record["parallelism"] = ({"tensor_parallel": int(devices.group(1))}
+                                 if "TP" in row["runtime"] or "FasterTransformer" in row["runtime"]
+                                 else {"pipeline_parallel": int(devices.group(1))})
     serving = record["concurrency"] == "max"
     for column, metric in (("pp_tok_s", "prefill_toks_sec"), ("tg_tok_s", "output_toks_sec" if serving else "decode_toks_sec")):
-        if row.get(column, "").strip():
-            record["metrics"][metric] = float(row[column])
+        if row[column].strip():
+            record["metrics"][metric] = row.number(column)
     weights = _weights_size_gb(notes, row["quant"])
     if weights:
         record["metrics"]["weights_gb"] = weights

@@ -11,7 +11,8 @@ hostname or serial) is never stored: it is replaced by its SHA-256
 beside it for telemetry that must not reveal it.
 
 Default location: ``$SYMCOST_DATA_DIR/calibration.sqlite``, else
-``$XDG_DATA_HOME/symcost/`` (``~/.local/share/symcost/``).
+``$XDG_DATA_HOME/symcost/`` (``~/.local/share/symcost/``). A store symcost
+creates is readable by its owner only: the file 0600, its folder 0700.
 """
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ def default_path() -> Path:
 class Store:
     def __init__(self, path: str | Path | None = None):
         self.path = Path(path) if path else default_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        _create_private(self.path)
         self.connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         self.connection.execute("PRAGMA journal_mode=WAL")
         self.connection.execute("PRAGMA synchronous=FULL")
@@ -124,6 +125,20 @@ class Store:
 
     def integrity(self) -> str:
         return self.connection.execute("PRAGMA integrity_check").fetchone()[0]
+
+
+def _create_private(path: Path) -> None:
+    """The store's folder (0700) and file (0600) when they do not exist yet; existing ones are left as they are.
+
+    The file is created here, not by sqlite3, which would create it with the umask's mode (often 0644); SQLite
+    gives its -wal and -shm files the mode of the database file.
+    """
+    path.parent.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:  # an existing store (perhaps read-only) is opened as it is
+        pass
 
 
 def _anonymised(data: dict) -> dict:

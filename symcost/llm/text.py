@@ -70,7 +70,24 @@ def validation_text(report: dict[str, Any]) -> str:
                                         [(r["metric"], *(r[g] for g in group), r["n"], r["median_abs_pct"], r["mape_pct"],
                                           r["median_signed_pct"]) for r in rows]), ""]
     lines += [f"DRIFT: {alarm}" for alarm in report["drift_alarms"]] or ["no drift alarm"]
+    lines += quarantine_lines(report["quarantined"], "left out of the tables")
     return "\n".join(lines)
+
+
+def quarantine_lines(quarantined: Sequence[dict[str, str]], effect: str, limit: int = 10) -> list[str]:
+    """A heading saying the ``effect`` of quarantine, one line per record (the first ``limit``), and how many more."""
+    if not quarantined:
+        return []
+    lines = [f"quarantined {len(quarantined)} record{'s' if len(quarantined) > 1 else ''} ({effect}):"]
+    lines += [f"  {_printable(entry['run_id'])}: {_printable(entry['reason'])}" for entry in quarantined[:limit]]
+    if len(quarantined) > limit:
+        lines.append(f"  ... and {len(quarantined) - limit} more")
+    return lines
+
+
+def _printable(text: str) -> str:
+    # Ids and reasons quote user text: control characters would break the one-line form or drive the terminal.
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 def catalog_text(kind: str | None) -> str:

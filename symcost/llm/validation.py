@@ -19,6 +19,8 @@ DRIFT_THRESHOLDS = {"decode_toks_sec": 0.12, "output_toks_sec": 0.12, "ttft_ms_p
 
 
 def relative_errors(items: Sequence[Observation], bundle: Bundle | None) -> np.ndarray:
+    if not items:  # every record quarantined: a batch of nothing has no inputs to evaluate
+        return np.empty(0)
     chooser = (lambda item: bundle.coefficients_for(item.scenario)) if bundle else None
     batch = Batch(items)
     return batch.predict(chooser) / batch.measured - 1
@@ -57,11 +59,14 @@ def drift_alarms(rows: Sequence[dict[str, Any]]) -> list[str]:
     return alarms
 
 
-def validation_report(items: Sequence[Observation], bundle: Bundle | None) -> dict[str, Any]:
+def validation_report(items: Sequence[Observation], bundle: Bundle | None,
+                      quarantined: Sequence[dict[str, str]] = ()) -> dict[str, Any]:
+    """Error tables of ``items``; ``quarantined``: the records left out ({run_id, reason}), reported with them."""
     errors = relative_errors(items, bundle)
     overall = error_table(items, errors)
     return {"calibration": bundle.bundle_id if bundle else None, "observations": len(items),
             "by_metric": overall, "by_hardware_class": error_table(items, errors, "hardware_class"),
             "by_runtime": error_table(items, errors, "runtime"), "drift_alarms": drift_alarms(overall),
             "runs": [{"run_id": item.run_id, "metric": item.metric, "hardware": item.hardware,
-                      "error_pct": round(100 * float(error), 2)} for item, error in zip(items, errors)]}
+                      "error_pct": round(100 * float(error), 2)} for item, error in zip(items, errors)],
+            "quarantined": list(quarantined)}

@@ -61,7 +61,7 @@ class CalibrationService:
             latest = store.latest_bundle()
             summary = {"records": store.count_runs(), "pending": store.pending(), "bundles": len(store.bundles())}
         return {**summary, "recalibrate_after": self.recalibrate_after, "recalibrating": self._busy.is_set(),
-                "last_error": self.last_error,
+                "last_error": self.last_error, "quarantined": latest.quarantined if latest else [],
                 "latest_bundle": None if latest is None else {"bundle_id": latest.bundle_id, "created_utc": latest.created_utc,
                                                               "n_records": latest.n_records, "tags": latest.tags}}
 

@@ -110,6 +110,12 @@ class CalibrateResponse(BaseModel):
     recalibration_queued: bool
 
 
+class QuarantinedRecord(BaseModel):
+    run_id: str
+    reason: str = Field(description="why the fit could not use it (a non-finite or non-positive figure or "
+                                    "prediction, a name the catalogs no longer know, ...)")
+
+
 class CalibrationStatus(BaseModel):
     records: int
     pending: int
@@ -118,6 +124,8 @@ class CalibrationStatus(BaseModel):
     latest_bundle: Optional[dict[str, Any]]
     recalibrating: bool
     last_error: Optional[str]
+    quarantined: list[QuarantinedRecord] = Field(
+        description="stored records the newest bundle set aside (counted in its n_records, not fitted)")
 
 
 class SelfspecRequest(Strict):
