@@ -210,6 +210,7 @@ class _PackBuilder:
         self.label = label
         self.source = source
         self.issues: list[InputIssue] = []
+        self.rejected: set[str] = set()  # symbols refused at their declaration
         self.symbols: dict[str, SymbolSpec] = {}
         self.functions: dict[str, sp.Lambda] = dict(ENGINE_FUNCTIONS)
         self.function_specs: list[FunctionSpec] = []
@@ -288,12 +289,14 @@ class _PackBuilder:
     def add_symbol(self, where: str, raw: dict) -> None:
         name = raw["name"]
         if not is_valid_name(name) or name in self.functions:
+            self.rejected.add(name)
             return self.issue(f"{where}.name", f"{name!r} is reserved (dunder or a function name)")
         if name in self.symbols:
             return self.issue(f"{where}.name", f"symbol {name!r} is declared twice")
         try:
             unit = parse_unit(raw["unit"])
         except ValueError as exc:
+            self.rejected.add(name)
             return self.issue(f"{where}.unit", str(exc))
         symbol = sp.Symbol(name, **_DOMAINS[raw.get("domain", "nonnegative")])
         definition = None
@@ -365,7 +368,8 @@ class _PackBuilder:
         try:
             return parse_formula(text, table, name=name, functions=self.functions)
         except FormulaError as error:
-            self.issue(where, str(error))
+            if error.token not in self.rejected:  # a rejected symbol is reported once, where it is declared
+                self.issue(where, str(error))
             return None
 
     def has_dimension(self, expression: sp.Expr, expected: Dimension, where: str, promised: str,

@@ -35,11 +35,11 @@ class CliResult:
     stderr: str
 
 
-def run_cli(*args: str | Path, cwd: Path | None = None, env: dict | None = None) -> CliResult:
-    """Run ``python -m symcost ARGS`` in a subprocess, as a user would from a shell."""
+def run_cli(*args: str | Path, cwd: Path | None = None, env: dict | None = None, timeout: float = 120) -> CliResult:
+    """Run ``python -m symcost ARGS`` in a subprocess, as a user would from a shell (``timeout``: a hang guard)."""
     full_env = {**os.environ, **(env or {})}
     completed = subprocess.run([sys.executable, "-m", "symcost", *map(str, args)], capture_output=True,
-                               text=True, cwd=cwd, env=full_env, timeout=120)
+                               text=True, cwd=cwd, env=full_env, timeout=timeout)
     return CliResult(completed.returncode, completed.stdout, completed.stderr)
 
 

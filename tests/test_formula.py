@@ -110,3 +110,18 @@ def test_printed_expressions_parse_back(expression):
     # Equal as mathematics: SymPy may distribute a coefficient differently when rebuilding (2*(x + y) -> 2*x + 2*y).
     parsed = parse_formula(str(expression), NAMES)
     assert sp.expand(parsed, deep=True) == sp.expand(expression, deep=True)
+
+
+@pytest.mark.parametrize("operator", ["+", "*", "-", "/"])
+def test_a_600_term_chain_parses_like_the_pairwise_operations(operator):
+    a, b = sp.symbols("a b")
+    text = operator.join(["a", "b"] * 300)
+    expected = a
+    for symbol in [b, a] * 299 + [b]:
+        expected = {"+": expected + symbol, "*": expected * symbol, "-": expected - symbol, "/": expected / symbol}[operator]
+    assert parse_formula(text, {"a": a, "b": b}) == expected
+
+
+def test_a_chain_over_the_node_limit_is_refused():
+    with pytest.raises(FormulaError, match="more than 2000 syntax nodes"):
+        parse_formula("+".join(["a"] * 1500), ["a"])

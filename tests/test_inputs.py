@@ -4,10 +4,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, strategies as st
 
 from conftest import EXAMPLES
 from symcost.errors import InputError
 from symcost.inputs import read_hardware, read_model, read_stats
+from symcost.inputs.model import BlockPolicy, ModelSpec
 from symcost.inputs.library import figures, packaged_libraries, read_library_file
 
 
@@ -119,3 +121,30 @@ def test_packaged_library_matches_reference_library_figures(peer_examples):
         assert set(ours) == set(theirs), name
         for path, value in theirs.items():
             assert ours[path] == value, (name, path)
+
+
+POLICIES = [BlockPolicy(), BlockPolicy(qkv="full"), BlockPolicy(ffn="full"), BlockPolicy(wo="full", ffn="full")]
+
+
+@given(st.integers(1, 40), st.sampled_from(POLICIES), st.data())
+def test_layer_groups_match_a_layer_by_layer_count(n_layers, default, data):
+    chosen = data.draw(st.lists(st.integers(0, n_layers - 1), unique=True, max_size=n_layers))
+    per_layer = {layer: data.draw(st.sampled_from(POLICIES)) for layer in chosen}
+    model = ModelSpec("m", n_layers, 64, 4, 4, 8, "mlp", 256, default, per_layer)
+    # the plain loop over every layer, in the order of first use
+    counts: dict[BlockPolicy, int] = {}
+    for layer in range(n_layers):
+        policy = per_layer.get(layer, default)
+        counts[policy] = counts.get(policy, 0) + 1
+    assert model.layer_groups() == list(counts.items())
+
+
+def test_layer_groups_do_not_walk_the_layers():
+    model = ModelSpec("m", 10**12, 64, 4, 4, 8, "mlp", 256, BlockPolicy(), {0: BlockPolicy(qkv="full")})
+    assert model.layer_groups() == [(BlockPolicy(qkv="full"), 1), (BlockPolicy(), 10**12 - 1)]
+
+
+def test_histogram_weights_whose_sum_overflows_are_rescaled(tmp_path):
+    path = tmp_path / "stats.yaml"
+    path.write_text("k: 2\nhistogram: {0: 1e308, 2: 1e308}\n")
+    assert read_stats(path).probabilities() == pytest.approx({0: 0.5, 1: 0.0, 2: 0.5})

@@ -1,6 +1,9 @@
 """Quantities with units: conversion to the field's unit, and dimension errors."""
 from __future__ import annotations
 
+import functools
+import re
+
 import pytest
 from hypothesis import given, strategies as st
 
@@ -42,3 +45,70 @@ def test_normalize_reports_field_path_and_leaves_other_fields():
 @given(st.floats(min_value=1e-6, max_value=1e6, allow_nan=False))
 def test_femtojoule_round_trip(value):
     assert to_unit(f"{value!r} fJ", parse_unit("pJ")) == pytest.approx(value / 1000, rel=1e-12)
+
+
+# -- the bounded unit grammar (symcost.unit_text) ---------------------------------------------------
+NAMES = ["J", "pJ", "s", "ns", "m", "mm", "B", "GB", "KiB", "W", "nW", "Hz", "bit"]
+
+
+@st.composite
+def unit_products(draw):
+    """Unit text over registry names with small powers, '*' '/' and spaces, and the exponents it means."""
+    factors = draw(st.lists(st.tuples(st.sampled_from(NAMES), st.integers(-3, 3).filter(bool),
+                                      st.sampled_from(["*", "/", " "])), min_size=1, max_size=4))
+    text, powers = "", {}
+    for index, (name, power, separator) in enumerate(factors):
+        sign = -1 if index and separator == "/" else 1
+        text += ("" if index == 0 else separator) + (name if power == 1 else f"{name}^{power}")
+        powers[name] = powers.get(name, 0) + sign * power
+    return text, powers
+
+
+@functools.lru_cache(maxsize=1)
+def _pint():
+    import pint
+
+    return pint.UnitRegistry()
+
+
+@given(unit_products())
+def test_grammar_agrees_with_pint_on_the_units_it_accepts(case):
+    text, powers = case
+    powers = {name: power for name, power in powers.items() if power}
+    if any(abs(power) > 8 for power in powers.values()):
+        return
+    expected = _pint().Quantity(1, " * ".join(f"{name}**{power}" for name, power in powers.items()) or "dimensionless")
+    unit = parse_unit(text)
+    base = expected.to_base_units()
+    bits = sum(power for name, power in powers.items() if name in ("B", "GB", "KiB", "bit") and power)
+    assert unit.si_factor == pytest.approx(float(base.magnitude) / 8.0 ** bits, rel=1e-12)
+
+
+@given(st.text(alphabet="Jpsm*/^()-+0123456789 _.;'", max_size=40))
+def test_any_text_is_read_or_refused_with_a_value_error(text):
+    try:
+        parse_unit(text)
+    except ValueError as error:
+        assert "unit" in str(error)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("J**9**9**9", "a power may be given once"), ("J**99999", "expected a small integer power"),
+    ("(J^4)^3", "J is raised to the power 12"), ("J^2 J^7", "J is raised to the power 9"),
+    ("((((J))))", "parentheses nest at most 3 deep"), ("J;import os", "character ';' at column 2"),
+    ("__class__", "character '_' at column 1"), ("flibbles", "unknown unit 'flibbles'"),
+    ("J" * 70, "at most 64 are read"), ("(m", "expected ')'"), ("J+1", "expected '*', '/' or the end"),
+])
+def test_unit_text_outside_the_grammar_is_refused_naming_why(text, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        parse_unit(text)
+
+
+@pytest.mark.parametrize("text, factor, dimension", [
+    ("W/(m*K)", 1.0, "mass^1 length^1 time^-3 temperature^-1"), ("(m/s)^2", 1.0, "length^2 time^-2"),
+    ("s^-1", 1.0, "frequency"), ("1/B", 1.0, "information^-1"), ("J s", 1.0, "mass^1 length^2 time^-1"),
+    ("us", 1e-6, "time"), ("\u00b5s", 1e-6, "time"), ("%", 0.01, "dimensionless"),
+])
+def test_parentheses_powers_and_spaces_are_read(text, factor, dimension):
+    unit = parse_unit(text)
+    assert unit.si_factor == pytest.approx(factor) and unit.dimension_name == dimension
