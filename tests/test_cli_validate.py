@@ -97,7 +97,7 @@ CORPUS = [
     Case("both-distributions", "--stats", "stats.yaml", "k: 1\nhistogram: {0: 1}\ngeometric: {alpha: 0.5}\n",
          "stats.yaml: <root>: expected exactly one of histogram, geometric"),
     Case("invalid-json", "--stats", "stats.json", '{"k": 3,', "stats.json: line 1 column 9: invalid JSON"),
-    Case("json-infinity", "--stats", "stats.json", '{"k": 3, "histogram": {"0": Infinity}}', "stats.json: <document>: invalid JSON"),
+    Case("json-infinity", "--stats", "stats.json", '{"k": 3, "histogram": {"0": Infinity}}', "stats.json: histogram.0: expected a finite number, got inf"),
     Case("unsupported-suffix", "--stats", "stats.txt", "k: 3", "stats.txt: <file>: unsupported file type '.txt'"),
     Case("pack-injection", "--pack", "pack.yaml", PACK.replace("'kv_bytes * E_hbm'", "\"__import__('os').system('touch SENTINEL')\""),
          "pack.yaml: terms[0].expression: formula 'kv_read_energy' at column 12: character \"'\" is not part of the formula language"),
