@@ -9,6 +9,8 @@ import os
 import shutil
 import sqlite3
 import stat
+import subprocess
+import sys
 from contextlib import closing
 from pathlib import Path
 
@@ -319,6 +321,34 @@ def test_least_recently_used_entries_are_evicted_first(cache_dir, monkeypatch):
     assert tiny_entry("newer still", 600) and not old.directory.exists()
     assert sum(file.stat().st_size for file in cache_dir.rglob("*.*") if file.name != "index.sqlite") <= 3.5 * size
     assert oldest.directory.exists() and newest.directory.exists()
+
+
+WRITER = """
+import hashlib, inspect
+import sympy as sp
+from symcost.cache import Entry
+x = sp.Symbol("x")
+function = sp.lambdify([x], [2 * x, sp.ceiling(x)], modules="numpy")
+for round in range(3):
+    for label in range(8):  # the same labels in every process: they race on the same entries
+        entry = Entry.for_key(hashlib.sha256(f"shared {label}".encode()).hexdigest())
+        entry.store(function, inspect.getsource(function), {"inputs": ["x"]})  # False when evicted meanwhile
+        entry.remember("padding", lambda: "p" * 400)
+        entry.load()
+"""
+
+
+def test_processes_sharing_a_cache_evict_and_rebuild_without_errors(cache_dir):
+    size = sum(file.stat().st_size for file in tiny_entry("probe", 400).directory.iterdir())
+    limit = {"SYMCOST_CACHE_MAX_MB": str(3 * size / 2 ** 20)}
+    writers = [subprocess.Popen([sys.executable, "-c", WRITER], env={**os.environ, **limit}, stderr=subprocess.PIPE,
+                                text=True) for _ in range(3)]
+    for writer in writers:
+        assert writer.wait(timeout=120) == 0 and writer.stderr.read() == ""
+    # Each entry left is whole (it loads and runs) or cleanly absent; the oldest was evicted.
+    loaded = [Entry(cache_dir, key_of(f"shared {label}")).load() for label in range(8)]
+    assert all(result is None or result[0](3.5)[1] == 4.0 for result in loaded)
+    assert any(loaded) and Entry(cache_dir, key_of("probe")).load() is None
 
 
 def test_an_evicted_entry_is_a_miss(cache_dir, monkeypatch):
