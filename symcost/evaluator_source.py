@@ -24,9 +24,7 @@ import numpy as np
 FUNCTION_NAME = "_lambdifygenerated"
 _VALUES = {"reduce": functools.reduce, "float64": np.float64, "select": np.select,
            "nan": np.nan, "inf": np.inf, "pi": np.pi}
-_NODES = (ast.Module, ast.FunctionDef, ast.arguments, ast.arg, ast.Assign, ast.Return, ast.Name, ast.Load,
-          ast.Store, ast.Constant, ast.BinOp, ast.UnaryOp, ast.Call, ast.keyword, ast.List, ast.Tuple,
-          ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.USub, ast.UAdd)
+_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.USub, ast.UAdd)
 _CONSTANTS = (int, float, bool)
 
 
@@ -64,69 +62,78 @@ def checked_function(source: str, filename: str, names: Iterable[str]) -> Callab
     provided = namespace(names)
     tree = ast.parse(source, filename)
     _check_shape(tree)
-    _check_nodes(tree, provided)
+    _check_names(tree, provided)
     exec(compile(tree, filename, "exec"), provided)  # noqa: S102 - checked above, and its digest is ours
     return provided[FUNCTION_NAME]
 
 
 def _check_shape(tree: ast.Module) -> None:
-    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.FunctionDef) or tree.body[0].name != FUNCTION_NAME:
+    """One function, plain positional arguments, assignments to single names, then its one return."""
+    if len(tree.body) != 1 or type(tree.body[0]) is not ast.FunctionDef or tree.body[0].name != FUNCTION_NAME:
         raise UnsafeSource(f"expected one function named {FUNCTION_NAME}")
     function = tree.body[0]
     arguments = function.args
     if function.decorator_list or function.returns or arguments.vararg or arguments.kwarg or \
-            arguments.kwonlyargs or arguments.posonlyargs or arguments.defaults:
+            arguments.kwonlyargs or arguments.posonlyargs or arguments.defaults or \
+            any(argument.annotation for argument in arguments.args):
         raise UnsafeSource("the function has decorators, annotations, defaults or variable arguments")
-    if any(isinstance(statement, ast.Return) for statement in function.body[:-1]) or \
-            not isinstance(function.body[-1], ast.Return):
+    *assignments, last = function.body
+    if type(last) is not ast.Return or last.value is None:
         raise UnsafeSource("the function must end in its only return")
+    for statement in assignments:
+        if type(statement) is not ast.Assign or len(statement.targets) != 1 or type(statement.targets[0]) is not ast.Name:
+            raise UnsafeSource(f"a statement other than an assignment to one name at line {statement.lineno}")
 
 
-def _check_nodes(tree: ast.Module, provided: dict[str, Any]) -> None:
-    local = {argument.arg for argument in tree.body[0].args.args}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute):
-            if not _is_ufunc_reduce(node, provided):
-                raise UnsafeSource(f"attribute access .{node.attr} at line {node.lineno}")
-            continue
-        if not isinstance(node, _NODES):
-            raise UnsafeSource(f"{type(node).__name__} at line {getattr(node, 'lineno', '?')}")
-        if isinstance(node, ast.Constant) and type(node.value) not in _CONSTANTS:
-            raise UnsafeSource(f"constant {type(node.value).__name__} at line {node.lineno}")
-        if isinstance(node, ast.Assign) and not (len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
-            raise UnsafeSource(f"assignment to something other than one name at line {node.lineno}")
-        if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Attribute) or
-                                               (isinstance(node.func, ast.Name) and callable(provided.get(node.func.id)))):
-            raise UnsafeSource(f"call of something the namespace does not provide at line {node.lineno}")
-        for name in _names_in(node):
-            if name.startswith("__"):
-                raise UnsafeSource(f"dunder name {name}")
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            if node.id in provided:
-                raise UnsafeSource(f"assignment to the provided name {node.id} at line {node.lineno}")
-            local.add(node.id)
-    _check_loads(tree, local, provided)
+def _check_names(tree: ast.Module, provided: dict[str, Any]) -> None:
+    """Arguments and assigned names: no dunders, no rebinding of what the namespace provides; every value checked."""
+    function = tree.body[0]
+    assigned = [argument.arg for argument in function.args.args]
+    assigned += [statement.targets[0].id for statement in function.body[:-1]]
+    for name in assigned:
+        if name.startswith("__") or name in provided:
+            raise UnsafeSource(f"the name {name} may not be assigned")
+    loaded = _check_expressions([statement.value for statement in function.body], provided)
+    unknown = {name for name in loaded if name.startswith("__")} | (loaded - set(assigned) - provided.keys())
+    if unknown:
+        raise UnsafeSource(f"unknown or dunder names {', '.join(sorted(unknown))}")
 
 
-def _check_loads(tree: ast.Module, local: set[str], provided: dict[str, Any]) -> None:
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in local and node.id not in provided:
-            raise UnsafeSource(f"unknown name {node.id} at line {node.lineno}")
+def _check_expressions(expressions: list[ast.expr], provided: dict[str, Any]) -> set[str]:
+    """Walk the expressions (without recursion: sums may nest deeply); the names they read."""
+    loaded: set[str] = set()
+    pending = list(expressions)
+    while pending:
+        node = pending.pop()
+        kind = type(node)
+        if kind is ast.Name:
+            loaded.add(node.id)
+        elif kind is ast.Constant:
+            if type(node.value) not in _CONSTANTS:
+                raise UnsafeSource(f"constant {node.value!r} at line {node.lineno}")
+        elif kind is ast.BinOp and type(node.op) in _OPERATORS:
+            pending += (node.left, node.right)
+        elif kind is ast.UnaryOp and type(node.op) in _OPERATORS:
+            pending.append(node.operand)
+        elif kind in (ast.List, ast.Tuple):
+            pending += node.elts
+        elif kind is ast.Call:
+            pending += _call_arguments(node, provided)
+        else:
+            raise UnsafeSource(f"{kind.__name__} at line {getattr(node, 'lineno', '?')}")
+    return loaded
 
 
-def _is_ufunc_reduce(node: ast.Attribute, provided: dict[str, Any]) -> bool:
-    """``logical_and.reduce``: the one attribute SymPy prints (And of three or more conditions)."""
-    return (node.attr == "reduce" and isinstance(node.ctx, ast.Load) and isinstance(node.value, ast.Name)
-            and isinstance(provided.get(node.value.id), np.ufunc))
-
-
-def _names_in(node: ast.AST) -> tuple[str, ...]:
-    if isinstance(node, ast.Name):
-        return (node.id,)
-    if isinstance(node, ast.arg):
-        return (node.arg,)
-    if isinstance(node, ast.keyword):
-        return (node.arg or "__unpacked__",)  # **mapping has no name: refused with the dunders
-    if isinstance(node, ast.FunctionDef):
-        return (node.name,)
-    return ()
+def _call_arguments(node: ast.Call, provided: dict[str, Any]) -> list[ast.expr]:
+    """The arguments of a call of a provided function (or ``<ufunc>.reduce``), keywords named and no dunders."""
+    target = node.func
+    if type(target) is ast.Attribute:
+        allowed = target.attr == "reduce" and type(target.value) is ast.Name and \
+            isinstance(provided.get(target.value.id), np.ufunc)
+    else:
+        allowed = type(target) is ast.Name and not target.id.startswith("__") and callable(provided.get(target.id))
+    if not allowed:
+        raise UnsafeSource(f"call of something the namespace does not provide at line {node.lineno}")
+    if any(keyword.arg is None or keyword.arg.startswith("__") for keyword in node.keywords):
+        raise UnsafeSource(f"unnamed or dunder keyword argument at line {node.lineno}")
+    return [*node.args, *(keyword.value for keyword in node.keywords)]

@@ -206,6 +206,10 @@ GENERATED = "def _lambdifygenerated(x):\n    _o0 = greater(x, 0)\n    return [se
     pytest.param(GENERATED.replace("_o0 = greater(x, 0)", "if x:\n        return [x]\n    _o0 = greater(x, 0)"),
                  id="branch"),
     pytest.param(GENERATED.replace("greater(x, 0)", "undefined_name"), id="unknown name"),
+    pytest.param(GENERATED.replace("greater(x, 0)", "x[0]"), id="subscript"),
+    pytest.param(GENERATED.replace("greater(x, 0)", "(y := x)"), id="walrus"),
+    pytest.param(GENERATED.replace("x**2", "_o0.reduce(x)"), id="reduce of something not a ufunc"),
+    pytest.param(GENERATED.replace("greater(x, 0)", "nan(x)"), id="call of a constant"),
 ])
 def test_the_whitelist_refuses_anything_lambdify_does_not_write(source):
     with pytest.raises(UnsafeSource):
