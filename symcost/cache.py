@@ -1,36 +1,54 @@
 """On-disk cache of compiled evaluators, as generated Python source (never pickle).
 
-An entry is a directory named by the SHA-256 of everything the evaluator
-depends on: the symcost, SymPy and numpy versions, the formula pack, the
-model / hardware / stats files, every component-library file the hardware
-could read, and the coefficients kept symbolic. It holds
+An entry is a folder named by the SHA-256 of everything the evaluator
+depends on: the symcost, SymPy and numpy versions, the build options, and
+the contents of the formula pack, the model / hardware / stats files and every
+component-library file the hardware could read, each under its role, never
+its path (the same documents in two folders share one entry). It holds
 
 * ``evaluator.py``: the source lambdify generated (numpy calls only);
 * ``meta.json``: input and output names, default inputs, kept coefficients, limits;
 * ``<name>.json``: results derived once and remembered (see :meth:`Entry.remember`).
 
 A second run with the same inputs loads the source instead of running SymPy.
-The directory is ``$SYMCOST_CACHE_DIR``, else ``$XDG_CACHE_HOME/symcost``,
-else ``~/.cache/symcost``; ``SYMCOST_NO_CACHE=1`` turns the cache off. The
-generated code is executed on load, so the directory must be as trusted as
-the user's own files (it is created with mode 0700).
+The folder is ``$SYMCOST_CACHE_DIR``, else ``$XDG_CACHE_HOME/symcost``,
+else ``~/.cache/symcost``; ``SYMCOST_NO_CACHE=1`` turns the cache off.
+
+The cache trusts only what it wrote:
+
+* the tree must be the user's own and writable by nobody else, else the cache
+  is off for the process with one warning (:mod:`symcost.cache_trust`); symcost
+  creates folders 0700 and files 0600;
+* ``index.sqlite`` at the root records the SHA-256 of every file symcost wrote
+  (:mod:`symcost.cache_index`); a file whose bytes do not match, or that has no
+  row, is a miss: the evaluator is built again and the entry overwritten;
+* the evaluator source must also pass an ``ast`` whitelist before it is
+  executed (:mod:`symcost.evaluator_source`).
+
+The cache holds at most ``$SYMCOST_CACHE_MAX_MB`` megabytes (default 256):
+after each write, the least recently used entries are deleted.
 """
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
+import re
+import shutil
+import sqlite3
 import tempfile
-import types
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-import numpy as np
+from . import cache_trust
+from .cache_index import INDEX_NAME, Index
+from .errors import SymcostError
+from .evaluator_source import checked_function, global_names, namespace
 
-FORMAT = 1
-_FUNCTION_NAME = "_lambdifygenerated"
+FORMAT = 2
+DEFAULT_MAX_MB = 256.0
+_KEY = re.compile(r"[0-9a-f]{64}")
+_RESULT_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 
 def cache_directory() -> Path | None:
@@ -43,85 +61,142 @@ def cache_directory() -> Path | None:
     return Path(base) / "symcost"
 
 
-def input_key(parts: Iterable[str], files: Iterable[Path]) -> str:
-    """SHA-256 over text parts and the contents of files (a missing file counts as absent)."""
+def max_bytes() -> float:
+    """The cache's size limit, from ``SYMCOST_CACHE_MAX_MB`` (megabytes, fractions allowed)."""
+    text = os.environ.get("SYMCOST_CACHE_MAX_MB", "").strip()
+    try:
+        megabytes = float(text) if text else DEFAULT_MAX_MB
+    except ValueError:
+        megabytes = -1.0
+    if not 0 <= megabytes < float("inf"):
+        raise SymcostError(f"SYMCOST_CACHE_MAX_MB must be a number of megabytes, 0 or more, not {text!r}")
+    return megabytes * 1024 * 1024
+
+
+def input_key(parts: Iterable[str], files: Iterable[tuple[str, Path]]) -> str:
+    """SHA-256 over text parts and the contents of (role, file) pairs (a missing file counts as absent).
+
+    The file's suffix counts (it decides how the file is parsed), its folder
+    and name do not: the same documents anywhere give the same key.
+    """
     digest = hashlib.sha256(f"symcost-evaluator-cache/{FORMAT}".encode())
     for part in parts:
         digest.update(b"\0part\0" + part.encode())
-    for path in files:
-        digest.update(b"\0file\0" + str(path).encode() + b"\0")
+    for role, path in files:
+        digest.update(b"\0file\0" + f"{role}{path.suffix.lower()}".encode() + b"\0")
         digest.update(path.read_bytes() if path.is_file() else b"<absent>")
     return digest.hexdigest()
 
 
-@dataclass(frozen=True)
 class Entry:
-    """One cache entry (it may not exist yet)."""
+    """One cache entry (it may not exist yet), in the cache at ``root``."""
 
-    directory: Path
+    def __init__(self, root: Path, key: str):
+        if not _KEY.fullmatch(key):
+            raise ValueError(f"not a cache key: {key!r}")
+        self.root, self.key = root, key
+        self.directory = root / key[:2] / key
+        self.index = Index(root)
 
     @classmethod
     def for_key(cls, key: str) -> "Entry | None":
+        """The entry for ``key``, or None when caching is off or its folder cannot be trusted."""
         root = cache_directory()
-        return None if root is None else cls(root / key[:2] / key)
+        if root is None:
+            return None
+        max_bytes()  # a bad limit is an error before any work, not after a build
+        if not cache_trust.open_root(root) or not cache_trust.trusted_file(root, root / INDEX_NAME):
+            return None
+        return cls(root, key)
 
     def load(self) -> tuple[Callable, dict] | None:
-        """The cached function and metadata, or None when absent or unreadable."""
+        """The cached function and metadata, or None when absent, not as written, or not trusted."""
+        meta_bytes, source = self._verified("meta.json"), self._verified("evaluator.py")
+        if meta_bytes is None or source is None:
+            return None
         try:
-            meta = json.loads((self.directory / "meta.json").read_text(encoding="utf-8"))
-            source = (self.directory / "evaluator.py").read_text(encoding="utf-8")
-        except (OSError, ValueError):
+            meta = json.loads(meta_bytes)
+            if meta.get("format") != FORMAT:
+                return None
+            function = checked_function(source.decode("utf-8"), str(self.directory / "evaluator.py"), meta["globals"])
+        except (ValueError, SyntaxError, KeyError, TypeError, AttributeError):  # UnsafeSource is a ValueError
             return None
-        if meta.get("format") != FORMAT:
-            return None
-        namespace = _namespace(meta["globals"])
-        exec(compile(source, str(self.directory / "evaluator.py"), "exec"), namespace)  # noqa: S102 - our own generated code
-        return namespace[_FUNCTION_NAME], meta
+        self._quietly(lambda: self.index.touch(self.key))
+        return function, meta
 
     def store(self, function: Callable, source: str, meta: dict) -> bool:
         """Write the entry; False (and nothing written) when the function uses names we cannot rebuild."""
-        names = sorted(_global_names(function.__code__))
-        namespace = _namespace(names)
-        if any(name not in namespace or namespace[name] is not function.__globals__.get(name) for name in names):
+        names = sorted(global_names(function.__code__))
+        provided = namespace(names)
+        if any(name not in provided or provided[name] is not function.__globals__.get(name) for name in names):
             return False
-        self._write("evaluator.py", source)
-        self._write("meta.json", json.dumps({**meta, "format": FORMAT, "globals": names}, indent=1))
-        return True
+        return self._write({"evaluator.py": source,
+                            "meta.json": json.dumps({**meta, "format": FORMAT, "globals": names}, indent=1)})
 
     def remember(self, name: str, compute: Callable[[], Any]) -> Any:
         """``compute()`` once per entry: a JSON-able result kept beside the evaluator."""
-        path = self.directory / f"{name}.json"
+        if not _RESULT_NAME.fullmatch(name):
+            raise ValueError(f"not a result name: {name!r}")
+        kept = self._verified(f"{name}.json")
+        if kept is not None:
+            try:
+                return json.loads(kept)
+            except ValueError:
+                pass  # recorded but not JSON: compute it again
+        value = compute()
+        self._write({f"{name}.json": json.dumps(value)})
+        return value
+
+    def _verified(self, name: str) -> bytes | None:
+        """The file's bytes when they are what symcost wrote (the index's digest), else None."""
+        if not cache_trust.trusted_folders(self.root, (self.directory.parent, self.directory), create=False):
+            return None
+        recorded = self._quietly(lambda: self.index.digest(self.key, name))
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            value = compute()
-            self._write(f"{name}.json", json.dumps(value))
-            return value
+            data = (self.directory / name).read_bytes() if recorded else None
+        except OSError:
+            return None
+        return data if data is not None and hashlib.sha256(data).hexdigest() == recorded else None
 
-    def _write(self, name: str, text: str) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        # Write then rename, so a reader never sees half a file (several processes may share the cache).
-        handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=f".{name}.")
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, self.directory / name)
+    def _write(self, files: dict[str, str]) -> bool:
+        """Write the files (each replaced whole), record their digests, then evict down to the size limit."""
+        if not cache_trust.trusted_folders(self.root, (self.directory.parent, self.directory), create=True):
+            return False
+        for name, text in files.items():
+            data = text.encode("utf-8")
+            try:
+                _replace(self.directory / name, data)
+            except OSError:
+                return False  # a full disk or a folder evicted meanwhile: the result simply is not kept
+            self._quietly(lambda: self.index.record(self.key, name, hashlib.sha256(data).hexdigest(), len(data)))
+        if cache_trust.refused(self.root):
+            return False
+        for key in self._quietly(lambda: self.index.evict(max_bytes(), keep=self.key)) or ():
+            if _KEY.fullmatch(key):
+                shutil.rmtree(self.root / key[:2] / key, ignore_errors=True)
+        return True
+
+    def _quietly(self, operation: Callable[[], Any]) -> Any:
+        """``operation()`` on the index; an index SQLite cannot use turns the cache off (one warning)."""
+        if cache_trust.refused(self.root):
+            return None
+        try:
+            return operation()
+        except sqlite3.Error as error:
+            cache_trust.refuse(self.root, self.index.path, f"cannot be used ({error}); delete it")
+            return None
+        except OSError as error:
+            cache_trust.refuse(self.root, self.index.path, f"cannot be created ({error.strerror or error})")
+            return None
 
 
-def _global_names(code: types.CodeType) -> set[str]:
-    names = set(code.co_names)
-    for constant in code.co_consts:
-        if isinstance(constant, types.CodeType):
-            names |= _global_names(constant)
-    return names
-
-
-def _namespace(names: Iterable[str]) -> dict[str, Any]:
-    """The globals generated evaluators use: numpy functions, ``reduce`` and ``float64``, nothing else."""
-    allowed = {"reduce": functools.reduce, "float64": np.float64, "nan": np.nan, "inf": np.inf, "pi": np.pi}
-    namespace: dict[str, Any] = {"__builtins__": {}}
-    for name in names:
-        if name in allowed:
-            namespace[name] = allowed[name]
-        elif not name.startswith("_") and callable(getattr(np, name, None)):
-            namespace[name] = getattr(np, name)
-    return namespace
+def _replace(path: Path, data: bytes) -> None:
+    """Write ``path`` whole (0600), by renaming a finished temporary file over it: readers never see half a file."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -81,8 +81,12 @@ class Recipe:
         if not all(isinstance(item, (str, Path)) for item in files) or not all(Path(item).is_file() for item in files):
             return None
         versions = [_symcost_version(), sp.__version__, np.__version__]
-        library_files = [_packaged_library(), *search_path_files(list(self.library_path)), *_named_library(Path(self.hardware))]
-        key = input_key([*versions, "keep", *self.keep, "only", *self.only, "vary", *(self.vary or ["<all>"])], [self.pack_path, *map(Path, files), *library_files])
+        # By role and contents, never by path: the same documents in another folder hit the same entry.
+        roles = [("pack", self.pack_path), *zip(("model", "hardware", "stats"), map(Path, files)),
+                 ("packaged library", _packaged_library()),
+                 *(("library path", path) for path in search_path_files(list(self.library_path))),
+                 *(("library file", path) for path in _named_library(Path(self.hardware)))]
+        key = input_key([*versions, "keep", *self.keep, "only", *self.only, "vary", *(self.vary or ["<all>"])], roles)
         return Entry.for_key(key)
 
 

@@ -33,7 +33,7 @@ def _unmodeled_terms(model: CostModel) -> dict:
             for status, terms in model.accounting.terms_by_status().items() if status != "modeled"}
 
 
-def _sha256(path: str) -> str:
+def _sha256(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
@@ -44,8 +44,9 @@ def build_report(model: CostModel, prompt_lengths: Sequence[int]) -> dict:
     committed = sum((a + 1) * p for a, p in probabilities.items())
     return {
         "symcost_version": __version__,
+        # The pack file's contents, not its path: remembered results are shared by every copy of the inputs.
         "pack": model.remember("pack", lambda: {"name": model.pack.name, "version": model.pack.version,
-                                               "source": model.pack.source}),
+                                               "sha256": _sha256(model.recipe.pack_path)}),
         "inputs": {role: {"path": source, "sha256": _sha256(source)} for role, source in
                    (("model", model.model.source), ("hardware", model.hardware.source), ("stats", model.stats.source))},
         "hardware": {"mode": model.hardware.mode, "library": model.hardware.library,
