@@ -42,11 +42,11 @@ class SymbolSpec:
     source: str
     symbol: sp.Symbol
     dimension: Dimension
-    binding: str | None = None
+    binding: str | tuple[str, ...] | None = None  # a path into the inputs, or paths tried in order
     definition: sp.Expr | None = None
     latex: str | None = None
     provenance: str | None = None
-    default: float | None = None
+    default: float | sp.Expr | None = None        # a number in ``unit``, or a formula over earlier symbols
     reinterpret_unit: str | None = None
     value: float | None = None
 
@@ -305,9 +305,16 @@ class _PackBuilder:
             if definition is None or not self.has_dimension(definition, unit.dimension, f"{where}.expression",
                                                             f"unit {raw['unit']}"):
                 return
+        default = raw.get("default")
+        if isinstance(default, str):  # a formula over symbols declared before this one
+            default = self.parse(default, f"{where}.default", name)
+            if default is None or not self.has_dimension(default, unit.dimension, f"{where}.default", f"unit {raw['unit']}"):
+                return
+        binding = raw.get("binding")
         self.symbols[name] = SymbolSpec(name, raw["description"], raw["unit"], raw["source"], symbol, unit.dimension,
-                                        raw.get("binding"), definition, raw.get("latex"), raw.get("provenance"),
-                                        raw.get("default"), raw.get("reinterpret_unit"), raw.get("value"))
+                                        tuple(binding) if isinstance(binding, list) else binding, definition,
+                                        raw.get("latex"), raw.get("provenance"), default, raw.get("reinterpret_unit"),
+                                        raw.get("value"))
 
     def make_index(self) -> IndexSpec | None:
         raw = self.data.get("index")

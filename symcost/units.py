@@ -53,6 +53,22 @@ class Unit:
         return describe_dimension(self.dimension)
 
 
+_SI_NAMES = {
+    (1, 2, -2, 0, 0, 0, 0, 0): "J", (0, 0, 1, 0, 0, 0, 0, 0): "s", (0, 2, 0, 0, 0, 0, 0, 0): "m^2",
+    (1, 2, -3, 0, 0, 0, 0, 0): "W", (0, 0, 0, 0, 0, 0, 0, 1): "B", (0, 0, -1, 0, 0, 0, 0, 1): "B/s",
+    (1, 2, -2, 0, 0, 0, 0, -1): "J/B", (0, 0, -1, 0, 0, 0, 0, 0): "1/s", DIMENSIONLESS: "1",
+}
+_SI_BASE = ("kg", "m", "s", "A", "K", "mol", "cd", "B")
+
+
+def si_unit_text(dimension: Dimension) -> str:
+    """The coherent SI unit symcost evaluates a dimension in: ``J``, ``B/s``, else ``kg^1 m^2 s^-3``."""
+    named = _SI_NAMES.get(tuple(dimension))
+    if named:
+        return named
+    return " ".join(f"{base}^{power}" for base, power in zip(_SI_BASE, dimension) if power)
+
+
 def describe_dimension(dimension: Dimension) -> str:
     named = _NAMED_DIMENSIONS.get(tuple(dimension))
     if named:

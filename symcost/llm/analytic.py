@@ -1,9 +1,8 @@
 """The analytical LLM model: ``formulas/llm.yaml`` -> one compiled numpy function.
 
-Every quantity of the pack is a definition over the pack's input symbols and
-the quantities before it. They are compiled once per pack file into one
-evaluator that takes an array per input, so a single scenario and a 10^5
-candidate solver run are the same call.
+The pack is a chain of quantities (:mod:`symcost.chain`), compiled once per
+pack file into one evaluator that takes an array per input, so a single
+scenario and a 10^5 candidate solver run are the same call.
 """
 from __future__ import annotations
 
@@ -15,21 +14,33 @@ from typing import Callable, Sequence
 import numpy as np
 import sympy as sp
 
-from ..compile import Evaluator, compile_outputs
+from ..chain import Chain, build_chain
+from ..compile import Evaluator
 from ..model import packaged_pack
 from ..pack import FormulaPack, SymbolSpec, load_pack
-from ..units import parse_unit
 
 PACK_NAME = "llm"
 
 
 @dataclass(frozen=True)
 class AnalyticModel:
-    pack: FormulaPack
-    inputs: tuple[SymbolSpec, ...]          # pack symbols a scenario supplies, in evaluator order
-    definitions: dict[str, sp.Expr]         # quantity -> its formula over inputs and earlier quantities
+    chain: Chain
     evaluator: Evaluator
     scalar: Callable[..., Sequence[float]]  # the same definitions on Python floats (math module)
+
+    @property
+    def pack(self) -> FormulaPack:
+        return self.chain.pack
+
+    @property
+    def inputs(self) -> tuple[SymbolSpec, ...]:
+        """Pack symbols a scenario supplies, in evaluator order."""
+        return self.chain.inputs
+
+    @property
+    def definitions(self) -> dict[str, sp.Expr]:
+        """Quantity -> its formula over inputs and earlier quantities."""
+        return {symbol.name: expression for symbol, expression in self.chain.definitions}
 
     def evaluate(self, values: dict[str, np.ndarray | float]) -> dict[str, np.ndarray]:
         """Every quantity (SI) for input values keyed by binding (``model.layers``), scalars or arrays.
@@ -43,7 +54,7 @@ class AnalyticModel:
         ordered = [values[spec.binding] for spec in self.inputs]
         if all(isinstance(value, (int, float)) for value in ordered):
             try:
-                return {name: np.float64(result) for name, result in zip(self.definitions, self.scalar(*map(float, ordered)))}
+                return {name: np.float64(result) for name, result in zip(self.chain.quantity_names, self.scalar(*map(float, ordered)))}
             except (ZeroDivisionError, OverflowError, ValueError):
                 pass  # numpy's inf / nan semantics instead
         return self.evaluator(**{spec.name: value for spec, value in zip(self.inputs, ordered)})
@@ -55,16 +66,5 @@ def analytic_model(pack_path: str | Path | None = None) -> AnalyticModel:
 
 @lru_cache(maxsize=4)
 def _analytic_model(pack_path: str) -> AnalyticModel:
-    pack = load_pack(pack_path)
-    constants = {spec.symbol: sp.Float(spec.value * parse_unit(spec.unit).si_factor)
-                 for spec in pack.symbols.values() if spec.source == "constant"}
-    inputs = tuple(spec for spec in pack.symbols.values() if spec.source != "constant")
-    definitions = {quantity.name: quantity.expression.xreplace(constants) for quantity in pack.quantities}
-    symbols = {quantity.name: quantity.symbol for quantity in pack.quantities}
-    chain = [(symbols[name], expression) for name, expression in definitions.items()]
-    arguments = [spec.symbol for spec in inputs]
-    evaluator = compile_outputs({name: symbols[name] for name in definitions}, arguments, chain)
-    scalar = sp.lambdify(arguments, [symbols[name] for name in definitions], modules="math",
-                         cse=lambda outputs: (chain, outputs))
-    return AnalyticModel(pack, inputs, definitions, evaluator, scalar)
-
+    chain = build_chain(load_pack(pack_path))
+    return AnalyticModel(chain, chain.compile(chain.quantity_names), chain.scalar_function())

@@ -17,7 +17,8 @@ import numpy as np
 import sympy as sp
 
 from ..binding import BoundValue
-from ..compile import Evaluator, compile_outputs
+from ..chain import build_chain
+from ..compile import Evaluator
 from ..model import packaged_pack
 from ..pack import FormulaPack, load_pack
 from .config import SpattenConfig, bind_config
@@ -97,10 +98,11 @@ class LayerModel:
 @lru_cache(maxsize=1)
 def compiled_spatten_pack() -> CompiledPack:
     """The packaged pack's closed forms and their evaluator (built once per process)."""
-    pack = load_pack(packaged_pack("spatten"))
-    expressions = layer_expressions(pack)
+    chain = build_chain(load_pack(packaged_pack("spatten")))
+    pack = chain.pack
+    expressions = {name: chain.closed_form(name) for name in chain.output_names}
     inputs = [pack.symbol(name) for name in LAYER_AXES] + [spec.symbol for spec in pack.symbols.values() if spec.binding]
-    return CompiledPack(pack, expressions, compile_outputs(expressions, inputs))
+    return CompiledPack(pack, expressions, chain.compile(inputs=inputs))
 
 
 def build_layer_model(config: SpattenConfig) -> LayerModel:
@@ -108,16 +110,6 @@ def build_layer_model(config: SpattenConfig) -> LayerModel:
     values = bind_config(compiled.pack, config)
     tokens, kept = _token_chain(compiled, _numbers(values))
     return LayerModel(compiled, config, values, tokens, kept)
-
-
-def layer_expressions(pack: FormulaPack) -> dict[str, sp.Expr]:
-    """Every term and quantity of the pack over its symbols (quantities with earlier ones inlined)."""
-    expressions = {term.name: pack.expanded(term) for term in pack.terms}
-    resolved: dict[sp.Symbol, sp.Expr] = {}
-    for quantity in pack.quantities:
-        resolved[quantity.symbol] = pack.expanded(quantity.expression.xreplace(resolved))
-        expressions[quantity.name] = resolved[quantity.symbol]
-    return expressions
 
 
 def _numbers(values: dict[sp.Symbol, BoundValue]) -> dict[sp.Symbol, sp.Expr]:

@@ -1,0 +1,131 @@
+"""The binder: a pack's bound symbols get their values from an :class:`~symcost.input_tree.InputTree`.
+
+A symbol's ``binding`` is a dotted path into the tree, or a list of paths
+tried in order (the first present wins: a fallback). The value found is
+
+* a number, in the unit its field's name implies (``mem_bw_gbps`` is GB/s,
+  ``energy_pj`` pJ: :func:`symcost.units.field_unit`), else in the symbol's
+  own unit (or always in the symbol's unit when it declares ``reinterpret_unit``);
+* a quantity text such as ``'2 TB/s'``, converted to the symbol's unit;
+* ``true``/``false`` (1/0), or a :class:`~symcost.input_tree.Measured` leaf a
+  pack's reader put there, or an expression a reader derived.
+
+Numbers become exact rationals (the decimal the file wrote) times the unit's
+factor to SI; a unit of another dimension than the symbol's is an error. A
+path that is absent takes the symbol's ``default``: a number in its unit, or
+a formula over other symbols. With neither, the error names the path, the
+inputs and the closest paths present.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sympy as sp
+
+from .errors import InputError, InputIssue
+from .input_tree import MISSING, InputTree, Measured
+from .pack import FormulaPack, SymbolSpec
+from .units import field_unit, parse_unit, to_unit
+
+UNBOUND_SOURCES = frozenset({"derived", "constant", "engine", "layer"})
+
+
+@dataclass(frozen=True)
+class BoundValue:
+    """A symbol's value in SI units, with where it came from (and the number and unit as written)."""
+
+    value: sp.Expr
+    provenance: str
+    source_unit: str | None = None
+    source_value: float | None = None
+
+
+def bind_symbols(pack: FormulaPack, tree: InputTree, *, skip: frozenset[str] = frozenset()) -> dict[sp.Symbol, BoundValue]:
+    """Values of every symbol of ``pack`` that has a binding (or a default), except symbols named in
+    ``skip``; every problem is raised at once as an :class:`InputError`."""
+    values: dict[sp.Symbol, BoundValue] = {}
+    issues: list[InputIssue] = []
+    for spec in pack.symbols.values():
+        if spec.source in UNBOUND_SOURCES or spec.name in skip or (spec.binding is None and spec.default is None):
+            continue
+        try:
+            values[spec.symbol] = bind_one(spec, tree, pack.name)
+        except _BindingProblem as problem:
+            issues.append(InputIssue(problem.where, f"symbol {spec.name}", str(problem)))
+    if issues:
+        raise InputError(issues)
+    return values
+
+
+class _BindingProblem(Exception):
+    def __init__(self, where: str, message: str):
+        super().__init__(message)
+        self.where = where
+
+
+def bind_one(spec: SymbolSpec, tree: InputTree, pack_name: str = "") -> BoundValue:
+    """The value of one symbol: the first of its paths present, else its default."""
+    paths = binding_paths(spec)
+    for path in paths:
+        found = tree.lookup(path)
+        if found is not MISSING and found is not None:
+            return _converted(spec, found, path, tree)
+    if spec.default is not None:
+        default = spec.default if isinstance(spec.default, sp.Basic) else \
+            _exact(spec.default) * _factor(parse_unit(spec.unit).si_factor)
+        absent = " or ".join(paths) or "no binding"
+        return BoundValue(default, f"default of pack {pack_name} for {spec.name} ({absent} not given)")
+    hints = [close for path in paths for close in tree.closest(path)]
+    hint = f"; did you mean {', '.join(dict.fromkeys(hints))}?" if hints else ""
+    where = ", ".join(tree.origins.values()) or "the inputs"
+    raise _BindingProblem(where if tree.origins else (pack_name or "inputs"),
+                          f"needs {' or '.join(paths)} (in {spec.unit}), which the inputs do not give{hint}")
+
+
+def binding_paths(spec: SymbolSpec) -> list[str]:
+    binding = spec.binding
+    if binding is None:
+        return []
+    return list(binding) if isinstance(binding, (list, tuple)) else [binding]
+
+
+def _converted(spec: SymbolSpec, found: Any, path: str, tree: InputTree) -> BoundValue:
+    origin = tree.origin(path)
+    if isinstance(found, sp.Basic):
+        return BoundValue(found, origin)
+    if isinstance(found, Measured):
+        return _from_number(spec, found.value, found.unit, found.provenance, path)
+    if isinstance(found, bool):
+        return BoundValue(sp.Integer(int(found)), origin, "1", int(found))
+    if isinstance(found, (int, float)):
+        leaf = path.rsplit(".", 1)[-1]
+        unit = spec.unit if spec.reinterpret_unit else field_unit(leaf) or spec.unit
+        return _from_number(spec, found, unit, origin, path)
+    if isinstance(found, str):
+        try:
+            number = to_unit(found, parse_unit(spec.unit))
+        except ValueError as error:
+            raise _BindingProblem(origin.split(":")[0], f"{path}: {error}") from None
+        return BoundValue(_exact(number) * _factor(parse_unit(spec.unit).si_factor), origin, spec.unit, number)
+    raise _BindingProblem(origin.split(":")[0], f"{path}: expected a number or a quantity such as '2 {spec.unit}', "
+                                                f"got a {type(found).__name__}")
+
+
+def _from_number(spec: SymbolSpec, number: float, unit_text: str, provenance: str, path: str) -> BoundValue:
+    unit = parse_unit(unit_text)
+    if unit.dimension != spec.dimension and not spec.reinterpret_unit:
+        raise _BindingProblem(provenance.split(":")[0],
+                              f"{path} is in {unit_text} ({unit.dimension_name}), but the symbol is in "
+                              f"{spec.unit} ({parse_unit(spec.unit).dimension_name})")
+    return BoundValue(_exact(number) * _factor(unit.si_factor), provenance, unit_text, number)
+
+
+def _exact(number: float | int) -> sp.Rational:
+    # The decimal the file wrote, exactly: 0.2 is 1/5, so N (1 - rho) is an exact integer where it should be.
+    return sp.Rational(repr(number)) if isinstance(number, float) else sp.Integer(number)
+
+
+def _factor(si_factor: float) -> sp.Expr:
+    return sp.Integer(1) if si_factor == 1 else sp.Rational(repr(si_factor))
+
