@@ -33,6 +33,11 @@ class Chain:
     terms: dict[str, sp.Expr]                         # term -> expression over the inputs
     definitions: tuple[tuple[sp.Symbol, sp.Expr], ...]  # quantity symbol -> formula over inputs and earlier quantities
     units: dict[str, str]                             # output -> its SI unit
+    constants: dict[sp.Symbol, sp.Expr]               # constant symbols' exact SI values
+
+    def resolve(self, expression: sp.Expr) -> sp.Expr:
+        """A formula of the pack (a limit's, say) over the inputs: derived symbols expanded, constants folded."""
+        return self.pack.expanded(expression).xreplace(self.constants)
 
     @property
     def quantity_names(self) -> tuple[str, ...]:
@@ -60,11 +65,11 @@ class Chain:
         return inlined
 
     def compile(self, names: Sequence[str] | None = None, inputs: Sequence[sp.Symbol] | None = None,
-                fixed: dict[sp.Symbol, sp.Expr] | None = None) -> Evaluator:
-        """One evaluator of ``names`` (default: every output) over ``inputs`` (default: every input
-        symbol), with the symbols in ``fixed`` replaced by their values first."""
+                fixed: dict[sp.Symbol, sp.Expr] | None = None, extra: dict[str, sp.Expr] | None = None) -> Evaluator:
+        """One evaluator of ``names`` (default: every output) and of the ``extra`` expressions over
+        ``inputs`` (default: every input symbol), the symbols in ``fixed`` replaced by their values first."""
         fixed = fixed or {}
-        outputs = {name: expression.xreplace(fixed) for name, expression in self.outputs(names).items()}
+        outputs = {name: expression.xreplace(fixed) for name, expression in {**self.outputs(names), **(extra or {})}.items()}
         definitions = [(symbol, expression.xreplace(fixed)) for symbol, expression in self.definitions]
         arguments = list(inputs) if inputs is not None else [spec.symbol for spec in self.inputs]
         return compile_outputs(outputs, arguments, _needed(definitions, outputs))
@@ -91,7 +96,7 @@ def build_chain(pack: FormulaPack) -> Chain:
     for name, alternatives in _alternatives(pack.quantities).items():
         definitions.append((alternatives[0].symbol, closed(_chosen(alternatives))))
         units[name] = si_unit_text(parse_unit(alternatives[0].unit).dimension)
-    return Chain(pack, inputs, terms, tuple(definitions), units)
+    return Chain(pack, inputs, terms, tuple(definitions), units, constants)
 
 
 def _alternatives(quantities: Sequence[QuantitySpec]) -> dict[str, list[QuantitySpec]]:

@@ -62,16 +62,41 @@ def _culprits(inputs: Iterable[InputValue]) -> str:
     return f"it is driven by {listed}{more}"
 
 
-def bound_inputs(pack, bindings) -> list[InputValue]:
-    """The numeric values that ``bindings`` (:class:`~symcost.binding.Bindings`) gives ``pack``'s
+def describe_point(values: Mapping[str, object], flat_index: int) -> str:
+    """``L_prompt = 128, K = 4``: the inputs at one flat index of their broadcast shape."""
+    import numpy as np
+
+    arrays = {name: np.asarray(value) for name, value in values.items()}
+    if not arrays:
+        return "the inputs"
+    shape = np.broadcast_shapes(*(array.shape for array in arrays.values()))
+    return ", ".join(f"{name} = {np.broadcast_to(array, shape).ravel()[flat_index]:g}" for name, array in arrays.items())
+
+
+def check_limits(results: dict, limits: Iterable[tuple[str, str]], values: Mapping[str, object]) -> None:
+    """Pop each limit's ``limit.NAME.value`` and ``.maximum`` outputs from ``results``; a point where the
+    value exceeds the maximum is a :class:`~symcost.errors.SymcostError` with the limit's message."""
+    import numpy as np
+
+    for name, message in limits:
+        value, maximum = results.pop(f"limit.{name}.value"), results.pop(f"limit.{name}.maximum")
+        broken = np.flatnonzero(np.ravel(value > maximum))
+        if broken.size:
+            first = broken[0]
+            raise SymcostError(f"{message}: {np.ravel(value)[first]:g} > {np.ravel(maximum)[first]:g} "
+                               f"at {describe_point(values, first)}")
+
+
+def bound_inputs(pack, bound: Mapping) -> list[InputValue]:
+    """The numeric values ``bound`` (symbol -> :class:`~symcost.binder.BoundValue`) gives ``pack``'s
     symbols, shown as written in the input files."""
     written = {}
     for spec in pack.symbols.values():
-        bound = bindings.values.get(spec.symbol)
-        if bound is not None and bound.value.is_number:
-            shown = (f"{bound.source_value:g} {bound.source_unit}" if bound.source_value is not None
-                     else f"{float(bound.value):g}")
-            written[spec.name] = (float(bound.value), shown)
+        bound_value = bound.get(spec.symbol)
+        if bound_value is not None and bound_value.value.is_number:
+            shown = (f"{bound_value.source_value:g} {bound_value.source_unit}" if bound_value.source_value is not None
+                     else f"{float(bound_value.value):g}")
+            written[spec.name] = (float(bound_value.value), shown)
     return pack_inputs(pack, written)
 
 

@@ -30,7 +30,7 @@ from .binding import BoundValue, Bindings, bind
 from .cache import Entry, input_key
 from .compile import Evaluator, compile_outputs
 from .errors import SymcostError
-from .finite import InputValue, bound_inputs, refuse_non_finite
+from .finite import InputValue, bound_inputs, check_limits, describe_point, refuse_non_finite
 from .documents import load_document
 from .inputs import HardwareSpec, ModelSpec, StatsSpec, read_hardware, read_model, read_stats
 from .inputs.library import search_path_files
@@ -206,25 +206,13 @@ class CostModel:
         """
         values = {**self.defaults, **inputs}
         results = self.evaluator(**values)
-        for name, message in self.limits:
-            value, maximum = results.pop(f"limit.{name}.value"), results.pop(f"limit.{name}.maximum")
-            broken = np.flatnonzero(np.ravel(value > maximum))
-            if broken.size:
-                first = broken[0]
-                raise SymcostError(f"{message}: {np.ravel(value)[first]:g} > {np.ravel(maximum)[first]:g} "
-                                   f"at {_describe_point(values, first)}")
-        refuse_non_finite(results, lambda index: _describe_point(values, index), self._bound_inputs)
+        check_limits(results, self.limits, values)
+        refuse_non_finite(results, lambda index: describe_point(values, index), self._bound_inputs)
         return results
 
     def _bound_inputs(self) -> list[InputValue]:
         pack = load_pack(self.recipe.pack_path)
-        return bound_inputs(pack, bind(pack, self.model, self.hardware, self.stats))
-
-
-def _describe_point(values: dict, flat_index: int) -> str:
-    arrays = {name: np.asarray(value) for name, value in values.items()}
-    shape = np.broadcast_shapes(*(array.shape for array in arrays.values()))
-    return ", ".join(f"{name} = {np.broadcast_to(array, shape).ravel()[flat_index]:g}" for name, array in arrays.items())
+        return bound_inputs(pack, bind(pack, self.model, self.hardware, self.stats).values)
 
 
 def build_model(model_path: str | Path | ModelSpec, hardware_path: str | Path | HardwareSpec,

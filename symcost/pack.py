@@ -258,11 +258,14 @@ class _PackBuilder:
         return ComparisonSpec(raw["name"], raw["description"], *sides)
 
     def make_limit(self, where: str, raw: dict) -> LimitSpec | None:
-        parts = [self.parse(raw[key], f"{where}.{key}", raw["name"]) for key in ("expression", "maximum")]
+        # A limit may use the terms (by name) and the quantities, as quantities do.
+        extra = {**self.term_expressions(), **{q.name: q.symbol for q in self.quantities}}
+        parts = [self.parse(raw[key], f"{where}.{key}", raw["name"], extra) for key in ("expression", "maximum")]
         when = self.parse(raw["when"], f"{where}.when", raw["name"]) if "when" in raw else None
         if any(part is None for part in parts):
             return None
         table = {spec.symbol: spec.dimension for spec in self.symbols.values()}
+        table.update(self.aggregate_dimensions())
         try:
             same = dimension_of(parts[0], table) == dimension_of(parts[1], table)
         except DimensionError as exc:
@@ -348,9 +351,7 @@ class _PackBuilder:
             unit = parse_unit(raw["unit"])
         except ValueError as exc:
             return self.issue(f"{where}.unit", str(exc))
-        # A term's name stands for its per-layer/per-step expression (packs without an index combine terms this way).
-        extra = {**{t.name: t.expression for t in self.terms if t.name not in self.symbols}, **self.aggregates,
-                 **{q.name: q.symbol for q in self.quantities if q.name != name}}
+        extra = {**self.term_expressions(), **self.aggregates, **{q.name: q.symbol for q in self.quantities if q.name != name}}
         expression = self.parse(raw["expression"], f"{where}.expression", name, extra)
         if expression is None or not self.has_dimension(expression, unit.dimension, f"{where}.expression", f"unit {raw['unit']}",
                                                         extra_dimensions=self.aggregate_dimensions()):
@@ -358,6 +359,10 @@ class _PackBuilder:
         when = self.parse(raw["when"], f"{where}.when", name) if "when" in raw else None
         self.quantities.append(QuantitySpec(name, raw["unit"], sp.Symbol(name, real=True), expression, raw["expression"],
                                             raw["description"], when, raw.get("latex"), raw.get("scope")))
+
+    def term_expressions(self) -> dict[str, sp.Expr]:
+        """A term's name stands for its per-layer/per-step expression (packs without an index combine terms this way)."""
+        return {term.name: term.expression for term in self.terms if term.name not in self.symbols}
 
     def aggregate_dimensions(self) -> dict[sp.Symbol, Dimension]:
         dimensions = {}

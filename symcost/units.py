@@ -165,6 +165,9 @@ _FIELD_UNIT_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"_us$"), "us"),
     (re.compile(r"_ms$"), "ms"),
     (re.compile(r"_nw$"), "nW"),
+    (re.compile(r"_w$"), "W"),
+    # FLOP and OP counts are dimensionless: a TFLOPS figure is 10^12 per second.
+    (re.compile(r"_(tflops|tops)$"), "THz"),
     (re.compile(r"(^|_)bytes(_per_[a-z0-9_]+)?$"), "B"),
 )
 

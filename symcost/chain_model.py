@@ -1,0 +1,115 @@
+"""A compiled cost model of a chain pack (no burst structure) bound to its inputs.
+
+:meth:`ChainModel.build` binds the pack's symbols from an input tree, keeps
+the axes (and any bound symbol named in ``vary``) as evaluator inputs, folds
+every other value into the closed forms and compiles one evaluator. It
+offers what the generic verbs need: ``evaluate``, ``closed_form``,
+``input_for``, ``unit``, ``defaults`` and the pack's limits, the same
+interface as the selfspec :class:`~symcost.model.CostModel`.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import numpy as np
+import sympy as sp
+
+from .binder import BoundValue, binding_paths, bind_symbols
+from .chain import Chain, build_chain
+from .compile import Evaluator
+from .errors import SymcostError
+from .finite import bound_inputs, check_limits, describe_point, refuse_non_finite
+from .input_tree import InputTree
+from .pack import FormulaPack, SymbolSpec
+from .units import parse_unit
+
+
+@dataclass
+class ChainModel:
+    pack: FormulaPack
+    tree: InputTree
+    chain: Chain
+    bound: dict[sp.Symbol, BoundValue]
+    fixed: dict[sp.Symbol, sp.Expr]          # every folded input's exact SI value
+    evaluator: Evaluator
+    defaults: dict[str, float]               # evaluator inputs with a value from the inputs or a default
+    limits: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def build(cls, pack: FormulaPack, tree: InputTree, vary: Sequence[str] = ()) -> "ChainModel":
+        chain = build_chain(pack)
+        varied = [symbol_of(pack, name) for name in vary]
+        inputs = [spec for spec in chain.inputs if spec.source == "axis" or spec in varied]
+        bound = bind_symbols(pack, tree)
+        missing = [spec.name for spec in chain.inputs if spec not in inputs and spec.symbol not in bound]
+        if missing:
+            raise SymcostError(f"pack {pack.name}: no value for {', '.join(missing)}")
+        values = _resolved({symbol: value.value for symbol, value in bound.items()})
+        variable = {spec.symbol for spec in inputs}
+        fixed = {symbol: value for symbol, value in values.items() if symbol not in variable}
+        defaults = {spec.name: float(values[spec.symbol]) for spec in inputs
+                    if spec.symbol in values and values[spec.symbol].is_number}
+        limits = {f"limit.{limit.name}.{part}": chain.resolve(expression) for limit in pack.limits
+                  for part, expression in (("value", limit.expression), ("maximum", limit.maximum))}
+        evaluator = chain.compile(inputs=[spec.symbol for spec in inputs], fixed=fixed, extra=limits)
+        return cls(pack, tree, chain, bound, fixed, evaluator, defaults,
+                   tuple((limit.name, limit.message) for limit in pack.limits))
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        return self.chain.output_names
+
+    def unit(self, name: str) -> str:
+        return self.chain.units[name]
+
+    def input_for(self, name: str) -> tuple[str, float]:
+        """The evaluator input a user-facing name (symbol or binding path) denotes, and the factor
+        from its declared unit to SI."""
+        spec = symbol_of(self.pack, name)
+        if spec.name not in self.evaluator.input_names:
+            raise SymcostError(f"{name!r} is fixed in this model; the varied inputs are "
+                               f"{', '.join(self.evaluator.input_names) or 'none'}")
+        return spec.name, parse_unit(spec.unit).si_factor
+
+    def evaluate(self, **inputs) -> dict[str, np.ndarray]:
+        values = {**self.defaults, **inputs}
+        missing = [name for name in self.evaluator.input_names if name not in values]
+        if missing:
+            raise SymcostError(f"give a value for {', '.join(missing)} (an axis: --axis {missing[0]}=...)")
+        results = self.evaluator(**values)
+        check_limits(results, self.limits, values)
+        refuse_non_finite(results, lambda index: describe_point(values, index),
+                          lambda: bound_inputs(self.pack, self.bound))
+        return results
+
+    def closed_form(self, name: str, values: Mapping[str, float] = {}) -> sp.Expr:
+        """Output ``name`` over the evaluator inputs, those in ``values`` replaced by numbers."""
+        expression = self.chain.closed_form(name).xreplace(self.fixed)
+        return expression.xreplace({symbol: sp.Float(values[symbol.name]) for symbol in expression.free_symbols
+                                    if symbol.name in values})
+
+
+def symbol_of(pack: FormulaPack, name: str) -> SymbolSpec:
+    """A pack symbol by its name or by (one of) its binding paths, with a did-you-mean."""
+    if name in pack.symbols:
+        return pack.symbols[name]
+    by_path = {path: spec for spec in pack.symbols.values() for path in binding_paths(spec)}
+    if name in by_path:
+        return by_path[name]
+    known = sorted({*pack.symbols, *by_path})
+    close = difflib.get_close_matches(name, known, n=3)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    raise SymcostError(f"{name!r} is neither a symbol of pack {pack.name} nor a path one is bound to{hint}")
+
+
+def _resolved(values: dict[sp.Symbol, sp.Expr]) -> dict[sp.Symbol, sp.Expr]:
+    """Bound values with defaults that are formulas over other bound symbols resolved to numbers."""
+    resolved = dict(values)
+    for _ in range(len(resolved)):
+        pending = {symbol: value for symbol, value in resolved.items() if value.free_symbols & resolved.keys()}
+        if not pending:
+            break
+        resolved.update((symbol, value.xreplace(resolved)) for symbol, value in pending.items())
+    return resolved
