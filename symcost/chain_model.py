@@ -23,7 +23,7 @@ from .errors import SymcostError
 from .finite import bound_inputs, check_limits, describe_point, refuse_non_finite
 from .input_tree import InputTree
 from .pack import FormulaPack, SymbolSpec
-from .units import parse_unit
+from .units import field_unit, parse_unit
 
 
 @dataclass
@@ -65,13 +65,15 @@ class ChainModel:
         return self.chain.units[name]
 
     def input_for(self, name: str) -> tuple[str, float]:
-        """The evaluator input a user-facing name (symbol or binding path) denotes, and the factor
-        from its declared unit to SI."""
+        """The evaluator input a user-facing name denotes, and the factor from the unit its values are
+        given in to SI: the symbol's unit for a symbol name, the field's for a binding path
+        (``gpu.mem_bw_gbps`` is in GB/s, as in the input file)."""
         spec = symbol_of(self.pack, name)
         if spec.name not in self.evaluator.input_names:
             raise SymcostError(f"{name!r} is fixed in this model; the varied inputs are "
                                f"{', '.join(self.evaluator.input_names) or 'none'}")
-        return spec.name, parse_unit(spec.unit).si_factor
+        unit = spec.unit if name == spec.name or spec.reinterpret_unit else field_unit(name.rsplit(".", 1)[-1]) or spec.unit
+        return spec.name, parse_unit(unit).si_factor
 
     def evaluate(self, **inputs) -> dict[str, np.ndarray]:
         values = {**self.defaults, **inputs}

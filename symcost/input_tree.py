@@ -51,6 +51,8 @@ class InputTree:
     data: dict[str, Any]
     origins: dict[str, str] = field(default_factory=dict)
     files: tuple[Path, ...] = ()
+    mounts: dict[str, Path] = field(default_factory=dict)      # documents mounted by name
+    settings: tuple[tuple[str, Any], ...] = ()                  # --set PATH=VALUE, in order
 
     def lookup(self, path: str) -> Any:
         """The value at a dotted path, or :data:`MISSING`."""
@@ -114,7 +116,8 @@ def read_inputs(specs: Sequence[str], mounted: Sequence[tuple[str, str | Path]] 
             if key in data:
                 raise InputError([InputIssue(path.name, key, f"key given twice: also in {origins[key]}")])
             data[key], origins[key] = value, path.name
-    return InputTree(data, origins, tuple(path for _, path in documents))
+    return InputTree(data, origins, tuple(path for _, path in documents),
+                     {name: path for name, path in documents if name is not None})
 
 
 def with_settings(tree: InputTree, settings: Sequence[str]) -> InputTree:
@@ -123,6 +126,7 @@ def with_settings(tree: InputTree, settings: Sequence[str]) -> InputTree:
         return tree
     data = copy.deepcopy(tree.data)
     origins = dict(tree.origins)
+    applied = list(tree.settings)
     for setting in settings:
         path, separator, text = setting.partition("=")
         if not separator or not path.strip():
@@ -132,7 +136,8 @@ def with_settings(tree: InputTree, settings: Sequence[str]) -> InputTree:
             raise SymcostError(f"--set {setting!r}: expected one number or quantity, got a {type(value).__name__}")
         _assign(data, split_path(path.strip()), value, setting)
         origins.setdefault(str(split_path(path.strip())[0]), "--set")
-    return InputTree(data, origins, tree.files)
+        applied.append((path.strip(), value))
+    return InputTree(data, origins, tree.files, tree.mounts, tuple(applied))
 
 
 def _assign(data: dict[str, Any], parts: list[str | int], value: Any, setting: str) -> None:

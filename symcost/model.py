@@ -35,22 +35,12 @@ from .documents import load_document
 from .inputs import HardwareSpec, ModelSpec, StatsSpec, read_hardware, read_model, read_stats
 from .inputs.library import search_path_files
 from .pack import FormulaPack, SymbolSpec, load_pack
+from .registry import resolve_pack
 from .units import parse_unit
 
 METRICS = ("energy_per_token", "latency_per_token", "throughput", "tokens_per_joule", "power",
            "burst_energy", "burst_latency", "dynamic_energy", "leakage_energy", "leakage_power")
 BREAKDOWN_QUANTITIES = ("energy", "latency", "count")
-
-
-def resolve_pack(pack: str | Path) -> Path:
-    """A formula pack given as a file (``.yaml``) or by the name of a packaged one (``selfspec``)."""
-    return Path(pack) if Path(str(pack)).suffix in (".yaml", ".yml") else packaged_pack(str(pack))
-
-
-def packaged_pack(name: str) -> Path:
-    """Path of a formula pack shipped in ``formulas/``."""
-    with resources.as_file(resources.files("symcost.formulas").joinpath(f"{name}.yaml")) as path:
-        return Path(path)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ from typing import Sequence
 import numpy as np
 import sympy as sp
 
-from .model import CostModel, build_model, packaged_pack
+from .model import CostModel, build_model
+from .registry import packaged_pack
 from .pack import FormulaPack, load_pack
 from .pieces import localise
 from .sums import ClosedFormError

@@ -29,7 +29,7 @@ import sympy as sp
 from ..aggregates import at_step, layer_max, sum_steps
 from ..compile import Evaluator, compile_outputs
 from ..errors import SymcostError
-from ..model import packaged_pack
+from ..registry import packaged_pack
 from ..pack import FormulaPack, QuantitySpec, SymbolSpec, load_pack
 from ..sums import closed_sum
 from ..units import field_unit, parse_unit

@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _load_pack(pack: str):
-    from ..model import resolve_pack
+    from ..registry import resolve_pack
     from ..pack import load_pack
 
     return load_pack(resolve_pack(pack))

@@ -14,12 +14,49 @@ if TYPE_CHECKING:
     from ..audit import Document
 
 
-def add_input_files(parser: argparse.ArgumentParser, *, required: bool) -> None:
-    """The three input files every cost-model command takes, and the library search path."""
-    parser.add_argument("--model", required=required, help="model file (YAML)")
-    parser.add_argument("--hardware", required=required, help="hardware file (YAML)")
-    parser.add_argument("--stats", required=required, help="speculation stats file (JSON or YAML)")
+ROLES = ("model", "hardware", "stats")
+
+
+def add_input_files(parser: argparse.ArgumentParser, *, required: bool, pack_inputs: bool = False) -> None:
+    """The selfspec pack's three input files and the library search path; with ``pack_inputs``, also
+    ``--pack``, ``--input`` and ``--set`` for any pack (the three files are then aliases of ``--input ROLE=FILE``)."""
+    alias = " (--input model=FILE)" if pack_inputs else ""
+    parser.add_argument("--model", required=required and not pack_inputs, help=f"model file (YAML){alias}")
+    parser.add_argument("--hardware", required=required and not pack_inputs,
+                        help=f"hardware file (YAML){alias.replace('model', 'hardware')}")
+    parser.add_argument("--stats", required=required and not pack_inputs,
+                        help=f"speculation stats file (JSON or YAML){alias.replace('model', 'stats')}")
+    if pack_inputs:
+        parser.add_argument("--pack", metavar="PACK", help="formula pack: a packaged name (selfspec, llm, spatten, "
+                                                           "cascade) or a pack file (default selfspec)")
+        parser.add_argument("--input", action="append", default=[], metavar="[NAME=]FILE",
+                            help="YAML/JSON document merged into the inputs, or mounted under NAME (repeatable)")
+        parser.add_argument("--set", action="append", default=[], dest="settings", metavar="PATH=VALUE",
+                            help="override one input value, a unit allowed: --set gpu.mem_bw='2 TB/s' (repeatable)")
     add_library_path(parser)
+
+
+def add_axes(parser: argparse.ArgumentParser, *, required: bool) -> None:
+    parser.add_argument("--axis", action="append", default=[], required=required, metavar="NAME=SPEC",
+                        help="values of an axis or of any bound symbol (by symbol or input path): START:STOP "
+                             "(integers), START:STOP:N, START:STOP:logN or V1,V2,... (repeatable)")
+
+
+def uses_pack_inputs(args: argparse.Namespace) -> bool:
+    """Whether a command runs through the pack protocol (a pack other than selfspec, --input or --set)
+    rather than the selfspec pack's own commands."""
+    return bool(getattr(args, "input", None) or getattr(args, "settings", None)) or \
+        getattr(args, "pack", None) not in (None, "selfspec")
+
+
+def build_pack_from_args(args: argparse.Namespace, vary=()):
+    """The pack's model bound to ``--input``/``--set`` (and the selfspec aliases), and the input tree."""
+    from ..input_tree import read_inputs, with_settings
+    from ..registry import build_pack_model
+
+    mounted = [(role, getattr(args, role)) for role in ROLES if getattr(args, role, None)]
+    tree = with_settings(read_inputs(args.input, mounted), args.settings)
+    return build_pack_model(args.pack or "selfspec", tree, vary, library_path=args.library_path), tree
 
 
 def add_library_path(parser: argparse.ArgumentParser) -> None:
@@ -29,8 +66,12 @@ def add_library_path(parser: argparse.ArgumentParser) -> None:
 
 
 def build_from_args(args: argparse.Namespace, **options):
-    """The cost model named by the input-file options (``options`` go to ``build_model``)."""
+    """The selfspec cost model named by the input-file options (``options`` go to ``build_model``)."""
     from ..model import build_model
+
+    missing = [f"--{role}" for role in ROLES if not getattr(args, role)]
+    if missing:
+        raise SymcostError(f"give {', '.join(missing)} (the selfspec pack's documents), or --pack PACK --input FILE")
 
     return build_model(args.model, args.hardware, args.stats, library_path=args.library_path, **options)
 

@@ -2,16 +2,20 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from ..finite import json_text
-from .common import add_input_files, add_prompt_lengths, build_from_args, prompt_lengths, write_json_output
+from .common import (add_axes, add_input_files, add_prompt_lengths, build_from_args, build_pack_from_args, prompt_lengths,
+                     uses_pack_inputs, write_json_output)
 
 
 def register(commands) -> None:
-    parser = commands.add_parser("report", help="evaluate the cost model: per-token metrics, baseline, breakdowns")
-    add_input_files(parser, required=True)
+    parser = commands.add_parser("report", help="evaluate a cost model: every term and quantity of a pack over its "
+                                               "axes (selfspec: per-token metrics, baseline, breakdowns)")
+    add_input_files(parser, required=True, pack_inputs=True)
     add_prompt_lengths(parser)
+    add_axes(parser, required=False)
     parser.add_argument("-o", "--output", metavar="FILE", help="also write the full report as JSON")
     parser.add_argument("--compat", choices=["selfspec"],
                         help="write the JSON in the reference calculator's layout (ppa-calculator: pJ/ns keys); "
@@ -20,6 +24,8 @@ def register(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if uses_pack_inputs(args):
+        return _run_pack(args)
     if args.compat:
         return _run_selfspec(args)
     from ..report import build_report, format_table
@@ -43,4 +49,19 @@ def _run_selfspec(args: argparse.Namespace) -> int:
         print(format_table(build_report(model, lengths)) + "\n")
     paths = {"model": args.model, "hardware": args.hardware, "stats": args.stats}
     write_json_output(selfspec_report(model, lengths, paths), args.output)
+    return 0
+
+
+def _run_pack(args: argparse.Namespace) -> int:
+    """Any pack through the pack protocol: the quantities as a table, every output as JSON with ``-o``."""
+    from ..pack_report import format_pack_table, pack_report
+    from ..sweep import parse_axis
+
+    axes = [parse_axis(text) for text in args.axis]
+    model, tree = build_pack_from_args(args, vary=[axis.name for axis in axes])
+    report = pack_report(model, tree, axes)
+    quantities = [quantity.name for quantity in model.pack.quantities if quantity.name in model.output_names]
+    print(format_pack_table(report, list(dict.fromkeys(quantities)) or list(model.output_names)[:20]))
+    if args.output:
+        write_json_output(report, args.output, note=sys.stdout)
     return 0

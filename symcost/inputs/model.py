@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..errors import InputError, InputIssue
 from .checked import checked_document
@@ -62,8 +63,9 @@ class ModelSpec:
         return [(policy, counts[policy]) for policy in sorted(first_use, key=first_use.get)]
 
 
-def read_model(path: str | Path) -> ModelSpec:
-    document = checked_document(path, "model")
+def read_model(path: str | Path, overrides: dict[str, Any] | None = None) -> ModelSpec:
+    """Read and check a model file; ``overrides`` (dotted field -> value) change fields before the checks."""
+    document = checked_document(path, "model", overrides)
     data, label = document.data, document.label
     issues = list(_semantic_issues(data, label))
     if issues:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import InputError, InputIssue
 from .checked import checked_document
@@ -31,8 +32,9 @@ class StatsSpec:
         return {a: (alpha ** a) * (1 - alpha) if a < self.k else alpha ** self.k for a in range(self.k + 1)}
 
 
-def read_stats(path: str | Path) -> StatsSpec:
-    document = checked_document(path, "stats")
+def read_stats(path: str | Path, overrides: dict[str, Any] | None = None) -> StatsSpec:
+    """Read and check a stats file; ``overrides`` (dotted field -> value) change fields before the checks."""
+    document = checked_document(path, "stats", overrides)
     data, label = document.data, document.label
     k = data["k"]
     if "geometric" in data:

@@ -16,7 +16,7 @@ import sympy as sp
 
 from ..chain import Chain, build_chain
 from ..compile import Evaluator
-from ..model import packaged_pack
+from ..registry import packaged_pack
 from ..pack import FormulaPack, SymbolSpec, load_pack
 
 PACK_NAME = "llm"

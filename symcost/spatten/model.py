@@ -19,7 +19,7 @@ import sympy as sp
 from ..binding import BoundValue
 from ..chain import build_chain
 from ..compile import Evaluator
-from ..model import packaged_pack
+from ..registry import packaged_pack
 from ..pack import FormulaPack, load_pack
 from .config import SpattenConfig, bind_config
 

@@ -1,0 +1,86 @@
+"""Finding a pack and the model that runs it.
+
+A pack is named by the file it is in (``my_pack.yaml``) or, for the packs
+symcost ships, by name (``selfspec``, ``llm``, ``spatten``, ``cascade``).
+Every pack runs as a :class:`PackModel`: the small interface the generic
+verbs (report, sweep, breakeven, sensitivity, audit, plot) use, in the spirit
+of Kerncraft's per-model base class. A pack without a burst structure runs
+on the chain engine (:class:`~symcost.chain_model.ChainModel`) with no Python
+of its own; a packaged pack whose inputs need reading first (the selfspec
+component libraries) registers its own model class here.
+"""
+from __future__ import annotations
+
+from importlib import import_module, resources
+from pathlib import Path
+from typing import Mapping, Protocol, Sequence
+
+import numpy as np
+import sympy as sp
+
+from .errors import SymcostError
+from .input_tree import InputTree
+from .pack import FormulaPack, load_pack
+
+PACKAGED = ("selfspec", "llm", "spatten", "cascade")
+# Packs whose inputs a reader of their own prepares: pack name -> "module:class" (imported on use).
+MODEL_CLASSES: Mapping[str, str] = {"selfspec": "symcost.packs.selfspec:SelfspecModel"}
+
+
+class PackModel(Protocol):
+    """What a pack's compiled model offers the generic verbs (all values SI)."""
+
+    pack: FormulaPack
+    defaults: dict[str, float]                 # evaluator inputs with a value from the inputs
+    limits: tuple[tuple[str, str], ...]
+
+    @property
+    def output_names(self) -> Sequence[str]: ...
+
+    def unit(self, name: str) -> str: ...
+
+    def input_for(self, name: str) -> tuple[str, float]: ...
+
+    def evaluate(self, **inputs: np.ndarray | float) -> dict[str, np.ndarray]: ...
+
+    def closed_form(self, name: str, values: Mapping[str, float] = {}) -> sp.Expr: ...
+
+
+def resolve_pack(pack: str | Path) -> Path:
+    """A formula pack given as a file (``.yaml``) or by the name of a packaged one (``selfspec``)."""
+    if Path(str(pack)).suffix in (".yaml", ".yml"):
+        return Path(pack)
+    if str(pack) not in PACKAGED:
+        raise SymcostError(f"unknown pack {str(pack)!r}: give a pack file (.yaml) or one of {', '.join(PACKAGED)}")
+    return packaged_pack(str(pack))
+
+
+def packaged_pack(name: str) -> Path:
+    """Path of a formula pack shipped in ``formulas/``."""
+    with resources.as_file(resources.files("symcost.formulas").joinpath(f"{name}.yaml")) as path:
+        return Path(path)
+
+
+def build_pack_model(pack: str | Path, tree: InputTree, vary: Sequence[str] = (),
+                     library_path: Sequence[str] = ()) -> PackModel:
+    """The compiled model of ``pack`` bound to ``tree``, with the symbols in ``vary`` left variable
+    (``library_path``: extra component libraries, for the selfspec pack)."""
+    spec = load_pack(resolve_pack(pack))
+    cls = model_class(spec)
+    if library_path and spec.name != "selfspec":
+        raise SymcostError("--library-path applies to the selfspec pack only")
+    return cls.build(spec, tree, vary, library_path) if library_path else cls.build(spec, tree, vary)
+
+
+def model_class(pack: FormulaPack) -> type:
+    """The class that runs ``pack``: its registered one when packaged, else the chain engine's."""
+    packaged = Path(pack.source).resolve() == packaged_pack(pack.name).resolve() if pack.name in PACKAGED else False
+    if packaged and pack.name in MODEL_CLASSES:
+        module, _, name = MODEL_CLASSES[pack.name].partition(":")
+        return getattr(import_module(module), name)
+    if pack.index is not None:
+        raise SymcostError(f"pack {pack.name} has a burst structure (index); the generic verbs run packs without "
+                           "one, and the selfspec pack through its own model")
+    from .chain_model import ChainModel
+
+    return ChainModel
