@@ -66,7 +66,7 @@ class _BindingProblem(Exception):
 
 def bind_one(spec: SymbolSpec, tree: InputTree, pack_name: str = "") -> BoundValue:
     """The value of one symbol: the first of its paths present, else its default."""
-    paths = binding_paths(spec)
+    paths = list(spec.binding_paths)
     for path in paths:
         found = tree.lookup(path)
         if found is not MISSING and found is not None:
@@ -81,13 +81,6 @@ def bind_one(spec: SymbolSpec, tree: InputTree, pack_name: str = "") -> BoundVal
     where = ", ".join(tree.origins.values()) or "the inputs"
     raise _BindingProblem(where if tree.origins else (pack_name or "inputs"),
                           f"needs {' or '.join(paths)} (in {spec.unit}), which the inputs do not give{hint}")
-
-
-def binding_paths(spec: SymbolSpec) -> list[str]:
-    binding = spec.binding
-    if binding is None:
-        return []
-    return list(binding) if isinstance(binding, (list, tuple)) else [binding]
 
 
 def _converted(spec: SymbolSpec, found: Any, path: str, tree: InputTree) -> BoundValue:

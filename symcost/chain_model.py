@@ -9,21 +9,20 @@ interface as the selfspec :class:`~symcost.model.CostModel`.
 """
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 import numpy as np
 import sympy as sp
 
-from .binder import BoundValue, binding_paths, bind_symbols
+from .binder import BoundValue, bind_symbols
 from .chain import Chain, build_chain
 from .compile import Evaluator
 from .errors import SymcostError
 from .finite import bound_inputs, check_limits, describe_point, refuse_non_finite
 from .input_tree import InputTree
-from .pack import FormulaPack, SymbolSpec
-from .units import field_unit, parse_unit
+from .pack import FormulaPack
+from .units import parse_unit
 
 
 @dataclass
@@ -40,7 +39,7 @@ class ChainModel:
     @classmethod
     def build(cls, pack: FormulaPack, tree: InputTree, vary: Sequence[str] = ()) -> "ChainModel":
         chain = build_chain(pack)
-        varied = [symbol_of(pack, name) for name in vary]
+        varied = [pack.find_symbol(name) for name in vary]
         inputs = [spec for spec in chain.inputs if spec.source == "axis" or spec in varied]
         bound = bind_symbols(pack, tree)
         missing = [spec.name for spec in chain.inputs if spec not in inputs and spec.symbol not in bound]
@@ -68,12 +67,11 @@ class ChainModel:
         """The evaluator input a user-facing name denotes, and the factor from the unit its values are
         given in to SI: the symbol's unit for a symbol name, the field's for a binding path
         (``gpu.mem_bw_gbps`` is in GB/s, as in the input file)."""
-        spec = symbol_of(self.pack, name)
+        spec = self.pack.find_symbol(name)
         if spec.name not in self.evaluator.input_names:
             raise SymcostError(f"{name!r} is fixed in this model; the varied inputs are "
                                f"{', '.join(self.evaluator.input_names) or 'none'}")
-        unit = spec.unit if name == spec.name or spec.reinterpret_unit else field_unit(name.rsplit(".", 1)[-1]) or spec.unit
-        return spec.name, parse_unit(unit).si_factor
+        return spec.name, parse_unit(self.pack.given_unit(name)).si_factor
 
     def evaluate(self, **inputs) -> dict[str, np.ndarray]:
         values = {**self.defaults, **inputs}
@@ -91,19 +89,6 @@ class ChainModel:
         expression = self.chain.closed_form(name).xreplace(self.fixed)
         return expression.xreplace({symbol: sp.Float(values[symbol.name]) for symbol in expression.free_symbols
                                     if symbol.name in values})
-
-
-def symbol_of(pack: FormulaPack, name: str) -> SymbolSpec:
-    """A pack symbol by its name or by (one of) its binding paths, with a did-you-mean."""
-    if name in pack.symbols:
-        return pack.symbols[name]
-    by_path = {path: spec for spec in pack.symbols.values() for path in binding_paths(spec)}
-    if name in by_path:
-        return by_path[name]
-    known = sorted({*pack.symbols, *by_path})
-    close = difflib.get_close_matches(name, known, n=3)
-    hint = f"; did you mean {', '.join(close)}?" if close else ""
-    raise SymcostError(f"{name!r} is neither a symbol of pack {pack.name} nor a path one is bound to{hint}")
 
 
 def _resolved(values: dict[sp.Symbol, sp.Expr]) -> dict[sp.Symbol, sp.Expr]:

@@ -21,10 +21,10 @@ import sympy as sp
 
 from .aggregates import AGGREGATE_KINDS, AGGREGATE_QUANTITIES, ENGINE_FUNCTIONS, aggregate_name
 from .dimensions import DimensionError, dimension_of
-from .errors import FormulaError, InputError, InputIssue
+from .errors import FormulaError, InputError, InputIssue, SymcostError
 from .formula import is_valid_name, parse_formula
 from .inputs.checked import checked_document
-from .units import Dimension, describe_dimension, parse_unit
+from .units import Dimension, describe_dimension, field_unit, parse_unit
 
 QUANTITY_UNITS = {"energy": "J", "latency": "s", "area": "m^2", "power": "W", "bytes": "B", "count": "1"}
 _DOMAINS = {
@@ -49,6 +49,13 @@ class SymbolSpec:
     default: float | sp.Expr | None = None        # a number in ``unit``, or a formula over earlier symbols
     reinterpret_unit: str | None = None
     value: float | None = None
+
+    @property
+    def binding_paths(self) -> tuple[str, ...]:
+        """The paths the value is read from, in the order they are tried."""
+        if self.binding is None:
+            return ()
+        return tuple(self.binding) if isinstance(self.binding, tuple) else (self.binding,)
 
 
 @dataclass(frozen=True)
@@ -164,6 +171,25 @@ class FormulaPack:
 
     def symbol(self, name: str) -> sp.Symbol:
         return self.symbols[name].symbol
+
+    def find_symbol(self, name: str) -> SymbolSpec:
+        """A symbol by its name or by (one of) its binding paths; an unknown name is an error with a did-you-mean."""
+        if name in self.symbols:
+            return self.symbols[name]
+        by_path = {path: spec for spec in self.symbols.values() for path in spec.binding_paths}
+        if name in by_path:
+            return by_path[name]
+        close = difflib.get_close_matches(name, sorted({*self.symbols, *by_path}), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise SymcostError(f"{name!r} is neither a symbol of pack {self.name} nor a path one is bound to{hint}")
+
+    def given_unit(self, name: str) -> str:
+        """The unit values are given in under ``name``: the symbol's own, or for a binding path the unit
+        its field's name implies (``gpu.mem_bw_gbps``: GB/s)."""
+        spec = self.find_symbol(name)
+        if name == spec.name or spec.reinterpret_unit:
+            return spec.unit
+        return field_unit(name.rsplit(".", 1)[-1]) or spec.unit
 
 
 def load_pack(path: str | Path) -> FormulaPack:

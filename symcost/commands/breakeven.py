@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 
 from ..finite import json_text
-from .common import add_input_files, build_from_args
+from .common import (add_input_files, add_point_options, build_from_args, build_pack_from_args, number_range,
+                     point_values, uses_pack_inputs)
 
 
 def register(commands) -> None:
@@ -13,10 +14,16 @@ def register(commands) -> None:
         description="For each comparison (speculative vs baseline, and the pack's, e.g. attention vs linear) and "
                     "quantity (energy, latency), print the equation on the piece that holds the crossing, its "
                     "closed-form solution and its value.")
-    add_input_files(parser, required=True)
+    add_input_files(parser, required=True, pack_inputs=True)
     parser.add_argument("--solve-for", default="L_prompt", metavar="NAME",
                         help="L_prompt (default) or a coefficient, by pack symbol (e_AD) or input field "
                              "(adc_draft.energy_pj_per_conversion)")
+    parser.add_argument("--between", nargs=2, metavar=("A", "B"),
+                        help="any pack: the two outputs (terms or quantities) whose crossing is solved for")
+    add_point_options(parser)
+    parser.add_argument("--range", type=number_range, metavar="LOW:HIGH",
+                        help="any pack: search the unknown over this range (default: 1e-6 to 1e6 times its value)")
+    parser.add_argument("--format", choices=("text", "json"), default="text", help="json: the same as --json")
     parser.add_argument("--prompt-length", type=int, metavar="L", help="prompt length at which a coefficient is solved for")
     parser.add_argument("--comparison", action="append", metavar="NAME", help="only this comparison (repeatable)")
     parser.add_argument("--quantity", choices=("energy", "latency"), action="append", help="only this quantity")
@@ -27,6 +34,9 @@ def register(commands) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..breakeven import QUANTITIES, find_break_even
     from ..errors import SymcostError
+
+    if args.between or uses_pack_inputs(args):
+        return _run_pack(args)
 
     solving_for_coefficient = args.solve_for != "L_prompt"
     if solving_for_coefficient and args.prompt_length is None:
@@ -40,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     selected = [(comparison, quantity, answer) for comparison, by_quantity in found.items()
                 for quantity, answer in by_quantity.items()
                 if (not args.comparison or comparison in args.comparison) and (not args.quantity or quantity in args.quantity)]
-    if args.json:
+    if args.json or args.format == "json":
         print(json_text({f"{comparison}.{quantity}": answer.as_json() for comparison, quantity, answer in selected}))
         return 0
     for comparison, quantity, answer in selected:
@@ -52,4 +62,24 @@ def run(args: argparse.Namespace) -> int:
         print(f"    LaTeX: {answer.equation_latex}")
         if answer.solution_latex:
             print(f"  solution: {answer.solution_latex}")
+    return 0
+
+
+def _run_pack(args: argparse.Namespace) -> int:
+    """Any pack: where two outputs meet as one symbol varies, the others at their input values."""
+    from ..errors import SymcostError
+    from ..pack_analysis import break_even
+
+    if not args.between:
+        raise SymcostError("give --between A B: the two outputs whose crossing to solve for")
+    model, _tree = build_pack_from_args(args, vary=[args.solve_for, *point_values(args)])
+    found = break_even(model, *args.between, args.solve_for, at=point_values(args), domain=args.range)
+    if args.format == "json" or args.json:
+        print(json_text(found))
+        return 0
+    values = ", ".join(f"{crossing['value']:.6g} {crossing['unit']}" for crossing in found["crossings"]) or "none"
+    print(f"{found['verdict']}: {args.solve_for} = {values}")
+    print(f"  equation on the piece at {args.solve_for} = {found['equation_piece_at']['value']:.6g}: {found['equation']}")
+    domain = found["domain"]
+    print(f"  searched {args.solve_for} from {domain['from']:.6g} to {domain['to']:.6g} {domain['unit']}")
     return 0

@@ -42,6 +42,34 @@ def add_axes(parser: argparse.ArgumentParser, *, required: bool) -> None:
                              "(integers), START:STOP:N, START:STOP:logN or V1,V2,... (repeatable)")
 
 
+def add_point_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--at", action="append", default=[], metavar="SYMBOL=VALUE",
+                        help="any pack: the value of an axis or input at which to work (repeatable; "
+                             "default: the inputs' values)")
+
+
+def point_values(args: argparse.Namespace) -> dict[str, float]:
+    """``--at SYMBOL=VALUE`` options as {symbol: value}."""
+    values = {}
+    for text in args.at:
+        name, separator, number = text.partition("=")
+        try:
+            values[name.strip()] = float(number)
+        except ValueError:
+            separator = ""
+        if not separator or not name.strip():
+            raise SymcostError(f"--at {text!r}: expected SYMBOL=NUMBER")
+    return values
+
+
+def number_range(text: str) -> tuple[float, float]:
+    low, separator, high = text.partition(":")
+    try:
+        return float(low), float(high)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected LOW:HIGH, got {_short(text)}") from None
+
+
 def uses_pack_inputs(args: argparse.Namespace) -> bool:
     """Whether a command runs through the pack protocol (a pack other than selfspec, --input or --set)
     rather than the selfspec pack's own commands."""
