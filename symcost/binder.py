@@ -74,8 +74,9 @@ def bind_one(spec: SymbolSpec, tree: InputTree, pack_name: str = "") -> BoundVal
     if spec.default is not None:
         default = spec.default if isinstance(spec.default, sp.Basic) else \
             _exact(spec.default) * _factor(parse_unit(spec.unit).si_factor)
-        absent = " or ".join(paths) or "no binding"
-        return BoundValue(default, f"default of pack {pack_name} for {spec.name} ({absent} not given)")
+        absent = " or ".join(paths)
+        where = f" ({absent} not given)" if paths else ""
+        return BoundValue(default, f"default of pack {pack_name} for {spec.name}{where}")
     hints = [close for path in paths for close in tree.closest(path)]
     hint = f"; did you mean {', '.join(dict.fromkeys(hints))}?" if hints else ""
     where = ", ".join(tree.origins.values()) or "the inputs"

@@ -23,21 +23,12 @@ from pathlib import Path
 
 import sympy as sp
 
+from .binder import BoundValue
 from .errors import InputError, InputIssue
 from .inputs import HardwareSpec, ModelSpec, StatsSpec
 from .inputs.model import BLOCKS
 from .pack import FormulaPack, SymbolSpec
 from .units import parse_unit
-
-
-@dataclass(frozen=True)
-class BoundValue:
-    """A symbol's value in SI units, with where it came from."""
-
-    value: sp.Expr
-    provenance: str
-    source_unit: str | None = None
-    source_value: float | None = None
 
 
 @dataclass(frozen=True)

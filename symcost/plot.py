@@ -168,3 +168,30 @@ def save_figure(figure: Figure, path: str | Path, dpi: int = DPI) -> None:
             figure.savefig(path, format=suffix, dpi=dpi, metadata=metadata)
     except OSError as error:
         raise SymcostError(f"cannot write {path}: {error.strerror or error}") from None
+
+
+def pack_figure(report: dict, axis: str, outputs: Sequence[str], crossings: Sequence[float] = ()) -> Figure:
+    """Outputs of a pack report (:func:`symcost.pack_report.pack_report`) against one axis, on one
+    panel per unit; ``crossings`` (values of the axis where two outputs meet) are vertical lines."""
+    points = sorted(report["points"], key=lambda point: point["axes"][axis])
+    xs = np.array([point["axes"][axis] for point in points])
+    by_unit: dict[str, list[str]] = {}
+    for name in outputs:
+        by_unit.setdefault(points[0]["values"][name]["unit"], []).append(name)
+    figure = Figure(figsize=(6 * len(by_unit), 4.6), layout="constrained")
+    for axes, (unit, names) in zip(np.atleast_1d(figure.subplots(1, len(by_unit))), by_unit.items()):
+        for name in names:
+            axes.plot(xs, [point["values"][name]["value"] for point in points], "-", label=name)
+        for value in crossings:
+            axes.axvline(value, color="0.3", linestyle=":", linewidth=1)
+            axes.annotate(f"{axis} = {value:.4g}", (value, 0.02), xycoords=("data", "axes fraction"),
+                          rotation=90, fontsize="small", ha="right", va="bottom")
+        if xs.min() > 0 and xs.max() / xs.min() > 100:
+            axes.set_xscale("log")
+        axes.set(xlabel=axis, ylabel=unit)
+        if unit not in ("1", ""):
+            axes.yaxis.set_major_formatter(EngFormatter(unit=unit))
+        axes.grid(True, alpha=0.3)
+        axes.legend(fontsize="small", frameon=False)
+    figure.suptitle(f"pack {report['pack']['name']}: {', '.join(outputs)} against {axis}")
+    return figure

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .build import model_audit, pack_audit
+from .build import chain_model_audit, model_audit, pack_audit
 from .document import Document
 from .latex import render_latex
 from .markdown import render_markdown
@@ -35,4 +35,4 @@ def write_audit(document: Document, path: str | Path, format: str | None = None)
     return chosen
 
 
-__all__ = ["Document", "RENDERERS", "model_audit", "pack_audit", "render", "write_audit"]
+__all__ = ["Document", "RENDERERS", "chain_model_audit", "model_audit", "pack_audit", "render", "write_audit"]

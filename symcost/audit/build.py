@@ -13,7 +13,7 @@ from ..binding import BoundValue, LayerGroup
 from ..inputs.hardware import HardwareSpec
 from ..pack import FormulaPack
 from .derivation import break_even_sections, breakdown_sections, burst_sum_sections, per_token_sections
-from .document import Block, Bullets, Code, Document, Heading, Math, Paragraph
+from .document import Block, Bullets, Code, Document, Heading, Math, Paragraph, Table
 from .mathtex import AuditPrinter, Layout
 from .sections import (coefficient_section, function_section, limits_section, quantity_section, status_section,
                        symbol_names, symbol_sections, term_sections)
@@ -95,3 +95,19 @@ def _overview(pack: FormulaPack, inputs: Sequence[str | Path], layout: Layout) -
 
 def _sha256(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def chain_model_audit(model, inputs: Sequence[str | Path] = ()) -> Document:
+    """The audit of a chain pack's model (:class:`symcost.chain_model.ChainModel`): the pack with every
+    bound value and its provenance, and every term and quantity at the inputs' values."""
+    results = model.evaluate()
+    rows = tuple((Code(name), Math(_number(float(results[name]))), model.unit(name))
+                 for name in model.output_names if name in results)
+    extra = [Heading(1, "Results at the inputs"),
+             Paragraph(("Every term and quantity evaluated at the values above (SI units).",)),
+             Table(("output", "value", "unit"), tuple(tuple((cell,) for cell in row) for row in rows), (0.5, 0.3, 0.2))]
+    return pack_audit(model.pack, values=model.bound, inputs=inputs, extra=extra)
+
+
+def _number(value: float) -> str:
+    return sp.latex(sp.Float(value, DIGITS))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from ..errors import SymcostError
-from .common import add_input_files, build_from_args, emit_audit
+from .common import add_input_files, build_from_args, build_pack_from_args, emit_audit, uses_pack_inputs
 
 FORMATS = ("latex", "markdown")
 
@@ -12,9 +12,7 @@ FORMATS = ("latex", "markdown")
 def register(commands) -> None:
     parser = commands.add_parser("audit", help="write the audit document: every formula, closed form, coefficient "
                                                "and break-even derivation behind a report (LaTeX or Markdown)")
-    add_input_files(parser, required=False)
-    parser.add_argument("--pack", metavar="PACK", help="formula pack file or packaged name (default selfspec); "
-                                                      "alone, without input files, audits the pack itself")
+    add_input_files(parser, required=False, pack_inputs=True)
     parser.add_argument("--format", choices=FORMATS, help="output format (default: from the -o suffix, .tex or .md)")
     parser.add_argument("-o", "--output", metavar="FILE", help="file to write (default: standard output)")
     parser.add_argument("--no-break-even", action="store_true", help="leave out the break-even section (faster)")
@@ -24,6 +22,8 @@ def register(commands) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..audit import model_audit, pack_audit
 
+    if uses_pack_inputs(args) and (args.input or args.settings):
+        return emit_audit(args, lambda: _pack_model_audit(args))
     inputs = [args.model, args.hardware, args.stats]
     if any(inputs) and not all(inputs):
         raise SymcostError("give --model, --hardware and --stats together (or only --pack to audit a pack alone)")
@@ -40,3 +40,12 @@ def _load_pack(pack: str):
     from ..pack import load_pack
 
     return load_pack(resolve_pack(pack))
+
+
+def _pack_model_audit(args: argparse.Namespace):
+    from ..audit import chain_model_audit, model_audit
+
+    model, tree = build_pack_from_args(args)
+    if hasattr(model, "cost_model"):  # the selfspec pack: its own audit, burst sums and break-even included
+        return model_audit(model.cost_model, break_even=not args.no_break_even)
+    return chain_model_audit(model, tree.files)

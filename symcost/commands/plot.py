@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 from functools import partial
 
-from .common import add_input_files, add_prompt_lengths, bounded_int, build_from_args, int_list, prompt_lengths
+from .common import (add_axes, add_input_files, add_prompt_lengths, bounded_int, build_from_args, build_pack_from_args,
+                     int_list, prompt_lengths, uses_pack_inputs)
 
 DENSE_POINTS, DENSE_FROM, DENSE_TO = 120, 16, 65_536
 
@@ -14,7 +15,11 @@ def register(commands) -> None:
                                               "break-even, and where a burst goes (PNG, SVG or PDF)")
     parser.add_argument("--report", metavar="REPORT.json", help="plot a report saved by `symcost report -o` "
                                                                 "(instead of --model/--hardware/--stats)")
-    add_input_files(parser, required=False)
+    add_input_files(parser, required=False, pack_inputs=True)
+    add_axes(parser, required=False)
+    parser.add_argument("--y", action="append", default=[], metavar="OUTPUT",
+                        help="any pack: an output (term or quantity) to draw against the one --axis (repeatable; with "
+                             "two, their crossings are solved and marked)")
     add_prompt_lengths(parser, computed_default=f"{DENSE_POINTS} log-spaced from {DENSE_FROM} to the context limit "
                                                 f"or {DENSE_TO:,}")
     parser.add_argument("-o", "--output", metavar="FILE", help="per-token figure; the suffix (.png, .svg, .pdf) names the format")
@@ -30,6 +35,9 @@ def register(commands) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..errors import SymcostError
     from ..plot import breakdown_figure, figure_format, per_token_figure, save_figure
+
+    if args.y or uses_pack_inputs(args):
+        return _run_pack(args)
 
     figures = [(args.output, per_token_figure), (args.breakdown, partial(breakdown_figure, lengths=args.breakdown_lengths))]
     figures = [(path, draw) for path, draw in figures if path]
@@ -80,3 +88,27 @@ def _dense_lengths(model) -> list[int]:
     if upper <= DENSE_FROM:
         return list(range(1, upper + 1))
     return log_range(f"{DENSE_FROM}:{upper}:log{DENSE_POINTS}")
+
+
+def _run_pack(args: argparse.Namespace) -> int:
+    """Any pack: outputs against one axis, with the crossings of the first two marked."""
+    from ..errors import SymcostError
+    from ..pack_analysis import break_even
+    from ..pack_report import pack_report
+    from ..plot import figure_format, pack_figure, save_figure
+    from ..sweep import parse_axis
+
+    if len(args.axis) != 1 or not args.y or not args.output:
+        raise SymcostError("give one --axis NAME=SPEC, at least one --y OUTPUT and -o FILE")
+    figure_format(args.output)
+    axis = parse_axis(args.axis[0])
+    model, tree = build_pack_from_args(args, vary=[axis.name])
+    report = pack_report(model, tree, [axis])
+    crossings = []
+    if len(args.y) >= 2:
+        found = break_even(model, args.y[0], args.y[1], axis.name, domain=(float(axis.values.min()), float(axis.values.max())))
+        crossings = [crossing["value"] for crossing in found["crossings"]]
+    save_figure(pack_figure(report, axis.name, args.y, crossings), args.output, args.dpi)
+    print(f"wrote {args.output}" + (f" ({len(crossings)} crossing{'s' if len(crossings) != 1 else ''} marked)"
+                                     if len(args.y) >= 2 else ""))
+    return 0
