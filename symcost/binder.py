@@ -79,7 +79,7 @@ def bind_one(spec: SymbolSpec, tree: InputTree, pack_name: str = "") -> BoundVal
         return BoundValue(default, f"default of pack {pack_name} for {spec.name}{where}")
     hints = [close for path in paths for close in tree.closest(path)]
     hint = f"; did you mean {', '.join(dict.fromkeys(hints))}?" if hints else ""
-    where = ", ".join(tree.origins.values()) or "the inputs"
+    where = ", ".join(dict.fromkeys(tree.origins.values())) or "the inputs"
     raise _BindingProblem(where if tree.origins else (pack_name or "inputs"),
                           f"needs {' or '.join(paths)} (in {spec.unit}), which the inputs do not give{hint}")
 

@@ -176,7 +176,11 @@ class FormulaPack:
         """A symbol by its name or by (one of) its binding paths; an unknown name is an error with a did-you-mean."""
         if name in self.symbols:
             return self.symbols[name]
-        by_path = {path: spec for spec in self.symbols.values() for path in spec.binding_paths}
+        # A path names the symbol it is the first binding of; a fallback path only names one otherwise.
+        by_path = {spec.binding_paths[0]: spec for spec in self.symbols.values() if spec.binding_paths}
+        for spec in self.symbols.values():
+            for path in spec.binding_paths[1:]:
+                by_path.setdefault(path, spec)
         if name in by_path:
             return by_path[name]
         close = difflib.get_close_matches(name, sorted({*self.symbols, *by_path}), n=3)

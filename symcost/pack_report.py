@@ -20,6 +20,7 @@ from typing import Sequence
 import numpy as np
 
 from . import __version__
+from .errors import SymcostError
 from .input_tree import InputTree
 from .registry import PackModel
 from .size_limits import MAX_REPORT_POINTS, check_size
@@ -31,6 +32,9 @@ TABLE_POINTS = 6
 
 def grid_points(model: PackModel, axes: Sequence[Axis]) -> tuple[list[dict[str, float]], dict[str, np.ndarray]]:
     """The grid of ``axes`` as points ({axis: value as given}) and as evaluator inputs (SI arrays)."""
+    repeated = sorted({axis.name for axis in axes if [other.name for other in axes].count(axis.name) > 1})
+    if repeated:
+        raise SymcostError(f"axis {', '.join(repeated)} given more than once")
     check_size("report points", int(np.prod([axis.values.size for axis in axes])), MAX_REPORT_POINTS,
                advice="`symcost sweep` streams larger grids to a file")
     points = [dict(zip([axis.name for axis in axes], combination))

@@ -16,7 +16,7 @@ from symcost import build_model
 from symcost.audit import pack_audit, render
 from symcost.audit.mathtex import ROW_WIDTH, AuditPrinter, Layout, visible_width
 from symcost.binding import BoundValue
-from symcost.model import packaged_pack
+from symcost.registry import packaged_pack
 from symcost.pack import load_pack
 from symcost.report import build_report
 
