@@ -200,7 +200,7 @@ def test_plot_builds_the_report_from_the_input_files(tmp_path):
     (["--model", str(FILES[0]), "-o", "f.png"], "missing --hardware, --stats"),
     (["--report", "absent.json", "-o", "f.png"], "file not found"),
     (["--model", "m", "--prompt-range", "100:10:log5", "-o", "f.png"], "expected START:STOP:logN"),
-    (["--report", "r.json", "-o", "f.png", "--dpi", "0"], "--dpi 0: expected at least 10"),
+    (["--report", "r.json", "-o", "f.png", "--dpi", "0"], "argument --dpi: expected an integer in 10..1,200, got '0'"),
 ])
 def test_bad_requests_exit_2_on_one_line(tmp_path, extra, fragment):
     result = run_cli("plot", *extra, cwd=tmp_path)
