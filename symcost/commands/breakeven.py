@@ -77,9 +77,11 @@ def _run_pack(args: argparse.Namespace) -> int:
     if args.format == "json" or args.json:
         print(json_text(found))
         return 0
-    values = ", ".join(f"{crossing['value']:.6g} {crossing['unit']}" for crossing in found["crossings"]) or "none"
+    unit = "" if found["domain"]["unit"] == "1" else f" {found['domain']['unit']}"
+    values = ", ".join(f"{crossing['value']:.6g}{unit}" for crossing in found["crossings"]) or "none"
     print(f"{found['verdict']}: {args.solve_for} = {values}")
-    print(f"  equation on the piece at {args.solve_for} = {found['equation_piece_at']['value']:.6g}: {found['equation']}")
+    print(f"  equation (SI) on the piece at {args.solve_for} = {found['equation_piece_at']['value']:.6g}{unit}: "
+          f"{found['equation']}")
     domain = found["domain"]
-    print(f"  searched {args.solve_for} from {domain['from']:.6g} to {domain['to']:.6g} {domain['unit']}")
+    print(f"  searched {args.solve_for} from {domain['from']:.6g} to {domain['to']:.6g}{unit}")
     return 0

@@ -158,3 +158,10 @@ def test_a_missing_input_names_the_path_and_the_closest_one(tmp_path):
     assert result.code == 2
     assert "needs array.energy_pj_per_mac (in pJ), which the inputs do not give; did you mean array.energy_pj_per_mac_op" \
         in result.stderr
+
+
+def test_the_report_is_valid_against_its_schema(tmp_path):
+    from symcost.schema_check import schema_issues
+
+    found, _ = report(tmp_path, "--axis", "M=8,16", "--set", "array.clock_ghz=1.5 GHz")
+    assert schema_issues(found, "pack-report", "report.json") == []
