@@ -76,7 +76,7 @@ def bind_one(spec: SymbolSpec, tree: InputTree, pack_name: str = "") -> BoundVal
             _exact(spec.default) * _factor(parse_unit(spec.unit).si_factor)
         absent = " or ".join(paths)
         where = f" ({absent} not given)" if paths else ""
-        return BoundValue(default, f"default of pack {pack_name} for {spec.name}{where}")
+        return BoundValue(default, f"pack default for {spec.name}{where}")
     hints = [close for path in paths for close in tree.closest(path)]
     hint = f"; did you mean {', '.join(dict.fromkeys(hints))}?" if hints else ""
     where = ", ".join(dict.fromkeys(tree.origins.values())) or "the inputs"
@@ -89,7 +89,9 @@ def _converted(spec: SymbolSpec, found: Any, path: str, tree: InputTree) -> Boun
     if isinstance(found, sp.Basic):
         return BoundValue(found, origin)
     if isinstance(found, Measured):
-        return _from_number(spec, found.value, found.unit, found.provenance, path)
+        if isinstance(found.value, sp.Basic):  # a reader's derived value (E[a+1] as a formula in K)
+            return BoundValue(found.value, found.provenance)
+        return _from_number(spec, found.value, found.unit, found.provenance, path, exact=found.exact)
     if isinstance(found, bool):
         return BoundValue(sp.Integer(int(found)), origin, "1", int(found))
     if isinstance(found, (int, float)):
@@ -106,13 +108,17 @@ def _converted(spec: SymbolSpec, found: Any, path: str, tree: InputTree) -> Boun
                                                 f"got a {type(found).__name__}")
 
 
-def _from_number(spec: SymbolSpec, number: float, unit_text: str, provenance: str, path: str) -> BoundValue:
-    unit = parse_unit(unit_text)
-    if unit.dimension != spec.dimension and not spec.reinterpret_unit:
+def _from_number(spec: SymbolSpec, number: float, unit_text: str, provenance: str, path: str,
+                 exact: bool = True) -> BoundValue:
+    """``number`` in ``unit_text`` as an SI value: exact for the decimals a file wrote; a float for a
+    figure a reader computed (a library's interpolated figure carries no exact decimal)."""
+    unit = parse_unit(spec.unit if spec.reinterpret_unit else unit_text)
+    if unit.dimension != spec.dimension:
         raise _BindingProblem(provenance.split(":")[0],
                               f"{path} is in {unit_text} ({unit.dimension_name}), but the symbol is in "
                               f"{spec.unit} ({parse_unit(spec.unit).dimension_name})")
-    return BoundValue(_exact(number) * _factor(unit.si_factor), provenance, unit_text, number)
+    value = _exact(number) * _factor(unit.si_factor) if exact else sp.Float(number) * sp.Float(unit.si_factor)
+    return BoundValue(value, provenance, unit_text, number)
 
 
 def _exact(number: float | int) -> sp.Rational:

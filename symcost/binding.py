@@ -23,11 +23,11 @@ from pathlib import Path
 
 import sympy as sp
 
-from .binder import BoundValue
-from .errors import InputError, InputIssue
+from .binder import BoundValue, bind_symbols
+from .input_tree import InputTree, Measured
 from .inputs import HardwareSpec, ModelSpec, StatsSpec
 from .inputs.model import BLOCKS
-from .pack import FormulaPack, SymbolSpec
+from .pack import FormulaPack
 from .units import parse_unit
 
 
@@ -107,36 +107,42 @@ def _below_one(expression: sp.Expr) -> sp.Expr:
 
 
 def bind(pack: FormulaPack, model: ModelSpec, hardware: HardwareSpec, stats: StatsSpec) -> Bindings:
-    """Values for every bound symbol of ``pack``, and the model's layer groups."""
-    symbols = pack.symbols
+    """Values for every bound symbol of ``pack`` (through the generic binder, over the view of the three
+    files :func:`input_view` gives), and the model's layer groups."""
     k_symbol = _axis(pack, "stats.k")
     alpha_symbol = _axis(pack, "stats.alpha")
     from_stats = stats_values(stats, k_symbol, alpha_symbol if stats.alpha is not None else None)
-    sources = {
-        "model": {name: (sp.Integer(value), f"{Path(model.source).name}: {name}") for name, value in model_values(model).items()},
-        "switch": {name: (sp.Integer(value), f"{Path(hardware.source).name}: {_switch_origin(name)}")
-                   for name, value in hardware_switches(hardware).items()},
-        "stats": {name: (value, f"{Path(stats.source).name}: {name}") for name, value in from_stats.items()},
-    }
-    values: dict[sp.Symbol, BoundValue] = {}
-    issues: list[InputIssue] = []
-    for spec in symbols.values():
+    layer_and_axes = {spec.name for spec in pack.symbols.values()
+                      if spec.source == "axis" or (spec.binding or "").startswith("layer.")}
+    values = bind_symbols(pack, input_view(model, hardware, from_stats, stats.source), skip=frozenset(layer_and_axes))
+    for spec in pack.symbols.values():
         if spec.source == "constant":
             values[spec.symbol] = BoundValue(sp.nsimplify(spec.value) * parse_unit(spec.unit).si_factor,
                                              f"constant of pack {pack.name}")
-            continue
-        if spec.binding is None or spec.source == "axis" or spec.binding.startswith("layer."):
-            continue
-        try:
-            bound = _bind_one(spec, hardware, sources)
-        except LookupError as exc:
-            issues.append(InputIssue(Path(pack.source).name, f"symbol {spec.name}", str(exc)))
-            continue
-        if bound is not None:
-            values[spec.symbol] = bound
-    if issues:
-        raise InputError(issues)
     return Bindings(values, _layer_groups(pack, model))
+
+
+def input_view(model: ModelSpec, hardware: HardwareSpec, from_stats: dict[str, sp.Expr], stats_source: str) -> InputTree:
+    """The three files as the pack binds them: ``model.*`` dimensions, ``hardware.*`` resolved coefficients
+    (each with its unit and provenance) and ``hardware.switch.*`` structure switches, ``stats.*`` moments."""
+    model_file, hardware_file, stats_file = (Path(source).name for source in (model.source, hardware.source, stats_source))
+    hardware_tree: dict = {}
+    for name, value in hardware_switches(hardware).items():
+        _nest(hardware_tree, f"switch.{name}", Measured(value, "1", f"{hardware_file}: {_switch_origin(name)}", exact=True))
+    for path, coefficient in hardware.coefficients.items():
+        _nest(hardware_tree, path, Measured(coefficient.value, coefficient.unit, coefficient.provenance))
+    data = {"model": {name: Measured(value, "1", f"{model_file}: {name}", exact=True)
+                      for name, value in model_values(model).items()},
+            "hardware": hardware_tree,
+            "stats": {name: Measured(value, "1", f"{stats_file}: {name}") for name, value in from_stats.items()}}
+    return InputTree(data, {"model": model_file, "hardware": hardware_file, "stats": stats_file})
+
+
+def _nest(tree: dict, path: str, leaf: Measured) -> None:
+    *parents, name = path.split(".")
+    for part in parents:
+        tree = tree.setdefault(part, {})
+    tree[name] = leaf
 
 
 def _axis(pack: FormulaPack, binding: str) -> sp.Symbol | None:
@@ -146,37 +152,6 @@ def _axis(pack: FormulaPack, binding: str) -> sp.Symbol | None:
 def _switch_origin(name: str) -> str:
     return {"legacy": "costs (legacy form)", "reuse": "reuse_policy", "pipelined": "soc.schedule",
             "memory": "memory", "context_limit": "memory.kv_cache.max_context_tokens"}.get(name, f"analog.{name}.enabled")
-
-
-def _bind_one(spec: SymbolSpec, hardware: HardwareSpec, sources: dict) -> BoundValue | None:
-    binding = spec.binding
-    namespace, _, path = binding.partition(".")
-    if namespace == "hardware" and path.startswith("switch."):
-        namespace, path = "switch", path[len("switch."):]
-    if namespace in ("model", "switch", "stats"):
-        if path not in sources[namespace] and spec.default is not None:
-            return BoundValue(sp.nsimplify(spec.default), f"pack default for {spec.name} ({binding} not given)")
-        if path not in sources[namespace]:
-            raise LookupError(f"binding {binding!r}: no such {namespace} value "
-                              f"(known: {', '.join(sorted(sources[namespace]))})")
-        value, origin = sources[namespace][path]
-        return BoundValue(value, origin)
-    if namespace != "hardware":
-        raise LookupError(f"binding {binding!r}: expected a model., layer., hardware. or stats. path")
-    coefficient = hardware.coefficients.get(path)
-    if coefficient is None:
-        if spec.default is None:
-            raise LookupError(f"binding {binding!r}: the hardware file does not provide {path} and the symbol has no default")
-        return BoundValue(sp.nsimplify(spec.default) * parse_unit(spec.unit).si_factor,
-                          f"pack default for {spec.name} ({path} not given)")
-    field_unit = parse_unit(coefficient.unit)
-    if spec.reinterpret_unit:
-        si_value = sp.Float(coefficient.value) * parse_unit(spec.unit).si_factor
-    else:
-        if field_unit.dimension != spec.dimension:
-            raise LookupError(f"binding {binding!r}: field unit {coefficient.unit} does not match the symbol's unit {spec.unit}")
-        si_value = sp.Float(coefficient.value) * sp.Float(field_unit.si_factor)
-    return BoundValue(si_value, coefficient.provenance, coefficient.unit, coefficient.value)
 
 
 def _layer_groups(pack: FormulaPack, model: ModelSpec) -> tuple[LayerGroup, ...]:

@@ -31,9 +31,10 @@ _MOUNT = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)=(?P<file>.+)$")
 class Measured:
     """A leaf a reader computed: its value in ``unit`` and where it comes from."""
 
-    value: float
+    value: float | Any          # a number in ``unit``, or a SymPy expression a reader derived (SI)
     unit: str
     provenance: str
+    exact: bool = False         # exact arithmetic (counts) rather than a float (a library's figure)
 
 
 class _Missing:

@@ -239,7 +239,7 @@ def test_cli_audits_a_pack_alone_to_stdout():
     (("--pack", "selfspec"), "give --format latex or --format markdown"),
     (("--model", "examples/model_tiny.yaml", "--format", "markdown"), "give --model, --hardware and --stats together"),
     (("--format", "latex",), "nothing to audit"),
-    (("--pack", "no_such_pack", "--format", "latex"), "file not found"),
+    (("--pack", "no_such_pack", "--format", "latex"), "unknown pack 'no_such_pack': give a pack file (.yaml) or one of selfspec, llm, spatten, cascade"),
 ])
 def test_cli_refuses_bad_requests(args, message):
     result = run_cli("audit", *args, cwd=ROOT)
