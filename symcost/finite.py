@@ -11,7 +11,10 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from typing import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping
+
+if TYPE_CHECKING:
+    import numpy as np
 
 from .errors import SymcostError
 
@@ -32,7 +35,7 @@ class InputValue:
     divides: bool = False
 
 
-def refuse_non_finite(results: Mapping[str, "np.ndarray"], describe_point: Callable[[int], str],
+def refuse_non_finite(results: Mapping[str, np.ndarray], describe_point: Callable[[int], str],
                       inputs: Callable[[], Iterable[InputValue]]) -> None:
     """Raise :class:`NonFiniteResultError` for the first output that is not finite somewhere.
 

@@ -68,9 +68,13 @@ class InputTree:
         return node
 
     def origin(self, path: str) -> str:
-        """Where a path's value comes from: ``gpu.yaml: bandwidth``."""
+        """Where a path's value comes from: ``gpu.yaml: bandwidth``, with the note a document's own
+        ``provenance`` mapping gives the path (``gpu.yaml: bandwidth (vendor datasheet)``)."""
         head = str(split_path(path)[0])
-        return f"{self.origins[head]}: {path}" if head in self.origins else path
+        where = f"{self.origins[head]}: {path}" if head in self.origins else path
+        notes = self.data.get("provenance")
+        note = notes.get(path) if isinstance(notes, dict) else None
+        return f"{where} ({note})" if isinstance(note, str) else where
 
     def leaf_paths(self) -> list[str]:
         return list(_leaves(self.data, ""))

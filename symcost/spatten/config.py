@@ -13,13 +13,13 @@ from typing import Any
 
 import sympy as sp
 
-from ..binding import BoundValue
+from ..binder import BoundValue, bind_symbols
 from ..errors import InputError, InputIssue
+from ..input_tree import InputTree
 from ..inputs.checked import checked_document
 from ..pack import FormulaPack
 from ..schema_check import leaf_fields
 from ..size_limits import MAX_MONTE_CARLO_DRAWS
-from ..units import parse_unit
 
 SCHEMA = "spatten-config"
 
@@ -51,9 +51,6 @@ class SpattenConfig:
             node = node[part]
         return node
 
-    def provenance(self, dotted: str) -> str:
-        note = self.data.get("provenance", {}).get(dotted)
-        return f"{self.label}: {dotted}" + (f" ({note})" if note else "")
 
 
 def load_config(path: str | Path) -> SpattenConfig:
@@ -87,17 +84,5 @@ def _with_defaults(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def bind_config(pack: FormulaPack, config: SpattenConfig) -> dict[sp.Symbol, BoundValue]:
-    """Every bound symbol's exact SI value (a field's number is in the symbol's unit) and its provenance."""
-    values = {}
-    for spec in pack.symbols.values():
-        if spec.binding is None:
-            continue
-        number = config.field(spec.binding)
-        si_value = _exact(number) * _exact(parse_unit(spec.unit).si_factor)
-        values[spec.symbol] = BoundValue(si_value, config.provenance(spec.binding), spec.unit, number)
-    return values
-
-
-def _exact(number: float | int) -> sp.Rational:
-    # The decimal the file wrote, exactly: 0.2 is 1/5, so N (1 - rho) is an exact integer where it should be.
-    return sp.Rational(repr(number)) if isinstance(number, float) else sp.Integer(number)
+    """Every bound symbol's exact SI value and its provenance (the generic binder over the configuration)."""
+    return bind_symbols(pack, InputTree(config.data, {key: config.label for key in config.data}))
