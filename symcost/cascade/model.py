@@ -19,7 +19,7 @@ forms; the compiled evaluator takes them, defaulting to the file's values.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Callable
 
@@ -27,8 +27,10 @@ import numpy as np
 import sympy as sp
 
 from ..aggregates import at_step, layer_max, sum_steps
+from ..binder import bind_one
 from ..compile import Evaluator, compile_outputs
 from ..errors import SymcostError
+from ..input_tree import InputTree
 from ..registry import packaged_pack
 from ..pack import FormulaPack, QuantitySpec, SymbolSpec, load_pack
 from ..sums import closed_sum
@@ -231,7 +233,9 @@ class _Engine:
         if name != spec.name and name in self.pack.symbols:
             raise CascadeError(f"input {spec.name} of {provenance} would be named {name}, which the pack declares")
         symbol = sp.Symbol(name, **spec.symbol.assumptions0)
-        self.values[symbol] = float(value) * parse_unit(spec.unit).si_factor
+        # The generic binder converts the field (unit by its name, else the symbol's) to SI, as for every pack.
+        where, _, field = provenance.rpartition(": ")
+        self.values[symbol] = float(bind_one(replace(spec, binding=field), InputTree({field: value}, {field: where})).value)
         self.provenance[symbol] = provenance
         self.origins[symbol] = (spec.name, suffix)
         return symbol
