@@ -65,6 +65,10 @@ class Entry:
         root = cache_directory()
         return None if root is None else cls(root / key[:2] / key)
 
+    def exists(self) -> bool:
+        """Whether the entry was stored (checked without loading it)."""
+        return (self.directory / "meta.json").is_file()
+
     def load(self) -> tuple[Callable, dict] | None:
         """The cached function and metadata, or None when absent or unreadable."""
         try:
