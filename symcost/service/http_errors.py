@@ -23,8 +23,9 @@ from ..errors import InputError, SymcostError
 from ..finite import NonFiniteResultError
 
 log = logging.getLogger("symcost.service")
-_SERVER_FOLDERS = sorted({str(Path(__file__).resolve().parents[2]), str(Path(tempfile.gettempdir()).resolve()),
-                          tempfile.gettempdir(), str(Path.home())}, key=len, reverse=True)
+_SERVER_FOLDERS = sorted({folder for folder in (str(Path(__file__).resolve().parents[2]), tempfile.gettempdir(),
+                                                 str(Path(tempfile.gettempdir()).resolve()), str(Path.home()))
+                          if len(Path(folder).parts) > 1}, key=len, reverse=True)  # never "/" itself
 _SERVER_PATH = re.compile("(?:" + "|".join(map(re.escape, _SERVER_FOLDERS)) + r")(?:/[^\s'\":,;()\[\]]*)?")
 
 

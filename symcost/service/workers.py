@@ -121,6 +121,8 @@ class Lane:
     def _failure(self, error: BaseException, what: str) -> ServiceError:
         if isinstance(error, ServiceError):
             return error
+        if isinstance(error, concurrent.futures.CancelledError):  # by stop()
+            return ServiceError(503, "the server is shutting down")
         if isinstance(error, concurrent.futures.TimeoutError):
             return ServiceError(503, f"{what} exceeded its {self.settings.budget:g} s budget; the work was stopped")
         if isinstance(error, ProcessExpired):
