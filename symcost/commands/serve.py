@@ -18,8 +18,8 @@ def register(commands) -> None:
     parser.add_argument("--recalibrate-after", type=positive_int, default=10, metavar="N",
                         help="refit the calibration when N stored records are not yet in a bundle (default 10)")
     parser.add_argument("--workers", type=bounded_int(1, 64), default=defaults.workers, metavar="N",
-                        help="worker processes for heavy requests, compiles and large solver grids (default "
-                             f"min(4, cores) = {defaults.workers}); half as many, at least one, take the quick ones")
+                        help="worker processes for compiles and large solver grids, and as many again for quick "
+                             f"work such as recommendations (default min(4, cores) = {defaults.workers})")
     parser.add_argument("--request-timeout", type=bounded_int(1, 86_400), default=defaults.request_timeout,
                         metavar="SECONDS", help="time budget of a request run by a worker; over it, the worker is "
                                                 f"stopped and the answer is 503 (default {defaults.request_timeout})")

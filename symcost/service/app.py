@@ -58,7 +58,7 @@ class Lanes:
 
     def __init__(self, options: WorkerOptions):
         budget, memory = options.request_timeout, options.memory_mib
-        self.quick = Lane(LaneSettings("quick", max(1, options.workers // 2), QUICK_QUEUE, budget, memory))
+        self.quick = Lane(LaneSettings("quick", options.workers, QUICK_QUEUE, budget, memory))
         self.heavy = Lane(LaneSettings("heavy", options.workers, options.workers, budget, memory, niceness=10))
         self.refit = Lane(LaneSettings("refit", 1, 0, options.refit_timeout, memory, niceness=10))
         self.all = (self.quick, self.heavy, self.refit)
