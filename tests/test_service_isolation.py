@@ -19,12 +19,16 @@ import pytest
 
 from symcost.documents import load_document
 from symcost.finite import NonFiniteResultError
+from symcost.llm.records import checked_records, records_from_csv
+from symcost.llm.requests import packaged_bundle
+from symcost.llm.store import Store
 from symcost.service.http_errors import from_library
 from conftest import run_cli
 from service_server import Server
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+CSV = ROOT / "data" / "llm_bench_calibration.csv"
 ESTIMATE = {"model_id": "llama-3.1-8b", "hardware": {"hardware_id": "rtx-4090"},
             "workload": {"context_tokens": 1024, "output_tokens": 256, "concurrency": 4}}
 PLAIN_ESTIMATE = {**ESTIMATE, "recommend": 0}
@@ -163,6 +167,21 @@ def test_a_client_that_hangs_up_stops_its_work(tmp_path):
         wait_for_workers(server, busy=0)
         assert not before <= server.worker_pids()  # its worker was stopped (and replaced)
         assert server.post("/v1/solve", LARGE_SOLVE)[0] == 200
+
+
+def test_a_refit_over_its_budget_keeps_the_previous_bundle_and_says_why(tmp_path):
+    records = [record.data for record in records_from_csv(CSV)]
+    with Store(tmp_path / "db.sqlite") as store:  # a queue the server refits at start-up (about 9 s of fitting)
+        store.add_runs(checked_records(records, "queue"))
+    with Server(tmp_path / "db.sqlite", options=["--refit-timeout", "1"]) as server:
+        deadline = time.monotonic() + 120  # a hang guard
+        status = server.get("/v1/calibrate")
+        while status["last_error"] is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+            status = server.get("/v1/calibrate")
+        assert status["last_error"] == "the refit exceeded its 1 s budget; the work was stopped"
+        assert status["bundles"] == 0 and status["pending"] == status["records"] == len(records)
+        assert server.post("/v1/estimate", ESTIMATE)[1]["calibration"] == packaged_bundle().bundle_id
 
 
 # ---------------------------------------------------------------- bodies and error shapes
