@@ -109,6 +109,10 @@ class Entry:
             return None
         return cls(root, key)
 
+    def exists(self) -> bool:
+        """Whether the entry was stored (checked without loading it)."""
+        return (self.directory / "meta.json").is_file()
+
     def load(self) -> tuple[Callable, dict] | None:
         """The cached function and metadata, or None when absent, not as written, or not trusted."""
         meta_bytes, source = self._verified("meta.json"), self._verified("evaluator.py")

@@ -11,7 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 
 def free_port() -> int:
@@ -21,10 +21,13 @@ def free_port() -> int:
 
 
 class Server:
-    """``with Server(db) as server: server.get("/v1/calibrate")``; ``kill()`` sends SIGKILL."""
+    """``with Server(db) as server: server.get("/v1/calibrate")``; ``kill()`` sends SIGKILL.
 
-    def __init__(self, db: Path, recalibrate_after: int = 10, port: int | None = None):
-        self.db, self.recalibrate_after = Path(db), recalibrate_after
+    ``options`` are more ``symcost serve`` arguments (``["--workers", "1", "--request-timeout", "5"]``).
+    """
+
+    def __init__(self, db: Path, recalibrate_after: int = 10, port: int | None = None, options: Sequence[str] = ()):
+        self.db, self.recalibrate_after, self.options = Path(db), recalibrate_after, list(options)
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
@@ -33,7 +36,7 @@ class Server:
         env = {**os.environ, "SYMCOST_DATA_DIR": str(self.db.parent)}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "symcost", "serve", "--port", str(self.port), "--db", str(self.db),
-             "--recalibrate-after", str(self.recalibrate_after)],
+             "--recalibrate-after", str(self.recalibrate_after), *self.options],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -85,6 +88,20 @@ class Server:
 
     def post(self, path: str, body: Any, timeout: float = 120) -> tuple[int, Any]:
         return self.request("POST", path, body, timeout=timeout)
+
+    def worker_pids(self) -> set[int]:
+        """The worker processes: children of the forkserver, itself a child of the server."""
+        return {worker for child in _children(self.process.pid) for worker in _children(child)}
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found |= {int(child) for child in (task / "children").read_text().split()}
+        except OSError:  # the thread ended meanwhile
+            continue
+    return found
 
 
 def _decode(data: bytes, content_type: str) -> Any:

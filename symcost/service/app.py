@@ -2,103 +2,122 @@
 
 ``create_app(db)`` builds the FastAPI application: the estimator endpoints
 under ``/v1``, the core symcost report under ``/v1/selfspec``, the web page at
-``/``. Errors are JSON ``{"error": ...}`` with a 4xx status for bad input and a
-bare 500 for bugs (never a traceback). Bodies above ``max_body`` bytes are
-refused with 413 before they are read in full.
+``/``. Light requests (catalog, calibration ingest and status, plain
+estimates, the page) are answered in the server process; heavy ones run in
+worker processes with a time budget (:mod:`.workers`): work known to take
+milliseconds (recommendations, solver grids up to QUICK_CANDIDATES, reports
+whose evaluator is compiled) in the quick lane, compiles and large grids in
+the heavy lane, refits in their own. Every error is JSON ``{"error", "issues"}``
+(:mod:`.http_errors`); bodies are read whole up to ``max_body`` bytes and
+checked as strict JSON first (:mod:`.bodies`).
 """
 from __future__ import annotations
 
-import logging
+import shutil
+import tempfile
 from contextlib import asynccontextmanager
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import Body, FastAPI, HTTPException, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse
+from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
-from ..errors import InputError, SymcostError
 from ..llm.analytic import analytic_model
 from ..llm.catalog import catalog
-from ..llm.estimate import estimate
-from ..llm.recommend import recommended_configs, solve_request
+from ..llm.recommend import solve_request
 from ..llm.records import checked_records
 from ..llm.requests import scenario_from_request
 from ..llm.scenario import Workload
-from ..llm.solver import SolveRequest, solve
+from ..llm.solver import SolveRequest, grid_size, solve
 from ..schema_check import load_schema
+from .bodies import RequestBodies
 from .calibration import CalibrationService
-from .limits import BodySizeLimit
+from .http_errors import install_error_handlers
+from .jobs import estimate_response, refit_store
+from .options import WorkerOptions
 from .models import (CalibrateResponse, CalibrationStatus, EstimateRequest, EstimateResponse, SelfspecCurveRequest,
                      SelfspecRequest, SolveRequestIn, SolveResponse)
-from .selfspec import selfspec_curve, selfspec_examples, selfspec_report
+from .selfspec import DocumentFolder, compiled, curve_from_files, report_from_files, selfspec_examples
+from .workers import Lane, LaneSettings
 
 CATALOG_KINDS = {"models": "models", "runtimes": "runtimes", "quantizations": "quantizations",
                  "hardware-profiles": "hardware"}
 CatalogKind = Literal[tuple(CATALOG_KINDS)]  # the path parameter: unknown kinds are a 422 listing these
 MAX_BODY = 256 * 1024
 MAX_CANDIDATES = 3_000_000
-log = logging.getLogger("symcost.service")
+QUICK_CANDIDATES = 100_000  # a solver grid this size takes about 50 ms
+QUICK_QUEUE = 64  # quick jobs waiting for a worker before a 503
 
 
-def create_app(db: str | Path, recalibrate_after: int = 10, max_body: int = MAX_BODY) -> FastAPI:
-    calibration = CalibrationService(Path(db), recalibrate_after)
+class Lanes:
+    """The service's worker pools: quick (milliseconds), heavy (compiles, large grids; low priority), refit."""
+
+    def __init__(self, options: WorkerOptions):
+        budget, memory = options.request_timeout, options.memory_mib
+        self.quick = Lane(LaneSettings("quick", options.workers, QUICK_QUEUE, budget, memory))
+        self.heavy = Lane(LaneSettings("heavy", options.workers, options.workers, budget, memory, niceness=10))
+        self.refit = Lane(LaneSettings("refit", 1, 0, options.refit_timeout, memory, niceness=10))
+        self.all = (self.quick, self.heavy, self.refit)
+
+    def run_refit(self, db: str) -> None:
+        self.refit.call(refit_store, db, what="the refit")
+
+
+def create_app(db: str | Path, recalibrate_after: int = 10, max_body: int = MAX_BODY,
+               workers: WorkerOptions = WorkerOptions()) -> FastAPI:
+    lanes = Lanes(workers)
+    calibration = CalibrationService(Path(db), recalibrate_after, lanes.run_refit)
+    documents = DocumentFolder(Path(tempfile.mkdtemp(prefix="symcost-serve-")))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
-        analytic_model()  # compile once before the first request
+        analytic_model()  # compile once before the first request (plain estimates run here)
+        for lane in lanes.all:
+            lane.start()
         calibration.start()
         yield
+        for lane in lanes.all:  # first: a refit waiting on its worker is cancelled, so the thread can stop
+            lane.stop()
         calibration.stop()
+        shutil.rmtree(documents.root, ignore_errors=True)
 
     app = FastAPI(title="symcost estimator", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="LLM inference estimates with calibrated intervals, a configuration solver, "
                               "calibration ingest, and the core symcost report.")
-    app.add_middleware(BodySizeLimit, max_body=max_body)
-    _errors(app)
-    _estimator_routes(app, calibration)
+    app.add_middleware(RequestBodies, max_body=max_body)
+    install_error_handlers(app)
+    _estimator_routes(app, calibration, lanes)
     _calibration_routes(app, calibration)
-    _selfspec_routes(app)
+    _selfspec_routes(app, lanes, documents)
     _page_routes(app)
     return app
 
 
-def _errors(app: FastAPI) -> None:
-    @app.exception_handler(InputError)
-    async def input_error(_: Request, error: InputError) -> JSONResponse:
-        return JSONResponse({"error": "invalid input", "issues": [str(issue) for issue in error.issues]}, status_code=422)
-
-    @app.exception_handler(SymcostError)
-    async def symcost_error(_: Request, error: SymcostError) -> JSONResponse:
-        return JSONResponse({"error": str(error)}, status_code=400)
-
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:
-        issues = [f"{'.'.join(map(str, item['loc']))}: {item['msg']}" for item in error.errors()]
-        return JSONResponse({"error": "invalid request", "issues": issues}, status_code=422)
-
-    @app.exception_handler(Exception)
-    async def internal_error(_: Request, error: Exception) -> JSONResponse:
-        log.exception("internal error")
-        return JSONResponse({"error": "internal error"}, status_code=500)
+async def client_gone(request: Request) -> None:
+    """Returns when the client hangs up (the body was read already, so the server's next message is that)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
 
 
-def _estimator_routes(app: FastAPI, calibration: CalibrationService) -> None:
+def _estimator_routes(app: FastAPI, calibration: CalibrationService, lanes: Lanes) -> None:
     @app.post("/v1/estimate", response_model=EstimateResponse, response_model_exclude_none=True, tags=["estimator"])
-    def post_estimate(request: EstimateRequest) -> dict[str, Any]:
-        scenario = scenario_from_request(request.model_dump())
-        bundle = calibration.bundle()
-        response = estimate(scenario, bundle)
-        response["recommended_configs"] = (recommended_configs(scenario, bundle, request.recommend)
-                                           if request.recommend else [])
-        return response
+    async def post_estimate(body: EstimateRequest, request: Request) -> dict[str, Any]:
+        scenario, bundle = await run_in_threadpool(lambda: (scenario_from_request(body.model_dump()), calibration.bundle()))
+        if not body.recommend:  # about a millisecond: answered here
+            return await run_in_threadpool(estimate_response, scenario, bundle, 0)
+        return await lanes.quick.run(estimate_response, scenario, bundle, body.recommend, what="the estimate",
+                                     client_gone=partial(client_gone, request))
 
     @app.post("/v1/solve", response_model=SolveResponse, tags=["estimator"])
-    def post_solve(request: SolveRequestIn) -> dict[str, Any]:
-        solve_request = _solve_request(request)
-        return solve(solve_request, calibration.bundle())
+    async def post_solve(body: SolveRequestIn, request: Request) -> dict[str, Any]:
+        solve_request, bundle = await run_in_threadpool(lambda: (_solve_request(body), calibration.bundle()))
+        lane = lanes.quick if grid_size(solve_request) <= QUICK_CANDIDATES else lanes.heavy
+        return await lane.run(solve, solve_request, bundle, what="the solver run",
+                              client_gone=partial(client_gone, request))
 
     @app.get("/v1/catalog/{kind}", tags=["catalog"])
     def get_catalog(kind: CatalogKind) -> list[dict[str, Any]]:
@@ -148,14 +167,19 @@ def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
     return walk(schema)
 
 
-def _selfspec_routes(app: FastAPI) -> None:
+def _selfspec_routes(app: FastAPI, lanes: Lanes, documents: DocumentFolder) -> None:
+    async def in_worker(job, body: SelfspecRequest, request: Request, what: str) -> dict[str, Any]:
+        with documents.holding(body.model, body.hardware, body.stats) as paths:
+            lane = lanes.quick if await run_in_threadpool(compiled, paths) else lanes.heavy
+            return await lane.run(job, paths, body.prompt_lengths, what=what, client_gone=partial(client_gone, request))
+
     @app.post("/v1/selfspec/report", tags=["selfspec"])
-    def post_selfspec_report(request: SelfspecRequest) -> dict[str, Any]:
-        return selfspec_report(request.model, request.hardware, request.stats, request.prompt_lengths)
+    async def post_selfspec_report(body: SelfspecRequest, request: Request) -> dict[str, Any]:
+        return await in_worker(report_from_files, body, request, "the selfspec report")
 
     @app.post("/v1/selfspec/curve", tags=["selfspec"])
-    def post_selfspec_curve(request: SelfspecCurveRequest) -> dict[str, Any]:
-        return selfspec_curve(request.model, request.hardware, request.stats, request.prompt_lengths)
+    async def post_selfspec_curve(body: SelfspecCurveRequest, request: Request) -> dict[str, Any]:
+        return await in_worker(curve_from_files, body, request, "the selfspec curve")
 
     @app.get("/v1/selfspec/examples", tags=["selfspec"])
     def get_selfspec_examples() -> dict[str, Any]:

@@ -1,27 +1,32 @@
-"""The service's calibration queue: records are persisted at once, refits run in one background thread.
+"""The service's calibration queue: records are persisted at once, refits run one at a time in the background.
 
 The queue is the store itself (records the newest bundle was not fitted on),
 so a restarted server finds it intact and refits if it is long enough. One
-worker thread refits when woken by an ingest or at start-up; requests never
-wait for a fit. A refit failure is kept for the status endpoint and retried
-with the next ingest.
+thread starts a refit when woken by an ingest or at start-up and waits for it;
+the service runs the fit itself in a worker process with its own time budget
+(``refit_runner``), so a fit never holds the server's interpreter. Requests
+never wait for a fit. A refit that fails or runs over its budget leaves the
+previous bundle in use; its error is kept for the status endpoint and the
+refit is retried with the next ingest.
 """
 from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..llm.calibration import Bundle
-from ..llm.ingest import refit
 from ..llm.records import RunRecord
 from ..llm.requests import packaged_bundle
 from ..llm.store import Store
+from .http_errors import ServiceError, without_server_paths
+from .jobs import refit_store
 
 
 class CalibrationService:
-    def __init__(self, db: Path, recalibrate_after: int):
-        self.db, self.recalibrate_after = db, recalibrate_after
+    def __init__(self, db: Path, recalibrate_after: int, refit_runner: Callable[[str], Any] = refit_store):
+        """``refit_runner(db)`` refits and stores a bundle, raising on failure (default: in this process)."""
+        self.db, self.recalibrate_after, self._refit = db, recalibrate_after, refit_runner
         self.last_error: str | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -76,14 +81,15 @@ class CalibrationService:
         with Store(self.db) as store:
             if store.pending() < self.recalibrate_after:
                 return
-            self._busy.set()
-            try:
-                bundle = refit(store)
-            except Exception as error:  # kept for GET /v1/calibrate; the server goes on with the previous bundle
-                self.last_error = f"{type(error).__name__}: {error}"
-                return
-            finally:
-                self._busy.clear()
+        self._busy.set()
+        try:
+            self._refit(str(self.db))
+        except Exception as error:  # kept for GET /v1/calibrate; the server goes on with the previous bundle
+            message = error.message if isinstance(error, ServiceError) else f"{type(error).__name__}: {error}"
+            self.last_error = without_server_paths(message)
+            return
+        finally:
+            self._busy.clear()
         with self._bundle_lock:
-            self._bundle = bundle
+            self._bundle = None  # the refit stored a new bundle: the next estimate reads it
         self.last_error = None

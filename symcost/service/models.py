@@ -2,7 +2,9 @@
 
 Requests are strict: unknown fields are refused, sizes are bounded, so a
 request that validates can be evaluated without further checks beyond the
-catalog lookups.
+catalog lookups. No model takes or gives an infinite or NaN float: the body
+check refuses them first, and a response holding one is a bug (a 500), never
+a 200 with nulls.
 """
 from __future__ import annotations
 
@@ -17,8 +19,12 @@ Count = Annotated[int, Field(ge=1, le=MAX_TOKENS)]
 Id = Annotated[str, Field(min_length=1, max_length=120)]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Finite(BaseModel):
+    model_config = ConfigDict(allow_inf_nan=False)
+
+
+class Strict(Finite):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class HardwareRef(Strict):
@@ -55,13 +61,13 @@ class EstimateRequest(Strict):
     recommend: int = Field(3, ge=0, le=20, description="recommended configurations to return")
 
 
-class Band(BaseModel):
+class Band(Finite):
     p10: Optional[float] = None
     p50: float
     p90: Optional[float] = None
 
 
-class EstimateResponse(BaseModel):
+class EstimateResponse(Finite):
     """Seed 004 section 6.1 response, with the memory decomposition, shares and coefficients added."""
 
     feasibility: Literal["in_vram", "with_offload", "insufficient_memory"]
@@ -94,7 +100,7 @@ class SolveRequestIn(Strict):
     top: int = Field(5, ge=1, le=50)
 
 
-class SolveResponse(BaseModel):
+class SolveResponse(Finite):
     objective: str
     candidates: int
     evaluated: int

@@ -1,21 +1,27 @@
 """The core symcost report over HTTP: documents in, the same report ``symcost report`` writes out.
 
-The three documents are written as JSON files to a private temporary folder
-and go through the same loading, validation and caching as files on the
-command line. A hardware document may name a packaged component library
-(``library``) but not a file on the server (``library_file`` is refused).
+The server process writes a request's three documents as JSON files into its
+scratch folder, in a subfolder named by their content (so the evaluator cache,
+keyed by path and content, finds a repeated request), and removes them when
+no request holds them. A worker process then builds from the files with the
+same loading, validation and caching as files on the command line. A hardware
+document may name a packaged component library (``library``) but not a file
+on the server (``library_file`` is refused). Reports lose the server's paths.
 """
 from __future__ import annotations
 
+import hashlib
 import json
-import tempfile
+import shutil
+from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
 from ..errors import SymcostError
-from ..model import CostModel, build_model
+from ..model import CostModel, Recipe, build_model, resolve_pack
 from ..report import build_report
 
 EXAMPLES = {  # name -> (model, hardware, stats) files of examples/
@@ -24,22 +30,62 @@ EXAMPLES = {  # name -> (model, hardware, stats) files of examples/
     "tiny model, knob-based hardware": ("model_tiny.yaml", "hardware_knobs.yaml", "stats_k4.yaml"),
 }
 CURVES = ("energy_per_token", "latency_per_token")
+ROLES = ("model", "hardware", "stats")
+PACK = "selfspec"
+VARY = ("L_prompt",)
 
 
-def selfspec_report(model: dict, hardware: dict, stats: dict, prompt_lengths: Sequence[int]) -> dict[str, Any]:
-    with _documents(model, hardware, stats) as paths:
-        report = build_report(_build(paths), prompt_lengths)
-    report.pop("inputs", None)  # temporary paths mean nothing to the caller
+class DocumentFolder:
+    """Request documents as files under ``root``, one subfolder per distinct set, while requests hold them.
+
+    Used from the server's event loop only (one thread), so the holder counts need no lock.
+    """
+
+    def __init__(self, root: Path):
+        self.root = root
+        self._holders: Counter[str] = Counter()
+
+    @contextmanager
+    def holding(self, model: dict, hardware: dict, stats: dict) -> Iterator[dict[str, str]]:
+        if "library_file" in hardware:
+            raise SymcostError("hardware.library_file: the service does not read files; name a packaged library "
+                               "with 'library' instead")
+        texts = {role: json.dumps(document) for role, document in zip(ROLES, (model, hardware, stats))}
+        name = hashlib.sha256("\0".join(texts.values()).encode()).hexdigest()
+        folder = self.root / name
+        if not self._holders[name]:
+            folder.mkdir(mode=0o700, exist_ok=True)
+            for role, text in texts.items():
+                (folder / f"{role}.json").write_text(text, encoding="utf-8")
+        self._holders[name] += 1
+        try:
+            yield {role: str(folder / f"{role}.json") for role in ROLES}
+        finally:
+            self._holders[name] -= 1
+            if not self._holders[name]:
+                del self._holders[name]
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+def compiled(paths: dict[str, str]) -> bool:
+    """Whether the evaluator for these files is in the cache (a report then takes milliseconds, not seconds)."""
+    entry = Recipe(resolve_pack(PACK), *(Path(paths[role]) for role in ROLES), vary=VARY).cache_entry()
+    return entry is not None and entry.exists()
+
+
+def report_from_files(paths: dict[str, str], prompt_lengths: Sequence[int]) -> dict[str, Any]:
+    report = build_report(_build(paths), prompt_lengths)
+    report.pop("inputs", None)  # the scratch folder's paths mean nothing to the caller
+    report["pack"] = {key: value for key, value in report["pack"].items() if key != "source"}
     return report
 
 
-def selfspec_curve(model: dict, hardware: dict, stats: dict, prompt_lengths: Sequence[int]) -> dict[str, Any]:
+def curve_from_files(paths: dict[str, str], prompt_lengths: Sequence[int]) -> dict[str, Any]:
     """Per-token energy and latency of speculative and plain decoding over the prompt lengths, and the break-even."""
-    with _documents(model, hardware, stats) as paths:
-        cost_model = _build(paths)
-        lengths = np.asarray(sorted(set(prompt_lengths)), dtype=np.int64)
-        results = cost_model.evaluate(L_prompt=lengths)
-        report = build_report(cost_model, lengths[:1])
+    cost_model = _build(paths)
+    lengths = np.asarray(sorted(set(prompt_lengths)), dtype=np.int64)
+    results = cost_model.evaluate(L_prompt=lengths)
+    report = build_report(cost_model, lengths[:1])
     curves = {f"{scenario}.{quantity}": results[f"{scenario}.{quantity}"].tolist()
               for scenario in ("speculative", "baseline") for quantity in CURVES}
     return {"prompt_lengths": lengths.tolist(), "units": {"energy_per_token": "J", "latency_per_token": "s"},
@@ -55,30 +101,9 @@ def selfspec_examples() -> dict[str, Any]:
     for name, files in EXAMPLES.items():
         if all((folder / file).is_file() for file in files):
             documents = [load_document(folder / file).data for file in files]
-            found[name] = dict(zip(("model", "hardware", "stats"), documents))
+            found[name] = dict(zip(ROLES, documents))
     return found
 
 
-class _documents:
-    """The documents as files in a temporary folder, for the duration of a ``with``."""
-
-    def __init__(self, model: dict, hardware: dict, stats: dict):
-        if "library_file" in hardware:
-            raise SymcostError("hardware.library_file: the service does not read files; name a packaged library "
-                               "with 'library' instead")
-        self.documents = {"model": model, "hardware": hardware, "stats": stats}
-
-    def __enter__(self) -> dict[str, Path]:
-        self.folder = tempfile.TemporaryDirectory(prefix="symcost-selfspec-")
-        paths = {}
-        for role, document in self.documents.items():
-            paths[role] = Path(self.folder.name) / f"{role}.json"
-            paths[role].write_text(json.dumps(document))
-        return paths
-
-    def __exit__(self, *exc) -> None:
-        self.folder.cleanup()
-
-
-def _build(paths: dict[str, Path]) -> CostModel:
-    return build_model(paths["model"], paths["hardware"], paths["stats"], vary=["L_prompt"])
+def _build(paths: dict[str, str]) -> CostModel:
+    return build_model(*(paths[role] for role in ROLES), pack=PACK, vary=VARY)
