@@ -1,8 +1,8 @@
 """The core symcost report over HTTP: documents in, the same report ``symcost report`` writes out.
 
 The server process writes a request's three documents as JSON files into its
-scratch folder, in a subfolder named by their content (so the evaluator cache,
-keyed by path and content, finds a repeated request), and removes them when
+scratch folder, in a subfolder named by their content (the evaluator cache is keyed by
+content; a stable folder also keeps each set's files in one place), and removes them when
 no request holds them. A worker process then builds from the files with the
 same loading, validation and caching as files on the command line. A hardware
 document may name a packaged component library (``library``) but not a file
@@ -21,7 +21,8 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from ..errors import SymcostError
-from ..model import CostModel, Recipe, build_model, resolve_pack
+from ..model import CostModel, Recipe, build_model
+from ..registry import resolve_pack
 from ..report import build_report
 
 EXAMPLES = {  # name -> (model, hardware, stats) files of examples/
@@ -76,7 +77,6 @@ def compiled(paths: dict[str, str]) -> bool:
 def report_from_files(paths: dict[str, str], prompt_lengths: Sequence[int]) -> dict[str, Any]:
     report = build_report(_build(paths), prompt_lengths)
     report.pop("inputs", None)  # the scratch folder's paths mean nothing to the caller
-    report["pack"] = {key: value for key, value in report["pack"].items() if key != "source"}
     return report
 
 
