@@ -26,14 +26,16 @@ class Server:
     ``options`` are more ``symcost serve`` arguments (``["--workers", "1", "--request-timeout", "5"]``).
     """
 
-    def __init__(self, db: Path, recalibrate_after: int = 10, port: int | None = None, options: Sequence[str] = ()):
+    def __init__(self, db: Path, recalibrate_after: int = 10, port: int | None = None, options: Sequence[str] = (),
+                 env: dict[str, str] | None = None):
         self.db, self.recalibrate_after, self.options = Path(db), recalibrate_after, list(options)
+        self.extra_env = dict(env or {})
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "Server":
-        env = {**os.environ, "SYMCOST_DATA_DIR": str(self.db.parent)}
+        env = {**os.environ, "SYMCOST_DATA_DIR": str(self.db.parent), **self.extra_env}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "symcost", "serve", "--port", str(self.port), "--db", str(self.db),
              "--recalibrate-after", str(self.recalibrate_after), *self.options],
