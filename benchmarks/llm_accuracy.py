@@ -25,9 +25,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from symcost.llm.calibration import FAMILIES, conformal_bounds, held_out_errors  # noqa: E402
-from symcost.llm.observations import Batch, observations  # noqa: E402
-from symcost.llm.records import records_from_csv  # noqa: E402
+from symcost.packs.llm.calibration import FAMILIES, conformal_bounds, held_out_errors  # noqa: E402
+from symcost.packs.llm.observations import Batch, observations  # noqa: E402
+from symcost.packs.llm.records import records_from_csv  # noqa: E402
 
 CSV = ROOT / "data" / "llm_bench_calibration.csv"
 PEER = ROOT / "benchmarks" / "results" / "llm_analysis_rows.json"

@@ -8,7 +8,7 @@ from importlib.metadata import PackageNotFoundError, version as _version
 
 from .errors import FormulaError, InputError, InputIssue, SymcostError
 from .formula import parse_formula
-from .model import CostModel, build_model
+from .packs.selfspec.model import CostModel, build_model
 
 try:
     __version__ = _version("symcost")

@@ -28,7 +28,7 @@ import numpy as np
 import sympy as sp
 
 from .errors import SymcostError
-from .model import CostModel
+from .packs.selfspec.model import CostModel
 from .pieces import localise
 
 QUANTITIES = {"energy": "J", "latency": "s"}

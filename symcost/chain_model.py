@@ -5,7 +5,7 @@ the axes (and any bound symbol named in ``vary``) as evaluator inputs, folds
 every other value into the closed forms and compiles one evaluator. It
 offers what the generic verbs need: ``evaluate``, ``closed_form``,
 ``input_for``, ``unit``, ``defaults`` and the pack's limits, the same
-interface as the selfspec :class:`~symcost.model.CostModel`.
+interface as the selfspec :class:`~symcost.packs.selfspec.model.CostModel`.
 """
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ from .aggregates import AGGREGATE_KINDS, AGGREGATE_QUANTITIES, ENGINE_FUNCTIONS,
 from .dimensions import DimensionError, dimension_of
 from .errors import FormulaError, InputError, InputIssue, SymcostError
 from .formula import is_valid_name, parse_formula
-from .inputs.checked import checked_document
+from .checked import checked_document
 from .units import Dimension, describe_dimension, field_unit, parse_unit
 
 QUANTITY_UNITS = {"energy": "J", "latency": "s", "area": "m^2", "power": "W", "bytes": "B", "count": "1"}

@@ -1,6 +1,6 @@
 """Figures of a report: per-token cost against prompt length, and where a burst's energy and time go.
 
-Every function takes the report dict of :func:`symcost.report.build_report`,
+Every function takes the report dict of :func:`symcost.packs.selfspec.report.build_report`,
 or that report read back from its JSON, so a saved report plots without
 rebuilding the model, and returns a matplotlib ``Figure``. Figures are made
 without pyplot: nothing needs a screen or touches pyplot's global state, and

@@ -24,7 +24,7 @@ from .pack import FormulaPack, load_pack
 
 PACKAGED = ("selfspec", "llm", "spatten", "cascade")
 # Packs whose inputs a reader of their own prepares: pack name -> "module:class" (imported on use).
-MODEL_CLASSES: Mapping[str, str] = {"selfspec": "symcost.packs.selfspec:SelfspecModel"}
+MODEL_CLASSES: Mapping[str, str] = {"selfspec": "symcost.packs.selfspec.pack_model:SelfspecModel"}
 
 
 class PackModel(Protocol):

@@ -21,7 +21,7 @@ import numpy as np
 
 from .errors import SymcostError
 from .size_limits import MAX_AXIS_VALUES, MAX_GRID_POINTS, MAX_PROMPT_LENGTH, SizeLimitError, check_size
-from .model import CostModel
+from .packs.selfspec.model import CostModel
 from .progress import Progress
 from .tables import open_table
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Callable
 
 from .errors import InputError, InputIssue
-from .inputs import read_hardware, read_model, read_stats
+from .packs.selfspec.inputs import read_hardware, read_model, read_stats
 from .pack import load_pack
 
 

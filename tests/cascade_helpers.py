@@ -6,8 +6,8 @@ from pathlib import Path
 
 import yaml
 
-from symcost.cascade.config import read_cascade
-from symcost.cascade.model import build_cascade
+from symcost.packs.cascade.config import read_cascade
+from symcost.packs.cascade.model import build_cascade
 
 
 def stage(name: str, level: str, *, weights: str = "1 GB", time: str = "1 ms", acceptance: float = 0.8,

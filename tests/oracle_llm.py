@@ -1,7 +1,7 @@
 """Plain step-by-step oracle for the LLM estimator (formulas/llm.yaml).
 
 Written from the pack's documented formulas and the catalogs' field meanings,
-not from symcost.llm: it never imports the pack, its compiled evaluator or the
+not from symcost.packs.llm: it never imports the pack, its compiled evaluator or the
 scenario code. Catalog entries are the plain dicts of catalogs/*.yaml; every
 quantity is one function over plain floats, counted layer by layer, decode
 step by decode step and prefill micro-batch by micro-batch.

@@ -8,8 +8,8 @@ import yaml
 
 from conftest import EXAMPLES
 from symcost import build_model
-from symcost.binding import stats_values
-from symcost.inputs import StatsSpec
+from symcost.packs.selfspec.binding import stats_values
+from symcost.packs.selfspec.inputs import StatsSpec
 
 PHASES = ("draft", "verify_drafted", "verify_bonus")
 COMBINATIONS = [("model_tiny", "hardware_knobs", "stats_k4"), ("model_tiny", "hardware_soc_pipelined", "stats_geometric"),

@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 from symcost import build_model
 from symcost.audit import pack_audit, render
 from symcost.audit.mathtex import ROW_WIDTH, AuditPrinter, Layout, visible_width
-from symcost.binding import BoundValue
+from symcost.packs.selfspec.binding import BoundValue
 from symcost.registry import packaged_pack
 from symcost.pack import load_pack
-from symcost.report import build_report
+from symcost.packs.selfspec.report import build_report
 
 from conftest import ROOT, run_cli
 

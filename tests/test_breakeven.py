@@ -86,7 +86,7 @@ def test_linear_crossing_equals_the_line_through_two_evaluated_points():
 
 
 def test_report_carries_the_break_even_section():
-    from symcost.report import build_report
+    from symcost.packs.selfspec.report import build_report
     model = build_model(*(EXAMPLES / name for name in CASES["knobs"]))
     section = build_report(model, [128])["break_even"]
     entry = section["attention_vs_linear"]["energy"]

@@ -290,7 +290,7 @@ def test_the_tree_is_private_whatever_the_umask(tmp_path, monkeypatch, inputs):
 
 
 def test_the_same_documents_in_two_folders_share_one_entry(cache_dir, tmp_path):
-    from symcost.report import build_report
+    from symcost.packs.selfspec.report import build_report
     folders = [tmp_path / "first", tmp_path / "second"]
     for folder in folders:
         folder.mkdir()

@@ -5,8 +5,8 @@ import pytest
 
 from cascade_helpers import cascade_file, stage
 from conftest import EXAMPLES
-from symcost.cascade.claims import check_claims
-from symcost.cascade.config import read_cascade
+from symcost.packs.cascade.claims import check_claims
+from symcost.packs.cascade.config import read_cascade
 from symcost.errors import InputError
 
 # Every claim of the seed example and its verdict (True: consistent).

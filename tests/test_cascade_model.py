@@ -11,8 +11,8 @@ from hypothesis import given, settings, strategies as st
 
 from cascade_helpers import cascade_file, chain_model, oracle, stage
 from conftest import EXAMPLES
-from symcost.cascade.config import read_cascade
-from symcost.cascade.model import CascadeError, build_cascade
+from symcost.packs.cascade.config import read_cascade
+from symcost.packs.cascade.model import CascadeError, build_cascade
 
 SIZES = (2, 3, 4, 5)
 

@@ -6,9 +6,9 @@ from hypothesis import assume, given, settings, strategies as st
 
 from cascade_helpers import cascade_file, stage
 from conftest import EXAMPLES
-from symcost.cascade.config import read_cascade
-from symcost.cascade.model import build_cascade
-from symcost.cascade.placement import check_placement
+from symcost.packs.cascade.config import read_cascade
+from symcost.packs.cascade.model import build_cascade
+from symcost.packs.cascade.placement import check_placement
 
 LEVELS = [{"name": "SRAM", "capacity_bytes": "16 MB", "per": "core", "bandwidth_GBps": 2000},
           {"name": "HBM", "capacity_bytes": "16 GB", "per": "chip", "bandwidth_GBps": 819}]

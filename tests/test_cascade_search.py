@@ -7,9 +7,9 @@ import pytest
 
 from cascade_helpers import oracle
 from conftest import EXAMPLES
-from symcost.cascade.config import read_cascade
-from symcost.cascade.model import build_cascade
-from symcost.cascade.search import search_horizons
+from symcost.packs.cascade.config import read_cascade
+from symcost.packs.cascade.model import build_cascade
+from symcost.packs.cascade.search import search_horizons
 
 K_MAX = 24
 

@@ -1,4 +1,4 @@
-"""Library-level tests of symcost.compat: k-sweep input, the k-sweep on the evaluator, simulator files, batch tables.
+"""Library-level tests of symcost.packs.selfspec.compat: k-sweep input, the k-sweep on the evaluator, simulator files, batch tables.
 
 Numbers of the reference calculator are in tests/data/compat/reference_outputs.json
 (its ``_note`` says how they were produced).
@@ -16,12 +16,12 @@ from hypothesis import strategies as st
 
 from conftest import EXAMPLES, ROOT
 from symcost import build_model
-from symcost.compat.acceptance import Candidate, read_candidates
-from symcost.compat.batch import SummaryRow, final_ppa, summary_markdown
-from symcost.compat.k_sweep import best_by_prompt_length, k_sweep_report, sweep_points, sweep_stats, two_point_histogram
-from symcost.compat.simulator import read_run
+from symcost.packs.selfspec.compat.acceptance import Candidate, read_candidates
+from symcost.packs.selfspec.compat.batch import SummaryRow, final_ppa, summary_markdown
+from symcost.packs.selfspec.compat.k_sweep import best_by_prompt_length, k_sweep_report, sweep_points, sweep_stats, two_point_histogram
+from symcost.packs.selfspec.compat.simulator import read_run
 from symcost.errors import InputError
-from symcost.inputs.checked import with_overrides
+from symcost.checked import with_overrides
 
 DATA = ROOT / "tests" / "data" / "compat"
 REFERENCE = json.loads((DATA / "reference_outputs.json").read_text())

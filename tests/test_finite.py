@@ -8,7 +8,7 @@ import pytest
 
 from conftest import EXAMPLES
 from symcost.finite import InputValue, NonFiniteResultError, json_text, refuse_non_finite
-from symcost.model import build_model
+from symcost.packs.selfspec.model import build_model
 
 
 def test_finite_results_pass():

@@ -8,9 +8,9 @@ from hypothesis import given, strategies as st
 
 from conftest import EXAMPLES
 from symcost.errors import InputError
-from symcost.inputs import read_hardware, read_model, read_stats
-from symcost.inputs.model import BlockPolicy, ModelSpec
-from symcost.inputs.library import figures, packaged_libraries, read_library_file
+from symcost.packs.selfspec.inputs import read_hardware, read_model, read_stats
+from symcost.packs.selfspec.inputs.model import BlockPolicy, ModelSpec
+from symcost.packs.selfspec.inputs.library import figures, packaged_libraries, read_library_file
 
 
 def test_tiny_model_groups_layers_by_policy():

@@ -16,12 +16,12 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-from symcost.llm.analytic import analytic_model
-from symcost.llm.calibration import Bundle, conformal_bounds, fit
-from symcost.llm.observations import observations
-from symcost.llm.records import RunRecord, records_from_csv
-from symcost.llm.scenario import Coefficients, scenario_values
-from symcost.llm.store import Store
+from symcost.packs.llm.analytic import analytic_model
+from symcost.packs.llm.calibration import Bundle, conformal_bounds, fit
+from symcost.packs.llm.observations import observations
+from symcost.packs.llm.records import RunRecord, records_from_csv
+from symcost.packs.llm.scenario import Coefficients, scenario_values
+from symcost.packs.llm.store import Store
 
 CSV = ROOT / "data" / "llm_bench_calibration.csv"
 PACKAGED = ROOT / "catalogs" / "calibration.json"
@@ -162,8 +162,8 @@ def test_update_and_delete_are_refused_by_the_triggers(tmp_path):
 
 INGEST_ONE_BY_ONE = """
 import sys
-from symcost.llm.records import RunRecord
-from symcost.llm.store import Store
+from symcost.packs.llm.records import RunRecord
+from symcost.packs.llm.store import Store
 
 store = Store(sys.argv[1])
 for index in range(1_000_000):

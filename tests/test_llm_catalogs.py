@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from symcost.llm.catalog import KINDS, catalog
-from symcost.llm.records import records_from_csv
-from symcost.llm.scenario import compute_device
+from symcost.packs.llm.catalog import KINDS, catalog
+from symcost.packs.llm.records import records_from_csv
+from symcost.packs.llm.scenario import compute_device
 
 CSV = Path(__file__).resolve().parent.parent / "data" / "llm_bench_calibration.csv"
 

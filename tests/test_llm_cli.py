@@ -9,7 +9,7 @@ import json
 import pytest
 import yaml
 
-from symcost.llm.records import records_from_csv
+from symcost.packs.llm.records import records_from_csv
 from conftest import ROOT, run_cli
 from oracle_llm import load_catalog
 

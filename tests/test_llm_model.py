@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from symcost.llm.analytic import analytic_model
-from symcost.llm.assess import SHARES, feasibility_codes
-from symcost.llm.catalog import Entry, catalog
-from symcost.llm.scenario import (
+from symcost.packs.llm.analytic import analytic_model
+from symcost.packs.llm.assess import SHARES, feasibility_codes
+from symcost.packs.llm.catalog import Entry, catalog
+from symcost.packs.llm.scenario import (
     Coefficients,
     Layout,
     Scenario,

@@ -5,10 +5,10 @@ import math
 
 import pytest
 
-from symcost.llm.analytic import analytic_model
-from symcost.llm.catalog import Entry, catalog
-from symcost.llm.estimate import estimate
-from symcost.llm.scenario import Layout, Scenario, Workload, scenario_values
+from symcost.packs.llm.analytic import analytic_model
+from symcost.packs.llm.catalog import Entry, catalog
+from symcost.packs.llm.estimate import estimate
+from symcost.packs.llm.scenario import Layout, Scenario, Workload, scenario_values
 
 
 def scenario(hardware: Entry, tp: int = 1, pp: int = 1, offload: str = "auto", model: str = "llama-3.1-8b") -> Scenario:

@@ -18,13 +18,13 @@ import pytest
 from conftest import ROOT, run_cli
 from service_server import Server
 from symcost.errors import InputError, SymcostError
-from symcost.llm.calibration import Bundle, fit
-from symcost.llm.ingest import refit
-from symcost.llm.observations import observations
-from symcost.llm.records import checked_records, records_from_csv
-from symcost.llm.requests import packaged_bundle
-from symcost.llm.store import Store
-from symcost.llm.text import quarantine_lines
+from symcost.packs.llm.calibration import Bundle, fit
+from symcost.packs.llm.ingest import refit
+from symcost.packs.llm.observations import observations
+from symcost.packs.llm.records import checked_records, records_from_csv
+from symcost.packs.llm.requests import packaged_bundle
+from symcost.packs.llm.store import Store
+from symcost.packs.llm.text import quarantine_lines
 from symcost.service.calibration import CalibrationService
 
 CSV = ROOT / "data" / "llm_bench_calibration.csv"

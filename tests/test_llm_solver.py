@@ -7,11 +7,11 @@ import math
 
 import pytest
 
-from symcost.llm.catalog import catalog
-from symcost.llm.estimate import estimate
-from symcost.llm.requests import packaged_bundle
-from symcost.llm.scenario import Layout, Scenario, Workload, layout_problems
-from symcost.llm.solver import SolveRequest, grid_size, solve
+from symcost.packs.llm.catalog import catalog
+from symcost.packs.llm.estimate import estimate
+from symcost.packs.llm.requests import packaged_bundle
+from symcost.packs.llm.scenario import Layout, Scenario, Workload, layout_problems
+from symcost.packs.llm.solver import SolveRequest, grid_size, solve
 
 MODELS = ("llama-3-8b", "qwen2.5-7b", "mixtral-8x7b", "llama-3.1-70b")
 HARDWARE = ("rtx-4090", "rtx-3090", "2x-rtx-4090", "h100-sxm", "8x-h100-sxm", "a10", "l40s", "apple-m1-max-64gb",

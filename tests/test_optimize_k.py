@@ -8,7 +8,7 @@ import pytest
 
 import oracle_selfspec as oracle
 from conftest import EXAMPLES, run_cli
-from symcost.optimize_k import optimize_k
+from symcost.packs.selfspec.optimize_k import optimize_k
 
 MODEL, HARDWARE = EXAMPLES / "model_tiny.yaml", EXAMPLES / "hardware_soc_pipelined.yaml"
 GEOMETRIC = EXAMPLES / "stats_geometric.yaml"

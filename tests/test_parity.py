@@ -1,7 +1,7 @@
 """Parity with the reference calculator's reports (../shared/peer-selfspec/golden), in its own layout.
 
 For every golden report, symcost reads the same three input files and writes
-the report in the reference's layout (``symcost.compat.layout``, what
+the report in the reference's layout (``symcost.packs.selfspec.compat.layout``, what
 ``symcost report --compat selfspec`` writes). That report must have the
 golden report's key structure and, at a relative 1e-9, its numbers: per-token
 metrics (speculative and baseline) with their ratios and differences, every
@@ -18,7 +18,7 @@ import pytest
 
 from conftest import PEER
 from symcost import build_model
-from symcost.compat.layout import selfspec_report
+from symcost.packs.selfspec.compat.layout import selfspec_report
 
 GOLDEN = PEER / "golden"
 RELATIVE = 1e-9

@@ -20,7 +20,7 @@ from symcost import build_model
 from symcost.commands.common import log_range
 from symcost.errors import SymcostError
 from symcost.plot import breakdown_figure, choose_points, per_token_figure, save_figure
-from symcost.report import build_report
+from symcost.packs.selfspec.report import build_report
 
 FILES = (EXAMPLES / "model_tiny.yaml", EXAMPLES / "hardware_soc_pipelined.yaml", EXAMPLES / "stats_k4.yaml")
 ARGS = [item for flag, path in zip(("--model", "--hardware", "--stats"), FILES) for item in (flag, path)]

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import EXAMPLES, run_cli
 from symcost import build_model
-from symcost.sensitivity import sensitivities
+from symcost.packs.selfspec.sensitivity import sensitivities
 from symcost.units import parse_unit
 
 KNOBS = (EXAMPLES / "model_llama2_7b.yaml", EXAMPLES / "hardware_knobs.yaml", EXAMPLES / "stats_k4.yaml")

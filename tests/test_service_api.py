@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from symcost.llm.catalog import catalog
-from symcost.llm.estimate import estimate
-from symcost.llm.records import records_from_csv
-from symcost.llm.requests import packaged_bundle, scenario_from_request
+from symcost.packs.llm.catalog import catalog
+from symcost.packs.llm.estimate import estimate
+from symcost.packs.llm.records import records_from_csv
+from symcost.packs.llm.requests import packaged_bundle, scenario_from_request
 from service_server import Server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -194,8 +194,8 @@ def _wait_for(server: Server, condition, timeout: float = 120) -> dict:
 
 
 def test_a_restarted_server_refits_a_queue_left_by_an_earlier_run(tmp_path):
-    from symcost.llm.records import checked_records
-    from symcost.llm.store import Store
+    from symcost.packs.llm.records import checked_records
+    from symcost.packs.llm.store import Store
 
     with Store(tmp_path / "db.sqlite") as store:  # records accepted before a crash, never fitted
         store.add_runs(checked_records(csv_records()[:12], "queue"))

@@ -14,7 +14,7 @@ from schemathesis.generation import GenerationMode
 
 from hypothesis import strategies as st
 
-from symcost.llm.catalog import catalog
+from symcost.packs.llm.catalog import catalog
 from service_server import Server
 
 EXAMPLES_PER_OPERATION = 60

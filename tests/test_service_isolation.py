@@ -19,9 +19,9 @@ import pytest
 
 from symcost.documents import load_document
 from symcost.finite import NonFiniteResultError
-from symcost.llm.records import checked_records, records_from_csv
-from symcost.llm.requests import packaged_bundle
-from symcost.llm.store import Store
+from symcost.packs.llm.records import checked_records, records_from_csv
+from symcost.packs.llm.requests import packaged_bundle
+from symcost.packs.llm.store import Store
 from symcost.service.http_errors import from_library
 from conftest import run_cli
 from service_server import Server

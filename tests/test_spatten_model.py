@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 
 import oracle_spatten as oracle
 from spatten_configs import EXAMPLE, configs, edited, write_config
-from symcost.spatten.config import load_config
-from symcost.spatten.expectation import exact_metrics
-from symcost.spatten.model import build_layer_model, trial_metrics
-from symcost.spatten.montecarlo import run_monte_carlo
+from symcost.packs.spatten.config import load_config
+from symcost.packs.spatten.expectation import exact_metrics
+from symcost.packs.spatten.model import build_layer_model, trial_metrics
+from symcost.packs.spatten.montecarlo import run_monte_carlo
 
 def examples(count: int) -> settings:
     return settings(max_examples=count, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -85,7 +85,7 @@ def test_the_seed_draws_its_own_trials():
 def test_monte_carlo_is_reproducible_and_chunking_does_not_change_the_draws(monkeypatch):
     model = build_layer_model(load_config(EXAMPLE))
     whole = run_monte_carlo(model, trials=30, seed=3)
-    monkeypatch.setattr("symcost.spatten.montecarlo.CHUNK_TRIALS", 7)
+    monkeypatch.setattr("symcost.packs.spatten.montecarlo.CHUNK_TRIALS", 7)
     chunked = run_monte_carlo(model, trials=30, seed=3)
     for key, values in whole.metrics.items():
         np.testing.assert_array_equal(values, chunked.metrics[key])

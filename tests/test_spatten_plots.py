@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 from spatten_configs import EXAMPLE
-from symcost.spatten.config import load_config
-from symcost.spatten.expectation import exact_metrics
-from symcost.spatten.plots import SCHEDULES, contour_figure, gantt_bars, study_figures
-from symcost.spatten.study import Sweep, run_study
+from symcost.packs.spatten.config import load_config
+from symcost.packs.spatten.expectation import exact_metrics
+from symcost.packs.spatten.plots import SCHEDULES, contour_figure, gantt_bars, study_figures
+from symcost.packs.spatten.study import Sweep, run_study
 
 
 @pytest.fixture(scope="module")

@@ -17,9 +17,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from symcost.llm.calibration import calibrate  # noqa: E402
-from symcost.llm.observations import observations  # noqa: E402
-from symcost.llm.records import records_from_csv  # noqa: E402
+from symcost.packs.llm.calibration import calibrate  # noqa: E402
+from symcost.packs.llm.observations import observations  # noqa: E402
+from symcost.packs.llm.records import records_from_csv  # noqa: E402
 
 CSV = ROOT / "data" / "llm_bench_calibration.csv"
 BUNDLE = ROOT / "catalogs" / "calibration.json"

@@ -9,8 +9,8 @@ import sympy as sp
 
 from .. import __version__
 from ..accounting import Accounting
-from ..binding import BoundValue, LayerGroup
-from ..inputs.hardware import HardwareSpec
+from ..packs.selfspec.binding import BoundValue, LayerGroup
+from ..packs.selfspec.inputs.hardware import HardwareSpec
 from ..pack import FormulaPack
 from .derivation import break_even_sections, breakdown_sections, burst_sum_sections, per_token_sections
 from .document import Block, Bullets, Code, Document, Heading, Math, Paragraph, Table
@@ -29,7 +29,7 @@ def pack_audit(pack: FormulaPack, *, values: Mapping[sp.Symbol, BoundValue] | No
 
     With the pack alone: symbols, functions, terms, quantities, proxy and
     out-of-scope terms, limits. ``values`` (symbol -> :class:`BoundValue`, e.g.
-    ``symcost.binding.bind(...).values``) adds values and provenance, ``groups``
+    ``symcost.packs.selfspec.binding.bind(...).values``) adds values and provenance, ``groups``
     the per-layer-group values, ``hardware`` the coefficient table,
     ``accounting`` the closed-form burst sums, breakdowns and per-token
     expressions, ``break_even`` (from :func:`symcost.breakeven.find_break_even`)

@@ -12,8 +12,8 @@ from typing import Iterable, Mapping, Sequence
 
 import sympy as sp
 
-from ..binding import BoundValue, LayerGroup
-from ..inputs.hardware import HardwareSpec
+from ..packs.selfspec.binding import BoundValue, LayerGroup
+from ..packs.selfspec.inputs.hardware import HardwareSpec
 from ..pack import FormulaPack, TermSpec
 from .document import Block, Bullets, Code, Heading, Math, Paragraph, Table, code_list
 from .mathtex import TABLE_WIDTH, AuditPrinter, Layout, breaks_into, symbol_latex

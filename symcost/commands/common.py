@@ -95,7 +95,7 @@ def add_library_path(parser: argparse.ArgumentParser) -> None:
 
 def build_from_args(args: argparse.Namespace, **options):
     """The selfspec cost model named by the input-file options (``options`` go to ``build_model``)."""
-    from ..model import build_model
+    from ..packs.selfspec.model import build_model
 
     missing = [f"--{role}" for role in ROLES if not getattr(args, role)]
     if missing:

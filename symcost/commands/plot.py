@@ -69,7 +69,7 @@ def _read_report(args: argparse.Namespace) -> dict:
 
 def _build_report(args: argparse.Namespace) -> dict:
     from ..errors import SymcostError
-    from ..report import build_report
+    from ..packs.selfspec.report import build_report
 
     missing = [f"--{flag}" for flag in ("model", "hardware", "stats") if not getattr(args, flag)]
     if missing:

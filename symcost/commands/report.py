@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
         return _run_pack(args)
     if args.compat:
         return _run_selfspec(args)
-    from ..report import build_report, format_table
+    from ..packs.selfspec.report import build_report, format_table
 
     # Only L_prompt varies in a report: K is folded in before accounting, so step sums are the few steps they are.
     report = build_report(build_from_args(args, vary=["L_prompt"]), prompt_lengths(args))
@@ -41,8 +41,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_selfspec(args: argparse.Namespace) -> int:
     """The reference's layout to the file, with the usual table; without a file, the JSON alone (as ppa-calculator)."""
-    from ..compat.layout import selfspec_report
-    from ..report import build_report, format_table
+    from ..packs.selfspec.compat.layout import selfspec_report
+    from ..packs.selfspec.report import build_report, format_table
 
     model, lengths = build_from_args(args), prompt_lengths(args)
     if args.output:

@@ -26,7 +26,7 @@ def register(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..sensitivity import sensitivities
+    from ..packs.selfspec.sensitivity import sensitivities
 
     if args.output_name or uses_pack_inputs(args):
         return _run_pack(args)

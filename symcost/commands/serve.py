@@ -33,7 +33,7 @@ def register(commands) -> None:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from ..llm.store import default_path
+    from ..packs.llm.store import default_path
     from ..service.app import create_app
 
     workers = WorkerOptions(args.workers, args.request_timeout, args.refit_timeout, args.worker_memory)

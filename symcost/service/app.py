@@ -26,13 +26,13 @@ from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
-from ..llm.analytic import analytic_model
-from ..llm.catalog import catalog
-from ..llm.recommend import solve_request
-from ..llm.records import checked_records
-from ..llm.requests import scenario_from_request
-from ..llm.scenario import Workload
-from ..llm.solver import SolveRequest, grid_size, solve
+from ..packs.llm.analytic import analytic_model
+from ..packs.llm.catalog import catalog
+from ..packs.llm.recommend import solve_request
+from ..packs.llm.records import checked_records
+from ..packs.llm.requests import scenario_from_request
+from ..packs.llm.scenario import Workload
+from ..packs.llm.solver import SolveRequest, grid_size, solve
 from ..schema_check import load_schema
 from .bodies import RequestBodies
 from .calibration import CalibrationService

@@ -15,10 +15,10 @@ import threading
 from pathlib import Path
 from typing import Any, Callable
 
-from ..llm.calibration import Bundle
-from ..llm.records import RunRecord
-from ..llm.requests import packaged_bundle
-from ..llm.store import Store
+from ..packs.llm.calibration import Bundle
+from ..packs.llm.records import RunRecord
+from ..packs.llm.requests import packaged_bundle
+from ..packs.llm.store import Store
 from .http_errors import ServiceError, without_server_paths
 from .jobs import refit_store
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..llm.analytic import analytic_model
-from ..llm.calibration import Bundle
-from ..llm.estimate import estimate
-from ..llm.ingest import refit
-from ..llm.recommend import recommended_configs
-from ..llm.scenario import Scenario
-from ..llm.store import Store
+from ..packs.llm.analytic import analytic_model
+from ..packs.llm.calibration import Bundle
+from ..packs.llm.estimate import estimate
+from ..packs.llm.ingest import refit
+from ..packs.llm.recommend import recommended_configs
+from ..packs.llm.scenario import Scenario
+from ..packs.llm.store import Store
 from . import selfspec  # noqa: F401 - loaded in the forkserver for the selfspec jobs
 
 

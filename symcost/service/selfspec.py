@@ -21,9 +21,9 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from ..errors import SymcostError
-from ..model import CostModel, Recipe, build_model
+from ..packs.selfspec.model import CostModel, Recipe, build_model
 from ..registry import resolve_pack
-from ..report import build_report
+from ..packs.selfspec.report import build_report
 
 EXAMPLES = {  # name -> (model, hardware, stats) files of examples/
     "llama2-7b, SoC, layer-pipelined": ("model_llama2_7b.yaml", "hardware_soc_pipelined.yaml", "stats_k4.yaml"),

@@ -1,4 +1,6 @@
-"""The selfspec pack (dual-mode residual analog accelerator with self-speculation): its model for the generic verbs."""
-from .pack_model import SelfspecModel
+"""The selfspec pack (dual-mode residual analog accelerator with self-speculation, seeds 000 and 001).
 
-__all__ = ["SelfspecModel"]
+Its input readers (model, hardware with component libraries, stats), its binding of those files to
+``formulas/selfspec.yaml``, the burst-accounting cost model with the baseline, its report, break-even
+questions, sensitivities, optimal K, compatibility with the reference calculator, and its own verbs.
+"""

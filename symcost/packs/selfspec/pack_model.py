@@ -18,8 +18,8 @@ import sympy as sp
 
 from ...errors import SymcostError
 from ...input_tree import InputTree
-from ...inputs import read_hardware, read_model, read_stats
-from ...model import CostModel, build_model
+from .inputs import read_hardware, read_model, read_stats
+from .model import CostModel, build_model
 from ...pack import FormulaPack
 
 ROLES = ("model", "hardware", "stats")

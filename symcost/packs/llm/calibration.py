@@ -1,0 +1,208 @@
+"""Fitting the model's free coefficients to measured runs, and intervals from held-out errors.
+
+Coefficients (eta_bw, eta_flops, t0) are pooled in three levels, in log space:
+a global value, an offset per runtime backend and an offset per (backend,
+hardware class) group; kappa_bw and kappa_flops (dequantizing formats) are
+global. The fit is robust least squares (soft-L1 loss, scipy) of
+log(predicted / measured) over the timing metrics, with ridge penalties that
+pull offsets to zero, so a group seen in few runs borrows from its backend and
+an unseen one falls back to it (or to the global value).
+
+Intervals are split-conformal: the errors of leave-one-hardware-out
+predictions (each hardware profile predicted by a fit that never saw it) are
+stored in the bundle; p10/p90 are their quantiles with the (n + 1)
+finite-sample correction, applied to the prediction.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from datetime import datetime, timezone
+from typing import Callable, Sequence
+
+import numpy as np
+from scipy.optimize import least_squares
+
+from ...errors import SymcostError
+from .observations import Batch, Observation
+from .scenario import Coefficients, Scenario
+
+FITTED = ("eta_bw", "eta_flops", "t0_s")
+TIMING_METRICS = ("prefill_toks_sec", "decode_toks_sec", "output_toks_sec", "ttft_ms_p50", "latency_ms_p50")
+# Families of metrics that share interval widths.
+FAMILIES = {"decode_toks_sec": "decode", "output_toks_sec": "decode", "prefill_toks_sec": "prefill",
+            "ttft_ms_p50": "prefill", "latency_ms_p50": "decode", "weights_gb": "memory",
+            "vram_peak_gb": "memory", "ram_peak_gb": "memory"}
+NOISE = 0.1            # log-space scale of a measurement's error (soft-L1 threshold)
+OFFSET_SCALE = 0.5     # log-space scale of a backend or group offset (ridge prior)
+PRIOR_SCALE = 1.0      # log-space scale of the global values around the runtime defaults
+BOUNDS = {"eta_bw": (0.02, 1.2), "eta_flops": (0.005, 1.2), "t0_s": (1e-7, 0.2), "kappa_bw": (0.2, 1.5),
+          "kappa_flops": (0.2, 1.5)}
+DEFAULT_START = {"eta_bw": 0.7, "eta_flops": 0.4, "t0_s": 5e-4, "kappa_bw": 1.0, "kappa_flops": 1.0}
+
+
+class CalibrationError(SymcostError):
+    """Nothing a fit can use: no timing measurement, or every record quarantined."""
+
+
+@dataclass(frozen=True, eq=False)
+class Bundle:
+    """An immutable calibration: pooled coefficients, held-out errors, tags. ``bundle_id`` hashes the content."""
+
+    coefficients: dict            # {"global": {...}, "backends": {b: {...}}, "groups": {"b|class": {...}}, "kappa_bw", "kappa_flops"}
+    residuals: dict               # family -> sorted held-out log(measured / predicted)
+    n_records: int
+    n_observations: int
+    tags: dict = field(default_factory=dict)     # runtime versions, drivers, CUDA versions of the runs
+    # Records counted in n_records but not fitted, [{"run_id", "reason"}]; bundles stored before it existed lack it.
+    quarantined: list = field(default_factory=list)
+    created_utc: str = ""
+    bundle_id: str = ""
+
+    def coefficients_for(self, scenario: Scenario) -> Coefficients:
+        return pooled_coefficients(self.coefficients, scenario, f"calibration {self.bundle_id[:12]}")
+
+    def interval(self, metric: str, predicted: float, level: float = 0.8, inverse: bool = False) -> dict[str, float]:
+        """p10 / p50 / p90 (for level 0.8) around ``predicted`` from the stored held-out errors.
+
+        ``inverse``: the figure is the inverse of the measured one (a time from a rate), so errors change sign.
+        """
+        low, high = _bounds_of(self, FAMILIES.get(metric, "decode"), level)
+        if inverse:
+            low, high = -high, -low
+        tail = round((1 - level) / 2 * 100)
+        return {f"p{tail}": predicted * math.exp(low), "p50": predicted, f"p{100 - tail}": predicted * math.exp(high)}
+
+    def as_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Bundle":
+        return cls(**data)
+
+
+def pooled_coefficients(pooled: dict, scenario: Scenario, label: str) -> Coefficients:
+    """The global values times the offsets of the scenario's runtime and (runtime, hardware class), where fitted."""
+    logs = {name: math.log(pooled["global"][name]) for name in FITTED}
+    used = ["global"]
+    for level, key in zip(("backends", "groups"), scenario.pooling_keys):
+        if key in pooled[level]:
+            used.append(key)
+            for name in FITTED:
+                logs[name] += pooled[level][key][name]
+    return Coefficients(*(math.exp(logs[name]) for name in FITTED), pooled["kappa_bw"], pooled["kappa_flops"],
+                        origin=f"{label} ({' + '.join(used)})")
+
+
+def conformal_bounds(errors: Sequence[float], level: float) -> tuple[float, float]:
+    """Split-conformal bounds: the k-th smallest and k'-th smallest of ``errors``, with
+    k = floor((n + 1) (1 - level) / 2) and k' = ceil((n + 1) (1 + level) / 2), clamped to 1 .. n."""
+    ordered = sorted(errors)
+    n = len(ordered)
+    tail = (1 - level) / 2
+    # Rounded first: (1 - 0.8) / 2 is 0.09999999999999998, and floor(20 x that) must still be 2.
+    low = min(n, max(1, math.floor(round((n + 1) * tail, 9))))
+    high = min(n, max(1, math.ceil(round((n + 1) * (1 - tail), 9))))
+    return ordered[low - 1], ordered[high - 1]
+
+
+@lru_cache(maxsize=256)
+def _bounds_of(bundle: "Bundle", family: str, level: float) -> tuple[float, float]:
+    return conformal_bounds(bundle.residuals.get(family) or bundle.residuals.get("all") or [0.0], level)
+
+
+@dataclass
+class _Layout:
+    """Positions of the pooled parameters in the fit vector."""
+
+    backends: list[str]
+    groups: list[str]
+
+    @property
+    def size(self) -> int:
+        return 3 * (1 + len(self.backends) + len(self.groups)) + 2
+
+
+def fit(items: Sequence[Observation], start: dict | None = None) -> dict:
+    """Pooled coefficients fitted to the timing observations ``items`` (dict as in :class:`Bundle`)."""
+    timing = [item for item in items if item.metric in TIMING_METRICS]
+    if not timing:
+        raise CalibrationError("no timing measurements to calibrate on")
+    batch = Batch(timing)
+    layout = _Layout(*(sorted({item.scenario.pooling_keys[level] for item in timing}) for level in (0, 1)))
+    prior = np.log([start.get(name, DEFAULT_START[name]) for name in FITTED]) if start else np.log([DEFAULT_START[n] for n in FITTED])
+
+    def residuals(vector: np.ndarray) -> np.ndarray:
+        pooled = _unpack(vector, layout)
+        errors = batch.log_errors(_chooser(pooled)) / NOISE
+        offsets = vector[3:-2] / OFFSET_SCALE
+        return np.concatenate([errors, offsets, (vector[:3] - prior) / PRIOR_SCALE, vector[-2:] / OFFSET_SCALE])
+
+    lower, upper = _bounds(layout)
+    x0 = np.clip(np.concatenate([prior, np.zeros(layout.size - 5), np.zeros(2)]), lower + 1e-9, upper - 1e-9)
+    solution = least_squares(residuals, x0, bounds=(lower, upper), loss="soft_l1", f_scale=1.0, x_scale=1.0,
+                             diff_step=1e-4, max_nfev=400)
+    return _unpack(solution.x, layout)
+
+
+def _bounds(layout: _Layout) -> tuple[np.ndarray, np.ndarray]:
+    lower = [math.log(BOUNDS[name][0]) for name in FITTED] + [-3.0] * (layout.size - 5)
+    upper = [math.log(BOUNDS[name][1]) for name in FITTED] + [3.0] * (layout.size - 5)
+    lower += [math.log(BOUNDS["kappa_bw"][0]), math.log(BOUNDS["kappa_flops"][0])]
+    upper += [math.log(BOUNDS["kappa_bw"][1]), math.log(BOUNDS["kappa_flops"][1])]
+    return np.array(lower), np.array(upper)
+
+
+def _unpack(vector: np.ndarray, layout: _Layout) -> dict:
+    triples = vector[:-2].reshape(-1, 3)
+    named = lambda row: {name: float(value) for name, value in zip(FITTED, row)}  # noqa: E731
+    return {
+        "global": {name: float(math.exp(value)) for name, value in zip(FITTED, triples[0])},
+        "backends": {b: named(triples[1 + i]) for i, b in enumerate(layout.backends)},
+        "groups": {g: named(triples[1 + len(layout.backends) + i]) for i, g in enumerate(layout.groups)},
+        "kappa_bw": float(math.exp(vector[-2])), "kappa_flops": float(math.exp(vector[-1])),
+    }
+
+
+def _chooser(pooled: dict) -> Callable[[Observation], Coefficients]:
+    return lambda item: pooled_coefficients(pooled, item.scenario, "fit")
+
+
+def held_out_errors(items: Sequence[Observation], progress: Callable[[str], None] | None = None
+                    ) -> list[tuple[Observation, float]]:
+    """Leave-one-hardware-out: each observation's log(measured / predicted) from a fit without its hardware."""
+    found = []
+    hardware = sorted({item.hardware for item in items})
+    for index, left_out in enumerate(hardware):
+        if progress:
+            progress(f"held-out fit {index + 1}/{len(hardware)}: {left_out}")
+        training = [item for item in items if item.hardware != left_out]
+        tested = [item for item in items if item.hardware == left_out]
+        pooled = fit(training) if any(item.metric in TIMING_METRICS for item in training) else None
+        chooser = _chooser(pooled) if pooled else None
+        errors = -Batch(tested).log_errors(chooser)
+        found += list(zip(tested, errors.tolist()))
+    return found
+
+
+def calibrate(items: Sequence[Observation], tags: dict | None = None, n_records: int | None = None,
+              progress: Callable[[str], None] | None = None, quarantined: Sequence[dict] = ()) -> Bundle:
+    """A bundle: coefficients fitted on every observation, intervals from held-out errors.
+
+    ``quarantined``: the records set aside before the fit ({run_id, reason}), kept in the bundle.
+    """
+    pooled = fit(items)
+    by_family: dict[str, list[float]] = {}
+    for item, error in held_out_errors(items, progress):
+        by_family.setdefault(FAMILIES[item.metric], []).append(error)
+        if item.metric in TIMING_METRICS:
+            by_family.setdefault("all", []).append(error)
+    residuals = {family: sorted(errors) for family, errors in by_family.items()}
+    created = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    body = {"coefficients": pooled, "residuals": residuals, "n_records": n_records or len({i.run_id for i in items}),
+            "n_observations": len(items), "tags": tags or {}, "quarantined": list(quarantined)}
+    bundle_id = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    return Bundle(**body, created_utc=created, bundle_id=bundle_id)

@@ -1,0 +1,127 @@
+"""One scenario -> the seed's section 6.1 response (feasibility, estimates with intervals,
+bottlenecks, recommended configurations, explanations), plus the memory decomposition,
+the coefficients used and the formulas behind every figure."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ...finite import InputValue, pack_inputs, refuse_non_finite
+from .analytic import AnalyticModel, analytic_model
+from .assess import CLASSES, bottlenecks, feasibility_codes, memory_explanations, reason_codes
+from .calibration import Bundle
+from .scenario import Scenario, scenario_values
+
+GB = 1e9
+# response field -> (pack quantity, factor from SI, metric whose held-out errors give the interval)
+ESTIMATES = {
+    "decode_toks_sec": ("decode_tps", 1.0, "decode_toks_sec"),
+    "decode_toks_sec_per_sequence": ("decode_tps_per_sequence", 1.0, "decode_toks_sec"),
+    "prefill_toks_sec": ("prefill_tps", 1.0, "prefill_toks_sec"),
+    "ttft_ms": ("ttft", 1e3, "ttft_ms_p50"),
+    "latency_ms": ("latency", 1e3, "latency_ms_p50"),
+    "output_toks_sec": ("output_tps", 1.0, "output_toks_sec"),
+}
+# Times are inverse rates: a rate measured above its prediction is a time below it.
+INVERSE = frozenset({"ttft_ms", "latency_ms"})
+MEMORY = {"weights_gb": "W", "kv_cache_gb": "M_kv", "activations_gb": "M_act", "runtime_buffers_gb": None,
+          "fragmentation_reserve_gb": "M_reserve", "total_gb": "M_total", "per_device_need_gb": "M_device_need",
+          "per_device_usable_gb": "C_use", "offloaded_weights_gb": "W_off", "vram_peak_gb": "M_vram_total",
+          "ram_peak_gb": "M_ram_peak"}
+
+
+def estimate(scenario: Scenario, bundle: Bundle | None = None, model: AnalyticModel | None = None) -> dict[str, Any]:
+    model = model or analytic_model()
+    if bundle is not None and scenario.coefficients is None:
+        scenario = scenario.with_(coefficients=bundle.coefficients_for(scenario))
+    values = scenario_values(scenario)
+    results = model.evaluate(values)
+    code = int(feasibility_codes(results))
+    offload_path = "host_memory_bandwidth" if values["runtime.offload_cpu_layers"] else "pcie_bandwidth"
+    found = bottlenecks(results, offload_path)
+    reasons = reason_codes(results)
+    names = [b.name for b in found if b.share >= 0.1] + (["vram_capacity"] if reasons else [])
+    figures = {**_estimates(results, bundle), "memory": _memory(results, values)}
+    refuse_non_finite(_flat(figures), lambda _: f"the scenario {_scenario_text(scenario)}",
+                      lambda: _scenario_inputs(model, values))
+    return {
+        "feasibility": str(CLASSES[code]),
+        "reason_codes": reasons,
+        "estimates": {key: value for key, value in figures.items() if key != "memory"},
+        "memory": figures["memory"],
+        "bottlenecks": names,
+        "bottleneck_shares_pct": {b.name: round(100 * b.share, 2) for b in found},
+        "explanations": memory_explanations(results) + [b.explanation for b in found if b.share >= 0.1] + _warnings(scenario),
+        "scenario": describe(scenario),
+        "coefficients": _coefficients(scenario),
+        "calibration": bundle.bundle_id if bundle else None,
+    }
+
+
+def _flat(figures: dict[str, Any], prefix: str = "") -> dict[str, float]:
+    flat = {}
+    for key, value in figures.items():
+        flat.update(_flat(value, f"{prefix}{key}.") if isinstance(value, dict) else {f"{prefix}{key}": value})
+    return flat
+
+
+def _scenario_text(scenario: Scenario) -> str:
+    return f"{scenario.model.id} on {scenario.hardware.id} ({scenario.runtime.id}, {scenario.quant.id})"
+
+
+def _scenario_inputs(model: AnalyticModel, values: dict[str, float]) -> list[InputValue]:
+    by_binding = {spec.binding: spec.name for spec in model.inputs}
+    return pack_inputs(model.pack, {by_binding[binding]: (float(value), f"{float(value):g}")
+                                    for binding, value in values.items() if binding in by_binding})
+
+
+def _estimates(results, bundle: Bundle | None) -> dict[str, dict[str, float]]:
+    estimates = {}
+    for field, (quantity, factor, metric) in ESTIMATES.items():
+        value = float(results[quantity]) * factor
+        band = bundle.interval(metric, value, inverse=field in INVERSE) if bundle else {"p50": value}
+        estimates[field] = {key: _round(number) for key, number in band.items()}
+    estimates["vram_peak_gb"] = {"p50": _round(float(results["M_vram_total"]) / GB)}
+    estimates["ram_peak_gb"] = {"p50": _round(float(results["M_ram_peak"]) / GB)}
+    power, energy = float(results["power"]), float(results["energy_per_token"])
+    if math.isfinite(power):  # rated power known; an upper bound, energy scales with the decode time
+        estimates["power_w"] = {"p50": _round(power)}
+        band = bundle.interval("decode_toks_sec", energy, inverse=True) if bundle else {"p50": energy}
+        estimates["energy_per_token_j"] = {key: _round(number) for key, number in band.items()}
+    return estimates
+
+
+def _memory(results, values) -> dict[str, float]:
+    memory = {}
+    for field, quantity in MEMORY.items():
+        number = values["runtime.buffer"] if quantity is None else float(results[quantity])
+        memory[field] = _round(number / GB)
+    return memory
+
+
+def _warnings(scenario: Scenario) -> list[str]:
+    limit = scenario.model.get("context_max")
+    needed = scenario.workload.context_needed
+    if limit and needed > limit:
+        return [f"The request needs {needed} tokens of context; {scenario.model.id} supports {limit}."]
+    return []
+
+
+def describe(scenario: Scenario) -> dict[str, Any]:
+    w, layout = scenario.workload, scenario.layout
+    return {"model_id": scenario.model.id, "hardware_id": scenario.hardware.id, "runtime_id": scenario.runtime.id,
+            "quant": scenario.quant.id,
+            "workload": {"prompt_tokens": w.prompt_tokens, "gen_tokens": w.gen_tokens, "concurrency": w.concurrency,
+                         "depth_tokens": w.depth_tokens, "context_alloc": w.context_alloc or w.context_needed},
+            "tensor_parallel": layout.tensor_parallel, "pipeline_parallel": layout.pipeline_parallel,
+            "offload": layout.offload}
+
+
+def _coefficients(scenario: Scenario) -> dict[str, Any]:
+    c = scenario.effective_coefficients
+    return {"eta_bw": _round(c.eta_bw), "eta_flops": _round(c.eta_flops), "t0_ms": _round(c.t0_s * 1e3),
+            "kappa_bw": _round(c.kappa_bw), "kappa_flops": _round(c.kappa_flops), "origin": c.origin}
+
+
+def _round(value: float) -> float:
+    return float(f"{value:.4g}")

@@ -1,0 +1,97 @@
+"""Requests in the seed's section 6.1 form -> scenarios, and the calibration a request uses.
+
+The command line and the HTTP service both go through :func:`scenario_from_request`,
+so a request means the same thing wherever it comes from.
+"""
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ...errors import SymcostError
+from ...size_limits import MAX_CONCURRENCY, MAX_PARALLEL, MAX_TOKENS
+from .calibration import Bundle
+from .catalog import Entry, resolve
+from .scenario import Layout, Scenario, Workload
+from .store import Store, default_path
+
+PREFERRED_QUANTS = ("q4_k_m", "awq-int4", "bf16", "f16")
+_UPPER_BOUNDS = {"concurrency": MAX_CONCURRENCY, "tensor_parallel": MAX_PARALLEL, "pipeline_parallel": MAX_PARALLEL}
+CALIBRATION_CHOICES = ("auto", "packaged", "store", "none")
+
+
+class RequestError(SymcostError):
+    """A request that names something impossible (negative sizes, unknown fields)."""
+
+
+def scenario_from_request(request: dict[str, Any], model_entry: Entry | None = None,
+                          hardware_entry: Entry | None = None) -> Scenario:
+    """The scenario of a request; ``model_entry`` / ``hardware_entry`` stand in for user files."""
+    runtime = resolve("runtimes", request.get("runtime_id") or "llama.cpp")
+    model = model_entry or resolve("models", _required(request, "model_id"))
+    hardware = hardware_entry or resolve("hardware", _required(request.get("hardware") or {}, "hardware_id"))
+    quant = resolve("quantizations", request.get("quant") or default_quant(runtime))
+    workload = request.get("workload") or {}
+    parallel = request.get("parallelism") or {}
+    return Scenario(model, hardware, runtime, quant, _workload(workload),
+                    Layout(_positive(parallel, "tensor_parallel", 1), _positive(parallel, "pipeline_parallel", 1),
+                           request.get("offload", "auto")))
+
+
+def default_quant(runtime: Entry) -> str:
+    supported = runtime.get("supported_quant") or []
+    return next((quant for quant in PREFERRED_QUANTS if quant in supported), supported[0] if supported else "f16")
+
+
+def _workload(raw: dict[str, Any]) -> Workload:
+    context = _count(raw, "context_tokens", 512)
+    output = _count(raw, "output_tokens", 128)
+    concurrency = _positive(raw, "concurrency", 1)
+    window = _positive(raw, "context_window", 1) if raw.get("context_window") is not None else None
+    return Workload(context, output, concurrency, _count(raw, "depth_tokens", 0), context_alloc=window)
+
+
+def _required(raw: dict[str, Any], key: str) -> Any:
+    if not raw.get(key):
+        raise RequestError(f"missing {key}")
+    return raw[key]
+
+
+def _count(raw: dict[str, Any], key: str, default: int, low: int = 0) -> int:
+    value = raw.get(key, default)
+    high = _UPPER_BOUNDS.get(key, MAX_TOKENS)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise RequestError(f"{key} must be an integer in {low}..{high:,}, got {value!r}")
+    return value
+
+
+def _positive(raw: dict[str, Any], key: str, default: int) -> int:
+    return _count(raw, key, default, low=1)
+
+
+def packaged_bundle() -> Bundle:
+    with resources.as_file(resources.files("symcost.catalogs").joinpath("calibration.json")) as path:
+        return Bundle.from_json(json.loads(Path(path).read_text()))
+
+
+def load_bundle(choice: str = "auto", db: str | Path | None = None) -> Bundle | None:
+    """The calibration to use: the store's newest bundle, the packaged one, or none (runtime defaults).
+
+    ``auto``: the store's newest bundle when the store exists and has one, else the packaged bundle.
+    """
+    if choice not in CALIBRATION_CHOICES:
+        raise RequestError(f"calibration must be one of {', '.join(CALIBRATION_CHOICES)}, got {choice!r}")
+    if choice == "none":
+        return None
+    if choice in ("store", "auto"):
+        path = Path(db) if db else default_path()
+        if path.exists():
+            with Store(path) as store:
+                latest = store.latest_bundle()
+            if latest is not None:
+                return latest
+        if choice == "store":
+            raise RequestError(f"no calibration bundle in {path}; run symcost llm calibrate first")
+    return packaged_bundle()

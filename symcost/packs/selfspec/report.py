@@ -1,0 +1,151 @@
+"""Reports: the evaluated model as a JSON-ready dict and as a readable table.
+
+Every number is in SI units (J, s, W, m^2 for area is converted to mm^2),
+named by what it is, and traceable: the report lists the coefficients with
+their units and provenance, the DPU-feature mappings, and every proxy and
+out-of-scope term with its reason.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ... import __version__
+from ...breakeven import find_break_even
+from .model import CostModel
+
+PHASES = ("draft", "verify_drafted", "verify_bonus")
+PER_TOKEN = (("energy_per_token_J", "energy_per_token"), ("latency_per_token_s", "latency_per_token"),
+             ("throughput_tokens_per_s", "throughput"), ("tokens_per_J", "tokens_per_joule"), ("power_W", "power"))
+MM2_PER_M2 = 1e6
+
+
+def _break_even(model: CostModel) -> dict:
+    return {comparison: {quantity: found.as_json() for quantity, found in by_quantity.items()}
+            for comparison, by_quantity in find_break_even(model).items()}
+
+
+def _unmodeled_terms(model: CostModel) -> dict:
+    return {status: [{"name": term.name, "reason": term.reason} for term in terms]
+            for status, terms in model.accounting.terms_by_status().items() if status != "modeled"}
+
+
+def _sha256(path: str | Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def build_report(model: CostModel, prompt_lengths: Sequence[int]) -> dict:
+    lengths = np.asarray(prompt_lengths, dtype=np.int64)
+    results = model.evaluate(L_prompt=lengths)
+    probabilities = model.stats.probabilities()
+    committed = sum((a + 1) * p for a, p in probabilities.items())
+    return {
+        "symcost_version": __version__,
+        # The pack file's contents, not its path: remembered results are shared by every copy of the inputs.
+        "pack": model.remember("pack", lambda: {"name": model.pack.name, "version": model.pack.version,
+                                               "sha256": _sha256(model.recipe.pack_path)}),
+        "inputs": {role: {"path": source, "sha256": _sha256(source)} for role, source in
+                   (("model", model.model.source), ("hardware", model.hardware.source), ("stats", model.stats.source))},
+        "hardware": {"mode": model.hardware.mode, "library": model.hardware.library,
+                     "schedule": model.hardware.schedule, "reuse_policy": model.hardware.reuse_policy},
+        "speculation": {"K": model.stats.k, "expected_committed_tokens": committed,
+                        "expected_wasted_steps": sum((model.stats.k - a) * p for a, p in probabilities.items()),
+                        "acceptance": {str(a): p for a, p in probabilities.items()}},
+        "area": area_summary(results),
+        "points": [_point(results, index, int(length)) for index, length in enumerate(lengths)],
+        # Both need the closed forms; remembered in the evaluator cache, a warm report skips SymPy.
+        "break_even": model.remember("break_even", lambda: _break_even(model)),
+        "terms": model.remember("terms", lambda: _unmodeled_terms(model)),
+        "coefficients": [{"name": path, "value": coefficient.value, "unit": coefficient.unit,
+                          "provenance": coefficient.provenance}
+                         for path, coefficient in sorted(model.hardware.coefficients.items())],
+        "mappings": dict(model.hardware.feature_mapping),
+    }
+
+
+def area_summary(results: dict[str, np.ndarray]) -> dict:
+    """Area in mm^2: on chip (every component but HBM), off chip, by block and by component."""
+    components = {key.split(".", 2)[2]: float(value[0]) * MM2_PER_M2 for key, value in results.items()
+                  if key.startswith("area.component.")}
+    off_chip = {"hbm"}
+    return {"total_mm2": sum(v for k, v in components.items() if k not in off_chip),
+            "off_chip_mm2": sum(v for k, v in components.items() if k in off_chip),
+            "by_block": {key.split(".", 2)[2]: float(value[0]) * MM2_PER_M2 for key, value in results.items()
+                         if key.startswith("area.stage.")},
+            "by_component": components}
+
+
+def _per_token(results: dict[str, np.ndarray], scenario: str, index: int) -> dict:
+    return {field: float(results[f"{scenario}.{name}"][index]) for field, name in PER_TOKEN}
+
+
+def _grouped(results: dict[str, np.ndarray], scenario: str, view: str, index: int) -> dict:
+    grouped: dict[str, dict[str, float]] = {}
+    for key, value in results.items():
+        parts = key.split(".")
+        if len(parts) == 5 and parts[0] == scenario and parts[1] == view and parts[4] in ("energy", "latency"):
+            entry = grouped.setdefault(parts[3], {"energy_J": 0.0, "latency_s": 0.0})
+            entry["energy_J" if parts[4] == "energy" else "latency_s"] += float(value[index])
+    return grouped
+
+
+def _point(results: dict[str, np.ndarray], index: int, length: int) -> dict:
+    speculative = _per_token(results, "speculative", index)
+    speculative["burst"] = {"energy_J": float(results["speculative.burst_energy"][index]),
+                            "latency_s": float(results["speculative.burst_latency"][index])}
+    speculative["by_phase"] = {phase: {"energy_J": float(results[f"speculative.total.{phase}.energy"][index]),
+                                       "latency_s": float(results[f"speculative.total.{phase}.latency"][index])}
+                               for phase in PHASES}
+    for view in ("stage", "feature", "channel", "component"):
+        speculative[f"by_{view}"] = _grouped(results, "speculative", view, index)
+    baseline = _per_token(results, "baseline", index)
+    return {"L_prompt": length, "speculative": speculative, "baseline": baseline,
+            "vs_baseline": {"energy_ratio": speculative["energy_per_token_J"] / baseline["energy_per_token_J"],
+                            "latency_ratio": speculative["latency_per_token_s"] / baseline["latency_per_token_s"],
+                            "energy_difference_J": speculative["energy_per_token_J"] - baseline["energy_per_token_J"],
+                            "latency_difference_s": speculative["latency_per_token_s"] - baseline["latency_per_token_s"]}}
+
+
+def _si(value: float, unit: str) -> str:
+    prefixes = ((1e-15, "f"), (1e-12, "p"), (1e-9, "n"), (1e-6, "u"), (1e-3, "m"), (1.0, ""), (1e3, "k"), (1e6, "M"))
+    magnitude = abs(value)
+    scale, prefix = prefixes[0]
+    for candidate, name in prefixes:
+        if magnitude >= candidate:
+            scale, prefix = candidate, name
+    return f"{value / scale:.4g} {prefix}{unit}"
+
+
+def format_table(report: dict) -> str:
+    hardware, speculation = report["hardware"], report["speculation"]
+    lines = [
+        f"symcost {report['symcost_version']}: {Path(report['inputs']['model']['path']).name} on "
+        f"{Path(report['inputs']['hardware']['path']).name} ({hardware['mode']}"
+        f"{', library ' + hardware['library'] if hardware['library'] else ''}, {hardware['schedule']}, {hardware['reuse_policy']})",
+        f"K = {speculation['K']}, E[a+1] = {speculation['expected_committed_tokens']:.4g} committed tokens per burst, "
+        f"E[K-a] = {speculation['expected_wasted_steps']:.4g} wasted verify steps",
+        f"area: {report['area']['total_mm2']:.4g} mm^2 on chip, {report['area']['off_chip_mm2']:.4g} mm^2 off chip",
+        "",
+        f"{'L_prompt':>9} | {'energy/token':>12} {'baseline':>12} {'ratio':>6} | {'latency/token':>13} {'baseline':>12} {'ratio':>6} | {'tokens/s':>10} {'tokens/J':>10}",
+    ]
+    for point in report["points"]:
+        spec, base, ratio = point["speculative"], point["baseline"], point["vs_baseline"]
+        lines.append(
+            f"{point['L_prompt']:>9} | {_si(spec['energy_per_token_J'], 'J'):>12} {_si(base['energy_per_token_J'], 'J'):>12} "
+            f"{ratio['energy_ratio']:>6.3f} | {_si(spec['latency_per_token_s'], 's'):>13} {_si(base['latency_per_token_s'], 's'):>12} "
+            f"{ratio['latency_ratio']:>6.3f} | {spec['throughput_tokens_per_s']:>10.4g} {spec['tokens_per_J']:>10.4g}")
+    last = report["points"][-1]["speculative"]
+    dynamic = sum(values["energy_J"] for values in last["by_stage"].values())
+    serial = sum(values["latency_s"] for values in last["by_stage"].values())
+    leakage = 1 - dynamic / last["burst"]["energy_J"] if last["burst"]["energy_J"] else 0.0
+    lines += ["", f"where a burst goes at L_prompt = {report['points'][-1]['L_prompt']}: share of dynamic energy and of "
+                  f"summed stage time (leakage is {leakage:.1%} of the burst energy)"]
+    for stage, values in sorted(last["by_stage"].items(), key=lambda item: -item[1]["energy_J"]):
+        lines.append(f"  {stage:<12} {values['energy_J'] / (dynamic or 1):>7.1%} {values['latency_s'] / (serial or 1):>7.1%}")
+    statuses = report["terms"]
+    lines.append(f"\n{len(statuses.get('proxy', []))} proxy and {len(statuses.get('out_of_scope', []))} out-of-scope terms "
+                 "(reasons in the JSON report, -o FILE)")
+    return "\n".join(lines)

@@ -1,0 +1,46 @@
+"""The audit document of a SpAtten configuration.
+
+:func:`symcost.audit.pack_audit` gives the pack's symbols (here with this
+configuration's values and provenance), macros, terms and quantities; this
+module adds what symcost.packs.spatten makes of them: the token count of every
+layer, the expectation that turns the per-layer formulas into closed-form
+expected values, and each metric's exact mean and standard deviation.
+"""
+from __future__ import annotations
+
+from ...audit import Document, pack_audit
+from ...audit.document import Block, Code, Heading, Math, Paragraph, Table
+from ...audit.mathtex import AuditPrinter, Layout
+from ...audit.sections import symbol_names
+from .expectation import Moments
+from .model import METRICS, LayerModel
+
+DIGITS = 6
+EXPECTATION = (r"\sum_{\ell=1}^{L} \sum_{t=0}^{K_\ell} \binom{K_\ell}{t} R^{t} (1 - R)^{K_\ell - t}"
+               r"\, x_\ell\left(t_{\mathrm{p}} = t\right)")
+
+
+def spatten_audit(model: LayerModel, exact: Moments) -> Document:
+    layout = Layout(AuditPrinter(symbol_names(model.pack), digits=DIGITS))
+    config = model.config
+    blocks: list[Block] = [
+        Heading(1, f"This configuration: {config.name}"),
+        Paragraph(("Tokens entering each layer follow the quantity ", Code("kept_tokens"),
+                   " layer after layer in exact arithmetic; a layer keeps K tokens, which enter the next.",)),
+        Table(("Layer", "Tokens N", "Kept K"),
+              tuple(((str(layer),), (f"{tokens:.0f}",), (f"{kept:.0f}",))
+                    for layer, (tokens, kept) in enumerate(zip(model.tokens, model.kept))), (0.2, 0.4, 0.4)),
+        Heading(2, "Expected values"),
+        Paragraph(("The only random input is each layer's true-positive count, ", Math(r"t_{\mathrm{p}}"),
+                   ", Binomial(K, R), independent between layers. The expected value of a metric built from a "
+                   "per-layer quantity ", Math(r"x_\ell"), " is the finite sum below (for totals; per-layer means "
+                   "divide it by L), exact and symbolic in P, R and every coefficient; the variances of the "
+                   "layers add up the same way.",)),
+        *layout.equation(r"\mathbb{E}[X]", EXPECTATION),
+        Table(("Metric", "Per-layer quantity", "Over layers", "Exact mean", "Exact std"),
+              tuple(((Code(metric.key),), (Code(metric.quantity),), (metric.reduction,),
+                     (f"{float(exact.mean[metric.key]):.{DIGITS}g}",), (f"{float(exact.std[metric.key]):.{DIGITS}g}",))
+                    for metric in METRICS), (0.3, 0.25, 0.1, 0.175, 0.175)),
+    ]
+    audit = pack_audit(model.pack, values=model.values, inputs=[config.path], extra=blocks)
+    return Document(f"SpAtten lookahead audit: {config.name}", audit.version_line, audit.blocks)
