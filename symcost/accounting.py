@@ -21,7 +21,7 @@ from typing import Iterable
 import sympy as sp
 
 from .aggregates import AGGREGATE_QUANTITIES, aggregate_name, at_step, layer_max, sum_steps
-from .packs.selfspec.binding import Bindings
+from .binder import Bindings
 from .errors import SymcostError
 from .pack import FormulaPack, QuantitySpec, TermSpec
 from .sums import closed_sum

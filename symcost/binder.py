@@ -41,6 +41,27 @@ class BoundValue:
     source_value: float | None = None
 
 
+@dataclass(frozen=True)
+class LayerGroup:
+    """Layers of a burst-structured pack that share their layer-symbol values (a draft policy): how many,
+    and those values."""
+
+    count: int
+    values: dict[sp.Symbol, sp.Expr]
+    label: str
+
+
+@dataclass(frozen=True)
+class Bindings:
+    """What the burst-accounting engine takes: every bound value, and the layer groups."""
+
+    values: dict[sp.Symbol, BoundValue]
+    groups: tuple[LayerGroup, ...]
+
+    def substitutions(self, keep: frozenset[sp.Symbol] = frozenset()) -> dict[sp.Symbol, sp.Expr]:
+        return {symbol: bound.value for symbol, bound in self.values.items() if symbol not in keep}
+
+
 def bind_symbols(pack: FormulaPack, tree: InputTree, *, skip: frozenset[str] = frozenset()) -> dict[sp.Symbol, BoundValue]:
     """Values of every symbol of ``pack`` that has a binding (or a default), except symbols named in
     ``skip``; every problem is raised at once as an :class:`InputError`."""

@@ -28,11 +28,9 @@ import numpy as np
 import sympy as sp
 
 from .errors import SymcostError
-from .packs.selfspec.model import CostModel
+from .registry import PackModel
 from .pieces import localise
 
-QUANTITIES = {"energy": "J", "latency": "s"}
-DEFAULT_SEARCH_LIMIT = 10_000_000  # tokens searched when the hardware sets no context capacity
 _AGREEMENT = 1e-9
 
 
@@ -49,7 +47,7 @@ class Side:
         total = sum(results[name] for name in self.outputs)
         return total / results[f"{self.scenario}.committed_tokens"] if self.per_token else total
 
-    def symbolic(self, model: CostModel, values: dict[str, float]) -> sp.Expr:
+    def symbolic(self, model: PackModel, values: dict[str, float]) -> sp.Expr:
         total = sp.Add(*(model.closed_form(name, values) for name in self.outputs))
         return total / model.closed_form(f"{self.scenario}.committed_tokens", values) if self.per_token else total
 
@@ -90,53 +88,6 @@ class BreakEven:
                 "equation_piece_at": self.shown_at,
                 "solution": self.solution_latex,
                 "description": self.description, "domain": list(self.domain)}
-
-
-def questions(model: CostModel) -> list[Question]:
-    """Speculative vs baseline decoding, and every comparison the pack declares, for energy and latency."""
-    found = []
-    for quantity in QUANTITIES:
-        found.append(Question("vs_baseline", quantity, f"speculative vs plain decoding, {quantity} per committed token",
-                              Side("speculative", (f"speculative.{quantity}_per_token",), per_token=False),
-                              Side("baseline", (f"baseline.{quantity}_per_token",), "baseline", per_token=False)))
-        for comparison in model.pack.comparisons:
-            sides = [Side(f"{view}s {'+'.join(names)}", _group_outputs(model, view, names, quantity))
-                     for view, names in (comparison.left, comparison.right)]
-            found.append(Question(comparison.name, quantity, comparison.description, *sides))
-    return found
-
-
-def _group_outputs(model: CostModel, view: str, names: Sequence[str], quantity: str) -> tuple[str, ...]:
-    wanted = {f"speculative.{view}.{phase}.{name}.{quantity}" for phase in model.pack.index.phases for name in names}
-    return tuple(name for name in model.outputs if name in wanted)
-
-
-def find_break_even(model: CostModel, unknown: str = "L_prompt", *, prompt_length: float | None = None,
-                    grid: np.ndarray | None = None) -> dict[str, dict[str, BreakEven]]:
-    """Every break-even question of the model, solved for ``unknown``.
-
-    The unknown is the prompt length, or a coefficient the model keeps
-    symbolic (``build_model(..., keep=[name])``), solved at ``prompt_length``
-    over ``grid`` (default: 10^-6 to 10^6 times its value).
-    """
-    if unknown == "L_prompt":
-        grid = _prompt_grid(*prompt_domain(model)) if grid is None else np.asarray(grid, dtype=np.float64)
-        values: dict[str, float] = {}
-    else:
-        if unknown not in model.evaluator.input_names:
-            raise SymcostError(f"{unknown!r} is not an input of this model; build it with keep=[{unknown!r}]")
-        if prompt_length is None:
-            raise SymcostError(f"solving for {unknown} needs a prompt length")
-        grid = coefficient_grid(model.defaults[unknown]) if grid is None else np.asarray(grid, dtype=np.float64)
-        values = {"L_prompt": float(prompt_length)}
-    results = model.evaluate(**{**values, unknown: grid})
-    fixed = {**{name: value for name, value in model.defaults.items() if name != unknown}, **values}
-    found: dict[str, dict[str, BreakEven]] = {}
-    for question in questions(model):
-        found.setdefault(question.comparison, {})[question.quantity] = solve(
-            question, sp.Symbol(unknown), grid, question.left.numeric(results), question.right.numeric(results),
-            lambda side: side.symbolic(model, fixed))
-    return found
 
 
 def coefficient_grid(value: float, decades: int = 6, points: int = 4_000) -> np.ndarray:
@@ -209,30 +160,6 @@ def _piece_root(expression: sp.Expr, unknown: sp.Symbol, low: float, high: float
         if abs(sp.im(root)) <= 1e-12 * max(1.0, abs(sp.re(root))) and low - 1e-9 * span <= float(sp.re(root)) <= high + 1e-9 * span:
             return float(sp.re(root))
     return None
-
-
-def prompt_domain(model: CostModel) -> tuple[int, int]:
-    """Prompt lengths the model accepts: 0 up to the tightest pack limit (or the default search limit)."""
-    upper = DEFAULT_SEARCH_LIMIT
-    for _name, expression, maximum, _message in model.accounting.limits:
-        slack = maximum - expression
-        # By name: a cached evaluator's input symbols carry no assumptions, the pack's do.
-        values = {symbol: sp.Float(model.defaults[symbol.name]) for symbol in slack.free_symbols
-                  if symbol.name in model.defaults}
-        slack = sp.expand(slack.xreplace(values))
-        prompt = next(iter(slack.free_symbols), None)
-        if prompt is not None and prompt.name == "L_prompt" and len(slack.free_symbols) == 1 \
-                and sp.Poly(slack, prompt).degree() == 1:
-            upper = min(upper, int(np.floor(float(sp.solve(slack, prompt)[0]) + 1e-9)))
-    if upper < 1:
-        raise SymcostError("no prompt length fits the pack's limits (e.g. the context capacity) for these inputs")
-    return 0, upper
-
-
-def _prompt_grid(lower: int, upper: int) -> np.ndarray:
-    dense = np.arange(lower, min(upper, 65_536) + 1, dtype=np.float64)
-    sparse = np.geomspace(max(dense[-1], 1.0), upper, 4_000) if upper > dense[-1] else np.empty(0)
-    return np.unique(np.concatenate([dense, np.round(sparse)]))
 
 
 def _rounded(expression: sp.Expr) -> sp.Expr:

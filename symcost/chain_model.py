@@ -63,6 +63,10 @@ class ChainModel:
     def unit(self, name: str) -> str:
         return self.chain.units[name]
 
+    def is_integer(self, name: str) -> bool:
+        """Whether the input ``name`` (symbol or binding path) takes whole numbers only (its domain)."""
+        return bool(self.pack.find_symbol(name).symbol.is_integer)
+
     def input_for(self, name: str) -> tuple[str, float]:
         """The evaluator input a user-facing name denotes, and the factor from the unit its values are
         given in to SI: the symbol's unit for a symbol name, the field's for a binding path

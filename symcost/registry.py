@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from importlib import import_module, resources
 from pathlib import Path
-from typing import Mapping, Protocol, Sequence
+from typing import Callable, Mapping, Protocol, Sequence
 
 import numpy as np
 import sympy as sp
@@ -23,8 +23,9 @@ from .input_tree import InputTree
 from .pack import FormulaPack, load_pack
 
 PACKAGED = ("selfspec", "llm", "spatten", "cascade")
-# Packs whose inputs a reader of their own prepares: pack name -> "module:class" (imported on use).
-MODEL_CLASSES: Mapping[str, str] = {"selfspec": "symcost.packs.selfspec.pack_model:SelfspecModel"}
+# Packs whose inputs a reader of their own prepares: pack name -> "module:function" that builds the
+# model from (pack, tree, vary[, library_path]), imported on use.
+BUILDERS: Mapping[str, str] = {"selfspec": "symcost.packs.selfspec.pack_model:build"}
 
 
 class PackModel(Protocol):
@@ -38,6 +39,8 @@ class PackModel(Protocol):
     def output_names(self) -> Sequence[str]: ...
 
     def unit(self, name: str) -> str: ...
+
+    def is_integer(self, name: str) -> bool: ...
 
     def input_for(self, name: str) -> tuple[str, float]: ...
 
@@ -66,21 +69,21 @@ def build_pack_model(pack: str | Path, tree: InputTree, vary: Sequence[str] = ()
     """The compiled model of ``pack`` bound to ``tree``, with the symbols in ``vary`` left variable
     (``library_path``: extra component libraries, for the selfspec pack)."""
     spec = load_pack(resolve_pack(pack))
-    cls = model_class(spec)
+    build = builder(spec)
     if library_path and spec.name != "selfspec":
         raise SymcostError("--library-path applies to the selfspec pack only")
-    return cls.build(spec, tree, vary, library_path) if library_path else cls.build(spec, tree, vary)
+    return build(spec, tree, vary, library_path) if library_path else build(spec, tree, vary)
 
 
-def model_class(pack: FormulaPack) -> type:
-    """The class that runs ``pack``: its registered one when packaged, else the chain engine's."""
-    packaged = Path(pack.source).resolve() == packaged_pack(pack.name).resolve() if pack.name in PACKAGED else False
-    if packaged and pack.name in MODEL_CLASSES:
-        module, _, name = MODEL_CLASSES[pack.name].partition(":")
+def builder(pack: FormulaPack) -> Callable[..., PackModel]:
+    """What builds ``pack``'s model: its registered builder when packaged, else the chain engine's."""
+    packaged = pack.name in PACKAGED and Path(pack.source).resolve() == packaged_pack(pack.name).resolve()
+    if packaged and pack.name in BUILDERS:
+        module, _, name = BUILDERS[pack.name].partition(":")
         return getattr(import_module(module), name)
     if pack.index is not None:
         raise SymcostError(f"pack {pack.name} has a burst structure (index); the generic verbs run packs without "
                            "one, and the selfspec pack through its own model")
     from .chain_model import ChainModel
 
-    return ChainModel
+    return ChainModel.build

@@ -7,7 +7,8 @@ Axis syntax (``--axis NAME=SPEC``):
 * ``START:STOP:logN`` N log-spaced values (``L_prompt=64:65536:log32``);
 * ``V1,V2,...`` explicit values.
 
-Integer inputs (``L_prompt``, ``K``) are rounded and de-duplicated.
+The values of integer inputs (a pack symbol with an integer domain: ``L_prompt``, ``K``) are rounded
+and de-duplicated.
 """
 from __future__ import annotations
 
@@ -20,14 +21,12 @@ from typing import Iterator, Sequence, TextIO
 import numpy as np
 
 from .errors import SymcostError
-from .size_limits import MAX_AXIS_VALUES, MAX_GRID_POINTS, MAX_PROMPT_LENGTH, SizeLimitError, check_size
-from .packs.selfspec.model import CostModel
+from .size_limits import MAX_AXIS_VALUES, MAX_GRID_POINTS, SizeLimitError, check_size
+from .documents import MAX_EXACT_INTEGER
+from .registry import PackModel
 from .progress import Progress
 from .tables import open_table
 
-INTEGER_AXES = ("L_prompt", "K")
-DEFAULT_COLUMNS = ("speculative.energy_per_token", "speculative.latency_per_token", "speculative.throughput",
-                   "speculative.tokens_per_joule", "baseline.energy_per_token", "baseline.latency_per_token")
 # The evaluator returns every output (518 for the tiny example) for each chunk, plus its common
 # sub-expressions: peak memory for a 986,112-point sweep was 233 MB with 10,000-point chunks,
 # 591 MB with 50,000 and 1.9 GB with 200,000, at the same speed. 20,000 also gives the progress
@@ -50,13 +49,23 @@ def parse_axis(text: str) -> Axis:
         values = _axis_values(spec.strip())
     except (ValueError, SizeLimitError) as exc:
         raise SymcostError(f"axis {text!r}: {exc}") from None
-    if name in INTEGER_AXES:
-        values = np.unique(np.round(values))
     if values.size == 0 or not np.all(np.isfinite(values)):
         raise SymcostError(f"axis {text!r}: expected finite values")
-    if name == "L_prompt" and (values.min() < 0 or values.max() > MAX_PROMPT_LENGTH):
-        raise SymcostError(f"axis {text!r}: prompt lengths must be in 0..{MAX_PROMPT_LENGTH:,}")
     return Axis(name, values)
+
+
+def integral_axes(model: PackModel, axes: Sequence[Axis]) -> list[Axis]:
+    """The axes with the values of integer inputs (a prompt length, K, a layer count) rounded and
+    de-duplicated; such values must be whole numbers symcost computes exactly (|n| <= 2**53)."""
+    rounded = []
+    for axis in axes:
+        if model.is_integer(axis.name):
+            values = np.unique(np.round(axis.values))
+            if np.abs(values).max() > MAX_EXACT_INTEGER:
+                raise SymcostError(f"axis {axis.name}: integer values must be within +-{MAX_EXACT_INTEGER}")
+            axis = Axis(axis.name, values)
+        rounded.append(axis)
+    return rounded
 
 
 def _axis_values(spec: str) -> np.ndarray:
@@ -87,7 +96,7 @@ def _check_axis_size(count: int) -> None:
     check_size("values on one axis", count, MAX_AXIS_VALUES)
 
 
-def check_request(model: CostModel, axes: Sequence[Axis], columns: Sequence[str]) -> None:
+def check_request(model: PackModel, axes: Sequence[Axis], columns: Sequence[str]) -> None:
     """Refuse unknown axes and outputs before any work is done or any file is written."""
     given = {model.input_for(axis.name)[0] for axis in axes}  # unknown names raise here
     needed = [name for name in model.evaluator.input_names if name not in model.defaults and name not in given]
@@ -103,7 +112,7 @@ def check_request(model: CostModel, axes: Sequence[Axis], columns: Sequence[str]
                held_as="data", advice="split the sweep or coarsen an axis")
 
 
-def _in_si(model: CostModel, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def _in_si(model: PackModel, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     converted = {}
     for name, values in inputs.items():
         input_name, factor = model.input_for(name)
@@ -115,7 +124,7 @@ def grid_size(axes: Sequence[Axis]) -> int:
     return math.prod(axis.values.size for axis in axes)
 
 
-def evaluate_blocks(model: CostModel, axes: Sequence[Axis], columns: Sequence[str],
+def evaluate_blocks(model: PackModel, axes: Sequence[Axis], columns: Sequence[str],
                     chunk: int = CHUNK) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
     """The grid in row-major order, ``chunk`` points at a time: (points done so far, {column: values})."""
     shape = tuple(axis.values.size for axis in axes)
@@ -125,22 +134,24 @@ def evaluate_blocks(model: CostModel, axes: Sequence[Axis], columns: Sequence[st
         coordinates = np.unravel_index(flat, shape)
         inputs = {axis.name: axis.values[index] for axis, index in zip(axes, coordinates)}
         results = model.evaluate(**_in_si(model, inputs))
-        block = {name: values.astype(np.int64) if name in INTEGER_AXES else values for name, values in inputs.items()}
+        block = {axis.name: inputs[axis.name].astype(np.int64) if model.is_integer(axis.name) else inputs[axis.name]
+                 for axis in axes}
         block.update((column, results[column]) for column in columns)
         yield start + flat.size, block
 
 
-def write_sweep(model: CostModel, axes: Sequence[Axis], path: str | Path, columns: Sequence[str] = DEFAULT_COLUMNS,
+def write_sweep(model: PackModel, axes: Sequence[Axis], path: str | Path, columns: Sequence[str],
                 *, format: str | None = None, progress: TextIO | None = None, chunk: int = CHUNK) -> int:
     """Evaluate the full grid of ``axes`` into a CSV or Parquet file; returns the number of points.
 
     With ``progress`` (a stream), reports points done, rate and time left there.
     A sweep that fails part way leaves no partial file behind.
     """
+    axes = integral_axes(model, axes)
     check_request(model, axes, columns)
     total = grid_size(axes)
     names = [axis.name for axis in axes] + list(columns)
-    table = open_table(path, names, INTEGER_AXES, format)
+    table = open_table(path, names, [axis.name for axis in axes if model.is_integer(axis.name)], format)
     meter = Progress("sweep", total, progress) if progress is not None else None
     try:
         for done, block in evaluate_blocks(model, axes, columns, chunk):

@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 
 from conftest import EXAMPLES
 from symcost import build_model
-from symcost.breakeven import find_break_even
+from symcost.packs.selfspec.breakeven import find_break_even
 from symcost.pieces import localise
 
 CASES = {

@@ -141,7 +141,7 @@ def test_cache_can_be_switched_off(monkeypatch, inputs):
 
 def test_closed_form_answers_from_a_warm_model_equal_the_cold_ones(cache_dir, inputs):
     # A cached evaluator's input symbols carry no assumptions; closed-form work must match by name.
-    from symcost.breakeven import find_break_even, prompt_domain
+    from symcost.packs.selfspec.breakeven import find_break_even, prompt_domain
     cold = build_model(*inputs)
     warm = build_model(*inputs)
     assert prompt_domain(warm) == prompt_domain(cold) == (0, 32764)

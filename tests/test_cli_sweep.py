@@ -8,7 +8,7 @@ import pytest
 
 from conftest import EXAMPLES, run_cli
 from symcost import build_model
-from symcost.sweep import parse_axis
+from symcost.sweep import integral_axes, parse_axis
 
 ARGS = ["--model", EXAMPLES / "model_tiny.yaml", "--hardware", EXAMPLES / "hardware_knobs.yaml",
         "--stats", EXAMPLES / "stats_geometric.yaml"]
@@ -31,8 +31,14 @@ def test_sweep_writes_the_full_grid(tmp_path):
 def test_axis_syntax():
     assert parse_axis("K=1:4").values.tolist() == [1, 2, 3, 4]
     assert parse_axis("alpha=0.5:0.9:5").values.tolist() == pytest.approx([0.5, 0.6, 0.7, 0.8, 0.9])
-    assert parse_axis("L_prompt=1:1000:log4").values.tolist() == [1, 10, 100, 1000]
-    np.testing.assert_array_equal(parse_axis("L_prompt=3,1,3").values, [1, 3])
+    assert parse_axis("L_prompt=1:1000:log4").values.tolist() == pytest.approx([1, 10, 100, 1000])
+
+
+def test_integer_inputs_are_rounded_and_deduplicated():
+    model = build_model(*ARGS[1::2])
+    (lengths, alphas) = integral_axes(model, [parse_axis("L_prompt=3,1,3.2"), parse_axis("alpha=0.5,0.55")])
+    np.testing.assert_array_equal(lengths.values, [1, 3])  # L_prompt is an integer symbol of the pack
+    np.testing.assert_array_equal(alphas.values, [0.5, 0.55])
 
 
 @pytest.mark.parametrize("axis, fragment", [

@@ -19,7 +19,8 @@ from conftest import EXAMPLES, run_cli
 from symcost import build_model
 from symcost.commands.common import log_range
 from symcost.errors import SymcostError
-from symcost.plot import breakdown_figure, choose_points, per_token_figure, save_figure
+from symcost.packs.selfspec.plots import breakdown_figure, choose_points, per_token_figure
+from symcost.plot import save_figure
 from symcost.packs.selfspec.report import build_report
 
 FILES = (EXAMPLES / "model_tiny.yaml", EXAMPLES / "hardware_soc_pipelined.yaml", EXAMPLES / "stats_k4.yaml")

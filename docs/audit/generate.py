@@ -29,7 +29,8 @@ def example_paths(name: str) -> list[Path]:
 
 def render_model(model) -> dict[str, str]:
     """The audit of a built cost model in every format, keyed by file suffix."""
-    from symcost.audit import model_audit, render
+    from symcost.audit import render
+    from symcost.packs.selfspec.audit import model_audit
 
     document = model_audit(model)
     return {suffix: render(document, chosen) for chosen, suffix in SUFFIXES.items()}

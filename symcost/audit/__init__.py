@@ -1,7 +1,8 @@
 """Audit documents: every formula, closed form and coefficient behind a report, in LaTeX or Markdown.
 
     >>> from symcost import build_model
-    >>> from symcost.audit import model_audit, render
+    >>> from symcost.audit import render
+    >>> from symcost.packs.selfspec.audit import model_audit
     >>> document = model_audit(build_model("model.yaml", "hardware.yaml", "stats.yaml"))
     >>> render(document, "latex")       # or "markdown"
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .build import chain_model_audit, model_audit, pack_audit
+from .build import chain_model_audit, pack_audit
 from .document import Document
 from .latex import render_latex
 from .markdown import render_markdown
@@ -35,4 +36,4 @@ def write_audit(document: Document, path: str | Path, format: str | None = None)
     return chosen
 
 
-__all__ = ["Document", "RENDERERS", "chain_model_audit", "model_audit", "pack_audit", "render", "write_audit"]
+__all__ = ["Document", "RENDERERS", "chain_model_audit", "pack_audit", "render", "write_audit"]

@@ -3,7 +3,7 @@
 Every pack has these: its symbols (with values and provenance where the
 inputs are bound), its macros, its terms grouped by phase, stage and channel,
 its quantities, the proxy and out-of-scope terms with their reasons, its
-limits; and, given a resolved hardware file, the coefficient table.
+limits.
 """
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ from typing import Iterable, Mapping, Sequence
 
 import sympy as sp
 
-from ..packs.selfspec.binding import BoundValue, LayerGroup
-from ..packs.selfspec.inputs.hardware import HardwareSpec
+from ..binder import BoundValue, LayerGroup
 from ..pack import FormulaPack, TermSpec
 from .document import Block, Bullets, Code, Heading, Math, Paragraph, Table, code_list
 from .mathtex import TABLE_WIDTH, AuditPrinter, Layout, breaks_into, symbol_latex
@@ -213,18 +212,3 @@ def limits_section(pack: FormulaPack, printer: AuditPrinter) -> list[Block]:
     items = [(Code(limit.name), ": ", Math(printer.formula(limit.expression) + r" \leq " + printer.formula(limit.maximum)),
               f" ({limit.message})") for limit in pack.limits]
     return [Heading(1, "Limits"), Paragraph(("Points outside these limits are refused:",)), Bullets(tuple(items))]
-
-
-def coefficient_section(hardware: HardwareSpec) -> list[Block]:
-    rows = [((Code(path),), (f"{coefficient.value:.6g}",), (coefficient.unit,), (coefficient.provenance,))
-            for path, coefficient in sorted(hardware.coefficients.items())]
-    blocks: list[Block] = [Heading(1, "Hardware coefficients"), Paragraph((
-        f"Every figure resolved from the hardware file ({hardware.mode}"
-        f"{', library ' + hardware.library if hardware.library else ''}), in the unit its field names, with its "
-        "provenance: the file itself, the component library, or a schema default.",)),
-        Table(("Field", "Value", "Unit", "Provenance"), tuple(rows), (0.3, 0.12, 0.07, 0.41))]
-    if hardware.feature_mapping:
-        items = [(Code(feature), f": {mapping}") for feature, mapping in sorted(hardware.feature_mapping.items())]
-        blocks += [Paragraph(("Coefficients used by each DPU feature:",)), Bullets(tuple(items))]
-    return blocks
-

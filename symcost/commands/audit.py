@@ -20,7 +20,8 @@ def register(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..audit import model_audit, pack_audit
+    from ..audit import pack_audit
+    from ..packs.selfspec.audit import model_audit
 
     if uses_pack_inputs(args) and (args.input or args.settings):
         return emit_audit(args, lambda: _pack_model_audit(args))
@@ -43,9 +44,11 @@ def _load_pack(pack: str):
 
 
 def _pack_model_audit(args: argparse.Namespace):
-    from ..audit import chain_model_audit, model_audit
+    from ..audit import chain_model_audit
+    from ..packs.selfspec.audit import model_audit
+    from ..packs.selfspec.model import CostModel
 
     model, tree = build_pack_from_args(args)
-    if hasattr(model, "cost_model"):  # the selfspec pack: its own audit, burst sums and break-even included
-        return model_audit(model.cost_model, break_even=not args.no_break_even)
+    if isinstance(model, CostModel):  # the selfspec pack: its own audit, burst sums and break-even included
+        return model_audit(model, break_even=not args.no_break_even)
     return chain_model_audit(model, tree.files)

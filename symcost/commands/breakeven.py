@@ -32,7 +32,7 @@ def register(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..breakeven import QUANTITIES, find_break_even
+    from ..packs.selfspec.breakeven import QUANTITIES, find_break_even
     from ..errors import SymcostError
 
     if args.between or uses_pack_inputs(args):

@@ -34,7 +34,8 @@ def register(commands) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import SymcostError
-    from ..plot import breakdown_figure, figure_format, per_token_figure, save_figure
+    from ..packs.selfspec.plots import breakdown_figure, per_token_figure
+    from ..plot import figure_format, save_figure
 
     if args.y or uses_pack_inputs(args):
         return _run_pack(args)
@@ -81,7 +82,7 @@ def _build_report(args: argparse.Namespace) -> dict:
 
 def _dense_lengths(model) -> list[int]:
     """Log-spaced prompt lengths up to the largest the model accepts (its context limit)."""
-    from ..breakeven import prompt_domain
+    from ..packs.selfspec.breakeven import prompt_domain
     from .common import log_range
 
     upper = min(prompt_domain(model)[1], DENSE_TO)

@@ -23,7 +23,8 @@ def register(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..sweep import DEFAULT_COLUMNS, parse_axis, write_sweep
+    from ..packs.selfspec.outputs import DEFAULT_COLUMNS
+    from ..sweep import parse_axis, write_sweep
     from ..tables import format_for, require_pyarrow
 
     if format_for(args.output, args.format) == "parquet":

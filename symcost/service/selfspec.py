@@ -21,7 +21,8 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from ..errors import SymcostError
-from ..packs.selfspec.model import CostModel, Recipe, build_model
+from ..packs.selfspec.model import CostModel, build_model
+from ..packs.selfspec.recipe import Recipe
 from ..registry import resolve_pack
 from ..packs.selfspec.report import build_report
 

@@ -17,36 +17,17 @@ Every bound value carries its provenance so reports can cite it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import sympy as sp
 
-from ...binder import BoundValue, bind_symbols
+from ...binder import Bindings, BoundValue, LayerGroup, bind_symbols
 from ...input_tree import InputTree, Measured
 from .inputs import HardwareSpec, ModelSpec, StatsSpec
 from .inputs.model import BLOCKS
 from ...pack import FormulaPack
 from ...units import parse_unit
-
-
-@dataclass(frozen=True)
-class LayerGroup:
-    """Layers sharing one draft policy: how many, and their layer-symbol values."""
-
-    count: int
-    values: dict[sp.Symbol, sp.Expr]
-    label: str
-
-
-@dataclass(frozen=True)
-class Bindings:
-    values: dict[sp.Symbol, BoundValue]
-    groups: tuple[LayerGroup, ...]
-
-    def substitutions(self, keep: frozenset[sp.Symbol] = frozenset()) -> dict[sp.Symbol, sp.Expr]:
-        return {symbol: bound.value for symbol, bound in self.values.items() if symbol not in keep}
 
 
 def model_values(model: ModelSpec) -> dict[str, float]:

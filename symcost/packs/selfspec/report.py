@@ -14,7 +14,7 @@ from typing import Sequence
 import numpy as np
 
 from ... import __version__
-from ...breakeven import find_break_even
+from .breakeven import find_break_even
 from .model import CostModel
 
 PHASES = ("draft", "verify_drafted", "verify_bonus")

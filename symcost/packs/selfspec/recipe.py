@@ -1,0 +1,71 @@
+"""What a selfspec cost model is built from, and its evaluator cache entry (keyed by content)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import sympy as sp
+
+from ...cache import Entry, input_key
+from ...documents import load_document
+from .inputs import HardwareSpec, ModelSpec, StatsSpec, read_hardware, read_model, read_stats
+from .inputs.library import search_path_files
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What a cost model is built from: the pack, the three inputs (paths or specs read in code), options."""
+
+    pack_path: Path
+    model: str | Path | ModelSpec
+    hardware: str | Path | HardwareSpec
+    stats: str | Path | StatsSpec
+    library_path: tuple[str, ...] = ()
+    keep: tuple[str, ...] = ()
+    only: tuple[str, ...] = ()  # output names or fnmatch patterns to compile (empty: all)
+    vary: tuple[str, ...] | None = None  # evaluator inputs left variable (None: all); the rest are folded
+
+    def read_model(self) -> ModelSpec:
+        return self.model if isinstance(self.model, ModelSpec) else read_model(self.model)
+
+    def read_hardware(self) -> HardwareSpec:
+        return self.hardware if isinstance(self.hardware, HardwareSpec) else read_hardware(self.hardware, list(self.library_path))
+
+    def read_stats(self) -> StatsSpec:
+        return self.stats if isinstance(self.stats, StatsSpec) else read_stats(self.stats)
+
+    def cache_entry(self) -> Entry | None:
+        """The evaluator cache entry for these inputs (None for specs made in code, or with caching off)."""
+        files = [self.model, self.hardware, self.stats]
+        if not all(isinstance(item, (str, Path)) for item in files) or not all(Path(item).is_file() for item in files):
+            return None
+        versions = [_symcost_version(), sp.__version__, np.__version__]
+        # By role and contents, never by path: the same documents in another folder hit the same entry.
+        roles = [("pack", self.pack_path), *zip(("model", "hardware", "stats"), map(Path, files)),
+                 ("packaged library", _packaged_library()),
+                 *(("library path", path) for path in search_path_files(list(self.library_path))),
+                 *(("library file", path) for path in _named_library(Path(self.hardware)))]
+        key = input_key([*versions, "keep", *self.keep, "only", *self.only, "vary", *(self.vary or ["<all>"])], roles)
+        return Entry.for_key(key)
+
+
+def _symcost_version() -> str:
+    from ... import __version__
+    return __version__
+
+
+def _packaged_library() -> Path:
+    with resources.as_file(resources.files("symcost.packs.selfspec.libraries").joinpath("components.yaml")) as path:
+        return Path(path)
+
+
+def _named_library(hardware_path: Path) -> list[Path]:
+    """The component-library file a hardware file names itself (it replaces every other library)."""
+    data = load_document(hardware_path).data
+    named = data.get("library_file") if isinstance(data, dict) else None
+    if not isinstance(named, str):
+        return []
+    path = Path(named)
+    return [path if path.is_absolute() else hardware_path.parent / path]
