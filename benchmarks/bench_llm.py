@@ -31,7 +31,7 @@ from symcost.packs.llm.analytic import _analytic_model, analytic_model  # noqa: 
 from symcost.packs.llm.catalog import catalog  # noqa: E402
 from symcost.packs.llm.estimate import estimate  # noqa: E402
 from symcost.packs.llm.requests import packaged_bundle  # noqa: E402
-from symcost.packs.llm.scenario import Layout, Scenario, Workload, scenario_values  # noqa: E402
+from symcost.packs.llm.scenario import ParallelLayout, Scenario, Workload, scenario_values  # noqa: E402
 from symcost.packs.llm.solver import SolveRequest, solve  # noqa: E402
 
 SOLVER_MODELS = ("llama-3.1-8b", "llama-3.1-70b", "qwen2.5-32b", "mixtral-8x7b")
@@ -58,7 +58,7 @@ def main() -> None:
     bundle = packaged_bundle()
     scenario = Scenario(catalog("models").get("llama-3.1-8b"), catalog("hardware").get("rtx-4090"),
                         catalog("runtimes").get("llama.cpp"), catalog("quantizations").get("q4_k_m"),
-                        Workload(512, 128), Layout())
+                        Workload(512, 128), ParallelLayout())
     scenario = scenario.with_(coefficients=bundle.coefficients_for(scenario))
     evaluations = rate(lambda: model.evaluate(scenario_values(scenario)))
     responses = rate(lambda: estimate(scenario, bundle, model))

@@ -3,7 +3,7 @@
 For every term and every phase it applies to, the term is summed over the
 layer groups (layer scope: count x per-layer value with the group's policy)
 and then over the phase's steps in closed form (:mod:`symcost.sums`). The
-result is a table of :class:`Entry` (one closed form per term and phase, with
+result is a table of :class:`TermTotal` (one closed form per term and phase, with
 the term's tags), which breakdowns query by stage, component, feature or
 channel. The pack's quantities (burst latency per schedule, per-token
 metrics) are then built from engine aggregates over that table.
@@ -37,7 +37,7 @@ class AccountingError(SymcostError):
 
 
 @dataclass(frozen=True)
-class Entry:
+class TermTotal:
     """One term's closed-form total over one phase of a burst (static terms: phase is the label)."""
 
     term: TermSpec
@@ -52,7 +52,7 @@ class Entry:
 class Accounting:
     pack: FormulaPack
     bindings: Bindings
-    entries: tuple[Entry, ...]
+    entries: tuple[TermTotal, ...]
     quantities: dict[str, sp.Expr]
     free_symbols: tuple[sp.Symbol, ...]
     quantity_symbols: dict[str, sp.Symbol]
@@ -65,7 +65,7 @@ class Accounting:
         return [(self.quantity_symbols[name], expression) for name, expression in self.quantities.items()
                 if not expression.has(step)]
 
-    def select(self, *, quantity: str, phase: str | None = None, view: str | None = None) -> list[Entry]:
+    def select(self, *, quantity: str, phase: str | None = None, view: str | None = None) -> list[TermTotal]:
         return [entry for entry in self.entries if entry.term.quantity == quantity
                 and (phase is None or entry.phase == phase) and (view is None or entry.tag(view) is not None)]
 
@@ -139,14 +139,14 @@ class _Accountant:
         return self.value(term.expression)
 
     def run(self) -> Accounting:
-        entries: list[Entry] = []
+        entries: list[TermTotal] = []
         step_values: dict[tuple[str, str], sp.Expr] = defaultdict(lambda: sp.Integer(0))
         layer_values: dict[tuple[str, str], list[sp.Expr]] = defaultdict(lambda: [sp.Integer(0)] * len(self.bindings.groups))
         for term in self.pack.terms:
             if not self.active(term.when, f"term {term.name}"):
                 continue
             for phase in term.phases:
-                entries.append(Entry(term, phase, self.phase_total(term, phase)))
+                entries.append(TermTotal(term, phase, self.phase_total(term, phase)))
                 if term.stage is not None and term.scope in ("layer", "step") and term.quantity in AGGREGATE_QUANTITIES:
                     step_values[(term.quantity, phase)] += self.per_step(term)
                     if term.scope == "layer":
@@ -171,7 +171,7 @@ class _Accountant:
             return self.engine_functions(self.value(term.expression), default_range=(lo, hi))
         return self.sum_over_steps(self.per_step(term), lo, hi)
 
-    def aggregates(self, entries: list[Entry], step_values) -> dict[sp.Symbol, sp.Expr]:
+    def aggregates(self, entries: list[TermTotal], step_values) -> dict[sp.Symbol, sp.Expr]:
         result = {}
         for phase in self.index.phases:
             for quantity in AGGREGATE_QUANTITIES:

@@ -8,7 +8,7 @@ its path (the same documents in two folders share one entry). It holds
 
 * ``evaluator.py``: the source lambdify generated (numpy calls only);
 * ``meta.json``: input and output names, default inputs, kept coefficients, limits;
-* ``<name>.json``: results derived once and remembered (see :meth:`Entry.remember`).
+* ``<name>.json``: results derived once and remembered (see :meth:`CacheEntry.remember`).
 
 A second run with the same inputs loads the source instead of running SymPy.
 The folder is ``$SYMCOST_CACHE_DIR``, else ``$XDG_CACHE_HOME/symcost``,
@@ -88,7 +88,7 @@ def input_key(parts: Iterable[str], files: Iterable[tuple[str, Path]]) -> str:
     return digest.hexdigest()
 
 
-class Entry:
+class CacheEntry:
     """One cache entry (it may not exist yet), in the cache at ``root``."""
 
     def __init__(self, root: Path, key: str):
@@ -99,7 +99,7 @@ class Entry:
         self.index = Index(root)
 
     @classmethod
-    def for_key(cls, key: str) -> "Entry | None":
+    def for_key(cls, key: str) -> "CacheEntry | None":
         """The entry for ``key``, or None when caching is off or its folder cannot be trusted."""
         root = cache_directory()
         if root is None:

@@ -5,13 +5,13 @@ import copy
 from pathlib import Path
 from typing import Any, Mapping
 
-from .documents import Document, load_document
+from .documents import LoadedDocument, load_document
 from .errors import InputError
 from .schema_check import schema_issues
 from .units import normalize_quantities
 
 
-def checked_document(path: str | Path, schema_name: str, overrides: Mapping[str, Any] | None = None) -> Document:
+def checked_document(path: str | Path, schema_name: str, overrides: Mapping[str, Any] | None = None) -> LoadedDocument:
     """Load ``path`` and return it with quantities converted, or raise every issue found.
 
     ``overrides`` (dotted field path -> value, ``None`` removes the field) replace
@@ -23,7 +23,7 @@ def checked_document(path: str | Path, schema_name: str, overrides: Mapping[str,
     issues += schema_issues(data, schema_name, document.label)
     if issues:
         raise InputError(issues)
-    return Document(path=document.path, data=data)
+    return LoadedDocument(path=document.path, data=data)
 
 
 def with_overrides(data: Any, overrides: Mapping[str, Any]) -> Any:

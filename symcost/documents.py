@@ -31,7 +31,7 @@ MAX_EXACT_INTEGER = 2**53
 
 
 @dataclass(frozen=True)
-class Document:
+class LoadedDocument:
     """A parsed input file: its data with string keys, and where it came from."""
 
     path: Path
@@ -42,7 +42,7 @@ class Document:
         return self.path.name
 
 
-def load_document(path: str | Path) -> Document:
+def load_document(path: str | Path) -> LoadedDocument:
     """Read ``path`` as YAML (``.yaml``/``.yml``) or JSON (``.json``)."""
     path = Path(path)
     label = path.name
@@ -50,7 +50,7 @@ def load_document(path: str | Path) -> Document:
     suffix = path.suffix.lower()
     if suffix not in (".json", ".yaml", ".yml"):
         raise InputError([InputIssue(label, "<file>", f"unsupported file type {path.suffix!r}; expected .yaml, .yml or .json")])
-    return Document(path=path, data=parse_text(text, label, "json" if suffix == ".json" else "yaml"))
+    return LoadedDocument(path=path, data=parse_text(text, label, "json" if suffix == ".json" else "yaml"))
 
 
 def read_input_text(path: str | Path) -> str:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from symcost import build_model
 from symcost.audit import pack_audit, render
-from symcost.audit.mathtex import ROW_WIDTH, AuditPrinter, Layout, visible_width
+from symcost.audit.mathtex import ROW_WIDTH, AuditPrinter, MathLayout, visible_width
 from symcost.packs.selfspec.binding import BoundValue
 from symcost.registry import packaged_pack
 from symcost.pack import load_pack
@@ -199,7 +199,7 @@ def _expand_auxiliaries(expression: sp.Expr, definitions: dict) -> sp.Expr:
 @settings(max_examples=60, deadline=None)
 @given(_expressions)
 def test_layout_names_parts_faithfully_and_keeps_rows_short(expression):
-    layout = Layout(AuditPrinter({}))
+    layout = MathLayout(AuditPrinter({}))
     blocks = layout.equation("C", expression)
     fitted = layout.fit(expression)
     assert sp.simplify(_expand_auxiliaries(fitted, layout.definitions) - expression) == 0
@@ -213,7 +213,7 @@ def test_layout_names_parts_faithfully_and_keeps_rows_short(expression):
 
 def test_layout_splits_a_long_sum_into_rows():
     terms = [sp.Float(1.5 + k) * sp.Symbol(f"x_{k}") for k in range(40)]
-    blocks = Layout(AuditPrinter({})).equation("C", sp.Add(*terms))
+    blocks = MathLayout(AuditPrinter({})).equation("C", sp.Add(*terms))
     assert len(blocks) == 1 and len(blocks[0].sides[0]) > 3
     assert all(visible_width(row) <= ROW_WIDTH for row in blocks[0].sides[0])
 

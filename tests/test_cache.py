@@ -20,7 +20,7 @@ import sympy as sp
 
 from conftest import EXAMPLES, run_cli
 from symcost import build_model
-from symcost.cache import Entry
+from symcost.cache import CacheEntry
 from symcost.evaluator_source import UnsafeSource, checked_function
 
 INPUTS = ("model_tiny.yaml", "hardware_soc_pipelined.yaml", "stats_k4.yaml")
@@ -39,7 +39,7 @@ def key_of(label: str) -> str:
     return hashlib.sha256(label.encode()).hexdigest()
 
 
-def vouch_for(entry: Entry, name: str) -> None:
+def vouch_for(entry: CacheEntry, name: str) -> None:
     """Record a changed file's digest in the index, as only someone running as the user could."""
     data = (entry.directory / name).read_bytes()
     with closing(sqlite3.connect(entry.root / "index.sqlite")) as connection, connection:
@@ -47,11 +47,11 @@ def vouch_for(entry: Entry, name: str) -> None:
                            (hashlib.sha256(data).hexdigest(), len(data), entry.key, name))
 
 
-def tiny_entry(label: str, result_bytes: int = 0) -> Entry:
+def tiny_entry(label: str, result_bytes: int = 0) -> CacheEntry:
     """An entry holding a real (small) lambdify evaluator and, optionally, a remembered result of about that size."""
     x = sp.Symbol("x")
     function = sp.lambdify([x], [2 * x, sp.ceiling(x)], modules="numpy")
-    entry = Entry.for_key(key_of(label))
+    entry = CacheEntry.for_key(key_of(label))
     assert entry.store(function, inspect.getsource(function), {"inputs": ["x"]})
     if result_bytes:
         entry.remember("padding", lambda: "p" * result_bytes)
@@ -129,7 +129,7 @@ def test_remembered_results_are_computed_once(cache_dir, inputs):
 def test_functions_using_names_outside_numpy_are_not_stored(cache_dir):
     def uses_a_builtin(x):
         return len(x)
-    entry = Entry.for_key(key_of("builtin"))
+    entry = CacheEntry.for_key(key_of("builtin"))
     assert not entry.store(uses_a_builtin, "def uses_a_builtin(x):\n    return len(x)\n", {})
     assert not entry.directory.exists()
 
@@ -254,12 +254,12 @@ def test_a_symlinked_root_is_judged_where_it_points(tmp_path, monkeypatch, capsy
     target.chmod(0o777)
     (tmp_path / "link").symlink_to(target)
     monkeypatch.setenv("SYMCOST_CACHE_DIR", str(tmp_path / "link"))
-    assert Entry.for_key(key_of("symlinked")) is None
+    assert CacheEntry.for_key(key_of("symlinked")) is None
     assert len(warnings_in(capsys.readouterr().err)) == 1
     target.chmod(0o700)
     (tmp_path / "private-link").symlink_to(target)
     monkeypatch.setenv("SYMCOST_CACHE_DIR", str(tmp_path / "private-link"))
-    assert Entry.for_key(key_of("symlinked")) is not None
+    assert CacheEntry.for_key(key_of("symlinked")) is not None
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="chown to another uid needs root")
@@ -305,11 +305,16 @@ def test_the_same_documents_in_two_folders_share_one_entry(cache_dir, tmp_path):
     assert not any(str(tmp_path) in file.read_text() for file in first.cache.directory.iterdir())
 
 
-def test_the_service_leaves_one_entry_for_identical_requests(cache_dir):
-    from symcost.service.selfspec import selfspec_examples, selfspec_report
+def test_the_service_leaves_one_entry_for_identical_requests(cache_dir, tmp_path):
+    from symcost.service.selfspec import DocumentFolder, report_from_files, selfspec_examples
     documents = selfspec_examples()["tiny model, knob-based hardware"]
-    first = selfspec_report(**documents, prompt_lengths=[128])
-    again = selfspec_report(**documents, prompt_lengths=[128])
+    reports = []
+    for scratch in ("first", "again"):  # two server processes: two scratch folders
+        folder = DocumentFolder(tmp_path / scratch)
+        folder.root.mkdir()
+        with folder.holding(**documents) as paths:
+            reports.append(report_from_files(paths, [128]))
+    first, again = reports
     assert first == again and len(entries_in(cache_dir)) == 1
     assert set(first["pack"]) == {"name", "version", "sha256"}
 
@@ -330,12 +335,12 @@ def test_least_recently_used_entries_are_evicted_first(cache_dir, monkeypatch):
 WRITER = """
 import hashlib, inspect
 import sympy as sp
-from symcost.cache import Entry
+from symcost.cache import CacheEntry
 x = sp.Symbol("x")
 function = sp.lambdify([x], [2 * x, sp.ceiling(x)], modules="numpy")
 for round in range(3):
     for label in range(8):  # the same labels in every process: they race on the same entries
-        entry = Entry.for_key(hashlib.sha256(f"shared {label}".encode()).hexdigest())
+        entry = CacheEntry.for_key(hashlib.sha256(f"shared {label}".encode()).hexdigest())
         entry.store(function, inspect.getsource(function), {"inputs": ["x"]})  # False when evicted meanwhile
         entry.remember("padding", lambda: "p" * 400)
         entry.load()
@@ -350,9 +355,9 @@ def test_processes_sharing_a_cache_evict_and_rebuild_without_errors(cache_dir):
     for writer in writers:
         assert writer.wait(timeout=120) == 0 and writer.stderr.read() == ""
     # Each entry left is whole (it loads and runs) or cleanly absent; the oldest was evicted.
-    loaded = [Entry(cache_dir, key_of(f"shared {label}")).load() for label in range(8)]
+    loaded = [CacheEntry(cache_dir, key_of(f"shared {label}")).load() for label in range(8)]
     assert all(result is None or result[0](3.5)[1] == 4.0 for result in loaded)
-    assert any(loaded) and Entry(cache_dir, key_of("probe")).load() is None
+    assert any(loaded) and CacheEntry(cache_dir, key_of("probe")).load() is None
 
 
 def test_an_evicted_entry_is_a_miss(cache_dir, monkeypatch):

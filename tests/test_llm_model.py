@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 
 from symcost.packs.llm.analytic import analytic_model
 from symcost.packs.llm.assess import SHARES, feasibility_codes
-from symcost.packs.llm.catalog import Entry, catalog
+from symcost.packs.llm.catalog import CatalogEntry, catalog
 from symcost.packs.llm.scenario import (
     Coefficients,
-    Layout,
+    ParallelLayout,
     Scenario,
     Workload,
     compute_device,
@@ -44,7 +44,7 @@ def pack_scenario(model: str, hardware: str, runtime: str, quant: str, prompt: i
                   coefficients: dict | None = COEFFICIENTS) -> Scenario:
     c = coefficients
     return Scenario(catalog("models").get(model), catalog("hardware").get(hardware), catalog("runtimes").get(runtime),
-                    catalog("quantizations").get(quant), Workload(prompt, gen, concurrency, depth), Layout(tp, pp, offload),
+                    catalog("quantizations").get(quant), Workload(prompt, gen, concurrency, depth), ParallelLayout(tp, pp, offload),
                     Coefficients(c["eta_bw"], c["eta_flops"], c["t0_s"], c["kappa_bw"], c["kappa_flops"]) if c else None)
 
 
@@ -213,7 +213,7 @@ def scenarios(draw, offload=None):
     pp = draw(st.sampled_from([pp for pp in range(1, count // tp + 1)]))
     workload = Workload(draw(st.integers(0, 8192)), draw(st.integers(1, 1024)), draw(st.integers(1, 64)),
                         draw(st.sampled_from([0, 0, 1000])))
-    layout = Layout(tp, pp, offload or draw(st.sampled_from(["none", "auto", "full"])))
+    layout = ParallelLayout(tp, pp, offload or draw(st.sampled_from(["none", "auto", "full"])))
     coefficients = Coefficients(draw(st.floats(0.3, 1.0)), draw(st.floats(0.1, 0.9)), draw(st.floats(0, 5e-3)),
                                 draw(st.floats(0.5, 1.2)), draw(st.floats(0.5, 1.2)))
     scenario = Scenario(model, hardware, runtime, quant, workload, layout, coefficients)
@@ -230,7 +230,7 @@ def with_device(scenario: Scenario, field: str, factor: float) -> Scenario:
         data["ram_gb"] *= factor
     else:
         data["cpu"][field] *= factor
-    return scenario.with_(hardware=Entry("hardware", scenario.hardware.id, data, "test"))
+    return scenario.with_(hardware=CatalogEntry("hardware", scenario.hardware.id, data, "test"))
 
 
 def with_workload(scenario: Scenario, **changes) -> Scenario:
@@ -287,7 +287,7 @@ def test_more_device_memory_never_worsens_the_feasibility_class(scenario, factor
 def test_nothing_is_offloaded_without_offload_or_with_unified_memory(scenario):
     unified = scenario.hardware.get("memory") == "unified" or not scenario.hardware.get("gpus")
     for policy in ("none", "auto", "full"):
-        results = evaluate(scenario.with_(layout=Layout(scenario.layout.tensor_parallel,
+        results = evaluate(scenario.with_(layout=ParallelLayout(scenario.layout.tensor_parallel,
                                                         scenario.layout.pipeline_parallel, policy)))
         if policy == "none" or unified or scenario.runtime.get("offload") == "none":
             assert results["W_off"] == 0 and results["t_offload"] == 0 and results["M_ram_peak"] == 0

@@ -6,22 +6,22 @@ import math
 import pytest
 
 from symcost.packs.llm.analytic import analytic_model
-from symcost.packs.llm.catalog import Entry, catalog
+from symcost.packs.llm.catalog import CatalogEntry, catalog
 from symcost.packs.llm.estimate import estimate
-from symcost.packs.llm.scenario import Layout, Scenario, Workload, scenario_values
+from symcost.packs.llm.scenario import ParallelLayout, Scenario, Workload, scenario_values
 
 
-def scenario(hardware: Entry, tp: int = 1, pp: int = 1, offload: str = "auto", model: str = "llama-3.1-8b") -> Scenario:
+def scenario(hardware: CatalogEntry, tp: int = 1, pp: int = 1, offload: str = "auto", model: str = "llama-3.1-8b") -> Scenario:
     return Scenario(catalog("models").get(model), hardware, catalog("runtimes").get("vllm" if tp > 1 else "llama.cpp"),
-                    catalog("quantizations").get("q4_k_m" if tp == 1 else "awq-int4"), Workload(512, 128, 4), Layout(tp, pp, offload))
+                    catalog("quantizations").get("q4_k_m" if tp == 1 else "awq-int4"), Workload(512, 128, 4), ParallelLayout(tp, pp, offload))
 
 
-def with_power(hardware_id: str, device_w: float | None, cpu_w: float | None) -> Entry:
+def with_power(hardware_id: str, device_w: float | None, cpu_w: float | None) -> CatalogEntry:
     entry = catalog("hardware").get(hardware_id)
     data = {**entry.data, "gpus": [{**gpu, "tdp_w": device_w} if device_w else {k: v for k, v in gpu.items() if k != "tdp_w"}
                                    for gpu in entry["gpus"]],
             "cpu": {**entry["cpu"], "tdp_w": cpu_w} if cpu_w else {k: v for k, v in entry["cpu"].items() if k != "tdp_w"}}
-    return Entry("hardware", entry.id, data, "test")
+    return CatalogEntry("hardware", entry.id, data, "test")
 
 
 @pytest.mark.parametrize("tp, pp", [(1, 1), (2, 1), (1, 2)])

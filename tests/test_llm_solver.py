@@ -10,7 +10,7 @@ import pytest
 from symcost.packs.llm.catalog import catalog
 from symcost.packs.llm.estimate import estimate
 from symcost.packs.llm.requests import packaged_bundle
-from symcost.packs.llm.scenario import Layout, Scenario, Workload, layout_problems
+from symcost.packs.llm.scenario import ParallelLayout, Scenario, Workload, layout_problems
 from symcost.packs.llm.solver import SolveRequest, grid_size, solve
 
 MODELS = ("llama-3-8b", "qwen2.5-7b", "mixtral-8x7b", "llama-3.1-70b")
@@ -46,7 +46,7 @@ def scenario_of(config: dict, request: SolveRequest) -> Scenario:
     return Scenario(catalog("models").get(config["model_id"]), catalog("hardware").get(config["hardware_id"]),
                     request.runtime, catalog("quantizations").get(config["quant"]),
                     Workload(w.prompt_tokens, w.gen_tokens, config["concurrency"], context_alloc=config["context_alloc"]),
-                    Layout(config["tensor_parallel"], config["pipeline_parallel"], config["offload"]))
+                    ParallelLayout(config["tensor_parallel"], config["pipeline_parallel"], config["offload"]))
 
 
 def test_ten_thousand_candidates_in_one_call_and_the_rejections_add_up(throughput):
@@ -126,7 +126,7 @@ def brute_force(request: SolveRequest, bundle) -> tuple[list[dict], int]:
             request.models, request.hardware, request.quants, SMALL["tp"], SMALL["pp"], SMALL["offload"],
             SMALL["caps"], SMALL["concurrency"]):
         scenario = Scenario(model, hardware, request.runtime, quant,
-                            Workload(2000, 300, concurrency, context_alloc=cap), Layout(tp, pp, offload))
+                            Workload(2000, 300, concurrency, context_alloc=cap), ParallelLayout(tp, pp, offload))
         if layout_problems(scenario):
             continue
         evaluated += 1

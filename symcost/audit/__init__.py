@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .build import chain_model_audit, pack_audit
-from .document import Document
+from .document import AuditDocument
 from .latex import render_latex
 from .markdown import render_markdown
 
@@ -23,11 +23,11 @@ RENDERERS = {"latex": render_latex, "markdown": render_markdown}
 SUFFIXES = {".tex": "latex", ".md": "markdown"}
 
 
-def render(document: Document, format: str) -> str:  # noqa: A002 - the CLI option's name
+def render(document: AuditDocument, format: str) -> str:  # noqa: A002 - the CLI option's name
     return RENDERERS[format](document)
 
 
-def write_audit(document: Document, path: str | Path, format: str | None = None) -> str:
+def write_audit(document: AuditDocument, path: str | Path, format: str | None = None) -> str:
     """Write ``document`` to ``path`` (format from the suffix, .tex or .md, unless given); returns the format."""
     chosen = format or SUFFIXES.get(Path(path).suffix.lower())
     if chosen not in RENDERERS:
@@ -36,4 +36,4 @@ def write_audit(document: Document, path: str | Path, format: str | None = None)
     return chosen
 
 
-__all__ = ["Document", "RENDERERS", "chain_model_audit", "pack_audit", "render", "write_audit"]
+__all__ = ["AuditDocument", "RENDERERS", "chain_model_audit", "pack_audit", "render", "write_audit"]

@@ -12,10 +12,10 @@ from typing import Mapping
 
 import sympy as sp
 
-from ..accounting import VIEWS, Accounting, Entry
+from ..accounting import VIEWS, Accounting, TermTotal
 from ..aggregates import sum_steps
 from .document import Block, Code, Heading, Math, Paragraph, code_list
-from .mathtex import Layout
+from .mathtex import MathLayout
 from .sections import QUANTITY_SYMBOLS
 
 QUANTITY_UNITS = {"energy": "J", "latency": "s", "count": "operations", "area": "m^2"}
@@ -23,7 +23,7 @@ BREAKDOWN_QUANTITIES = ("energy", "latency", "count")
 _LAYER = sp.Symbol("ell")
 
 
-def burst_sum_sections(accounting: Accounting, layout: Layout) -> list[Block]:
+def burst_sum_sections(accounting: Accounting, layout: MathLayout) -> list[Block]:
     pack = accounting.pack
     blocks: list[Block] = [Heading(1, "Closed-form burst sums"), Paragraph((
         "For every active term and phase: its definition (a sum over the phase's steps, and over the layers for "
@@ -48,7 +48,7 @@ def burst_sum_sections(accounting: Accounting, layout: Layout) -> list[Block]:
     return blocks
 
 
-def _definition(accounting: Accounting, entry: Entry) -> sp.Expr:
+def _definition(accounting: Accounting, entry: TermTotal) -> sp.Expr:
     """The entry as a sum: over the phase's steps (and layers), as the accounting contract states it."""
     term, index = entry.term, accounting.pack.index
     if term.scope == "static":
@@ -61,7 +61,7 @@ def _definition(accounting: Accounting, entry: Entry) -> sp.Expr:
     return sp.Sum(summand, (index.step, lo, hi - 1))
 
 
-def breakdown_sections(accounting: Accounting, layout: Layout) -> list[Block]:
+def breakdown_sections(accounting: Accounting, layout: MathLayout) -> list[Block]:
     """The totals a report prints per stage, component, feature and channel (summed over the burst's phases)."""
     phases = tuple(accounting.pack.index.phases)
     blocks: list[Block] = [Heading(1, "Breakdowns"), Paragraph((
@@ -75,7 +75,7 @@ def breakdown_sections(accounting: Accounting, layout: Layout) -> list[Block]:
     return blocks
 
 
-def _breakdown_entry(accounting: Accounting, layout: Layout, view: str, name: str, phases) -> list[Block]:
+def _breakdown_entry(accounting: Accounting, layout: MathLayout, view: str, name: str, phases) -> list[Block]:
     blocks: list[Block] = [Heading(3, f"{view} {name}")]
     for quantity in BREAKDOWN_QUANTITIES:
         totals = [accounting.breakdown(view, quantity, phase).get(name) for phase in phases]
@@ -90,7 +90,7 @@ def _breakdown_entry(accounting: Accounting, layout: Layout, view: str, name: st
     return blocks
 
 
-def per_token_sections(accounting: Accounting, layout: Layout) -> list[Block]:
+def per_token_sections(accounting: Accounting, layout: MathLayout) -> list[Block]:
     pack = accounting.pack
     descriptions = {quantity.name: quantity.description for quantity in pack.quantities}
     blocks: list[Block] = [Heading(1, "Per-token expressions"), Paragraph((
@@ -110,7 +110,7 @@ def per_token_sections(accounting: Accounting, layout: Layout) -> list[Block]:
     return blocks
 
 
-def break_even_sections(found: Mapping[str, Mapping[str, object]], layout: Layout) -> list[Block]:
+def break_even_sections(found: Mapping[str, Mapping[str, object]], layout: MathLayout) -> list[Block]:
     """Each break-even question: both sides on the piece that holds the answer, and the solution."""
     blocks: list[Block] = [Heading(1, "Break-even"), Paragraph((
         "Each comparison sets two per-token costs equal. The closed forms are piecewise; the equation is shown "

@@ -1,6 +1,6 @@
 """The audit document as plain data, shared by the LaTeX and Markdown writers.
 
-Builders produce a :class:`Document` (a flat list of blocks); each writer
+Builders produce a :class:`AuditDocument` (a flat list of blocks); each writer
 only decides how a block looks. Text is plain (writers escape it); math is
 LaTeX that both pdflatex and KaTeX accept (the builders keep to that subset).
 """
@@ -72,7 +72,7 @@ Block = Union[Heading, Paragraph, Bullets, Table, Equation]
 
 
 @dataclass(frozen=True)
-class Document:
+class AuditDocument:
     title: str
     version_line: str  # the only line that changes with the symcost version
     blocks: tuple[Block, ...]

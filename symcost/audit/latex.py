@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from .document import Bullets, Code, Document, Equation, Heading, Inline, Math, Paragraph, Table
+from .document import Bullets, Code, AuditDocument, Equation, Heading, Inline, Math, Paragraph, Table
 
 PREAMBLE = r"""\documentclass[10pt,a4paper]{article}
 \usepackage[utf8]{inputenc}
@@ -37,7 +37,7 @@ def escape(text: str) -> str:
     return _BREAKABLE.sub(lambda match: match.group(0) + r"\allowbreak{}", escaped)
 
 
-def render_latex(document: Document) -> str:
+def render_latex(document: AuditDocument) -> str:
     parts = [PREAMBLE, rf"{{\Large\bfseries {escape(document.title)}\par}}", "",
              escape(document.version_line), ""]
     for block in document.blocks:

@@ -5,7 +5,7 @@ Display math uses ``aligned`` (KaTeX has no ``align*``); table cells print
 """
 from __future__ import annotations
 
-from .document import Bullets, Code, Document, Equation, Heading, Inline, Math, Paragraph, Table
+from .document import Bullets, Code, AuditDocument, Equation, Heading, Inline, Math, Paragraph, Table
 
 _ESCAPED = set("\\`*_[]<>$#|")
 
@@ -14,7 +14,7 @@ def escape(text: str) -> str:
     return "".join("\\" + char if char in _ESCAPED else char for char in text)
 
 
-def render_markdown(document: Document) -> str:
+def render_markdown(document: AuditDocument) -> str:
     parts = [f"# {escape(document.title)}", "", escape(document.version_line), ""]
     for block in document.blocks:
         parts.append(_block(block))

@@ -4,7 +4,7 @@ SymPy's ``latex()`` never breaks a line (a burst latency can print as 40,000
 characters) and renders underscored names as nested subscripts. Here names
 come from the pack's ``latex`` fields or stay readable (``reads_draft_qkv``
 prints as reads with subscript draft_qkv), floats show a fixed number of
-significant digits, and :class:`Layout` splits a long expression at its top-level
+significant digits, and :class:`MathLayout` splits a long expression at its top-level
 ``+`` into rows and names over-long parts (auxiliaries listed after the
 equation), because neither LaTeX nor KaTeX can break inside ``\\left( ... \\right)``.
 Only commands both pdflatex (amsmath, amssymb) and KaTeX know are produced.
@@ -111,7 +111,7 @@ class AuditPrinter(LatexPrinter):
         return rf"\max_{{\mathrm{{layers}}}}\left({self._print(expr.args[0])}\right)"
 
 
-class Layout:
+class MathLayout:
     """Prints equations in rows of at most ``width`` visible characters.
 
     A long sum is cut between its terms; a term still too long has its

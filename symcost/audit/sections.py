@@ -15,7 +15,7 @@ import sympy as sp
 from ..binder import BoundValue, LayerGroup
 from ..pack import FormulaPack, TermSpec
 from .document import Block, Bullets, Code, Heading, Math, Paragraph, Table, code_list
-from .mathtex import TABLE_WIDTH, AuditPrinter, Layout, breaks_into, symbol_latex
+from .mathtex import TABLE_WIDTH, AuditPrinter, MathLayout, breaks_into, symbol_latex
 
 SOURCES = ("axis", "stats", "model", "layer", "hardware", "constant")
 DERIVED_WIDTHS = (0.18, 0.07, 0.33, 0.14, 0.18)
@@ -32,7 +32,7 @@ def symbol_names(pack: FormulaPack) -> dict[str, str]:
     return names
 
 
-def symbol_sections(pack: FormulaPack, layout: Layout, printer: AuditPrinter, values: Mapping[sp.Symbol, BoundValue] | None,
+def symbol_sections(pack: FormulaPack, layout: MathLayout, printer: AuditPrinter, values: Mapping[sp.Symbol, BoundValue] | None,
                     groups: Sequence[LayerGroup]) -> list[Block]:
     blocks: list[Block] = [Heading(1, "Symbols"), Paragraph((
         "Every symbol the pack declares, with its unit and source. ",
@@ -74,7 +74,7 @@ def _value_and_provenance(spec, printer: AuditPrinter, values, groups) -> tuple[
     return (shown, ("; ".join(notes),))
 
 
-def _derived_table(pack: FormulaPack, layout: Layout, printer: AuditPrinter, values, groups) -> list[Block]:
+def _derived_table(pack: FormulaPack, layout: MathLayout, printer: AuditPrinter, values, groups) -> list[Block]:
     derived = [spec for spec in pack.symbols.values() if spec.definition is not None]
     if not derived:
         return []
@@ -103,7 +103,7 @@ def _formula_cell(expression: sp.Expr, printer: AuditPrinter, share: float, belo
     return ("displayed below the table",)
 
 
-def _long_formulas(below: list, layout: Layout) -> list[Block]:
+def _long_formulas(below: list, layout: MathLayout) -> list[Block]:
     blocks: list[Block] = []
     for name, lhs, expression in below:
         blocks.append(Paragraph((Code(name), ":")))
@@ -120,7 +120,7 @@ def _resolved(pack: FormulaPack, values, groups) -> list[dict[sp.Symbol, sp.Expr
     return [pack.resolve_derived({**base, **group.values}) for group in groups] or [pack.resolve_derived(base)]
 
 
-def function_section(pack: FormulaPack, layout: Layout) -> list[Block]:
+def function_section(pack: FormulaPack, layout: MathLayout) -> list[Block]:
     if not pack.functions:
         return []
     blocks: list[Block] = [Heading(1, "Functions"),
@@ -134,7 +134,7 @@ def function_section(pack: FormulaPack, layout: Layout) -> list[Block]:
     return blocks
 
 
-def term_sections(pack: FormulaPack, layout: Layout, printer: AuditPrinter, active: set[str] | None) -> list[Block]:
+def term_sections(pack: FormulaPack, layout: MathLayout, printer: AuditPrinter, active: set[str] | None) -> list[Block]:
     """The pack's terms (those active for the inputs, when given) grouped by phase, stage and channel."""
     terms = [term for term in pack.terms if active is None or term.name in active]
     blocks: list[Block] = [Heading(1, "Terms"), Paragraph((
@@ -175,7 +175,7 @@ def _term_row(term: TermSpec, printer: AuditPrinter, below: list) -> tuple:
     return (name, (term.channel,), (tags,), (term.scope,), (term.status,), formula)
 
 
-def quantity_section(pack: FormulaPack, layout: Layout) -> list[Block]:
+def quantity_section(pack: FormulaPack, layout: MathLayout) -> list[Block]:
     if not pack.quantities:
         return []
     blocks: list[Block] = [Heading(1, "Quantities"), Paragraph((

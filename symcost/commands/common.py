@@ -11,7 +11,7 @@ from ..finite import json_text
 from ..size_limits import MAX_PROMPT_LENGTH, MAX_REPORT_POINTS
 
 if TYPE_CHECKING:
-    from ..audit import Document
+    from ..audit import LoadedDocument
 
 
 ROLES = ("model", "hardware", "stats")
@@ -222,7 +222,7 @@ def bounded_int(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
-def emit_audit(args: argparse.Namespace, document_of: Callable[[], "Document"]) -> int:
+def emit_audit(args: argparse.Namespace, document_of: Callable[[], "LoadedDocument"]) -> int:
     """The audit document ``document_of()`` builds, rendered in the format asked for (``--format``, else
     the ``-o`` file's suffix), to ``-o`` or stdout. The format is checked before the document is built."""
     from ..audit import SUFFIXES, render

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ...audit import Document, pack_audit
+from ...audit import AuditDocument, pack_audit
 from ...audit.document import Block, Code, Heading, Math, Paragraph, Table
-from ...audit.mathtex import AuditPrinter, Layout
+from ...audit.mathtex import AuditPrinter, MathLayout
 from ...audit.sections import symbol_names
 from .model import CascadeModel
 from .placement import LevelFit
@@ -19,11 +19,11 @@ from .placement import LevelFit
 DIGITS = 6
 
 
-def cascade_audit(model: CascadeModel, fits: tuple[LevelFit, ...]) -> Document:
+def cascade_audit(model: CascadeModel, fits: tuple[LevelFit, ...]) -> AuditDocument:
     names = symbol_names(model.pack)
     names.update({symbol.name: _instance_latex(names[pack_name], suffix)
                   for symbol, (pack_name, suffix) in model.origins.items()})
-    layout = Layout(AuditPrinter(names, digits=DIGITS))
+    layout = MathLayout(AuditPrinter(names, digits=DIGITS))
     figures = model.figures()
     blocks: list[Block] = [Heading(1, f"This cascade: {model.config.name}"), Paragraph((
         "The engine evaluates the stage quantities once per stage (subscript: the stage's index, 0 the smallest), "
@@ -45,7 +45,7 @@ def cascade_audit(model: CascadeModel, fits: tuple[LevelFit, ...]) -> Document:
     blocks += [Paragraph((Code(fit.name), ": fits." if fit.fits else ": " + "; ".join(fit.problems)))
                for fit in fits]
     audit = pack_audit(model.pack, inputs=[model.config.path], extra=blocks)
-    return Document(f"Cascade audit: {model.config.name}", audit.version_line, audit.blocks)
+    return AuditDocument(f"Cascade audit: {model.config.name}", audit.version_line, audit.blocks)
 
 
 def _instance_latex(latex: str, suffix: str | None) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ...audit import Document, pack_audit
+from ...audit import AuditDocument, pack_audit
 from ...audit.document import Block, Heading, Paragraph
-from ...audit.mathtex import AuditPrinter, Layout
+from ...audit.mathtex import AuditPrinter, MathLayout
 from ...audit.sections import symbol_names
 from ..selfspec.binding import BoundValue
 from .analytic import AnalyticModel
@@ -16,9 +16,9 @@ DIGITS = 6
 
 
 def scenario_audit(model: AnalyticModel, scenario: Scenario, values: dict[str, float],
-                   results: dict[str, object]) -> Document:
+                   results: dict[str, object]) -> AuditDocument:
     names = symbol_names(model.pack)
-    layout = Layout(AuditPrinter(names, digits=DIGITS))
+    layout = MathLayout(AuditPrinter(names, digits=DIGITS))
     bound = {spec.symbol: BoundValue(sp.Float(values[spec.binding]), _provenance(spec.binding, scenario))
              for spec in model.inputs}
     blocks: list[Block] = [
@@ -35,7 +35,7 @@ def scenario_audit(model: AnalyticModel, scenario: Scenario, values: dict[str, f
         blocks += layout.equation(names[quantity.name], model.definitions[quantity.name],
                                   sp.Float(float(results[quantity.name])))
     audit = pack_audit(model.pack, values=bound, extra=blocks)
-    return Document(f"LLM estimate audit: {scenario.model.id} on {scenario.hardware.id}", audit.version_line, audit.blocks)
+    return AuditDocument(f"LLM estimate audit: {scenario.model.id} on {scenario.hardware.id}", audit.version_line, audit.blocks)
 
 
 def _provenance(binding: str, scenario: Scenario) -> str:

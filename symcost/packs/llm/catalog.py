@@ -28,7 +28,7 @@ class UnknownEntry(SymcostError):
 
 
 @dataclass(frozen=True)
-class Entry:
+class CatalogEntry:
     kind: str
     id: str
     data: dict[str, Any]
@@ -44,9 +44,9 @@ class Entry:
 class Catalog:
     """Entries of one kind, found by id or alias."""
 
-    def __init__(self, kind: str, entries: list[Entry]):
+    def __init__(self, kind: str, entries: list[CatalogEntry]):
         self.kind, self.entries = kind, entries
-        self._names: dict[str, Entry] = {}
+        self._names: dict[str, CatalogEntry] = {}
         for entry in entries:
             for name in (entry.id, *entry.get("aliases", ())):
                 self._names.setdefault(_key(name), entry)
@@ -57,7 +57,7 @@ class Catalog:
     def __len__(self) -> int:
         return len(self.entries)
 
-    def get(self, name: str) -> Entry:
+    def get(self, name: str) -> CatalogEntry:
         entry = self._names.get(_key(name))
         if entry is None:
             close = difflib.get_close_matches(_key(name), list(self._names), n=3, cutoff=0.5)
@@ -86,7 +86,7 @@ def read_catalog(kind: str, path: str | Path) -> Catalog:
     data = checked_document(path, f"llm-{kind}").data
     if kind not in data:
         raise InputError([InputIssue(Path(path).name, "<root>", f"expected a {kind} catalog ({kind}: [...])")])
-    entries = [Entry(kind, raw[ID_FIELDS[kind]], raw, "catalog") for raw in data[kind]]
+    entries = [CatalogEntry(kind, raw[ID_FIELDS[kind]], raw, "catalog") for raw in data[kind]]
     duplicates = _duplicate_names(entries)
     if duplicates:
         raise InputError([InputIssue(Path(path).name, kind, f"name {name!r} given to more than one entry")
@@ -94,16 +94,16 @@ def read_catalog(kind: str, path: str | Path) -> Catalog:
     return Catalog(kind, entries)
 
 
-def read_entry(kind: str, path: str | Path) -> Entry:
+def read_entry(kind: str, path: str | Path) -> CatalogEntry:
     """A user's own entry file (one model or hardware profile in the catalog's form)."""
     data = checked_document(path, f"llm-{kind}").data
     if kind in data:
         raise InputError([InputIssue(Path(path).name, "<root>",
                                      f"expected one {SINGULAR[kind]}, got a whole catalog; pass one entry")])
-    return Entry(kind, data[ID_FIELDS[kind]], data, str(path))
+    return CatalogEntry(kind, data[ID_FIELDS[kind]], data, str(path))
 
 
-def resolve(kind: str, name: str | None = None, path: str | Path | None = None) -> Entry:
+def resolve(kind: str, name: str | None = None, path: str | Path | None = None) -> CatalogEntry:
     """The entry a user means: their file when given, else the packaged entry named ``name``."""
     if path is not None:
         return read_entry(kind, path)
@@ -116,7 +116,7 @@ def _key(name: str) -> str:
     return " ".join(str(name).lower().split())
 
 
-def _duplicate_names(entries: list[Entry]) -> list[str]:
+def _duplicate_names(entries: list[CatalogEntry]) -> list[str]:
     seen: dict[str, str] = {}
     duplicates = []
     for entry in entries:

@@ -28,7 +28,7 @@ from ...documents import load_document, number_issues, read_input_text
 from ...schema_check import schema_issues
 from ...units import normalize_quantities
 from .catalog import UnknownEntry, catalog
-from .scenario import Layout, Scenario, Workload
+from .scenario import ParallelLayout, Scenario, Workload
 
 GIB = 2**30
 # measured metric -> (pack quantity, factor from the record's unit to SI)
@@ -64,7 +64,7 @@ class RunRecord:
                             depth_tokens=data.get("depth_tokens", 0),
                             decode_start_tokens=data.get("decode_start_tokens"), saturate=concurrency == "max")
         parallel = data.get("parallelism", {})
-        layout = Layout(parallel.get("tensor_parallel", 1), parallel.get("pipeline_parallel", 1), "auto")
+        layout = ParallelLayout(parallel.get("tensor_parallel", 1), parallel.get("pipeline_parallel", 1), "auto")
         return Scenario(catalog("models").get(data["model_id"]), catalog("hardware").get(data["hardware_id"]),
                         catalog("runtimes").get(data["runtime_id"]), catalog("quantizations").get(data["quant"]),
                         workload, layout)

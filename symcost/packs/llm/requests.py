@@ -13,8 +13,8 @@ from typing import Any
 from ...errors import SymcostError
 from ...size_limits import MAX_CONCURRENCY, MAX_PARALLEL, MAX_TOKENS
 from .calibration import Bundle
-from .catalog import Entry, resolve
-from .scenario import Layout, Scenario, Workload
+from .catalog import CatalogEntry, resolve
+from .scenario import ParallelLayout, Scenario, Workload
 from .store import Store, default_path
 
 PREFERRED_QUANTS = ("q4_k_m", "awq-int4", "bf16", "f16")
@@ -26,8 +26,8 @@ class RequestError(SymcostError):
     """A request that names something impossible (negative sizes, unknown fields)."""
 
 
-def scenario_from_request(request: dict[str, Any], model_entry: Entry | None = None,
-                          hardware_entry: Entry | None = None) -> Scenario:
+def scenario_from_request(request: dict[str, Any], model_entry: CatalogEntry | None = None,
+                          hardware_entry: CatalogEntry | None = None) -> Scenario:
     """The scenario of a request; ``model_entry`` / ``hardware_entry`` stand in for user files."""
     runtime = resolve("runtimes", request.get("runtime_id") or "llama.cpp")
     model = model_entry or resolve("models", _required(request, "model_id"))
@@ -36,11 +36,11 @@ def scenario_from_request(request: dict[str, Any], model_entry: Entry | None = N
     workload = request.get("workload") or {}
     parallel = request.get("parallelism") or {}
     return Scenario(model, hardware, runtime, quant, _workload(workload),
-                    Layout(_positive(parallel, "tensor_parallel", 1), _positive(parallel, "pipeline_parallel", 1),
+                    ParallelLayout(_positive(parallel, "tensor_parallel", 1), _positive(parallel, "pipeline_parallel", 1),
                            request.get("offload", "auto")))
 
 
-def default_quant(runtime: Entry) -> str:
+def default_quant(runtime: CatalogEntry) -> str:
     supported = runtime.get("supported_quant") or []
     return next((quant for quant in PREFERRED_QUANTS if quant in supported), supported[0] if supported else "f16")
 

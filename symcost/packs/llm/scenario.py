@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ...errors import SymcostError
-from .catalog import Entry
+from .catalog import CatalogEntry
 
 GB = 1e9
 TERA = 1e12
@@ -46,7 +46,7 @@ class Workload:
 
 
 @dataclass(frozen=True)
-class Layout:
+class ParallelLayout:
     tensor_parallel: int = 1
     pipeline_parallel: int = 1
     offload: str = "auto"                 # none | auto (what does not fit) | full (every weight in host RAM)
@@ -68,19 +68,19 @@ class Coefficients:
     origin: str = "runtime defaults"
 
     @classmethod
-    def defaults(cls, runtime: Entry) -> "Coefficients":
+    def defaults(cls, runtime: CatalogEntry) -> "Coefficients":
         raw = runtime["defaults"]
         return cls(raw["eta_bw"], raw["eta_flops"], raw["t0_ms"] * 1e-3, origin=f"defaults of runtime {runtime.id}")
 
 
 @dataclass(frozen=True)
 class Scenario:
-    model: Entry
-    hardware: Entry
-    runtime: Entry
-    quant: Entry
+    model: CatalogEntry
+    hardware: CatalogEntry
+    runtime: CatalogEntry
+    quant: CatalogEntry
     workload: Workload
-    layout: Layout = Layout()
+    layout: ParallelLayout = ParallelLayout()
     coefficients: Coefficients | None = None
 
     def with_(self, **changes: Any) -> "Scenario":
@@ -107,7 +107,7 @@ def scenario_values(scenario: Scenario) -> dict[str, float]:
             **layout_values(scenario.layout, scenario.runtime)}
 
 
-def model_values(model: Entry) -> dict[str, float]:
+def model_values(model: CatalogEntry) -> dict[str, float]:
     moe = model.get("moe") or {}
     mla = model.get("mla") or {}
     routed = bool(moe.get("enabled"))
@@ -159,7 +159,7 @@ def hardware_values(scenario: Scenario) -> dict[str, float]:
     }
 
 
-def compute_device(hardware: Entry) -> dict[str, Any]:
+def compute_device(hardware: CatalogEntry) -> dict[str, Any]:
     """The device that computes: the first GPU type, or the CPU of a CPU-only server."""
     gpus = hardware.get("gpus") or []
     if gpus:
@@ -203,7 +203,7 @@ def workload_values(workload: Workload) -> dict[str, float]:
     }
 
 
-def layout_values(layout: Layout, runtime: Entry) -> dict[str, float]:
+def layout_values(layout: ParallelLayout, runtime: CatalogEntry) -> dict[str, float]:
     offload = layout.offload if runtime.get("offload", "none") != "none" else "none"
     return {"layout.tensor_parallel": layout.tensor_parallel, "layout.pipeline_parallel": layout.pipeline_parallel,
             "layout.allow_offload": float(offload != "none"), "layout.full_offload": float(offload == "full")}
@@ -237,6 +237,6 @@ def layout_problems(scenario: Scenario) -> list[tuple[str, str]]:
     return problems
 
 
-def valid_tensor_parallel(model: Entry, limit: int = 64) -> list[int]:
+def valid_tensor_parallel(model: CatalogEntry, limit: int = 64) -> list[int]:
     heads, kv_heads = model["n_heads"], model["n_kv_heads"]
     return [tp for tp in range(1, limit + 1) if not heads % tp and (not kv_heads % tp or not tp % kv_heads)]

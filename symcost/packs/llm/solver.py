@@ -21,8 +21,8 @@ from ...errors import SymcostError
 from .analytic import AnalyticModel, analytic_model
 from .assess import CLASSES, feasibility_codes
 from .calibration import Bundle
-from .catalog import Entry, catalog
-from .scenario import (OFFLOAD_POLICIES, Layout, Scenario, ScenarioError, Workload, hardware_values, layout_problems,
+from .catalog import CatalogEntry, catalog
+from .scenario import (OFFLOAD_POLICIES, ParallelLayout, Scenario, ScenarioError, Workload, hardware_values, layout_problems,
                        layout_values, model_values, quant_values, runtime_values, valid_tensor_parallel,
                        workload_values)
 
@@ -38,11 +38,11 @@ class SolverError(SymcostError):
 
 @dataclass(frozen=True)
 class SolveRequest:
-    models: Sequence[Entry]
-    hardware: Sequence[Entry]
-    runtime: Entry
+    models: Sequence[CatalogEntry]
+    hardware: Sequence[CatalogEntry]
+    runtime: CatalogEntry
     workload: Workload
-    quants: Sequence[Entry] | None = None          # default: every format the runtime runs
+    quants: Sequence[CatalogEntry] | None = None          # default: every format the runtime runs
     tensor_parallel: Sequence[int] | None = None   # default: 1, 2, 4, 8 that the model and machine allow
     pipeline_parallel: Sequence[int] | None = None
     offload: Sequence[str] = OFFLOAD_POLICIES
@@ -60,7 +60,7 @@ class SolveRequest:
 class Candidates:
     """The evaluated grid: one entry per candidate in every array."""
 
-    scenarios: list[tuple[Entry, Entry, Entry, Layout]] = field(default_factory=list)  # per block
+    scenarios: list[tuple[CatalogEntry, CatalogEntry, CatalogEntry, ParallelLayout]] = field(default_factory=list)  # per block
     block: np.ndarray | None = None
     context_alloc: np.ndarray | None = None
     concurrency: np.ndarray | None = None
@@ -105,7 +105,7 @@ def _blocks(request: SolveRequest, bundle: Bundle | None) -> tuple[list, list[di
     blocks, values, rejected = [], [], Counter()
     for model_entry, hardware, quant in itertools.product(request.models, request.hardware, _quants(request)):
         for tp, pp in itertools.product(_tensor_parallel(request, model_entry), _pipeline_parallel(request)):
-            layout = Layout(tp, pp, "auto")
+            layout = ParallelLayout(tp, pp, "auto")
             scenario = Scenario(model_entry, hardware, request.runtime, quant, request.workload, layout)
             problems = _safe_problems(scenario)
             if problems:
@@ -126,7 +126,7 @@ def _safe_problems(scenario: Scenario) -> list[tuple[str, str]]:
         return [("unusable_hardware", str(error))]
 
 
-def _quants(request: SolveRequest) -> Sequence[Entry]:
+def _quants(request: SolveRequest) -> Sequence[CatalogEntry]:
     if request.quants:
         return request.quants
     supported = request.runtime.get("supported_quant")
@@ -134,7 +134,7 @@ def _quants(request: SolveRequest) -> Sequence[Entry]:
             and entry["bits_per_weight"] >= request.min_bits_per_weight]
 
 
-def _tensor_parallel(request: SolveRequest, model_entry: Entry) -> Sequence[int]:
+def _tensor_parallel(request: SolveRequest, model_entry: CatalogEntry) -> Sequence[int]:
     allowed = valid_tensor_parallel(model_entry)
     return request.tensor_parallel or [tp for tp in DEFAULT_TENSOR_PARALLEL if tp in allowed]
 

@@ -3,11 +3,11 @@ derivations and the resolved hardware coefficients."""
 from __future__ import annotations
 
 from ...audit.build import pack_audit
-from ...audit.document import Block, Bullets, Code, Document, Heading, Paragraph, Table
+from ...audit.document import Block, Bullets, Code, AuditDocument, Heading, Paragraph, Table
 from .inputs.hardware import HardwareSpec
 
 
-def model_audit(model, *, break_even: bool = True) -> Document:
+def model_audit(model, *, break_even: bool = True) -> AuditDocument:
     """The full audit of a :class:`~symcost.packs.selfspec.model.CostModel`, break-even included."""
     found = None
     if break_even:

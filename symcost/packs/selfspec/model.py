@@ -21,7 +21,7 @@ import numpy as np
 import sympy as sp
 
 from ...accounting import Accounting
-from ...cache import Entry
+from ...cache import CacheEntry
 from ...compile import Evaluator, compile_outputs
 from ...errors import SymcostError
 from ...finite import InputValue, bound_inputs, check_limits, describe_point, refuse_non_finite
@@ -47,7 +47,7 @@ class CostModel:
     defaults: dict[str, float]
     kept: tuple[str, ...]                   # coefficients left symbolic, by pack symbol name
     limits: tuple[tuple[str, str], ...]     # (name, message) of the pack's validity limits
-    cache: Entry | None = None
+    cache: CacheEntry | None = None
     # Kept coefficients by every name a user may give (pack symbol, input field): (input, factor to SI)
     aliases: dict[str, tuple[str, float]] = field(default_factory=dict)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import sympy as sp
 
-from ...cache import Entry, input_key
+from ...cache import CacheEntry, input_key
 from ...documents import load_document
 from .inputs import HardwareSpec, ModelSpec, StatsSpec, read_hardware, read_model, read_stats
 from .inputs.library import search_path_files
@@ -36,7 +36,7 @@ class Recipe:
     def read_stats(self) -> StatsSpec:
         return self.stats if isinstance(self.stats, StatsSpec) else read_stats(self.stats)
 
-    def cache_entry(self) -> Entry | None:
+    def cache_entry(self) -> CacheEntry | None:
         """The evaluator cache entry for these inputs (None for specs made in code, or with caching off)."""
         files = [self.model, self.hardware, self.stats]
         if not all(isinstance(item, (str, Path)) for item in files) or not all(Path(item).is_file() for item in files):
@@ -48,7 +48,7 @@ class Recipe:
                  *(("library path", path) for path in search_path_files(list(self.library_path))),
                  *(("library file", path) for path in _named_library(Path(self.hardware)))]
         key = input_key([*versions, "keep", *self.keep, "only", *self.only, "vary", *(self.vary or ["<all>"])], roles)
-        return Entry.for_key(key)
+        return CacheEntry.for_key(key)
 
 
 def _symcost_version() -> str:

@@ -8,9 +8,9 @@ expected values, and each metric's exact mean and standard deviation.
 """
 from __future__ import annotations
 
-from ...audit import Document, pack_audit
+from ...audit import AuditDocument, pack_audit
 from ...audit.document import Block, Code, Heading, Math, Paragraph, Table
-from ...audit.mathtex import AuditPrinter, Layout
+from ...audit.mathtex import AuditPrinter, MathLayout
 from ...audit.sections import symbol_names
 from .expectation import Moments
 from .model import METRICS, LayerModel
@@ -20,8 +20,8 @@ EXPECTATION = (r"\sum_{\ell=1}^{L} \sum_{t=0}^{K_\ell} \binom{K_\ell}{t} R^{t} (
                r"\, x_\ell\left(t_{\mathrm{p}} = t\right)")
 
 
-def spatten_audit(model: LayerModel, exact: Moments) -> Document:
-    layout = Layout(AuditPrinter(symbol_names(model.pack), digits=DIGITS))
+def spatten_audit(model: LayerModel, exact: Moments) -> AuditDocument:
+    layout = MathLayout(AuditPrinter(symbol_names(model.pack), digits=DIGITS))
     config = model.config
     blocks: list[Block] = [
         Heading(1, f"This configuration: {config.name}"),
@@ -43,4 +43,4 @@ def spatten_audit(model: LayerModel, exact: Moments) -> Document:
                     for metric in METRICS), (0.3, 0.25, 0.1, 0.175, 0.175)),
     ]
     audit = pack_audit(model.pack, values=model.values, inputs=[config.path], extra=blocks)
-    return Document(f"SpAtten lookahead audit: {config.name}", audit.version_line, audit.blocks)
+    return AuditDocument(f"SpAtten lookahead audit: {config.name}", audit.version_line, audit.blocks)
