@@ -5,7 +5,10 @@ expression over symbols, and every quantity a formula over symbols, terms
 (by name) and the quantities before it. Derived symbols are expanded and
 constants folded to numbers; what remains are the pack's inputs: symbols a
 binding, a default or an axis supplies. Alternatives of one quantity carry a
-``when``: the first whose condition is not zero holds.
+``when``: the first whose condition is not zero holds. Quantities that use a
+reduction (figures of a whole series, such as a net speedup from total
+cycles) are kept apart in :attr:`Chain.series`: an engine that knows the
+series' elements evaluates them (:mod:`symcost.reductions`).
 
 :func:`build_chain` derives the :class:`Chain` once per pack; its
 :meth:`Chain.compile` gives one vectorised evaluator of every term and
@@ -13,7 +16,7 @@ quantity (the quantities computed in order, each once).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Callable, Sequence
 
@@ -32,8 +35,9 @@ class Chain:
     inputs: tuple[SymbolSpec, ...]                    # in declaration order
     terms: dict[str, sp.Expr]                         # term -> expression over the inputs
     definitions: tuple[tuple[sp.Symbol, sp.Expr], ...]  # quantity symbol -> formula over inputs and earlier quantities
-    units: dict[str, str]                             # output -> its SI unit
+    units: dict[str, str]                             # output (and series quantity, reduction) -> its SI unit
     constants: dict[sp.Symbol, sp.Expr]               # constant symbols' exact SI values
+    series: tuple[tuple[sp.Symbol, sp.Expr], ...] = ()  # series quantity -> formula over reductions, inputs and earlier ones
 
     def resolve(self, expression: sp.Expr) -> sp.Expr:
         """A formula of the pack (a limit's, say) over the inputs: derived symbols expanded, constants folded."""
@@ -74,6 +78,14 @@ class Chain:
         arguments = list(inputs) if inputs is not None else [spec.symbol for spec in self.inputs]
         return compile_outputs(outputs, arguments, _needed(definitions, outputs))
 
+    def compile_series(self, inputs: Sequence[sp.Symbol], fixed: dict[sp.Symbol, sp.Expr] | None = None) -> Evaluator:
+        """One evaluator of the series quantities over the pack's reductions (by name) and ``inputs``,
+        the symbols in ``fixed`` replaced by their values first."""
+        fixed = fixed or {}
+        definitions = [(symbol, expression.xreplace(fixed)) for symbol, expression in self.series]
+        arguments = [reduction.symbol for reduction in self.pack.reductions] + list(inputs)
+        return compile_outputs({symbol.name: symbol for symbol, _ in self.series}, arguments, definitions)
+
     def scalar_function(self) -> Callable[..., Sequence[float]]:
         """Every quantity on Python floats (math module): one scenario without array overhead."""
         arguments = [spec.symbol for spec in self.inputs]
@@ -92,11 +104,14 @@ def build_chain(pack: FormulaPack) -> Chain:
 
     terms = {term.name: closed(term.expression) for term in pack.terms}
     units = {term.name: si_unit_text(parse_unit(QUANTITY_UNITS[term.quantity]).dimension) for term in pack.terms}
-    definitions = []
+    units.update((reduction.name, si_unit_text(parse_unit(reduction.unit).dimension)) for reduction in pack.reductions)
+    definitions, series = [], []
     for name, alternatives in _alternatives(pack.quantities).items():
-        definitions.append((alternatives[0].symbol, closed(_chosen(alternatives))))
+        (series if alternatives[0].series else definitions).append((alternatives[0].symbol, closed(_chosen(alternatives))))
         units[name] = si_unit_text(parse_unit(alternatives[0].unit).dimension)
-    return Chain(pack, inputs, terms, tuple(definitions), units, constants)
+    chain = Chain(pack, inputs, terms, tuple(definitions), units, constants)
+    # A series quantity may use per-element quantities that no axis drives (a bytes-per-cycle figure): inline them.
+    return replace(chain, series=tuple((symbol, expression.xreplace(chain._inlined)) for symbol, expression in series))
 
 
 def _alternatives(quantities: Sequence[QuantitySpec]) -> dict[str, list[QuantitySpec]]:

@@ -88,6 +88,22 @@ class QuantitySpec:
     when: sp.Expr | None = None
     latex: str | None = None
     scope: str | None = None  # where an engine evaluates it (e.g. the cascade's stage, level, cascade)
+    series: bool = False      # a quantity of a whole series: it uses a reduction (see ReductionSpec)
+
+
+@dataclass(frozen=True)
+class ReductionSpec:
+    """A per-element output (a term or quantity: one layer's cycles) reduced over the elements of a
+    series (the layers): their sum, or their mean. ``over`` is the symbol that counts the elements."""
+
+    name: str
+    of: str
+    over: sp.Symbol
+    reduce: str          # sum | mean
+    unit: str            # the unit of ``of`` (a sum and a mean keep it)
+    symbol: sp.Symbol
+    description: str
+    latex: str | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +163,7 @@ class FormulaPack:
     limits: tuple[LimitSpec, ...] = ()
     comparisons: tuple[ComparisonSpec, ...] = ()
     functions: tuple[FunctionSpec, ...] = ()
+    reductions: tuple[ReductionSpec, ...] = ()
 
     def expanded(self, expression: sp.Expr | TermSpec) -> sp.Expr:
         """An expression (or a term's) with every derived symbol replaced by its definition."""
@@ -247,6 +264,9 @@ class _PackBuilder:
         self.aggregates: dict[str, sp.Symbol] = {}
         self.quantities: list[QuantitySpec] = []
         self.terms: tuple[TermSpec, ...] = ()
+        self.reductions: dict[str, ReductionSpec] = {}
+        self.reduction_paths: dict[str, str] = {}
+        self.depends: dict[sp.Symbol, frozenset[sp.Symbol]] = {}  # quantity -> the symbols and reductions it uses
 
     def issue(self, path: str, message: str) -> None:
         self.issues.append(InputIssue(self.label, path, message))
@@ -261,8 +281,13 @@ class _PackBuilder:
                       if (term := self.make_term(where, raw)))
         self.check_unique_terms(terms)
         self.terms = terms
-        for where, raw in expand_templates(self.data.get("quantities", []), "quantities"):
+        quantities = list(expand_templates(self.data.get("quantities", []), "quantities"))
+        # Declared before the quantities, which may use them (and after the terms they may reduce).
+        for position, raw in enumerate(self.data.get("reductions", [])):
+            self.add_reduction(f"reductions[{position}]", raw, quantities, index is not None)
+        for where, raw in quantities:
             self.add_quantity(where, raw)
+        self.check_reduced_outputs()
         limits = tuple(limit for index, raw in enumerate(self.data.get("limits", []))
                        if (limit := self.make_limit(f"limits[{index}]", raw)))
         vocabulary = {key: tuple(self.data.get(key, ())) for key in ("phases", "stages", "components", "features")}
@@ -272,7 +297,8 @@ class _PackBuilder:
             raise InputError(self.issues)
         return FormulaPack(self.data["pack"], self.data["version"], self.data["description"], self.symbols, terms,
                            vocabulary, self.source, tuple(self.quantities), index, self.aggregates,
-                           self.data.get("title"), limits, comparisons, tuple(self.function_specs))
+                           self.data.get("title"), limits, comparisons, tuple(self.function_specs),
+                           tuple(self.reductions.values()))
 
     def make_comparison(self, where: str, raw: dict, terms: tuple[TermSpec, ...]) -> ComparisonSpec:
         sides = []
@@ -288,8 +314,8 @@ class _PackBuilder:
         return ComparisonSpec(raw["name"], raw["description"], *sides)
 
     def make_limit(self, where: str, raw: dict) -> LimitSpec | None:
-        # A limit may use the terms (by name) and the quantities, as quantities do.
-        extra = {**self.term_expressions(), **{q.name: q.symbol for q in self.quantities}}
+        # A limit may use the terms (by name) and the per-element quantities, as quantities do.
+        extra = {**self.term_expressions(), **{q.name: q.symbol for q in self.quantities if not q.series}}
         parts = [self.parse(raw[key], f"{where}.{key}", raw["name"], extra) for key in ("expression", "maximum")]
         when = self.parse(raw["when"], f"{where}.when", raw["name"]) if "when" in raw else None
         if any(part is None for part in parts):
@@ -372,7 +398,7 @@ class _PackBuilder:
 
     def add_quantity(self, where: str, raw: dict) -> None:
         name = raw["name"]
-        taken = set(self.symbols) | set(self.aggregates)
+        taken = set(self.symbols) | set(self.aggregates) | set(self.reductions)
         # Alternatives of one quantity (e.g. a burst latency per schedule) share a name; each needs a 'when'.
         taken |= {q.name for q in self.quantities if q.when is None or "when" not in raw}
         if not is_valid_name(name) or name in taken:
@@ -381,14 +407,77 @@ class _PackBuilder:
             unit = parse_unit(raw["unit"])
         except ValueError as exc:
             return self.issue(f"{where}.unit", str(exc))
-        extra = {**self.term_expressions(), **self.aggregates, **{q.name: q.symbol for q in self.quantities if q.name != name}}
+        reductions = {reduction.name: reduction.symbol for reduction in self.reductions.values()}
+        extra = {**self.term_expressions(), **self.aggregates, **reductions,
+                 **{q.name: q.symbol for q in self.quantities if q.name != name}}
         expression = self.parse(raw["expression"], f"{where}.expression", name, extra)
         if expression is None or not self.has_dimension(expression, unit.dimension, f"{where}.expression", f"unit {raw['unit']}",
                                                         extra_dimensions=self.aggregate_dimensions()):
             return
         when = self.parse(raw["when"], f"{where}.when", name) if "when" in raw else None
-        self.quantities.append(QuantitySpec(name, raw["unit"], sp.Symbol(name, real=True), expression, raw["expression"],
-                                            raw["description"], when, raw.get("latex"), raw.get("scope")))
+        symbol = sp.Symbol(name, real=True)
+        series = self.uses_reductions(symbol, expression, f"{where}.expression")
+        if series is None:
+            return
+        self.quantities.append(QuantitySpec(name, raw["unit"], symbol, expression, raw["expression"],
+                                            raw["description"], when, raw.get("latex"), raw.get("scope"), series))
+
+    def uses_reductions(self, symbol: sp.Symbol, expression: sp.Expr, where: str) -> bool | None:
+        """Whether a quantity is one of a whole series (it uses a reduction, directly or through another
+        quantity); None, with an issue, when it also uses one element's inputs (an axis)."""
+        found: set[sp.Symbol] = set(self.depends.get(symbol, ()))
+        for used in self.expanded_symbols(expression):
+            found |= self.depends.get(used, {used})
+        self.depends[symbol] = frozenset(found)
+        reduced = sorted(reduction.name for reduction in self.reductions.values() if reduction.symbol in found)
+        if not reduced:
+            return False
+        per_element = sorted(spec.name for spec in self.symbols.values() if spec.source == "axis" and spec.symbol in found)
+        if per_element:
+            self.issue(where, f"uses the reduction {reduced[0]} (a figure of the whole series) and the per-element "
+                              f"input {per_element[0]}: a quantity of the series cannot depend on one element")
+            return None
+        return True
+
+    def expanded_symbols(self, expression: sp.Expr) -> set[sp.Symbol]:
+        """The symbols an expression depends on once derived symbols are replaced by their definitions."""
+        pending, found = list(expression.free_symbols), set()
+        while pending:
+            symbol = pending.pop()
+            spec = self.symbols.get(symbol.name)
+            if spec is not None and spec.definition is not None:
+                pending += [used for used in spec.definition.free_symbols if used not in found]
+            found.add(symbol)
+        return found
+
+    def add_reduction(self, where: str, raw: dict, quantities: list[tuple[str, dict]], indexed: bool) -> None:
+        name, of, over = raw["name"], raw["of"], raw["over"]
+        if indexed:
+            return self.issue(where, "reductions are for packs without an index (a burst's steps are summed by the index)")
+        taken = {*self.symbols, *self.aggregates, *self.reductions, *self.term_expressions()}
+        if not is_valid_name(name) or name in taken or any(entry["name"] == name for _, entry in quantities):
+            return self.issue(f"{where}.name", f"{name!r} is reserved or already declared")
+        units = {entry["name"]: entry["unit"] for _, entry in reversed(quantities)}
+        units.update({term.name: QUANTITY_UNITS[term.quantity] for term in self.terms})
+        if of not in units:
+            close = difflib.get_close_matches(of, sorted(units), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            return self.issue(f"{where}.of", f"{of!r} is neither a term nor a quantity of the pack{hint}")
+        counter = self.symbols.get(over)
+        if counter is None or counter.dimension != parse_unit("1").dimension:
+            return self.issue(f"{where}.over", f"{over!r} is not a declared dimensionless symbol (the number of "
+                                               "elements, e.g. n_layers)")
+        self.reduction_paths[name] = where
+        self.reductions[name] = ReductionSpec(name, of, counter.symbol, raw["reduce"], units[of], sp.Symbol(name, real=True),
+                                              raw["description"], raw.get("latex"))
+
+    def check_reduced_outputs(self) -> None:
+        """A reduction reduces a per-element output, not a figure of the whole series."""
+        series = {quantity.name for quantity in self.quantities if quantity.series}
+        for reduction in self.reductions.values():
+            if reduction.of in series:
+                self.issue(f"{self.reduction_paths[reduction.name]}.of", f"{reduction.of!r} is a quantity of the whole series "
+                                                         "(it uses a reduction); reduce a per-element output")
 
     def term_expressions(self) -> dict[str, sp.Expr]:
         """A term's name stands for its per-layer/per-step expression (packs without an index combine terms this way)."""
@@ -401,6 +490,8 @@ class _PackBuilder:
             dimensions[symbol] = parse_unit(AGGREGATE_QUANTITIES[quantity]).dimension
         for quantity in self.quantities:
             dimensions[quantity.symbol] = parse_unit(quantity.unit).dimension
+        for reduction in self.reductions.values():
+            dimensions[reduction.symbol] = parse_unit(reduction.unit).dimension
         return dimensions
 
     # -- parsing and checks ------------------------------------------------------------

@@ -11,9 +11,9 @@ import itertools
 import math
 from fractions import Fraction
 
-METRICS = ("baseline.total_cycles", "pipelined.total_cycles", "baseline.dram_bytes", "pipelined.dram_bytes",
-           "pipelined.wasted_bytes", "pipelined.corrective_bytes", "pipelined.hidden_cycles",
-           "pipelined.lookahead_finish_rate")
+METRICS = ("baseline_total_cycles", "pipelined_total_cycles", "baseline_total_dram_bytes", "pipelined_total_dram_bytes",
+           "total_wasted_bytes", "total_corrective_bytes", "mean_hidden_cycles",
+           "lookahead_finish_rate")
 
 
 def token_counts(config: dict) -> list[tuple[int, int]]:
@@ -55,20 +55,20 @@ def layer(config: dict, tokens: int, kept: int, tp: int) -> dict[str, float]:
         + fetch(speculative_bytes)
     demand_bytes = tokens * memory["vectors_per_token"] * vector_bytes
     return {"av": av, "lookahead": lookahead,
-            "baseline.total_cycles": prefix + av + compute("score_comp_factor", square) + top_k,
-            "pipelined.total_cycles": prefix + max(av + fetch(corrective_bytes), lookahead),
-            "baseline.dram_bytes": demand_bytes, "pipelined.dram_bytes": demand_bytes + speculative_bytes,
-            "pipelined.wasted_bytes": (predicted - tp) * speculation["speculative_fetch_vectors"] * vector_bytes,
-            "pipelined.corrective_bytes": corrective_bytes,
-            "pipelined.hidden_cycles": min(av, lookahead),
-            "pipelined.lookahead_finish_rate": 1.0 if lookahead <= av else 0.0}
+            "baseline_total_cycles": prefix + av + compute("score_comp_factor", square) + top_k,
+            "pipelined_total_cycles": prefix + max(av + fetch(corrective_bytes), lookahead),
+            "baseline_total_dram_bytes": demand_bytes, "pipelined_total_dram_bytes": demand_bytes + speculative_bytes,
+            "total_wasted_bytes": (predicted - tp) * speculation["speculative_fetch_vectors"] * vector_bytes,
+            "total_corrective_bytes": corrective_bytes,
+            "mean_hidden_cycles": min(av, lookahead),
+            "lookahead_finish_rate": 1.0 if lookahead <= av else 0.0}
 
 
 def trial(config: dict, true_positives: list[int]) -> dict[str, float]:
     """One trial's metrics: totals summed over the layers, hidden time and finish rate averaged."""
     layers = [layer(config, tokens, kept, tp) for (tokens, kept), tp in zip(token_counts(config), true_positives)]
     totals = {key: sum(values[key] for values in layers) for key in METRICS}
-    for key in ("pipelined.hidden_cycles", "pipelined.lookahead_finish_rate"):
+    for key in ("mean_hidden_cycles", "lookahead_finish_rate"):
         totals[key] /= len(layers)
     return totals
 

@@ -12,7 +12,8 @@ import oracle_spatten as oracle
 from spatten_configs import EXAMPLE, configs, edited, write_config
 from symcost.packs.spatten.config import load_config
 from symcost.packs.spatten.expectation import exact_metrics
-from symcost.packs.spatten.model import build_layer_model, trial_metrics
+from symcost.packs.spatten.model import build_layer_model
+from symcost.reductions import reduce_elements
 from symcost.packs.spatten.montecarlo import run_monte_carlo
 
 def examples(count: int) -> settings:
@@ -35,7 +36,7 @@ def test_trial_metrics_match_the_plain_loop_oracle(data, draw):
     assert [(int(n), int(k)) for n, k in zip(model.tokens, model.kept)] == oracle.token_counts(data)
     true_positives = [draw.draw(st.integers(0, int(kept))) for kept in model.kept]
     assume(oracle.tie_margin(data, true_positives) > 1e-9)
-    metrics = trial_metrics(model.evaluate(np.array([true_positives], dtype=float)))
+    metrics = reduce_elements(model.pack, model.evaluate(np.array([true_positives], dtype=float)))
     expected = oracle.trial(data, true_positives)
     for key, value in expected.items():
         assert close(float(metrics[key][0]), value), key
@@ -59,7 +60,7 @@ def test_a_linear_metric_reduces_to_its_textbook_form(data):
     model = model_of(data)
     vector = data["model"]["embedding_dim"] * data["model"]["bytes_per_element"]
     textbook = vector * data["speculation"]["corrective_fetch_vectors"] * model.kept.sum() * (1 - model.recall)
-    assert close(float(exact_metrics(model).mean["pipelined.corrective_bytes"]), textbook, 1e-9)
+    assert close(float(exact_metrics(model).mean["total_corrective_bytes"]), textbook, 1e-9)
 
 
 def test_monte_carlo_means_lie_within_their_confidence_interval():
@@ -69,7 +70,7 @@ def test_monte_carlo_means_lie_within_their_confidence_interval():
     for key, expected in exact.mean.items():
         standard_error = float(exact.std[key]) / np.sqrt(result.trials)
         assert abs(result.mean(key) - float(expected)) <= 4 * standard_error + 1e-9 * abs(float(expected)), key
-    for key in ("pipelined.total_cycles", "pipelined.dram_bytes", "pipelined.hidden_cycles"):
+    for key in ("pipelined_total_cycles", "pipelined_total_dram_bytes", "mean_hidden_cycles"):
         assert result.std(key) == pytest.approx(float(exact.std[key]), rel=0.1), key
 
 
@@ -77,9 +78,9 @@ def test_the_seed_draws_its_own_trials():
     # numpy's legacy generator, one binomial per layer per trial: the seed's simulator for seed 42.
     model = build_layer_model(load_config(EXAMPLE))
     result = run_monte_carlo(model, trials=50, seed=42)
-    assert result.mean("pipelined.total_cycles") == pytest.approx(1905201.2952, abs=1e-6)
-    assert result.std("pipelined.total_cycles") == pytest.approx(84.643886962, abs=1e-6)
-    assert result.mean("pipelined.hidden_cycles") == pytest.approx(3835.3285, abs=1e-6)
+    assert result.mean("pipelined_total_cycles") == pytest.approx(1905201.2952, abs=1e-6)
+    assert result.std("pipelined_total_cycles") == pytest.approx(84.643886962, abs=1e-6)
+    assert result.mean("mean_hidden_cycles") == pytest.approx(3835.3285, abs=1e-6)
 
 
 def test_monte_carlo_is_reproducible_and_chunking_does_not_change_the_draws(monkeypatch):
@@ -89,8 +90,8 @@ def test_monte_carlo_is_reproducible_and_chunking_does_not_change_the_draws(monk
     chunked = run_monte_carlo(model, trials=30, seed=3)
     for key, values in whole.metrics.items():
         np.testing.assert_array_equal(values, chunked.metrics[key])
-    assert not np.array_equal(whole.metrics["pipelined.total_cycles"],
-                              run_monte_carlo(model, trials=30, seed=4).metrics["pipelined.total_cycles"])
+    assert not np.array_equal(whole.metrics["pipelined_total_cycles"],
+                              run_monte_carlo(model, trials=30, seed=4).metrics["pipelined_total_cycles"])
 
 
 @examples(20)
@@ -98,7 +99,7 @@ def test_monte_carlo_is_reproducible_and_chunking_does_not_change_the_draws(monk
 def test_higher_recall_never_increases_corrective_traffic(data, recalls):
     model = model_of(data)
     recalls = np.sort(np.array(recalls))
-    corrective = exact_metrics(model, model.precision, recalls).mean["pipelined.corrective_bytes"]
+    corrective = exact_metrics(model, model.precision, recalls).mean["total_corrective_bytes"]
     assert np.all(np.diff(corrective) <= 1e-9 * max(1.0, float(corrective.max())))
 
 
@@ -109,7 +110,7 @@ def test_a_perfect_predictor_wastes_and_misses_nothing(data):
     model = model_of(edited({"speculation.precision": 1.0, "speculation.recall": 1.0}, data))
     exact = exact_metrics(model)
     result = run_monte_carlo(model, trials=5, seed=0)
-    for key in ("pipelined.wasted_bytes", "pipelined.corrective_bytes"):
+    for key in ("total_wasted_bytes", "total_corrective_bytes"):
         assert float(exact.mean[key]) == 0.0
         assert np.all(result.metrics[key] == 0.0)
 

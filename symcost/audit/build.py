@@ -14,7 +14,7 @@ from ..pack import FormulaPack
 from .derivation import break_even_sections, breakdown_sections, burst_sum_sections, per_token_sections
 from .document import Block, Bullets, Code, AuditDocument, Heading, Math, Paragraph, Table
 from .mathtex import AuditPrinter, MathLayout
-from .sections import (function_section, limits_section, quantity_section, status_section,
+from .sections import (function_section, limits_section, quantity_section, reduction_section, status_section,
                        symbol_names, symbol_sections, term_sections)
 
 DIGITS = 6
@@ -45,6 +45,7 @@ def pack_audit(pack: FormulaPack, *, values: Mapping[sp.Symbol, BoundValue] | No
     blocks += function_section(pack, layout)
     blocks += term_sections(pack, layout, inline, active)
     blocks += quantity_section(pack, layout)
+    blocks += reduction_section(pack, layout)
     if accounting is not None:
         blocks += burst_sum_sections(accounting, layout)
         blocks += breakdown_sections(accounting, layout)

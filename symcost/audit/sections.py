@@ -28,6 +28,7 @@ def symbol_names(pack: FormulaPack) -> dict[str, str]:
     """LaTeX for every name a formula of ``pack`` may print: symbols, quantities, aggregates."""
     names = {name: symbol_latex(name) for name in pack.aggregates}
     names.update({quantity.name: quantity.latex or symbol_latex(quantity.name) for quantity in pack.quantities})
+    names.update({reduction.name: reduction.latex or symbol_latex(reduction.name) for reduction in pack.reductions})
     names.update({spec.name: spec.latex or symbol_latex(spec.name) for spec in pack.symbols.values()})
     return names
 
@@ -186,6 +187,24 @@ def quantity_section(pack: FormulaPack, layout: MathLayout) -> list[Block]:
         blocks.append(Paragraph((Code(quantity.name), f" ({quantity.unit}): " + " ".join(quantity.description.split()),
                                  *condition)))
         blocks += layout.equation(layout.printer.formula(quantity.symbol), quantity.expression)
+    return blocks
+
+
+def reduction_section(pack: FormulaPack, layout: MathLayout) -> list[Block]:
+    """Each reduction as a sum (or mean) over the elements of its series."""
+    if not pack.reductions:
+        return []
+    names = symbol_names(pack)
+    blocks: list[Block] = [Heading(1, "Reductions"), Paragraph((
+        "Outputs of one element of a series (one layer) summed or averaged over its elements; the engine that "
+        "runs the pack supplies the elements. Quantities that use a reduction are figures of the whole series.",))]
+    for reduction in pack.reductions:
+        count = layout.printer.formula(reduction.over)
+        total = rf"\sum_{{\ell=1}}^{{{count}}} \left({names.get(reduction.of, symbol_latex(reduction.of))}\right)_{{\ell}}"
+        blocks.append(Paragraph((Code(reduction.name), f" ({reduction.unit}, {reduction.reduce} of ", Code(reduction.of),
+                                 "): " + " ".join(reduction.description.split()),)))
+        blocks += layout.equation(layout.printer.formula(reduction.symbol),
+                                  total if reduction.reduce == "sum" else rf"\frac{{1}}{{{count}}} {total}")
     return blocks
 
 

@@ -13,7 +13,7 @@ from ...audit.document import Block, Code, Heading, Math, Paragraph, Table
 from ...audit.mathtex import AuditPrinter, MathLayout
 from ...audit.sections import symbol_names
 from .expectation import Moments
-from .model import METRICS, LayerModel
+from .model import LayerModel
 
 DIGITS = 6
 EXPECTATION = (r"\sum_{\ell=1}^{L} \sum_{t=0}^{K_\ell} \binom{K_\ell}{t} R^{t} (1 - R)^{K_\ell - t}"
@@ -23,6 +23,7 @@ EXPECTATION = (r"\sum_{\ell=1}^{L} \sum_{t=0}^{K_\ell} \binom{K_\ell}{t} R^{t} (
 def spatten_audit(model: LayerModel, exact: Moments) -> AuditDocument:
     layout = MathLayout(AuditPrinter(symbol_names(model.pack), digits=DIGITS))
     config = model.config
+    network = model.series(exact.mean)
     blocks: list[Block] = [
         Heading(1, f"This configuration: {config.name}"),
         Paragraph(("Tokens entering each layer follow the quantity ", Code("kept_tokens"),
@@ -37,10 +38,16 @@ def spatten_audit(model: LayerModel, exact: Moments) -> AuditDocument:
                    "divide it by L), exact and symbolic in P, R and every coefficient; the variances of the "
                    "layers add up the same way.",)),
         *layout.equation(r"\mathbb{E}[X]", EXPECTATION),
-        Table(("Metric", "Per-layer quantity", "Over layers", "Exact mean", "Exact std"),
-              tuple(((Code(metric.key),), (Code(metric.quantity),), (metric.reduction,),
-                     (f"{float(exact.mean[metric.key]):.{DIGITS}g}",), (f"{float(exact.std[metric.key]):.{DIGITS}g}",))
-                    for metric in METRICS), (0.3, 0.25, 0.1, 0.175, 0.175)),
+        Table(("Reduction", "Per-layer output", "Over layers", "Exact mean", "Exact std"),
+              tuple(((Code(reduction.name),), (Code(reduction.of),), (reduction.reduce,),
+                     (f"{float(exact.mean[reduction.name]):.{DIGITS}g}",),
+                     (f"{float(exact.std[reduction.name]):.{DIGITS}g}",))
+                    for reduction in model.pack.reductions), (0.3, 0.25, 0.1, 0.175, 0.175)),
+        Paragraph(("Figures of the whole network are the pack's formulas over these reductions, here at their "
+                   "exact means (the seed's net speedup is that of the expected cycles):",)),
+        Table(("Figure", "Formula", "Value"),
+              tuple(((Code(quantity.name),), (Code(quantity.text),), (f"{float(network[quantity.name]):.{DIGITS}g}",))
+                    for quantity in model.pack.quantities if quantity.series), (0.3, 0.5, 0.2)),
     ]
     audit = pack_audit(model.pack, values=model.values, inputs=[config.path], extra=blocks)
     return AuditDocument(f"SpAtten lookahead audit: {config.name}", audit.version_line, audit.blocks)

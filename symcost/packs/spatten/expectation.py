@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .model import LayerModel, trial_metrics, trial_variances
+from ...reductions import reduce_elements, reduced_variances
+from .model import LayerModel
 
 CHUNK_POINTS = 200_000  # grid points x support points evaluated at once
 
@@ -81,7 +82,7 @@ def layer_moments(model: LayerModel, precision, recall) -> Moments:
     for start in range(0, precision.shape[0], chunk):
         rows = slice(start, start + chunk)
         weights = support.probabilities(recall[rows])
-        values = model.evaluate(support.tp, precision[rows], tokens=support.tokens, kept=support.kept)
+        values = model.evaluate(support.tp, tokens=support.tokens, kept=support.kept, P=precision[rows])
         # The probabilities sum to 1 up to rounding: divide by their sum all the same.
         total = np.add.reduceat(weights, support.starts, axis=-1)
         modes = support.most_likely(recall[rows])
@@ -99,12 +100,12 @@ def layer_moments(model: LayerModel, precision, recall) -> Moments:
 
 
 def exact_metrics(model: LayerModel, precision=None, recall=None) -> Moments:
-    """Exact mean and standard deviation of every trial metric (:data:`~symcost.packs.spatten.model.METRICS`).
+    """Exact mean and standard deviation of every trial metric (the pack's reductions over the layers).
 
     The configuration's P and R by default; arrays of P and R give a grid.
     """
     precision = model.precision if precision is None else precision
     recall = model.recall if recall is None else recall
     per_layer = layer_moments(model, precision, recall)
-    variances = trial_variances({name: std ** 2 for name, std in per_layer.std.items()})
-    return Moments(trial_metrics(per_layer.mean), {key: np.sqrt(value) for key, value in variances.items()})
+    variances = reduced_variances(model.pack, {name: std ** 2 for name, std in per_layer.std.items()})
+    return Moments(reduce_elements(model.pack, per_layer.mean), {key: np.sqrt(value) for key, value in variances.items()})

@@ -6,7 +6,9 @@ and every bound symbol (precision, factors, memory figures), so the compiled
 closed forms stay symbolic in all of them and one evaluator serves every
 configuration and every sweep. Token counts follow the pack's pruning rule
 (``kept_tokens``) layer after layer, in exact arithmetic. A trial's metrics
-reduce the per-layer outputs over the layers (:data:`METRICS`).
+are the pack's reductions of the per-layer outputs over the layers
+(:func:`~symcost.reductions.reduce_elements`), and its figures of the whole
+network the pack's series quantities over them (the net speedup).
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from ..selfspec.binding import BoundValue
+from ...binder import BoundValue
 from ...chain import build_chain
 from ...compile import Evaluator
 from ...registry import packaged_pack
@@ -27,31 +29,11 @@ LAYER_AXES = ("N", "K", "tp")
 
 
 @dataclass(frozen=True)
-class Metric:
-    """A trial metric: a per-layer output of the pack summed (totals) or averaged over the layers."""
-
-    key: str
-    quantity: str
-    reduction: str
-
-
-METRICS = (
-    Metric("baseline.total_cycles", "baseline_layer_cycles", "sum"),
-    Metric("pipelined.total_cycles", "pipelined_layer_cycles", "sum"),
-    Metric("baseline.dram_bytes", "baseline_dram_bytes", "sum"),
-    Metric("pipelined.dram_bytes", "pipelined_dram_bytes", "sum"),
-    Metric("pipelined.wasted_bytes", "wasted_bytes", "sum"),
-    Metric("pipelined.corrective_bytes", "corrective_bytes", "sum"),
-    Metric("pipelined.hidden_cycles", "hidden_cycles", "mean"),
-    Metric("pipelined.lookahead_finish_rate", "lookahead_finished", "mean"),
-)
-
-
-@dataclass(frozen=True)
 class CompiledPack:
     pack: FormulaPack
     expressions: dict[str, sp.Expr]
-    evaluator: Evaluator
+    evaluator: Evaluator          # every per-layer output over the layer axes and every bound symbol
+    series: Evaluator             # every series quantity over the reductions and every bound symbol
 
 
 @dataclass(frozen=True)
@@ -74,14 +56,20 @@ class LayerModel:
     def recall(self) -> float:
         return float(self.config.field("speculation.recall"))
 
-    def evaluate(self, tp, precision=None, tokens=None, kept=None) -> dict[str, np.ndarray]:
+    @property
+    def inputs(self) -> dict[str, float]:
+        """Every bound symbol's value (SI), by name: the evaluators' inputs besides the layer axes."""
+        return {symbol.name: float(bound.value) for symbol, bound in self.values.items()}
+
+    def evaluate(self, tp, tokens=None, kept=None, **overrides) -> dict[str, np.ndarray]:
         """Every per-layer output for true-positive counts ``tp`` (arrays broadcast; by default the
-        last axis is the layers and P is the configuration's)."""
-        inputs = {symbol.name: float(bound.value) for symbol, bound in self.values.items()}
-        if precision is not None:
-            inputs["P"] = precision
-        return self.compiled.evaluator(**inputs, tp=tp, N=self.tokens if tokens is None else tokens,
+        last axis is the layers); ``overrides`` replace bound values by name (``P=...``)."""
+        return self.compiled.evaluator(**{**self.inputs, **overrides}, tp=tp, N=self.tokens if tokens is None else tokens,
                                        K=self.kept if kept is None else kept)
+
+    def series(self, reductions: dict[str, np.ndarray], **overrides) -> dict[str, np.ndarray]:
+        """Every figure of the whole network (the net speedup) from values of the reductions."""
+        return self.compiled.series(**{**self.inputs, **overrides}, **reductions)
 
     def exact(self, name: str) -> sp.Expr:
         """A symbol's or a layer-independent quantity's exact value under this configuration."""
@@ -101,8 +89,9 @@ def compiled_spatten_pack() -> CompiledPack:
     chain = build_chain(load_pack(packaged_pack("spatten")))
     pack = chain.pack
     expressions = {name: chain.closed_form(name) for name in chain.output_names}
-    inputs = [pack.symbol(name) for name in LAYER_AXES] + [spec.symbol for spec in pack.symbols.values() if spec.binding]
-    return CompiledPack(pack, expressions, chain.compile(inputs=inputs))
+    bound = [spec.symbol for spec in pack.symbols.values() if spec.binding]
+    return CompiledPack(pack, expressions, chain.compile(inputs=[pack.symbol(name) for name in LAYER_AXES] + bound),
+                        chain.compile_series(bound))
 
 
 def build_layer_model(config: SpattenConfig) -> LayerModel:
@@ -127,21 +116,3 @@ def _token_chain(compiled: CompiledPack, numbers: dict[sp.Symbol, sp.Expr]) -> t
         entering = int(keep.xreplace({pack.symbol("N"): entering}))
         kept.append(entering)
     return np.array(tokens, dtype=np.float64), np.array(kept, dtype=np.float64)
-
-
-def trial_metrics(layer_values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Each metric of :data:`METRICS` from per-layer values (last axis: the layers)."""
-    reduce = {"sum": np.sum, "mean": np.mean}
-    return {metric.key: reduce[metric.reduction](layer_values[metric.quantity], axis=-1) for metric in METRICS}
-
-
-def trial_variances(layer_variances: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Variance of each metric from per-layer variances of independent layers (a mean divides by layers^2)."""
-    layers = next(iter(layer_variances.values())).shape[-1]
-    scale = {"sum": 1.0, "mean": 1.0 / layers ** 2}
-    return {metric.key: np.sum(layer_variances[metric.quantity], axis=-1) * scale[metric.reduction] for metric in METRICS}
-
-
-def net_speedup_percent(baseline_cycles, pipelined_cycles):
-    """Reduction of total cycles by the pipelined design, in percent of the baseline."""
-    return 100.0 * (np.asarray(baseline_cycles) - pipelined_cycles) / baseline_cycles

@@ -13,14 +13,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .model import LayerModel, trial_metrics
+from ...reductions import reduce_elements
+from .model import LayerModel
 
 CHUNK_TRIALS = 20_000
 
 
 @dataclass(frozen=True)
 class MonteCarloResult:
-    """Per-trial metrics (arrays of one value per trial) and the last trial's per-layer outputs."""
+    """Per-trial metrics (the pack's reductions: arrays of one value per trial) and the last trial's
+    per-layer outputs."""
 
     trials: int
     seed: int
@@ -45,7 +47,7 @@ def run_monte_carlo(model: LayerModel, trials: int, seed: int) -> MonteCarloResu
     for start in range(0, trials, CHUNK_TRIALS):
         count = min(CHUNK_TRIALS, trials - start)
         layer_values = model.evaluate(generator.binomial(kept, model.recall, size=(count, kept.size)))
-        for key, values in trial_metrics(layer_values).items():
+        for key, values in reduce_elements(model.pack, layer_values).items():
             pieces.setdefault(key, []).append(values)
     last_trial = {name: values[-1] for name, values in layer_values.items()}
     return MonteCarloResult(trials, seed, {key: np.concatenate(parts) for key, parts in pieces.items()}, last_trial)

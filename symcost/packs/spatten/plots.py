@@ -13,8 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from .model import net_speedup_percent
-from .study import Study, Sweep
+from .study import SPEEDUP, Study, Sweep
 
 DPI = 100
 
@@ -145,15 +144,15 @@ def study_figures(study: Study) -> dict[str, Figure]:
     """The five figures, keyed by file name."""
     model, metrics = study.model, study.montecarlo.metrics
     tag = f"P{model.precision:.3f}_R{model.recall:.3f}"
-    speedups = net_speedup_percent(metrics["baseline.total_cycles"], metrics["pipelined.total_cycles"])
+    speedups = model.series(metrics)[SPEEDUP]
     return {
         f"gantt_{tag}.png": gantt_figure(study),
         f"speedup_hist_{tag}.png": histogram_figure(speedups, "Net speedup per trial", "Net speedup (%)",
                                                     study.expected_speedup, "exact (ratio of expected cycles)"),
-        f"wasted_hist_{tag}.png": histogram_figure(metrics["pipelined.wasted_bytes"] / 1e6, "Wasted DRAM traffic per trial",
-                                                   "Wasted traffic (MB)", float(study.exact.mean["pipelined.wasted_bytes"]) / 1e6),
-        f"hiding_hist_{tag}.png": histogram_figure(metrics["pipelined.hidden_cycles"], "Hidden time per layer, mean of a trial",
-                                                   "Hidden time (cycles)", float(study.exact.mean["pipelined.hidden_cycles"])),
+        f"wasted_hist_{tag}.png": histogram_figure(metrics["total_wasted_bytes"] / 1e6, "Wasted DRAM traffic per trial",
+                                                   "Wasted traffic (MB)", float(study.exact.mean["total_wasted_bytes"]) / 1e6),
+        f"hiding_hist_{tag}.png": histogram_figure(metrics["mean_hidden_cycles"], "Hidden time per layer, mean of a trial",
+                                                   "Hidden time (cycles)", float(study.exact.mean["mean_hidden_cycles"])),
         "pr_sweep_contour.png": contour_figure(study.sweep, model.precision, model.recall, model.config.name),
     }
 
