@@ -19,11 +19,17 @@ def checked_document(path: str | Path, schema_name: str, overrides: Mapping[str,
     """
     document = load_document(path)
     data = with_overrides(document.data, overrides) if overrides else document.data
-    data, issues = normalize_quantities(data, document.label)
-    issues += schema_issues(data, schema_name, document.label)
+    return LoadedDocument(path=document.path, data=checked_data(data, schema_name, document.label))
+
+
+def checked_data(data: Any, schema_name: str, label: str) -> Any:
+    """A document's data (or inputs merged from files and ``--set``) with quantities converted, or raise
+    every issue found, each named by ``label``."""
+    data, issues = normalize_quantities(data, label)
+    issues += schema_issues(data, schema_name, label)
     if issues:
         raise InputError(issues)
-    return LoadedDocument(path=document.path, data=data)
+    return data
 
 
 def with_overrides(data: Any, overrides: Mapping[str, Any]) -> Any:

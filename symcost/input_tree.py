@@ -55,6 +55,11 @@ class InputTree:
     mounts: dict[str, Path] = field(default_factory=dict)      # documents mounted by name
     settings: tuple[tuple[str, Any], ...] = ()                  # --set PATH=VALUE, in order
 
+    @property
+    def label(self) -> str:
+        """What a message about the inputs as a whole names: the files they were read from."""
+        return ", ".join(dict.fromkeys(path.name for path in self.files)) or "inputs"
+
     def lookup(self, path: str) -> Any:
         """The value at a dotted path, or :data:`MISSING`."""
         node: Any = self.data

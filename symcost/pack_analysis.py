@@ -105,6 +105,8 @@ def _within_limits(model: PackModel, fixed: dict[str, float], name: str, grid: n
     the valid region)."""
     if model.pack.symbols[name].symbol.is_positive:
         grid = grid[grid > 0]
+    if not model.limits:
+        return grid
     raw = model.evaluator(**{**fixed, name: grid})
     valid = np.ones(grid.size, dtype=bool)
     for limit, _message in model.limits:

@@ -51,4 +51,6 @@ def _pack_model_audit(args: argparse.Namespace):
     model, tree = build_pack_from_args(args)
     if isinstance(model, CostModel):  # the selfspec pack: its own audit, burst sums and break-even included
         return model_audit(model, break_even=not args.no_break_even)
+    if hasattr(model, "audit_document"):  # a packaged pack's own audit (SpAtten's expectations, the cascade's stages)
+        return model.audit_document()
     return chain_model_audit(model, tree.files)

@@ -87,6 +87,13 @@ def build_pack_from_args(args: argparse.Namespace, vary=()):
     return build_pack_model(args.pack or "selfspec", tree, vary, library_path=args.library_path), tree
 
 
+def pack_columns(model) -> list[str]:
+    """The outputs a pack's table and sweep show by default: its quantities, then its reductions (those the
+    model offers under these names); every output where it offers none (the cascade's per-stage figures)."""
+    names = [quantity.name for quantity in model.pack.quantities] + [reduction.name for reduction in model.pack.reductions]
+    return [name for name in dict.fromkeys(names) if name in model.output_names] or list(model.output_names)
+
+
 def add_library_path(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--library-path", action="append", default=[], metavar="FILE",
                         help="extra component-library file searched before the packaged one (repeatable; "

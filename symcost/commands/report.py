@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 
 from ..finite import json_text
-from .common import (add_axes, add_input_files, add_prompt_lengths, build_from_args, build_pack_from_args, prompt_lengths,
-                     uses_pack_inputs, write_json_output)
+from .common import (add_axes, add_input_files, add_prompt_lengths, build_from_args, build_pack_from_args, pack_columns,
+                     prompt_lengths, uses_pack_inputs, write_json_output)
 
 
 def register(commands) -> None:
@@ -60,8 +60,7 @@ def _run_pack(args: argparse.Namespace) -> int:
     axes = [parse_axis(text) for text in args.axis]
     model, tree = build_pack_from_args(args, vary=[axis.name for axis in axes])
     report = pack_report(model, tree, axes)
-    quantities = [quantity.name for quantity in model.pack.quantities if quantity.name in model.output_names]
-    print(format_pack_table(report, list(dict.fromkeys(quantities)) or list(model.output_names)[:20]))
+    print(format_pack_table(report, pack_columns(model)))
     if args.output:
         write_json_output(report, args.output, note=sys.stdout)
     return 0

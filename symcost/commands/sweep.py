@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import add_axes, add_input_files, build_from_args, build_pack_from_args, uses_pack_inputs
+from .common import add_axes, add_input_files, build_from_args, build_pack_from_args, pack_columns, uses_pack_inputs
 
 
 def register(commands) -> None:
@@ -13,7 +13,8 @@ def register(commands) -> None:
     add_input_files(parser, required=True, pack_inputs=True)
     add_axes(parser, required=True)
     parser.add_argument("--column", action="append", metavar="OUTPUT",
-                        help="output to write (repeatable; default: the pack's quantities; selfspec: per-token metrics)")
+                        help="output to write (repeatable; default: the pack's quantities and reductions; selfspec: "
+                             "per-token metrics)")
     parser.add_argument("-o", "--output", required=True, metavar="FILE",
                         help="file to write: Parquet if it ends in .parquet, else CSV")
     parser.add_argument("--format", choices=("csv", "parquet"), help="file format (default: from the suffix of -o)")
@@ -33,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     show_progress = sys.stderr.isatty() if args.progress is None else args.progress
     if uses_pack_inputs(args):
         model, _tree = build_pack_from_args(args, vary=[axis.name for axis in axes])
-        columns = args.column or list(dict.fromkeys(quantity.name for quantity in model.pack.quantities))
+        columns = args.column or pack_columns(model)
     else:
         columns = args.column or DEFAULT_COLUMNS
         # Only the requested columns are compiled, and every input that is not an axis is folded in as a number.

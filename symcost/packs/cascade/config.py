@@ -8,12 +8,14 @@ converts them to SI.
 """
 from __future__ import annotations
 
+import copy
 import difflib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ...errors import InputError, InputIssue
-from ...checked import checked_document
+from ...checked import checked_data, checked_document
+from ...errors import InputError, InputIssue, SymcostError
+from ...input_tree import InputTree
 
 PRECISION_BITS = {"fp32": 32, "fp16": 16, "bf16": 16, "fp8": 8, "int8": 8, "int4": 4}
 
@@ -108,9 +110,20 @@ class CascadeConfig:
 def read_cascade(path: str | Path) -> CascadeConfig:
     """Load, schema-check and semantically check a cascade file."""
     document = checked_document(path, "cascade")
-    data, label = document.data, document.label
+    return _cascade(document.data, document.label, document.path)
+
+
+def cascade_from_tree(tree: InputTree) -> CascadeConfig:
+    """The cascade the inputs of the generic verbs hold (``--input CASCADE``, ``--set`` applied)."""
+    if not tree.files:
+        raise SymcostError("pack cascade needs --input FILE: a cascade file as `symcost cascade report` reads it")
+    label = tree.label
+    return _cascade(checked_data(copy.deepcopy(tree.data), "cascade", label), label, tree.files[0])
+
+
+def _cascade(data: dict, label: str, path: Path) -> CascadeConfig:
     config = CascadeConfig(
-        name=data["cascade"], label=label, path=document.path,
+        name=data["cascade"], label=label, path=Path(path),
         system=System(data["system"]["chips"], data["system"].get("cores_per_chip", 1)),
         levels=tuple(Level(raw["name"], raw["capacity_bytes"], raw["per"], raw["bandwidth_GBps"]) for raw in data["memory"]),
         stages=tuple(_stage(raw) for raw in data["stages"]),

@@ -7,6 +7,7 @@ are converted first. Binding gives every bound symbol of
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,9 @@ from typing import Any
 import sympy as sp
 
 from ...binder import BoundValue, bind_symbols
-from ...errors import InputError, InputIssue
+from ...errors import InputError, InputIssue, SymcostError
 from ...input_tree import InputTree
-from ...checked import checked_document
+from ...checked import checked_data, checked_document
 from ...pack import FormulaPack
 from ...schema_check import leaf_fields
 from ...size_limits import MAX_MONTE_CARLO_DRAWS
@@ -40,10 +41,7 @@ class SpattenConfig:
     seed: int
     precision_axis: SweepAxis
     recall_axis: SweepAxis
-
-    @property
-    def label(self) -> str:
-        return self.path.name
+    label: str    # what error messages and provenance name: the file (or files) it was read from
 
     def field(self, dotted: str) -> Any:
         node: Any = self.data
@@ -56,18 +54,31 @@ class SpattenConfig:
 def load_config(path: str | Path) -> SpattenConfig:
     """Read and check a configuration; every problem is raised at once as an :class:`InputError`."""
     document = checked_document(path, SCHEMA)
-    data = _with_defaults(document.data)
+    return _config(document.data, document.label, document.path)
+
+
+def config_from_tree(tree: InputTree) -> SpattenConfig:
+    """The configuration the inputs of the generic verbs hold (``--input CONFIG``, ``--set`` applied)."""
+    if not tree.files:
+        raise SymcostError("pack spatten needs --input CONFIG: a configuration as `symcost spatten run` reads it")
+    label = tree.label
+    return _config(checked_data(copy.deepcopy(tree.data), SCHEMA, label), label, tree.files[0])
+
+
+def _config(data: dict[str, Any], label: str, path: Path) -> SpattenConfig:
+    data = _with_defaults(data)
     axes = [SweepAxis(*(data["sweep"][name][key] for key in ("from", "to", "points"))) for name in ("precision", "recall")]
-    issues = [InputIssue(document.label, f"sweep.{name}", f"expected from <= to, got from {axis.start} > to {axis.stop}")
+    issues = [InputIssue(label, f"sweep.{name}", f"expected from <= to, got from {axis.start} > to {axis.stop}")
               for name, axis in zip(("precision", "recall"), axes) if axis.start > axis.stop]
     draws = data["simulation"]["trials"] * data["model"]["layers"]
     if draws > MAX_MONTE_CARLO_DRAWS:
-        issues.append(InputIssue(document.label, "simulation.trials",
+        issues.append(InputIssue(label, "simulation.trials",
                                  f"trials x layers is {draws:,}, above the limit of {MAX_MONTE_CARLO_DRAWS:,} "
                                  "Monte Carlo draws; use fewer trials"))
     if issues:
         raise InputError(issues)
-    return SpattenConfig(data["name"], document.path, data, data["simulation"]["trials"], data["simulation"]["seed"], *axes)
+    return SpattenConfig(data["name"], Path(path), data, data["simulation"]["trials"], data["simulation"]["seed"], *axes,
+                         label)
 
 
 def _with_defaults(data: dict[str, Any]) -> dict[str, Any]:

@@ -11,18 +11,23 @@ a finite sum: exact, and symbolic in P, R and every coefficient of the pack
 (a linear ``x_l`` reduces it to ``x_l(R K_l)``; rounding, Max, Min and the
 saturation penalty are why the sum is kept in general). It is evaluated with
 the compiled evaluator over every layer's whole support at once, vectorised
-over a grid of (P, R) points, in chunks that bound the memory used.
+over a grid of points (of P, R or any coefficient), in chunks that bound the
+memory used. :func:`expected_expression` gives the same sum as one SymPy
+expression, for break-even solving and sensitivities.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import mpmath
 import numpy as np
+import sympy as sp
 
 from ...reductions import reduce_elements, reduced_variances
 from .model import LayerModel
 
 CHUNK_POINTS = 200_000  # grid points x support points evaluated at once
+PMF_DIGITS = 30         # digits of an outcome's probability in a closed form (evaluation is float64)
 
 
 @dataclass(frozen=True)
@@ -69,24 +74,26 @@ class Moments:
     std: dict[str, np.ndarray]
 
 
-def layer_moments(model: LayerModel, precision, recall) -> Moments:
-    """Mean and standard deviation of every per-layer output, shape ``broadcast(precision, recall).shape + (layers,)``."""
-    precision, recall = np.broadcast_arrays(np.asarray(precision, dtype=np.float64), np.asarray(recall, dtype=np.float64))
-    grid_shape = precision.shape + (model.kept.size,)
-    precision, recall = precision.reshape(-1, 1), recall.reshape(-1, 1)
+def layer_moments(model: LayerModel, **inputs) -> Moments:
+    """Mean and standard deviation of every per-layer output, shape ``grid + (layers,)``: ``inputs`` (bound
+    symbols by name: ``P``, ``R``, ``BW``...) replace the configuration's values and broadcast to the grid."""
+    values = {"P": model.precision, "R": model.recall, **inputs}
+    arrays = np.broadcast_arrays(*(np.asarray(value, dtype=np.float64) for value in values.values()))
+    grid_shape = arrays[0].shape + (model.kept.size,)
+    columns = {name: array.reshape(-1, 1) for name, array in zip(values, arrays)}
     support = _Support.of(model)
     sizes = np.diff(np.append(support.starts, support.tp.size))
     chunk = max(1, CHUNK_POINTS // support.tp.size)
     means: dict[str, list[np.ndarray]] = {}
     variances: dict[str, list[np.ndarray]] = {}
-    for start in range(0, precision.shape[0], chunk):
-        rows = slice(start, start + chunk)
-        weights = support.probabilities(recall[rows])
-        values = model.evaluate(support.tp, tokens=support.tokens, kept=support.kept, P=precision[rows])
+    for start in range(0, columns["R"].shape[0], chunk):
+        rows = {name: column[start:start + chunk] for name, column in columns.items()}
+        weights = support.probabilities(rows["R"])
+        outputs = model.evaluate(support.tp, tokens=support.tokens, kept=support.kept, **rows)
         # The probabilities sum to 1 up to rounding: divide by their sum all the same.
         total = np.add.reduceat(weights, support.starts, axis=-1)
-        modes = support.most_likely(recall[rows])
-        for name, value in values.items():
+        modes = support.most_likely(rows["R"])
+        for name, value in outputs.items():
             # Moments of the value less its value at the most likely outcome: exact for a constant
             # output and for a certain outcome (R = 1), and no cancellation of large squares.
             reference = np.take_along_axis(value, modes, axis=-1)
@@ -99,13 +106,88 @@ def layer_moments(model: LayerModel, precision, recall) -> Moments:
                    {name: np.sqrt(np.concatenate(parts).reshape(grid_shape)) for name, parts in variances.items()})
 
 
-def exact_metrics(model: LayerModel, precision=None, recall=None) -> Moments:
+def exact_metrics(model: LayerModel, precision=None, recall=None, **inputs) -> Moments:
     """Exact mean and standard deviation of every trial metric (the pack's reductions over the layers).
 
-    The configuration's P and R by default; arrays of P and R give a grid.
+    The configuration's P and R by default; arrays of P and R (and of other bound symbols, by name) give a grid.
     """
-    precision = model.precision if precision is None else precision
-    recall = model.recall if recall is None else recall
-    per_layer = layer_moments(model, precision, recall)
+    given = {name: value for name, value in (("P", precision), ("R", recall)) if value is not None}
+    per_layer = layer_moments(model, **given, **inputs)
     variances = reduced_variances(model.pack, {name: std ** 2 for name, std in per_layer.std.items()})
     return Moments(reduce_elements(model.pack, per_layer.mean), {key: np.sqrt(value) for key, value in variances.items()})
+
+
+class binomial_pmf(sp.Function):  # noqa: N801 - a SymPy function, named as such functions are
+    """``P(t = k)`` for ``t ~ Binomial(n, p)``: ``C(n, k) p^k (1 - p)^(n - k)``, a number once its arguments
+    are, and kept whole while ``p`` is a symbol (expanding ``(1 - p)^(n - k)`` over hundreds of outcomes
+    would swamp every later step); its derivative in ``p`` is ``n (P_{n-1}(k - 1) - P_{n-1}(k))``."""
+
+    nargs = 3
+
+    @classmethod
+    def eval(cls, k, n, p):
+        if not (k.is_Integer and n.is_Integer):
+            return None
+        if k < 0 or k > n:
+            return sp.Integer(0)
+        if p.is_number:
+            with mpmath.workdps(PMF_DIGITS):
+                value = mpmath.binomial(int(n), int(k)) * mpmath.mpf(p) ** int(k) * (1 - mpmath.mpf(p)) ** int(n - k)
+            return sp.Float(value, PMF_DIGITS)
+        return None
+
+    def fdiff(self, argindex=3):
+        if argindex != 3:
+            raise sp.ArgumentIndexError(self, argindex)
+        k, n, p = self.args
+        return n * (binomial_pmf(k - 1, n - 1, p) - binomial_pmf(k, n - 1, p))
+
+
+def expected_expression(model: LayerModel, name: str, values: dict[sp.Symbol, sp.Expr]) -> sp.Expr:
+    """The exact expected value of a reduction, or a network figure of the expected reductions (the net
+    speedup), as one expression: per layer, the part of the per-layer output that ``tp`` does not drive,
+    plus the sum over the layer's outcomes of their Binomial(K, R) probability times the part it drives.
+    Symbolic in P, R and every coefficient not in ``values``; the layers' token counts are numbers.
+
+    The outcomes' terms are built unevaluated, only their parts without symbols folded to numbers (SymPy
+    would compare every Max of symbols, for minutes); fixing a point (:func:`symcost.pieces.localise`) or
+    substituting numbers evaluates the rest."""
+    reductions = {reduction.name: reduction for reduction in model.pack.reductions}
+    if name in reductions:
+        return _expected_reduction(model, reductions[name], values)
+    expression = model.compiled.expressions[name].xreplace(values)
+    return expression.xreplace({reduction.symbol: _expected_reduction(model, reduction, values)
+                                for reduction in reductions.values() if reduction.symbol in expression.free_symbols})
+
+
+def _expected_reduction(model: LayerModel, reduction, values: dict[sp.Symbol, sp.Expr]) -> sp.Expr:
+    N, K, tp, R = (model.pack.symbol(name) for name in ("N", "K", "tp", "R"))
+    per_layer = model.compiled.expressions[reduction.of]
+    recall = values.get(R, R)
+    parts = []
+    for tokens, kept in zip(model.tokens.astype(int), model.kept.astype(int)):
+        value = _folded(per_layer, {**values, N: sp.Integer(tokens), K: sp.Integer(kept)})
+        fixed, driven = value.as_independent(tp, as_Add=True)
+        parts.append(fixed)
+        if driven != 0:
+            weights = [binomial_pmf(t, kept, recall) for t in range(kept + 1)]  # numbers where R is one
+            with sp.evaluate(False):
+                parts += [weight * _folded(driven, {tp: sp.Integer(t)}) for t, weight in enumerate(weights)]
+    with sp.evaluate(False):
+        total = sp.Add(*parts)
+        return total / len(model.tokens) if reduction.reduce == "mean" else total
+
+
+def _folded(expression: sp.Expr, values: dict[sp.Symbol, sp.Expr]) -> sp.Expr:
+    """``expression`` with ``values`` substituted: every part left without symbols evaluated (a number, or a
+    truth value), every other part rebuilt unevaluated."""
+    if expression in values:
+        return values[expression]
+    if not expression.args:
+        return expression
+    if not expression.free_symbols - values.keys():
+        with sp.evaluate(True):  # also inside an unevaluated parent: SymPy misreads unevaluated numbers (-1*3)
+            return expression.xreplace(values).doit()
+    arguments = [_folded(argument, values) for argument in expression.args]
+    with sp.evaluate(False):
+        return expression.func(*arguments)

@@ -31,7 +31,8 @@ LAYER_AXES = ("N", "K", "tp")
 @dataclass(frozen=True)
 class CompiledPack:
     pack: FormulaPack
-    expressions: dict[str, sp.Expr]
+    expressions: dict[str, sp.Expr]   # per-layer outputs over the layer axes, network figures over the reductions
+    units: dict[str, str]             # every output's and reduction's SI unit
     evaluator: Evaluator          # every per-layer output over the layer axes and every bound symbol
     series: Evaluator             # every series quantity over the reductions and every bound symbol
 
@@ -89,8 +90,11 @@ def compiled_spatten_pack() -> CompiledPack:
     chain = build_chain(load_pack(packaged_pack("spatten")))
     pack = chain.pack
     expressions = {name: chain.closed_form(name) for name in chain.output_names}
+    for symbol, expression in chain.series:  # a network figure may use earlier ones
+        expressions[symbol.name] = expression.xreplace({pack_symbol: expressions[pack_symbol.name]
+                                                         for pack_symbol, _ in chain.series if pack_symbol.name in expressions})
     bound = [spec.symbol for spec in pack.symbols.values() if spec.binding]
-    return CompiledPack(pack, expressions, chain.compile(inputs=[pack.symbol(name) for name in LAYER_AXES] + bound),
+    return CompiledPack(pack, expressions, chain.units, chain.compile(inputs=[pack.symbol(name) for name in LAYER_AXES] + bound),
                         chain.compile_series(bound))
 
 

@@ -1,0 +1,124 @@
+"""The cascade pack for the generic verbs (report, sweep, breakeven, sensitivity, audit, plot).
+
+``--pack cascade --input CASCADE`` reads a cascade file as ``symcost cascade
+report`` does (``--set stages.1.compute_time_ns='1.5 ms'`` changes one
+field). Every figure of the cascade engine is an output (``stage.draft.t_token``,
+``level.HBM.utilisation``, ``cascade.speedup_standard``). Every input the
+engine makes, one per stage, memory level or system figure, is an axis:
+named by its symbol (``T_1``, ``K_0``, ``BW_HBM``: values in the pack
+symbol's unit, ns for ``T``) or by its place in the file
+(``stages.1.compute_time_ns``, ``memory.1.bandwidth_GBps``: values in the
+field's unit).
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import numpy as np
+import sympy as sp
+
+from ...compile import Evaluator
+from ...errors import SymcostError
+from ...finite import InputValue, describe_point, refuse_non_finite
+from ...input_tree import InputTree
+from ...pack import FormulaPack
+from ...units import field_unit, parse_unit, si_unit_text
+from .config import CascadeConfig, cascade_from_tree
+from .model import CascadeModel, build_cascade
+
+FILE_FIELDS = {"shards": "placement.shards"}  # a stage input whose field sits deeper in the file
+
+
+@dataclass(frozen=True)
+class CascadePackModel:
+    """A cascade bound to the cascade engine, as a :class:`~symcost.registry.PackModel`."""
+
+    cascade: CascadeModel
+    paths: dict[str, str]          # input path in the file -> the engine's input symbol name
+    limits: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def pack(self) -> FormulaPack:
+        return self.cascade.pack
+
+    @property
+    def evaluator(self) -> Evaluator:
+        return self.cascade.evaluator
+
+    @property
+    def defaults(self) -> dict[str, float]:
+        return {symbol.name: value for symbol, value in self.cascade.values.items()}
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        return tuple(self.cascade.outputs)
+
+    def unit(self, name: str) -> str:
+        return si_unit_text(parse_unit(self.cascade.units[name]).dimension)
+
+    def is_integer(self, name: str) -> bool:
+        return bool(self._symbol(name).is_integer)
+
+    def input_for(self, name: str) -> tuple[str, float]:
+        """The engine's input ``name`` denotes, and the factor from the unit its values are given in to SI:
+        the pack symbol's unit for a symbol name (``T_1``: ns), the field's for a path in the file."""
+        symbol = self._symbol(name)
+        spec = self.pack.symbols[self.cascade.origins[symbol][0]]
+        unit = field_unit(name.rsplit(".", 1)[-1]) if name in self.paths else None
+        return symbol.name, parse_unit(unit or spec.unit).si_factor
+
+    def evaluate(self, **inputs) -> dict[str, np.ndarray]:
+        values = {**self.defaults, **inputs}
+        results = self.cascade.evaluate(**inputs)
+        refuse_non_finite(results, lambda index: describe_point(values, index), self._inputs)
+        return results
+
+    def closed_form(self, name: str, values: Mapping[str, float] = {}) -> sp.Expr:
+        expression = self.cascade.outputs[name]
+        return expression.xreplace({symbol: sp.Float(values[symbol.name]) for symbol in expression.free_symbols
+                                    if symbol.name in values})
+
+    def audit_document(self):
+        """The cascade's audit (as ``symcost cascade audit``)."""
+        from .audit import cascade_audit
+        from .placement import check_placement
+
+        return cascade_audit(self.cascade, check_placement(self.cascade))
+
+    def _inputs(self) -> list[InputValue]:
+        return [InputValue(f"{self.cascade.provenance[symbol]} = {value:g}", value)
+                for symbol, value in self.cascade.values.items()]
+
+    def _symbol(self, name: str) -> sp.Symbol:
+        by_name = {symbol.name: symbol for symbol in self.cascade.values}
+        found = by_name.get(self.paths.get(name.replace("[", ".").replace("]", ""), name))
+        if found is None:
+            close = difflib.get_close_matches(name, [*by_name, *self.paths], n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise SymcostError(f"{name!r} is not an input of this cascade (an input symbol such as "
+                               f"{next(iter(by_name))}, or its path in the file){hint}")
+        return found
+
+
+def build(pack: FormulaPack, tree: InputTree, vary: Sequence[str] = ()) -> CascadePackModel:
+    """The cascade of ``tree`` on the cascade engine; every input it makes is variable already."""
+    cascade = build_cascade(cascade_from_tree(tree), pack.source)
+    return CascadePackModel(cascade, input_paths(cascade))
+
+
+def input_paths(cascade: CascadeModel) -> dict[str, str]:
+    """Each engine input's place in the cascade file (``stages.1.compute_time_ns`` -> ``T_1``)."""
+    config: CascadeConfig = cascade.config
+    levels = {level.name: index for index, level in enumerate(config.levels)}
+    paths = {}
+    for symbol, (name, suffix) in cascade.origins.items():
+        kind, _, field = (cascade.pack.symbols[name].binding or "").partition(".")
+        if kind == "stage":
+            paths[f"stages.{suffix}.{FILE_FIELDS.get(field, field)}"] = symbol.name
+        elif kind == "level":
+            paths[f"memory.{levels[suffix]}.{field}"] = symbol.name
+        else:
+            paths[f"{kind}.{field}"] = symbol.name
+    return paths

@@ -1,0 +1,139 @@
+"""The SpAtten pack for the generic verbs (report, sweep, breakeven, sensitivity, audit, plot).
+
+``--pack spatten --input CONFIG`` reads the configuration ``symcost spatten
+run`` reads (``--set memory.bandwidth_GBps='2 TB/s'`` changes one field).
+The model's outputs are
+
+* every per-layer term and quantity of ``formulas/spatten.yaml`` over the
+  layer axes ``N``, ``K`` and ``tp``, which default to the first layer: ``N_0``
+  tokens, ``K = kept_tokens(N_0)`` and ``tp`` its most likely true-positive
+  count, ``floor((K + 1) R)`` capped at ``K`` (an axis of ``N`` does not
+  move ``K`` or ``tp``: give them too);
+* the pack's reductions over the layers as exact expected values over every
+  layer's ``tp ~ Binomial(K, R)``, and its figures of the whole network (the
+  net speedup) from those: the exact column of ``symcost spatten run``.
+
+Any bound symbol may vary, by symbol (``BW``) or input path
+(``memory.bandwidth_GBps``), except the layer structure (``n_layers``,
+``N_0``, ``rho``), which fixes every layer's token counts: ``--set`` changes it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+import sympy as sp
+
+from ...errors import SymcostError
+from ...finite import bound_inputs, describe_point, refuse_non_finite
+from ...input_tree import InputTree
+from ...pack import FormulaPack
+from ...units import parse_unit
+from .config import config_from_tree
+from .expectation import expected_expression, exact_metrics
+from .model import LAYER_AXES, LayerModel, build_layer_model
+
+STRUCTURE = ("n_layers", "N_0", "rho")  # what fixes the layers' token counts
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """The model's outputs as an evaluator: its input names, its output names, and the call."""
+
+    input_names: tuple[str, ...]
+    names: tuple[str, ...]
+    function: Callable[..., dict[str, np.ndarray]]
+
+    def __call__(self, **inputs) -> dict[str, np.ndarray]:
+        return self.function(**inputs)
+
+
+@dataclass
+class SpattenModel:
+    """The SpAtten pack bound to a configuration, as a :class:`~symcost.registry.PackModel`."""
+
+    layers: LayerModel
+    variable: tuple[str, ...]          # bound symbols left variable, besides the layer axes
+    defaults: dict[str, float]
+    limits: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def pack(self) -> FormulaPack:
+        return self.layers.pack
+
+    @property
+    def per_layer_names(self) -> tuple[str, ...]:
+        return tuple(name for name in self.layers.compiled.expressions if name not in self.network_names)
+
+    @property
+    def network_names(self) -> tuple[str, ...]:
+        return (*(reduction.name for reduction in self.pack.reductions),
+                *(quantity.name for quantity in self.pack.quantities if quantity.series))
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        return (*self.per_layer_names, *self.network_names)
+
+    @property
+    def evaluator(self) -> Outputs:
+        return Outputs((*LAYER_AXES, *self.variable), self.output_names, self.evaluate)
+
+    def unit(self, name: str) -> str:
+        return self.layers.compiled.units[name]
+
+    def is_integer(self, name: str) -> bool:
+        return bool(self.pack.find_symbol(name).symbol.is_integer)
+
+    def input_for(self, name: str) -> tuple[str, float]:
+        spec = self.pack.find_symbol(name)
+        if spec.name in STRUCTURE:
+            raise SymcostError(f"{name!r} sets the layers' token counts, which every network figure sums over; "
+                               f"it is fixed in this model: change it with --set {spec.binding_paths[0]}=VALUE")
+        if spec.name not in self.evaluator.input_names:
+            raise SymcostError(f"{name!r} is fixed in this model; the varied inputs are "
+                               f"{', '.join(self.evaluator.input_names)}")
+        return spec.name, parse_unit(self.pack.given_unit(name)).si_factor
+
+    def evaluate(self, **inputs) -> dict[str, np.ndarray]:
+        """Every output at the points the inputs (SI, broadcast together) give; absent ones take their defaults."""
+        values = {**self.defaults, **inputs}
+        bound = {name: values[name] for name in self.variable}
+        layer = self.layers.evaluate(values["tp"], tokens=values["N"], kept=values["K"], **bound)
+        shape = np.broadcast_shapes(*(np.shape(value) for value in values.values()))
+        expected = exact_metrics(self.layers, **{name: np.broadcast_to(value, shape) for name, value in bound.items()})
+        network = {**expected.mean, **self.layers.series(expected.mean, **bound)}
+        results = {name: np.broadcast_to(value, shape).copy() for name, value in {**layer, **network}.items()}
+        refuse_non_finite(results, lambda index: describe_point(values, index),
+                          lambda: bound_inputs(self.pack, self.layers.values))
+        return results
+
+    def closed_form(self, name: str, values: Mapping[str, float] = {}) -> sp.Expr:
+        """Output ``name`` over the varied inputs (a network figure: the exact expectation as one finite sum
+        over the layers' outcomes), those in ``values`` replaced by numbers."""
+        numbers = {symbol: bound.value if symbol.name not in self.variable else sp.Float(values[symbol.name])
+                   for symbol, bound in self.layers.values.items() if symbol.name not in self.variable or symbol.name in values}
+        if name in self.network_names:
+            return expected_expression(self.layers, name, numbers)
+        expression = self.layers.compiled.expressions[name].xreplace(numbers)
+        return expression.xreplace({symbol: sp.Float(values[symbol.name]) for symbol in expression.free_symbols
+                                    if symbol.name in values})
+
+    def audit_document(self):
+        """The configuration's audit (as ``symcost spatten audit``)."""
+        from .audit import spatten_audit
+
+        return spatten_audit(self.layers, exact_metrics(self.layers))
+
+
+def build(pack: FormulaPack, tree: InputTree, vary: Sequence[str] = ()) -> SpattenModel:
+    """The model of the configuration in ``tree``, the bound symbols in ``vary`` left variable (the layer
+    axes always are; the layer structure never is)."""
+    layers = build_layer_model(config_from_tree(tree))
+    named = [pack.find_symbol(name) for name in vary]
+    variable = tuple(dict.fromkeys(spec.name for spec in named
+                                   if spec.name not in (*LAYER_AXES, *STRUCTURE) and spec.symbol in layers.values))
+    recall, kept = layers.recall, int(layers.kept[0])
+    defaults = {"N": float(layers.tokens[0]), "K": float(kept), "tp": float(min(np.floor((kept + 1) * recall), kept)),
+                **{name: value for name, value in layers.inputs.items() if name in variable}}
+    return SpattenModel(layers, variable, defaults)
