@@ -40,6 +40,10 @@ def test_trial_metrics_match_the_plain_loop_oracle(data, draw):
     expected = oracle.trial(data, true_positives)
     for key, value in expected.items():
         assert close(float(metrics[key][0]), value), key
+    # The pack's network figure over these reductions: the seed's net performance improvement.
+    baseline, pipelined = expected["baseline_total_cycles"], expected["pipelined_total_cycles"]
+    if baseline > 0:  # every factor and the minimum stage may be 0: no cycles, no speedup
+        assert close(float(model.series(metrics)["net_speedup_percent"][0]), 100 * (baseline - pipelined) / baseline)
 
 
 @examples(15)
