@@ -103,7 +103,8 @@ def _grid(model: PackModel, name: str, factor: float, domain: tuple[float, float
 def _within_limits(model: PackModel, fixed: dict[str, float], name: str, grid: np.ndarray) -> np.ndarray:
     """The grid points in the symbol's domain where every limit of the pack holds (a search never leaves
     the valid region)."""
-    if model.pack.symbols[name].symbol.is_positive:
+    spec = model.pack.symbols.get(name)  # None for an engine's own inputs (a cascade stage's T_1)
+    if spec is not None and spec.symbol.is_positive:
         grid = grid[grid > 0]
     if not model.limits:
         return grid
@@ -120,8 +121,9 @@ def _within_limits(model: PackModel, fixed: dict[str, float], name: str, grid: n
 def _given_unit(model: PackModel, symbol: str) -> str:
     try:
         return model.pack.given_unit(symbol)
-    except SymcostError:  # a name the model knows another way (selfspec's input fields without 'hardware.')
-        return model.pack.symbols[model.input_for(symbol)[0]].unit
+    except SymcostError:  # a name the model knows another way (selfspec's input fields without 'hardware.',
+        name = model.input_for(symbol)[0]  # a cascade stage's T_1, which the model itself gives a unit)
+        return model.pack.symbols[name].unit if name in model.pack.symbols else model.given_unit(symbol)
 
 
 def _verdict(found: str, left: str, right: str, symbol: str) -> str:

@@ -62,12 +62,15 @@ class CascadePackModel:
         return bool(self._symbol(name).is_integer)
 
     def input_for(self, name: str) -> tuple[str, float]:
-        """The engine's input ``name`` denotes, and the factor from the unit its values are given in to SI:
-        the pack symbol's unit for a symbol name (``T_1``: ns), the field's for a path in the file."""
-        symbol = self._symbol(name)
-        spec = self.pack.symbols[self.cascade.origins[symbol][0]]
-        unit = field_unit(name.rsplit(".", 1)[-1]) if name in self.paths else None
-        return symbol.name, parse_unit(unit or spec.unit).si_factor
+        """The engine's input ``name`` denotes, and the factor from the unit its values are given in to SI."""
+        return self._symbol(name).name, parse_unit(self.given_unit(name)).si_factor
+
+    def given_unit(self, name: str) -> str:
+        """The unit values of ``name`` are given in: the pack symbol's for a symbol name (``T_1``: ns), the
+        field's for a path in the file (``stages.1.compute_time_ns``: ns, ``memory.0.bandwidth_GBps``: GB/s)."""
+        spec = self.pack.symbols[self.cascade.origins[self._symbol(name)][0]]
+        field = field_unit(name.rsplit(".", 1)[-1]) if self._path(name) in self.paths else None
+        return field or spec.unit
 
     def evaluate(self, **inputs) -> dict[str, np.ndarray]:
         values = {**self.defaults, **inputs}
@@ -93,13 +96,17 @@ class CascadePackModel:
 
     def _symbol(self, name: str) -> sp.Symbol:
         by_name = {symbol.name: symbol for symbol in self.cascade.values}
-        found = by_name.get(self.paths.get(name.replace("[", ".").replace("]", ""), name))
+        found = by_name.get(self.paths.get(self._path(name), name))
         if found is None:
             close = difflib.get_close_matches(name, [*by_name, *self.paths], n=3)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise SymcostError(f"{name!r} is not an input of this cascade (an input symbol such as "
                                f"{next(iter(by_name))}, or its path in the file){hint}")
         return found
+
+    @staticmethod
+    def _path(name: str) -> str:
+        return name.replace("[", ".").replace("]", "")
 
 
 def build(pack: FormulaPack, tree: InputTree, vary: Sequence[str] = ()) -> CascadePackModel:
