@@ -5,6 +5,7 @@ compared with what the API answers for the same inputs.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -271,6 +272,38 @@ def test_selfspec_plots_curves_and_break_even(page, server):
         mark = plot.query_selector("g.break-even")
         assert mark is not None and mark.query_selector("line") is not None
         assert number(mark.query_selector("text").text_content().split()[-1]) == pytest.approx(crossing, rel=1e-3, abs=1)
+
+
+def test_selfspec_cuts_prompts_where_the_api_says(page, server):
+    examples = server.get("/v1/selfspec/examples")
+    sent: list[tuple[str, str | None]] = []
+    page.on("request", lambda request: sent.append((request.url.rsplit("/", 1)[-1], request.post_data))
+            if "/v1/selfspec/" in request.url and request.method == "POST" else None)
+    load(page, server)
+    page.click("#tab-selfspec")
+    name = "llama2-7b, SoC, layer-pipelined"
+    page.select_option("#selfspec-example", name)
+    page.fill("#selfspec-hist", "5, 5, 5, 5, 5, 5, 70")  # k = 6 drafted tokens
+    submit_and_wait(page, "selfspec")
+    example = examples[name]
+    stats = {**example["stats"], "k": 6, "histogram": {str(a): n for a, n in enumerate([5, 5, 5, 5, 5, 5, 70])}}
+    status, limits = server.post("/v1/selfspec/limits", {"model": example["model"], "hardware": example["hardware"],
+                                                         "stats": stats})
+    assert status == 200 and limits["prompt_length_max"] == 32768 - 6
+    # The page asks the API for the limits first, then plots up to the longest prompt they allow.
+    assert [endpoint for endpoint, _ in sent] == ["limits", "curve"]
+    assert json.loads(sent[0][1])["stats"] == stats
+    assert json.loads(sent[1][1])["prompt_lengths"][-1] == limits["prompt_length_max"]
+    note = page.inner_text("#results-selfspec .limit-note")
+    assert f"Prompts are cut at {limits['prompt_length_max']:,} tokens" in note and "L_prompt + 6 ≤ 32,768" in note
+
+    # Hardware without a context limit: the API bounds nothing, and the page says nothing of it.
+    sent.clear()
+    page.select_option("#selfspec-example", "tiny model, knob-based hardware")
+    submit_and_wait(page, "selfspec")
+    assert [endpoint for endpoint, _ in sent] == ["limits", "curve"]
+    assert json.loads(sent[1][1])["prompt_lengths"][-1] == 65536
+    assert page.query_selector("#results-selfspec .limit-note") is None
 
 
 # ---------------------------------------------------------------------------------------------- permalink and errors

@@ -1,8 +1,8 @@
 """The HTTP API and web UI of the estimator (seed 004 sections 6 and 8).
 
 ``create_app(db)`` builds the FastAPI application: the estimator endpoints
-under ``/v1``, the core symcost report under ``/v1/selfspec``, the web page at
-``/``. Light requests (catalog, calibration ingest and status, plain
+under ``/v1``, the core symcost report (and the selfspec pack's limits for a
+set of documents) under ``/v1/selfspec``, the web page at ``/``. Light requests (catalog, calibration ingest and status, plain
 estimates, the page) are answered in the server process; heavy ones run in
 worker processes with a time budget (:mod:`.workers`): work known to take
 milliseconds (recommendations, solver grids up to QUICK_CANDIDATES, reports
@@ -40,8 +40,9 @@ from .http_errors import install_error_handlers
 from .jobs import estimate_response, refit_store
 from .options import WorkerOptions
 from .models import (CalibrateResponse, CalibrationStatus, EstimateRequest, EstimateResponse, SelfspecCurveRequest,
-                     SelfspecRequest, SolveRequestIn, SolveResponse)
-from .selfspec import DocumentFolder, compiled, curve_from_files, report_from_files, selfspec_examples
+                     SelfspecDocuments, SelfspecLimitsResponse, SelfspecRequest, SolveRequestIn, SolveResponse)
+from .selfspec import (DocumentFolder, compiled, curve_from_files, limits_from_files, report_from_files,
+                       selfspec_examples)
 from .workers import Lane, LaneSettings
 
 CATALOG_KINDS = {"models": "models", "runtimes": "runtimes", "quantizations": "quantizations",
@@ -168,18 +169,24 @@ def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _selfspec_routes(app: FastAPI, lanes: Lanes, documents: DocumentFolder) -> None:
-    async def in_worker(job, body: SelfspecRequest, request: Request, what: str) -> dict[str, Any]:
+    async def in_worker(job, body: SelfspecDocuments, request: Request, what: str, *arguments) -> dict[str, Any]:
         with documents.holding(body.model, body.hardware, body.stats) as paths:
             lane = lanes.quick if await run_in_threadpool(compiled, paths) else lanes.heavy
-            return await lane.run(job, paths, body.prompt_lengths, what=what, client_gone=partial(client_gone, request))
+            return await lane.run(job, paths, *arguments, what=what, client_gone=partial(client_gone, request))
 
     @app.post("/v1/selfspec/report", tags=["selfspec"])
     async def post_selfspec_report(body: SelfspecRequest, request: Request) -> dict[str, Any]:
-        return await in_worker(report_from_files, body, request, "the selfspec report")
+        return await in_worker(report_from_files, body, request, "the selfspec report", body.prompt_lengths)
 
     @app.post("/v1/selfspec/curve", tags=["selfspec"])
     async def post_selfspec_curve(body: SelfspecCurveRequest, request: Request) -> dict[str, Any]:
-        return await in_worker(curve_from_files, body, request, "the selfspec curve")
+        return await in_worker(curve_from_files, body, request, "the selfspec curve", body.prompt_lengths)
+
+    @app.post("/v1/selfspec/limits", response_model=SelfspecLimitsResponse, tags=["selfspec"])
+    async def post_selfspec_limits(body: SelfspecDocuments, request: Request) -> dict[str, Any]:
+        """The pack's validity limits (formulas/selfspec.yaml ``limits``) for these documents: which apply,
+        each with the documents' values in, and the longest prompt they allow (the page cuts its curves there)."""
+        return await in_worker(limits_from_files, body, request, "the selfspec limits")
 
     @app.get("/v1/selfspec/examples", tags=["selfspec"])
     def get_selfspec_examples() -> dict[str, Any]:

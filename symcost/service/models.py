@@ -134,14 +134,42 @@ class CalibrationStatus(BaseModel):
         description="stored records the newest bundle set aside (counted in its n_records, not fitted)")
 
 
-class SelfspecRequest(Strict):
-    """The core symcost report: model, hardware and stats documents (the reference's formats)."""
+class SelfspecDocuments(Strict):
+    """The selfspec pack's model, hardware and stats documents (the reference's formats)."""
 
     model: dict[str, Any]
     hardware: dict[str, Any]
     stats: dict[str, Any]
+
+
+class SelfspecRequest(SelfspecDocuments):
+    """The core symcost report of the documents at some prompt lengths."""
+
     prompt_lengths: list[Count] = Field([128, 512, 2048], min_length=1, max_length=64)
 
 
 class SelfspecCurveRequest(SelfspecRequest):
     prompt_lengths: list[Count] = Field(min_length=2, max_length=512)
+
+
+class LimitAtInputs(Finite):
+    expression: str = Field(description="the limited expression with the documents' values in")
+    maximum: float = Field(description="the largest value it may take, for these documents")
+
+
+class PackLimit(Finite):
+    name: str
+    message: str
+    expression: str = Field(description="the limited expression, as the pack declares it")
+    maximum: str = Field(description="its upper bound, as the pack declares it")
+    applies: bool = Field(description="whether the documents switch the limit on (its 'when')")
+    at_inputs: Optional[LimitAtInputs] = None
+
+
+class SelfspecLimitsResponse(Finite):
+    """The selfspec pack's validity limits evaluated for the request's documents."""
+
+    pack: str
+    limits: list[PackLimit]
+    prompt_length_max: Optional[int] = Field(
+        description="the longest prompt every applying limit allows (null: no limit bounds it)")

@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 import numpy as np
+import sympy as sp
 
 from ..errors import SymcostError
+from ..packs.selfspec.breakeven import prompt_domain
 from ..packs.selfspec.model import CostModel, build_model
 from ..packs.selfspec.recipe import Recipe
 from ..registry import resolve_pack
@@ -91,6 +93,34 @@ def curve_from_files(paths: dict[str, str], prompt_lengths: Sequence[int]) -> di
               for scenario in ("speculative", "baseline") for quantity in CURVES}
     return {"prompt_lengths": lengths.tolist(), "units": {"energy_per_token": "J", "latency_per_token": "s"},
             "curves": curves, "break_even": report["break_even"].get("vs_baseline", {})}
+
+
+def limits_from_files(paths: dict[str, str]) -> dict[str, Any]:
+    """The pack's validity limits for these documents: each as the pack declares it, whether the documents
+    switch it on, its expression and maximum with their values in, and the longest prompt all of them allow."""
+    cost_model = _build(paths)
+    return cost_model.remember("limits", lambda: _limits(cost_model))
+
+
+def _limits(cost_model: CostModel) -> dict[str, Any]:
+    applying = {name: (expression, maximum) for name, expression, maximum, _ in cost_model.accounting.limits}
+    values = {name: sp.Integer(int(value)) if float(value).is_integer() else sp.Float(value)
+              for name, value in cost_model.defaults.items() if name != "L_prompt"}
+
+    def at_inputs(expression: sp.Expr) -> sp.Expr:
+        return expression.xreplace({symbol: values[symbol.name] for symbol in expression.free_symbols
+                                    if symbol.name in values})
+
+    limits = []
+    for limit in cost_model.pack.limits:
+        entry = {"name": limit.name, "message": limit.message, "expression": sp.sstr(limit.expression),
+                 "maximum": sp.sstr(limit.maximum), "applies": limit.name in applying}
+        if entry["applies"]:
+            expression, maximum = (at_inputs(part) for part in applying[limit.name])
+            entry["at_inputs"] = {"expression": sp.sstr(expression), "maximum": float(maximum)}
+        limits.append(entry)
+    return {"pack": cost_model.pack.name, "limits": limits,
+            "prompt_length_max": prompt_domain(cost_model)[1] if applying else None}
 
 
 def selfspec_examples() -> dict[str, Any]:

@@ -690,18 +690,24 @@
 
   // ------------------------------------------------------------------ 4. selfspec
 
-  /** 64 .. 65,536 at four points per octave, cut at the example's KV-cache limit minus k when it has one. */
-  function promptLengths(example, k) {
+  /** 64 .. 65,536 at four points per octave, cut at the longest prompt the pack's limits allow (the API's
+   *  prompt_length_max for these documents; null when no limit bounds the prompt). */
+  function promptLengths(cap) {
     const lengths = [];
     for (let i = 0; i <= 40; i += 1) lengths.push(Math.round(64 * 2 ** (i / 4)));
-    const limit = (((example.hardware || {}).memory || {}).kv_cache || {}).max_context_tokens;
-    if (Number.isFinite(limit)) {
-      const cap = limit - k;
-      const kept = lengths.filter((length) => length <= cap);
-      if (kept[kept.length - 1] !== cap) kept.push(cap);
-      return { lengths: kept, cap };
-    }
-    return { lengths, cap: null };
+    if (cap === null || cap === undefined) return lengths;
+    const kept = lengths.filter((length) => length <= cap);
+    if (kept[kept.length - 1] !== cap) kept.push(cap);
+    return kept;
+  }
+
+  /** The sentence saying where the prompts stop and which limit of the pack stops them (its values from the API). */
+  function limitNote(limits) {
+    const applying = limits.limits.filter((limit) => limit.applies);
+    if (limits.prompt_length_max === null || !applying.length) return null;
+    const shown = applying.map((limit) => `${limit.at_inputs.expression} ≤ ${fmt(limit.at_inputs.maximum)}`).join(", ");
+    return el("p", { class: "help small limit-note" }, `Prompts are cut at ${fmt(limits.prompt_length_max)} tokens, ` +
+      `the longest the pack's limits allow for these documents (${shown}): ${applying[0].message}.`);
   }
 
   function histogramText(stats) {
@@ -736,12 +742,12 @@
       const histogram = values.hist ? parseHistogram(values.hist) : example.stats.histogram;
       const k = Object.keys(histogram).length - 1;
       const stats = { ...example.stats, k, histogram };
-      const { lengths, cap } = promptLengths(example, k);
+      const documents = { model: example.model, hardware: example.hardware, stats };
+      const limits = await api("POST", "/v1/selfspec/limits", documents);
       const answer = await api("POST", "/v1/selfspec/curve",
-        { model: example.model, hardware: example.hardware, stats, prompt_lengths: lengths });
+        { ...documents, prompt_lengths: promptLengths(limits.prompt_length_max) });
       results.replaceChildren(
-        cap ? el("p", { class: "help small", text: `This hardware keeps at most ${fmt(cap + k)} tokens in its KV cache; ` +
-          `prompts are cut at ${fmt(cap)} (the limit minus k = ${k} drafted tokens).` }) : null,
+        limitNote(limits),
         el("div", { class: "plots" },
           plotCard(answer, "energy", "energy_per_token", "Energy per committed token"),
           plotCard(answer, "latency", "latency_per_token", "Latency per committed token")));
