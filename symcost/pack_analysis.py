@@ -64,7 +64,10 @@ def elasticities(model: PackModel, output: str, at: Mapping[str, float] = {}) ->
         elif name not in symbols:
             found[name] = 0.0
         else:
-            found[name] = float(sp.diff(piece, symbols[name]).xreplace(point)) * point_by_name[name] / level
+            # The other inputs set first: the piece is then a function of one symbol, far smaller to differentiate.
+            symbol = symbols[name]
+            alone = piece.xreplace({other: value for other, value in point.items() if other != symbol})
+            found[name] = float(sp.diff(alone, symbol).xreplace({symbol: point[symbol]})) * point_by_name[name] / level
     return {"output": output, "value": level, "unit": model.unit(output),
             "at": {name: point_by_name[name] for name in model.evaluator.input_names},
             "elasticities": dict(sorted(found.items(), key=lambda item: -abs(item[1]))), "left_out": left_out}
