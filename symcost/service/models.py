@@ -154,7 +154,8 @@ class SelfspecCurveRequest(SelfspecRequest):
 
 class LimitAtInputs(Finite):
     expression: str = Field(description="the limited expression with the documents' values in")
-    maximum: float = Field(description="the largest value it may take, for these documents")
+    maximum: Optional[float] = Field(description="the largest value it may take, for these documents (null: it "
+                                                 "depends on the prompt length)")
 
 
 class PackLimit(Finite):

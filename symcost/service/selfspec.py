@@ -117,7 +117,8 @@ def _limits(cost_model: CostModel) -> dict[str, Any]:
                  "maximum": sp.sstr(limit.maximum), "applies": limit.name in applying}
         if entry["applies"]:
             expression, maximum = (at_inputs(part) for part in applying[limit.name])
-            entry["at_inputs"] = {"expression": sp.sstr(expression), "maximum": float(maximum)}
+            entry["at_inputs"] = {"expression": sp.sstr(expression),
+                                  "maximum": float(maximum) if maximum.is_number else None}
         limits.append(entry)
     return {"pack": cost_model.pack.name, "limits": limits,
             "prompt_length_max": prompt_domain(cost_model)[1] if applying else None}

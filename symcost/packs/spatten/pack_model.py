@@ -101,21 +101,30 @@ class SpattenModel:
         bound = {name: values[name] for name in self.variable}
         layer = self.layers.evaluate(values["tp"], tokens=values["N"], kept=values["K"], **bound)
         shape = np.broadcast_shapes(*(np.shape(value) for value in values.values()))
-        expected = exact_metrics(self.layers, **{name: np.broadcast_to(value, shape) for name, value in bound.items()})
-        network = {**expected.mean, **self.layers.series(expected.mean, **bound)}
-        results = {name: np.broadcast_to(value, shape).copy() for name, value in {**layer, **network}.items()}
+        results = {name: np.broadcast_to(value, shape).copy() for name, value in {**layer, **self._network(bound, shape)}.items()}
         refuse_non_finite(results, lambda index: describe_point(values, index),
                           lambda: bound_inputs(self.pack, self.layers.values))
         return results
 
+    def _network(self, bound: dict[str, np.ndarray], shape: tuple[int, ...]) -> dict[str, np.ndarray]:
+        """The network figures at every point, each distinct point of the bound inputs computed once (the
+        layer axes do not enter them)."""
+        columns = [np.broadcast_to(np.asarray(value, dtype=np.float64), shape).ravel() for value in bound.values()]
+        distinct, where = np.unique(np.stack(columns, axis=-1), axis=0, return_inverse=True) if columns else \
+            (np.empty((1, 0)), np.zeros(int(np.prod(shape)), dtype=np.int64))
+        points = {name: distinct[:, index] for index, name in enumerate(bound)}
+        expected = exact_metrics(self.layers, **points)
+        network = {**expected.mean, **self.layers.series(expected.mean, **points)}
+        return {name: np.asarray(value).reshape(-1)[np.ravel(where)].reshape(shape) for name, value in network.items()}
+
     def closed_form(self, name: str, values: Mapping[str, float] = {}) -> sp.Expr:
         """Output ``name`` over the varied inputs (a network figure: the exact expectation as one finite sum
         over the layers' outcomes), those in ``values`` replaced by numbers."""
-        numbers = {symbol: bound.value if symbol.name not in self.variable else sp.Float(values[symbol.name])
-                   for symbol, bound in self.layers.values.items() if symbol.name not in self.variable or symbol.name in values}
+        fixed = {symbol: bound.value for symbol, bound in self.layers.values.items() if symbol.name not in self.variable}
         if name in self.network_names:
-            return expected_expression(self.layers, name, numbers)
-        expression = self.layers.compiled.expressions[name].xreplace(numbers)
+            given = {symbol: sp.Float(values[symbol.name]) for symbol in self.layers.values if symbol.name in values}
+            return expected_expression(self.layers, name, {**given, **fixed})
+        expression = self.layers.compiled.expressions[name].xreplace(fixed)
         return expression.xreplace({symbol: sp.Float(values[symbol.name]) for symbol in expression.free_symbols
                                     if symbol.name in values})
 
