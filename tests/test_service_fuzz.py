@@ -30,7 +30,8 @@ def server(tmp_path_factory):
 def test_no_generated_request_makes_the_server_fail(server):
     schema = schemathesis.openapi.from_url(f"{server.url}/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 8  # estimate, solve, catalog, calibrate (GET and POST), selfspec report, curve, examples
+    assert len(operations) == 9  # estimate, solve, catalog, calibrate (GET and POST), selfspec report, curve, limits,
+    # examples
     fuzzed = []
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
@@ -40,7 +41,7 @@ def test_no_generated_request_makes_the_server_fail(server):
                 assert mode is GenerationMode.NEGATIVE and operation.method.upper() == "GET", operation.label
                 continue
             fuzzed.append((operation.label, mode))
-    assert len(fuzzed) >= 13
+    assert len(fuzzed) >= 15
     assert CALLS.get(4, 0) > 200 and 5 not in CALLS, CALLS
 
 
