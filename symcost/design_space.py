@@ -11,6 +11,7 @@ and evaluated over the symbolic sub-grid in vectorised chunks.
 """
 from __future__ import annotations
 
+import difflib
 import itertools
 import math
 from dataclasses import dataclass
@@ -57,13 +58,19 @@ def design_space(pack: str, tree: InputTree, axes: Sequence[Axis], library_path:
     from .pack import load_pack
     from .registry import resolve_pack
 
-    variable = variable_names(load_pack(resolve_pack(pack)))
-    structural = tuple(Axis(_input_path(tree, axis.name), axis.values) for axis in axes if axis.name not in variable)
+    spec = load_pack(resolve_pack(pack))
+    variable = variable_names(spec)
+    words = [axis.name for axis in axes if axis.name in variable and axis.values.dtype.kind == "O"]
+    if words:
+        raise SymcostError(f"axis {words[0]}: expected numbers (words are values of a structural knob, "
+                           "such as hardware.soc.schedule=serialized,layer-pipelined)")
+    structural = tuple(Axis(_input_path(tree, axis.name, spec, variable), axis.values)
+                       for axis in axes if axis.name not in variable)
     return DesignSpace(pack, tree, tuple(axis for axis in axes if axis.name in variable), structural,
                        tuple(library_path))
 
 
-def _input_path(tree: InputTree, name: str) -> str:
+def _input_path(tree: InputTree, name: str, pack, variable: set[str]) -> str:
     """A structural axis's path in the inputs: as given, or under the one mounted document that has it
     (``analog.adc.draft_bits`` is ``hardware.analog.adc.draft_bits`` with --hardware FILE)."""
     if tree.lookup(name) is not MISSING or name.split(".")[0] in tree.mounts:
@@ -71,9 +78,14 @@ def _input_path(tree: InputTree, name: str) -> str:
     under = [f"{mount}.{name}" for mount in tree.mounts if tree.lookup(f"{mount}.{name}") is not MISSING]
     if len(under) == 1:
         return under[0]
-    where = f"; it is in {' and '.join(under)}: name one" if under else \
-        "; give the input path (hardware.analog.adc.draft_bits) or a symbol the pack can vary"
-    raise SymcostError(f"axis {name!r} is neither a symbol the pack keeps variable nor a field of the inputs{where}")
+    if under:
+        raise SymcostError(f"axis {name!r} is in {' and '.join(under)}: name one")
+    axes = ", ".join(spec.name for spec in pack.symbols.values() if spec.source in ("axis", "stats")
+                     and (pack.index is None or spec.symbol != pack.index.step))
+    close = difflib.get_close_matches(name, sorted(variable | set(tree.leaf_paths())), n=3)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    raise SymcostError(f"{name!r} is neither an input ({axes}), a coefficient of pack {pack.name}, "
+                       f"nor a field of the input files{hint}")
 
 
 def design_blocks(space: DesignSpace, columns: Sequence[str], chunk: int = CHUNK,
