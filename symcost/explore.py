@@ -16,7 +16,7 @@ import numpy as np
 
 from .design_space import DesignSpace, design_blocks
 from .errors import SymcostError
-from .pareto import Constraint, Objective, StreamingFront, parse_constraint
+from .pareto import Constraint, Objective, StreamingFront, constraint_parts, parse_constraint
 from .registry import PackModel, require_outputs
 from .progress import Progress
 from .sweep import CHUNK, write_blocks
@@ -55,7 +55,7 @@ def explore_grid(space: DesignSpace, objectives: Sequence[Objective], constraint
     if len(objectives) < 2:
         raise SymcostError("give at least two --objective: a front needs two things to trade")
     outputs = tuple(dict.fromkeys([*(objective.name for objective in objectives),
-                                   *(_output_of(text) for text in constraints), *columns]))
+                                   *(constraint_parts(text)[0] for text in constraints), *columns]))
     front = StreamingFront(tuple(objectives))
     units: dict[str, str] = {}
 
@@ -77,11 +77,7 @@ def explore_grid(space: DesignSpace, objectives: Sequence[Objective], constraint
         meter.finish()
     return Exploration(space, tuple(objectives), tuple(front.constraints), outputs, front,
                        tuple(name for name, kind in kinds.items() if kind in "iu"),
-                       tuple(name for name, kind in kinds.items() if kind == "O"), units)
-
-
-def _output_of(constraint: str) -> str:
-    return constraint.replace(">=", "<=").split("<=", 1)[0].strip()
+                       tuple(name for name, kind in kinds.items() if kind in "OU"), units)
 
 
 def write_front(exploration: Exploration, path: str | Path, format: str | None = None) -> int:

@@ -49,19 +49,29 @@ def parse_objective(text: str) -> Objective:
     return Objective(name.strip(), sense)
 
 
-def parse_constraint(text: str, unit_of: Mapping[str, str]) -> Constraint:
-    """``OUTPUT<=VALUE[unit]`` with the value converted to the output's SI unit (``unit_of``: output -> unit)."""
+def constraint_parts(text: str) -> tuple[str, str, str]:
+    """``OUTPUT<=VALUE`` split into (output, operator, value text), or a clear error."""
     match = _CONSTRAINT.match(text)
     if not match:
         raise SymcostError(f"--constraint {text!r}: expected OUTPUT<=VALUE or OUTPUT>=VALUE, a unit allowed")
-    name = match.group("name")
+    return match.group("name"), match.group("op"), match.group("value")
+
+
+def parse_constraint(text: str, unit_of: Mapping[str, str]) -> Constraint:
+    """``OUTPUT<=VALUE[unit]`` with the value in the output's SI unit (``unit_of``: output -> unit); a bare
+    number is in that SI unit already."""
+    name, op, value_text = constraint_parts(text)
     if name not in unit_of:
         raise SymcostError(f"--constraint {text!r}: {name!r} is not an output")
+    unit = parse_unit(unit_of[name])
     try:
-        value = to_unit(match.group("value"), parse_unit(unit_of[name]))
-    except ValueError as error:
-        raise SymcostError(f"--constraint {text!r}: {error}") from None
-    return Constraint(name, match.group("op"), value * parse_unit(unit_of[name]).si_factor, text)
+        value = float(value_text)
+    except ValueError:
+        try:
+            value = to_unit(value_text, unit) * unit.si_factor
+        except ValueError as error:
+            raise SymcostError(f"--constraint {text!r}: {error}") from None
+    return Constraint(name, op, value, text)
 
 
 def non_dominated(costs: np.ndarray) -> np.ndarray:
