@@ -48,36 +48,52 @@ class Exploration:
         return found
 
 
+class ExploreSetup:
+    """What every search shares: the outputs to compute, the front, and the units and constraints read
+    from the first compiled model."""
+
+    def __init__(self, space: DesignSpace, objectives: Sequence[Objective], constraints: Sequence[str],
+                 columns: Sequence[str]):
+        if len(objectives) < 2:
+            raise SymcostError("give at least two --objective: a front needs two things to trade")
+        self.space, self.objectives, self.constraint_texts = space, tuple(objectives), tuple(constraints)
+        self.outputs = tuple(dict.fromkeys([*(objective.name for objective in objectives),
+                                            *(constraint_parts(text)[0] for text in constraints), *columns]))
+        self.front = StreamingFront(self.objectives)
+        self.units: dict[str, str] = {}
+        self.kinds: dict[str, str] = {}
+
+    def on_model(self, model: PackModel) -> None:
+        """Read units and constraints against the first model compiled."""
+        if self.units:
+            return
+        require_outputs(model, self.outputs)
+        self.units.update((name, model.unit(name)) for name in self.outputs)
+        self.front.constraints = tuple(parse_constraint(text, self.units) for text in self.constraint_texts)
+
+    def add(self, block: dict[str, np.ndarray]) -> None:
+        self.kinds.update((axis.name, np.asarray(block[axis.name]).dtype.kind) for axis in self.space.axes)
+        self.front.add(block)
+
+    def result(self) -> Exploration:
+        return Exploration(self.space, self.objectives, tuple(self.front.constraints), self.outputs, self.front,
+                           tuple(name for name, kind in self.kinds.items() if kind in "iu"),
+                           tuple(name for name, kind in self.kinds.items() if kind in "OU"), self.units)
+
+
 def explore_grid(space: DesignSpace, objectives: Sequence[Objective], constraints: Sequence[str] = (),
                  columns: Sequence[str] = (), *, chunk: int = CHUNK, progress: TextIO | None = None) -> Exploration:
     """Every design of ``space`` evaluated; the feasible non-dominated ones kept. ``constraints`` are
     texts (``area<=800 mm^2``), read against the outputs' units once the first variant is compiled."""
-    if len(objectives) < 2:
-        raise SymcostError("give at least two --objective: a front needs two things to trade")
-    outputs = tuple(dict.fromkeys([*(objective.name for objective in objectives),
-                                   *(constraint_parts(text)[0] for text in constraints), *columns]))
-    front = StreamingFront(tuple(objectives))
-    units: dict[str, str] = {}
-
-    def first_model(model: PackModel) -> None:
-        if units:
-            return
-        require_outputs(model, outputs)
-        units.update((name, model.unit(name)) for name in outputs)
-        front.constraints = tuple(parse_constraint(text, units) for text in constraints)
-
+    setup = ExploreSetup(space, objectives, constraints, columns)
     meter = Progress("explore", space.size, progress) if progress is not None else None
-    kinds: dict[str, str] = {}
-    for done, block in design_blocks(space, outputs, chunk, on_model=first_model, mask_limits=True):
-        kinds.update((axis.name, np.asarray(block[axis.name]).dtype.kind) for axis in space.axes)
-        front.add(block)
+    for done, block in design_blocks(space, setup.outputs, chunk, on_model=setup.on_model, mask_limits=True):
+        setup.add(block)
         if meter:
             meter.update(done)
     if meter:
         meter.finish()
-    return Exploration(space, tuple(objectives), tuple(front.constraints), outputs, front,
-                       tuple(name for name, kind in kinds.items() if kind in "iu"),
-                       tuple(name for name, kind in kinds.items() if kind in "OU"), units)
+    return setup.result()
 
 
 def write_front(exploration: Exploration, path: str | Path, format: str | None = None) -> int:
@@ -92,3 +108,17 @@ def write_front(exploration: Exploration, path: str | Path, format: str | None =
 
 def _plain(value: object) -> object:
     return value.item() if isinstance(value, np.generic) else value
+
+
+def hypervolume_ratio(found: Exploration, exhaustive: Exploration) -> float:
+    """The hypervolume of ``found``'s front over that of the exhaustive front, both normalised by the
+    exhaustive front's ideal and nadir points, from the reference point 1.1 in every objective."""
+    from pymoo.indicators.hv import HV
+
+    reference = exhaustive.front.costs(exhaustive.front.columns)
+    ideal, nadir = reference.min(axis=0), reference.max(axis=0)
+    span = np.where(nadir > ideal, nadir - ideal, 1.0)
+    indicator = HV(ref_point=np.full(reference.shape[1], 1.1))
+    exact = indicator((reference - ideal) / span)
+    mine = found.front.costs(found.front.columns)
+    return float(indicator((mine - ideal) / span) / exact) if exact else 1.0

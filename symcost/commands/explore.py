@@ -4,7 +4,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import add_axes, add_input_files
+from .common import add_axes, add_input_files, bounded_int
+
+EXHAUSTIVE_LIMIT = 1_000_000  # nsga2 compares with the exhaustive front up to this many designs
 
 
 def register(commands) -> None:
@@ -22,6 +24,11 @@ def register(commands) -> None:
     parser.add_argument("--column", action="append", default=[], metavar="OUTPUT", help="another output to write (repeatable)")
     parser.add_argument("-o", "--output", metavar="FILE", help="the front as CSV, or Parquet if it ends in .parquet")
     parser.add_argument("--plot", metavar="FILE", help="the front as a figure (.png, .svg, .pdf)")
+    parser.add_argument("--search", choices=("grid", "nsga2"), default="grid",
+                        help="grid: every design, streamed (default); nsga2: pymoo's NSGA-II for grids too large "
+                             "to enumerate (needs symcost[explore])")
+    parser.add_argument("--budget", type=bounded_int(10, 10**9), metavar="N", help="nsga2: designs to evaluate")
+    parser.add_argument("--seed", type=bounded_int(0, 2**31), default=1, metavar="S", help="nsga2: random seed (default 1)")
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction,
                         help="designs done, rate and time left on stderr (default: when stderr is a terminal)")
     parser.set_defaults(run=run)
@@ -42,9 +49,12 @@ def run(args: argparse.Namespace) -> int:
     mounted = [(role, getattr(args, role)) for role in ROLES if getattr(args, role)]
     tree = with_settings(read_inputs(args.input, mounted), args.settings)
     space = design_space(args.pack or "selfspec", tree, [parse_axis(text) for text in args.axis], args.library_path)
-    show_progress = sys.stderr.isatty() if args.progress is None else args.progress
-    found = explore_grid(space, objectives, args.constraint, args.column, progress=sys.stderr if show_progress else None)
-    _summary(found)
+    progress = sys.stderr if (sys.stderr.isatty() if args.progress is None else args.progress) else None
+    if args.search == "nsga2":
+        found = _nsga2(args, space, objectives, progress)
+    else:
+        found = explore_grid(space, objectives, args.constraint, args.column, progress=progress)
+        _summary(found)
     if args.output:
         write_front(found, args.output)
         print(f"wrote {found.front.size} designs to {args.output}")
@@ -61,6 +71,26 @@ def _summary(found) -> None:
     for objective, design in (found.extremes().items() if front.size else ()):
         cells = ", ".join(f"{name} = {_cell(value)}" for name, value in design.items())
         print(f"  best {objective}: {cells}")
+
+
+def _nsga2(args: argparse.Namespace, space, objectives, progress):
+    """NSGA-II within the budget; its front's hypervolume against the exhaustive front when the grid is small."""
+    from ..errors import SymcostError
+    from ..explore import explore_grid, hypervolume_ratio
+    from ..explore_nsga import explore_nsga2
+
+    if args.budget is None:
+        raise SymcostError("--search nsga2 needs --budget N (designs to evaluate)")
+    found = explore_nsga2(space, objectives, args.constraint, args.column, budget=args.budget, seed=args.seed,
+                          progress=progress)
+    _summary(found)
+    if space.size <= EXHAUSTIVE_LIMIT and found.front.size:
+        exhaustive = explore_grid(space, objectives, args.constraint, args.column)
+        print(f"hypervolume: {hypervolume_ratio(found, exhaustive):.4f} of the exhaustive front's "
+              f"({exhaustive.front.size} designs, {space.size:,} evaluated)")
+    else:
+        print(f"hypervolume against the exhaustive front: not computed ({space.size:,} designs > {EXHAUSTIVE_LIMIT:,})")
+    return found
 
 
 def _cell(value) -> str:

@@ -111,3 +111,39 @@ def test_a_front_file_is_a_sweep_file_of_its_rows(tmp_path):
     assert list(front[0]) == list(sweep[0])
     assert {tuple(row.values()) for row in front} <= {tuple(row.values()) for row in sweep}
     assert np.all(np.diff([float(row["latency"]) for row in front]) >= 0)
+
+
+NSGA = ("--axis", "M=16:4096:log24", "--axis", "dram.bandwidth_GBps=5:400:20", "--axis", "array.rows=16,32,64,128,256",
+        "--objective", "min:latency", "--objective", "max:macs", "--constraint", "energy<=30 mJ")
+
+
+def test_nsga2_finds_feasible_designs_of_the_grid_and_says_how_close_it_is(tmp_path):
+    first = run_cli("explore", *USER_PACK, *NSGA, "--search", "nsga2", "--budget", "600", "--seed", "7",
+                    "-o", tmp_path / "a.csv")
+    again = run_cli("explore", *USER_PACK, *NSGA, "--search", "nsga2", "--budget", "600", "--seed", "7",
+                    "-o", tmp_path / "b.csv")
+    assert first.code == 0, first.stderr
+    assert (tmp_path / "a.csv").read_text() == (tmp_path / "b.csv").read_text()  # the seed fixes the search
+    ratio = float(first.stdout.split("hypervolume: ")[1].split()[0])
+    assert 0.5 < ratio <= 1.0 + 1e-9, first.stdout
+    swept = run_cli("sweep", *USER_PACK, *NSGA[:6], "--column", "latency", "--column", "macs", "--column", "energy",
+                    "-o", tmp_path / "sweep.csv")
+    assert swept.code == 0, swept.stderr
+    grid = {tuple(row.values()) for row in read(tmp_path / "sweep.csv")}
+    front = read(tmp_path / "a.csv")
+    assert front and all(tuple(row.values()) in grid for row in front)
+    assert all(float(row["energy"]) <= 30e-3 for row in front)
+
+
+def test_nsga2_needs_a_budget():
+    result = run_cli("explore", *USER_PACK, *NSGA, "--search", "nsga2")
+    assert result.code == 2 and "--search nsga2 needs --budget N" in result.stderr
+
+
+def test_without_pymoo_nsga2_names_the_extra(tmp_path):
+    hidden = tmp_path / "hide"
+    (hidden / "pymoo").mkdir(parents=True)
+    (hidden / "pymoo" / "__init__.py").write_text("raise ImportError('pymoo is not installed here')\n")
+    result = run_cli("explore", *USER_PACK, *NSGA, "--search", "nsga2", "--budget", "100",
+                     env={"PYTHONPATH": str(hidden)})
+    assert result.code == 2 and "pip install 'symcost[explore]'" in result.stderr, result.stderr
