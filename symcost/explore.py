@@ -75,6 +75,12 @@ class ExploreSetup:
         self.kinds.update((axis.name, np.asarray(block[axis.name]).dtype.kind) for axis in self.space.axes)
         self.front.add(block)
 
+    def merge(self, designs: dict[str, np.ndarray], evaluated: int, feasible: int) -> None:
+        """Another front (a cluster task's), with the counts it was chosen from."""
+        if designs:
+            self.kinds.update((axis.name, np.asarray(designs[axis.name]).dtype.kind) for axis in self.space.axes)
+        self.front.merge(designs, evaluated, feasible)
+
     def result(self) -> Exploration:
         return Exploration(self.space, self.objectives, tuple(self.front.constraints), self.outputs, self.front,
                            tuple(name for name, kind in self.kinds.items() if kind in "iu"),

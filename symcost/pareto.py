@@ -103,16 +103,22 @@ class StreamingFront:
 
     def add(self, block: Mapping[str, np.ndarray]) -> None:
         size = len(next(iter(block.values())))
-        self.evaluated += size
         # A design beyond a limit of the pack (the memory, the context capacity) is infeasible.
         mask = np.array(block.get("within_limits", np.ones(size, dtype=bool)), dtype=bool)
         for constraint in self.constraints:
             mask &= constraint.holds(np.asarray(block[constraint.name]))
-        self.feasible += int(mask.sum())
-        if not mask.any():
+        self.merge({name: np.asarray(values)[mask] for name, values in block.items() if name != "within_limits"},
+                   size, int(mask.sum()))
+
+    def merge(self, designs: Mapping[str, np.ndarray], evaluated: int, feasible: int) -> None:
+        """Feasible designs (another front, or a block's feasible rows) merged in, with the counts of what
+        they were chosen from."""
+        self.evaluated += evaluated
+        self.feasible += feasible
+        if not designs or not len(next(iter(designs.values()))):
             return
-        merged = {name: np.concatenate([self.columns[name], np.asarray(values)[mask]]) if self.columns
-                  else np.asarray(values)[mask] for name, values in block.items() if name != "within_limits"}
+        merged = {name: np.concatenate([self.columns[name], values]) if self.columns else values
+                  for name, values in designs.items()}
         keep = non_dominated(self.costs(merged))
         self.columns = {name: values[keep] for name, values in merged.items()}
 

@@ -128,13 +128,15 @@ def grid_size(axes: Sequence[Axis]) -> int:
 
 
 def evaluate_blocks(model: PackModel, axes: Sequence[Axis], columns: Sequence[str], chunk: int = CHUNK,
-                    mask_limits: bool = False) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
+                    mask_limits: bool = False, start: int = 0, stop: int | None = None
+                    ) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
     """The grid in row-major order, ``chunk`` points at a time: (points done so far, {column: values}).
     With ``mask_limits``, a point beyond a limit of the pack is no error: the block's ``within_limits``
-    column says which points are within."""
+    column says which points are within. ``start`` and ``stop`` pick a range of the grid's points (a
+    cluster's task)."""
     shape = tuple(axis.values.size for axis in axes) or (1,)  # no axis: the one point of the inputs
-    total = math.prod(shape)
-    for start in range(0, total, chunk):
+    total = math.prod(shape) if stop is None else stop
+    for start in range(start, total, chunk):
         flat = np.arange(start, min(start + chunk, total))
         coordinates = np.unravel_index(flat, shape)
         inputs = {axis.name: axis.values[index] for axis, index in zip(axes, coordinates)}

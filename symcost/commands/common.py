@@ -42,6 +42,12 @@ def add_axes(parser: argparse.ArgumentParser, *, required: bool) -> None:
                              "(integers), START:STOP:N, START:STOP:logN or V1,V2,... (repeatable)")
 
 
+def add_cluster(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--cluster", metavar="local:N|tcp://HOST:PORT",
+                        help="run on Dask: a local cluster of N worker processes, or a running scheduler "
+                             "(needs symcost[dask]; results are identical to a run without)")
+
+
 def add_point_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--at", action="append", default=[], metavar="SYMBOL=VALUE",
                         help="any pack: the value of an axis or input at which to work (repeatable; "

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import add_axes, add_input_files, bounded_int
+from .common import add_axes, add_cluster, add_input_files, bounded_int
 
 EXHAUSTIVE_LIMIT = 1_000_000  # nsga2 compares with the exhaustive front up to this many designs
 
@@ -29,6 +29,7 @@ def register(commands) -> None:
                              "to enumerate (needs symcost[explore])")
     parser.add_argument("--budget", type=bounded_int(10, 10**9), metavar="N", help="nsga2: designs to evaluate")
     parser.add_argument("--seed", type=bounded_int(0, 2**31), default=1, metavar="S", help="nsga2: random seed (default 1)")
+    add_cluster(parser)
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction,
                         help="designs done, rate and time left on stderr (default: when stderr is a terminal)")
     parser.set_defaults(run=run)
@@ -52,6 +53,9 @@ def run(args: argparse.Namespace) -> int:
     progress = sys.stderr if (sys.stderr.isatty() if args.progress is None else args.progress) else None
     if args.search == "nsga2":
         found = _nsga2(args, space, objectives, progress)
+    elif args.cluster:
+        found = _on_cluster(args, space, objectives, progress)
+        _summary(found)
     else:
         found = explore_grid(space, objectives, args.constraint, args.column, progress=progress)
         _summary(found)
@@ -91,6 +95,19 @@ def _nsga2(args: argparse.Namespace, space, objectives, progress):
     else:
         print(f"hypervolume against the exhaustive front: not computed ({space.size:,} designs > {EXHAUSTIVE_LIMIT:,})")
     return found
+
+
+def _on_cluster(args: argparse.Namespace, space, objectives, progress):
+    """The grid on Dask: each task keeps its own front on its worker; the driver merges the fronts."""
+    from ..distributed import cluster_client, compile_variants, explore_fronts
+    from ..explore import ExploreSetup
+
+    setup = ExploreSetup(space, objectives, args.constraint, args.column)
+    with cluster_client(args.cluster) as client:
+        shipped = compile_variants(client, space, setup.outputs)
+        setup.on_model(shipped[0])
+        explore_fronts(client, space, shipped, setup, progress)
+    return setup.result()
 
 
 def _cell(value) -> str:
