@@ -106,7 +106,7 @@ def _on_cluster(args: argparse.Namespace, space, objectives, progress):
     with cluster_client(args.cluster) as client:
         shipped = compile_variants(client, space, setup.outputs)
         setup.on_model(shipped[0])
-        explore_fronts(client, space, shipped, setup, progress)
+        explore_fronts(client, space, shipped, setup, progress, args.task_points)
     return setup.result()
 
 

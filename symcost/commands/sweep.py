@@ -80,7 +80,7 @@ def _cluster_sweep(args: argparse.Namespace, space, progress) -> int:
     with cluster_client(args.cluster) as client:
         shipped = compile_variants(client, space, columns)
         integers = _integer_columns(space, sorted(shipped[0].integers))
-        tasks = sweep_blocks(client, space, shipped, columns, progress)
+        tasks = sweep_blocks(client, space, shipped, columns, progress, args.task_points)
         if format_for(args.output, args.format) == "parquet":
             return _parquet_parts(args.output, names, tasks, integers, _text_columns(space))
         blocks = ((done, block) for done, task in tasks for block in task)
