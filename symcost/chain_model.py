@@ -19,7 +19,7 @@ from .binder import BoundValue, bind_symbols
 from .chain import Chain, build_chain
 from .compile import Evaluator
 from .errors import SymcostError
-from .finite import bound_inputs, check_limits, describe_point, refuse_non_finite
+from .finite import bound_inputs, checked_evaluation
 from .input_tree import InputTree
 from .pack import FormulaPack
 from .units import parse_unit
@@ -78,15 +78,17 @@ class ChainModel:
         return spec.name, parse_unit(self.pack.given_unit(name)).si_factor
 
     def evaluate(self, **inputs) -> dict[str, np.ndarray]:
+        """Every output (SI) at the inputs; a point beyond a limit of the pack is an error."""
+        return self.evaluate_within_limits(raise_beyond=True, **inputs)[0]
+
+    def evaluate_within_limits(self, raise_beyond: bool = False, **inputs) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Every output, and a mask of the points within the pack's limits."""
         values = {**self.defaults, **inputs}
         missing = [name for name in self.evaluator.input_names if name not in values]
         if missing:
             raise SymcostError(f"give a value for {', '.join(missing)} (an axis: --axis {missing[0]}=...)")
-        results = self.evaluator(**values)
-        check_limits(results, self.limits, values)
-        refuse_non_finite(results, lambda index: describe_point(values, index),
-                          lambda: bound_inputs(self.pack, self.bound))
-        return results
+        return checked_evaluation(self.evaluator, values, self.limits, lambda: bound_inputs(self.pack, self.bound),
+                                  mask_limits=not raise_beyond)
 
     def closed_form(self, name: str, values: Mapping[str, float] = {}) -> sp.Expr:
         """Output ``name`` over the evaluator inputs, those in ``values`` replaced by numbers."""

@@ -76,18 +76,30 @@ def describe_point(values: Mapping[str, object], flat_index: int) -> str:
     return ", ".join(f"{name} = {np.broadcast_to(array, shape).ravel()[flat_index]:g}" for name, array in arrays.items())
 
 
-def check_limits(results: dict, limits: Iterable[tuple[str, str]], values: Mapping[str, object]) -> None:
-    """Pop each limit's ``limit.NAME.value`` and ``.maximum`` outputs from ``results``; a point where the
-    value exceeds the maximum is a :class:`~symcost.errors.SymcostError` with the limit's message."""
+def checked_evaluation(evaluator, values: Mapping[str, object], limits: Iterable[tuple[str, str]],
+                       inputs: Callable[[], Iterable[InputValue]], *, mask_limits: bool = False):
+    """``evaluator(**values)`` with the pack's limits and the finiteness of the results checked.
+
+    Each limit's ``limit.NAME.value`` and ``.maximum`` outputs are popped. A point beyond a limit is a
+    :class:`~symcost.errors.SymcostError` with the limit's message, or, with ``mask_limits``, a point
+    of the returned mask that is False (an explorer's infeasible design). Returns (results, mask).
+    """
     import numpy as np
 
+    results = evaluator(**values)
+    shape = np.broadcast_shapes(*(np.shape(value) for value in values.values())) if values else ()
+    within = np.ones(shape, dtype=bool)
     for name, message in limits:
         value, maximum = results.pop(f"limit.{name}.value"), results.pop(f"limit.{name}.maximum")
         broken = np.flatnonzero(np.ravel(value > maximum))
-        if broken.size:
+        if broken.size and not mask_limits:
             first = broken[0]
             raise SymcostError(f"{message}: {np.ravel(value)[first]:g} > {np.ravel(maximum)[first]:g} "
                                f"at {describe_point(values, first)}")
+        within &= np.broadcast_to(value <= maximum, shape)
+    feasible = results if within.all() else {name: np.broadcast_to(array, shape)[within] for name, array in results.items()}
+    refuse_non_finite(feasible, lambda index: describe_point(values, int(np.flatnonzero(within.ravel())[index])), inputs)
+    return results, within
 
 
 def bound_inputs(pack, bound: Mapping) -> list[InputValue]:

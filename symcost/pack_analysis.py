@@ -10,7 +10,7 @@ derivative of the local piece.
 """
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Mapping
 
 import numpy as np
 import sympy as sp
@@ -18,13 +18,13 @@ import sympy as sp
 from .breakeven import Question, Side, coefficient_grid, solve
 from .errors import SymcostError
 from .pieces import localise
-from .registry import PackModel
+from .registry import PackModel, require_outputs
 
 
 def break_even(model: PackModel, left: str, right: str, symbol: str, *, at: Mapping[str, float] = {},
                domain: tuple[float, float] | None = None) -> dict:
     """Where ``left`` and ``right`` meet as ``symbol`` varies (in the unit ``symbol`` is given in)."""
-    _require_outputs(model, (left, right))
+    require_outputs(model, (left, right))
     name, factor = model.input_for(symbol)
     fixed = {**model.defaults, **_in_si(model, at)}
     fixed.pop(name, None)
@@ -45,7 +45,7 @@ def break_even(model: PackModel, left: str, right: str, symbol: str, *, at: Mapp
 
 def elasticities(model: PackModel, output: str, at: Mapping[str, float] = {}) -> dict:
     """d ln(output) / d ln(s) at a point, for every input s of the model with a non-zero value."""
-    _require_outputs(model, (output,))
+    require_outputs(model, (output,))
     point_by_name = {**model.defaults, **_in_si(model, at)}
     missing = [name for name in model.evaluator.input_names if name not in point_by_name]
     if missing:
@@ -71,16 +71,6 @@ def elasticities(model: PackModel, output: str, at: Mapping[str, float] = {}) ->
     return {"output": output, "value": level, "unit": model.unit(output),
             "at": {name: point_by_name[name] for name in model.evaluator.input_names},
             "elasticities": dict(sorted(found.items(), key=lambda item: -abs(item[1]))), "left_out": left_out}
-
-
-def _require_outputs(model: PackModel, names: Sequence[str]) -> None:
-    import difflib
-
-    for name in names:
-        if name not in model.output_names:
-            close = difflib.get_close_matches(name, list(model.output_names), n=3)
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
-            raise SymcostError(f"unknown output {name!r} of pack {model.pack.name}{hint}")
 
 
 def _in_si(model: PackModel, values: Mapping[str, float]) -> dict[str, float]:

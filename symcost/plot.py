@@ -68,3 +68,29 @@ def pack_figure(report: dict, axis: str, outputs: Sequence[str], crossings: Sequ
         axes.legend(fontsize="small", frameon=False)
     figure.suptitle(f"pack {report['pack']['name']}: {', '.join(outputs)} against {axis}")
     return figure
+
+
+def front_figure(designs: dict, objectives: Sequence[tuple[str, str, str]]) -> Figure:
+    """The Pareto front: the first objective against the second, coloured by the third if there is one.
+
+    ``objectives``: (output, sense, unit) for each objective; ``designs``: the front's columns.
+    """
+    (x_name, x_sense, x_unit), (y_name, y_sense, y_unit) = objectives[:2]
+    figure = Figure(figsize=(7, 5.2), layout="constrained")
+    axes = figure.subplots()
+    xs, ys = np.asarray(designs[x_name], dtype=float), np.asarray(designs[y_name], dtype=float)
+    order = np.argsort(xs)
+    if len(objectives) > 2:
+        z_name, z_sense, z_unit = objectives[2]
+        points = axes.scatter(xs, ys, c=np.asarray(designs[z_name], dtype=float), cmap="viridis", s=22)
+        figure.colorbar(points, ax=axes, label=f"{z_sense} {z_name} ({z_unit})")
+    else:
+        axes.step(xs[order], ys[order], where="post", color="0.6", linewidth=1)
+        axes.scatter(xs, ys, s=22, color="C0")
+    for axis, unit in ((axes.xaxis, x_unit), (axes.yaxis, y_unit)):
+        if unit not in ("1", ""):
+            axis.set_major_formatter(EngFormatter(unit=unit))
+    axes.set(xlabel=f"{x_sense} {x_name}", ylabel=f"{y_sense} {y_name}")
+    axes.grid(True, alpha=0.3)
+    figure.suptitle(f"Pareto front: {len(xs)} designs")
+    return figure

@@ -48,7 +48,21 @@ class PackModel(Protocol):
 
     def evaluate(self, **inputs: np.ndarray | float) -> dict[str, np.ndarray]: ...
 
+    def evaluate_within_limits(self, raise_beyond: bool = False, **inputs: np.ndarray | float
+                               ) -> tuple[dict[str, np.ndarray], np.ndarray]: ...
+
     def closed_form(self, name: str, values: Mapping[str, float] = {}) -> sp.Expr: ...
+
+
+def require_outputs(model: PackModel, names: Sequence[str]) -> None:
+    """Refuse names that are not outputs of ``model``, with the closest ones."""
+    import difflib
+
+    for name in names:
+        if name not in model.output_names:
+            close = difflib.get_close_matches(name, list(model.output_names), n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise SymcostError(f"unknown output {name!r}{hint}")
 
 
 def resolve_pack(pack: str | Path) -> Path:
@@ -75,6 +89,18 @@ def build_pack_model(pack: str | Path, tree: InputTree, vary: Sequence[str] = ()
     if library_path and spec.name != "selfspec":
         raise SymcostError("--library-path applies to the selfspec pack only")
     return build(spec, tree, vary, library_path) if library_path else build(spec, tree, vary)
+
+
+def variable_names(pack: FormulaPack) -> set[str]:
+    """The names (symbols and binding paths) a compiled model of ``pack`` can keep as inputs; any other
+    axis is structural (its values change what is compiled)."""
+    packaged = pack.name in PACKAGED and Path(pack.source).resolve() == packaged_pack(pack.name).resolve()
+    if packaged and pack.name in BUILDERS:
+        module = import_module(BUILDERS[pack.name].partition(":")[0])
+        if hasattr(module, "variable_names"):
+            return module.variable_names(pack)
+    return {name for spec in pack.symbols.values() if spec.source not in ("derived", "constant")
+            for name in (spec.name, *spec.binding_paths)}
 
 
 def builder(pack: FormulaPack) -> Callable[..., PackModel]:

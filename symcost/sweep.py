@@ -49,7 +49,7 @@ def parse_axis(text: str) -> Axis:
         values = _axis_values(spec.strip())
     except (ValueError, SizeLimitError) as exc:
         raise SymcostError(f"axis {text!r}: {exc}") from None
-    if values.size == 0 or not np.all(np.isfinite(values)):
+    if values.size == 0 or (values.dtype.kind == "f" and not np.all(np.isfinite(values))):
         raise SymcostError(f"axis {text!r}: expected finite values")
     return Axis(name, values)
 
@@ -70,9 +70,12 @@ def integral_axes(model: PackModel, axes: Sequence[Axis]) -> list[Axis]:
 
 def _axis_values(spec: str) -> np.ndarray:
     if ":" not in spec:
-        parts = [part for part in spec.split(",") if part.strip()]
+        parts = [part.strip() for part in spec.split(",") if part.strip()]
         _check_axis_size(len(parts))
-        return np.array([float(part) for part in parts])
+        try:
+            return np.array([float(part) for part in parts])
+        except ValueError:  # words: the values of a structural axis (a schedule's name)
+            return np.array(parts, dtype=object)
     parts = spec.split(":")
     if len(parts) == 2:
         start, stop = int(parts[0]), int(parts[1])
@@ -124,16 +127,23 @@ def grid_size(axes: Sequence[Axis]) -> int:
     return math.prod(axis.values.size for axis in axes)
 
 
-def evaluate_blocks(model: PackModel, axes: Sequence[Axis], columns: Sequence[str],
-                    chunk: int = CHUNK) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
-    """The grid in row-major order, ``chunk`` points at a time: (points done so far, {column: values})."""
-    shape = tuple(axis.values.size for axis in axes)
-    total = math.prod(shape)
-    for start in range(0, total, chunk):
+def evaluate_blocks(model: PackModel, axes: Sequence[Axis], columns: Sequence[str], chunk: int = CHUNK,
+                    mask_limits: bool = False, start: int = 0, stop: int | None = None
+                    ) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
+    """The grid in row-major order, ``chunk`` points at a time: (points done so far, {column: values}).
+    With ``mask_limits``, a point beyond a limit of the pack is no error: the block's ``within_limits``
+    column says which points are within. ``start`` and ``stop`` pick a range of the grid's points (a
+    cluster's task)."""
+    shape = tuple(axis.values.size for axis in axes) or (1,)  # no axis: the one point of the inputs
+    total = math.prod(shape) if stop is None else stop
+    for start in range(start, total, chunk):
         flat = np.arange(start, min(start + chunk, total))
         coordinates = np.unravel_index(flat, shape)
         inputs = {axis.name: axis.values[index] for axis, index in zip(axes, coordinates)}
-        results = model.evaluate(**_in_si(model, inputs))
+        results, within = model.evaluate_within_limits(raise_beyond=not mask_limits, **_in_si(model, inputs))
+        results = {column: np.broadcast_to(results[column], flat.shape) for column in columns}
+        if mask_limits:
+            results["within_limits"] = np.broadcast_to(within, flat.shape)
         block = {axis.name: inputs[axis.name].astype(np.int64) if model.is_integer(axis.name) else inputs[axis.name]
                  for axis in axes}
         block.update((column, results[column]) for column in columns)
@@ -149,12 +159,19 @@ def write_sweep(model: PackModel, axes: Sequence[Axis], path: str | Path, column
     """
     axes = integral_axes(model, axes)
     check_request(model, axes, columns)
-    total = grid_size(axes)
-    names = [axis.name for axis in axes] + list(columns)
-    table = open_table(path, names, [axis.name for axis in axes if model.is_integer(axis.name)], format)
+    integers = [axis.name for axis in axes if model.is_integer(axis.name)]
+    return write_blocks(path, [axis.name for axis in axes] + list(columns), evaluate_blocks(model, axes, columns, chunk),
+                        grid_size(axes), integers=integers, format=format, progress=progress)
+
+
+def write_blocks(path: str | Path, names: Sequence[str], blocks: Iterator[tuple[int, dict[str, np.ndarray]]], total: int,
+                 *, integers: Sequence[str] = (), texts: Sequence[str] = (), format: str | None = None,
+                 progress: TextIO | None = None) -> int:
+    """Blocks of (points done, {column: values}) written as they come; nothing is left behind on failure."""
+    table = open_table(path, names, integers, format, texts)
     meter = Progress("sweep", total, progress) if progress is not None else None
     try:
-        for done, block in evaluate_blocks(model, axes, columns, chunk):
+        for done, block in blocks:
             table.write(block)
             if meter:
                 meter.update(done)

@@ -28,10 +28,10 @@ def _cannot_write(path: str | Path, error: OSError) -> SymcostError:
 
 
 class CsvWriter:
-    def __init__(self, path: str | Path, columns: Sequence[str], integers: Sequence[str] = ()):
+    def __init__(self, path: str | Path, columns: Sequence[str], integers: Sequence[str] = (), texts: Sequence[str] = ()):
         self.columns = list(columns)
         # 17 significant digits round-trip every float64 exactly.
-        self.formats = ["%d" if column in integers else "%.17g" for column in self.columns]
+        self.formats = ["%d" if column in integers else "%s" if column in texts else "%.17g" for column in self.columns]
         try:
             self.handle = open(path, "w", newline="", encoding="utf-8")
         except OSError as error:
@@ -39,7 +39,10 @@ class CsvWriter:
         self.handle.write(",".join(self.columns) + "\n")
 
     def write(self, block: Mapping[str, np.ndarray]) -> None:
-        rows = np.column_stack([block[column] for column in self.columns])
+        # With a text column, rows hold mixed types: an object array keeps each value's own type.
+        texts = "%s" in self.formats
+        rows = np.column_stack([np.asarray(block[column], dtype=object) if texts else block[column]
+                                for column in self.columns])
         np.savetxt(self.handle, rows, fmt=self.formats, delimiter=",")
 
     def close(self) -> None:
@@ -59,18 +62,18 @@ def require_pyarrow():
 class ParquetWriter:
     """One Parquet row group per block."""
 
-    def __init__(self, path: str | Path, columns: Sequence[str], integers: Sequence[str] = ()):
+    def __init__(self, path: str | Path, columns: Sequence[str], integers: Sequence[str] = (), texts: Sequence[str] = ()):
         self.pa, parquet = require_pyarrow()
-        self.schema = self.pa.schema([(column, self.pa.int64() if column in integers else self.pa.float64())
-                                      for column in columns])
+        types = {**{column: self.pa.int64() for column in integers}, **{column: self.pa.string() for column in texts}}
+        self.schema = self.pa.schema([(column, types.get(column, self.pa.float64())) for column in columns])
         try:
             self.writer = parquet.ParquetWriter(str(path), self.schema)
         except OSError as error:
             raise _cannot_write(path, error) from None
 
     def write(self, block: Mapping[str, np.ndarray]) -> None:
-        arrays = [np.asarray(block[field.name], dtype=np.int64 if field.type == self.pa.int64() else np.float64)
-                  for field in self.schema]
+        dtypes = {self.pa.int64(): np.int64, self.pa.string(): object}
+        arrays = [np.asarray(block[field.name], dtype=dtypes.get(field.type, np.float64)) for field in self.schema]
         self.writer.write_table(self.pa.Table.from_arrays(arrays, schema=self.schema))
 
     def close(self) -> None:
@@ -78,6 +81,6 @@ class ParquetWriter:
 
 
 def open_table(path: str | Path, columns: Sequence[str], integers: Sequence[str] = (),
-               format: str | None = None) -> CsvWriter | ParquetWriter:
+               format: str | None = None, texts: Sequence[str] = ()) -> CsvWriter | ParquetWriter:
     writer = ParquetWriter if format_for(path, format) == "parquet" else CsvWriter
-    return writer(path, columns, integers)
+    return writer(path, columns, integers, texts)

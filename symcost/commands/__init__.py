@@ -9,6 +9,6 @@ from ..packs.cascade import commands as cascade
 from ..packs.llm import commands as llm
 from ..packs.selfspec.commands import batch_inputs, k_sweep, optimize_k
 from ..packs.spatten import commands as spatten
-from . import audit, breakeven, plot, report, sensitivity, serve, sweep, validate
+from . import audit, breakeven, explore, plot, report, sensitivity, serve, sweep, validate
 
-COMMANDS = (validate, report, sweep, plot, breakeven, sensitivity, optimize_k, spatten, cascade, audit, k_sweep, batch_inputs, llm, serve)
+COMMANDS = (validate, report, sweep, explore, plot, breakeven, sensitivity, optimize_k, spatten, cascade, audit, k_sweep, batch_inputs, llm, serve)

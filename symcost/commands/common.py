@@ -42,6 +42,22 @@ def add_axes(parser: argparse.ArgumentParser, *, required: bool) -> None:
                              "(integers), START:STOP:N, START:STOP:logN or V1,V2,... (repeatable)")
 
 
+def add_cluster(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--cluster", metavar="local:N|tcp://HOST:PORT",
+                        help="run on Dask: a local cluster of N worker processes, or a running scheduler "
+                             "(needs symcost[dask]; results are identical to a run without)")
+    parser.add_argument("--task-points", type=_task_points, default=200_000, metavar="N",
+                        help="points per cluster task, a multiple of 20,000 (default 200,000)")
+
+
+def _task_points(text: str) -> int:
+    value = bounded_int(20_000, 10**9)(text)
+    if value % 20_000:
+        # A task evaluates its points in the local run's chunks of 20,000, so results stay bitwise identical.
+        raise argparse.ArgumentTypeError(f"expected a multiple of 20,000, got {_short(text)}")
+    return value
+
+
 def add_point_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--at", action="append", default=[], metavar="SYMBOL=VALUE",
                         help="any pack: the value of an axis or input at which to work (repeatable; "

@@ -21,7 +21,7 @@ import sympy as sp
 
 from ...compile import Evaluator
 from ...errors import SymcostError
-from ...finite import InputValue, describe_point, refuse_non_finite
+from ...finite import InputValue, checked_evaluation
 from ...input_tree import InputTree
 from ...pack import FormulaPack
 from ...units import field_unit, parse_unit, si_unit_text
@@ -73,10 +73,13 @@ class CascadePackModel:
         return field or spec.unit
 
     def evaluate(self, **inputs) -> dict[str, np.ndarray]:
-        values = {**self.defaults, **inputs}
-        results = self.cascade.evaluate(**inputs)
-        refuse_non_finite(results, lambda index: describe_point(values, index), self._inputs)
-        return results
+        return self.evaluate_within_limits(raise_beyond=True, **inputs)[0]
+
+    def evaluate_within_limits(self, raise_beyond: bool = False, **inputs) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Every figure (inputs not given take the file's values), and a mask of the points within the pack's
+        limits (it declares none: placement feasibility is a figure, each level's utilisation)."""
+        return checked_evaluation(self.evaluator, {**self.defaults, **inputs}, self.limits, self._inputs,
+                                  mask_limits=not raise_beyond)
 
     def closed_form(self, name: str, values: Mapping[str, float] = {}) -> sp.Expr:
         expression = self.cascade.outputs[name]
@@ -107,6 +110,26 @@ class CascadePackModel:
     @staticmethod
     def _path(name: str) -> str:
         return name.replace("[", ".").replace("]", "")
+
+
+class EngineInputs(frozenset):
+    """The names a cascade model may take as inputs, whatever the file: a pack symbol bound to a stage, level
+    or system field (``T``, ``BW``, ``chips``), that symbol with a stage's index or a level's name appended
+    (``T_1``, ``BW_HBM``), or a field of a stage, level or the system in the file (``stages.1.compute_time_ns``).
+    The model itself says which of them this file has (``input_for``)."""
+
+    FILE_SECTIONS = ("stages.", "stages[", "memory.", "memory[", "system.")
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and (super().__contains__(name) or name.startswith(self.FILE_SECTIONS)
+                                          or any(name.startswith(f"{symbol}_") for symbol in self))
+
+
+def variable_names(pack: FormulaPack) -> EngineInputs:
+    """Every input the cascade engine can make of ``pack`` (see :class:`EngineInputs`): all of them stay
+    variable in a model."""
+    return EngineInputs(spec.name for spec in pack.symbols.values()
+                        if spec.source != "engine" and (spec.binding or "").partition(".")[0] in ("stage", "level", "system"))
 
 
 def build(pack: FormulaPack, tree: InputTree, vary: Sequence[str] = ()) -> CascadePackModel:

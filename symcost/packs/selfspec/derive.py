@@ -127,6 +127,14 @@ def _fold(outputs: dict[str, sp.Expr], definitions: list[tuple[sp.Symbol, sp.Exp
             [symbol for symbol in inputs if symbol.name in vary])
 
 
+def variable_names(pack: FormulaPack) -> set[str]:
+    """The names a selfspec model can keep variable: its axes and stats inputs, and every hardware or
+    model coefficient by pack symbol or input field."""
+    names = {symbol.name for symbol in _axes(pack)}
+    return names | {known for spec in pack.symbols.values() if spec.source in ("hardware", "model")
+                    for known in _user_names(spec)}
+
+
 def _keepable(pack: FormulaPack, name: str) -> sp.Symbol:
     """The symbol of a coefficient to keep symbolic, by pack symbol (``e_AD``) or input field
     (``adc_draft.energy_pj_per_conversion``, with or without the ``hardware.`` prefix)."""

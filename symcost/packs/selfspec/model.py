@@ -12,6 +12,7 @@ Output names: :mod:`symcost.packs.selfspec.outputs`. Building is split by job:
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -24,7 +25,7 @@ from ...accounting import Accounting
 from ...cache import CacheEntry
 from ...compile import Evaluator, compile_outputs
 from ...errors import SymcostError
-from ...finite import InputValue, bound_inputs, check_limits, describe_point, refuse_non_finite
+from ...finite import InputValue, bound_inputs, checked_evaluation
 from ...pack import FormulaPack, load_pack
 from ...registry import resolve_pack
 from .binding import bind
@@ -147,11 +148,12 @@ class CostModel:
 
         Raises :class:`SymcostError` where the inputs break one of the pack's limits.
         """
-        values = {**self.defaults, **inputs}
-        results = self.evaluator(**values)
-        check_limits(results, self.limits, values)
-        refuse_non_finite(results, lambda index: describe_point(values, index), self._bound_inputs)
-        return results
+        return self.evaluate_within_limits(raise_beyond=True, **inputs)[0]
+
+    def evaluate_within_limits(self, raise_beyond: bool = False, **inputs) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Every output, and a mask of the points within the pack's limits (the context capacity)."""
+        return checked_evaluation(self.evaluator, {**self.defaults, **inputs}, self.limits, self._bound_inputs,
+                                  mask_limits=not raise_beyond)
 
     def _bound_inputs(self) -> list[InputValue]:
         pack = load_pack(self.recipe.pack_path)
@@ -161,7 +163,8 @@ class CostModel:
 def build_model(model_path: str | Path | ModelSpec, hardware_path: str | Path | HardwareSpec,
                 stats_path: str | Path | StatsSpec, *,
                 pack: str | Path = "selfspec", library_path: list[str] | None = None,
-                keep: Iterable[str] = (), only: Iterable[str] = (), vary: Iterable[str] | None = None) -> CostModel:
+                keep: Iterable[str] = (), only: Iterable[str] = (), vary: Iterable[str] | None = None,
+                overrides: Mapping[str, Mapping[str, Any]] | None = None) -> CostModel:
     """Read and validate the inputs, account the pack, and compile its evaluator.
 
     ``keep`` names hardware symbols to leave symbolic (they become evaluator
@@ -172,12 +175,13 @@ def build_model(model_path: str | Path | ModelSpec, hardware_path: str | Path | 
     e.g. for large sweeps. ``vary`` names the inputs that stay variable
     (e.g. only ``L_prompt``); the others are folded into the closed forms as
     their values from the inputs, which simplifies them before compilation.
-    A compiled evaluator is cached on disk (:mod:`symcost.cache`): with the
+    ``overrides`` ({"hardware": {"analog.adc.draft_bits": 5}}) change fields of the files before they
+    are checked. A compiled evaluator is cached on disk (:mod:`symcost.cache`): with the
     same inputs, the next build skips SymPy.
     """
     pack_path = resolve_pack(pack)
     recipe = Recipe(pack_path, model_path, hardware_path, stats_path, tuple(library_path or ()), tuple(keep), tuple(only),
-                    None if vary is None else tuple(vary))
+                    None if vary is None else tuple(vary), json.dumps(overrides, sort_keys=True) if overrides else "")
     entry = recipe.cache_entry()
     cached = entry.load() if entry else None
     if cached:

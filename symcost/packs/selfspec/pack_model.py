@@ -16,8 +16,10 @@ from typing import Any, Sequence
 from ...errors import SymcostError
 from ...input_tree import InputTree
 from ...pack import FormulaPack
-from .inputs import read_hardware, read_model, read_stats
+from .derive import variable_names
 from .model import CostModel, build_model
+
+__all__ = ["build", "variable_names"]
 
 ROLES = ("model", "hardware", "stats")
 
@@ -29,14 +31,9 @@ def build(pack: FormulaPack, tree: InputTree, vary: Sequence[str] = (), library_
     if missing:
         raise SymcostError(f"pack selfspec needs --input {missing[0]}=FILE (or --{missing[0]} FILE) "
                            f"for its {', '.join(missing)} document{'s' if len(missing) > 1 else ''}")
-    overrides = _overrides(tree.settings)
-    documents = [tree.mounts[role] for role in ROLES]
-    if overrides:
-        documents = [read_model(documents[0], overrides.get("model")),
-                     read_hardware(documents[1], list(library_path), overrides.get("hardware")),
-                     read_stats(documents[2], overrides.get("stats"))]
     variable = list(dict.fromkeys(["L_prompt", *vary]))
-    return build_model(*documents, pack=pack.source, library_path=list(library_path), vary=variable)
+    return build_model(*(tree.mounts[role] for role in ROLES), pack=pack.source, library_path=list(library_path),
+                       vary=variable, overrides=_overrides(tree.settings))
 
 
 def _overrides(settings: Sequence[tuple[str, Any]]) -> dict[str, dict[str, Any]]:

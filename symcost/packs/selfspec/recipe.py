@@ -1,6 +1,7 @@
 """What a selfspec cost model is built from, and its evaluator cache entry (keyed by content)."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -26,15 +27,23 @@ class Recipe:
     keep: tuple[str, ...] = ()
     only: tuple[str, ...] = ()  # output names or fnmatch patterns to compile (empty: all)
     vary: tuple[str, ...] | None = None  # evaluator inputs left variable (None: all); the rest are folded
+    # Fields of the files changed before they are checked (--set, a design's structural knobs), as
+    # canonical JSON {role: {dotted field: value}}: part of the cache key, so each variant is cached.
+    overrides: str = ""
 
     def read_model(self) -> ModelSpec:
-        return self.model if isinstance(self.model, ModelSpec) else read_model(self.model)
+        return self.model if isinstance(self.model, ModelSpec) else read_model(self.model, self._overrides("model"))
 
     def read_hardware(self) -> HardwareSpec:
-        return self.hardware if isinstance(self.hardware, HardwareSpec) else read_hardware(self.hardware, list(self.library_path))
+        if isinstance(self.hardware, HardwareSpec):
+            return self.hardware
+        return read_hardware(self.hardware, list(self.library_path), self._overrides("hardware"))
 
     def read_stats(self) -> StatsSpec:
-        return self.stats if isinstance(self.stats, StatsSpec) else read_stats(self.stats)
+        return self.stats if isinstance(self.stats, StatsSpec) else read_stats(self.stats, self._overrides("stats"))
+
+    def _overrides(self, role: str) -> dict | None:
+        return json.loads(self.overrides).get(role) if self.overrides else None
 
     def cache_entry(self) -> CacheEntry | None:
         """The evaluator cache entry for these inputs (None for specs made in code, or with caching off)."""
@@ -47,7 +56,8 @@ class Recipe:
                  ("packaged library", _packaged_library()),
                  *(("library path", path) for path in search_path_files(list(self.library_path))),
                  *(("library file", path) for path in _named_library(Path(self.hardware)))]
-        key = input_key([*versions, "keep", *self.keep, "only", *self.only, "vary", *(self.vary or ["<all>"])], roles)
+        key = input_key([*versions, "keep", *self.keep, "only", *self.only, "vary", *(self.vary or ["<all>"]),
+                         "overrides", self.overrides], roles)
         return CacheEntry.for_key(key)
 
 

@@ -26,7 +26,7 @@ import numpy as np
 import sympy as sp
 
 from ...errors import SymcostError
-from ...finite import bound_inputs, describe_point, refuse_non_finite
+from ...finite import bound_inputs, checked_evaluation
 from ...input_tree import InputTree
 from ...pack import FormulaPack
 from ...units import parse_unit
@@ -89,7 +89,8 @@ class SpattenModel:
         spec = self.pack.find_symbol(name)
         if spec.name in STRUCTURE:
             raise SymcostError(f"{name!r} sets the layers' token counts, which every network figure sums over; "
-                               f"it is fixed in this model: change it with --set {spec.binding_paths[0]}=VALUE")
+                               f"it is fixed in this model: change it with --set {spec.binding_paths[0]}=VALUE "
+                               f"(a sweep takes {spec.binding_paths[0]} as an axis: one model per value)")
         if spec.name not in self.evaluator.input_names:
             raise SymcostError(f"{name!r} is fixed in this model; the varied inputs are "
                                f"{', '.join(self.evaluator.input_names)}")
@@ -97,14 +98,18 @@ class SpattenModel:
 
     def evaluate(self, **inputs) -> dict[str, np.ndarray]:
         """Every output at the points the inputs (SI, broadcast together) give; absent ones take their defaults."""
-        values = {**self.defaults, **inputs}
+        return self.evaluate_within_limits(raise_beyond=True, **inputs)[0]
+
+    def evaluate_within_limits(self, raise_beyond: bool = False, **inputs) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Every output, and a mask of the points within the pack's limits (it declares none)."""
+        return checked_evaluation(self._outputs, {**self.defaults, **inputs}, self.limits,
+                                  lambda: bound_inputs(self.pack, self.layers.values), mask_limits=not raise_beyond)
+
+    def _outputs(self, **values) -> dict[str, np.ndarray]:
         bound = {name: values[name] for name in self.variable}
         layer = self.layers.evaluate(values["tp"], tokens=values["N"], kept=values["K"], **bound)
         shape = np.broadcast_shapes(*(np.shape(value) for value in values.values()))
-        results = {name: np.broadcast_to(value, shape).copy() for name, value in {**layer, **self._network(bound, shape)}.items()}
-        refuse_non_finite(results, lambda index: describe_point(values, index),
-                          lambda: bound_inputs(self.pack, self.layers.values))
-        return results
+        return {name: np.broadcast_to(value, shape).copy() for name, value in {**layer, **self._network(bound, shape)}.items()}
 
     def _network(self, bound: dict[str, np.ndarray], shape: tuple[int, ...]) -> dict[str, np.ndarray]:
         """The network figures at every point, each distinct point of the bound inputs computed once (the
@@ -133,6 +138,13 @@ class SpattenModel:
         from .audit import spatten_audit
 
         return spatten_audit(self.layers, exact_metrics(self.layers))
+
+
+def variable_names(pack: FormulaPack) -> set[str]:
+    """The names a model keeps variable (symbols and input paths): every input but the layer structure, which a
+    sweep varies by building one model per value."""
+    return {name for spec in pack.symbols.values() if spec.source not in ("derived", "constant")
+            and spec.name not in STRUCTURE for name in (spec.name, *spec.binding_paths)}
 
 
 def build(pack: FormulaPack, tree: InputTree, vary: Sequence[str] = ()) -> SpattenModel:
