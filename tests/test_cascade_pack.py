@@ -56,15 +56,17 @@ def test_inputs_are_axes_by_symbol_and_by_path(tmp_path, three):
             assert point["values"][name]["value"] == pytest.approx(expected[name], rel=1e-12), name
 
 
-def test_sweep_over_a_horizon(tmp_path, three):
+def test_sweep_over_a_horizon_and_a_bandwidth_by_its_path(tmp_path, three):
     output = tmp_path / "sweep.csv"
-    result = run_cli("sweep", "--pack", "cascade", "--input", three, "--axis", "K_0=1:8",
-                     "--column", "cascade.time_per_token", "--column", "cascade.tokens_per_iteration", "-o", output)
+    result = run_cli("sweep", "--pack", "cascade", "--input", three, "--axis", "K_0=1:8", "--axis",
+                     "memory.1.bandwidth_GBps=100,400", "--column", "cascade.time_per_token",
+                     "--column", "cascade.tokens_per_iteration", "-o", output)
     assert result.code == 0, result.stderr
     rows = list(csv.DictReader(output.open()))
-    assert [row["K_0"] for row in rows] == [str(k) for k in range(1, 9)]
+    assert [row["K_0"] for row in rows] == [str(k) for k in range(1, 9) for _ in range(2)]
     for row in rows:
-        expected = oracle(W, BW, T, GAMMA, [int(row["K_0"]), K[1]])
+        bandwidth = float(row["memory.1.bandwidth_GBps"]) * 1e9
+        expected = oracle(W, [BW[0], bandwidth, BW[2]], T, GAMMA, [int(row["K_0"]), K[1]])
         assert float(row["cascade.time_per_token"]) == pytest.approx(expected["cascade.time_per_token"], rel=1e-12)
         assert float(row["cascade.tokens_per_iteration"]) == pytest.approx(expected["cascade.tokens_per_iteration"], rel=1e-12)
 
@@ -115,3 +117,16 @@ def test_an_unknown_input_is_one_line_with_a_suggestion(three):
     result = run_cli("report", "--pack", "cascade", "--input", three, "--axis", "T_9=1,2")
     assert result.code == 2
     assert result.stderr.startswith("error: 'T_9' is not an input of this cascade") and "did you mean" in result.stderr
+
+
+def test_explore_keeps_the_non_dominated_horizons(tmp_path, three):
+    output = tmp_path / "front.csv"
+    result = run_cli("explore", "--pack", "cascade", "--input", three, "--axis", "K_0=1:6", "--axis", "K_1=1:6",
+                     "--objective", "min:cascade.time_per_token", "--objective", "min:cascade.C_total", "-o", output)
+    assert result.code == 0, result.stderr
+    found = {(int(row["K_0"]), int(row["K_1"])) for row in csv.DictReader(output.open())}
+    grid = {(k0, k1): oracle(W, BW, T, GAMMA, [k0, k1]) for k0 in range(1, 7) for k1 in range(1, 7)}
+    cost = {key: (value["cascade.time_per_token"], value["cascade.C_total"]) for key, value in grid.items()}
+    front = {key for key, mine in cost.items()
+             if not any(all(a <= b for a, b in zip(other, mine)) and other != mine for other in cost.values())}
+    assert found == front

@@ -155,12 +155,24 @@ def test_plot_marks_where_the_two_network_figures_cross(tmp_path, config):
     assert "(1 crossing marked)" in result.stdout and output.read_bytes().startswith(b"\x89PNG")
 
 
-def test_the_layer_structure_changes_by_set_not_by_axis(tmp_path, config):
+def test_the_layer_structure_changes_by_set_or_by_a_sweep_one_model_per_value(tmp_path, config):
     refused = run_cli("report", *pack_args(config, "--axis", "model.layers=2,3"))
     assert refused.code == 2
     assert "fixed in this model: change it with --set model.layers=VALUE" in refused.stderr
     found, _ = report(tmp_path, config, "--set", "model.layers=2")
     assert_close(found["points"][0]["values"], network_by_enumeration(edited({"model.layers": 2}, SMALL)))
+    output = tmp_path / "layers.csv"
+    result = run_cli("sweep", *pack_args(config, "--axis", "model.layers=1,3", "--axis", "speculation.recall=0.5,0.9",
+                                         "--column", "net_speedup_percent", "--column", "mean_hidden_cycles"), "-o", output)
+    assert result.code == 0, result.stderr
+    rows = list(csv.DictReader(output.open()))
+    assert [(row["model.layers"], float(row["speculation.recall"])) for row in rows] == [
+        ("1", 0.5), ("1", 0.9), ("3", 0.5), ("3", 0.9)]
+    for row in rows:
+        expected = network_by_enumeration(edited({"model.layers": int(row["model.layers"]),
+                                                  "speculation.recall": float(row["speculation.recall"])}, SMALL))
+        for name in ("net_speedup_percent", "mean_hidden_cycles"):
+            assert float(row[name]) == pytest.approx(expected[name], rel=1e-9), name
 
 
 def test_a_bad_value_is_the_error_spatten_run_gives(config):
