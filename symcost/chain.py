@@ -78,13 +78,10 @@ class Chain:
         arguments = list(inputs) if inputs is not None else [spec.symbol for spec in self.inputs]
         return compile_outputs(outputs, arguments, _needed(definitions, outputs))
 
-    def compile_series(self, inputs: Sequence[sp.Symbol], fixed: dict[sp.Symbol, sp.Expr] | None = None) -> Evaluator:
-        """One evaluator of the series quantities over the pack's reductions (by name) and ``inputs``,
-        the symbols in ``fixed`` replaced by their values first."""
-        fixed = fixed or {}
-        definitions = [(symbol, expression.xreplace(fixed)) for symbol, expression in self.series]
+    def compile_series(self, inputs: Sequence[sp.Symbol]) -> Evaluator:
+        """One evaluator of the series quantities over the pack's reductions (by name) and ``inputs``."""
         arguments = [reduction.symbol for reduction in self.pack.reductions] + list(inputs)
-        return compile_outputs({symbol.name: symbol for symbol, _ in self.series}, arguments, definitions)
+        return compile_outputs({symbol.name: symbol for symbol, _ in self.series}, arguments, list(self.series))
 
     def scalar_function(self) -> Callable[..., Sequence[float]]:
         """Every quantity on Python floats (math module): one scenario without array overhead."""

@@ -24,7 +24,7 @@ from .dimensions import DimensionError, dimension_of
 from .errors import FormulaError, InputError, InputIssue, SymcostError
 from .formula import is_valid_name, parse_formula
 from .checked import checked_document
-from .units import Dimension, describe_dimension, field_unit, parse_unit
+from .units import DIMENSIONLESS, Dimension, describe_dimension, field_unit, parse_unit
 
 QUANTITY_UNITS = {"energy": "J", "latency": "s", "area": "m^2", "power": "W", "bytes": "B", "count": "1"}
 _DOMAINS = {
@@ -464,7 +464,7 @@ class _PackBuilder:
             hint = f"; did you mean {close[0]!r}?" if close else ""
             return self.issue(f"{where}.of", f"{of!r} is neither a term nor a quantity of the pack{hint}")
         counter = self.symbols.get(over)
-        if counter is None or counter.dimension != parse_unit("1").dimension:
+        if counter is None or counter.dimension != DIMENSIONLESS:
             return self.issue(f"{where}.over", f"{over!r} is not a declared dimensionless symbol (the number of "
                                                "elements, e.g. n_layers)")
         self.reduction_paths[name] = where
@@ -476,8 +476,9 @@ class _PackBuilder:
         series = {quantity.name for quantity in self.quantities if quantity.series}
         for reduction in self.reductions.values():
             if reduction.of in series:
-                self.issue(f"{self.reduction_paths[reduction.name]}.of", f"{reduction.of!r} is a quantity of the whole series "
-                                                         "(it uses a reduction); reduce a per-element output")
+                self.issue(f"{self.reduction_paths[reduction.name]}.of",
+                           f"{reduction.of!r} is a quantity of the whole series (it uses a reduction); reduce a "
+                           "per-element output")
 
     def term_expressions(self) -> dict[str, sp.Expr]:
         """A term's name stands for its per-layer/per-step expression (packs without an index combine terms this way)."""

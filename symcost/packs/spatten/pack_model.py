@@ -48,6 +48,12 @@ class Outputs:
     def __call__(self, **inputs) -> dict[str, np.ndarray]:
         return self.function(**inputs)
 
+    def source(self) -> str:
+        """Refused: a cluster ships one generated evaluator, and the network figures are the expectation
+        engine's work over every layer's outcomes, not one."""
+        raise SymcostError("the SpAtten pack's network figures come from its expectation engine, not from one "
+                           "generated evaluator that a cluster could ship: run without --cluster")
+
 
 @dataclass
 class SpattenModel:
