@@ -15,7 +15,8 @@ The model's outputs are
 
 Any bound symbol may vary, by symbol (``BW``) or input path
 (``memory.bandwidth_GBps``), except the layer structure (``n_layers``,
-``N_0``, ``rho``), which fixes every layer's token counts: ``--set`` changes it.
+``N_0``, ``rho``), which fixes every layer's token counts: ``--set`` changes it,
+and a sweep varies it one model per value (:func:`variable_names`).
 """
 from __future__ import annotations
 
@@ -38,8 +39,9 @@ STRUCTURE = ("n_layers", "N_0", "rho")  # what fixes the layers' token counts
 
 
 @dataclass(frozen=True)
-class Outputs:
-    """The model's outputs as an evaluator: its input names, its output names, and the call."""
+class SpattenEvaluator:
+    """What the generic verbs call a model's evaluator: its input names, its output names, and the call
+    (every output, per-layer and network, at the points given)."""
 
     input_names: tuple[str, ...]
     names: tuple[str, ...]
@@ -82,8 +84,8 @@ class SpattenModel:
         return (*self.per_layer_names, *self.network_names)
 
     @property
-    def evaluator(self) -> Outputs:
-        return Outputs((*LAYER_AXES, *self.variable), self.output_names, self.evaluate)
+    def evaluator(self) -> SpattenEvaluator:
+        return SpattenEvaluator((*LAYER_AXES, *self.variable), self.output_names, self.evaluate)
 
     def unit(self, name: str) -> str:
         return self.layers.compiled.units[name]
