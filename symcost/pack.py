@@ -88,6 +88,7 @@ class QuantitySpec:
     when: sp.Expr | None = None
     latex: str | None = None
     scope: str | None = None  # where an engine evaluates it (e.g. the cascade's stage, level, cascade)
+    component: str | None = None  # the component a burst-level charge belongs to (e.g. its leakage energy)
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,7 @@ class FormulaPack:
     limits: tuple[LimitSpec, ...] = ()
     comparisons: tuple[ComparisonSpec, ...] = ()
     functions: tuple[FunctionSpec, ...] = ()
+    off_chip: tuple[str, ...] = ()  # components placed off the chip (area totals keep them apart)
 
     def expanded(self, expression: sp.Expr | TermSpec) -> sp.Expr:
         """An expression (or a term's) with every derived symbol replaced by its definition."""
@@ -268,11 +270,14 @@ class _PackBuilder:
         vocabulary = {key: tuple(self.data.get(key, ())) for key in ("phases", "stages", "components", "features")}
         comparisons = tuple(self.make_comparison(f"comparisons[{index}]", raw, terms)
                             for index, raw in enumerate(self.data.get("comparisons", [])))
+        off_chip = tuple(self.data.get("off_chip", ()))
+        for position, component in enumerate(off_chip):
+            self.check_name(f"off_chip[{position}]", component, "components")
         if self.issues:
             raise InputError(self.issues)
         return FormulaPack(self.data["pack"], self.data["version"], self.data["description"], self.symbols, terms,
                            vocabulary, self.source, tuple(self.quantities), index, self.aggregates,
-                           self.data.get("title"), limits, comparisons, tuple(self.function_specs))
+                           self.data.get("title"), limits, comparisons, tuple(self.function_specs), off_chip)
 
     def make_comparison(self, where: str, raw: dict, terms: tuple[TermSpec, ...]) -> ComparisonSpec:
         sides = []
@@ -387,8 +392,11 @@ class _PackBuilder:
                                                         extra_dimensions=self.aggregate_dimensions()):
             return
         when = self.parse(raw["when"], f"{where}.when", name) if "when" in raw else None
+        if "component" in raw:
+            self.check_name(f"{where}.component", raw["component"], "components")
         self.quantities.append(QuantitySpec(name, raw["unit"], sp.Symbol(name, real=True), expression, raw["expression"],
-                                            raw["description"], when, raw.get("latex"), raw.get("scope")))
+                                            raw["description"], when, raw.get("latex"), raw.get("scope"),
+                                            raw.get("component")))
 
     def term_expressions(self) -> dict[str, sp.Expr]:
         """A term's name stands for its per-layer/per-step expression (packs without an index combine terms this way)."""
@@ -458,8 +466,12 @@ class _PackBuilder:
         checks += [(vocabulary, raw[key], f"{where}.{key}") for key, vocabulary in
                    (("stage", "stages"), ("component", "components"), ("feature", "features")) if key in raw]
         for vocabulary, value, path in checks:
-            allowed = self.data.get(vocabulary, [])
-            if value not in allowed:
-                close = difflib.get_close_matches(value, allowed, n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
-                self.issue(path, f"{value!r} is not among the pack's {vocabulary} ({', '.join(allowed) or 'none declared'}){hint}")
+            self.check_name(path, value, vocabulary)
+
+    def check_name(self, path: str, value: str, vocabulary: str) -> None:
+        """``value`` must be one of the pack's ``vocabulary`` (phases, stages, components, features)."""
+        allowed = self.data.get(vocabulary, [])
+        if value not in allowed:
+            close = difflib.get_close_matches(value, allowed, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            self.issue(path, f"{value!r} is not among the pack's {vocabulary} ({', '.join(allowed) or 'none declared'}){hint}")

@@ -1,25 +1,34 @@
 """The selfspec cost model's outputs and their names.
 
-``<scenario>.<metric>`` for the pack's per-token quantities and
+``<scenario>.<metric>`` for the pack's per-token and per-burst quantities,
 ``<scenario>.<view>.<phase>.<name>.<quantity>`` for breakdowns (per burst),
+``<scenario>.leakage.<component>.energy`` for each component's static energy
+over the burst (the pack's quantities charged to a component),
 ``<scenario>.committed_tokens`` for E[a+1], with scenario ``speculative`` or
 ``baseline`` (no speculation: K = 0, one token per step), view ``stage``,
 ``component``, ``feature`` or ``channel``, and ``area.<view>.<name>``.
+
+The feature view holds the DPU features and ``other``: the work no feature is
+charged for (analog reads, converters, buffers, control, KV-cache traffic), so
+that it covers a phase's total like the other views.
 """
 from __future__ import annotations
 
 import sympy as sp
 
 from ...accounting import Accounting
+from ...units import parse_unit
 
 METRICS = ("energy_per_token", "latency_per_token", "throughput", "tokens_per_joule", "power",
-           "burst_energy", "burst_latency", "dynamic_energy", "leakage_energy", "leakage_power")
+           "burst_energy", "burst_latency", "serial_latency", "dynamic_energy", "leakage_energy", "leakage_power")
+OTHER_FEATURE = "other"
 BREAKDOWN_QUANTITIES = ("energy", "latency", "count")
 # The sweep's default columns: what a reader of a sweep file wants first.
 DEFAULT_COLUMNS = ("speculative.energy_per_token", "speculative.latency_per_token", "speculative.throughput",
                    "speculative.tokens_per_joule", "baseline.energy_per_token", "baseline.latency_per_token")
 _UNITS = {"energy_per_token": "J", "latency_per_token": "s", "throughput": "1/s", "tokens_per_joule": "1/J",
-          "power": "W", "burst_energy": "J", "burst_latency": "s", "dynamic_energy": "J", "leakage_energy": "J",
+          "power": "W", "burst_energy": "J", "burst_latency": "s", "serial_latency": "s", "dynamic_energy": "J",
+          "leakage_energy": "J",
           "leakage_power": "W", "committed_tokens": "1", "energy": "J", "latency": "s", "count": "1"}
 
 
@@ -55,6 +64,8 @@ def collect_outputs(accounting: Accounting, baseline_accounting: Accounting | No
             if metric in source.quantity_symbols:
                 symbol = source.quantity_symbols[metric]
                 outputs[f"{scenario}.{metric}"] = renamed[symbol] if scenario == "baseline" else symbol
+        for component, symbol in _component_charges(source).items():
+            outputs[f"{scenario}.leakage.{component}.energy"] = renamed[symbol] if scenario == "baseline" else symbol
         for phase in pack.index.phases:
             for quantity in BREAKDOWN_QUANTITIES:
                 if quantity != "count":
@@ -62,9 +73,26 @@ def collect_outputs(accounting: Accounting, baseline_accounting: Accounting | No
                 for view in ("stage", "component", "feature", "channel"):
                     for name, expression in source.breakdown(view, quantity, phase).items():
                         outputs[f"{scenario}.{view}.{phase}.{name}.{quantity}"] = expression.xreplace(replaced)
+                if quantity != "count":
+                    outputs[f"{scenario}.feature.{phase}.{OTHER_FEATURE}.{quantity}"] = \
+                        _without_feature(source, quantity, phase).xreplace(replaced)
     for view in ("stage", "component"):
         for name, expression in accounting.breakdown(view, "area").items():
             outputs[f"area.{view}.{name}"] = expression
     for name, expression, maximum, _message in accounting.limits:
         outputs[f"limit.{name}.value"], outputs[f"limit.{name}.maximum"] = expression, maximum
     return outputs, definitions
+
+
+def _component_charges(accounting: Accounting) -> dict[str, sp.Symbol]:
+    """The active energy quantities the pack charges to a component (its static energy), by component."""
+    energy = parse_unit("J").dimension
+    return {quantity.component: accounting.quantity_symbols[quantity.name] for quantity in accounting.pack.quantities
+            if quantity.component and quantity.name in accounting.quantity_symbols
+            and parse_unit(quantity.unit).dimension == energy}
+
+
+def _without_feature(accounting: Accounting, quantity: str, phase: str) -> sp.Expr:
+    """The part of a phase total that no feature is charged for (the stage view's entries without a feature)."""
+    return sp.Add(*(entry.expression for entry in accounting.select(quantity=quantity, phase=phase, view="stage")
+                    if entry.term.feature is None))
