@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ...accounting import Accounting
+from ...accounting import Accounting, TermTotal
 from ...units import parse_unit
 
 METRICS = ("energy_per_token", "latency_per_token", "throughput", "tokens_per_joule", "power",
-           "burst_energy", "burst_latency", "serial_latency", "dynamic_energy", "leakage_energy", "leakage_power")
-OTHER_FEATURE = "other"
+           "burst_energy", "burst_latency", "serial_latency", "dynamic_energy", "leakage_energy", "leakage_power",
+           "wasted_steps")
+OTHER_FEATURE = "other"  # the feature view's entry for work no feature is charged for
+LEAKAGE = "leakage"  # static energy: outputs <scenario>.leakage.<component>.energy, and the reports' entries
 BREAKDOWN_QUANTITIES = ("energy", "latency", "count")
 # The sweep's default columns: what a reader of a sweep file wants first.
 DEFAULT_COLUMNS = ("speculative.energy_per_token", "speculative.latency_per_token", "speculative.throughput",
@@ -29,7 +31,7 @@ DEFAULT_COLUMNS = ("speculative.energy_per_token", "speculative.latency_per_toke
 _UNITS = {"energy_per_token": "J", "latency_per_token": "s", "throughput": "1/s", "tokens_per_joule": "1/J",
           "power": "W", "burst_energy": "J", "burst_latency": "s", "serial_latency": "s", "dynamic_energy": "J",
           "leakage_energy": "J",
-          "leakage_power": "W", "committed_tokens": "1", "energy": "J", "latency": "s", "count": "1"}
+          "leakage_power": "W", "committed_tokens": "1", "wasted_steps": "1", "energy": "J", "latency": "s", "count": "1"}
 
 
 def output_unit(name: str) -> str:
@@ -64,8 +66,9 @@ def collect_outputs(accounting: Accounting, baseline_accounting: Accounting | No
             if metric in source.quantity_symbols:
                 symbol = source.quantity_symbols[metric]
                 outputs[f"{scenario}.{metric}"] = renamed[symbol] if scenario == "baseline" else symbol
-        for component, symbol in _component_charges(source).items():
-            outputs[f"{scenario}.leakage.{component}.energy"] = renamed[symbol] if scenario == "baseline" else symbol
+        for component, name in component_charges(source).items():
+            symbol = source.quantity_symbols[name]
+            outputs[f"{scenario}.{LEAKAGE}.{component}.energy"] = renamed[symbol] if scenario == "baseline" else symbol
         for phase in pack.index.phases:
             for quantity in BREAKDOWN_QUANTITIES:
                 if quantity != "count":
@@ -74,8 +77,8 @@ def collect_outputs(accounting: Accounting, baseline_accounting: Accounting | No
                     for name, expression in source.breakdown(view, quantity, phase).items():
                         outputs[f"{scenario}.{view}.{phase}.{name}.{quantity}"] = expression.xreplace(replaced)
                 if quantity != "count":
-                    outputs[f"{scenario}.feature.{phase}.{OTHER_FEATURE}.{quantity}"] = \
-                        _without_feature(source, quantity, phase).xreplace(replaced)
+                    outputs[f"{scenario}.feature.{phase}.{OTHER_FEATURE}.{quantity}"] = sp.Add(
+                        *(entry.expression for entry in featureless(source, quantity, phase))).xreplace(replaced)
     for view in ("stage", "component"):
         for name, expression in accounting.breakdown(view, "area").items():
             outputs[f"area.{view}.{name}"] = expression
@@ -84,15 +87,14 @@ def collect_outputs(accounting: Accounting, baseline_accounting: Accounting | No
     return outputs, definitions
 
 
-def _component_charges(accounting: Accounting) -> dict[str, sp.Symbol]:
-    """The active energy quantities the pack charges to a component (its static energy), by component."""
+def component_charges(accounting: Accounting) -> dict[str, str]:
+    """The active energy quantities the pack charges to a component (its static energy): component -> quantity."""
     energy = parse_unit("J").dimension
-    return {quantity.component: accounting.quantity_symbols[quantity.name] for quantity in accounting.pack.quantities
+    return {quantity.component: quantity.name for quantity in accounting.pack.quantities
             if quantity.component and quantity.name in accounting.quantity_symbols
             and parse_unit(quantity.unit).dimension == energy}
 
 
-def _without_feature(accounting: Accounting, quantity: str, phase: str) -> sp.Expr:
-    """The part of a phase total that no feature is charged for (the stage view's entries without a feature)."""
-    return sp.Add(*(entry.expression for entry in accounting.select(quantity=quantity, phase=phase, view="stage")
-                    if entry.term.feature is None))
+def featureless(accounting: Accounting, quantity: str, phase: str | None = None) -> list[TermTotal]:
+    """The stage view's entries that no feature is charged for: the feature view's ``other``."""
+    return [entry for entry in accounting.select(quantity=quantity, phase=phase, view="stage") if entry.term.feature is None]

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import EngFormatter
 
 from ...errors import SymcostError
-from .report import LEAKAGE
+from .outputs import LEAKAGE
 
 PROMPT_LABEL = "prompt length L_prompt (tokens)"
 

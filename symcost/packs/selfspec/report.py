@@ -14,14 +14,15 @@ from typing import Sequence
 import numpy as np
 
 from ... import __version__
+from .binding import acceptance
 from .breakeven import find_break_even
 from .model import CostModel
+from .outputs import LEAKAGE
 
 PHASES = ("draft", "verify_drafted", "verify_bonus")
 PER_TOKEN = (("energy_per_token_J", "energy_per_token"), ("latency_per_token_s", "latency_per_token"),
              ("throughput_tokens_per_s", "throughput"), ("tokens_per_J", "tokens_per_joule"), ("power_W", "power"))
 MM2_PER_M2 = 1e6
-LEAKAGE = "leakage"  # the static-energy entry of every breakdown
 
 
 def _break_even(model: CostModel) -> dict:
@@ -41,8 +42,6 @@ def _sha256(path: str | Path) -> str:
 def build_report(model: CostModel, prompt_lengths: Sequence[int]) -> dict:
     lengths = np.asarray(prompt_lengths, dtype=np.int64)
     results = model.evaluate(L_prompt=lengths)
-    probabilities = model.stats.probabilities()
-    committed = sum((a + 1) * p for a, p in probabilities.items())
     return {
         "symcost_version": __version__,
         # The pack file's contents, not its path: remembered results are shared by every copy of the inputs.
@@ -52,9 +51,12 @@ def build_report(model: CostModel, prompt_lengths: Sequence[int]) -> dict:
                    (("model", model.model.source), ("hardware", model.hardware.source), ("stats", model.stats.source))},
         "hardware": {"mode": model.hardware.mode, "library": model.hardware.library,
                      "schedule": model.hardware.schedule, "reuse_policy": model.hardware.reuse_policy},
-        "speculation": {"K": model.stats.k, "expected_committed_tokens": committed,
-                        "expected_wasted_steps": sum((model.stats.k - a) * p for a, p in probabilities.items()),
-                        "acceptance": {str(a): p for a, p in probabilities.items()}},
+        # E[a+1] and E[K-a] as the evaluator computes them from the pack's formulas (they do not depend on L_prompt).
+        "speculation": {"K": model.stats.k, "expected_committed_tokens": float(results["speculative.committed_tokens"][0]),
+                        "expected_wasted_steps": float(results["speculative.wasted_steps"][0]),
+                        "acceptance": model.remember("acceptance", lambda: {
+                            str(outcome): float(probability) for outcome, probability in
+                            acceptance(model.pack, model.accounting.bindings, model.stats).items()})},
         "area": area_summary(model, results),
         "points": [_point(results, index, int(length)) for index, length in enumerate(lengths)],
         # Both need the closed forms; remembered in the evaluator cache, a warm report skips SymPy.
