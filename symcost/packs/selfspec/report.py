@@ -156,10 +156,14 @@ def format_table(report: dict) -> str:
             f"{ratio['latency_ratio']:>6.3f} | {spec['throughput_tokens_per_s']:>10.4g} {spec['tokens_per_J']:>10.4g}")
     last = report["points"][-1]["speculative"]
     energy, serial = last["burst"]["energy_J"], last["burst"]["serial_latency_s"]
+    dynamic = energy - last["by_stage"][LEAKAGE]["energy_J"]
     lines += ["", f"where a burst goes at L_prompt = {report['points'][-1]['L_prompt']}: share of the burst energy "
-                  f"({_si(energy, 'J')}) and of the summed stage time ({_si(serial, 's')})"]
+                  f"({_si(energy, 'J')}), of its dynamic part, and of the summed stage time ({_si(serial, 's')})",
+              f"  {'':<12} {'energy':>7} {'dynamic':>8} {'time':>7}"]
     for stage, values in sorted(last["by_stage"].items(), key=lambda item: -item[1]["energy_J"]):
-        lines.append(f"  {stage:<12} {values['energy_J'] / (energy or 1):>7.1%} {values['latency_s'] / (serial or 1):>7.1%}")
+        share = "-" if stage == LEAKAGE else f"{values['energy_J'] / (dynamic or 1):.1%}"
+        lines.append(f"  {stage:<12} {values['energy_J'] / (energy or 1):>7.1%} {share:>8} "
+                     f"{values['latency_s'] / (serial or 1):>7.1%}")
     statuses = report["terms"]
     lines.append(f"\n{len(statuses.get('proxy', []))} proxy and {len(statuses.get('out_of_scope', []))} out-of-scope terms "
                  "(reasons in the JSON report, -o FILE)")
