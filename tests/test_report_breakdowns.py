@@ -19,7 +19,8 @@ import pytest
 import oracle_selfspec as oracle
 from conftest import EXAMPLES, PEER
 from symcost import build_model
-from symcost.packs.selfspec.report import build_report
+from symcost.packs.selfspec.report import area_summary, build_report
+from symcost.registry import resolve_pack
 
 RELATIVE = 1e-12
 LENGTHS = [1, 64, 2048, 30000]  # within the 32768-token context of the bundled layer-pipelined example
@@ -122,3 +123,17 @@ def test_geometric_acceptance_adds_up_and_equals_the_oracle(peer_examples, geome
     report = build_report(build_model(*files), REFERENCE_LENGTHS)
     assert sum_failures(report) == []
     assert compare_with_oracle(report, files, geometric_stats / "histogram.json") == []
+
+
+def test_area_totals_follow_the_packs_off_chip_list(tmp_path):
+    packaged = resolve_pack("selfspec")
+    moved = tmp_path / "selfspec.yaml"
+    moved.write_text(packaged.read_text().replace("\noff_chip: [hbm]\n", "\noff_chip: [hbm, sram]\n"))
+    files = [EXAMPLES / "model_llama2_7b.yaml", EXAMPLES / "hardware_soc_pipelined.yaml", EXAMPLES / "stats_k4.yaml"]
+    for pack, off_chip in ((packaged, {"hbm"}), (moved, {"hbm", "sram"})):
+        model = build_model(*files, pack=pack)
+        area = area_summary(model, model.evaluate(L_prompt=[64]))
+        components = area["by_component"]
+        assert area["by_component"]["sram"] > 0 and area["by_component"]["hbm"] > 0
+        assert area["off_chip_mm2"] == sum(value for name, value in components.items() if name in off_chip)
+        assert area["total_mm2"] == sum(value for name, value in components.items() if name not in off_chip)
