@@ -8,27 +8,33 @@ tried in order (the first present wins: a fallback). The value found is
   own unit (or always in the symbol's unit when it declares ``reinterpret_unit``);
 * a quantity text such as ``'2 TB/s'``, converted to the symbol's unit;
 * ``true``/``false`` (1/0), or a :class:`~symcost.input_tree.Measured` leaf a
-  pack's reader put there, or an expression a reader derived.
+  pack's reader put there, or an expression a reader derived;
+* for a table symbol (``table: <outcome>``), a mapping outcome -> weight,
+  which becomes a :class:`~symcost.distributions.Table` of exact probabilities.
 
 Numbers become exact rationals (the decimal the file wrote) times the unit's
 factor to SI; a unit of another dimension than the symbol's is an error. A
-path that is absent takes the symbol's ``default``: a number in its unit, or
-a formula over other symbols. With neither, the error names the path, the
-inputs and the closest paths present.
+path that is absent takes the symbol's ``default``: a number in its unit, a
+formula over other symbols, or the first of its alternatives whose ``given``
+path the inputs hold. With none, the error names the path, the inputs and the
+closest paths present; a table without its path stays unbound (a pack picks
+between forms of its inputs with ``given``). :func:`resolve_formulas` puts
+the bound values into the formulas among them.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 import sympy as sp
 
+from .distributions import Table, TableError, expected, table_from_mapping
 from .errors import InputError, InputIssue
 from .input_tree import MISSING, InputTree, Measured
 from .pack import FormulaPack, SymbolSpec
 from .units import field_unit, parse_unit, to_unit
 
-UNBOUND_SOURCES = frozenset({"derived", "constant", "engine", "layer"})
+UNBOUND_SOURCES = frozenset({"derived", "constant", "engine", "layer", "outcome"})
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,7 @@ class BoundValue:
     provenance: str
     source_unit: str | None = None
     source_value: float | None = None
+    formula: sp.Expr | None = None  # the pack's formula the value comes from (a default), for audits
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,8 @@ def bind_symbols(pack: FormulaPack, tree: InputTree, *, skip: frozenset[str] = f
     for spec in pack.symbols.values():
         if spec.source in UNBOUND_SOURCES or spec.name in skip or (spec.binding is None and spec.default is None):
             continue
+        if spec.table is not None and not _given(tree, spec.binding_paths):
+            continue
         try:
             values[spec.symbol] = bind_one(spec, tree, pack.name)
         except _BindingProblem as problem:
@@ -92,12 +101,14 @@ def bind_one(spec: SymbolSpec, tree: InputTree, pack_name: str = "") -> BoundVal
         found = tree.lookup(path)
         if found is not MISSING and found is not None:
             return _converted(spec, found, path, tree)
-    if spec.default is not None:
-        default = spec.default if isinstance(spec.default, sp.Basic) else \
-            _exact(spec.default) * _factor(parse_unit(spec.unit).si_factor)
+    default, chosen = _chosen_default(spec, tree)
+    if default is not None:
+        value = default if isinstance(default, sp.Basic) else _exact(default) * _factor(parse_unit(spec.unit).si_factor)
         absent = " or ".join(paths)
-        where = f" ({absent} not given)" if paths else ""
-        return BoundValue(default, f"pack default for {spec.name}{where}")
+        where = [f"{absent} not given"] if paths else []
+        where += [f"{chosen} given"] if chosen else []
+        return BoundValue(value, f"pack default for {spec.name}{' (' + '; '.join(where) + ')' if where else ''}",
+                          formula=value if isinstance(default, sp.Basic) and not value.is_number else None)
     hints = [close for path in paths for close in tree.closest(path)]
     hint = f"; did you mean {', '.join(dict.fromkeys(hints))}?" if hints else ""
     where = ", ".join(dict.fromkeys(tree.origins.values())) or "the inputs"
@@ -105,8 +116,52 @@ def bind_one(spec: SymbolSpec, tree: InputTree, pack_name: str = "") -> BoundVal
                           f"needs {' or '.join(paths)} (in {spec.unit}), which the inputs do not give{hint}")
 
 
+def _given(tree: InputTree, paths: tuple[str, ...]) -> bool:
+    return any(tree.lookup(path) not in (MISSING, None) for path in paths)
+
+
+def _chosen_default(spec: SymbolSpec, tree: InputTree) -> tuple[Any, str | None]:
+    """The default that applies, and the path that chose it (an alternative's ``given``)."""
+    if not isinstance(spec.default, tuple):
+        return spec.default, None
+    for choice in spec.default:
+        if choice.given is None or _given(tree, (choice.given,)):
+            return choice.value, choice.given
+    return None, None
+
+
+def resolve_formulas(values: dict[sp.Symbol, BoundValue], keep: frozenset[sp.Symbol] = frozenset()
+                     ) -> dict[sp.Symbol, BoundValue]:
+    """``values`` with every bound formula (a default such as ``expected(P, a + 1)``) given the values of the
+    bound symbols it uses, except those in ``keep``, which stay symbols (evaluator inputs). A table is always
+    substituted; an expectation over a table that is not bound is an error naming it."""
+    numbers = {symbol: bound.value for symbol, bound in values.items() if symbol not in keep or isinstance(bound.value, Table)}
+    resolved = dict(values)
+    for symbol, bound in values.items():
+        value = bound.value
+        for _ in range(len(values)):  # formulas may use formulas: substitute until nothing changes
+            substituted = value.xreplace(numbers)
+            if substituted == value:
+                break
+            value = substituted
+        unbound = sorted({str(node.args[0]) for node in value.atoms(expected) if not isinstance(node.args[0], Table)})
+        if unbound:
+            raise InputError([InputIssue("inputs", f"symbol {symbol}",
+                                         f"takes an expectation over {', '.join(unbound)}, which the inputs do not give")])
+        resolved[symbol] = BoundValue(value, bound.provenance, bound.source_unit, bound.source_value, bound.formula)
+    return resolved
+
+
 def _converted(spec: SymbolSpec, found: Any, path: str, tree: InputTree) -> BoundValue:
     origin = tree.origin(path)
+    if spec.table is not None:
+        if not isinstance(found, Mapping):
+            raise _BindingProblem(origin.split(":")[0], f"{path}: expected a mapping outcome -> weight (a histogram), "
+                                                        f"got a {type(found).__name__}")
+        try:
+            return BoundValue(table_from_mapping(spec.table, found), origin)
+        except TableError as error:
+            raise _BindingProblem(origin.split(":")[0], f"{path}: {error}") from None
     if isinstance(found, sp.Basic):
         return BoundValue(found, origin)
     if isinstance(found, Measured):

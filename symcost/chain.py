@@ -26,7 +26,7 @@ from .compile import Evaluator, compile_outputs
 from .pack import QUANTITY_UNITS, FormulaPack, QuantitySpec, SymbolSpec
 from .units import parse_unit, si_unit_text
 
-NOT_INPUTS = frozenset({"derived", "constant"})
+NOT_INPUTS = frozenset({"derived", "constant", "outcome"})  # outcomes are summed over, never given
 
 
 @dataclass(frozen=True)

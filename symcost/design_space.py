@@ -81,7 +81,7 @@ def _input_path(tree: InputTree, name: str, pack, variable: set[str]) -> str:
     if under:
         raise SymcostError(f"axis {name!r} is in {' and '.join(under)}: name one")
     axes = ", ".join(spec.name for spec in pack.symbols.values() if spec.source in ("axis", "stats")
-                     and (pack.index is None or spec.symbol != pack.index.step))
+                     and spec.table is None and (pack.index is None or spec.symbol != pack.index.step))
     close = difflib.get_close_matches(name, sorted(variable | set(tree.leaf_paths())), n=3)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     raise SymcostError(f"{name!r} is neither an input ({axes}), a coefficient of pack {pack.name}, "

@@ -52,6 +52,8 @@ def _walk(node: sp.Basic, dimensions: Mapping[sp.Symbol, Dimension]) -> AnyDimen
         return _same(node, [_walk(value, dimensions) for value, _condition_ in node.args])
     if isinstance(node, sp.Abs) or getattr(node, "passes_dimension", False):
         return _walk(node.args[0], dimensions)
+    if hasattr(node, "dimension_argument"):  # e.g. expected(T, x): the dimension of x
+        return _walk(node.args[node.dimension_argument], dimensions)
     if isinstance(node, (sp.ceiling, sp.floor, sp.log, sp.exp)):
         inner = _walk(node.args[0], dimensions)
         if inner not in (None, DIMENSIONLESS):

@@ -21,6 +21,7 @@ import sympy as sp
 
 from .aggregates import AGGREGATE_KINDS, AGGREGATE_QUANTITIES, ENGINE_FUNCTIONS, aggregate_name
 from .dimensions import DimensionError, dimension_of
+from .distributions import DISTRIBUTION_FUNCTIONS, expected
 from .errors import FormulaError, InputError, InputIssue, SymcostError
 from .formula import is_valid_name, parse_formula
 from .checked import checked_document
@@ -35,6 +36,18 @@ _DOMAINS = {
 
 
 @dataclass(frozen=True)
+class DefaultChoice:
+    """One alternative of a symbol's default: ``value`` (a number or a formula), applying when the inputs give
+    the path ``given`` (or always, without one)."""
+
+    value: float | sp.Expr
+    given: str | None = None
+
+
+_REFUSED = object()  # a declaration part with an issue reported
+
+
+@dataclass(frozen=True)
 class SymbolSpec:
     name: str
     description: str
@@ -46,9 +59,11 @@ class SymbolSpec:
     definition: sp.Expr | None = None
     latex: str | None = None
     provenance: str | None = None
-    default: float | sp.Expr | None = None        # a number in ``unit``, or a formula over earlier symbols
+    # a number in ``unit``, a formula over earlier symbols, or alternatives (the first whose path is given)
+    default: float | sp.Expr | tuple[DefaultChoice, ...] | None = None
     reinterpret_unit: str | None = None
     value: float | None = None
+    table: sp.Symbol | None = None                # for a table symbol: the outcome its distribution is over
 
     @property
     def binding_paths(self) -> tuple[str, ...]:
@@ -89,6 +104,7 @@ class QuantitySpec:
     latex: str | None = None
     scope: str | None = None  # where an engine evaluates it (e.g. the cascade's stage, level, cascade)
     series: bool = False      # a quantity of a whole series: it uses a reduction (see ReductionSpec)
+    component: str | None = None  # the component a burst-level charge belongs to (e.g. its leakage energy)
 
 
 @dataclass(frozen=True)
@@ -164,6 +180,7 @@ class FormulaPack:
     comparisons: tuple[ComparisonSpec, ...] = ()
     functions: tuple[FunctionSpec, ...] = ()
     reductions: tuple[ReductionSpec, ...] = ()
+    off_chip: tuple[str, ...] = ()  # components placed off the chip (area totals keep them apart)
 
     def expanded(self, expression: sp.Expr | TermSpec) -> sp.Expr:
         """An expression (or a term's) with every derived symbol replaced by its definition."""
@@ -259,7 +276,7 @@ class _PackBuilder:
         self.issues: list[InputIssue] = []
         self.rejected: set[str] = set()  # symbols refused at their declaration
         self.symbols: dict[str, SymbolSpec] = {}
-        self.functions: dict[str, sp.Lambda] = dict(ENGINE_FUNCTIONS)
+        self.functions: dict[str, sp.Lambda] = {**ENGINE_FUNCTIONS, **DISTRIBUTION_FUNCTIONS}
         self.function_specs: list[FunctionSpec] = []
         self.aggregates: dict[str, sp.Symbol] = {}
         self.quantities: list[QuantitySpec] = []
@@ -293,12 +310,15 @@ class _PackBuilder:
         vocabulary = {key: tuple(self.data.get(key, ())) for key in ("phases", "stages", "components", "features")}
         comparisons = tuple(self.make_comparison(f"comparisons[{index}]", raw, terms)
                             for index, raw in enumerate(self.data.get("comparisons", [])))
+        off_chip = tuple(self.data.get("off_chip", ()))
+        for position, component in enumerate(off_chip):
+            self.check_name(f"off_chip[{position}]", component, "components")
         if self.issues:
             raise InputError(self.issues)
         return FormulaPack(self.data["pack"], self.data["version"], self.data["description"], self.symbols, terms,
                            vocabulary, self.source, tuple(self.quantities), index, self.aggregates,
                            self.data.get("title"), limits, comparisons, tuple(self.function_specs),
-                           tuple(self.reductions.values()))
+                           tuple(self.reductions.values()), off_chip)
 
     def make_comparison(self, where: str, raw: dict, terms: tuple[TermSpec, ...]) -> ComparisonSpec:
         sides = []
@@ -364,16 +384,49 @@ class _PackBuilder:
             if definition is None or not self.has_dimension(definition, unit.dimension, f"{where}.expression",
                                                             f"unit {raw['unit']}"):
                 return
-        default = raw.get("default")
-        if isinstance(default, str):  # a formula over symbols declared before this one
-            default = self.parse(default, f"{where}.default", name)
-            if default is None or not self.has_dimension(default, unit.dimension, f"{where}.default", f"unit {raw['unit']}"):
-                return
+        default = self.make_default(where, raw, unit.dimension)
+        outcome = self.table_outcome(where, raw, unit.dimension) if "table" in raw else None
+        if default is _REFUSED or outcome is _REFUSED:
+            return
         binding = raw.get("binding")
         self.symbols[name] = SymbolSpec(name, raw["description"], raw["unit"], raw["source"], symbol, unit.dimension,
                                         tuple(binding) if isinstance(binding, list) else binding, definition,
                                         raw.get("latex"), raw.get("provenance"), default, raw.get("reinterpret_unit"),
-                                        raw.get("value"))
+                                        raw.get("value"), outcome)
+
+    def make_default(self, where: str, raw: dict, dimension: Dimension):
+        """A symbol's default: a number, a formula over symbols declared before it, or alternatives, each
+        applying when the inputs give its path (:class:`DefaultChoice`); ``_REFUSED`` after an issue."""
+        default = raw.get("default")
+        if not isinstance(default, list):
+            return self.default_value(default, f"{where}.default", raw, dimension)
+        choices = []
+        for position, choice in enumerate(default):
+            value = self.default_value(choice["value"], f"{where}.default[{position}].value", raw, dimension)
+            if value is _REFUSED:
+                return _REFUSED
+            choices.append(DefaultChoice(value, choice.get("given")))
+        return tuple(choices)
+
+    def default_value(self, value, where: str, raw: dict, dimension: Dimension):
+        if not isinstance(value, str):
+            return value
+        formula = self.parse(value, where, raw["name"])  # a formula over symbols declared before this one
+        if formula is None or not self.has_dimension(formula, dimension, where, f"unit {raw['unit']}"):
+            return _REFUSED
+        return formula
+
+    def table_outcome(self, where: str, raw: dict, dimension: Dimension):
+        """The outcome symbol a table symbol's distribution is over (``_REFUSED`` after an issue)."""
+        outcome = self.symbols.get(raw["table"])
+        if outcome is None or outcome.source != "outcome":
+            self.issue(f"{where}.table", f"{raw['table']!r} is not an outcome symbol declared before {raw['name']!r} "
+                                         "(source: outcome)")
+            return _REFUSED
+        if dimension != DIMENSIONLESS:
+            self.issue(f"{where}.unit", f"a table holds probabilities: its unit must be '1', got {raw['unit']!r}")
+            return _REFUSED
+        return outcome.symbol
 
     def make_index(self) -> IndexSpec | None:
         raw = self.data.get("index")
@@ -415,12 +468,15 @@ class _PackBuilder:
                                                         extra_dimensions=self.aggregate_dimensions()):
             return
         when = self.parse(raw["when"], f"{where}.when", name) if "when" in raw else None
+        if "component" in raw:
+            self.check_name(f"{where}.component", raw["component"], "components")
         symbol = sp.Symbol(name, real=True)
         series = self.uses_reductions(symbol, expression, f"{where}.expression")
         if series is None:
             return
         self.quantities.append(QuantitySpec(name, raw["unit"], symbol, expression, raw["expression"],
-                                            raw["description"], when, raw.get("latex"), raw.get("scope"), series))
+                                            raw["description"], when, raw.get("latex"), raw.get("scope"), series,
+                                            raw.get("component")))
 
     def uses_reductions(self, symbol: sp.Symbol, expression: sp.Expr, where: str) -> bool | None:
         """Whether a quantity is one of a whole series (it uses a reduction, directly or through another
@@ -500,11 +556,21 @@ class _PackBuilder:
         table = {spec.name: spec.symbol for spec in self.symbols.values()}
         table.update(extra or {})
         try:
-            return parse_formula(text, table, name=name, functions=self.functions)
+            expression = parse_formula(text, table, name=name, functions=self.functions)
         except FormulaError as error:
             if error.token not in self.rejected:  # a rejected symbol is reported once, where it is declared
                 self.issue(where, str(error))
             return None
+        return expression if self.expectations_over_tables(expression, where) else None
+
+    def expectations_over_tables(self, expression: sp.Basic, where: str) -> bool:
+        """Each ``expected(T, x)`` in ``expression`` takes its expectation over a table symbol ``T``."""
+        tables = {spec.symbol for spec in self.symbols.values() if spec.table is not None}
+        wrong = [node for node in expression.atoms(expected) if node.args[0] not in tables]
+        for node in wrong:
+            self.issue(where, f"expected({node.args[0]}, ...): the first argument must be a table symbol "
+                              f"(one declared with 'table: <outcome>'){'; tables: ' + ', '.join(sorted(map(str, tables))) if tables else ''}")
+        return not wrong
 
     def has_dimension(self, expression: sp.Expr, expected: Dimension, where: str, promised: str,
                       extra_dimensions: dict[sp.Symbol, Dimension] | None = None) -> bool:
@@ -550,8 +616,12 @@ class _PackBuilder:
         checks += [(vocabulary, raw[key], f"{where}.{key}") for key, vocabulary in
                    (("stage", "stages"), ("component", "components"), ("feature", "features")) if key in raw]
         for vocabulary, value, path in checks:
-            allowed = self.data.get(vocabulary, [])
-            if value not in allowed:
-                close = difflib.get_close_matches(value, allowed, n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
-                self.issue(path, f"{value!r} is not among the pack's {vocabulary} ({', '.join(allowed) or 'none declared'}){hint}")
+            self.check_name(path, value, vocabulary)
+
+    def check_name(self, path: str, value: str, vocabulary: str) -> None:
+        """``value`` must be one of the pack's ``vocabulary`` (phases, stages, components, features)."""
+        allowed = self.data.get(vocabulary, [])
+        if value not in allowed:
+            close = difflib.get_close_matches(value, allowed, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            self.issue(path, f"{value!r} is not among the pack's {vocabulary} ({', '.join(allowed) or 'none declared'}){hint}")

@@ -24,6 +24,7 @@ MAX_MONTE_CARLO_DRAWS = 200_000_000  # trials x layers of a SpAtten Monte Carlo
 MAX_TOKENS = 10_000_000           # an LLM request's prompt, output, depth or context window (tokens)
 MAX_CONCURRENCY = 100_000         # an LLM request's concurrent sequences
 MAX_PARALLEL = 64                 # a tensor- or pipeline-parallel degree
+MAX_TABLE_ENTRIES = 10_000        # outcomes of one table (a distribution an expectation sums over)
 BYTES_PER_VALUE = 8               # float64
 
 

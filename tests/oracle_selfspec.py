@@ -938,6 +938,7 @@ def estimate_point(m, hw, stats, L0):
     total = bucket_sum(bucket_sum(draft, vd), bonus)
     dyn_energy = bucket_energy(total)
     burst_t = bucket_latency(total)
+    serial_t = burst_t
 
     if hw["soc"]["schedule"] == "layer-pipelined" and K > 0:
         periods, serial = [], []
@@ -977,7 +978,68 @@ def estimate_point(m, hw, stats, L0):
         "tokens_per_joule": 0.0 if e_tok == 0 else 1e12 / e_tok,
     }
     phases = {"draft": draft, "verify_drafted": vd, "verify_bonus": bonus, "total": total}
-    return metrics, phases
+    burst = {"energy_pj": dyn_energy + e_leak, "latency_ns": burst_t, "serial_latency_ns": serial_t,
+             "leakage_energy_pj": e_leak}
+    return metrics, phases, burst
+
+
+# ----------------------------------------------------------------------------
+# The report's view of one burst: where its energy and time go, static energy included
+# ----------------------------------------------------------------------------
+def expected_wasted(stats):
+    total = 0.0
+    for v in stats["hist"].values():
+        total += v
+    e = 0.0
+    for a, v in stats["hist"].items():
+        e += (stats["k"] - a) * (v / total)
+    return e
+
+
+def acceptance(stats):
+    total = 0.0
+    for v in stats["hist"].values():
+        total += v
+    return {a: stats["hist"].get(a, 0.0) / total for a in range(stats["k"] + 1)}
+
+
+def burst_views(m, hw, stats, L0):
+    """Each breakdown of one speculative burst as the report gives it (pJ, ns): entry -> [energy, latency].
+
+    Static energy (leakage power x burst time) is an entry of its own, 'leakage', with no time; in the
+    component view each component's leakage is 'leakage.<component>'. The feature view adds 'other', the
+    work charged to no DPU feature.
+    """
+    _, phases, burst = estimate_point(m, hw, stats, L0)
+    total = phases["total"]
+    views = {
+        "by_phase": {ph: [bucket_energy(phases[ph]), bucket_latency(phases[ph])]
+                     for ph in ("draft", "verify_drafted", "verify_bonus")},
+        "by_stage": {stage: list(total["stages"][stage]) for stage in STAGES},
+        "by_channel": {ch: list(total["channels"][ch]) for ch in ("compute", "movement")},
+        "by_component": {c: list(total["components"][c]) for c in COMPONENTS},
+        "by_feature": {f: [total["features"][f][1], total["features"][f][2]] for f in FEATURES},
+    }
+    feature_energy, feature_latency = 0.0, 0.0
+    for f in FEATURES:
+        feature_energy += total["features"][f][1]
+        feature_latency += total["features"][f][2]
+    views["by_feature"]["other"] = [bucket_energy(total) - feature_energy, bucket_latency(total) - feature_latency]
+    for view in ("by_phase", "by_stage", "by_channel", "by_feature"):
+        views[view]["leakage"] = [burst["leakage_energy_pj"], 0.0]
+    for name in LEAKAGE_FIELDS:
+        views["by_component"]["leakage." + name[:-len("_nw")]] = [hw["leakage"][name] * burst["latency_ns"] * 1e-6, 0.0]
+    return burst, views
+
+
+def report_views(model_path, hw_path, stats_path, prompt_lengths, library_file=None):
+    """The speculation summary and, per prompt length, the burst and its breakdowns (pJ, ns)."""
+    m = load_model(model_path)
+    hw = resolve_hardware(hw_path, library_file)
+    stats = load_stats(stats_path)
+    speculation = {"K": stats["k"], "expected_committed_tokens": expected_committed(stats),
+                   "expected_wasted_steps": expected_wasted(stats), "acceptance": acceptance(stats)}
+    return speculation, [burst_views(m, hw, stats, L0) for L0 in prompt_lengths]
 
 
 # ----------------------------------------------------------------------------
@@ -1231,8 +1293,8 @@ def run(model_path, hw_path, stats_path, prompt_lengths, library_file=None, path
     baseline_stats = {"k": 0, "hist": {0: 1.0}}
     points = []
     for L0 in prompt_lengths:
-        spec_m, spec_b = estimate_point(m, hw, stats, L0)
-        base_m, base_b = estimate_point(m, hw, baseline_stats, L0)
+        spec_m, spec_b, _ = estimate_point(m, hw, stats, L0)
+        base_m, base_b, _ = estimate_point(m, hw, baseline_stats, L0)
         burst_t = spec_m["latency_ns_per_token"] * committed   # the report re-derives the burst time this way
         points.append({
             "l_prompt": L0,

@@ -8,8 +8,6 @@ import yaml
 
 from conftest import EXAMPLES
 from symcost import build_model
-from symcost.packs.selfspec.binding import stats_values
-from symcost.packs.selfspec.inputs import StatsSpec
 
 PHASES = ("draft", "verify_drafted", "verify_bonus")
 COMBINATIONS = [("model_tiny", "hardware_knobs", "stats_k4"), ("model_tiny", "hardware_soc_pipelined", "stats_geometric"),
@@ -41,6 +39,22 @@ def test_stage_and_channel_breakdowns_sum_to_phase_totals(built, scenario):
                                    results[f"{scenario}.total.{phase}.energy"], rtol=1e-12, atol=1e-30)
 
 
+@pytest.mark.parametrize("scenario", ["speculative", "baseline"])
+def test_feature_view_with_other_covers_phase_totals_and_leakage_splits_by_component(built, scenario):
+    results = built.evaluate(L_prompt=LENGTHS)
+    for phase in PHASES:
+        for quantity in ("energy", "latency"):
+            np.testing.assert_allclose(_sum(results, f"{scenario}.feature.{phase}.", quantity),
+                                       results[f"{scenario}.total.{phase}.{quantity}"], rtol=1e-12, atol=1e-30)
+    by_component = _sum(results, f"{scenario}.leakage.", "energy")
+    np.testing.assert_allclose(by_component, results[f"{scenario}.leakage_energy"], rtol=1e-12, atol=1e-30)
+    np.testing.assert_allclose(results[f"{scenario}.dynamic_energy"] + by_component, results[f"{scenario}.burst_energy"],
+                               rtol=1e-12)
+    phases = sum(results[f"{scenario}.total.{phase}.latency"] for phase in PHASES)
+    np.testing.assert_allclose(phases, results[f"{scenario}.serial_latency"], rtol=1e-12)
+    assert np.all(results[f"{scenario}.burst_latency"] <= results[f"{scenario}.serial_latency"] * (1 + 1e-12))
+
+
 def test_per_token_metrics_follow_from_the_burst(built):
     results = built.evaluate(L_prompt=LENGTHS)
     committed = built.defaults.get("E_commit")
@@ -68,13 +82,6 @@ def test_k_zero_speculation_is_the_baseline(tmp_path):
         for key in [key for key in results if key.startswith("speculative.")]:
             np.testing.assert_allclose(results[key], results[key.replace("speculative.", "baseline.", 1)], rtol=1e-12,
                                        atol=1e-30, err_msg=f"{hardware}: {key}")
-
-
-def test_geometric_expected_committed_tokens_closed_form():
-    k, alpha = sp.Symbol("K", integer=True, nonnegative=True), sp.Symbol("alpha", positive=True)
-    values = stats_values(StatsSpec(k=4, alpha=0.8), k, alpha)
-    assert sp.simplify(values["expected_committed_tokens"] - (1 - alpha ** (k + 1)) / (1 - alpha)) == 0
-    assert sp.simplify(values["expected_wasted_steps"] + values["expected_committed_tokens"] - (k + 1)) == 0
 
 
 def test_expression_size_does_not_grow_with_layers(tmp_path):

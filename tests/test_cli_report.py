@@ -31,6 +31,23 @@ def test_report_prints_a_table_and_writes_json(tmp_path):
     assert schema_issues(report, "report", "report.json") == []
 
 
+def test_the_table_shows_leakage_as_its_own_line(tmp_path):
+    args = ["--model", EXAMPLES / "model_tiny.yaml", "--hardware", EXAMPLES / "hardware_soc_pipelined.yaml",
+            "--stats", EXAMPLES / "stats_k4.yaml", "--prompt-lengths", "64,4096", "-o", tmp_path / "report.json"]
+    result = run_cli("report", *args)
+    assert result.code == 0, result.stderr
+    last = json.loads((tmp_path / "report.json").read_text())["points"][-1]["speculative"]
+    table = result.stdout.split("where a burst goes at L_prompt = 4096")[1].split("\n\n")[0].splitlines()[2:]
+    rows = {line.split()[0]: line.split()[1:] for line in table}
+    assert rows.keys() == last["by_stage"].keys()
+    energy, dynamic = last["burst"]["energy_J"], last["burst"]["energy_J"] - last["by_stage"]["leakage"]["energy_J"]
+    assert rows["leakage"] == [f"{last['by_stage']['leakage']['energy_J'] / energy:.1%}", "-", "0.0%"]
+    for stage, values in last["by_stage"].items():
+        if stage != "leakage":
+            assert rows[stage][:2] == [f"{values['energy_J'] / energy:.1%}", f"{values['energy_J'] / dynamic:.1%}"]
+    assert sum(float(row[0].rstrip("%")) for row in rows.values()) == pytest.approx(100, abs=0.1 * len(rows))
+
+
 def test_prompt_range():
     result = run_cli("report", *ARGS, "--prompt-range", "100:400:100")
     assert result.code == 0 and all(f" {value} |" in result.stdout for value in (100, 200, 300))

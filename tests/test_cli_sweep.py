@@ -45,7 +45,7 @@ def test_integer_inputs_are_rounded_and_deduplicated():
     ("L_prompt", "expected NAME=START:STOP"),
     ("K=4:1", "STOP is below START"),
     ("L_prompt=0:100:log5", "log spacing needs positive"),
-    ("beta=0.1,0.2", "'beta' is neither an input (L_prompt, K, E_commit, alpha)"),
+    ("beta=0.1,0.2", "'beta' is neither an input (L_prompt, K, alpha, E_commit)"),
     ("alpha=a,b", "axis alpha: expected numbers"),
 ])
 def test_bad_axes_exit_2(tmp_path, axis, fragment):

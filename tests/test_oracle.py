@@ -5,7 +5,8 @@ component libraries, knob-based and legacy hardware (reuse / reread,
 serialized / layer-pipelined, with and without a KV memory model, delta
 readout, split ADC columns, activation-bit overrides), speculation statistics
 (K up to 64, histograms and geometric acceptance) and prompt lengths up to
-10^6. Every metric and every breakdown entry must agree to a relative 1e-12.
+10^6. Every metric and every breakdown entry (with the feature view's ``other`` and the
+static energy, in total and summed over components) must agree to a relative 1e-12.
 """
 from __future__ import annotations
 
@@ -204,4 +205,13 @@ def test_closed_forms_equal_the_step_by_step_oracle(tmp_path_factory, model, har
                     ours = results.get(f"{scenario}.feature.{phase}.{name}.{quantity}")
                     ours = 0.0 if ours is None else ours[index] / unit
                     _compare(ours, theirs, feature_scale, f"{scenario}.{phase}.dpu_features.{key}", failures)
+                for quantity, key in (("energy", "energy_pj"), ("latency", "latency_ns")):  # the feature view's 'other'
+                    theirs = golden[key] - sum(value for name, value in golden["dpu_features"].items()
+                                               if name.endswith(f"_{key}"))
+                    _compare(results[f"{scenario}.feature.{phase}.other.{quantity}"][index] / units[quantity], theirs,
+                             scale[quantity], f"{scenario}.{phase}.feature other {quantity}", failures)
+        leakage = point["leakage"]["energy_pj"]
+        by_component = sum(values[index] for name, values in results.items() if name.startswith("speculative.leakage."))
+        for name, ours in (("leakage energy", results["speculative.leakage_energy"][index]), ("leakage by component", by_component)):
+            _compare(ours / 1e-12, leakage, abs(leakage), name, failures)
     assert not failures, "\n".join(failures[:15])

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 import xml.etree.ElementTree as ElementTree
 
 import numpy as np
@@ -94,12 +93,12 @@ def test_breakdown_bars_stack_the_report_values(report):
     figure = breakdown_figure(report, [100, 2048, 32764])
     chosen = choose_points(report["points"], [100, 2048, 32764])
     titles = [axes.get_title() for axes in figure.axes]
-    assert titles == ["dynamic energy per burst by stage", "latency per burst by stage (summed, not overlapped)",
-                      "dynamic energy per burst by phase", "latency per burst by phase (summed, not overlapped)"]
+    assert titles == ["energy per burst by stage", "latency per burst by stage (summed, not overlapped)",
+                      "energy per burst by phase", "latency per burst by phase (summed, not overlapped)"]
     for axes, (view, field) in zip(figure.axes, [("by_stage", "energy_J"), ("by_stage", "latency_s"),
                                                   ("by_phase", "energy_J"), ("by_phase", "latency_s")]):
         assert [label.get_text() for label in axes.get_xticklabels()] == [f"L = {p['L_prompt']:,}" for p in chosen]
-        names = list(chosen[0]["speculative"][view])
+        names = [name for name in chosen[0]["speculative"][view] if name != "leakage"] + ["leakage"]  # static on top
         assert [container.get_label() for container in axes.containers] == names
         totals = [sum(values[field] for values in point["speculative"][view].values()) for point in chosen]
         for container, name in zip(axes.containers, names):
@@ -111,19 +110,24 @@ def test_breakdown_bars_stack_the_report_values(report):
         np.testing.assert_allclose(tops, totals, rtol=1e-12)
 
 
-def test_breakdown_shows_leakage_and_burst_latency(report):
-    figure = breakdown_figure(report, [32764])
-    point = choose_points(report["points"], [32764])[0]["speculative"]
+def test_breakdown_stacks_leakage_on_top_and_marks_the_burst_latency(report):
+    figure = breakdown_figure(report, [256, 32764])
+    chosen = [point["speculative"] for point in choose_points(report["points"], [256, 32764])]
     energy_by_stage, latency_by_stage = figure.axes[:2]
-    leakage = point["burst"]["energy_J"] - sum(values["energy_J"] for values in point["by_stage"].values())
-    assert leakage > 0
-    (label,) = [text.get_text() for text in energy_by_stage.texts]
-    number, prefix = re.fullmatch(r"\+ ([0-9.]+) ([mµn]?)J\nleakage", label).groups()
-    assert float(number) * {"": 1, "m": 1e-3, "µ": 1e-6, "n": 1e-9}[prefix] == pytest.approx(leakage, rel=0.01)
+    for axes, view in ((energy_by_stage, "by_stage"), (figure.axes[2], "by_phase")):
+        static = axes.containers[-1]
+        assert static.get_label() == "leakage" and all(patch.get_hatch() == "//" for patch in static.patches)
+        # the energy bars reach the burst energy: the static energy is part of the stack, not a footnote
+        tops = [patch.get_y() + patch.get_height() for patch in static.patches]
+        np.testing.assert_allclose(tops, [point["burst"]["energy_J"] for point in chosen], rtol=1e-12)
+        shares = [point[view]["leakage"]["energy_J"] / point["burst"]["energy_J"] for point in chosen]
+        assert 0.5 < min(shares) and max(shares) < 1  # this hardware leaks more than it switches
+        assert [text.get_text() for text in axes.texts] == [f"leakage {share:.1%}" for share in shares]
     tick = next(line for line in latency_by_stage.get_lines() if line.get_label() == "burst latency")
-    assert tick.get_ydata()[0] == point["burst"]["latency_s"]
-    assert legend_texts(latency_by_stage) == ["burst latency", *point["by_stage"]]
-    assert legend_texts(figure.axes[3]) == ["burst latency", "draft", "verify_drafted", "verify_bonus"]
+    np.testing.assert_array_equal(tick.get_ydata(), [point["burst"]["latency_s"] for point in chosen])
+    stages = [name for name in chosen[0]["by_stage"] if name != "leakage"]
+    assert legend_texts(latency_by_stage) == ["burst latency", *stages, "leakage"]
+    assert legend_texts(figure.axes[3]) == ["burst latency", "draft", "verify_drafted", "verify_bonus", "leakage"]
 
 
 def test_default_breakdown_points_spread_from_first_to_last(report):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import sympy as sp
 
@@ -23,7 +23,8 @@ DIGITS = 6
 def pack_audit(pack: FormulaPack, *, values: Mapping[sp.Symbol, BoundValue] | None = None,
                groups: Sequence[LayerGroup] = (),
                accounting: Accounting | None = None, break_even: Mapping | None = None,
-               inputs: Sequence[str | Path] = (), extra: Sequence[Block] = ()) -> AuditDocument:
+               inputs: Sequence[str | Path] = (), extra: Sequence[Block] = (),
+               breakdown_extra: Callable[[MathLayout], Mapping[str, Sequence[Block]]] | None = None) -> AuditDocument:
     """The audit of ``pack``: every part that the given data supports.
 
     With the pack alone: symbols, functions, terms, quantities, proxy and
@@ -33,7 +34,8 @@ def pack_audit(pack: FormulaPack, *, values: Mapping[sp.Symbol, BoundValue] | No
     ``accounting`` the closed-form burst sums, breakdowns and per-token
     expressions, ``break_even`` (from :func:`symcost.packs.selfspec.breakeven.find_break_even`)
     the break-even derivations. ``inputs`` are the files named in the
-    overview; ``extra`` blocks (a pack's own sections) go at the end.
+    overview; ``extra`` blocks (a pack's own sections) go at the end;
+    ``breakdown_extra(layout)`` gives a pack's own breakdown entries, by view.
     """
     names = symbol_names(pack)
     step = names.get(pack.index.step.name, "i") if pack.index else "i"
@@ -48,7 +50,7 @@ def pack_audit(pack: FormulaPack, *, values: Mapping[sp.Symbol, BoundValue] | No
     blocks += reduction_section(pack, layout)
     if accounting is not None:
         blocks += burst_sum_sections(accounting, layout)
-        blocks += breakdown_sections(accounting, layout)
+        blocks += breakdown_sections(accounting, layout, breakdown_extra(layout) if breakdown_extra else None)
         blocks += per_token_sections(accounting, layout)
     if break_even:
         blocks += break_even_sections(break_even, layout)

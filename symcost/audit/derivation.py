@@ -8,7 +8,7 @@ break-even points.
 """
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import sympy as sp
 
@@ -61,8 +61,10 @@ def _definition(accounting: Accounting, entry: TermTotal) -> sp.Expr:
     return sp.Sum(summand, (index.step, lo, hi - 1))
 
 
-def breakdown_sections(accounting: Accounting, layout: MathLayout) -> list[Block]:
-    """The totals a report prints per stage, component, feature and channel (summed over the burst's phases)."""
+def breakdown_sections(accounting: Accounting, layout: MathLayout,
+                       extra: Mapping[str, Sequence[Block]] | None = None) -> list[Block]:
+    """The totals a report prints per stage, component, feature and channel (summed over the burst's phases);
+    ``extra`` adds a pack's own entries to a view (e.g. the selfspec report's static energy)."""
     phases = tuple(accounting.pack.index.phases)
     blocks: list[Block] = [Heading(1, "Breakdowns"), Paragraph((
         "What each breakdown entry of a report is: the terms it collects and their closed-form sum over a "
@@ -72,6 +74,7 @@ def breakdown_sections(accounting: Accounting, layout: MathLayout) -> list[Block
         blocks.append(Heading(2, f"By {view}"))
         for name in sorted({entry.tag(view) for entry in accounting.entries if entry.tag(view) and entry.phase in phases}):
             blocks += _breakdown_entry(accounting, layout, view, name, phases)
+        blocks += list((extra or {}).get(view, ()))
     return blocks
 
 
@@ -101,7 +104,9 @@ def per_token_sections(accounting: Accounting, layout: MathLayout) -> list[Block
         bound = accounting.bindings.values[spec.symbol]
         blocks.append(Paragraph((Code(spec.name), f": {spec.description} (from {bound.provenance}); symbolic below, "
                                  "bound when evaluated:")))
-        blocks += layout.equation(layout.printer.formula(spec.symbol), bound.value)
+        # A value the pack defines by a formula (E[a+1] over a histogram) shows the formula, then its value.
+        shown = (bound.formula, bound.value) if bound.formula is not None and bound.formula != bound.value else (bound.value,)
+        blocks += layout.equation(layout.printer.formula(spec.symbol), *shown)
     step = pack.index.step
     for name, expression in accounting.quantities.items():
         per_step = " (per step)" if expression.has(step) else ""

@@ -65,7 +65,7 @@ def _value_and_provenance(spec, printer: AuditPrinter, values, groups) -> tuple[
         return ((per_group or "per layer group",), description)
     bound = values.get(spec.symbol) if values is not None else None
     if bound is None:
-        return (("free" if spec.source == "axis" else "not bound",), description)
+        return (({"axis": "free", "outcome": "summed over"}.get(spec.source, "not bound"),), description)
     shown: tuple = (Math(printer.formula(bound.value)),)
     if bound.source_value is not None and bound.source_unit not in (None, "1"):
         shown = (f"{bound.source_value:.6g} {bound.source_unit} (SI: ", *shown, ")")

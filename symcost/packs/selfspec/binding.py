@@ -10,19 +10,20 @@ A symbol's ``binding`` names where its value comes from:
   :mod:`symcost.packs.selfspec.inputs.hardware`), converted from the field's unit to SI;
 * ``hardware.switch.<name>``: 0/1 structure switches (``legacy``, ``reuse``,
   ``pipelined``, ``memory``, ``delta_readout.draft``, ``delta_readout.verify``);
-* ``stats.<name>``: ``k``, ``alpha``, ``expected_committed_tokens``,
-  ``expected_wasted_steps``.
+* ``stats.<path>``: the stats file as written: ``k``, ``histogram`` (the
+  accepted-prefix histogram, bound to a table symbol) or ``geometric.alpha``.
+  E[a+1] is not read but defined by the pack, with one formula per form of
+  the file.
 
 Every bound value carries its provenance so reports can cite it.
 """
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 import sympy as sp
 
-from ...binder import Bindings, BoundValue, LayerGroup, bind_symbols
+from ...binder import Bindings, BoundValue, LayerGroup, bind_symbols, resolve_formulas
 from ...input_tree import InputTree, Measured
 from .inputs import HardwareSpec, ModelSpec, StatsSpec
 from .inputs.model import BLOCKS
@@ -47,66 +48,39 @@ def hardware_switches(hardware: HardwareSpec) -> dict[str, int]:
     return switches
 
 
-def stats_values(stats: StatsSpec, k: sp.Symbol, alpha: sp.Symbol | None) -> dict[str, sp.Expr]:
-    """E[a+1] and E[K-a] as expressions (numbers for a histogram; closed forms in alpha, K otherwise)."""
-    if stats.histogram is not None:
-        total = sum(stats.histogram.values())
-        probability = {outcome: sp.nsimplify(weight) / sp.nsimplify(total) for outcome, weight in stats.histogram.items()}
-        committed = sum((outcome + 1) * p for outcome, p in probability.items())
-        wasted = sum((stats.k - outcome) * p for outcome, p in probability.items())
-        return {"k": sp.Integer(stats.k), "expected_committed_tokens": committed, "expected_wasted_steps": wasted}
-    if alpha is None and stats.alpha == 0:
-        committed, wasted = sp.Integer(1), k  # every draft rejected: one token per burst
-    else:
-        rate = alpha if alpha is not None else sp.Float(stats.alpha)
-        committed, wasted = (moment.xreplace({_K: k, _ALPHA: rate}) for moment in _geometric_moments())
-    values = {"k": sp.Integer(stats.k), "expected_committed_tokens": committed, "expected_wasted_steps": wasted}
-    values["alpha"] = sp.Float(stats.alpha)
-    return values
-
-
-_K = sp.Symbol("K", integer=True, nonnegative=True)
-_ALPHA = sp.Symbol("alpha", positive=True)
-
-
-@lru_cache(maxsize=1)
-def _geometric_moments() -> tuple[sp.Expr, sp.Expr]:
-    """E[a+1] and E[K-a] under geometric acceptance, derived once with symbolic K and alpha
-    (summing with a numeric alpha sends SymPy's solver on long detours)."""
-    a = sp.Symbol("a", integer=True, nonnegative=True)
-    committed = sp.summation((a + 1) * _ALPHA ** a * (1 - _ALPHA), (a, 0, _K - 1)) + (_K + 1) * _ALPHA ** _K
-    wasted = sp.summation((_K - a) * _ALPHA ** a * (1 - _ALPHA), (a, 0, _K - 1))
-    return _below_one(committed), _below_one(wasted)
-
-
-def _below_one(expression: sp.Expr) -> sp.Expr:
-    """The geometric-series result for alpha < 1 (validation guarantees it; SymPy also returns the alpha = 1 case)."""
-    general = sp.piecewise_fold(expression)
-    if isinstance(general, sp.Piecewise):
-        general = general.args[-1].expr
-    return sp.simplify(general)
-
-
 def bind(pack: FormulaPack, model: ModelSpec, hardware: HardwareSpec, stats: StatsSpec) -> Bindings:
     """Values for every bound symbol of ``pack`` (through the generic binder, over the view of the three
-    files :func:`input_view` gives), and the model's layer groups."""
-    k_symbol = _axis(pack, "stats.k")
-    alpha_symbol = _axis(pack, "stats.alpha")
-    from_stats = stats_values(stats, k_symbol, alpha_symbol if stats.alpha is not None else None)
+    files :func:`input_view` gives), and the model's layer groups.
+
+    A value the pack defines by a formula (E[a+1]) gets the bound values it uses, the evaluator's inputs
+    (axes and stats: K, alpha) left symbolic.
+    """
     layer_and_axes = {spec.name for spec in pack.symbols.values()
                       if spec.source == "axis" or (spec.binding or "").startswith("layer.")}
-    values = bind_symbols(pack, input_view(model, hardware, from_stats, stats.source), skip=frozenset(layer_and_axes))
+    values = bind_symbols(pack, input_view(model, hardware, stats), skip=frozenset(layer_and_axes))
     for spec in pack.symbols.values():
         if spec.source == "constant":
             values[spec.symbol] = BoundValue(sp.nsimplify(spec.value) * parse_unit(spec.unit).si_factor,
                                              f"constant of pack {pack.name}")
-    return Bindings(values, _layer_groups(pack, model))
+    inputs = frozenset(spec.symbol for spec in pack.symbols.values() if spec.source in ("axis", "stats"))
+    return Bindings(resolve_formulas(values, keep=inputs), _layer_groups(pack, model))
 
 
-def input_view(model: ModelSpec, hardware: HardwareSpec, from_stats: dict[str, sp.Expr], stats_source: str) -> InputTree:
+def acceptance(pack: FormulaPack, bindings: Bindings, stats: StatsSpec) -> dict[int, sp.Expr]:
+    """P(a) for a = 0..K as the pack defines it: the histogram's table, or ``P_geometric`` at the bound alpha."""
+    outcomes = range(stats.k + 1)
+    if stats.histogram is not None:
+        table = bindings.values[pack.symbol("P_hist")].value
+        return {outcome: table.probability(outcome) for outcome in outcomes}
+    geometric = pack.symbols["P_geometric"].definition.xreplace(
+        {pack.symbol("K"): sp.Integer(stats.k), pack.symbol("alpha"): bindings.values[pack.symbol("alpha")].value})
+    return {outcome: geometric.xreplace({pack.symbol("a"): sp.Integer(outcome)}) for outcome in outcomes}
+
+
+def input_view(model: ModelSpec, hardware: HardwareSpec, stats: StatsSpec) -> InputTree:
     """The three files as the pack binds them: ``model.*`` dimensions, ``hardware.*`` resolved coefficients
-    (each with its unit and provenance) and ``hardware.switch.*`` structure switches, ``stats.*`` moments."""
-    model_file, hardware_file, stats_file = (Path(source).name for source in (model.source, hardware.source, stats_source))
+    (each with its unit and provenance) and ``hardware.switch.*`` structure switches, ``stats.*`` as written."""
+    model_file, hardware_file, stats_file = (Path(source).name for source in (model.source, hardware.source, stats.source))
     hardware_tree: dict = {}
     for name, value in hardware_switches(hardware).items():
         _nest(hardware_tree, f"switch.{name}", Measured(value, "1", f"{hardware_file}: {_switch_origin(name)}", exact=True))
@@ -115,8 +89,18 @@ def input_view(model: ModelSpec, hardware: HardwareSpec, from_stats: dict[str, s
     data = {"model": {name: Measured(value, "1", f"{model_file}: {name}", exact=True)
                       for name, value in model_values(model).items()},
             "hardware": hardware_tree,
-            "stats": {name: Measured(value, "1", f"{stats_file}: {name}") for name, value in from_stats.items()}}
+            "stats": _stats_tree(stats, stats_file)}
     return InputTree(data, {"model": model_file, "hardware": hardware_file, "stats": stats_file})
+
+
+def _stats_tree(stats: StatsSpec, stats_file: str) -> dict:
+    """K, and the histogram (outcome -> weight) or the geometric acceptance rate: whichever the file gives."""
+    tree: dict = {"k": Measured(stats.k, "1", f"{stats_file}: k", exact=True)}
+    if stats.histogram is not None:
+        tree["histogram"] = dict(stats.histogram)
+    if stats.alpha is not None:
+        tree["geometric"] = {"alpha": Measured(sp.Float(stats.alpha), "1", f"{stats_file}: geometric.alpha")}
+    return tree
 
 
 def _nest(tree: dict, path: str, leaf: Measured) -> None:
@@ -124,10 +108,6 @@ def _nest(tree: dict, path: str, leaf: Measured) -> None:
     for part in parents:
         tree = tree.setdefault(part, {})
     tree[name] = leaf
-
-
-def _axis(pack: FormulaPack, binding: str) -> sp.Symbol | None:
-    return next((spec.symbol for spec in pack.symbols.values() if spec.binding == binding), None)
 
 
 def _switch_origin(name: str) -> str:

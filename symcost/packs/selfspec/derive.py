@@ -151,9 +151,10 @@ def _keepable(pack: FormulaPack, name: str) -> sp.Symbol:
 
 
 def _axes(pack: FormulaPack) -> list[sp.Symbol]:
-    """The inputs every evaluator takes: the pack's axes (L_prompt) and stats (K, E[a+1], alpha)."""
+    """The inputs every evaluator takes: the pack's axes (L_prompt) and stats (K, E[a+1], alpha; not the
+    histogram, a table that E[a+1] sums over)."""
     return [spec.symbol for spec in pack.symbols.values()
-            if spec.source in ("axis", "stats") and spec.symbol != pack.index.step]
+            if spec.source in ("axis", "stats") and spec.symbol != pack.index.step and spec.table is None]
 
 
 def _inputs(pack: FormulaPack, kept: list[sp.Symbol]) -> list[sp.Symbol]:

@@ -1,26 +1,37 @@
 """The selfspec cost model's outputs and their names.
 
-``<scenario>.<metric>`` for the pack's per-token quantities and
+``<scenario>.<metric>`` for the pack's per-token and per-burst quantities,
 ``<scenario>.<view>.<phase>.<name>.<quantity>`` for breakdowns (per burst),
+``<scenario>.leakage.<component>.energy`` for each component's static energy
+over the burst (the pack's quantities charged to a component),
 ``<scenario>.committed_tokens`` for E[a+1], with scenario ``speculative`` or
 ``baseline`` (no speculation: K = 0, one token per step), view ``stage``,
 ``component``, ``feature`` or ``channel``, and ``area.<view>.<name>``.
+
+The feature view holds the DPU features and ``other``: the work no feature is
+charged for (analog reads, converters, buffers, control, KV-cache traffic), so
+that it covers a phase's total like the other views.
 """
 from __future__ import annotations
 
 import sympy as sp
 
-from ...accounting import Accounting
+from ...accounting import Accounting, TermTotal
+from ...units import parse_unit
 
 METRICS = ("energy_per_token", "latency_per_token", "throughput", "tokens_per_joule", "power",
-           "burst_energy", "burst_latency", "dynamic_energy", "leakage_energy", "leakage_power")
+           "burst_energy", "burst_latency", "serial_latency", "dynamic_energy", "leakage_energy", "leakage_power",
+           "wasted_steps")
+OTHER_FEATURE = "other"  # the feature view's entry for work no feature is charged for
+LEAKAGE = "leakage"  # static energy: outputs <scenario>.leakage.<component>.energy, and the reports' entries
 BREAKDOWN_QUANTITIES = ("energy", "latency", "count")
 # The sweep's default columns: what a reader of a sweep file wants first.
 DEFAULT_COLUMNS = ("speculative.energy_per_token", "speculative.latency_per_token", "speculative.throughput",
                    "speculative.tokens_per_joule", "baseline.energy_per_token", "baseline.latency_per_token")
 _UNITS = {"energy_per_token": "J", "latency_per_token": "s", "throughput": "1/s", "tokens_per_joule": "1/J",
-          "power": "W", "burst_energy": "J", "burst_latency": "s", "dynamic_energy": "J", "leakage_energy": "J",
-          "leakage_power": "W", "committed_tokens": "1", "energy": "J", "latency": "s", "count": "1"}
+          "power": "W", "burst_energy": "J", "burst_latency": "s", "serial_latency": "s", "dynamic_energy": "J",
+          "leakage_energy": "J",
+          "leakage_power": "W", "committed_tokens": "1", "wasted_steps": "1", "energy": "J", "latency": "s", "count": "1"}
 
 
 def output_unit(name: str) -> str:
@@ -55,6 +66,9 @@ def collect_outputs(accounting: Accounting, baseline_accounting: Accounting | No
             if metric in source.quantity_symbols:
                 symbol = source.quantity_symbols[metric]
                 outputs[f"{scenario}.{metric}"] = renamed[symbol] if scenario == "baseline" else symbol
+        for component, name in component_charges(source).items():
+            symbol = source.quantity_symbols[name]
+            outputs[f"{scenario}.{LEAKAGE}.{component}.energy"] = renamed[symbol] if scenario == "baseline" else symbol
         for phase in pack.index.phases:
             for quantity in BREAKDOWN_QUANTITIES:
                 if quantity != "count":
@@ -62,9 +76,25 @@ def collect_outputs(accounting: Accounting, baseline_accounting: Accounting | No
                 for view in ("stage", "component", "feature", "channel"):
                     for name, expression in source.breakdown(view, quantity, phase).items():
                         outputs[f"{scenario}.{view}.{phase}.{name}.{quantity}"] = expression.xreplace(replaced)
+                if quantity != "count":
+                    outputs[f"{scenario}.feature.{phase}.{OTHER_FEATURE}.{quantity}"] = sp.Add(
+                        *(entry.expression for entry in featureless(source, quantity, phase))).xreplace(replaced)
     for view in ("stage", "component"):
         for name, expression in accounting.breakdown(view, "area").items():
             outputs[f"area.{view}.{name}"] = expression
     for name, expression, maximum, _message in accounting.limits:
         outputs[f"limit.{name}.value"], outputs[f"limit.{name}.maximum"] = expression, maximum
     return outputs, definitions
+
+
+def component_charges(accounting: Accounting) -> dict[str, str]:
+    """The active energy quantities the pack charges to a component (its static energy): component -> quantity."""
+    energy = parse_unit("J").dimension
+    return {quantity.component: quantity.name for quantity in accounting.pack.quantities
+            if quantity.component and quantity.name in accounting.quantity_symbols
+            and parse_unit(quantity.unit).dimension == energy}
+
+
+def featureless(accounting: Accounting, quantity: str, phase: str | None = None) -> list[TermTotal]:
+    """The stage view's entries that no feature is charged for: the feature view's ``other``."""
+    return [entry for entry in accounting.select(quantity=quantity, phase=phase, view="stage") if entry.term.feature is None]

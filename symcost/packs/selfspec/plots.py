@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import EngFormatter
 
 from ...errors import SymcostError
+from .outputs import LEAKAGE
 
 PROMPT_LABEL = "prompt length L_prompt (tokens)"
 
@@ -99,11 +100,12 @@ def choose_points(points: Sequence[dict], lengths: Sequence[float] | None = None
 def breakdown_figure(report: dict, lengths: Sequence[float] | None = None) -> Figure:
     """Stacked bars of the speculative burst's energy and latency, by stage and by phase, at chosen L_prompt.
 
-    Stages and phases share out the dynamic energy; the leakage (burst energy
-    minus dynamic energy, often most of it) belongs to neither, so it is
-    written above each energy bar rather than stacked, where it would hide
-    the breakdown. The latency bars are summed stage times; a black tick marks
-    the burst latency, which a layer-pipelined schedule makes shorter.
+    Every entry of the report's breakdown is a segment, the static energy
+    (``leakage``, often most of a burst's energy) too: it is stacked last,
+    grey and hatched, with its share of the burst energy written above the
+    bar, so each energy bar is as tall as the burst energy. The latency bars
+    are summed stage times (leakage takes none); a black tick marks the
+    burst latency, which a layer-pipelined schedule makes shorter.
     """
     points = choose_points(report["points"], lengths)
     positions = np.arange(len(points))
@@ -111,11 +113,10 @@ def breakdown_figure(report: dict, lengths: Sequence[float] | None = None) -> Fi
     for row, (view, noun) in zip(figure.subplots(2, 2), BREAKDOWNS):
         energy, latency = row
         _stack(energy, _segments(points, view, "energy_J"))
-        leakage = [point["speculative"]["burst"]["energy_J"] - sum(value["energy_J"] for value in
-                   point["speculative"][view].values()) for point in points]
-        energy.bar_label(energy.containers[-1], [f"+ {_engineering(value, 'J')}\nleakage" for value in leakage],
-                         fontsize="small", padding=2)
-        energy.set(title=f"dynamic energy per burst by {noun}", ylabel="dynamic energy per burst (J)")
+        shares = [point["speculative"][view][LEAKAGE]["energy_J"] / point["speculative"]["burst"]["energy_J"]
+                  for point in points]
+        energy.bar_label(energy.containers[-1], [f"{LEAKAGE} {share:.1%}" for share in shares], fontsize="small", padding=2)
+        energy.set(title=f"energy per burst by {noun}", ylabel="energy per burst (J)")
         _stack(latency, _segments(points, view, "latency_s"))
         latency.plot(positions, [point["speculative"]["burst"]["latency_s"] for point in points], "k_",
                      markersize=40, markeredgewidth=2, label="burst latency")
@@ -132,20 +133,19 @@ def breakdown_figure(report: dict, lengths: Sequence[float] | None = None) -> Fi
     return figure
 
 
-def _engineering(value: float, unit: str) -> str:
-    return EngFormatter(unit=unit, places=1)(value)
-
-
 def _segments(points: Sequence[dict], view: str, field: str) -> dict[str, np.ndarray]:
-    names = list(dict.fromkeys(name for point in points for name in point["speculative"][view]))
+    """Each entry's values across the points, the static energy last (on top of the stack)."""
+    names = list(dict.fromkeys(name for point in points for name in point["speculative"][view] if name != LEAKAGE))
     return {name: np.array([point["speculative"][view].get(name, {}).get(field, 0.0) for point in points])
-            for name in names}
+            for name in [*names, LEAKAGE]}
 
 
 def _stack(axes: Axes, segments: dict[str, np.ndarray]) -> None:
     colours = matplotlib.colormaps["tab20"]
     bottom = np.zeros(len(next(iter(segments.values()))))
     for index, (name, values) in enumerate(segments.items()):
-        axes.bar(range(len(bottom)), values, bottom=bottom, width=0.6, label=name, color=colours(index % 20),
+        static = name == LEAKAGE
+        axes.bar(range(len(bottom)), values, bottom=bottom, width=0.6, label=name,
+                 color="0.85" if static else colours(index % 20), hatch="//" if static else None,
                  edgecolor="0.4", linewidth=0.4)
         bottom = bottom + values

@@ -14,8 +14,10 @@ from typing import Sequence
 import numpy as np
 
 from ... import __version__
+from .binding import acceptance
 from .breakeven import find_break_even
 from .model import CostModel
+from .outputs import LEAKAGE
 
 PHASES = ("draft", "verify_drafted", "verify_bonus")
 PER_TOKEN = (("energy_per_token_J", "energy_per_token"), ("latency_per_token_s", "latency_per_token"),
@@ -40,8 +42,6 @@ def _sha256(path: str | Path) -> str:
 def build_report(model: CostModel, prompt_lengths: Sequence[int]) -> dict:
     lengths = np.asarray(prompt_lengths, dtype=np.int64)
     results = model.evaluate(L_prompt=lengths)
-    probabilities = model.stats.probabilities()
-    committed = sum((a + 1) * p for a, p in probabilities.items())
     return {
         "symcost_version": __version__,
         # The pack file's contents, not its path: remembered results are shared by every copy of the inputs.
@@ -51,10 +51,13 @@ def build_report(model: CostModel, prompt_lengths: Sequence[int]) -> dict:
                    (("model", model.model.source), ("hardware", model.hardware.source), ("stats", model.stats.source))},
         "hardware": {"mode": model.hardware.mode, "library": model.hardware.library,
                      "schedule": model.hardware.schedule, "reuse_policy": model.hardware.reuse_policy},
-        "speculation": {"K": model.stats.k, "expected_committed_tokens": committed,
-                        "expected_wasted_steps": sum((model.stats.k - a) * p for a, p in probabilities.items()),
-                        "acceptance": {str(a): p for a, p in probabilities.items()}},
-        "area": area_summary(results),
+        # E[a+1] and E[K-a] as the evaluator computes them from the pack's formulas (they do not depend on L_prompt).
+        "speculation": {"K": model.stats.k, "expected_committed_tokens": float(results["speculative.committed_tokens"][0]),
+                        "expected_wasted_steps": float(results["speculative.wasted_steps"][0]),
+                        "acceptance": model.remember("acceptance", lambda: {
+                            str(outcome): float(probability) for outcome, probability in
+                            acceptance(model.pack, model.accounting.bindings, model.stats).items()})},
+        "area": area_summary(model, results),
         "points": [_point(results, index, int(length)) for index, length in enumerate(lengths)],
         # Both need the closed forms; remembered in the evaluator cache, a warm report skips SymPy.
         "break_even": model.remember("break_even", lambda: _break_even(model)),
@@ -66,11 +69,11 @@ def build_report(model: CostModel, prompt_lengths: Sequence[int]) -> dict:
     }
 
 
-def area_summary(results: dict[str, np.ndarray]) -> dict:
-    """Area in mm^2: on chip (every component but HBM), off chip, by block and by component."""
+def area_summary(model: CostModel, results: dict[str, np.ndarray]) -> dict:
+    """Area in mm^2: on chip, off chip (the components the pack places there), by block and by component."""
     components = {key.split(".", 2)[2]: float(value[0]) * MM2_PER_M2 for key, value in results.items()
                   if key.startswith("area.component.")}
-    off_chip = {"hbm"}
+    off_chip = set(model.off_chip)
     return {"total_mm2": sum(v for k, v in components.items() if k not in off_chip),
             "off_chip_mm2": sum(v for k, v in components.items() if k in off_chip),
             "by_block": {key.split(".", 2)[2]: float(value[0]) * MM2_PER_M2 for key, value in results.items()
@@ -92,15 +95,29 @@ def _grouped(results: dict[str, np.ndarray], scenario: str, view: str, index: in
     return grouped
 
 
+def _leakage_by_component(results: dict[str, np.ndarray], index: int, leakage: dict) -> dict:
+    """Each component's static energy as its own entry (``leakage.<component>``), where the pack charges
+    leakage to components; else the whole static energy as one ``leakage`` entry."""
+    entries = {f"{LEAKAGE}.{key.split('.')[2]}": {"energy_J": float(value[index]), "latency_s": 0.0}
+               for key, value in results.items() if key.startswith(f"speculative.{LEAKAGE}.")}
+    return entries or {LEAKAGE: dict(leakage)}
+
+
 def _point(results: dict[str, np.ndarray], index: int, length: int) -> dict:
     speculative = _per_token(results, "speculative", index)
     speculative["burst"] = {"energy_J": float(results["speculative.burst_energy"][index]),
-                            "latency_s": float(results["speculative.burst_latency"][index])}
-    speculative["by_phase"] = {phase: {"energy_J": float(results[f"speculative.total.{phase}.energy"][index]),
-                                       "latency_s": float(results[f"speculative.total.{phase}.latency"][index])}
-                               for phase in PHASES}
-    for view in ("stage", "feature", "channel", "component"):
-        speculative[f"by_{view}"] = _grouped(results, "speculative", view, index)
+                            "latency_s": float(results["speculative.burst_latency"][index]),
+                            "serial_latency_s": float(results["speculative.serial_latency"][index])}
+    # Static energy is spent over the whole burst, in no phase or stage: each view has it as its own entry
+    # (with no time of its own), so that every view adds up to the burst energy.
+    leakage = {"energy_J": float(results["speculative.leakage_energy"][index]), "latency_s": 0.0}
+    speculative["by_phase"] = {**{phase: {"energy_J": float(results[f"speculative.total.{phase}.energy"][index]),
+                                          "latency_s": float(results[f"speculative.total.{phase}.latency"][index])}
+                                  for phase in PHASES}, LEAKAGE: leakage}
+    for view in ("stage", "feature", "channel"):
+        speculative[f"by_{view}"] = {**_grouped(results, "speculative", view, index), LEAKAGE: dict(leakage)}
+    speculative["by_component"] = {**_grouped(results, "speculative", "component", index),
+                                   **_leakage_by_component(results, index, leakage)}
     baseline = _per_token(results, "baseline", index)
     return {"L_prompt": length, "speculative": speculative, "baseline": baseline,
             "vs_baseline": {"energy_ratio": speculative["energy_per_token_J"] / baseline["energy_per_token_J"],
@@ -138,13 +155,15 @@ def format_table(report: dict) -> str:
             f"{ratio['energy_ratio']:>6.3f} | {_si(spec['latency_per_token_s'], 's'):>13} {_si(base['latency_per_token_s'], 's'):>12} "
             f"{ratio['latency_ratio']:>6.3f} | {spec['throughput_tokens_per_s']:>10.4g} {spec['tokens_per_J']:>10.4g}")
     last = report["points"][-1]["speculative"]
-    dynamic = sum(values["energy_J"] for values in last["by_stage"].values())
-    serial = sum(values["latency_s"] for values in last["by_stage"].values())
-    leakage = 1 - dynamic / last["burst"]["energy_J"] if last["burst"]["energy_J"] else 0.0
-    lines += ["", f"where a burst goes at L_prompt = {report['points'][-1]['L_prompt']}: share of dynamic energy and of "
-                  f"summed stage time (leakage is {leakage:.1%} of the burst energy)"]
+    energy, serial = last["burst"]["energy_J"], last["burst"]["serial_latency_s"]
+    dynamic = energy - last["by_stage"][LEAKAGE]["energy_J"]
+    lines += ["", f"where a burst goes at L_prompt = {report['points'][-1]['L_prompt']}: share of the burst energy "
+                  f"({_si(energy, 'J')}), of its dynamic part, and of the summed stage time ({_si(serial, 's')})",
+              f"  {'':<12} {'energy':>7} {'dynamic':>8} {'time':>7}"]
     for stage, values in sorted(last["by_stage"].items(), key=lambda item: -item[1]["energy_J"]):
-        lines.append(f"  {stage:<12} {values['energy_J'] / (dynamic or 1):>7.1%} {values['latency_s'] / (serial or 1):>7.1%}")
+        share = "-" if stage == LEAKAGE else f"{values['energy_J'] / (dynamic or 1):.1%}"
+        lines.append(f"  {stage:<12} {values['energy_J'] / (energy or 1):>7.1%} {share:>8} "
+                     f"{values['latency_s'] / (serial or 1):>7.1%}")
     statuses = report["terms"]
     lines.append(f"\n{len(statuses.get('proxy', []))} proxy and {len(statuses.get('out_of_scope', []))} out-of-scope terms "
                  "(reasons in the JSON report, -o FILE)")

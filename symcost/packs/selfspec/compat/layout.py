@@ -114,8 +114,8 @@ def sweep_point(results: dict[str, np.ndarray], index: int, length: int) -> dict
                         "burst_latency_ns": point("speculative.burst_latency", NS_PER_S)}}
 
 
-def area_fields(results: dict[str, np.ndarray]) -> dict[str, Any]:
-    area = area_summary(results)
+def area_fields(model: CostModel, results: dict[str, np.ndarray]) -> dict[str, Any]:
+    area = area_summary(model, results)
     stages = {f"{stage}_{key}": 0.0 for stage in STAGES for key in ("energy_pj", "latency_ns")}
     return {"area": {**stages, **{f"{block}_mm2": area["by_block"].get(block, 0.0) for block in AREA_BLOCKS}},
             "area_breakdown_mm2": {
@@ -161,7 +161,7 @@ def selfspec_report(model: CostModel, prompt_lengths: Sequence[int], paths: dict
         "reuse_policy": hardware.reuse_policy, "hardware_mode": hardware.mode,
         "resolved_library": echo.resolved_library(hardware), "model_knobs": echo.model_knobs(model.model),
         "hardware_knobs": echo.hardware_knobs(hardware), "paths": paths, "points": points,
-        "break_even_tokens_per_joule_l_prompt": first_winning_length(points), **area_fields(results),
+        "break_even_tokens_per_joule_l_prompt": first_winning_length(points), **area_fields(model, results),
         "dpu_feature_mapping": echo.feature_mapping(hardware), "movement_accounting": movement_accounting(model),
         "pipeline_policy": {"schedule": hardware.schedule, **PIPELINE_POLICIES[hardware.schedule]},
         "notes": notes(model),

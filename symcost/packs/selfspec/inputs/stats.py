@@ -14,22 +14,14 @@ from ....checked import checked_document
 class StatsSpec:
     """Burst length ``k`` and either a histogram over a in 0..k or a geometric alpha.
 
-    ``histogram`` holds the counts (or weights) as given, keyed by a; use
-    :meth:`probabilities` for the normalised distribution.
+    ``histogram`` holds the counts (or weights) as given, keyed by a; the pack
+    normalises it (a table symbol) and defines E[a+1] over it.
     """
 
     k: int
     histogram: dict[int, float] | None = None
     alpha: float | None = None
     source: str = ""
-
-    def probabilities(self) -> dict[int, float]:
-        """P(a) for a in 0..k (zeros filled in)."""
-        if self.histogram is not None:
-            total = sum(self.histogram.values())
-            return {a: self.histogram.get(a, 0.0) / total for a in range(self.k + 1)}
-        alpha = self.alpha
-        return {a: (alpha ** a) * (1 - alpha) if a < self.k else alpha ** self.k for a in range(self.k + 1)}
 
 
 def read_stats(path: str | Path, overrides: dict[str, Any] | None = None) -> StatsSpec:
