@@ -15,7 +15,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import sympy as sp
 
-from .binder import BoundValue, bind_symbols
+from .binder import BoundValue, bind_symbols, resolved
 from .chain import Chain, build_chain
 from .compile import Evaluator
 from .errors import SymcostError
@@ -45,7 +45,7 @@ class ChainModel:
         missing = [spec.name for spec in chain.inputs if spec not in inputs and spec.symbol not in bound]
         if missing:
             raise SymcostError(f"pack {pack.name}: no value for {', '.join(missing)}")
-        values = _resolved({symbol: value.value for symbol, value in bound.items()})
+        values = resolved(pack, {symbol: value.value for symbol, value in bound.items()})
         variable = {spec.symbol for spec in inputs}
         fixed = {symbol: value for symbol, value in values.items() if symbol not in variable}
         defaults = {spec.name: float(values[spec.symbol]) for spec in inputs
@@ -93,14 +93,3 @@ class ChainModel:
         expression = self.chain.closed_form(name).xreplace(self.fixed)
         return expression.xreplace({symbol: sp.Float(values[symbol.name]) for symbol in expression.free_symbols
                                     if symbol.name in values})
-
-
-def _resolved(values: dict[sp.Symbol, sp.Expr]) -> dict[sp.Symbol, sp.Expr]:
-    """Bound values with defaults that are formulas over other bound symbols resolved to numbers."""
-    resolved = dict(values)
-    for _ in range(len(resolved)):
-        pending = {symbol: value for symbol, value in resolved.items() if value.free_symbols & resolved.keys()}
-        if not pending:
-            break
-        resolved.update((symbol, value.xreplace(resolved)) for symbol, value in pending.items())
-    return resolved

@@ -26,6 +26,7 @@ from .formula import is_valid_name, parse_formula
 from .checked import checked_document
 from .units import Dimension, describe_dimension, field_unit, parse_unit
 
+UNKNOWN = "unknown"  # a symbol default that means "not known" (NaN)
 QUANTITY_UNITS = {"energy": "J", "latency": "s", "area": "m^2", "power": "W", "bytes": "B", "count": "1"}
 _DOMAINS = {
     "real": {"real": True}, "nonnegative": {"nonnegative": True}, "positive": {"positive": True},
@@ -46,9 +47,10 @@ class SymbolSpec:
     definition: sp.Expr | None = None
     latex: str | None = None
     provenance: str | None = None
-    default: float | sp.Expr | None = None        # a number in ``unit``, or a formula over earlier symbols
+    default: float | sp.Expr | None = None        # a number in ``unit``, a formula over earlier symbols, or nan (unknown)
     reinterpret_unit: str | None = None
     value: float | None = None
+    categories: tuple[tuple[str, float], ...] = ()  # word at the binding path -> number in ``unit``
 
     @property
     def binding_paths(self) -> tuple[str, ...]:
@@ -339,7 +341,9 @@ class _PackBuilder:
                                                             f"unit {raw['unit']}"):
                 return
         default = raw.get("default")
-        if isinstance(default, str):  # a formula over symbols declared before this one
+        if default == UNKNOWN:  # not known: what uses it comes out NaN, and is reported as unknown
+            default = sp.nan
+        elif isinstance(default, str):  # a formula over symbols declared before this one
             default = self.parse(default, f"{where}.default", name)
             if default is None or not self.has_dimension(default, unit.dimension, f"{where}.default", f"unit {raw['unit']}"):
                 return
@@ -347,7 +351,7 @@ class _PackBuilder:
         self.symbols[name] = SymbolSpec(name, raw["description"], raw["unit"], raw["source"], symbol, unit.dimension,
                                         tuple(binding) if isinstance(binding, list) else binding, definition,
                                         raw.get("latex"), raw.get("provenance"), default, raw.get("reinterpret_unit"),
-                                        raw.get("value"))
+                                        raw.get("value"), tuple(raw.get("categories", {}).items()))
 
     def make_index(self) -> IndexSpec | None:
         raw = self.data.get("index")
