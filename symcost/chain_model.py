@@ -9,7 +9,7 @@ interface as the selfspec :class:`~symcost.packs.selfspec.model.CostModel`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -35,6 +35,7 @@ class ChainModel:
     evaluator: Evaluator
     defaults: dict[str, float]               # evaluator inputs with a value from the inputs or a default
     limits: tuple[tuple[str, str], ...] = ()
+    not_known: dict[str, tuple[str, ...]] = field(default_factory=dict)  # output -> the unknown inputs it uses
 
     @classmethod
     def build(cls, pack: FormulaPack, tree: InputTree, vary: Sequence[str] = ()) -> "ChainModel":
@@ -47,14 +48,15 @@ class ChainModel:
             raise SymcostError(f"pack {pack.name}: no value for {', '.join(missing)}")
         values = resolved(pack, {symbol: value.value for symbol, value in bound.items()})
         variable = {spec.symbol for spec in inputs}
-        fixed = {symbol: value for symbol, value in values.items() if symbol not in variable}
+        # A default over a varied input (S_d = S_0 + S_p with S_p on an axis) follows it: resolved without it.
+        fixed = resolved(pack, {symbol: value.value for symbol, value in bound.items() if symbol not in variable})
         defaults = {spec.name: float(values[spec.symbol]) for spec in inputs
                     if spec.symbol in values and values[spec.symbol].is_number}
         limits = {f"limit.{limit.name}.{part}": chain.resolve(expression) for limit in pack.limits
                   for part, expression in (("value", limit.expression), ("maximum", limit.maximum))}
         evaluator = chain.compile(inputs=[spec.symbol for spec in inputs], fixed=fixed, extra=limits)
         return cls(pack, tree, chain, bound, fixed, evaluator, defaults,
-                   tuple((limit.name, limit.message) for limit in pack.limits))
+                   tuple((limit.name, limit.message) for limit in pack.limits), _not_known(chain, fixed))
 
     @property
     def output_names(self) -> tuple[str, ...]:
@@ -84,12 +86,35 @@ class ChainModel:
             raise SymcostError(f"give a value for {', '.join(missing)} (an axis: --axis {missing[0]}=...)")
         results = self.evaluator(**values)
         check_limits(results, self.limits, values)
-        refuse_non_finite(results, lambda index: describe_point(values, index),
-                          lambda: bound_inputs(self.pack, self.bound))
+        # NaN in an output that uses an unknown input (an unrated power) means "not known", not an error.
+        refuse_non_finite({name: value for name, value in results.items() if name not in self.not_known},
+                          lambda index: describe_point(values, index), lambda: bound_inputs(self.pack, self.bound))
         return results
 
     def closed_form(self, name: str, values: Mapping[str, float] = {}) -> sp.Expr:
         """Output ``name`` over the evaluator inputs, those in ``values`` replaced by numbers."""
-        expression = self.chain.closed_form(name).xreplace(self.fixed)
+        expression = self.chain.closed_form(name, self.fixed)
         return expression.xreplace({symbol: sp.Float(values[symbol.name]) for symbol in expression.free_symbols
                                     if symbol.name in values})
+
+
+def _not_known(chain: Chain, fixed: dict[sp.Symbol, sp.Expr]) -> dict[str, tuple[str, ...]]:
+    """Outputs that use, directly or through earlier quantities, an input whose value is not known (a
+    symbol whose default is ``unknown``), with the paths those inputs are bound to."""
+    unknown = {symbol for symbol, value in fixed.items() if value is sp.nan}
+    if not unknown:
+        return {}
+    uses: dict[sp.Symbol, set[sp.Symbol]] = {}
+    found: dict[str, tuple[str, ...]] = {}
+    named = [(name, None, expression) for name, expression in chain.terms.items()]
+    named += [(symbol.name, symbol, expression) for symbol, expression in chain.definitions]
+    for name, symbol, expression in named:
+        free = expression.free_symbols
+        used = (free & unknown).union(*(uses.get(other, set()) for other in free))
+        if used:
+            found[name] = tuple(sorted(" or ".join(chain.pack.symbols[other.name].binding_paths) or other.name
+                                       for other in used))
+            if symbol is not None:
+                uses[symbol] = used
+    return found
+

@@ -25,7 +25,8 @@ from .pack import FormulaPack, load_pack
 PACKAGED = ("selfspec", "llm", "spatten", "cascade")
 # Packs whose inputs a reader of their own prepares: pack name -> "module:function" that builds the
 # model from (pack, tree, vary[, library_path]), imported on use.
-BUILDERS: Mapping[str, str] = {"selfspec": "symcost.packs.selfspec.pack_model:build"}
+BUILDERS: Mapping[str, str] = {"selfspec": "symcost.packs.selfspec.pack_model:build",
+                               "llm": "symcost.packs.llm.pack_model:build"}
 
 
 class PackModel(Protocol):
