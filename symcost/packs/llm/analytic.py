@@ -12,6 +12,7 @@ derivation or code generation for it.
 """
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -31,14 +32,14 @@ from .scenario import Scenario
 
 PACK_NAME = "llm"
 # How the evaluator is built from the pack (derived symbols first): part of its cache key.
-RECIPE = "llm analytic evaluator 1"
+RECIPE = "llm analytic evaluator 2"
 
 
 @dataclass(frozen=True)
 class AnalyticModel:
     chain: Chain
     evaluator: Evaluator
-    scalar: Callable[..., Sequence[float]]  # the same definitions on Python floats (math module)
+    scalar: Callable[..., Sequence[float]]  # the definitions as written (no common subexpressions), on Python floats
 
     @property
     def pack(self) -> FormulaPack:
@@ -77,7 +78,9 @@ class AnalyticModel:
         ordered = [values[name] for name in self.input_names]
         if all(isinstance(value, (int, float)) for value in ordered):
             try:
-                return {name: np.float64(result) for name, result in zip(self.chain.quantity_names, self.scalar(*map(float, ordered)))}
+                with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                    found = self.scalar(*map(float, ordered))
+                return {name: np.float64(result) for name, result in zip(self.chain.quantity_names, found)}
             except (ZeroDivisionError, OverflowError, ValueError):
                 pass  # numpy's inf / nan semantics instead
         return self.evaluator(**dict(zip(self.input_names, ordered)))
@@ -96,10 +99,14 @@ def scenario_values(scenario: Scenario) -> dict[str, float]:
 def _analytic_model(pack_path: str) -> AnalyticModel:
     chain = build_chain(load_pack(pack_path))
     definitions = _definitions(chain)
-    arguments = [spec.symbol for spec in chain.inputs]
-    outputs = [symbol for symbol, _ in chain.definitions]
-    scalar = sp.lambdify(arguments, outputs, modules="math", cse=lambda expressions: (definitions, expressions))
-    return AnalyticModel(chain, _evaluator(chain, definitions), scalar)
+    evaluator = _cached(chain, "array", lambda: compile_outputs(
+        {symbol.name: symbol for symbol, _ in chain.definitions}, [spec.symbol for spec in chain.inputs], definitions).function)
+    # One scenario: the definitions in order as written (what lambdify prints without common subexpressions),
+    # on Python floats; numpy's functions give the same numbers as the math module's there.
+    scalar = _cached(chain, "scalar", lambda: sp.lambdify(
+        [spec.symbol for spec in chain.inputs], [symbol for symbol, _ in chain.definitions],
+        modules=[{"float64": np.float64}, "numpy"], cse=lambda expressions: (definitions, expressions)))
+    return AnalyticModel(chain, Evaluator(tuple(spec.symbol for spec in chain.inputs), chain.quantity_names, evaluator), scalar)
 
 
 def _definitions(chain: Chain) -> list[tuple[sp.Symbol, sp.Expr]]:
@@ -118,16 +125,16 @@ def _definitions(chain: Chain) -> list[tuple[sp.Symbol, sp.Expr]]:
     return [(symbol, expression) for symbol, expression in derived if symbol in used] + quantities
 
 
-def _evaluator(chain: Chain, definitions: list[tuple[sp.Symbol, sp.Expr]]) -> Evaluator:
-    """The compiled evaluator of every quantity, from the evaluator cache when it holds it."""
-    arguments = tuple(spec.symbol for spec in chain.inputs)
-    names = chain.quantity_names
-    entry = CacheEntry.for_key(input_key([__version__, sp.__version__, np.__version__, RECIPE, *names],
+def _cached(chain: Chain, kind: str, generate: Callable[[], Callable]) -> Callable:
+    """The generated function of ``kind``, from the evaluator cache when it holds it (no SymPy code
+    generation then), else generated and stored."""
+    inputs, outputs = [spec.name for spec in chain.inputs], list(chain.quantity_names)
+    entry = CacheEntry.for_key(input_key([__version__, sp.__version__, np.__version__, RECIPE, kind, *outputs],
                                          [("pack", Path(chain.pack.source))]))
     cached = entry.load() if entry else None
-    if cached and cached[1].get("inputs") == [symbol.name for symbol in arguments] and cached[1].get("outputs") == list(names):
-        return Evaluator(arguments, names, cached[0])
-    evaluator = compile_outputs({symbol.name: symbol for symbol, _ in chain.definitions}, arguments, definitions)
+    if cached and cached[1].get("inputs") == inputs and cached[1].get("outputs") == outputs:
+        return cached[0]
+    function = generate()
     if entry:
-        entry.store(evaluator.function, evaluator.source(), {"inputs": list(evaluator.input_names), "outputs": list(names)})
-    return evaluator
+        entry.store(function, inspect.getsource(function), {"inputs": inputs, "outputs": outputs})
+    return function

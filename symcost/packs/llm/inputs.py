@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, Iterable
 
 import sympy as sp
 
@@ -40,16 +40,20 @@ class BoundScenario:
     values: dict[sp.Symbol, sp.Expr]
 
     @cached_property
-    def everything(self) -> dict[str, sp.Expr]:
-        """Every symbol's value by name, the derived ones included."""
+    def by_name(self) -> dict[str, sp.Expr]:
+        return {symbol.name: value for symbol, value in self.values.items()}
+
+    @cached_property
+    def derived(self) -> dict[str, sp.Expr]:
+        """Every symbol's value by name, the derived ones included (resolved only when asked for)."""
         return {symbol.name: value for symbol, value in resolved(self.pack, self.values, derived=True).items()}
 
     def number(self, name: str) -> float:
-        return float(self.everything[name])
+        """The value of a bound or derived symbol."""
+        return float(self.by_name[name] if name in self.by_name else self.derived[name])
 
-    def numbers(self, names) -> dict[str, float]:
-        by_name = {symbol.name: value for symbol, value in self.values.items()}
-        return {name: float(by_name[name]) for name in names}
+    def numbers(self, names: Iterable[str]) -> dict[str, float]:
+        return {name: float(self.by_name[name]) for name in names}
 
 
 def bind_scenario(pack: FormulaPack, scenario: Scenario) -> BoundScenario:
@@ -68,7 +72,7 @@ def context_needed(pack: FormulaPack, workload: Workload) -> int:
     tree = InputTree({"workload": fields}, {"workload": REQUEST})
     values = {spec.symbol: bind_one(spec, tree, pack.name).value for spec in pack.symbols.values()
               if spec.source == "workload"}
-    return int(resolved(pack, values)[pack.symbol("S_alloc")])
+    return int(resolved(pack, values)[pack.find_symbol("workload.context_alloc").symbol])
 
 
 def scenario_tree(scenario: Scenario) -> InputTree:

@@ -51,10 +51,9 @@ def build(pack: FormulaPack, tree: InputTree, vary: Sequence[str] = ()) -> Chain
         raise SymcostError("; ".join(message for _, message in problems))
     data = {**tree.data, **{role: entry.data for role, entry in entries.items()}}
     origins = {**tree.origins, **{role: _origin(tree, role, entry) for role, entry in entries.items()}}
-    coefficients = _coefficients(tree, scenario)
+    coefficients = _coefficients(tree, scenario)  # the calibration's are measured leaves naming their bundle
     if coefficients:
         data["coefficients"] = coefficients
-        origins.setdefault("coefficients", "packaged calibration")
     return ChainModel.build(pack, InputTree(data, origins, tree.files, tree.mounts, tree.settings), vary)
 
 
