@@ -27,11 +27,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from symcost.packs.llm.analytic import _analytic_model, analytic_model  # noqa: E402
+from symcost.packs.llm.analytic import _analytic_model, analytic_model, scenario_values  # noqa: E402
 from symcost.packs.llm.catalog import catalog  # noqa: E402
 from symcost.packs.llm.estimate import estimate  # noqa: E402
 from symcost.packs.llm.requests import packaged_bundle  # noqa: E402
-from symcost.packs.llm.scenario import ParallelLayout, Scenario, Workload, scenario_values  # noqa: E402
+from symcost.packs.llm.scenario import ParallelLayout, Scenario, Workload  # noqa: E402
 from symcost.packs.llm.solver import SolveRequest, solve  # noqa: E402
 
 SOLVER_MODELS = ("llama-3.1-8b", "llama-3.1-70b", "qwen2.5-32b", "mixtral-8x7b")

@@ -7,6 +7,7 @@ tried in order (the first present wins: a fallback). The value found is
   ``energy_pj`` pJ: :func:`symcost.units.field_unit`), else in the symbol's
   own unit (or always in the symbol's unit when it declares ``reinterpret_unit``);
 * a quantity text such as ``'2 TB/s'``, converted to the symbol's unit;
+* a word the symbol's ``categories`` map to a number (``mlp: gated`` -> 3);
 * ``true``/``false`` (1/0), or a :class:`~symcost.input_tree.Measured` leaf a
   pack's reader put there, or an expression a reader derived;
 * for a table symbol (``table: <outcome>``), a mapping outcome -> weight,
@@ -15,14 +16,17 @@ tried in order (the first present wins: a fallback). The value found is
 Numbers become exact rationals (the decimal the file wrote) times the unit's
 factor to SI; a unit of another dimension than the symbol's is an error. A
 path that is absent takes the symbol's ``default``: a number in its unit, a
-formula over other symbols, or the first of its alternatives whose ``given``
-path the inputs hold. With none, the error names the path, the inputs and the
-closest paths present; a table without its path stays unbound (a pack picks
-between forms of its inputs with ``given``). :func:`resolve_formulas` puts
-the bound values into the formulas among them.
+formula over other symbols (:func:`resolved` turns it into a number once the
+others are bound), NaN for ``unknown``, or the first of its alternatives whose
+``given`` path the inputs hold. With none, the error names the path, the
+inputs and the closest paths present; a table without its path stays unbound
+(a pack picks between forms of its inputs with ``given``).
+:func:`resolve_formulas` puts the bound values into the formulas among them
+and keeps an evaluator's inputs symbolic.
 """
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -174,6 +178,8 @@ def _converted(spec: SymbolSpec, found: Any, path: str, tree: InputTree) -> Boun
         leaf = path.rsplit(".", 1)[-1]
         unit = spec.unit if spec.reinterpret_unit else field_unit(leaf) or spec.unit
         return _from_number(spec, found, unit, origin, path)
+    if isinstance(found, str) and spec.categories:
+        return _category(spec, found, path, origin)
     if isinstance(found, str):
         try:
             number = to_unit(found, parse_unit(spec.unit))
@@ -182,6 +188,16 @@ def _converted(spec: SymbolSpec, found: Any, path: str, tree: InputTree) -> Boun
         return BoundValue(_exact(number) * _factor(parse_unit(spec.unit).si_factor), origin, spec.unit, number)
     raise _BindingProblem(origin.split(":")[0], f"{path}: expected a number or a quantity such as '2 {spec.unit}', "
                                                 f"got a {type(found).__name__}")
+
+
+def _category(spec: SymbolSpec, word: str, path: str, origin: str) -> BoundValue:
+    """The number a word stands for (``mlp: gated`` -> 3 weight matrices), from the symbol's ``categories``."""
+    numbers = dict(spec.categories)
+    if word not in numbers:
+        close = difflib.get_close_matches(word, list(numbers), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise _BindingProblem(origin.split(":")[0], f"{path}: {word!r} is not one of {', '.join(numbers)}{hint}")
+    return _from_number(spec, numbers[word], spec.unit, f"{origin} = {word}", path)
 
 
 def _from_number(spec: SymbolSpec, number: float, unit_text: str, provenance: str, path: str,
@@ -195,6 +211,30 @@ def _from_number(spec: SymbolSpec, number: float, unit_text: str, provenance: st
                               f"{spec.unit} ({parse_unit(spec.unit).dimension_name})")
     value = _exact(number) * _factor(unit.si_factor) if exact else sp.Float(number) * sp.Float(unit.si_factor)
     return BoundValue(value, provenance, unit_text, number)
+
+
+def resolved(pack: FormulaPack, values: dict[sp.Symbol, sp.Expr], *,
+             derived: bool = False) -> dict[sp.Symbol, sp.Expr]:
+    """Bound ``values`` with the defaults that are formulas over other symbols (bound ones, or derived
+    ones over bound ones) resolved to numbers; with ``derived``, every derived symbol's value too."""
+    specs = list(pack.symbols.values())
+    wanted = set().union(*(value.free_symbols for value in values.values()))
+    for spec in reversed(specs):  # the derived symbols a default uses, and those they use
+        if spec.definition is not None and (derived or spec.symbol in wanted):
+            wanted |= spec.definition.free_symbols | {spec.symbol}
+    table = dict(values)
+    # A pack's defaults and derived symbols use symbols declared before them: one pass in declaration order.
+    for spec in specs:
+        formula = spec.definition if spec.symbol in wanted and spec.definition is not None else table.get(spec.symbol)
+        if formula is not None and formula.free_symbols:
+            table[spec.symbol] = formula.xreplace(table)
+    # A reader's own expressions may use any bound symbol.
+    for _ in range(len(table)):
+        pending = {symbol: value for symbol, value in table.items() if value.free_symbols & table.keys()}
+        if not pending:
+            break
+        table.update((symbol, value.xreplace(table)) for symbol, value in pending.items())
+    return table if derived else {symbol: table[symbol] for symbol in values}
 
 
 def _exact(number: float | int) -> sp.Rational:

@@ -57,9 +57,17 @@ class Chain:
         chosen = names if names is not None else self.output_names
         return {name: self.terms[name] if name in self.terms else quantities[name] for name in chosen}
 
-    def closed_form(self, name: str) -> sp.Expr:
-        """One output with every quantity it uses inlined: an expression over the inputs alone."""
-        return self.outputs([name])[name].xreplace(self._inlined)
+    def closed_form(self, name: str, fixed: dict[sp.Symbol, sp.Expr] | None = None) -> sp.Expr:
+        """One output with every quantity it uses inlined: an expression over the inputs alone; with
+        ``fixed``, those inputs replaced by their values (before inlining: the nested Max and Piecewise
+        of a long chain then fold to numbers instead of growing)."""
+        output = self.outputs([name])[name]
+        if fixed is None:
+            return output.xreplace(self._inlined)
+        table = dict(fixed)
+        for symbol, expression in _needed(list(self.definitions), {name: output}):
+            table[symbol] = expression.xreplace(table)
+        return output.xreplace(table)
 
     @cached_property
     def _inlined(self) -> dict[sp.Symbol, sp.Expr]:

@@ -9,13 +9,13 @@ interface as the selfspec :class:`~symcost.packs.selfspec.model.CostModel`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 import numpy as np
 import sympy as sp
 
-from .binder import BoundValue, bind_symbols
+from .binder import BoundValue, bind_symbols, resolved
 from .chain import Chain, build_chain
 from .compile import Evaluator
 from .errors import SymcostError
@@ -35,6 +35,7 @@ class ChainModel:
     evaluator: Evaluator
     defaults: dict[str, float]               # evaluator inputs with a value from the inputs or a default
     limits: tuple[tuple[str, str], ...] = ()
+    not_known: dict[str, tuple[str, ...]] = field(default_factory=dict)  # output -> the unknown inputs it uses
 
     @classmethod
     def build(cls, pack: FormulaPack, tree: InputTree, vary: Sequence[str] = ()) -> "ChainModel":
@@ -45,16 +46,17 @@ class ChainModel:
         missing = [spec.name for spec in chain.inputs if spec not in inputs and spec.symbol not in bound]
         if missing:
             raise SymcostError(f"pack {pack.name}: no value for {', '.join(missing)}")
-        values = _resolved({symbol: value.value for symbol, value in bound.items()})
+        values = resolved(pack, {symbol: value.value for symbol, value in bound.items()})
         variable = {spec.symbol for spec in inputs}
-        fixed = {symbol: value for symbol, value in values.items() if symbol not in variable}
+        # A default over a varied input (S_d = S_0 + S_p with S_p on an axis) follows it: resolved without it.
+        fixed = resolved(pack, {symbol: value.value for symbol, value in bound.items() if symbol not in variable})
         defaults = {spec.name: float(values[spec.symbol]) for spec in inputs
                     if spec.symbol in values and values[spec.symbol].is_number}
         limits = {f"limit.{limit.name}.{part}": chain.resolve(expression) for limit in pack.limits
                   for part, expression in (("value", limit.expression), ("maximum", limit.maximum))}
         evaluator = chain.compile(inputs=[spec.symbol for spec in inputs], fixed=fixed, extra=limits)
         return cls(pack, tree, chain, bound, fixed, evaluator, defaults,
-                   tuple((limit.name, limit.message) for limit in pack.limits))
+                   tuple((limit.name, limit.message) for limit in pack.limits), _not_known(chain, fixed))
 
     @property
     def output_names(self) -> tuple[str, ...]:
@@ -88,21 +90,32 @@ class ChainModel:
         if missing:
             raise SymcostError(f"give a value for {', '.join(missing)} (an axis: --axis {missing[0]}=...)")
         return checked_evaluation(self.evaluator, values, self.limits, lambda: bound_inputs(self.pack, self.bound),
-                                  mask_limits=not raise_beyond)
+                                  mask_limits=not raise_beyond, not_known=self.not_known)
 
     def closed_form(self, name: str, values: Mapping[str, float] = {}) -> sp.Expr:
         """Output ``name`` over the evaluator inputs, those in ``values`` replaced by numbers."""
-        expression = self.chain.closed_form(name).xreplace(self.fixed)
+        expression = self.chain.closed_form(name, self.fixed)
         return expression.xreplace({symbol: sp.Float(values[symbol.name]) for symbol in expression.free_symbols
                                     if symbol.name in values})
 
 
-def _resolved(values: dict[sp.Symbol, sp.Expr]) -> dict[sp.Symbol, sp.Expr]:
-    """Bound values with defaults that are formulas over other bound symbols resolved to numbers."""
-    resolved = dict(values)
-    for _ in range(len(resolved)):
-        pending = {symbol: value for symbol, value in resolved.items() if value.free_symbols & resolved.keys()}
-        if not pending:
-            break
-        resolved.update((symbol, value.xreplace(resolved)) for symbol, value in pending.items())
-    return resolved
+def _not_known(chain: Chain, fixed: dict[sp.Symbol, sp.Expr]) -> dict[str, tuple[str, ...]]:
+    """Outputs that use, directly or through earlier quantities, an input whose value is not known (a
+    symbol whose default is ``unknown``), with the paths those inputs are bound to."""
+    unknown = {symbol for symbol, value in fixed.items() if value is sp.nan}
+    if not unknown:
+        return {}
+    uses: dict[sp.Symbol, set[sp.Symbol]] = {}
+    found: dict[str, tuple[str, ...]] = {}
+    named = [(name, None, expression) for name, expression in chain.terms.items()]
+    named += [(symbol.name, symbol, expression) for symbol, expression in chain.definitions]
+    for name, symbol, expression in named:
+        free = expression.free_symbols
+        used = (free & unknown).union(*(uses.get(other, set()) for other in free))
+        if used:
+            found[name] = tuple(sorted(" or ".join(chain.pack.symbols[other.name].binding_paths) or other.name
+                                       for other in used))
+            if symbol is not None:
+                uses[symbol] = used
+    return found
+

@@ -77,12 +77,15 @@ def describe_point(values: Mapping[str, object], flat_index: int) -> str:
 
 
 def checked_evaluation(evaluator, values: Mapping[str, object], limits: Iterable[tuple[str, str]],
-                       inputs: Callable[[], Iterable[InputValue]], *, mask_limits: bool = False):
+                       inputs: Callable[[], Iterable[InputValue]], *, mask_limits: bool = False,
+                       not_known: Container[str] = ()):
     """``evaluator(**values)`` with the pack's limits and the finiteness of the results checked.
 
     Each limit's ``limit.NAME.value`` and ``.maximum`` outputs are popped. A point beyond a limit is a
     :class:`~symcost.errors.SymcostError` with the limit's message, or, with ``mask_limits``, a point
-    of the returned mask that is False (an explorer's infeasible design). Returns (results, mask).
+    of the returned mask that is False (an explorer's infeasible design). Outputs in ``not_known`` use
+    an input the pack declares unknown (an unrated power): their NaN means "not known", not an error.
+    Returns (results, mask).
     """
     import numpy as np
 
@@ -97,7 +100,8 @@ def checked_evaluation(evaluator, values: Mapping[str, object], limits: Iterable
             raise SymcostError(f"{message}: {np.ravel(value)[first]:g} > {np.ravel(maximum)[first]:g} "
                                f"at {describe_point(values, first)}")
         within &= np.broadcast_to(value <= maximum, shape)
-    feasible = results if within.all() else {name: np.broadcast_to(array, shape)[within] for name, array in results.items()}
+    checked = {name: array for name, array in results.items() if name not in not_known}
+    feasible = checked if within.all() else {name: np.broadcast_to(array, shape)[within] for name, array in checked.items()}
     refuse_non_finite(feasible, lambda index: describe_point(values, int(np.flatnonzero(within.ravel())[index])), inputs)
     return results, within
 

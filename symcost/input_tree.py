@@ -17,6 +17,7 @@ import copy
 import difflib
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -91,8 +92,9 @@ class InputTree:
         return (same_leaf + difflib.get_close_matches(path, paths, n=count, cutoff=0.5))[:count]
 
 
-def split_path(path: str) -> list[str | int]:
-    """``'gpus[0].mem_bw'`` and ``'gpus.0.mem_bw'`` -> ``['gpus', 0, 'mem_bw']``."""
+@lru_cache(maxsize=4096)  # a pack binds the same few paths for every scenario
+def split_path(path: str) -> tuple[str | int, ...]:
+    """``'gpus[0].mem_bw'`` and ``'gpus.0.mem_bw'`` -> ``('gpus', 0, 'mem_bw')``."""
     parts: list[str | int] = []
     for piece in path.split("."):
         match = _INDEX.match(piece)
@@ -104,7 +106,7 @@ def split_path(path: str) -> list[str | int]:
             parts.append(int(piece) if piece.isdigit() else piece)
     if any(part == "" for part in parts):
         raise SymcostError(f"path {path!r}: empty part")
-    return parts
+    return tuple(parts)
 
 
 def read_inputs(specs: Sequence[str], mounted: Sequence[tuple[str, str | Path]] = ()) -> InputTree:
@@ -150,7 +152,7 @@ def with_settings(tree: InputTree, settings: Sequence[str]) -> InputTree:
     return InputTree(data, origins, tree.files, tree.mounts, tuple(applied))
 
 
-def _assign(data: dict[str, Any], parts: list[str | int], value: Any, setting: str) -> None:
+def _assign(data: dict[str, Any], parts: Sequence[str | int], value: Any, setting: str) -> None:
     node: Any = data
     for part in parts[:-1]:
         if isinstance(node, dict):

@@ -27,6 +27,7 @@ from .formula import is_valid_name, parse_formula
 from .checked import checked_document
 from .units import DIMENSIONLESS, Dimension, describe_dimension, field_unit, parse_unit
 
+UNKNOWN = "unknown"  # a symbol default that means "not known" (NaN)
 QUANTITY_UNITS = {"energy": "J", "latency": "s", "area": "m^2", "power": "W", "bytes": "B", "count": "1"}
 _DOMAINS = {
     "real": {"real": True}, "nonnegative": {"nonnegative": True}, "positive": {"positive": True},
@@ -64,6 +65,7 @@ class SymbolSpec:
     reinterpret_unit: str | None = None
     value: float | None = None
     table: sp.Symbol | None = None                # for a table symbol: the outcome its distribution is over
+    categories: tuple[tuple[str, float], ...] = ()  # word at the binding path -> number in ``unit``
 
     @property
     def binding_paths(self) -> tuple[str, ...]:
@@ -392,7 +394,8 @@ class _PackBuilder:
         self.symbols[name] = SymbolSpec(name, raw["description"], raw["unit"], raw["source"], symbol, unit.dimension,
                                         tuple(binding) if isinstance(binding, list) else binding, definition,
                                         raw.get("latex"), raw.get("provenance"), default, raw.get("reinterpret_unit"),
-                                        raw.get("value"), outcome)
+                                        raw.get("value"), outcome,
+                                        tuple(raw.get("categories", {}).items()))
 
     def make_default(self, where: str, raw: dict, dimension: Dimension):
         """A symbol's default: a number, a formula over symbols declared before it, or alternatives, each
@@ -411,6 +414,8 @@ class _PackBuilder:
     def default_value(self, value, where: str, raw: dict, dimension: Dimension):
         if not isinstance(value, str):
             return value
+        if value == UNKNOWN:  # not known: what uses it comes out NaN, and is reported as unknown
+            return sp.nan
         formula = self.parse(value, where, raw["name"])  # a formula over symbols declared before this one
         if formula is None or not self.has_dimension(formula, dimension, where, f"unit {raw['unit']}"):
             return _REFUSED

@@ -10,7 +10,8 @@ derivative of the local piece.
 """
 from __future__ import annotations
 
-from typing import Mapping
+import math
+from typing import Mapping, Sequence
 
 import numpy as np
 import sympy as sp
@@ -53,13 +54,15 @@ def elasticities(model: PackModel, output: str, at: Mapping[str, float] = {}) ->
     expression = model.closed_form(output)
     symbols = {symbol.name: symbol for symbol in expression.free_symbols}
     point = {symbol: point_by_name[name] for name, symbol in symbols.items()}
-    piece = localise(expression, point)
+    piece = localise(expression, point, expand=False)
     level = float(piece.xreplace(point))
     if level == 0:
         raise SymcostError(f"{output} is zero at this point: its relative change is undefined")
     found, left_out = {}, {}
     for name in model.evaluator.input_names:
-        if not point_by_name[name]:
+        if math.isnan(point_by_name[name]):
+            left_out[name] = "its value is not known"
+        elif not point_by_name[name]:
             left_out[name] = "its value is zero, so a relative change leaves it zero"
         elif name not in symbols:
             found[name] = 0.0
@@ -69,7 +72,7 @@ def elasticities(model: PackModel, output: str, at: Mapping[str, float] = {}) ->
             alone = piece.xreplace({other: value for other, value in point.items() if other != symbol})
             found[name] = float(sp.diff(alone, symbol).xreplace({symbol: point[symbol]})) * point_by_name[name] / level
     return {"output": output, "value": level, "unit": model.unit(output),
-            "at": {name: point_by_name[name] for name in model.evaluator.input_names},
+            "at": {name: point_by_name[name] for name in model.evaluator.input_names if not math.isnan(point_by_name[name])},
             "elasticities": dict(sorted(found.items(), key=lambda item: -abs(item[1]))), "left_out": left_out}
 
 

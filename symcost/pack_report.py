@@ -4,7 +4,12 @@ JSON (``schemas/pack-report.schema.json``)::
 
     {"symcost_version": ..., "pack": {"name", "version", "sha256"},
      "inputs": [{"file", "sha256"}], "settings": {PATH: VALUE}, "limits": [{"name", "message"}],
+     "unknown": [{"name", "inputs"}],          (only when some output is not known)
      "points": [{"axes": {SYMBOL: value}, "values": {NAME: {"value": x, "unit": "s"}}}]}
+
+``unknown`` lists the outputs that are not known because they use an input the
+documents do not give and the pack calls unknown (a power rating), with those
+inputs' paths; they are left out of the points.
 
 Axis values are given in the unit their symbol declares (``--axis BW=1000:2000``
 with BW in GB/s) and reported the same way; outputs are SI. The table shows
@@ -50,9 +55,13 @@ def pack_report(model: PackModel, tree: InputTree, axes: Sequence[Axis]) -> dict
     """The report of ``model`` over the grid of ``axes`` (no axes: one point at the inputs' values)."""
     points, inputs = grid_points(model, axes)
     results = model.evaluate(**inputs)
-    names = [name for name in model.output_names if name in results]
+    # An output that uses an input the documents leave unknown (an unrated power) is listed, not reported.
+    not_known = getattr(model, "not_known", {})
+    unknown = {name: not_known[name] for name in model.output_names
+               if name in results and name in not_known and not np.all(np.isfinite(results[name]))}
+    names = [name for name in model.output_names if name in results and name not in unknown]
     units = {name: model.unit(name) for name in names}
-    return {
+    report = {
         "symcost_version": __version__,
         "pack": pack_identity(model.pack),
         "inputs": [{"file": path.name, "sha256": _sha256(path)} for path in tree.files],
@@ -63,6 +72,9 @@ def pack_report(model: PackModel, tree: InputTree, axes: Sequence[Axis]) -> dict
                                              for name in names}}
                    for index, point in enumerate(points)],
     }
+    if unknown:
+        report["unknown"] = [{"name": name, "inputs": list(paths)} for name, paths in unknown.items()]
+    return report
 
 
 def pack_identity(pack) -> dict:
@@ -77,9 +89,11 @@ def format_pack_table(report: dict, quantities: Sequence[str]) -> str:
     width = max([len(name) for name in quantities] + [8])
     lines = [f"pack {report['pack']['name']} v{report['pack']['version']}"]
     lines.append(" " * width + " | " + " | ".join(f"{text:>14}" for text in header))
+    unknown = {entry["name"]: entry["inputs"] for entry in report.get("unknown", [])}
     for name in quantities:
-        cells = [_cell(point["values"][name]) for point in points]
+        cells = ["not known"] * len(points) if name in unknown else [_cell(point["values"][name]) for point in points]
         lines.append(f"{name:<{width}} | " + " | ".join(f"{cell:>14}" for cell in cells))
+    lines += [f"{name}: not known without {' and '.join(paths)}" for name, paths in unknown.items()]
     if len(report["points"]) > TABLE_POINTS:
         lines.append(f"({len(report['points']) - TABLE_POINTS} more points in the JSON report, -o FILE)")
     return "\n".join(lines)

@@ -17,9 +17,11 @@ import sympy as sp
 from .errors import SymcostError
 
 
-def localise(expression: sp.Expr, point: Mapping[sp.Symbol, float]) -> sp.Expr:
+def localise(expression: sp.Expr, point: Mapping[sp.Symbol, float], *, expand: bool = True) -> sp.Expr:
     """``expression`` with every branch (Max, Min, Piecewise, floor, ceiling, Abs) that depends on
-    the point's symbols fixed to the one active there; the symbols stay symbols."""
+    the point's symbols fixed to the one active there; the symbols stay symbols. ``expand`` multiplies
+    it out (a polynomial to solve); a derivative needs no expansion, which can grow a long chain of
+    quantities over many inputs without bound."""
     values = {symbol: sp.Float(value) for symbol, value in point.items()}
     symbols = tuple(values)
 
@@ -44,7 +46,8 @@ def localise(expression: sp.Expr, point: Mapping[sp.Symbol, float]) -> sp.Expr:
             return visit(node.args[0]) * (1 if numeric(node.args[0]) >= 0 else -1)
         return node.func(*(visit(argument) for argument in node.args))
 
-    return sp.expand(visit(expression))
+    piece = visit(expression)
+    return sp.expand(piece) if expand else piece
 
 
 def _describe(point: Mapping[sp.Symbol, float]) -> str:

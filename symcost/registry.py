@@ -27,7 +27,8 @@ PACKAGED = ("selfspec", "llm", "spatten", "cascade")
 # model from (pack, tree, vary[, library_path]), imported on use.
 BUILDERS: Mapping[str, str] = {"selfspec": "symcost.packs.selfspec.pack_model:build",
                                "spatten": "symcost.packs.spatten.pack_model:build",
-                               "cascade": "symcost.packs.cascade.pack_model:build"}
+                               "cascade": "symcost.packs.cascade.pack_model:build",
+                               "llm": "symcost.packs.llm.pack_model:build"}
 
 
 class PackModel(Protocol):

@@ -172,6 +172,7 @@ _FIELD_UNIT_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+@lru_cache(maxsize=1024)  # binders ask for the same field names over and over
 def field_unit(field_name: str) -> str | None:
     """The unit a field is named for, or None for fields without a unit."""
     for pattern, unit in _FIELD_UNIT_RULES:

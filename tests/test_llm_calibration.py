@@ -16,11 +16,11 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-from symcost.packs.llm.analytic import analytic_model
+from symcost.packs.llm.analytic import analytic_model, scenario_values
 from symcost.packs.llm.calibration import Bundle, conformal_bounds, fit
 from symcost.packs.llm.observations import observations
 from symcost.packs.llm.records import RunRecord, records_from_csv
-from symcost.packs.llm.scenario import Coefficients, scenario_values
+from symcost.packs.llm.scenario import Coefficients
 from symcost.packs.llm.store import Store
 
 CSV = ROOT / "data" / "llm_bench_calibration.csv"

@@ -5,10 +5,10 @@ import math
 
 import pytest
 
-from symcost.packs.llm.analytic import analytic_model
+from symcost.packs.llm.analytic import analytic_model, scenario_values
 from symcost.packs.llm.catalog import CatalogEntry, catalog
 from symcost.packs.llm.estimate import estimate
-from symcost.packs.llm.scenario import ParallelLayout, Scenario, Workload, scenario_values
+from symcost.packs.llm.scenario import ParallelLayout, Scenario, Workload
 
 
 def scenario(hardware: CatalogEntry, tp: int = 1, pp: int = 1, offload: str = "auto", model: str = "llama-3.1-8b") -> Scenario:

@@ -96,6 +96,18 @@ def test_min_hardware_gives_one_entry_per_machine_cheapest_first(bundle):
         [m for m in machines if m in priced]
 
 
+def test_perf_per_dollar_ranks_by_decode_rate_per_price_and_only_priced_machines(bundle):
+    request = big_request(objective="perf_per_dollar", min_decode_tps=None, max_ttft_ms=None, top=10)
+    result = solve(request, bundle)
+    per_kusd = [config["decode_toks_sec_per_kusd"] for config in result["top"]]
+    assert len(per_kusd) == 10 and per_kusd == sorted(per_kusd, reverse=True)
+    for config in result["top"]:  # the pack's figure, rounded once (the decode rate shown is rounded too)
+        ratio = config["expected_decode_toks_sec"] / config["price_usd"] * 1e3
+        assert config["decode_toks_sec_per_kusd"] == pytest.approx(ratio, rel=1e-3)
+    priced = {entry.id for entry in catalog("hardware") if entry.get("price_usd")}
+    assert {config["hardware_id"] for config in result["top"]} <= priced
+
+
 def test_candidates_is_the_size_of_the_grid():
     quants = entries("quantizations", ["bf16", "fp8"])
     request = SolveRequest(entries("models", ["llama-3-8b", "qwen2.5-7b"]), entries("hardware", ["rtx-4090", "rtx-3090"]),

@@ -121,7 +121,7 @@ NON_FINITE = [
                         "gpus: [{sku: X, count: 1, vram_gb: 24, mem_bw_gbps: 1e-320, fp16_tflops: 165, pcie_gen: 4, "
                         "pcie_lanes: 16}]\ninterconnect: {type: pcie, bw_gbps: 31.5, latency_us: 2.5}\n"
                         "host_link_gbps: 31.5\ncpu: {sku: c, cores: 16, mem_bw_gbps: 83.2, numa_nodes: 1}\n"
-                        "ram_gb: 64\nsource: attack corpus\n"}),
+                        "ram_gb: 64\nsource: attack corpus\n"}, compiles=True),  # the pack's own evaluator, cached
 ]
 
 SIZES = [

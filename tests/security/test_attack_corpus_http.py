@@ -128,9 +128,10 @@ def test_attack_is_refused_in_the_documented_shape(server, attack):
 def test_nothing_was_compiled_for_refused_documents_and_the_server_still_answers(server):
     status, body = server.post("/v1/estimate", ESTIMATE)
     assert status == 200 and body["estimates"]["decode_toks_sec"]["p50"] > 0
-    # only the subnormal-bandwidth case compiles (its documents are valid; the result is refused)
+    # only the subnormal-bandwidth case compiles (its documents are valid; the result is refused), beside the
+    # llm pack's two functions, compiled when the server starts and keyed by the pack alone, never by a request
     entries = list(server.cache.rglob("evaluator.py")) if server.cache.exists() else []
-    assert len(entries) <= 1, entries
+    assert len(entries) <= 1 + 2, entries
 
 
 def test_corpus_covers_every_endpoint_that_takes_a_body():

@@ -62,8 +62,7 @@ def bottlenecks(results: dict[str, np.ndarray], offload_path: str, index=()) -> 
 def _explain(name: str, share: float, value, offload_path: str) -> str:
     percent = f"{share:.0%} of each decode step"
     if name == "memory_bandwidth":
-        read = (value("W_step") * (1 - value("f_off")) + value("KV_step")) / 1e9
-        return (f"Decode is memory-bandwidth bound: each step reads {read:.2f} GB (weights and KV cache) "
+        return (f"Decode is memory-bandwidth bound: each step reads {value('D_step') / 1e9:.2f} GB (weights and KV cache) "
                 f"from device memory ({percent}).")
     if name == "compute":
         return f"Decode is compute bound: {value('FLOP_step') / 1e9:.1f} GFLOP per step ({percent}); batching no longer hides the weights."

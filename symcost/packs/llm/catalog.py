@@ -15,8 +15,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ...errors import InputError, InputIssue, SymcostError
 from ...checked import checked_document
+from ...documents import load_document
+from ...errors import InputError, InputIssue, SymcostError
+from ...schema_check import schema_issues
+from ...units import normalize_quantities
 
 KINDS = ("models", "hardware", "runtimes", "quantizations")
 ID_FIELDS = {"models": "model_id", "hardware": "hardware_id", "runtimes": "runtime_id", "quantizations": "quant_id"}
@@ -96,11 +99,19 @@ def read_catalog(kind: str, path: str | Path) -> Catalog:
 
 def read_entry(kind: str, path: str | Path) -> CatalogEntry:
     """A user's own entry file (one model or hardware profile in the catalog's form)."""
-    data = checked_document(path, f"llm-{kind}").data
+    return checked_entry(kind, load_document(path).data, Path(path).name, str(path))
+
+
+def checked_entry(kind: str, data: Any, label: str, origin: str) -> CatalogEntry:
+    """One entry in the catalog's form (a file's data, perhaps with ``--set`` changes), its quantities in
+    numbers and checked against the catalog's schema; every problem is raised at once."""
+    data, issues = normalize_quantities(data, label)
+    issues += schema_issues(data, f"llm-{kind}", label)
+    if issues:
+        raise InputError(issues)
     if kind in data:
-        raise InputError([InputIssue(Path(path).name, "<root>",
-                                     f"expected one {SINGULAR[kind]}, got a whole catalog; pass one entry")])
-    return CatalogEntry(kind, data[ID_FIELDS[kind]], data, str(path))
+        raise InputError([InputIssue(label, "<root>", f"expected one {SINGULAR[kind]}, got a whole catalog; pass one entry")])
+    return CatalogEntry(kind, data[ID_FIELDS[kind]], data, origin)
 
 
 def resolve(kind: str, name: str | None = None, path: str | Path | None = None) -> CatalogEntry:

@@ -215,7 +215,6 @@ def run_audit(args: argparse.Namespace) -> int:
     from .analytic import analytic_model
     from .audit import scenario_audit
     from .requests import load_bundle
-    from .scenario import scenario_values
 
     def document():
         scenario = _scenario(args)
@@ -223,7 +222,7 @@ def run_audit(args: argparse.Namespace) -> int:
         if bundle is not None:
             scenario = scenario.with_(coefficients=bundle.coefficients_for(scenario))
         model = analytic_model()
-        values = scenario_values(scenario)
-        return scenario_audit(model, scenario, values, model.evaluate(values))
+        bound = model.bind(scenario)
+        return scenario_audit(model, scenario, bound, model.evaluate(bound.numbers(model.input_names)))
 
     return emit_audit(args, document)

@@ -6,13 +6,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ...finite import InputValue, pack_inputs, refuse_non_finite
+from ...finite import bound_inputs, refuse_non_finite
+from ...units import parse_unit
 from .analytic import AnalyticModel, analytic_model
 from .assess import CLASSES, bottlenecks, feasibility_codes, memory_explanations, reason_codes
 from .calibration import Bundle
-from .scenario import Scenario, scenario_values
+from .inputs import BoundScenario, context_needed
+from .scenario import Scenario
 
-GB = 1e9
+GB = parse_unit("GB").si_factor  # the response gives memory in GB
 # response field -> (pack quantity, factor from SI, metric whose held-out errors give the interval)
 ESTIMATES = {
     "decode_toks_sec": ("decode_tps", 1.0, "decode_toks_sec"),
@@ -34,16 +36,16 @@ def estimate(scenario: Scenario, bundle: Bundle | None = None, model: AnalyticMo
     model = model or analytic_model()
     if bundle is not None and scenario.coefficients is None:
         scenario = scenario.with_(coefficients=bundle.coefficients_for(scenario))
-    values = scenario_values(scenario)
-    results = model.evaluate(values)
+    bound = model.bind(scenario)
+    results = model.evaluate(bound.numbers(model.input_names))
     code = int(feasibility_codes(results))
-    offload_path = "host_memory_bandwidth" if values["runtime.offload_cpu_layers"] else "pcie_bandwidth"
+    offload_path = "host_memory_bandwidth" if bound.number("cpu_layers") else "pcie_bandwidth"
     found = bottlenecks(results, offload_path)
     reasons = reason_codes(results)
     names = [b.name for b in found if b.share >= 0.1] + (["vram_capacity"] if reasons else [])
-    figures = {**_estimates(results, bundle), "memory": _memory(results, values)}
+    figures = {**_estimates(results, bundle), "memory": _memory(results, bound)}
     refuse_non_finite(_flat(figures), lambda _: f"the scenario {_scenario_text(scenario)}",
-                      lambda: _scenario_inputs(model, values))
+                      lambda: bound_inputs(model.pack, bound.bound))
     return {
         "feasibility": str(CLASSES[code]),
         "reason_codes": reasons,
@@ -51,9 +53,9 @@ def estimate(scenario: Scenario, bundle: Bundle | None = None, model: AnalyticMo
         "memory": figures["memory"],
         "bottlenecks": names,
         "bottleneck_shares_pct": {b.name: round(100 * b.share, 2) for b in found},
-        "explanations": memory_explanations(results) + [b.explanation for b in found if b.share >= 0.1] + _warnings(scenario),
-        "scenario": describe(scenario),
-        "coefficients": _coefficients(scenario),
+        "explanations": memory_explanations(results) + [b.explanation for b in found if b.share >= 0.1] + _warnings(scenario, model),
+        "scenario": describe(scenario, bound),
+        "coefficients": _coefficients(scenario, bound),
         "calibration": bundle.bundle_id if bundle else None,
     }
 
@@ -67,12 +69,6 @@ def _flat(figures: dict[str, Any], prefix: str = "") -> dict[str, float]:
 
 def _scenario_text(scenario: Scenario) -> str:
     return f"{scenario.model.id} on {scenario.hardware.id} ({scenario.runtime.id}, {scenario.quant.id})"
-
-
-def _scenario_inputs(model: AnalyticModel, values: dict[str, float]) -> list[InputValue]:
-    by_binding = {spec.binding: spec.name for spec in model.inputs}
-    return pack_inputs(model.pack, {by_binding[binding]: (float(value), f"{float(value):g}")
-                                    for binding, value in values.items() if binding in by_binding})
 
 
 def _estimates(results, bundle: Bundle | None) -> dict[str, dict[str, float]]:
@@ -91,36 +87,38 @@ def _estimates(results, bundle: Bundle | None) -> dict[str, dict[str, float]]:
     return estimates
 
 
-def _memory(results, values) -> dict[str, float]:
+def _memory(results, bound: BoundScenario) -> dict[str, float]:
     memory = {}
     for field, quantity in MEMORY.items():
-        number = values["runtime.buffer"] if quantity is None else float(results[quantity])
+        number = bound.number("M_buf") if quantity is None else float(results[quantity])
         memory[field] = _round(number / GB)
     return memory
 
 
-def _warnings(scenario: Scenario) -> list[str]:
+def _warnings(scenario: Scenario, model: AnalyticModel) -> list[str]:
     limit = scenario.model.get("context_max")
-    needed = scenario.workload.context_needed
+    needed = context_needed(model.pack, scenario.workload)
     if limit and needed > limit:
         return [f"The request needs {needed} tokens of context; {scenario.model.id} supports {limit}."]
     return []
 
 
-def describe(scenario: Scenario) -> dict[str, Any]:
+def describe(scenario: Scenario, bound: BoundScenario) -> dict[str, Any]:
     w, layout = scenario.workload, scenario.layout
     return {"model_id": scenario.model.id, "hardware_id": scenario.hardware.id, "runtime_id": scenario.runtime.id,
             "quant": scenario.quant.id,
             "workload": {"prompt_tokens": w.prompt_tokens, "gen_tokens": w.gen_tokens, "concurrency": w.concurrency,
-                         "depth_tokens": w.depth_tokens, "context_alloc": w.context_alloc or w.context_needed},
+                         "depth_tokens": w.depth_tokens, "context_alloc": int(bound.number("S_alloc"))},
             "tensor_parallel": layout.tensor_parallel, "pipeline_parallel": layout.pipeline_parallel,
             "offload": layout.offload}
 
 
-def _coefficients(scenario: Scenario) -> dict[str, Any]:
-    c = scenario.effective_coefficients
-    return {"eta_bw": _round(c.eta_bw), "eta_flops": _round(c.eta_flops), "t0_ms": _round(c.t0_s * 1e3),
-            "kappa_bw": _round(c.kappa_bw), "kappa_flops": _round(c.kappa_flops), "origin": c.origin}
+def _coefficients(scenario: Scenario, bound: BoundScenario) -> dict[str, Any]:
+    """The coefficients the pack used (fitted, or the runtime's starting values), t0 in ms as the runtimes write it."""
+    values = bound.numbers(("eta_bw", "eta_flops", "t0", "kappa_bw", "kappa_flops"))
+    return {"eta_bw": _round(values["eta_bw"]), "eta_flops": _round(values["eta_flops"]),
+            "t0_ms": _round(values["t0"] / parse_unit("ms").si_factor), "kappa_bw": _round(values["kappa_bw"]),
+            "kappa_flops": _round(values["kappa_flops"]), "origin": scenario.coefficients_origin}
 
 
 def _round(value: float) -> float:

@@ -14,11 +14,8 @@ import numpy as np
 
 from .analytic import AnalyticModel, analytic_model
 from .records import METRICS, RunRecord
-from .scenario import Coefficients, Scenario, scenario_values
-
-COEFFICIENT_BINDINGS = {"eta_bw": "coefficients.eta_bw", "eta_flops": "coefficients.eta_flops",
-                        "t0_s": "coefficients.t0", "kappa_bw": "coefficients.kappa_bw",
-                        "kappa_flops": "coefficients.kappa_flops"}
+from .inputs import COEFFICIENT_FIELDS
+from .scenario import Coefficients, Scenario
 
 
 @dataclass(frozen=True)
@@ -55,8 +52,11 @@ class Batch:
     def __init__(self, items: Sequence[Observation], model: AnalyticModel | None = None):
         self.items = list(items)
         self.model = model or analytic_model()
-        rows = [scenario_values(item.scenario) for item in self.items]
-        self.values = {binding: np.array([row[binding] for row in rows], dtype=float) for binding in rows[0]} if rows else {}
+        # The observations of one record share its scenario: each is bound once.
+        bound = {id(item.scenario): item.scenario for item in self.items}
+        by_scenario = {key: self.model.scenario_values(scenario) for key, scenario in bound.items()}
+        rows = [by_scenario[id(item.scenario)] for item in self.items]
+        self.values = {name: np.array([row[name] for row in rows], dtype=float) for name in rows[0]} if rows else {}
         self.measured = np.array([item.measured for item in self.items])
         quantities = sorted({item.quantity for item in self.items})
         self.quantity_rows = {q: np.array([i for i, item in enumerate(self.items) if item.quantity == q]) for q in quantities}
@@ -65,8 +65,8 @@ class Batch:
         values = dict(self.values)
         if coefficients is not None:
             chosen = [coefficients(item) for item in self.items]
-            for field, binding in COEFFICIENT_BINDINGS.items():
-                values[binding] = np.array([getattr(c, field) for c in chosen])
+            for name, (field, _) in COEFFICIENT_FIELDS.items():  # the pack's coefficient symbols are named as their bindings
+                values[name] = np.array([getattr(c, field) for c in chosen])
         results = self.model.evaluate(values)
         predicted = np.empty(len(self.items))
         for quantity, rows in self.quantity_rows.items():

@@ -17,9 +17,10 @@ import numpy as np
 
 from ...errors import SymcostError
 from .calibration import DEFAULT_START
+from .analytic import analytic_model
 from .observations import Batch, Observation, observations
 from .records import RunRecord, record_problems
-from .scenario import Coefficients, scenario_values
+from .scenario import Coefficients
 
 START = Coefficients(**DEFAULT_START, origin="start of the fit")
 MAX_REASON = 300  # characters: a record with many problems still gets a one-line reason
@@ -47,7 +48,7 @@ def _record_reason(record: RunRecord) -> str | None:
     if problems:
         return "; ".join(f"{issue.path}: {issue.message}" for issue in problems)
     try:
-        scenario_values(record.scenario())
+        analytic_model().bind(record.scenario())
     except SymcostError as error:
         return f"the model cannot evaluate its scenario: {error}"
     return None

@@ -17,14 +17,13 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ...errors import SymcostError
+from ...errors import InputError, SymcostError
 from .analytic import AnalyticModel, analytic_model
 from .assess import CLASSES, feasibility_codes
 from .calibration import Bundle
 from .catalog import CatalogEntry, catalog
-from .scenario import (OFFLOAD_POLICIES, ParallelLayout, Scenario, ScenarioError, Workload, hardware_values, layout_problems,
-                       layout_values, model_values, quant_values, runtime_values, valid_tensor_parallel,
-                       workload_values)
+from .inputs import context_needed
+from .scenario import OFFLOAD_POLICIES, ParallelLayout, Scenario, Workload, layout_problems, valid_tensor_parallel
 
 OBJECTIVES = ("throughput", "latency", "max_model_size", "perf_per_dollar", "min_hardware")
 DEFAULT_CONTEXT_CAPS = (4096, 8192, 32768, 131072)
@@ -76,15 +75,15 @@ def solve(request: SolveRequest, bundle: Bundle | None = None, model: AnalyticMo
         raise SolverError(f"{size:,} candidates is more than the {request.max_candidates:,} allowed")
     model = model or analytic_model()
     rejected: Counter[str] = Counter()
-    inner, short_caps = _inner_grid(request)
-    blocks, block_values, layout_rejections = _blocks(request, bundle)
+    inner, short_caps = _inner_grid(request, model)
+    blocks, block_values, layout_rejections = _blocks(request, bundle, model)
     per_block = len(inner["alloc"]) + short_caps
     for reason, count in layout_rejections.items():
         rejected[reason] += count * per_block
     if short_caps and blocks:
         rejected["context_cap_below_request"] += short_caps * len(blocks)
     not_evaluated = sum(rejected.values())
-    grid = _evaluate(blocks, block_values, inner, request.workload, model)
+    grid = _evaluate(blocks, block_values, inner, model)
     evaluated = 0 if grid.block is None else len(grid.block)
     if progress:
         progress(f"evaluated {evaluated:,} candidates")
@@ -93,37 +92,44 @@ def solve(request: SolveRequest, bundle: Bundle | None = None, model: AnalyticMo
             "feasible": feasible, "top": ranked, "rejected": dict(rejected.most_common())}
 
 
-def grid_size(request: SolveRequest) -> int:
+def grid_size(request: SolveRequest, model: AnalyticModel | None = None) -> int:
     """The candidates a request asks for, counted without building them (``solve``'s ``candidates``)."""
-    inner, short_caps = _inner_grid(request)
+    inner, short_caps = _inner_grid(request, model or analytic_model())
     layouts = sum(len(_tensor_parallel(request, model_entry)) for model_entry in request.models)
     return layouts * len(_pipeline_parallel(request)) * len(request.hardware) * len(_quants(request)) * (len(inner["alloc"]) + short_caps)
 
 
-def _blocks(request: SolveRequest, bundle: Bundle | None) -> tuple[list, list[dict[str, float]], Counter]:
-    """Valid (model, hardware, quant, TP, PP) combinations, their fixed input values, and the rejected ones."""
+def _blocks(request: SolveRequest, bundle: Bundle | None,
+            model: AnalyticModel) -> tuple[list, list[dict[str, float]], Counter]:
+    """Valid (model, hardware, quant, TP, PP) combinations, their input values, and the rejected ones.
+
+    Each (model, hardware, quant) is bound once; its layouts differ only in the pack's TP and PP inputs.
+    """
     blocks, values, rejected = [], [], Counter()
+    degrees = [model.pack.find_symbol(path).name for path in ("layout.tensor_parallel", "layout.pipeline_parallel")]
     for model_entry, hardware, quant in itertools.product(request.models, request.hardware, _quants(request)):
+        layouts = []
         for tp, pp in itertools.product(_tensor_parallel(request, model_entry), _pipeline_parallel(request)):
             layout = ParallelLayout(tp, pp, "auto")
-            scenario = Scenario(model_entry, hardware, request.runtime, quant, request.workload, layout)
-            problems = _safe_problems(scenario)
+            problems = layout_problems(Scenario(model_entry, hardware, request.runtime, quant, request.workload, layout))
             if problems:
                 rejected[f"layout:{problems[0][0]}"] += 1
-                continue
-            if bundle is not None:
-                scenario = scenario.with_(coefficients=bundle.coefficients_for(scenario))
+            else:
+                layouts.append(layout)
+        if not layouts:
+            continue
+        scenario = Scenario(model_entry, hardware, request.runtime, quant, request.workload, layouts[0])
+        if bundle is not None:
+            scenario = scenario.with_(coefficients=bundle.coefficients_for(scenario))
+        try:
+            row = model.scenario_values(scenario)
+        except InputError:  # a hardware entry the model cannot use (e.g. a CPU without fp16_tflops)
+            rejected["layout:unusable_hardware"] += len(layouts)
+            continue
+        for layout in layouts:
             blocks.append((model_entry, hardware, quant, layout))
-            values.append({**model_values(model_entry), **quant_values(scenario), **hardware_values(scenario),
-                           **runtime_values(scenario), **layout_values(layout, request.runtime)})
+            values.append({**row, **dict(zip(degrees, (layout.tensor_parallel, layout.pipeline_parallel)))})
     return blocks, values, rejected
-
-
-def _safe_problems(scenario: Scenario) -> list[tuple[str, str]]:
-    try:
-        return layout_problems(scenario)
-    except ScenarioError as error:  # a hardware entry the model cannot use (e.g. CPU figures missing)
-        return [("unusable_hardware", str(error))]
 
 
 def _quants(request: SolveRequest) -> Sequence[CatalogEntry]:
@@ -143,10 +149,10 @@ def _pipeline_parallel(request: SolveRequest) -> Sequence[int]:
     return request.pipeline_parallel or DEFAULT_PIPELINE_PARALLEL
 
 
-def _inner_grid(request: SolveRequest) -> tuple[dict[str, np.ndarray], int]:
+def _inner_grid(request: SolveRequest, model: AnalyticModel) -> tuple[dict[str, np.ndarray], int]:
     """Offload policy x context cap x concurrency, the same for every block; and how many combinations of
-    each block are dropped because their context cap is below what the request needs."""
-    need = request.workload.context_needed
+    each block are dropped because their context cap is below what the request needs (the pack's S_need)."""
+    need = context_needed(model.pack, request.workload)
     caps = request.context_caps or sorted({need, *(cap for cap in DEFAULT_CONTEXT_CAPS if cap > need)})
     concurrency = request.concurrency or (request.workload.concurrency,)
     short = sum(1 for cap in caps if cap < need) * len(request.offload) * len(concurrency)
@@ -156,18 +162,19 @@ def _inner_grid(request: SolveRequest) -> tuple[dict[str, np.ndarray], int]:
     return grid, short
 
 
-def _evaluate(blocks, block_values, inner, workload: Workload, model: AnalyticModel) -> Candidates:
+def _evaluate(blocks, block_values, inner, model: AnalyticModel) -> Candidates:
     grid = Candidates(scenarios=blocks)
     n_inner = len(inner["alloc"])
     if not blocks or not n_inner:
         return grid
     grid.block = np.repeat(np.arange(len(blocks)), n_inner)
     grid.offload, grid.context_alloc, grid.concurrency = (np.tile(inner[key], len(blocks)) for key in ("offload", "alloc", "concurrency"))
-    values = {binding: np.array([row[binding] for row in block_values])[grid.block] for binding in block_values[0]}
-    values.update(workload_values(workload))
-    values["workload.context_alloc"], values["workload.concurrency"] = grid.context_alloc, grid.concurrency
-    allow = values["layout.allow_offload"] * (grid.offload != "none")
-    values["layout.allow_offload"], values["layout.full_offload"] = allow, allow * (grid.offload == "full")
+    values = {name: np.array([row[name] for row in block_values])[grid.block] for name in block_values[0]}
+    symbol = model.pack.find_symbol  # the pack's symbols by the paths they are bound to
+    policy = dict(symbol("layout.offload").categories)  # the pack's numbers for the offload policies
+    values.update({symbol("workload.context_alloc").name: grid.context_alloc,
+                   symbol("workload.concurrency").name: grid.concurrency,
+                   symbol("layout.offload").name: np.array([policy[name] for name in grid.offload], dtype=float)})
     grid.results = model.evaluate(values)
     return grid
 
@@ -198,7 +205,7 @@ def _order(objective: str, results: dict[str, np.ndarray], price: np.ndarray, ok
     """Indices of the acceptable candidates, best first (ties: faster decode, then less memory, then no offload)."""
     decode = results["decode_tps"]
     keys = {"throughput": -decode, "latency": results["latency"], "max_model_size": -results["P_total"],
-            "perf_per_dollar": -decode / price,
+            "perf_per_dollar": -results["decode_tps_per_kusd"],
             "min_hardware": np.where(np.isnan(price), np.inf, price)}[objective]
     if objective == "perf_per_dollar":
         ok = ok & ~np.isnan(price)
@@ -239,5 +246,5 @@ def _describe(index: int, grid: Candidates, codes: np.ndarray, price: np.ndarray
         described.update(power_w=value("power"), energy_per_token_j=value("energy_per_token"))
     if not np.isnan(price[index]):
         described["price_usd"] = float(price[index])
-        described["decode_toks_sec_per_kusd"] = float(f"{decode / price[index] * 1e3:.4g}")
+        described["decode_toks_sec_per_kusd"] = value("decode_tps_per_kusd")
     return described
