@@ -79,11 +79,6 @@ class CostModel:
         raise SymcostError(f"unknown input {name!r}; this model's inputs are "
                            f"{', '.join(sorted({*self.evaluator.input_names, *self.aliases}))}")
 
-    @property
-    def off_chip(self) -> tuple[str, ...]:
-        """The components the pack places off the chip (remembered: reading the pack takes a second)."""
-        return tuple(self.remember("off_chip", lambda: list(load_pack(self.recipe.pack_path).off_chip)))
-
     @cached_property
     def model(self) -> ModelSpec:
         return self.recipe.read_model()

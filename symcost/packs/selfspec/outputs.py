@@ -6,7 +6,8 @@
 over the burst (the pack's quantities charged to a component),
 ``<scenario>.committed_tokens`` for E[a+1], with scenario ``speculative`` or
 ``baseline`` (no speculation: K = 0, one token per step), view ``stage``,
-``component``, ``feature`` or ``channel``, and ``area.<view>.<name>``.
+``component``, ``feature`` or ``channel``, ``area.<view>.<name>``, and the area totals
+``area.on_chip`` and ``area.off_chip`` (split by the pack's ``off_chip`` list).
 
 The feature view holds the DPU features and ``other``: the work no feature is
 charged for (analog reads, converters, buffers, control, KV-cache traffic), so
@@ -82,9 +83,18 @@ def collect_outputs(accounting: Accounting, baseline_accounting: Accounting | No
     for view in ("stage", "component"):
         for name, expression in accounting.breakdown(view, "area").items():
             outputs[f"area.{view}.{name}"] = expression
+    outputs.update(area_totals(accounting))
     for name, expression, maximum, _message in accounting.limits:
         outputs[f"limit.{name}.value"], outputs[f"limit.{name}.maximum"] = expression, maximum
     return outputs, definitions
+
+
+def area_totals(accounting: Accounting) -> dict[str, sp.Expr]:
+    """``area.on_chip`` and ``area.off_chip``: the component areas summed by the pack's ``off_chip`` list."""
+    components = accounting.breakdown("component", "area")
+    off_chip = set(accounting.pack.off_chip)
+    return {"area.on_chip": sp.Add(*(area for name, area in components.items() if name not in off_chip)),
+            "area.off_chip": sp.Add(*(area for name, area in components.items() if name in off_chip))}
 
 
 def component_charges(accounting: Accounting) -> dict[str, str]:

@@ -57,7 +57,7 @@ def build_report(model: CostModel, prompt_lengths: Sequence[int]) -> dict:
                         "acceptance": model.remember("acceptance", lambda: {
                             str(outcome): float(probability) for outcome, probability in
                             acceptance(model.pack, model.accounting.bindings, model.stats).items()})},
-        "area": area_summary(model, results),
+        "area": area_summary(results),
         "points": [_point(results, index, int(length)) for index, length in enumerate(lengths)],
         # Both need the closed forms; remembered in the evaluator cache, a warm report skips SymPy.
         "break_even": model.remember("break_even", lambda: _break_even(model)),
@@ -69,13 +69,12 @@ def build_report(model: CostModel, prompt_lengths: Sequence[int]) -> dict:
     }
 
 
-def area_summary(model: CostModel, results: dict[str, np.ndarray]) -> dict:
+def area_summary(results: dict[str, np.ndarray]) -> dict:
     """Area in mm^2: on chip, off chip (the components the pack places there), by block and by component."""
     components = {key.split(".", 2)[2]: float(value[0]) * MM2_PER_M2 for key, value in results.items()
                   if key.startswith("area.component.")}
-    off_chip = set(model.off_chip)
-    return {"total_mm2": sum(v for k, v in components.items() if k not in off_chip),
-            "off_chip_mm2": sum(v for k, v in components.items() if k in off_chip),
+    return {"total_mm2": float(results["area.on_chip"][0]) * MM2_PER_M2,
+            "off_chip_mm2": float(results["area.off_chip"][0]) * MM2_PER_M2,
             "by_block": {key.split(".", 2)[2]: float(value[0]) * MM2_PER_M2 for key, value in results.items()
                          if key.startswith("area.stage.")},
             "by_component": components}

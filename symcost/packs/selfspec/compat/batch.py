@@ -97,7 +97,7 @@ class BatchRunner:
         report = k_sweep_report(model, run.candidates, [run.prompt_length], paths)
         output = output_dir / f"{path.stem}.json"
         write_json(output, report)
-        on_chip = area_summary(model, model.evaluate(L_prompt=np.array([run.prompt_length])))["total_mm2"]
+        on_chip = area_summary(model.evaluate(L_prompt=np.array([run.prompt_length])))["total_mm2"]
 
         def row(point: dict[str, Any]) -> SummaryRow:
             rate = point["expected_accepted_tokens"] / point["k"] if point["k"] > 0 else 0.0

@@ -115,7 +115,7 @@ def sweep_point(results: dict[str, np.ndarray], index: int, length: int) -> dict
 
 
 def area_fields(model: CostModel, results: dict[str, np.ndarray]) -> dict[str, Any]:
-    area = area_summary(model, results)
+    area = area_summary(results)
     stages = {f"{stage}_{key}": 0.0 for stage in STAGES for key in ("energy_pj", "latency_ns")}
     return {"area": {**stages, **{f"{block}_mm2": area["by_block"].get(block, 0.0) for block in AREA_BLOCKS}},
             "area_breakdown_mm2": {
