@@ -1,7 +1,8 @@
 """On-disk cache of compiled evaluators, as generated Python source (never pickle).
 
 An entry is a folder named by the SHA-256 of everything the evaluator
-depends on: the symcost, SymPy and numpy versions, the build options, and
+depends on: the symcost, SymPy and numpy versions, symcost's own source (an
+edited checkout never reuses what older code compiled), the build options, and
 the contents of the formula pack, the model / hardware / stats files and every
 component-library file the hardware could read, each under its role, never
 its path (the same documents in two folders share one entry). It holds
@@ -30,6 +31,7 @@ after each write, the least recently used entries are deleted.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -79,12 +81,22 @@ def input_key(parts: Iterable[str], files: Iterable[tuple[str, Path]]) -> str:
     The file's suffix counts (it decides how the file is parsed), its folder
     and name do not: the same documents anywhere give the same key.
     """
-    digest = hashlib.sha256(f"symcost-evaluator-cache/{FORMAT}".encode())
+    digest = hashlib.sha256(f"symcost-evaluator-cache/{FORMAT}/{source_digest()}".encode())
     for part in parts:
         digest.update(b"\0part\0" + part.encode())
     for role, path in files:
         digest.update(b"\0file\0" + f"{role}{path.suffix.lower()}".encode() + b"\0")
         digest.update(path.read_bytes() if path.is_file() else b"<absent>")
+    return digest.hexdigest()
+
+
+@functools.cache
+def source_digest() -> str:
+    """SHA-256 of symcost's Python source (a few milliseconds, once per process)."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
