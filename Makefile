@@ -19,7 +19,7 @@ demo: $(BIN)/symcost
 		--prompt-lengths 128,512,2048,8192 -o demo-report.json
 
 test: $(BIN)/symcost pdflatex chromium
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --maxprocesses=4
 
 # pdflatex for the audit tests and Debian's chromium for the web UI's browser tests,
 # installed with apt-get when missing and usable (tools/apt-install.sh)
