@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Sequence, TextIO
@@ -35,7 +36,7 @@ from .progress import Progress
 from .sweep import CHUNK, evaluate_blocks, integral_axes
 
 TASK_POINTS = 200_000       # points per task: ten local chunks, about 0.1-1 s of work on one core
-MAX_IN_FLIGHT = 64          # tasks submitted ahead of the ones written (bounds the driver's memory)
+MAX_IN_FLIGHT = 64          # least tasks submitted ahead of the one awaited (see _in_flight)
 _FUNCTIONS: dict[str, Callable] = {}  # on a worker: compiled sources by digest
 
 
@@ -188,27 +189,38 @@ def front_of_range(shipped: ShippedModel, variant: dict[str, object], start: int
 
 def _run(client, space, shipped, progress, task_points, function, arguments, points_of) -> Iterator[tuple[int, Any]]:
     """``function(model, variant, start, stop, *arguments)`` over every range of every variant, results
-    in order, at most :data:`MAX_IN_FLIGHT` tasks ahead of the one yielded."""
+    in order, a bounded number of tasks ahead of the one yielded (:func:`_in_flight`)."""
     variants = list(space.variants())
-    tasks = [(index, start, min(start + task_points, _points(model)))
-             for index, model in enumerate(shipped) for start in range(0, _points(model), task_points)]
+    tasks = ((index, start, min(start + task_points, _points(model)))  # lazily: 10^12 points are 10^5+ tasks
+             for index, model in enumerate(shipped) for start in range(0, _points(model), task_points))
     on_workers = [client.scatter(model, broadcast=True) for model in shipped]
     meter = Progress("cluster", space.size, progress) if progress is not None else None
-    futures: dict[int, Any] = {}
-    done = submitted = 0
-    for position in range(len(tasks)):
-        while submitted < len(tasks) and submitted < position + MAX_IN_FLIGHT:
-            index, start, stop = tasks[submitted]
-            futures[submitted] = client.submit(function, on_workers[index], variants[index], start, stop, *arguments,
-                                               pure=False)
-            submitted += 1
-        result = futures.pop(position).result()
-        done += points_of(result)
-        if meter:
-            meter.update(done)
-        yield done, result
+    ahead = _in_flight(client)
+    futures: deque = deque()
+    done = 0
+    for index, start, stop in tasks:
+        futures.append(client.submit(function, on_workers[index], variants[index], start, stop, *arguments, pure=False))
+        if len(futures) >= ahead:
+            done = yield from _collect(futures.popleft(), done, points_of, meter)
+    while futures:
+        done = yield from _collect(futures.popleft(), done, points_of, meter)
     if meter:
         meter.finish()
+
+
+def _collect(future, done: int, points_of, meter) -> Iterator[tuple[int, Any]]:
+    result = future.result()
+    done += points_of(result)
+    if meter:
+        meter.update(done)
+    yield done, result
+    return done
+
+
+def _in_flight(client) -> int:
+    """Tasks submitted ahead of the one awaited: enough to keep every worker thread busy four deep (at least
+    :data:`MAX_IN_FLIGHT`), few enough that the driver holds a bounded number of results."""
+    return max(MAX_IN_FLIGHT, 4 * sum(client.nthreads().values()))
 
 
 def _points(model: ShippedModel) -> int:

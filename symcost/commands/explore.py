@@ -20,7 +20,7 @@ def register(commands) -> None:
     parser.add_argument("--objective", action="append", required=True, metavar="min:OUTPUT|max:OUTPUT",
                         help="an output to minimise or maximise (at least two)")
     parser.add_argument("--constraint", action="append", default=[], metavar="OUTPUT<=VALUE",
-                        help="a bound on an output, a unit allowed: 'area.total<=800 mm^2' (repeatable; also >=)")
+                        help="a bound on an output, a unit allowed: 'area.on_chip<=800 mm^2' (repeatable; also >=)")
     parser.add_argument("--column", action="append", default=[], metavar="OUTPUT", help="another output to write (repeatable)")
     parser.add_argument("-o", "--output", metavar="FILE", help="the front as CSV, or Parquet if it ends in .parquet")
     parser.add_argument("--plot", metavar="FILE", help="the front as a figure (.png, .svg, .pdf)")
@@ -73,7 +73,8 @@ def _summary(found) -> None:
     print(f"evaluated {front.evaluated:,} designs ({variants} compiled variant{'s' if variants > 1 else ''}), "
           f"{front.feasible:,} feasible, {front.size:,} on the front")
     for objective, design in (found.extremes().items() if front.size else ()):
-        cells = ", ".join(f"{name} = {_cell(value)}" for name, value in design.items())
+        units = found.units or {}
+        cells = ", ".join(f"{name} = {_cell(value)}{_unit(units.get(name))}" for name, value in design.items())
         print(f"  best {objective}: {cells}")
 
 
@@ -112,6 +113,10 @@ def _on_cluster(args: argparse.Namespace, space, objectives, progress):
 
 def _cell(value) -> str:
     return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+def _unit(unit: str | None) -> str:
+    return f" {unit}" if unit and unit != "1" else ""
 
 
 def _plot(found, args: argparse.Namespace) -> None:
