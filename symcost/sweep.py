@@ -111,8 +111,13 @@ def check_request(model: PackModel, axes: Sequence[Axis], columns: Sequence[str]
     repeated = sorted(name for name, count in Counter(axis.name for axis in axes).items() if count > 1)
     if repeated:
         raise SymcostError(f"axis {', '.join(repeated)} given more than once")
-    check_size("sweep grid points", grid_size(axes), MAX_GRID_POINTS, values_per_item=len(axes) + len(columns),
-               held_as="data", advice="split the sweep or coarsen an axis")
+    check_grid(grid_size(axes), len(axes) + len(columns))
+
+
+def check_grid(points: int, width: int) -> None:
+    """A sweep writes every point: refuse a grid beyond :data:`MAX_GRID_POINTS` before any work."""
+    check_size("sweep grid points", points, MAX_GRID_POINTS, values_per_item=width, held_as="data",
+               advice="split the sweep or coarsen an axis (symcost explore keeps only the front of any grid)")
 
 
 def _in_si(model: PackModel, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     from ..design_space import design_space
     from ..packs.selfspec.outputs import DEFAULT_COLUMNS
     from ..input_tree import read_inputs, with_settings
-    from ..sweep import parse_axis, write_sweep
+    from ..sweep import check_grid, parse_axis, write_sweep
     from ..tables import format_for, require_pyarrow
     from .common import ROLES
 
@@ -39,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
     mounted = [(role, getattr(args, role)) for role in ROLES if getattr(args, role)]
     space = design_space(args.pack or "selfspec", with_settings(read_inputs(args.input, mounted), args.settings),
                          axes, args.library_path)
+    check_grid(space.size, len(axes) + len(args.column or ()))  # structural and cluster sweeps too
     if args.cluster:
         points = _cluster_sweep(args, space, progress)
     elif space.structural:
