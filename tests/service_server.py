@@ -24,6 +24,8 @@ class Server:
     """``with Server(db) as server: server.get("/v1/calibrate")``; ``kill()`` sends SIGKILL.
 
     ``options`` are more ``symcost serve`` arguments (``["--workers", "1", "--request-timeout", "5"]``).
+    The server's stdout (the access log, with ``--access-log``) goes to the file ``stdout_path``; its stderr
+    is ``process.stderr``, a pipe.
     """
 
     def __init__(self, db: Path, recalibrate_after: int = 10, port: int | None = None, options: Sequence[str] = (),
@@ -32,20 +34,22 @@ class Server:
         self.extra_env = dict(env or {})
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.stdout_path = self.db.parent / f"serve-{self.port}.stdout"
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "Server":
         env = {**os.environ, "SYMCOST_DATA_DIR": str(self.db.parent), **self.extra_env}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "symcost", "serve", "--port", str(self.port), "--db", str(self.db),
-             "--recalibrate-after", str(self.recalibrate_after), *self.options],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        with open(self.stdout_path, "ab") as stdout:  # a file: a pipe nobody reads would block an access log
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "symcost", "serve", "--port", str(self.port), "--db", str(self.db),
+                 "--recalibrate-after", str(self.recalibrate_after), *self.options],
+                env=env, stdout=stdout, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {self.process.stderr.read().decode(errors='replace')}")
             try:
-                self.get("/v1/calibrate")
+                self.get("/healthz")
                 return self
             except OSError:
                 time.sleep(0.2)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import select
 import sqlite3
 import threading
 import time
@@ -30,6 +31,31 @@ def server(tmp_path_factory):
 
 def csv_records() -> list[dict]:
     return [record.data for record in records_from_csv(CSV)]
+
+
+def test_the_server_says_where_it_listens_and_logs_no_request_by_default(server):
+    assert select.select([server.process.stderr], [], [], 30)[0], "nothing on stderr"  # not a hang
+    assert server.process.stderr.readline().decode() == (
+        f"symcost: serving on {server.url} (web UI at /, API description at /openapi.json; Ctrl+C stops)\n")
+    server.get("/v1/calibrate")
+    assert server.stdout_path.read_text() == ""
+
+
+def test_healthz_is_ok_and_in_the_openapi_document(server):
+    assert server.get("/healthz") == {"status": "ok"}
+    answer = server.get("/openapi.json")["paths"]["/healthz"]["get"]["responses"]["200"]
+    assert answer["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Health"}
+
+
+def test_the_page_links_the_openapi_document(server):
+    assert '<a href="/openapi.json">' in server.get("/")
+
+
+def test_access_log_prints_one_line_per_request(tmp_path):
+    with Server(tmp_path / "db.sqlite", options=["--workers", "1", "--access-log"]) as logging_server:
+        logging_server.get("/v1/calibrate")
+    # the server has stopped: every line it logged is in the file
+    assert '"GET /v1/calibrate HTTP/1.1" 200' in logging_server.stdout_path.read_text()
 
 
 def test_estimate_is_the_libraries_answer(server):

@@ -30,8 +30,8 @@ def server(tmp_path_factory):
 def test_no_generated_request_makes_the_server_fail(server):
     schema = schemathesis.openapi.from_url(f"{server.url}/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 9  # estimate, solve, catalog, calibrate (GET and POST), selfspec report, curve, limits,
-    # examples
+    assert len(operations) == 10  # estimate, solve, catalog, calibrate (GET and POST), selfspec report, curve, limits,
+    # examples, healthz
     fuzzed = []
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):

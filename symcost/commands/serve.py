@@ -10,7 +10,7 @@ from .common import bounded_int, positive_int
 def register(commands) -> None:
     defaults = WorkerOptions()
     parser = commands.add_parser("serve", help="HTTP API (/v1/estimate, /v1/solve, /v1/calibrate, /v1/catalog/*, "
-                                               "/v1/selfspec/*) and the web UI at /")
+                                               "/v1/selfspec/*, /healthz) and the web UI at /")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=positive_int, default=8000)
     parser.add_argument("--db", metavar="PATH", help="calibration store (default: $SYMCOST_DATA_DIR or "
@@ -27,16 +27,15 @@ def register(commands) -> None:
                         metavar="SECONDS", help=f"time budget of a calibration refit (default {defaults.refit_timeout})")
     parser.add_argument("--worker-memory", type=bounded_int(256, 1 << 20), default=defaults.memory_mib, metavar="MIB",
                         help=f"address space each worker process may use (default {defaults.memory_mib} MiB)")
+    parser.add_argument("--access-log", action="store_true", help="print one line per request on stdout")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from ..packs.llm.store import default_path
     from ..service.app import create_app
+    from ..service.listen import serve
 
     workers = WorkerOptions(args.workers, args.request_timeout, args.refit_timeout, args.worker_memory)
     app = create_app(args.db or default_path(), args.recalibrate_after, workers=workers)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
-    return 0
+    return serve(app, args.host, args.port, access_log=args.access_log)

@@ -2,8 +2,8 @@
 
 ``create_app(db)`` builds the FastAPI application: the estimator endpoints
 under ``/v1``, the core symcost report (and the selfspec pack's limits for a
-set of documents) under ``/v1/selfspec``, the web page at ``/``. Light requests (catalog, calibration ingest and status, plain
-estimates, the page) are answered in the server process; heavy ones run in
+set of documents) under ``/v1/selfspec``, ``/healthz``, the web page at ``/``. Light requests (catalog, calibration
+ingest and status, plain estimates, the health check, the page) are answered in the server process; heavy ones run in
 worker processes with a time budget (:mod:`.workers`): work known to take
 milliseconds (recommendations, solver grids up to QUICK_CANDIDATES, reports
 whose evaluator is compiled) in the quick lane, compiles and large grids in
@@ -39,8 +39,9 @@ from .calibration import CalibrationService
 from .http_errors import install_error_handlers
 from .jobs import estimate_response, refit_store
 from .options import WorkerOptions
-from .models import (CalibrateResponse, CalibrationStatus, EstimateRequest, EstimateResponse, SelfspecCurveRequest,
-                     SelfspecDocuments, SelfspecLimitsResponse, SelfspecRequest, SolveRequestIn, SolveResponse)
+from .models import (CalibrateResponse, CalibrationStatus, EstimateRequest, EstimateResponse, Health,
+                     SelfspecCurveRequest, SelfspecDocuments, SelfspecLimitsResponse, SelfspecRequest, SolveRequestIn,
+                     SolveResponse)
 from .selfspec import (DocumentFolder, compiled, curve_from_files, limits_from_files, report_from_files,
                        selfspec_examples)
 from .workers import Lane, LaneSettings
@@ -94,6 +95,7 @@ def create_app(db: str | Path, recalibrate_after: int = 10, max_body: int = MAX_
     _estimator_routes(app, calibration, lanes)
     _calibration_routes(app, calibration)
     _selfspec_routes(app, lanes, documents)
+    _health_route(app)
     _page_routes(app)
     return app
 
@@ -191,6 +193,14 @@ def _selfspec_routes(app: FastAPI, lanes: Lanes, documents: DocumentFolder) -> N
     @app.get("/v1/selfspec/examples", tags=["selfspec"])
     def get_selfspec_examples() -> dict[str, Any]:
         return selfspec_examples()
+
+
+def _health_route(app: FastAPI) -> None:
+    @app.get("/healthz", response_model=Health, tags=["service"])
+    def get_healthz() -> dict[str, str]:
+        """For load balancers and supervisors: answered by the server process itself, it touches neither the
+        workers nor the calibration store, so it stays quick while they are busy."""
+        return {"status": "ok"}
 
 
 def _page_routes(app: FastAPI) -> None:

@@ -109,6 +109,10 @@ class SolveResponse(Finite):
     rejected: dict[str, int]
 
 
+class Health(BaseModel):
+    status: Literal["ok"] = Field(description="always ok: the server process accepts and answers requests")
+
+
 class CalibrateResponse(BaseModel):
     run_id: str
     stored: bool = Field(description="false when a record with this run_id was already stored")
