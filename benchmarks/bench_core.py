@@ -13,7 +13,7 @@ Measures, best of --repeat each:
 2. a 10^6-point L_prompt sweep of the sweep evaluator;
 3. per prompt length against the reference calculator (optional: it is not a dependency; give the Python of
    an environment where it is installed, or set SYMCOST_REFERENCE_PYTHON), the plain loop oracle
-   (tests/oracle_selfspec.py) and, for the Llama-2-7B examples, hand-written numpy (benchmarks/handwritten.py).
+   (tests/oracles/oracle_selfspec.py) and, for the Llama-2-7B examples, hand-written numpy (benchmarks/handwritten.py).
 
 The reference's example files are read from ../shared/peer-selfspec/examples; parts that need them are
 skipped, saying so, where that folder is absent.
@@ -182,7 +182,7 @@ def compare_handwritten(case: Case, lengths: np.ndarray, repeat: int) -> tuple[f
 
 
 def oracle_per_point(case: Case, count: int, repeat: int) -> float:
-    import oracle_selfspec
+    from oracles import oracle_selfspec
 
     lengths = list(range(1, LONGEST_PROMPT, LONGEST_PROMPT // count))[:count]
     return best(lambda: oracle_selfspec.run(*map(str, case.files), lengths), repeat) / len(lengths)

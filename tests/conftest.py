@@ -1,4 +1,12 @@
-"""Shared test helpers: where the examples are, and running the CLI as a user does."""
+"""Shared test helpers: where the examples are, and running the CLI as a user does.
+
+Tests are grouped by area: core/ (the compiler), selfspec/, llm/, cascade/, spatten/, service/ (the HTTP
+API and the web page), oracles/ (the plain-loop oracles), explore/, packs/ and security/. pytest imports
+in its default "prepend" mode with no __init__.py files, so this folder (tests/) is on sys.path: test files
+import ``from conftest import ...``, and helpers that live in an area folder by their package path from
+here, e.g. ``from oracles import oracle_selfspec`` or ``from service.service_server import Server``.
+Test file basenames must stay unique across all folders.
+"""
 from __future__ import annotations
 
 import os

@@ -5,7 +5,7 @@ sources per row). Run after changing the pack, the catalogs or the CSV:
 
     .venv/bin/python tools/fit_packaged_calibration.py
 
-tests/test_llm_calibration.py checks the committed bundle's coefficients
+tests/llm/test_llm_calibration.py checks the committed bundle's coefficients
 equal a fresh fit.
 """
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Regenerate the committed audit documents of the bundled examples: ``make audit-docs``
 (or ``python docs/audit/generate.py [--pdf]`` from the repository root).
 
-tests/test_audit.py checks that the committed files match what this script writes.
+tests/core/test_audit.py checks that the committed files match what this script writes.
 """
 from __future__ import annotations
 

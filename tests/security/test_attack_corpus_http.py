@@ -4,7 +4,7 @@ Every case must be answered with a 4xx (or a 503 for work over its budget) in
 the documented shape ``{"error", "issues"}`` with one-line messages, store
 nothing (the calibration store keeps its record count), and leave no
 evaluator in the cache for what was refused before compiling. After the
-corpus, an ordinary request still answers. tests/test_service_isolation.py
+corpus, an ordinary request still answers. tests/service/test_service_isolation.py
 covers budgets, dead workers and body limits; this file walks the issue's
 attacks through the endpoints that take documents.
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from symcost.documents import load_document
-from service_server import Server
+from service.service_server import Server
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 TINY = {role: load_document(EXAMPLES / name).data for role, name in

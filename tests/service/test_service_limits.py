@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from service_server import Server
+from service.service_server import Server
 
 SOC = "llama2-7b, SoC, layer-pipelined"      # its hardware limits the context
 KNOBS = "tiny model, knob-based hardware"    # no context limit

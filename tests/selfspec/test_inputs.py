@@ -32,7 +32,7 @@ def test_ffn_expansion_gives_d_ff(tmp_path):
 
 
 def test_stats_keep_the_histogram_as_written_or_the_geometric_rate():
-    # Normalising the histogram and E[a+1] are the pack's business (tests/test_acceptance.py).
+    # Normalising the histogram and E[a+1] are the pack's business (tests/selfspec/test_acceptance.py).
     histogram = read_stats(EXAMPLES / "stats_k4.yaml")
     assert (histogram.k, histogram.histogram, histogram.alpha) == (4, {0: 10, 1: 8, 2: 12, 3: 15, 4: 55}, None)
     geometric = read_stats(EXAMPLES / "stats_geometric.yaml")

@@ -20,8 +20,8 @@ import os
 
 import yaml
 
-DEFAULT_LIBRARY_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "peer-selfspec",
-                                    "runtime_libraries.json")
+DEFAULT_LIBRARY_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared",
+                                    "peer-selfspec", "runtime_libraries.json")
 DEFAULT_LIBRARY_NAME = "puma_like_v1"
 
 # ----------------------------------------------------------------------------

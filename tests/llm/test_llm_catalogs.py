@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
 
@@ -10,8 +9,9 @@ from symcost.packs.llm.catalog import KINDS, catalog
 from symcost.packs.llm.records import records_from_csv
 from symcost.packs.llm.analytic import analytic_model
 from symcost.packs.llm.scenario import Scenario, Workload
+from conftest import ROOT
 
-CSV = Path(__file__).resolve().parent.parent / "data" / "llm_bench_calibration.csv"
+CSV = ROOT / "data" / "llm_bench_calibration.csv"
 
 
 @pytest.mark.parametrize("kind", KINDS)

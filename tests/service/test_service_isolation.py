@@ -1,7 +1,7 @@
 """The service under hostile and careless requests: heavy work stays in worker processes with a time budget,
 bodies are bounded and strict, every error has one shape, and no answer shows a server path.
 
-Each test starts a real ``symcost serve`` (tests/service_server.py). The slow request is a valid one: a
+Each test starts a real ``symcost serve`` (tests/service/service_server.py). The slow request is a valid one: a
 256-step acceptance histogram on the 7B example takes SymPy ten seconds or more to compile.
 """
 from __future__ import annotations
@@ -23,10 +23,9 @@ from symcost.packs.llm.records import checked_records, records_from_csv
 from symcost.packs.llm.requests import packaged_bundle
 from symcost.packs.llm.store import Store
 from symcost.service.http_errors import from_library
-from conftest import run_cli
-from service_server import Server
+from conftest import ROOT, run_cli
+from service.service_server import Server
 
-ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 CSV = ROOT / "data" / "llm_bench_calibration.csv"
 ESTIMATE = {"model_id": "llama-3.1-8b", "hardware": {"hardware_id": "rtx-4090"},

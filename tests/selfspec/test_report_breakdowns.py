@@ -6,7 +6,7 @@ component in the component view); the latencies of the phase, stage, feature
 and channel views sum to the serial latency (every stage one after the
 other), which is the burst latency of the serialized schedule. The bundled
 examples and the reference examples are checked for the sums; the reference
-examples, in the formats the plain step-by-step oracle (tests/oracle_selfspec.py)
+examples, in the formats the plain step-by-step oracle (tests/oracles/oracle_selfspec.py)
 reads, are also checked entry by entry against it.
 """
 from __future__ import annotations
@@ -16,8 +16,8 @@ import math
 
 import pytest
 
-import oracle_selfspec as oracle
 from conftest import EXAMPLES, PEER
+from oracles import oracle_selfspec as oracle
 from symcost import build_model
 from symcost.packs.selfspec.report import area_summary, build_report
 from symcost.registry import resolve_pack

@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
-from service_server import Server
+from service.service_server import Server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

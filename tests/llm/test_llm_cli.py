@@ -11,7 +11,7 @@ import yaml
 
 from symcost.packs.llm.records import records_from_csv
 from conftest import ROOT, run_cli
-from oracle_llm import load_catalog
+from oracles.oracle_llm import load_catalog
 
 CSV = ROOT / "data" / "llm_bench_calibration.csv"
 RECORD = {"model_id": "llama-3-8b", "runtime_id": "llama.cpp", "hardware_id": "rtx-4090", "quant": "q4_k_m",

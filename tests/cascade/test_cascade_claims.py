@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from cascade_helpers import cascade_file, stage
+from cascade.cascade_helpers import cascade_file, stage
 from conftest import EXAMPLES
 from symcost.packs.cascade.claims import check_claims
 from symcost.packs.cascade.config import read_cascade

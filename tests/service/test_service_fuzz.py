@@ -15,7 +15,7 @@ from schemathesis.generation import GenerationMode
 from hypothesis import strategies as st
 
 from symcost.packs.llm.catalog import catalog
-from service_server import Server
+from service.service_server import Server
 
 EXAMPLES_PER_OPERATION = 60
 CALLS: dict[int, int] = {}  # status class -> requests made

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import assume, given, settings, strategies as st
 
-from cascade_helpers import cascade_file, stage
+from cascade.cascade_helpers import cascade_file, stage
 from conftest import EXAMPLES
 from symcost.packs.cascade.config import read_cascade
 from symcost.packs.cascade.model import build_cascade

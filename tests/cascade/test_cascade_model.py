@@ -9,7 +9,7 @@ import pytest
 import sympy as sp
 from hypothesis import given, settings, strategies as st
 
-from cascade_helpers import cascade_file, chain_model, oracle, stage
+from cascade.cascade_helpers import cascade_file, chain_model, oracle, stage
 from conftest import EXAMPLES
 from symcost.packs.cascade.config import read_cascade
 from symcost.packs.cascade.model import CascadeError, build_cascade

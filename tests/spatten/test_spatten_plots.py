@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spatten_configs import EXAMPLE
+from spatten.spatten_configs import EXAMPLE
 from symcost.packs.spatten.config import load_config
 from symcost.packs.spatten.expectation import exact_metrics
 from symcost.packs.spatten.plots import SCHEDULES, contour_figure, gantt_bars, study_figures

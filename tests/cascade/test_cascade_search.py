@@ -5,7 +5,7 @@ import itertools
 
 import pytest
 
-from cascade_helpers import oracle
+from cascade.cascade_helpers import oracle
 from conftest import EXAMPLES
 from symcost.packs.cascade.config import read_cascade
 from symcost.packs.cascade.model import build_cascade

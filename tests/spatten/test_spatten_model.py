@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-import oracle_spatten as oracle
-from spatten_configs import EXAMPLE, configs, edited, write_config
+from oracles import oracle_spatten as oracle
+from spatten.spatten_configs import EXAMPLE, configs, edited, write_config
 from symcost.packs.spatten.config import load_config
 from symcost.packs.spatten.expectation import exact_metrics
 from symcost.packs.spatten.model import build_layer_model

@@ -7,7 +7,6 @@ import select
 import sqlite3
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -15,9 +14,9 @@ from symcost.packs.llm.catalog import catalog
 from symcost.packs.llm.estimate import estimate
 from symcost.packs.llm.records import records_from_csv
 from symcost.packs.llm.requests import packaged_bundle, scenario_from_request
-from service_server import Server
+from conftest import ROOT
+from service.service_server import Server
 
-ROOT = Path(__file__).resolve().parent.parent
 CSV = ROOT / "data" / "llm_bench_calibration.csv"
 ESTIMATE = {"model_id": "llama-3.1-8b", "hardware": {"hardware_id": "rtx-4090"},
             "workload": {"context_tokens": 1024, "output_tokens": 256, "concurrency": 4}}

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import run_cli
-from spatten_configs import EXAMPLE, edited, write_config
+from spatten.spatten_configs import EXAMPLE, edited, write_config
 from symcost.cli import main
 
 # The seed's console output (shared/seeds/002, "Important run summary"), line for line.

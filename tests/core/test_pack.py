@@ -1,16 +1,15 @@
 """Formula packs: parsing, derived symbols, vocabularies and dimension checks."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import sympy as sp
 import yaml
 
 from symcost.errors import InputError
 from symcost.pack import load_pack
+from conftest import ROOT
 
-DATA = Path(__file__).parent / "data"
+DATA = ROOT / "tests" / "data"
 
 
 def test_valid_pack_loads_with_metadata():

@@ -1,6 +1,6 @@
 """The SpAtten pack through every generic verb, as a user runs them: ``symcost VERB --pack spatten --input CONFIG``.
 
-Numbers are checked against the plain-loop oracle (tests/oracle_spatten.py: one layer by hand, and the exact
+Numbers are checked against the plain-loop oracle (tests/oracles/oracle_spatten.py: one layer by hand, and the exact
 moments by enumerating every outcome of a small configuration) and against ``symcost spatten`` itself.
 """
 from __future__ import annotations
@@ -10,9 +10,9 @@ import json
 
 import pytest
 
-import oracle_spatten as oracle
 from conftest import run_cli
-from spatten_configs import edited, write_config
+from oracles import oracle_spatten as oracle
+from spatten.spatten_configs import edited, write_config
 
 # Three layers of 9, 7 and 5 tokens (K = 7, 5, 4): 240 outcomes, few enough to enumerate.
 SMALL = edited({"model.layers": 3, "model.initial_tokens": 9, "model.token_pruning_rate": 0.2,
@@ -64,7 +64,7 @@ def test_report_gives_the_first_layer_and_the_exact_network_figures(tmp_path, co
 
 
 def test_report_matches_spatten_runs_exact_column_on_the_seed_example(tmp_path):
-    from spatten_configs import EXAMPLE
+    from spatten.spatten_configs import EXAMPLE
 
     found, _ = report(tmp_path, EXAMPLE)
     values = found["points"][0]["values"]

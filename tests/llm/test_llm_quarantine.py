@@ -16,7 +16,7 @@ import time
 import pytest
 
 from conftest import ROOT, run_cli
-from service_server import Server
+from service.service_server import Server
 from symcost.errors import InputError, SymcostError
 from symcost.packs.llm.calibration import Bundle, fit
 from symcost.packs.llm.ingest import refit

@@ -6,8 +6,8 @@ import json
 import numpy as np
 import pytest
 
-import oracle_selfspec as oracle
 from conftest import EXAMPLES, run_cli
+from oracles import oracle_selfspec as oracle
 from symcost.packs.selfspec.optimize_k import optimize_k
 
 MODEL, HARDWARE = EXAMPLES / "model_tiny.yaml", EXAMPLES / "hardware_soc_pipelined.yaml"

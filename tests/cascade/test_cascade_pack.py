@@ -1,7 +1,7 @@
 """The cascade pack through every generic verb, as a user runs them: ``symcost VERB --pack cascade --input FILE``.
 
 Numbers are checked against ``symcost cascade report|audit`` (the seed's cascade) and against the plain-loop
-oracle of tests/cascade_helpers.py or formulas worked out by hand below.
+oracle of tests/cascade/cascade_helpers.py or formulas worked out by hand below.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import math
 
 import pytest
 
-from cascade_helpers import cascade_file, oracle, stage
+from cascade.cascade_helpers import cascade_file, oracle, stage
 from conftest import EXAMPLES, run_cli
 
 SEED = EXAMPLES / "cascade_seed003.yaml"

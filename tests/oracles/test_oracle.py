@@ -16,7 +16,7 @@ import math
 import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-import oracle_selfspec as oracle
+from oracles import oracle_selfspec as oracle
 from symcost import build_model
 
 RELATIVE = 1e-12

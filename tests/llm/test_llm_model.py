@@ -6,11 +6,11 @@ import copy
 import math
 
 import numpy as np
-import oracle_llm as oracle
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from oracles import oracle_llm as oracle
 from symcost.packs.llm.analytic import analytic_model, scenario_values
 from symcost.packs.llm.assess import SHARES, feasibility_codes
 from symcost.packs.llm.catalog import CatalogEntry, catalog
