@@ -882,14 +882,19 @@ def add_memory(b, hw, traffic):
 # ----------------------------------------------------------------------------
 # One sweep point
 # ----------------------------------------------------------------------------
-def expected_committed(stats):
+def expected_over_histogram(stats, f):
+    """E[f(a)] over the stats histogram, by a plain loop."""
     total = 0.0
     for v in stats["hist"].values():
         total += v
     e = 0.0
     for a, v in stats["hist"].items():
-        e += (a + 1) * (v / total)
+        e += f(a) * (v / total)
     return e
+
+
+def expected_committed(stats):
+    return expected_over_histogram(stats, lambda a: a + 1)
 
 
 def leakage_power(hw):
@@ -987,13 +992,7 @@ def estimate_point(m, hw, stats, L0):
 # The report's view of one burst: where its energy and time go, static energy included
 # ----------------------------------------------------------------------------
 def expected_wasted(stats):
-    total = 0.0
-    for v in stats["hist"].values():
-        total += v
-    e = 0.0
-    for a, v in stats["hist"].items():
-        e += (stats["k"] - a) * (v / total)
-    return e
+    return expected_over_histogram(stats, lambda a: stats["k"] - a)
 
 
 def acceptance(stats):
