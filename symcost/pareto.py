@@ -74,21 +74,39 @@ def parse_constraint(text: str, unit_of: Mapping[str, str]) -> Constraint:
     return Constraint(name, op, value, text)
 
 
+BLOCK = 256                # designs decided together by non_dominated
+PAIRS_PER_STEP = 1 << 22   # dominance comparisons held in memory at once (x objectives, booleans)
+
+
 def non_dominated(costs: np.ndarray) -> np.ndarray:
     """Boolean mask of the rows of ``costs`` (designs x objectives, all minimised) that no other row
-    dominates. Each pass keeps what the best remaining design does not dominate, so the work is
-    about (rows x front size)."""
-    candidates = np.arange(costs.shape[0])
+    dominates.
+
+    A dominating row is lexicographically smaller than the row it dominates (exactly: no rounding), so
+    in lexicographic order a row needs checking only against the front kept so far and its own block.
+    The work is about rows x front size comparisons, vectorised a block at a time.
+    """
+    order = np.lexsort(costs.T[::-1])
     keep = np.zeros(costs.shape[0], dtype=bool)
-    while candidates.size:
-        # The candidate with the smallest sum of objectives is dominated by none of the others.
-        best = candidates[np.argmin(costs[candidates].sum(axis=1))]
-        keep[best] = True
-        rest = candidates[candidates != best]
-        dominated = np.all(costs[best] <= costs[rest], axis=1) & np.any(costs[best] < costs[rest], axis=1)
-        candidates = rest[~dominated]
-        # Rows equal to the best are not dominated by it and stay candidates; the loop keeps them in turn.
+    kept = costs[:0]
+    for start in range(0, order.size, BLOCK):
+        rows = order[start:start + BLOCK]
+        rows = rows[~dominated_by(kept, costs[rows])]
+        rows = rows[~dominated_by(costs[rows], costs[rows])]
+        keep[rows] = True
+        kept = np.concatenate([kept, costs[rows]])
     return keep
+
+
+def dominated_by(others: np.ndarray, costs: np.ndarray) -> np.ndarray:
+    """For each row of ``costs``, whether some row of ``others`` dominates it (no worse in every
+    objective, better in one)."""
+    dominated = np.zeros(costs.shape[0], dtype=bool)
+    step = max(1, PAIRS_PER_STEP // max(1, costs.shape[0] * costs.shape[1]))
+    for start in range(0, others.shape[0], step):
+        block = others[start:start + step, None, :]
+        dominated |= np.any(np.all(block <= costs, axis=2) & np.any(block < costs, axis=2), axis=0)
+    return dominated
 
 
 @dataclass
@@ -117,10 +135,17 @@ class StreamingFront:
         self.feasible += feasible
         if not designs or not len(next(iter(designs.values()))):
             return
-        merged = {name: np.concatenate([self.columns[name], values]) if self.columns else values
-                  for name, values in designs.items()}
-        keep = non_dominated(self.costs(merged))
-        self.columns = {name: values[keep] for name, values in merged.items()}
+        own = non_dominated(self.costs(designs))
+        designs = {name: np.asarray(values)[own] for name, values in designs.items()}
+        if not self.columns:
+            self.columns = designs
+            return
+        # Both sides are non-dominated sets: each keeps what the other side does not dominate.
+        old, new = self.costs(self.columns), self.costs(designs)
+        new_kept = ~dominated_by(old, new)
+        old_kept = ~dominated_by(new[new_kept], old)
+        self.columns = {name: np.concatenate([self.columns[name][old_kept], designs[name][new_kept]])
+                        for name in designs}
 
     def costs(self, columns: Mapping[str, np.ndarray]) -> np.ndarray:
         return np.column_stack([objective.minimised(np.asarray(columns[objective.name], dtype=np.float64))
