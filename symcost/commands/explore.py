@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         _summary(found)
     if args.output:
         write_front(found, args.output)
-        print(f"wrote {found.front.size} designs to {args.output}")
+        print(f"wrote {found.front.size:,} design{'' if found.front.size == 1 else 's'} to {args.output}")
     if args.plot:
         _plot(found, args)
     return 0 if found.front.size else 1
