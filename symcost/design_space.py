@@ -22,6 +22,7 @@ import numpy as np
 from .errors import SymcostError
 from .input_tree import MISSING, InputTree, with_settings
 from .registry import PackModel, build_pack_model, variable_names
+from .size_limits import MAX_VARIANTS, check_size
 from .sweep import CHUNK, Axis, evaluate_blocks, integral_axes
 
 
@@ -66,6 +67,8 @@ def design_space(pack: str, tree: InputTree, axes: Sequence[Axis], library_path:
                            "such as hardware.soc.schedule=serialized,layer-pipelined)")
     structural = tuple(Axis(_input_path(tree, axis.name, spec, variable), axis.values)
                        for axis in axes if axis.name not in variable)
+    check_size("structural variants (one compile each)", math.prod(axis.values.size for axis in structural),
+               MAX_VARIANTS, held_as=None, advice="keep the structural axes short and vary the symbolic ones")
     return DesignSpace(pack, tree, tuple(axis for axis in axes if axis.name in variable), structural,
                        tuple(library_path))
 

@@ -20,6 +20,7 @@ MAX_PROMPT_LENGTH = 10**9         # a prompt length (tokens)
 MAX_REPORT_POINTS = 100_000       # prompt lengths in one report, plot or curve (held in memory)
 MAX_AXIS_VALUES = 10_000_000      # values of one sweep axis (held in memory)
 MAX_GRID_POINTS = 100_000_000     # points of one sweep (streamed; bounds the time and the file)
+MAX_VARIANTS = 10_000             # structural variants of a sweep or explore (each a compile of seconds)
 MAX_MONTE_CARLO_DRAWS = 200_000_000  # trials x layers of a SpAtten Monte Carlo
 MAX_TOKENS = 10_000_000           # an LLM request's prompt, output, depth or context window (tokens)
 MAX_CONCURRENCY = 100_000         # an LLM request's concurrent sequences
@@ -32,12 +33,12 @@ class SizeLimitError(SymcostError):
     """A request beyond one of the bounds above."""
 
 
-def check_size(what: str, count: int, limit: int, *, values_per_item: int = 1, held_as: str = "memory",
+def check_size(what: str, count: int, limit: int, *, values_per_item: int = 1, held_as: str | None = "memory",
                advice: str = "") -> None:
-    """Refuse ``count`` items of ``what`` above ``limit``, naming the memory (or data) they would take."""
+    """Refuse ``count`` items of ``what`` above ``limit``, naming the memory (or data) they would take
+    (nothing with ``held_as=None``: a bound on work, not on bytes)."""
     if count <= limit:
         return
-    volume = count * values_per_item * BYTES_PER_VALUE
-    raise SizeLimitError(f"{what}: {count:,} is above the limit of {limit:,} "
-                         f"(about {format_si(volume, 'B', 3)} of {held_as}){'; ' + advice if advice else ''}")
+    volume = f" (about {format_si(count * values_per_item * BYTES_PER_VALUE, 'B', 3)} of {held_as})" if held_as else ""
+    raise SizeLimitError(f"{what}: {count:,} is above the limit of {limit:,}{volume}{'; ' + advice if advice else ''}")
 
