@@ -40,3 +40,37 @@ def test_every_name_in_the_calibration_data_resolves():
     records = records_from_csv(CSV)  # raises, naming the field, when a name resolves to nothing
     with open(CSV, encoding="utf-8") as handle:
         assert len(records) == sum(1 for _ in handle) - 1
+
+
+# ---------------------------------------------------------------- fixtures: resolvable, never offered
+FIXTURE = "test-13b"  # the calibration CSV's FasterTransformer model, marked fixture: true in models.yaml
+
+
+def test_a_fixture_resolves_by_name_but_is_not_listed():
+    models = catalog("models")
+    assert models.get(FIXTURE).id == FIXTURE and models.get(FIXTURE).get("fixture") is True
+    assert FIXTURE not in models.ids() and all(entry.id != FIXTURE for entry in models)
+    assert all(not entry.get("fixture", False) for entry in models.entries)
+
+
+def test_a_fixture_is_never_a_did_you_mean_hint():
+    from symcost.packs.llm.catalog import UnknownEntry
+    with pytest.raises(UnknownEntry) as raised:
+        catalog("models").get("test-13")
+    assert FIXTURE not in str(raised.value)
+
+
+def test_the_solvers_all_models_leaves_fixtures_out():
+    from symcost.packs.llm.recommend import solve_request
+    request = solve_request(["all"], None, "llama.cpp", Workload(512, 128))
+    assert [entry.id for entry in request.models] == catalog("models").ids()
+    assert FIXTURE not in {entry.id for entry in request.models}
+
+
+def test_cli_catalog_listing_leaves_fixtures_out():
+    import json
+    from conftest import run_cli
+    text = run_cli("llm", "catalog", "models")
+    listed = json.loads(run_cli("llm", "catalog", "models", "--format", "json").stdout)
+    assert text.code == 0 and FIXTURE not in text.stdout
+    assert [entry["model_id"] for entry in listed["models"]] == catalog("models").ids()
