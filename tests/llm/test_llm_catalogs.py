@@ -25,6 +25,27 @@ def test_runtimes_name_only_formats_of_the_catalog():
         assert set(runtime.get("supported_quant", [])) <= formats, runtime.id
 
 
+def test_a_runtimes_default_format_is_one_it_runs_and_says_why():
+    for runtime in catalog("runtimes"):
+        if runtime.get("default_quant"):
+            assert runtime["default_quant"] in runtime["supported_quant"], runtime.id
+            assert f"default_quant {runtime['default_quant']}:" in runtime["source"], runtime.id
+
+
+@pytest.mark.parametrize("runtime, hardware, expected", [
+    ("exllamav2", "rtx-4090", "exl2-4.0bpw"),   # EXL2, the runtime's own format, not 16-bit weights
+    ("mlx", "apple-m3-max-64gb", "mlx-4bit"),   # mlx_lm.convert -q's 4-bit default
+    ("llama.cpp", "rtx-4090", "q4_k_m"),        # no default_quant: the preference list, as before
+])
+def test_estimate_without_quant_runs_the_runtimes_usual_format(runtime, hardware, expected):
+    import json
+    from conftest import run_cli
+    result = run_cli("llm", "estimate", "--model", "llama-3-8b", "--hardware", hardware, "--runtime", runtime,
+                     "--format", "json")
+    assert result.code == 0, result.stderr
+    assert json.loads(result.stdout)["scenario"]["quant"] == expected
+
+
 def test_every_compute_device_has_a_rated_power():
     """The pack's P_dev (the first GPU's rated power, or the CPU's on a CPU-only server) is known everywhere."""
     parts = [catalog(kind).get(name) for kind, name in (("models", "llama-3-8b"), ("runtimes", "llama.cpp"),
