@@ -30,8 +30,10 @@ import sympy as sp
 from .errors import SymcostError
 from .registry import PackModel
 from .pieces import localise
+from .units import Unit, parse_unit, si_unit_text
 
 _AGREEMENT = 1e-9
+_COUNT = parse_unit("1")  # an unknown without a unit: the prompt length
 
 
 @dataclass(frozen=True)
@@ -77,17 +79,34 @@ class BreakEven:
     solution_latex: str | None
     description: str
     domain: tuple[float, float]
+    unit: Unit                   # the unit the unknown is given in (its pack symbol's: pJ); values above are SI
 
     @property
     def L_prompt(self) -> float | None:
         return self.value if self.unknown == "L_prompt" else None
 
+    @property
+    def si_unit(self) -> str:
+        return si_unit_text(self.unit.dimension)
+
+    def in_unit(self, si_value: float) -> float:
+        """An SI value of the unknown in the unit it is given in (J to pJ)."""
+        return si_value / self.unit.si_factor
+
+    def shown(self, si_value: float) -> str:
+        """An SI value of the unknown as a reader gives it: ``0.182594 pJ`` (no unit for a count)."""
+        return _shown(si_value, self.unit)
+
     def as_json(self) -> dict:
+        # The SI values stay under their old keys for existing consumers; the *_in_unit keys are in ``unit``.
         return {"verdict": self.verdict, self.unknown: self.value, "crossings": list(self.crossings),
                 "equation": self.equation_latex, "equation_text": self.equation_text,
                 "equation_piece_at": self.shown_at,
                 "solution": self.solution_latex,
-                "description": self.description, "domain": list(self.domain)}
+                "description": self.description, "domain": list(self.domain),
+                "unit": self.unit.text, "si_unit": self.si_unit,
+                "value_in_unit": None if self.value is None else self.in_unit(self.value),
+                "crossings_in_unit": [self.in_unit(value) for value in self.crossings]}
 
 
 def coefficient_grid(value: float, decades: int = 6, points: int = 4_000) -> np.ndarray:
@@ -98,8 +117,9 @@ def coefficient_grid(value: float, decades: int = 6, points: int = 4_000) -> np.
 
 
 def solve(question: Question, unknown: sp.Symbol, grid: np.ndarray, left: np.ndarray, right: np.ndarray,
-          closed_form: Callable[[Side], sp.Expr]) -> BreakEven:
-    """Crossings of ``question`` over ``grid`` (numeric sides given), refined on the closed forms."""
+          closed_form: Callable[[Side], sp.Expr], unit: Unit = _COUNT) -> BreakEven:
+    """Crossings of ``question`` over ``grid`` (numeric sides given, the unknown in SI), refined on the
+    closed forms; ``unit`` is the one the unknown is given in, for the description."""
     left_expression, right_expression = closed_form(question.left), closed_form(question.right)
     unknown = _matching_symbol(left_expression - right_expression, unknown)
     difference = left - right
@@ -117,7 +137,7 @@ def solve(question: Question, unknown: sp.Symbol, grid: np.ndarray, left: np.nda
     return BreakEven(question.comparison, question.quantity, unknown.name, verdict, crossings[0] if crossings else None,
                      tuple(crossings), local_left, local_right, shown_at, _equation(local_left, local_right),
                      f"{sp.sstr(_rounded(local_left))} = {sp.sstr(_rounded(local_right))}", solution,
-                     _describe(question, unknown.name, verdict, crossings, difference, domain), domain)
+                     _describe(question, unknown.name, verdict, crossings, difference, domain, unit), domain, unit)
 
 
 def _matching_symbol(expression: sp.Expr, unknown: sp.Symbol) -> sp.Symbol:
@@ -179,19 +199,27 @@ def _solution(difference: sp.Expr, unknown: sp.Symbol, root: float) -> str:
         polynomial = None
     if polynomial is not None and polynomial.degree() == 1:
         slope, offset = (sp.Float(c, 6) for c in polynomial.all_coeffs())
-        return rf"{name}^{{*}} = -\frac{{{sp.latex(offset)}}}{{{sp.latex(slope)}}} \approx {root:.6g}"
+        # x = -offset / slope, signs moved so that neither part of the fraction is negative (no -(-a)/b).
+        numerator, denominator = abs(offset), abs(slope)
+        sign = "-" if offset * slope > 0 else ""
+        return rf"{name}^{{*}} = {sign}\frac{{{sp.latex(numerator)}}}{{{sp.latex(denominator)}}} \approx {root:.6g}"
     return rf"{name}^{{*}} \approx {root:.6g}"
 
 
+def _shown(si_value: float, unit: Unit) -> str:
+    suffix = "" if unit.text.strip() in ("", "1", "dimensionless") else f" {unit.text}"
+    return f"{si_value / unit.si_factor:.6g}{suffix}"
+
+
 def _describe(question: Question, unknown: str, verdict: str, crossings: Sequence[float], difference: np.ndarray,
-              domain: tuple[float, float]) -> str:
+              domain: tuple[float, float], unit: Unit) -> str:
     left, right = question.left.label, question.right.label
-    span = f"for every {unknown} in [{domain[0]:g}, {domain[1]:g}]"
+    span = f"for every {unknown} in [{_shown(domain[0], unit)}, {_shown(domain[1], unit)}]"
     if verdict == "always_better":
         return f"{question.quantity} per committed token: {left} never costs more than {right} {span}"
     if verdict == "never_better":
         return f"{question.quantity} per committed token: {left} costs more than {right} {span}"
-    points = ", ".join(f"{value:.6g}" for value in crossings)
+    points = ", ".join(_shown(value, unit) for value in crossings)
     cheaper, dearer = (left, right) if difference[-1] < 0 else (right, left)
     return (f"{question.quantity} per committed token: {left} and {right} meet at {unknown} = {points}; "
             f"beyond the last crossing {cheaper} costs less than {dearer}")

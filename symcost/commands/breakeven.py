@@ -54,15 +54,22 @@ def run(args: argparse.Namespace) -> int:
         print(json_text({f"{comparison}.{quantity}": answer.as_json() for comparison, quantity, answer in selected}))
         return 0
     for comparison, quantity, answer in selected:
-        print(f"{comparison} / {quantity}: {answer.verdict}")
-        print(f"  {answer.description}")
-        unit = QUANTITIES[quantity]
-        print(f"  equation in {unit} per committed token, on the piece at {answer.unknown} = {answer.shown_at:.6g}:")
-        print(f"    {answer.equation_text}")
-        print(f"    LaTeX: {answer.equation_latex}")
-        if answer.solution_latex:
-            print(f"  solution: {answer.solution_latex}")
+        _print_answer(comparison, quantity, answer, QUANTITIES[quantity])
     return 0
+
+
+def _print_answer(comparison: str, quantity: str, answer, unit: str) -> None:
+    """One answer as text: the crossing in the unit the unknown is given in; the equation, solved in SI."""
+    print(f"{comparison} / {quantity}: {answer.verdict}")
+    print(f"  {answer.description}")
+    si = "" if answer.si_unit == "1" else f" {answer.si_unit}"
+    given = f" ({answer.unknown} in {answer.si_unit})" if si else ""
+    print(f"  equation in {unit} per committed token{given}, on the piece at {answer.unknown} = {answer.shown_at:.6g}{si}:")
+    print(f"    {answer.equation_text}")
+    print(f"    LaTeX: {answer.equation_latex}")
+    if answer.solution_latex:
+        in_unit = f" = {answer.shown(answer.value)}" if answer.unit.text != answer.si_unit else ""
+        print(f"  solution: {answer.solution_latex}{si}{in_unit}")
 
 
 def _run_pack(args: argparse.Namespace) -> int:

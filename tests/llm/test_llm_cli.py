@@ -158,9 +158,56 @@ def test_catalog_lists_every_kind(llm):
     counts = llm("catalog")
     assert counts.code == 0 and "models" in counts.stdout and "quantizations" in counts.stdout
     models = llm("catalog", "models")
-    assert models.code == 0 and all(model_id in models.stdout for model_id in load_catalog("models"))
+    assert models.code == 0 and all(model_id in models.stdout for model_id, entry in load_catalog("models").items()
+                                    if not entry.get("fixture"))  # fixtures (test-13b) are not listed
     listed = json.loads(llm("catalog", "hardware", "--format", "json").stdout)
     assert [entry["hardware_id"] for entry in listed["hardware"]] == list(load_catalog("hardware"))
+
+
+def _table(text: str) -> list[dict[str, str]]:
+    """The rows of the first printed table by header, cut where the dashed rule under the headers puts each
+    column (a blank line ends the table)."""
+    import itertools
+    import re
+    lines = text.strip().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("--"))
+    spans = [match.span() for match in re.finditer(r"-+", lines[start])]
+    cut = lambda line: [line[low:high].strip() for low, high in spans]  # noqa: E731
+    headers = cut(lines[start - 1])
+    return [dict(zip(headers, cut(line.ljust(spans[-1][1])))) for line in itertools.takewhile(str.strip, lines[start + 1:])]
+
+
+def _figure(value) -> str:
+    return "-" if value is None else f"{float(value):.12g}"
+
+
+def test_catalog_hardware_shows_vram_bandwidth_tflops_and_price(llm):
+    result = llm("catalog", "hardware")
+    assert result.code == 0, result.stderr
+    rows = {row["id"]: row for row in _table(result.stdout)}
+    profiles = load_catalog("hardware")
+    assert list(rows) == list(profiles)
+    for hardware_id, profile in profiles.items():
+        row, device = rows[hardware_id], (profile["gpus"] or [profile["cpu"]])[0]
+        assert row["vram GB/gpu"] == (_figure(device["vram_gb"]) if profile["gpus"] else "-")
+        assert row["mem bw GB/s"] == _figure(device["mem_bw_gbps"])
+        assert row["fp16 TFLOPS"] == _figure(device.get("fp16_tflops"))
+        assert row["price USD"] == _figure(profile.get("price_usd"))
+        assert row["ram GB"] == _figure(profile["ram_gb"])
+    assert rows["rtx-4090"]["price USD"] == "1599" and rows["rtx-4090"]["mem bw GB/s"] == "1008"
+    assert rows["2x-epyc-9654"]["devices"] == "CPU 2x EPYC 9654"
+
+
+def test_solve_without_hardware_shows_the_price_it_ranks_by(llm):
+    args = ("solve", "--model", "llama-3-8b", "--top", "5")
+    text, answer = llm(*args), json.loads(llm(*args, "--format", "json").stdout)
+    assert text.code == 0 and answer["objective"] == "min_hardware"
+    rows, profiles = _table(text.stdout), load_catalog("hardware")
+    assert [row["hardware"] for row in rows] == [config["hardware_id"] for config in answer["top"]]
+    for row in rows:
+        assert row["price USD"] == _figure(profiles[row["hardware"]].get("price_usd"))
+    prices = [float(row["price USD"]) for row in rows]
+    assert prices == sorted(prices)  # cheapest first, as the column now shows
 
 
 def test_audit_markdown_names_every_quantity(llm, tmp_path):

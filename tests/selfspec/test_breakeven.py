@@ -82,7 +82,13 @@ def test_linear_crossing_equals_the_line_through_two_evaluated_points():
     left, right = _sides(model, "attention_vs_linear", "latency", [1000.0, 2000.0])
     gap = left - right
     assert answer.L_prompt == pytest.approx(1000.0 - gap[0] * 1000.0 / (gap[1] - gap[0]), rel=1e-9)
-    assert answer.solution_latex.startswith("L_{prompt}^{*} = -\\frac")
+    # Both signs moved out: the crossing is positive, so the fraction is printed without any minus.
+    assert answer.solution_latex.startswith("L_{prompt}^{*} = \\frac") and _signs_outside(answer.solution_latex)
+
+
+def _signs_outside(latex: str) -> bool:
+    """No negative numerator or denominator in the solution's fraction (exponents such as 10^{-7} may be)."""
+    return "\\frac{-" not in latex and "}{-" not in latex
 
 
 def test_report_carries_the_break_even_section():
@@ -114,7 +120,7 @@ def test_cli_prints_equation_and_solution():
     result = run_cli("breakeven", *KNOBS, "--comparison", "attention_vs_linear", "--quantity", "latency")
     assert result.code == 0, result.stderr
     assert "attention_vs_linear / latency: crosses" in result.stdout
-    assert "L_{prompt}^{*} = -\\frac" in result.stdout and "*L_prompt" in result.stdout
+    assert "L_{prompt}^{*} = \\frac" in result.stdout and "*L_prompt" in result.stdout
 
 
 def test_cli_solves_for_a_coefficient_given_as_an_input_field():
@@ -141,6 +147,41 @@ def test_solving_for_a_coefficient_finds_where_the_comparison_flips():
         linear = sum(v for k, v in results.items() if k.startswith("speculative.stage.") and k.endswith(".energy")
                      and k.split(".")[3] in ("qkv", "wo", "ffn"))
         assert np.sign(attention - linear) == sign
+
+
+PIPELINED = ["--model", EXAMPLES / "model_llama2_7b.yaml", "--hardware", EXAMPLES / "hardware_soc_pipelined.yaml",
+             "--stats", EXAMPLES / "stats_k4.yaml", "--prompt-length", "2048"]
+
+
+@pytest.mark.parametrize("name", ["adc_draft.energy_pj_per_conversion", "e_AD"])
+def test_cli_json_gives_a_coefficient_in_its_field_unit_beside_si(name):
+    import json
+    from conftest import run_cli
+    result = run_cli("breakeven", *PIPELINED, "--solve-for", name, "--json")
+    assert result.code == 0, result.stderr
+    answer = json.loads(result.stdout)["vs_baseline.energy"]
+    assert answer["verdict"] == "crosses"
+    # The field is in pJ (and e_AD declares pJ in formulas/selfspec.yaml); 1 pJ = 1e-12 J, converted by hand.
+    assert (answer["unit"], answer["si_unit"]) == ("pJ", "J")
+    assert answer["value_in_unit"] == pytest.approx(answer["e_AD"] * 1e12, rel=1e-12)
+    assert answer["crossings_in_unit"] == pytest.approx([value * 1e12 for value in answer["crossings"]], rel=1e-12)
+    assert f"e_AD = {answer['e_AD'] * 1e12:.6g} pJ" in answer["description"]
+
+
+def test_cli_text_prints_the_coefficient_in_pj_and_no_double_negative():
+    import json
+    from conftest import run_cli
+    field = ["--solve-for", "adc_draft.energy_pj_per_conversion"]
+    si = json.loads(run_cli("breakeven", *PIPELINED, *field, "--json").stdout)
+    result = run_cli("breakeven", *PIPELINED, *field)
+    assert result.code == 0, result.stderr
+    solutions = [line for line in result.stdout.splitlines() if line.startswith("  solution:")]
+    crossing = [answer["e_AD"] for answer in si.values() if answer["verdict"] == "crosses"]
+    assert len(solutions) == len(crossing) >= 1
+    for line, value in zip(solutions, crossing):
+        assert line.endswith(f" J = {value * 1e12:.6g} pJ") and f"\\approx {value:.6g} J" in line
+        assert "-\\frac" not in line and _signs_outside(line)
+    assert f"meet at e_AD = {crossing[0] * 1e12:.6g} pJ" in result.stdout
 
 
 @pytest.mark.parametrize("extra, fragment", [

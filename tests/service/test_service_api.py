@@ -90,6 +90,7 @@ def test_solve_returns_ranked_feasible_configurations(server):
 def test_catalog_endpoints(server, kind, entries):
     body = server.get(f"/v1/catalog/{kind}")
     assert [entry[next(k for k in entry if k.endswith("_id"))] for entry in body] == catalog(entries).ids()
+    assert not any(entry.get("fixture") for entry in body)  # test-13b, a calibration fixture, is not offered
 
 
 def test_selfspec_report_and_curve(server):

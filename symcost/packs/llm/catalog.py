@@ -45,14 +45,22 @@ class CatalogEntry:
 
 
 class Catalog:
-    """Entries of one kind, found by id or alias."""
+    """Entries of one kind, found by id or alias.
+
+    A fixture (``fixture: true``: an entry that calibration data or tests name, such as the calibration
+    CSV's test-13b) is found by its exact id or alias, so those records still resolve, but it is not a
+    user's choice: iterating, ``entries``, ``ids()`` and did-you-mean hints leave it out, and every
+    listing (CLI, service, the solver's 'all' and default sets) iterates, so it is filtered here only.
+    """
 
     def __init__(self, kind: str, entries: list[CatalogEntry]):
-        self.kind, self.entries = kind, entries
+        self.kind = kind
+        self.entries = [entry for entry in entries if not entry.get("fixture", False)]
         self._names: dict[str, CatalogEntry] = {}
         for entry in entries:
             for name in (entry.id, *entry.get("aliases", ())):
                 self._names.setdefault(_key(name), entry)
+        self._listed = [name for name, entry in self._names.items() if not entry.get("fixture", False)]
 
     def __iter__(self):
         return iter(self.entries)
@@ -63,7 +71,7 @@ class Catalog:
     def get(self, name: str) -> CatalogEntry:
         entry = self._names.get(_key(name))
         if entry is None:
-            close = difflib.get_close_matches(_key(name), list(self._names), n=3, cutoff=0.5)
+            close = difflib.get_close_matches(_key(name), self._listed, n=3, cutoff=0.5)
             ids = [self._names[candidate].id for candidate in close]
             hint = f"; did you mean {', '.join(dict.fromkeys(ids))}?" if ids else ""
             raise UnknownEntry(f"unknown {SINGULAR[self.kind]} {name!r}{hint} "

@@ -41,8 +41,11 @@ def scenario_from_request(request: dict[str, Any], model_entry: CatalogEntry | N
 
 
 def default_quant(runtime: CatalogEntry) -> str:
+    """The format a request without one runs in: the runtime's own default_quant (what it is normally run with,
+    e.g. EXL2 for ExLlamaV2), else the first of PREFERRED_QUANTS it runs."""
     supported = runtime.get("supported_quant") or []
-    return next((quant for quant in PREFERRED_QUANTS if quant in supported), supported[0] if supported else "f16")
+    return runtime.get("default_quant") or next((quant for quant in PREFERRED_QUANTS if quant in supported),
+                                                supported[0] if supported else "f16")
 
 
 def _workload(raw: dict[str, Any]) -> Workload:

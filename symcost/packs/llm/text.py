@@ -7,10 +7,14 @@ from .catalog import KINDS, catalog
 
 LISTED_FIELDS = {
     "models": ("params_b", "layers", "attention", "context_max"),
-    "hardware": ("class", "memory", "ram_gb", "price_usd"),
     "runtimes": ("backend", "scheduler", "tensor_parallel", "offload"),
     "quantizations": ("family", "bits_per_weight", "compute"),
 }
+# A hardware profile's figures are per device, as the catalog gives them (a 2x box: per GPU, its count in
+# 'devices'); a CPU-only server's bandwidth and TFLOPS are its CPUs' (no VRAM). '-': the catalog has none.
+HARDWARE_HEADERS = ("id", "class", "memory", "devices", "vram GB/gpu", "mem bw GB/s", "fp16 TFLOPS", "ram GB",
+                    "price USD")
+MISSING = "-"
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -45,17 +49,27 @@ def estimate_text(response: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _configs(configs: Sequence[dict[str, Any]]) -> str:
-    return table(("hardware", "quant", "TP", "PP", "offload", "ctx", "conc", "feasibility", "decode tok/s", "ttft ms", "vram GB"),
-                 [(c["hardware_id"], c["quant"], c["tensor_parallel"], c["pipeline_parallel"], c["offload"],
-                   c["context_alloc"], c["concurrency"], c["feasibility"], _band(c["decode_toks_sec"]), c["ttft_ms"],
-                   c["vram_peak_gb"]) for c in configs])
+def _configs(configs: Sequence[dict[str, Any]], price: bool = False) -> str:
+    """Configurations as a table; ``price``: with each hardware's price (what min_hardware ranks by)."""
+    headers = ("hardware", "quant", "TP", "PP", "offload", "ctx", "conc", "feasibility", "decode tok/s", "ttft ms",
+               "vram GB", *(("price USD",) if price else ()))
+    return table(headers, [(c["hardware_id"], c["quant"], c["tensor_parallel"], c["pipeline_parallel"], c["offload"],
+                            c["context_alloc"], c["concurrency"], c["feasibility"], _band(c["decode_toks_sec"]),
+                            c["ttft_ms"], c["vram_peak_gb"], *((_number(c.get("price_usd")),) if price else ()))
+                           for c in configs])
+
+
+def _number(value: Any) -> str:
+    # 12 digits: a catalog figure as written (40.6, 23610), a float price without its '.0'
+    return MISSING if value is None else f"{value:.12g}"
 
 
 def solve_text(result: dict[str, Any]) -> str:
     lines = [f"objective {result['objective']}: {result['candidates']:,} candidates, {result['evaluated']:,} evaluated, "
              f"{result['feasible']:,} acceptable", ""]
-    lines.append(_configs(result["top"]) if result["top"] else "no configuration is feasible and meets the constraints")
+    # The price column whenever a row has one: the cheapest-hardware ranking (solve without --hardware) is by it.
+    price = any("price_usd" in row for row in result["top"])
+    lines.append(_configs(result["top"], price) if result["top"] else "no configuration is feasible and meets the constraints")
     if result["rejected"]:
         lines += ["", table(("rejected because", "candidates"), list(result["rejected"].items()))]
     return "\n".join(lines)
@@ -93,5 +107,21 @@ def _printable(text: str) -> str:
 def catalog_text(kind: str | None) -> str:
     if kind is None:
         return table(("catalog", "entries"), [(name, len(catalog(name))) for name in KINDS])
+    if kind == "hardware":
+        return table(HARDWARE_HEADERS, [_hardware_row(entry.data) for entry in catalog(kind)])
     fields = LISTED_FIELDS[kind]
     return table(("id", *fields), [(entry.id, *(entry.get(field, "") for field in fields)) for entry in catalog(kind)])
+
+
+def _hardware_row(profile: dict[str, Any]) -> tuple[str, ...]:
+    gpus = profile["gpus"]
+    if gpus:
+        devices = " + ".join(f"{gpu['count']}x {gpu['sku']}" for gpu in gpus)
+        vram, bandwidth, tflops = (" + ".join(_number(gpu.get(field)) for gpu in gpus)
+                                   for field in ("vram_gb", "mem_bw_gbps", "fp16_tflops"))
+    else:
+        cpu = profile["cpu"]
+        devices, vram = f"CPU {cpu['sku']}", MISSING
+        bandwidth, tflops = _number(cpu.get("mem_bw_gbps")), _number(cpu.get("fp16_tflops"))
+    return (profile["hardware_id"], profile["class"], profile["memory"], devices, vram, bandwidth, tflops,
+            _number(profile.get("ram_gb")), _number(profile.get("price_usd")))

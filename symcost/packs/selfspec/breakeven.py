@@ -10,6 +10,7 @@ import sympy as sp
 
 from ...breakeven import BreakEven, Question, Side, coefficient_grid, solve
 from ...errors import SymcostError
+from ...units import parse_unit
 from .model import CostModel
 
 QUANTITIES = {"energy": "J", "latency": "s"}
@@ -55,11 +56,13 @@ def find_break_even(model: CostModel, unknown: str = "L_prompt", *, prompt_lengt
         values = {"L_prompt": float(prompt_length)}
     results = model.evaluate(**{**values, unknown: grid})
     fixed = {**{name: value for name, value in model.defaults.items() if name != unknown}, **values}
+    # A coefficient is given in its pack symbol's unit (that of its input field: pJ), and answered in it.
+    unit = parse_unit(model.pack.symbols[unknown].unit)
     found: dict[str, dict[str, BreakEven]] = {}
     for question in questions(model):
         found.setdefault(question.comparison, {})[question.quantity] = solve(
             question, sp.Symbol(unknown), grid, question.left.numeric(results), question.right.numeric(results),
-            lambda side: side.symbolic(model, fixed))
+            lambda side: side.symbolic(model, fixed), unit)
     return found
 
 
