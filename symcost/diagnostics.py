@@ -169,8 +169,8 @@ def _entry(spec: DiagnosticSpec, values: Mapping[str, np.ndarray], points: Seque
     beyond = value > spec.threshold.si if spec.warn_when == "above" else value < spec.threshold.si
     entry.update(value=value / factor, at=dict(points[worst]), status="warn" if beyond else "ok",
                  message=spec.warn if beyond else spec.ok)
-    drivers = sorted(((label, float(values[f"{spec.name}.{label}"][worst]) / factor) for label, _ in spec.drivers),
-                     key=lambda item: -abs(item[1]))
+    drivers = sorted(((label, float(values[f"{spec.name}.{label}"][worst]) / factor) for label, _ in spec.drivers
+                      if values[f"{spec.name}.{label}"][worst] != 0), key=lambda item: -abs(item[1]))
     if drivers:
         entry["drivers"] = [{"name": label, "value": value} for label, value in drivers[:DRIVERS_SHOWN]]
     return entry

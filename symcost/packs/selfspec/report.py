@@ -73,11 +73,16 @@ def build_report(model: CostModel, prompt_lengths: Sequence[int]) -> dict:
 
 
 def _diagnostics(model: CostModel, results: dict[str, np.ndarray], lengths: np.ndarray) -> list[dict]:
+    return evaluate_diagnostics(load_pack(model.recipe.pack_path), bound_values(model),
+                                {**model.defaults, "L_prompt": lengths}, results, model.unit,
+                                [{"L_prompt": int(length)} for length in lengths])
+
+
+def bound_values(model: CostModel) -> dict:
+    """The SI value of every bound symbol of the model's pack (for its diagnostics)."""
     # The pack file, not model.pack: a warm report does not derive the closed forms.
     pack = load_pack(model.recipe.pack_path)
-    bound = {symbol: value.value for symbol, value in bind(pack, model.model, model.hardware, model.stats).values.items()}
-    return evaluate_diagnostics(pack, bound, {**model.defaults, "L_prompt": lengths}, results, model.unit,
-                                [{"L_prompt": int(length)} for length in lengths])
+    return {symbol: value.value for symbol, value in bind(pack, model.model, model.hardware, model.stats).values.items()}
 
 
 def area_summary(results: dict[str, np.ndarray]) -> dict:
