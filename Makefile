@@ -22,7 +22,7 @@ $(VENV)/installed-test: pyproject.toml | $(BIN)/python
 	touch $@
 
 demo: $(VENV)/installed
-	$(BIN)/symcost report --model examples/model_llama2_7b.yaml \
+	$(BIN)/symcost report --model examples/model_llama3_2_1b.yaml \
 		--hardware examples/hardware_soc_pipelined.yaml --stats examples/stats_k4.yaml \
 		--prompt-lengths 128,512,2048,8192 -o demo-report.json
 

@@ -20,6 +20,7 @@ from typing import Any, Iterator
 import sympy as sp
 
 from .aggregates import AGGREGATE_KINDS, AGGREGATE_QUANTITIES, ENGINE_FUNCTIONS, aggregate_name
+from .diagnostics import DiagnosticSpec, Threshold
 from .dimensions import DimensionError, dimension_of
 from .distributions import DISTRIBUTION_FUNCTIONS, expected
 from .errors import FormulaError, InputError, InputIssue, SymcostError
@@ -183,6 +184,7 @@ class FormulaPack:
     functions: tuple[FunctionSpec, ...] = ()
     reductions: tuple[ReductionSpec, ...] = ()
     off_chip: tuple[str, ...] = ()  # components placed off the chip (area totals keep them apart)
+    diagnostics: tuple[DiagnosticSpec, ...] = ()  # plausibility checks a report evaluates
 
     def expanded(self, expression: sp.Expr | TermSpec) -> sp.Expr:
         """An expression (or a term's) with every derived symbol replaced by its definition."""
@@ -315,12 +317,13 @@ class _PackBuilder:
         off_chip = tuple(self.data.get("off_chip", ()))
         for position, component in enumerate(off_chip):
             self.check_name(f"off_chip[{position}]", component, "components")
+        diagnostics = self.make_diagnostics()
         if self.issues:
             raise InputError(self.issues)
         return FormulaPack(self.data["pack"], self.data["version"], self.data["description"], self.symbols, terms,
                            vocabulary, self.source, tuple(self.quantities), index, self.aggregates,
                            self.data.get("title"), limits, comparisons, tuple(self.function_specs),
-                           tuple(self.reductions.values()), off_chip)
+                           tuple(self.reductions.values()), off_chip, diagnostics)
 
     def make_comparison(self, where: str, raw: dict, terms: tuple[TermSpec, ...]) -> ComparisonSpec:
         sides = []
@@ -334,6 +337,51 @@ class _PackBuilder:
                     self.issue(f"{where}.{side}.names", f"no term has {view} {name!r}{hint}")
             sides.append((view, names))
         return ComparisonSpec(raw["name"], raw["description"], *sides)
+
+    def make_diagnostics(self) -> tuple[DiagnosticSpec, ...]:
+        """The checks, each over the symbols, the names earlier checks give (their values and named
+        thresholds) and its own ``uses`` (report outputs, whose units are known when a report runs)."""
+        earlier: dict[str, sp.Symbol] = {}
+        checks = []
+        for position, raw in enumerate(self.data.get("diagnostics", [])):
+            where = f"diagnostics[{position}]"
+            check = self.make_diagnostic(where, raw, earlier)
+            for name, symbol in ((raw["name"], check and check.symbol),
+                                 (raw["threshold"].get("name"), check and check.threshold.symbol)):
+                if name and (name in self.symbols or name in earlier):
+                    self.issue(where, f"{name!r} is already a symbol or an earlier diagnostic's name")
+                elif name and symbol is not None:
+                    earlier[name] = symbol
+            if check is not None:
+                checks.append(check)
+        return tuple(checks)
+
+    def make_diagnostic(self, where: str, raw: dict, earlier: dict[str, sp.Symbol]) -> DiagnosticSpec | None:
+        uses = {local: sp.Symbol(local, real=True) for local in raw.get("uses", {})}
+        clashes = sorted(set(uses) & (set(self.symbols) | set(earlier)))
+        if clashes:
+            self.issue(f"{where}.uses", f"{clashes[0]!r} is already a symbol or an earlier diagnostic's name")
+        table = {**earlier, **uses}
+        value = self.parse(raw["value"], f"{where}.value", raw["name"], table)
+        drivers = [(driver["name"], self.parse(driver["value"], f"{path}.value", raw["name"], table))
+                   for path, driver in expand_templates(raw.get("drivers", []), f"{where}.drivers")]
+        threshold = raw["threshold"]
+        try:
+            unit, threshold_unit = parse_unit(raw["unit"]), parse_unit(threshold["unit"])
+        except ValueError as exc:
+            return self.issue(where, str(exc))
+        if unit.dimension != threshold_unit.dimension:
+            self.issue(f"{where}.threshold.unit", f"{threshold['unit']!r} is not a unit of the same kind as the "
+                                                  f"diagnostic's unit {raw['unit']!r}")
+        if value is None or any(formula is None for _, formula in drivers) or clashes:
+            return None
+        name = threshold.get("name")
+        return DiagnosticSpec(raw["name"], raw["description"], sp.Symbol(raw["name"], real=True), value, raw["value"],
+                              raw["unit"], Threshold(threshold["value"], threshold["unit"], threshold["source"],
+                                                     sp.Symbol(name, real=True) if name else None),
+                              raw["warn_when"], raw["ok"], raw["warn"],
+                              tuple((uses[local], output) for local, output in raw.get("uses", {}).items()),
+                              tuple(drivers))
 
     def make_limit(self, where: str, raw: dict) -> LimitSpec | None:
         # A limit may use the terms (by name) and the per-element quantities, as quantities do.

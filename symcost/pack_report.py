@@ -5,7 +5,8 @@ JSON (``schemas/pack-report.schema.json``)::
     {"symcost_version": ..., "pack": {"name", "version", "sha256"},
      "inputs": [{"file", "sha256"}], "settings": {PATH: VALUE}, "limits": [{"name", "message"}],
      "unknown": [{"name", "inputs"}],          (only when some output is not known)
-     "points": [{"axes": {SYMBOL: value}, "values": {NAME: {"value": x, "unit": "s"}}}]}
+     "points": [{"axes": {SYMBOL: value}, "values": {NAME: {"value": x, "unit": "s"}}}],
+     "diagnostics": [...]}                     (the pack's checks, :mod:`symcost.diagnostics`)
 
 ``unknown`` lists the outputs that are not known because they use an input the
 documents do not give and the pack calls unknown (a power rating), with those
@@ -25,6 +26,7 @@ from typing import Sequence
 import numpy as np
 
 from . import __version__
+from .diagnostics import evaluate_diagnostics, format_diagnostics
 from .errors import SymcostError
 from .input_tree import InputTree
 from .registry import PackModel
@@ -74,7 +76,22 @@ def pack_report(model: PackModel, tree: InputTree, axes: Sequence[Axis]) -> dict
     }
     if unknown:
         report["unknown"] = [{"name": name, "inputs": list(paths)} for name, paths in unknown.items()]
+    if model.pack.diagnostics:
+        report["diagnostics"] = evaluate_diagnostics(model.pack, _bound_values(model), {**model.defaults, **inputs},
+                                                     results, model.unit, points)
     return report
+
+
+def _bound_values(model: PackModel) -> dict:
+    """The SI values of the pack's bound symbols: a chain model keeps them; the selfspec model binds its
+    documents for them."""
+    if isinstance(getattr(model, "fixed", None), dict):
+        return model.fixed
+    if hasattr(model, "recipe"):
+        from .packs.selfspec.report import bound_values
+
+        return bound_values(model)
+    return {}
 
 
 def pack_identity(pack) -> dict:
@@ -96,6 +113,8 @@ def format_pack_table(report: dict, quantities: Sequence[str]) -> str:
     lines += [f"{name}: not known without {' and '.join(paths)}" for name, paths in unknown.items()]
     if len(report["points"]) > TABLE_POINTS:
         lines.append(f"({len(report['points']) - TABLE_POINTS} more points in the JSON report, -o FILE)")
+    if report.get("diagnostics"):
+        lines += ["", format_diagnostics(report["diagnostics"])]
     return "\n".join(lines)
 
 

@@ -14,7 +14,9 @@ from typing import Sequence
 import numpy as np
 
 from ... import __version__
-from .binding import acceptance
+from ...diagnostics import evaluate_diagnostics, format_diagnostics
+from ...pack import load_pack
+from .binding import acceptance, bind
 from .breakeven import find_break_even
 from .model import CostModel
 from .outputs import LEAKAGE
@@ -66,7 +68,21 @@ def build_report(model: CostModel, prompt_lengths: Sequence[int]) -> dict:
                           "provenance": coefficient.provenance}
                          for path, coefficient in sorted(model.hardware.coefficients.items())],
         "mappings": dict(model.hardware.feature_mapping),
+        "diagnostics": _diagnostics(model, results, lengths),
     }
+
+
+def _diagnostics(model: CostModel, results: dict[str, np.ndarray], lengths: np.ndarray) -> list[dict]:
+    return evaluate_diagnostics(load_pack(model.recipe.pack_path), bound_values(model),
+                                {**model.defaults, "L_prompt": lengths}, results, model.unit,
+                                [{"L_prompt": int(length)} for length in lengths])
+
+
+def bound_values(model: CostModel) -> dict:
+    """The SI value of every bound symbol of the model's pack (for its diagnostics)."""
+    # The pack file, not model.pack: a warm report does not derive the closed forms.
+    pack = load_pack(model.recipe.pack_path)
+    return {symbol: value.value for symbol, value in bind(pack, model.model, model.hardware, model.stats).values.items()}
 
 
 def area_summary(results: dict[str, np.ndarray]) -> dict:
@@ -166,4 +182,6 @@ def format_table(report: dict) -> str:
     statuses = report["terms"]
     lines.append(f"\n{len(statuses.get('proxy', []))} proxy and {len(statuses.get('out_of_scope', []))} out-of-scope terms "
                  "(reasons in the JSON report, -o FILE)")
+    if report.get("diagnostics"):
+        lines += ["", format_diagnostics(report["diagnostics"])]
     return "\n".join(lines)
