@@ -516,7 +516,7 @@
         : "p10 – p50 – p90: the calibrated range; the bar marks p10 to p90, the tick the median." }),
       table(["Quantity", "p10 – p50 – p90"], estimateRows, { class: "estimates" }));
     const warnings = (answer.warnings || []).length
-      ? el("section", { class: "card wide", role: "note" },
+      ? el("section", { class: "card warnings-card", role: "note" },
         el("h3", { text: "Warnings" }),
         el("ul", { class: "warnings" }, answer.warnings.map((line) => el("li", { text: line }))))
       : null;
@@ -570,7 +570,7 @@
             el("td", {}, applyButton(config)))), { class: "recommended" }))
         : el("p", { class: "muted", text: "None: no configuration of this model runs on this machine with this runtime." }));
 
-    return [feasibility, el("div", { class: "cards" }, warnings, estimates, bottleneck, memoryCard, explanations, recommended),
+    return [feasibility, warnings, el("div", { class: "cards" }, estimates, bottleneck, memoryCard, explanations, recommended),
       assumptionsDrawer(answer, calibrationStatus)];
   }
 
