@@ -118,6 +118,15 @@ def test_cli_marks_an_uncalibrated_runtime_and_prints_the_warnings():
     assert calibrated.code == 0 and "UNCALIBRATED" not in calibrated.stdout
 
 
+def test_cli_audit_notes_an_efficiency_above_one():
+    result = run_cli("llm", "audit", "--model", "llama-3.1-8b", "--hardware", "rtx-4090", "--runtime", "vllm",
+                     "--quant", "bf16", "--format", "markdown")
+    assert result.code == 0, result.stderr
+    eta_bw = packaged_bundle().coefficients["global"]["eta_bw"]
+    assert eta_bw > 1  # vLLM has no run: it gets the global value
+    assert f"eta\\_bw {eta_bw:g} above 1: fitted coefficients are effective factors" in result.stdout
+
+
 def test_api_estimate_response_carries_the_calibration_mark_and_the_warnings(tmp_path):
     request = {"model_id": "gpt-oss-20b", "runtime_id": "vllm", "quant": "mxfp4", "hardware": {"hardware_id": "rtx-4090"},
                "workload": {"context_tokens": 2048, "output_tokens": 64}, "recommend": 0}
