@@ -9,6 +9,12 @@ held-out errors of the *other* profiles (split-conformal, jackknife+ style),
 so no figure's interval has seen its own hardware. llm-analysis's predictions
 come from benchmarks/results/llm_analysis_rows.json (run it with
 benchmarks/llm_analysis_rows.py in its own environment).
+
+It also predicts each runtime backend from a fit without it
+(leave-one-runtime-out) and writes the ratio of those errors' interval width
+to the leave-one-hardware-out one, per metric family, to
+catalogs/runtime_widening.json: the widening an estimate for a runtime the
+calibration never measured gets (symcost/packs/llm/uncalibrated.py).
 """
 from __future__ import annotations
 
@@ -28,9 +34,11 @@ sys.path.insert(0, str(ROOT))
 from symcost.packs.llm.calibration import FAMILIES, conformal_bounds, held_out_errors  # noqa: E402
 from symcost.packs.llm.observations import Batch, observations  # noqa: E402
 from symcost.packs.llm.records import records_from_csv  # noqa: E402
+from symcost.packs.llm.uncalibrated import WIDENING_FILE, family_errors, measured_widening  # noqa: E402
 
 CSV = ROOT / "data" / "llm_bench_calibration.csv"
 PEER = ROOT / "benchmarks" / "results" / "llm_analysis_rows.json"
+WIDENING = ROOT / "catalogs" / WIDENING_FILE
 GATES = {"decode_toks_sec": 10.0, "prefill_toks_sec": 15.0, "weights_gb": 5.0, "output_toks_sec": None}
 LABELS = {"decode_toks_sec": "decode tok/s", "prefill_toks_sec": "prefill tok/s", "weights_gb": "memory (weights GB)",
           "output_toks_sec": "serving output tok/s"}
@@ -44,13 +52,48 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     items = observations(records_from_csv(CSV))
-    held = held_out_errors(items, progress=lambda line: print(line, file=sys.stderr))
+    progress = lambda line: print(line, file=sys.stderr)  # noqa: E731
+    held = held_out_errors(items, progress=progress)
+    by_runtime = held_out_errors(items, progress=progress, group=lambda item: item.backend)
+    widening = widening_data(held, by_runtime)
+    WIDENING.write_text(json.dumps(widening, indent=1, sort_keys=True) + "\n")
     uncalibrated = -Batch(items).log_errors()
     rows = [_row(item, error, held, uncal) for (item, error), uncal in zip(held, _aligned(items, held, uncalibrated))]
     peer = json.loads(PEER.read_text()) if PEER.exists() else None
-    text = _document(rows, peer, time.perf_counter() - started)
+    text = _document(rows, peer, time.perf_counter() - started, _runtime_section(by_runtime, widening))
     Path(args.output).write_text(text)
-    print(f"wrote {args.output}")
+    print(f"wrote {args.output} and {WIDENING.relative_to(ROOT)}")
+
+
+def widening_data(by_hardware, by_runtime) -> dict:
+    """The widening file's content: factors per family with the figures they come from and how they were made."""
+    return {"generated_by": "benchmarks/llm_accuracy.py", "data": str(CSV.relative_to(ROOT)), "level": 0.8,
+            "method": "per metric family: (q90 - q10) of leave-one-runtime-out log errors / (q90 - q10) of "
+                      "leave-one-hardware-out log errors (split-conformal order statistics), at least 1",
+            "families": measured_widening(family_errors(by_hardware), family_errors(by_runtime))}
+
+
+def _runtime_section(by_runtime, widening: dict) -> list[str]:
+    lines = ["## Runtimes the calibration never measured", "",
+             "Each runtime backend of the data predicted from a fit without any of its runs (it falls back to the "
+             "global coefficients, as vLLM, SGLang, ExLlamaV2 and MLX always do). Error = predicted / measured - 1.", "",
+             "| held-out runtime | metric | n | median abs. error | MAPE |", "|---|---|---|---|---|"]
+    groups = defaultdict(list)
+    for item, error in by_runtime:
+        groups[(item.backend, item.metric)].append(float(np.expm1(-error)))
+    for (backend, metric), errors in sorted(groups.items()):
+        if metric in LABELS:
+            n, median, mape = _stats(errors)
+            lines.append(f"| {backend} | {LABELS[metric]} | {n} | {median:.1f} % | {mape:.1f} % |")
+    lines += ["", f"Interval widening for an uncalibrated runtime (written to `catalogs/{WIDENING_FILE}`): the width "
+                  "of the 80 % interval of these errors over that of the leave-one-hardware-out errors, in log space.", "",
+              "| family | leave-one-hardware-out log bounds | leave-one-runtime-out log bounds | widening factor |",
+              "|---|---|---|---|"]
+    for family, entry in widening["families"].items():
+        hardware, runtime = entry["held_out_hardware_log_bounds"], entry["held_out_runtime_log_bounds"]
+        lines.append(f"| {family} | {hardware[0]:+.3f} .. {hardware[1]:+.3f} | {runtime[0]:+.3f} .. {runtime[1]:+.3f} | "
+                     f"{entry['factor']:.2f} |")
+    return lines + [""]
 
 
 def _aligned(items, held, errors):
@@ -88,7 +131,7 @@ def _peer_errors(peer: dict | None) -> dict[tuple[int, str], float]:
     return found
 
 
-def _document(rows: list[dict], peer: dict | None, seconds: float) -> str:
+def _document(rows: list[dict], peer: dict | None, seconds: float, runtime_section: list[str]) -> str:
     peer_errors = _peer_errors(peer)
     lines = [
         "# LLM estimator accuracy",
@@ -136,6 +179,7 @@ def _document(rows: list[dict], peer: dict | None, seconds: float) -> str:
                   f"({sum(all_covered)}/{len(all_covered)}); the target is about 80 %.", ""]
     lines += _peer_section(rows, peer, peer_errors)
     lines += _group_section(rows, "class", "hardware class") + _group_section(rows, "runtime", "runtime")
+    lines += runtime_section
     lines += _row_section(rows, peer_errors)
     return "\n".join(lines) + "\n"
 

@@ -78,6 +78,12 @@ class EstimateResponse(Finite):
     bottleneck_shares_pct: dict[str, float]
     recommended_configs: list[dict[str, Any]]
     explanations: list[str]
+    warnings: list[str] = Field(description="where the figures rest on assumptions the scenario breaks: an "
+                                "uncalibrated runtime, an efficiency above 1, a context beyond the model's limit or "
+                                "its sliding window")
+    runtime_calibrated: Optional[bool] = Field(description="false when the calibration has no measured run of the "
+                                               "runtime's backend (global coefficients, widened intervals); null "
+                                               "without a calibration")
     scenario: dict[str, Any]
     coefficients: dict[str, Any]
     calibration: Optional[str]

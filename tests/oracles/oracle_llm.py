@@ -199,6 +199,10 @@ def link_latency(hardware: dict) -> float:
     return (hardware.get("interconnect") or {}).get("latency_us", 0.0) * 1e-6
 
 
+def collective_latency(hardware: dict) -> float:
+    return (hardware.get("interconnect") or {}).get("collective_latency_us", 0.0) * 1e-6
+
+
 def offload_policy(s: dict) -> str:
     """The layout's policy, or none when the runtime cannot offload."""
     return s["layout"]["offload"] if s["runtime"].get("offload", "none") != "none" else "none"
@@ -333,7 +337,10 @@ def tp_time(s: dict, tokens: float) -> float:
     if tp == 1:
         return 0.0
     hw, d = s["hardware"], s["model"]["hidden_size"]
-    one = link_latency(hw) + 2 * (tp - 1) / tp * tokens * d * ACT_BYTES / link_bw(hw)
+    chunk = tokens * d * ACT_BYTES / tp  # a ring moves one 1/tp chunk per step
+    steps = [link_latency(hw) + chunk / link_bw(hw) for _ in range(tp - 1)]  # reduce-scatter
+    steps += [link_latency(hw) + chunk / link_bw(hw) for _ in range(tp - 1)]  # all-gather
+    one = collective_latency(hw) + sum(steps)
     return sum(2 * one for _ in range(s["model"]["layers"]))
 
 

@@ -176,6 +176,20 @@ def test_hardware_first_shows_the_api_answer(page, server):
     assert seen == {"in_vram", "with_offload", "insufficient_memory"}, "all three badges were exercised"
 
 
+def test_hardware_first_marks_an_uncalibrated_runtime_and_shows_the_warnings(page, server):
+    load(page, server)
+    page.click("#tab-hardware")
+    results = page.locator("#results-hardware")
+    for runtime, quant, calibrated in (("vllm", "mxfp4", False), ("llama.cpp", "mxfp4", True)):
+        fill_hardware_form(page, "rtx-4090", "gpt-oss-20b", runtime, quant, 2048, 64, 1)
+        submit_and_wait(page, "hardware")
+        answer = server.post("/v1/estimate", estimate_body("rtx-4090", "gpt-oss-20b", runtime, quant, 2048, 64, 1))[1]
+        assert answer["runtime_calibrated"] is calibrated
+        assert results.locator("ul.warnings li").all_inner_texts() == answer["warnings"]
+        assert any("sliding window" in line for line in answer["warnings"])
+        assert results.locator(".badge.uncalibrated").count() == (0 if calibrated else 1)
+
+
 def test_target_model_first_lists_machines(page, server):
     load(page, server)
     page.click("#tab-target")

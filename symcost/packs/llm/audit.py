@@ -11,6 +11,7 @@ from ...audit.document import Block, Heading, Paragraph
 from ...audit.mathtex import AuditPrinter, MathLayout
 from ...audit.sections import symbol_names
 from .analytic import AnalyticModel
+from .caveats import efficiency_warnings
 from .inputs import BoundScenario
 from .scenario import Scenario
 
@@ -32,6 +33,7 @@ def scenario_audit(model: AnalyticModel, scenario: Scenario, bound: BoundScenari
                    "gives every input's value (SI: B, s, B/s; FLOP counts are dimensionless) and the catalog entry "
                    "and field it comes from.",)),
         *_sources(scenario),
+        *(Paragraph((note,)) for note in efficiency_warnings(bound.numbers(("eta_bw", "eta_flops")))),
         Heading(2, "Every quantity: formula and value"),
     ]
     for quantity in model.pack.quantities:

@@ -172,16 +172,17 @@ def _chooser(pooled: dict) -> Callable[[Observation], Coefficients]:
     return lambda item: pooled_coefficients(pooled, item.scenario, "fit")
 
 
-def held_out_errors(items: Sequence[Observation], progress: Callable[[str], None] | None = None
-                    ) -> list[tuple[Observation, float]]:
-    """Leave-one-hardware-out: each observation's log(measured / predicted) from a fit without its hardware."""
+def held_out_errors(items: Sequence[Observation], progress: Callable[[str], None] | None = None,
+                    group: Callable[[Observation], str] = lambda item: item.hardware) -> list[tuple[Observation, float]]:
+    """Leave-one-group-out (by default one hardware profile; ``group``: another grouping, such as the runtime
+    backend): each observation's log(measured / predicted) from a fit without its group."""
     found = []
-    hardware = sorted({item.hardware for item in items})
-    for index, left_out in enumerate(hardware):
+    groups = sorted({group(item) for item in items})
+    for index, left_out in enumerate(groups):
         if progress:
-            progress(f"held-out fit {index + 1}/{len(hardware)}: {left_out}")
-        training = [item for item in items if item.hardware != left_out]
-        tested = [item for item in items if item.hardware == left_out]
+            progress(f"held-out fit {index + 1}/{len(groups)}: {left_out}")
+        training = [item for item in items if group(item) != left_out]
+        tested = [item for item in items if group(item) == left_out]
         pooled = fit(training) if any(item.metric in TIMING_METRICS for item in training) else None
         chooser = _chooser(pooled) if pooled else None
         errors = -Batch(tested).log_errors(chooser)

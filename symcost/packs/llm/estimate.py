@@ -11,8 +11,10 @@ from ...units import parse_unit
 from .analytic import AnalyticModel, analytic_model
 from .assess import CLASSES, bottlenecks, feasibility_codes, memory_explanations, reason_codes
 from .calibration import Bundle
+from .caveats import context_warnings, efficiency_warnings, sliding_window_warnings, uncalibrated_warnings
 from .inputs import BoundScenario, context_needed
 from .scenario import Scenario
+from .uncalibrated import band, runtime_calibrated, widening_factors
 
 GB = parse_unit("GB").si_factor  # the response gives memory in GB
 # response field -> (pack quantity, factor from SI, metric whose held-out errors give the interval)
@@ -43,9 +45,11 @@ def estimate(scenario: Scenario, bundle: Bundle | None = None, model: AnalyticMo
     found = bottlenecks(results, offload_path)
     reasons = reason_codes(results)
     names = [b.name for b in found if b.share >= 0.1] + (["vram_capacity"] if reasons else [])
-    figures = {**_estimates(results, bundle), "memory": _memory(results, bound)}
+    figures = {**_estimates(results, bundle, scenario), "memory": _memory(results, bound)}
     refuse_non_finite(_flat(figures), lambda _: f"the scenario {_scenario_text(scenario)}",
                       lambda: bound_inputs(model.pack, bound.bound))
+    coefficients = _coefficients(scenario, bound)
+    calibrated = runtime_calibrated(bundle, scenario.runtime)
     return {
         "feasibility": str(CLASSES[code]),
         "reason_codes": reasons,
@@ -53,9 +57,11 @@ def estimate(scenario: Scenario, bundle: Bundle | None = None, model: AnalyticMo
         "memory": figures["memory"],
         "bottlenecks": names,
         "bottleneck_shares_pct": {b.name: round(100 * b.share, 2) for b in found},
-        "explanations": memory_explanations(results) + [b.explanation for b in found if b.share >= 0.1] + _warnings(scenario, model),
+        "explanations": memory_explanations(results) + [b.explanation for b in found if b.share >= 0.1],
+        "warnings": _warnings(scenario, model, calibrated, coefficients),
+        "runtime_calibrated": calibrated,
         "scenario": describe(scenario, bound),
-        "coefficients": _coefficients(scenario, bound),
+        "coefficients": coefficients,
         "calibration": bundle.bundle_id if bundle else None,
     }
 
@@ -71,19 +77,19 @@ def _scenario_text(scenario: Scenario) -> str:
     return f"{scenario.model.id} on {scenario.hardware.id} ({scenario.runtime.id}, {scenario.quant.id})"
 
 
-def _estimates(results, bundle: Bundle | None) -> dict[str, dict[str, float]]:
+def _estimates(results, bundle: Bundle | None, scenario: Scenario) -> dict[str, dict[str, float]]:
     estimates = {}
     for field, (quantity, factor, metric) in ESTIMATES.items():
         value = float(results[quantity]) * factor
-        band = bundle.interval(metric, value, inverse=field in INVERSE) if bundle else {"p50": value}
-        estimates[field] = {key: _round(number) for key, number in band.items()}
+        interval = band(bundle, scenario.runtime, metric, value, inverse=field in INVERSE)
+        estimates[field] = {key: _round(number) for key, number in interval.items()}
     estimates["vram_peak_gb"] = {"p50": _round(float(results["M_vram_total"]) / GB)}
     estimates["ram_peak_gb"] = {"p50": _round(float(results["M_ram_peak"]) / GB)}
     power, energy = float(results["power"]), float(results["energy_per_token"])
     if math.isfinite(power):  # rated power known; an upper bound, energy scales with the decode time
         estimates["power_w"] = {"p50": _round(power)}
-        band = bundle.interval("decode_toks_sec", energy, inverse=True) if bundle else {"p50": energy}
-        estimates["energy_per_token_j"] = {key: _round(number) for key, number in band.items()}
+        interval = band(bundle, scenario.runtime, "decode_toks_sec", energy, inverse=True)
+        estimates["energy_per_token_j"] = {key: _round(number) for key, number in interval.items()}
     return estimates
 
 
@@ -95,12 +101,11 @@ def _memory(results, bound: BoundScenario) -> dict[str, float]:
     return memory
 
 
-def _warnings(scenario: Scenario, model: AnalyticModel) -> list[str]:
-    limit = scenario.model.get("context_max")
+def _warnings(scenario: Scenario, model: AnalyticModel, calibrated: bool | None,
+              coefficients: dict[str, Any]) -> list[str]:
     needed = context_needed(model.pack, scenario.workload)
-    if limit and needed > limit:
-        return [f"The request needs {needed} tokens of context; {scenario.model.id} supports {limit}."]
-    return []
+    return (context_warnings(scenario, needed) + sliding_window_warnings(scenario, needed)
+            + uncalibrated_warnings(scenario, calibrated, widening_factors()) + efficiency_warnings(coefficients))
 
 
 def describe(scenario: Scenario, bound: BoundScenario) -> dict[str, Any]:

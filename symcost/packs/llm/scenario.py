@@ -72,12 +72,17 @@ class Scenario:
     @property
     def pooling_keys(self) -> tuple[str, str]:
         """(runtime backend, backend|hardware class): the levels calibration pools coefficients over."""
-        backend = self.runtime.get("backend", self.runtime.id)
+        backend = runtime_backend(self.runtime)
         return backend, f"{backend}|{self.hardware.get('class', 'unknown')}"
 
     @property
     def coefficients_origin(self) -> str:
         return self.coefficients.origin if self.coefficients else f"defaults of runtime {self.runtime.id}"
+
+
+def runtime_backend(runtime: CatalogEntry) -> str:
+    """The engine a runtime runs on (Ollama: llama.cpp), the level calibration pools coefficients by."""
+    return runtime.get("backend", runtime.id)
 
 
 def layout_problems(scenario: Scenario) -> list[tuple[str, str]]:

@@ -24,6 +24,7 @@ from .calibration import Bundle
 from .catalog import CatalogEntry, catalog
 from .inputs import context_needed
 from .scenario import OFFLOAD_POLICIES, ParallelLayout, Scenario, Workload, layout_problems, valid_tensor_parallel
+from .uncalibrated import band
 
 OBJECTIVES = ("throughput", "latency", "max_model_size", "perf_per_dollar", "min_hardware")
 DEFAULT_CONTEXT_CAPS = (4096, 8192, 32768, 131072)
@@ -197,7 +198,7 @@ def _rank(request: SolveRequest, grid: Candidates, bundle: Bundle | None, reject
     key = (lambda i: grid.scenarios[grid.block[i]][1].id) if request.objective == "min_hardware" else \
         (lambda i: (grid.block[i], grid.concurrency[i]))
     chosen = _first_of_each(order, key, request.top)
-    return [_describe(index, grid, codes, price, bundle) for index in chosen], int(np.sum(ok))
+    return [_describe(index, grid, codes, price, bundle, request.runtime) for index in chosen], int(np.sum(ok))
 
 
 def _order(objective: str, results: dict[str, np.ndarray], price: np.ndarray, ok: np.ndarray,
@@ -226,7 +227,8 @@ def _first_of_each(order: np.ndarray, key: Callable[[int], object], limit: int) 
     return chosen
 
 
-def _describe(index: int, grid: Candidates, codes: np.ndarray, price: np.ndarray, bundle: Bundle | None) -> dict[str, Any]:
+def _describe(index: int, grid: Candidates, codes: np.ndarray, price: np.ndarray, bundle: Bundle | None,
+              runtime: CatalogEntry) -> dict[str, Any]:
     model_entry, hardware, quant, layout = grid.scenarios[grid.block[index]]
     value = lambda name, factor=1.0: float(f"{float(grid.results[name][index]) * factor:.4g}")  # noqa: E731
     decode = value("decode_tps")
@@ -236,8 +238,7 @@ def _describe(index: int, grid: Candidates, codes: np.ndarray, price: np.ndarray
         "offload": str(grid.offload[index]), "context_alloc": int(grid.context_alloc[index]),
         "concurrency": int(grid.concurrency[index]), "feasibility": str(CLASSES[codes[index]]),
         "expected_decode_toks_sec": decode,
-        "decode_toks_sec": {k: float(f"{v:.4g}") for k, v in (bundle.interval("decode_toks_sec", decode) if bundle
-                                                                 else {"p50": decode}).items()},
+        "decode_toks_sec": {k: float(f"{v:.4g}") for k, v in band(bundle, runtime, "decode_toks_sec", decode).items()},
         "prefill_toks_sec": value("prefill_tps"), "ttft_ms": value("ttft", 1e3),
         "vram_peak_gb": value("M_vram_total", 1e-9), "ram_peak_gb": value("M_ram_peak", 1e-9),
         "params_b": value("P_total", 1e-9),

@@ -36,17 +36,26 @@ def estimate_text(response: dict[str, Any]) -> str:
     lines = [f"{scenario['model_id']} on {scenario['hardware_id']} with {scenario['runtime_id']}, {scenario['quant']}, "
              f"TP {scenario['tensor_parallel']} x PP {scenario['pipeline_parallel']}",
              f"feasibility: {response['feasibility']}" + (f"  ({', '.join(response['reason_codes'])})" if response["reason_codes"] else ""),
+             *_calibration_line(response.get("runtime_calibrated")),
              ""]
     lines.append(table(("estimate", "value"), [(name, _band(value)) for name, value in response["estimates"].items()]))
     lines += ["", table(("memory", "GB"), list(response["memory"].items())), ""]
     lines.append(table(("decode step", "share %"), list(response["bottleneck_shares_pct"].items())))
     lines += ["", *(f"- {text}" for text in response["explanations"])]
+    if response.get("warnings"):
+        lines += ["", "warnings:", *(f"! {text}" for text in response["warnings"])]
     if response.get("recommended_configs"):
         lines += ["", "recommended configurations:", _configs(response["recommended_configs"])]
     coefficients = response["coefficients"]
     lines += ["", f"coefficients: eta_bw {coefficients['eta_bw']}, eta_flops {coefficients['eta_flops']}, "
                   f"t0 {coefficients['t0_ms']} ms ({coefficients['origin']})"]
     return "\n".join(lines)
+
+
+def _calibration_line(calibrated: bool | None) -> list[str]:
+    if calibrated is False:
+        return ["calibration: UNCALIBRATED for this runtime (no measured run; intervals widened, see warnings)"]
+    return []
 
 
 def _configs(configs: Sequence[dict[str, Any]], price: bool = False) -> str:

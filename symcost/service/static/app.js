@@ -506,10 +506,20 @@
       const [name, unit] = ESTIMATES[key] || [label(key), ""];
       return el("tr", { "data-key": key }, el("th", { scope: "row", text: name }), el("td", {}, rangeView(band, unit)));
     });
+    const uncalibrated = answer.runtime_calibrated === false;
     const estimates = el("section", { class: "card" },
-      el("h3", { text: "Estimates" }),
-      el("p", { class: "help small", text: "p10 – p50 – p90: the calibrated range; the bar marks p10 to p90, the tick the median." }),
+      el("h3", {}, "Estimates", uncalibrated
+        ? el("span", { class: "badge warn uncalibrated", title: "no measured run of this runtime in the calibration", text: " uncalibrated runtime" })
+        : null),
+      el("p", { class: "help small", text: uncalibrated
+        ? "p10 – p50 – p90: widened for a runtime the calibration never measured (see Warnings); the bar marks p10 to p90, the tick the median."
+        : "p10 – p50 – p90: the calibrated range; the bar marks p10 to p90, the tick the median." }),
       table(["Quantity", "p10 – p50 – p90"], estimateRows, { class: "estimates" }));
+    const warnings = (answer.warnings || []).length
+      ? el("section", { class: "card warnings-card", role: "note" },
+        el("h3", { text: "Warnings" }),
+        el("ul", { class: "warnings" }, answer.warnings.map((line) => el("li", { text: line }))))
+      : null;
 
     const shares = Object.entries(answer.bottleneck_shares_pct).sort((a, b) => b[1] - a[1]);
     const bottleneck = el("section", { class: "card" },
@@ -560,7 +570,7 @@
             el("td", {}, applyButton(config)))), { class: "recommended" }))
         : el("p", { class: "muted", text: "None: no configuration of this model runs on this machine with this runtime." }));
 
-    return [feasibility, el("div", { class: "cards" }, estimates, bottleneck, memoryCard, explanations, recommended),
+    return [feasibility, warnings, el("div", { class: "cards" }, estimates, bottleneck, memoryCard, explanations, recommended),
       assumptionsDrawer(answer, calibrationStatus)];
   }
 

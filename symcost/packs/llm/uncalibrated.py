@@ -1,0 +1,85 @@
+"""Runtimes a calibration never measured: whether a bundle saw a runtime, and how much wider its intervals are.
+
+A bundle's p10/p90 come from leave-one-hardware-out errors, in which every
+held-out figure's runtime was still in the fit. A runtime with no run in the
+fit falls back to the global coefficients (no backend offset), whose errors are
+larger. benchmarks/llm_accuracy.py measures how much larger: it predicts each
+runtime backend of the calibration data from a fit without it
+(leave-one-runtime-out) and stores, per metric family, the ratio of the two
+80 % conformal interval widths (log space) in catalogs/runtime_widening.json.
+An uncalibrated runtime's interval is the bundle's, widened by that factor
+around the prediction.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from typing import Sequence
+
+from .calibration import FAMILIES, TIMING_METRICS, Bundle, conformal_bounds
+from .catalog import CatalogEntry
+from .observations import Observation
+from .scenario import runtime_backend
+
+WIDENING_FILE = "runtime_widening.json"
+LEVEL = 0.8
+
+
+def runtime_calibrated(bundle: Bundle | None, runtime: CatalogEntry) -> bool | None:
+    """True when the bundle's fit saw runs of the runtime's backend; None without a bundle."""
+    if bundle is None:
+        return None
+    return runtime_backend(runtime) in bundle.coefficients.get("backends", {})
+
+
+@lru_cache(maxsize=1)
+def widening_factors() -> dict[str, float]:
+    """Metric family -> interval widening for an uncalibrated runtime (catalogs/runtime_widening.json)."""
+    text = resources.files("symcost.catalogs").joinpath(WIDENING_FILE).read_text()
+    return {family: entry["factor"] for family, entry in json.loads(text)["families"].items()}
+
+
+def band(bundle: Bundle | None, runtime: CatalogEntry, metric: str, value: float,
+         inverse: bool = False) -> dict[str, float]:
+    """p10 / p50 / p90 of a predicted figure: the bundle's interval, widened when it never saw the runtime."""
+    if bundle is None:
+        return {"p50": value}
+    interval = bundle.interval(metric, value, level=LEVEL, inverse=inverse)
+    if runtime_calibrated(bundle, runtime):
+        return interval
+    return widen(interval, widening_factors()[FAMILIES.get(metric, "decode")])
+
+
+def widen(interval: dict[str, float], factor: float) -> dict[str, float]:
+    """Each bound's log distance from the median times ``factor``."""
+    median = interval["p50"]
+    if median <= 0:
+        return interval
+    return {key: median * (bound / median) ** factor for key, bound in interval.items()}
+
+
+def family_errors(errors: Sequence[tuple[Observation, float]]) -> dict[str, list[float]]:
+    """Held-out log errors of the timing figures by metric family (the form of a bundle's residuals)."""
+    found: dict[str, list[float]] = {}
+    for item, error in errors:
+        if item.metric in TIMING_METRICS:
+            found.setdefault(FAMILIES[item.metric], []).append(error)
+    return found
+
+
+def measured_widening(by_hardware: dict[str, Sequence[float]], by_runtime: dict[str, Sequence[float]]) -> dict[str, dict]:
+    """Per timing family: the conformal intervals of leave-one-hardware-out and leave-one-runtime-out log
+    errors of the same observations, and the ratio of their widths (at least 1)."""
+    found = {}
+    for family in sorted({FAMILIES[metric] for metric in TIMING_METRICS}):
+        hardware = conformal_bounds(by_hardware[family], LEVEL)
+        runtime = conformal_bounds(by_runtime[family], LEVEL)
+        factor = max(1.0, (runtime[1] - runtime[0]) / (hardware[1] - hardware[0]))
+        found[family] = {"factor": round(factor, 4), "held_out_hardware_log_bounds": _rounded(hardware),
+                         "held_out_runtime_log_bounds": _rounded(runtime), "n": len(by_runtime[family])}
+    return found
+
+
+def _rounded(bounds: tuple[float, float]) -> list[float]:
+    return [round(value, 4) for value in bounds]
