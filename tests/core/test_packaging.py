@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -59,6 +60,25 @@ def without_paths(report: dict) -> dict:
     return {**report, "inputs": {name: entry["sha256"] for name, entry in report["inputs"].items()}}
 
 
+def source_tree(folder: Path) -> Path:
+    """The checkout's files as a fresh clone would hold them (new files included), symlinks kept as links.
+
+    Not the checkout itself: setuptools' sdist also packs every file a stale symcost.egg-info/SOURCES.txt (left
+    by an editable install) names, which would hide a file the package data no longer matches.
+    """
+    listed = run("git", "-C", ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=ROOT)
+    for name in filter(None, listed.split("\0")):
+        source, copy = ROOT / name, folder / name
+        if not source.is_symlink() and not source.is_file():
+            continue  # deleted in the working tree
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_symlink():
+            copy.symlink_to(os.readlink(source))
+        else:
+            shutil.copy2(source, copy)
+    return folder
+
+
 def checkout_answers(folder: Path) -> tuple[dict, dict]:
     """The demo report and the LLM estimate as the checkout's own symcost gives them."""
     demo = run_cli(*DEMO, "-o", folder / "checkout-report.json", cwd=folder)
@@ -72,7 +92,7 @@ def test_wheel_and_sdist_install_and_run_as_the_checkout(tmp_path):
     """One test for both artifacts, so that one build makes them even when pytest-xdist spreads the tests."""
     dist = tmp_path / "dist"
     dist.mkdir()
-    run(sys.executable, "-m", "build", "--outdir", dist, ROOT, cwd=dist)
+    run(sys.executable, "-m", "build", "--outdir", dist, source_tree(tmp_path / "source"), cwd=dist)
     built = {"wheel": sorted(dist.glob("symcost-*.whl")), "sdist": sorted(dist.glob("symcost-*.tar.gz"))}
     assert all(len(files) == 1 for files in built.values()), built
     expected = checkout_answers(tmp_path)
