@@ -399,3 +399,80 @@ def test_api_errors_are_shown_in_the_page(page, server):
     wait_done(page, "whatif")
     assert "does not divide" in page.locator("#results-whatif .cell-error").inner_text()
     assert page.locator("#results-whatif .badge").count() == 1
+
+
+# ---------------------------------------------------------------------------------------------- layout
+
+# One scenario per mode whose figures are long (five-digit latencies with thousands separators, offload).
+LAYOUT_SCENARIOS = {
+    "target": "mode=target&model=llama-3.1-70b&runtime=llama.cpp&prompt=4096&output=256&users=1&min_tps=10&top=6",
+    "hardware": ("mode=hardware&hw=2x-rtx-4090&model=llama-3.1-70b&runtime=vllm&quant=awq-int4&prompt=8192"
+                 "&output=512&users=8&tp=2&pp=1&offload=auto"),
+    "whatif": ("mode=whatif&model=llama-3.1-70b&prompt=8192&output=512&users=8&col=2x-rtx-4090~llama.cpp~q4_k_m~1~2"
+               "&col=rtx-6000-ada~vllm~awq-int4~1~1&col=apple-m3-ultra-512gb~mlx~mlx-4bit~1~1"),
+    "selfspec": "mode=selfspec&example=llama2-7b%2C+SoC%2C+layer-pipelined&hist=70%2C+0%2C+0%2C+0%2C+30",
+}
+LAYOUT_WIDTHS = (390, 1280, 1920)
+
+# Elements that show a value (with its unit, where it has one), the inputs included.
+VALUE_SELECTOR = ", ".join([
+    ".range-text", ".badge", "td", "th", ".legend li", ".meter-wrap p", ".codes li", ".feas-text", ".summary-line",
+    ".explanations li", ".origin", ".calibration-id", ".drawer li", ".verdict", ".limit-note", "svg text",
+    "select", "input", "button"])
+
+# For each shown value: it and its box (the nearest cell, item or paragraph) scroll nothing out of sight, and its
+# rectangle lies inside its card (or the mode's panel), inside every ancestor that clips or scrolls, and inside
+# the window.
+OVERFLOWS_JS = """([panelSelector, valueSelector]) => {
+  const panel = document.querySelector(panelSelector);
+  const tolerance = 1;
+  const found = [];
+  const name = (node) => `${node.tagName.toLowerCase()}${node.classList.length ? "." + [...node.classList].join(".") : ""}`;
+  const text = (node) => (node.value || node.textContent || "").trim().replace(/\\s+/g, " ").slice(0, 60);
+  const inside = (inner, outer) => inner.left >= outer.left - tolerance && inner.right <= outer.right + tolerance
+    && inner.top >= outer.top - tolerance && inner.bottom <= outer.bottom + tolerance;
+  const scrolls = (node) => node.scrollWidth > node.clientWidth + tolerance;
+  const windowRect = { left: 0, top: -Infinity, right: document.documentElement.clientWidth, bottom: Infinity };
+  const firstProblem = (node) => {
+    const rect = node.getBoundingClientRect();
+    if (scrolls(node)) return `is cut: scrollWidth ${node.scrollWidth} > clientWidth ${node.clientWidth}`;
+    const box = node.parentElement.closest("td, th, li, p, figcaption, label");
+    if (box && scrolls(box)) return `overflows its box ${name(box)} (${box.scrollWidth} > ${box.clientWidth})`;
+    const frame = node.closest(".card") || panel;
+    if (!inside(rect, frame.getBoundingClientRect())) return `leaves its ${name(frame)}`;
+    if (!inside(rect, windowRect)) return `leaves the window (right edge ${Math.round(rect.right)} > ${windowRect.right})`;
+    for (let up = node.parentElement; up !== panel; up = up.parentElement) {
+      if (getComputedStyle(up).overflowX !== "visible" && !inside(rect, up.getBoundingClientRect())) {
+        return `is clipped by ${name(up)} (overflow-x ${getComputedStyle(up).overflowX})`;
+      }
+    }
+    return null;
+  };
+  for (const node of panel.querySelectorAll(valueSelector)) {
+    if (!node.getClientRects().length) continue;  // not rendered (a closed drawer)
+    const problem = firstProblem(node);
+    if (problem) found.push(`${name(node)} "${text(node)}" ${problem}`);
+  }
+  if (document.documentElement.scrollWidth > document.documentElement.clientWidth + tolerance) {
+    found.push(`the page scrolls sideways: ${document.documentElement.scrollWidth} > ${document.documentElement.clientWidth}`);
+  }
+  return found;
+}"""
+
+
+@pytest.mark.parametrize("width", LAYOUT_WIDTHS)
+@pytest.mark.parametrize("mode", list(LAYOUT_SCENARIOS))
+def test_no_value_overflows_its_box(browser, server, mode, width):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(f"{server.url}/#{LAYOUT_SCENARIOS[mode]}")
+        wait_done(page, mode)
+        assert page.is_hidden(f"#error-{mode}"), page.inner_text(f"#error-{mode}")
+        # every drawer open, so what it holds is measured too
+        page.eval_on_selector_all(f"#panel-{mode} details", "drawers => drawers.forEach(d => { d.open = true; })")
+        problems = page.evaluate(OVERFLOWS_JS, [f"#panel-{mode}", VALUE_SELECTOR])
+        assert problems == [], f"{mode} at {width} px:\n" + "\n".join(problems)
+    finally:
+        context.close()

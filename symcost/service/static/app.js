@@ -236,7 +236,14 @@
     return el("div", { class: "stacked-wrap" }, bar, legend);
   }
 
+  /** A table whose body cells carry their column's header as data-label: narrow screens show each row as a
+   *  stack of labelled values (style.css) instead of columns wider than the screen. */
   function table(headers, rows, attrs = {}) {
+    for (const row of rows) {
+      [...row.children].forEach((cell, index) => {
+        if (headers[index] && !cell.hasAttribute("data-label")) cell.setAttribute("data-label", headers[index]);
+      });
+    }
     return el("table", attrs,
       el("thead", {}, el("tr", {}, headers.map((header) => el("th", { scope: "col", text: header })))),
       el("tbody", {}, rows));
@@ -616,9 +623,13 @@
 
   // ------------------------------------------------------------------ 3. what-if
 
+  function buildName(index) {
+    return `Build ${String.fromCharCode(65 + index)}`;
+  }
+
   function whatifColumn(values, index) {
     const column = el("fieldset", { class: "column" },
-      el("legend", { text: `Build ${String.fromCharCode(65 + index)}` }),
+      el("legend", { text: buildName(index) }),
       el("label", {}, "Hardware ", el("select", { name: "hw", "data-catalog": "hardware-profiles" })),
       el("label", {}, "Runtime ", el("select", { name: "runtime", "data-catalog": "runtimes" })),
       el("label", {}, "Quantization ", el("select", { name: "quant", "data-quant-for": "runtime" })),
@@ -682,12 +693,12 @@
         text: price(column) ? fmt((1000 * answer.estimates.decode_toks_sec.p50) / price(column)) : "–" })],
     ];
     const header = el("tr", {}, el("th", { scope: "col", text: "" }), columns.map((column, index) =>
-      el("th", { scope: "col" }, `Build ${String.fromCharCode(65 + index)}`, el("br"),
+      el("th", { scope: "col" }, buildName(index), el("br"),
         el("span", { class: "muted small", text: `${(hardware[column.hw] || {}).name || column.hw}, ${column.runtime}, ` +
           `${column.quant || "default quant"}, TP ${column.tp} × PP ${column.pp}` }))));
     const body = rows.map(([name, cell]) => el("tr", {}, el("th", { scope: "row", text: name }),
       answers.map((answer, index) => {
-        if (!answer.error) return el("td", {}, cell(answer, columns[index]));
+        if (!answer.error) return el("td", { "data-label": buildName(index) }, cell(answer, columns[index]));
         return name === "Feasibility"
           ? el("td", { class: "cell-error", rowspan: String(rows.length) },
             el("strong", { text: `Error${answer.error.status ? ` ${answer.error.status}` : ""}: ` }),
