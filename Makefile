@@ -23,7 +23,7 @@ $(VENV)/installed-test: pyproject.toml | $(BIN)/python
 
 demo: $(VENV)/installed
 	$(BIN)/symcost report --model examples/model_llama3_2_1b.yaml \
-		--hardware examples/hardware_soc_pipelined.yaml --stats examples/stats_k4.yaml \
+		--hardware examples/hardware_soc_parallel.yaml --stats examples/stats_k4.yaml \
 		--prompt-lengths 128,512,2048,8192 -o demo-report.json
 
 test: $(VENV)/installed-test pdflatex chromium

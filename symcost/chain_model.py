@@ -19,7 +19,7 @@ from .binder import BoundValue, bind_symbols, resolved
 from .chain import Chain, build_chain
 from .compile import Evaluator
 from .errors import SymcostError
-from .finite import bound_inputs, checked_evaluation
+from .finite import bound_inputs, checked_evaluation, require_inputs
 from .input_tree import InputTree
 from .pack import FormulaPack
 from .units import parse_unit
@@ -86,9 +86,7 @@ class ChainModel:
     def evaluate_within_limits(self, raise_beyond: bool = False, **inputs) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """Every output, and a mask of the points within the pack's limits."""
         values = {**self.defaults, **inputs}
-        missing = [name for name in self.evaluator.input_names if name not in values]
-        if missing:
-            raise SymcostError(f"give a value for {', '.join(missing)} (an axis: --axis {missing[0]}=...)")
+        require_inputs(self.evaluator.input_names, values)
         return checked_evaluation(self.evaluator, values, self.limits, lambda: bound_inputs(self.pack, self.bound),
                                   mask_limits=not raise_beyond, not_known=self.not_known)
 

@@ -76,6 +76,13 @@ def describe_point(values: Mapping[str, object], flat_index: int) -> str:
     return ", ".join(f"{name} = {np.broadcast_to(array, shape).ravel()[flat_index]:g}" for name, array in arrays.items())
 
 
+def require_inputs(input_names: Iterable[str], values: Mapping[str, object]) -> None:
+    """Refuse an evaluation that leaves an evaluator input (an axis without a default) without a value."""
+    missing = [name for name in input_names if name not in values]
+    if missing:
+        raise SymcostError(f"give a value for {', '.join(missing)} (an axis: --axis {missing[0]}=...)")
+
+
 def checked_evaluation(evaluator, values: Mapping[str, object], limits: Iterable[tuple[str, str]],
                        inputs: Callable[[], Iterable[InputValue]], *, mask_limits: bool = False,
                        not_known: Container[str] = ()):

@@ -209,6 +209,7 @@ def resolve_hardware(hw_path, library_file=None):
     soc = {}
     soc["schedule"] = raw_soc.get("schedule", "serialized")
     soc["attention_cim_units"] = int(raw_soc.get("attention_cim_units", 1))
+    soc["parallel_tile_reads"] = int(raw_soc.get("parallel_tile_reads", 1))
 
     def soc_scalar(name, default):
         if name in raw_soc:
@@ -555,6 +556,11 @@ def knob_read(b, hw, block, n_tiles, n_slices, mode):
     n_arr, use_d, use_r, dphase = READ_MODES[mode]
 
     reads = float(n_tiles * n_slices)           # tile-reads: one per tile per input slice
+    # symcost's parallel read pipelines: tiles are dealt out round-robin, so the busiest pipeline
+    # holds the rounded-up share and reads each of its tiles once per input slice
+    lanes = hw["soc"]["parallel_tile_reads"]
+    busiest_tiles = n_tiles // lanes + (1 if n_tiles % lanes else 0)
+    waves = float(busiest_tiles * n_slices)     # time is counted in these; energy in reads
     act = reads * n_arr                          # physical array activations
     dac_conv = reads * xbar                      # one DAC stream per row, shared by active arrays
     adc_d_conv = reads * xbar if use_d else 0.0
@@ -566,7 +572,7 @@ def knob_read(b, hw, block, n_tiles, n_slices, mode):
     e_adc_r = adc_r_conv * an["adc_residual"]["energy_pj_per_conversion"]
 
     t_arr_one = an["array"]["latency"]
-    t_arr = reads * t_arr_one
+    t_arr = waves * t_arr_one
     t_dac_one = an["dac"]["latency_ns_per_conversion"]
 
     e_delta = 0.0
@@ -593,51 +599,51 @@ def knob_read(b, hw, block, n_tiles, n_slices, mode):
     else:
         share_d = scan * scan_d / (scan_d + scan_r)
         share_r = scan * scan_r / (scan_d + scan_r)
-    t_adc_d = reads * share_d
-    t_adc_r = reads * share_r
+    t_adc_d = waves * share_d
+    t_adc_r = waves * share_r
 
     outs = adc_d_conv + adc_r_conv
     ir_ops = act * xbar
     or_ops = act * (2.0 * xbar)
     t_ir_one = float(n_arr * xbar) * per["input_registers"]["latency_ns_per_op"]
     t_or_one = float(n_arr * (2 * xbar)) * per["output_registers"]["latency_ns_per_op"]
-    e_ir, t_ir = ir_ops * per["input_registers"]["energy_pj_per_op"], ir_ops * per["input_registers"]["latency_ns_per_op"]
-    e_or, t_or = or_ops * per["output_registers"]["energy_pj_per_op"], or_ops * per["output_registers"]["latency_ns_per_op"]
+    e_ir, t_ir = ir_ops * per["input_registers"]["energy_pj_per_op"], waves * t_ir_one
+    e_or, t_or = or_ops * per["output_registers"]["energy_pj_per_op"], waves * t_or_one
     # readout chain: per-read latency = (ADC scan wall time) x (per-op latency)  [sic, ns*ns]
     t_tia_one = scan * per["tia"]["latency_ns_per_op"]
     t_snh_one = scan * per["snh"]["latency_ns_per_op"]
     t_mux_one = scan * per["mux"]["latency_ns_per_op"]
     t_io_one = scan * per["io_buffers"]["latency_ns_per_op"]
-    e_tia, t_tia = outs * per["tia"]["energy_pj_per_op"], (reads * scan) * per["tia"]["latency_ns_per_op"]
-    e_snh, t_snh = outs * per["snh"]["energy_pj_per_op"], (reads * scan) * per["snh"]["latency_ns_per_op"]
-    e_mux, t_mux = outs * per["mux"]["energy_pj_per_op"], (reads * scan) * per["mux"]["latency_ns_per_op"]
-    e_io, t_io = outs * per["io_buffers"]["energy_pj_per_op"], (reads * scan) * per["io_buffers"]["latency_ns_per_op"]
+    e_tia, t_tia = outs * per["tia"]["energy_pj_per_op"], (waves * scan) * per["tia"]["latency_ns_per_op"]
+    e_snh, t_snh = outs * per["snh"]["energy_pj_per_op"], (waves * scan) * per["snh"]["latency_ns_per_op"]
+    e_mux, t_mux = outs * per["mux"]["energy_pj_per_op"], (waves * scan) * per["mux"]["latency_ns_per_op"]
+    e_io, t_io = outs * per["io_buffers"]["energy_pj_per_op"], (waves * scan) * per["io_buffers"]["latency_ns_per_op"]
     t_sw_one = per["subarray_switches"]["latency_ns_per_op"]
     t_wd_one = per["write_drivers"]["latency_ns_per_op"]
-    e_sw, t_sw = act * per["subarray_switches"]["energy_pj_per_op"], reads * per["subarray_switches"]["latency_ns_per_op"]
-    e_wd, t_wd = dac_conv * per["write_drivers"]["energy_pj_per_op"], reads * per["write_drivers"]["latency_ns_per_op"]
+    e_sw, t_sw = act * per["subarray_switches"]["energy_pj_per_op"], waves * per["subarray_switches"]["latency_ns_per_op"]
+    e_wd, t_wd = dac_conv * per["write_drivers"]["energy_pj_per_op"], waves * per["write_drivers"]["latency_ns_per_op"]
     t_out_one = max(scan, t_tia_one, t_snh_one, t_mux_one, t_io_one, t_or_one)
 
     e_dac_all = e_dac + e_delta
     t_dac_path_one = max(t_dac_one, t_delta_one)
-    t_dac_all = reads * t_dac_path_one
+    t_dac_all = waves * t_dac_path_one
 
     e_stage = e_arr + e_dac_all + e_adc_d + e_adc_r
     e_stage += e_ir + e_or + e_tia + e_snh + e_mux + e_io + e_sw + e_wd
-    # one read pipeline per block: first read pays the sum of the six sub-stages,
-    # every further read pays only the slowest sub-stage
+    # each read pipeline: its first read pays the sum of the six sub-stages,
+    # every further read pays only the slowest sub-stage; the pipelines run side by side
     sub_stage = [t_ir_one, t_dac_path_one, t_arr_one, t_out_one, t_sw_one, t_wd_one]
     first = 0.0
     for x in sub_stage:
         first += x
     period = max(sub_stage)
-    if reads <= 0.0:
+    if waves <= 0.0:
         t_stage = 0.0
         period = 0.0
-    elif reads <= 1.0:
+    elif waves <= 1.0:
         t_stage = first
     else:
-        t_stage = first + (reads - 1.0) * period
+        t_stage = first + (waves - 1.0) * period
 
     add_stage(b, block, e_stage, t_stage)
     add_comp(b, "arrays", e_arr, t_arr)
@@ -656,7 +662,7 @@ def knob_read(b, hw, block, n_tiles, n_slices, mode):
     b["counts"]["dac_conversions"] += dac_conv
     b["counts"]["adc_draft_conversions"] += adc_d_conv
     b["counts"]["adc_residual_conversions"] += adc_r_conv
-    return {"outputs": outs, "reads": reads, "steps": float(max(steps_d, steps_r)), "period": period}
+    return {"outputs": outs, "waves": waves, "steps": float(max(steps_d, steps_r)), "period": period}
 
 
 def knob_buffers(b, knobs, outputs, executions, steps, mult=1.0, overlap_period=None):
@@ -704,7 +710,7 @@ def knob_layer(b, m, hw, layer, phase, ctx):
         st = knob_read(b, hw, blk, tiles[blk], n_sl, mode)
         if st is None:
             continue
-        knob_buffers(b, buf, st["outputs"], st["reads"], st["steps"], overlap_period=st["period"])
+        knob_buffers(b, buf, st["outputs"], st["waves"], st["steps"], overlap_period=st["period"])
         if phase == "verify_drafted" and hw["reuse"] == "reuse" and prec != "full":
             # final add of the stored draft value to the residual correction (not overlapped)
             knob_buffers(b, buf, float(out_elems[blk]), float(out_tiles[blk]), float(an["residual_cols"]))

@@ -3,7 +3,7 @@
 Hypothesis draws models (layers, heads, FFN type, per-layer draft policies),
 component libraries, knob-based and legacy hardware (reuse / reread,
 serialized / layer-pipelined, with and without a KV memory model, delta
-readout, split ADC columns, activation-bit overrides), speculation statistics
+readout, split ADC columns, activation-bit overrides, parallel tile reads), speculation statistics
 (K up to 64, histograms and geometric acceptance) and prompt lengths up to
 10^6. Every metric and every breakdown entry (with the feature view's ``other`` and the
 static energy, in total and summed over components) must agree to a relative 1e-12.
@@ -96,6 +96,8 @@ def hardware_files(draw):
     hardware = {"reuse_policy": draw(st.sampled_from(["reuse", "reread"])),
                 "soc": {"schedule": draw(st.sampled_from(["serialized", "layer-pipelined"])),
                         "attention_cim_units": draw(st.integers(1, 64))}}
+    if draw(st.booleans()):
+        hardware["soc"]["parallel_tile_reads"] = draw(st.integers(1, 300))
     if draw(st.booleans()):
         hardware["memory"] = {"kv_cache": {"hbm": draw(st.fixed_dictionaries({
             "value_bytes_per_elem": st.integers(0, 4), "scale_bytes": st.integers(0, 4), "scales_per_token_per_head": st.integers(0, 4)}))}}

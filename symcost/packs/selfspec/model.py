@@ -25,7 +25,7 @@ from ...accounting import Accounting
 from ...cache import CacheEntry
 from ...compile import Evaluator, compile_outputs
 from ...errors import SymcostError
-from ...finite import InputValue, bound_inputs, checked_evaluation
+from ...finite import InputValue, bound_inputs, checked_evaluation, require_inputs
 from ...pack import FormulaPack, load_pack
 from ...registry import resolve_pack
 from .binding import bind
@@ -54,7 +54,8 @@ class CostModel:
 
     @property
     def output_names(self) -> tuple[str, ...]:
-        return self.evaluator.names
+        # The limits' value/maximum outputs are checks that evaluation pops, not results to report.
+        return tuple(name for name in self.evaluator.names if not name.startswith("limit."))
 
     def unit(self, name: str) -> str:
         """The SI unit of an output."""
@@ -152,8 +153,9 @@ class CostModel:
 
     def evaluate_within_limits(self, raise_beyond: bool = False, **inputs) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """Every output, and a mask of the points within the pack's limits (the context capacity)."""
-        return checked_evaluation(self.evaluator, {**self.defaults, **inputs}, self.limits, self._bound_inputs,
-                                  mask_limits=not raise_beyond)
+        values = {**self.defaults, **inputs}
+        require_inputs(self.evaluator.input_names, values)
+        return checked_evaluation(self.evaluator, values, self.limits, self._bound_inputs, mask_limits=not raise_beyond)
 
     def _bound_inputs(self) -> list[InputValue]:
         pack = load_pack(self.recipe.pack_path)

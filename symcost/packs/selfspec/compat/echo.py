@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..inputs.hardware import HardwareSpec, field_default
+from ..inputs.hardware import HARDWARE_ONLY_SOC_FIELDS, HardwareSpec, field_default
 from ..inputs.model import ModelSpec
 from ....schema_check import leaf_fields
 
@@ -25,7 +25,6 @@ SOC = ("soc", "/properties/soc", "soc")
 PERIPHERY = ("analog_periphery", "/properties/analog/properties/periphery", "analog.periphery")
 LEAKAGE = ("leakage_power", "/properties/leakage_power", "leakage_power")
 MEMORY = ("memory", "/properties/memory", "memory")
-HARDWARE_ONLY_SOC_FIELDS = ("schedule", "attention_cim_units")
 
 
 def model_knobs(model: ModelSpec) -> dict[str, Any]:
@@ -88,6 +87,9 @@ def _file_or_library(hardware: HardwareSpec, file_path: str, library_path: str) 
 def _soc_knobs(hardware: HardwareSpec) -> dict[str, Any]:
     soc = _in_effect(hardware, SOC)
     soc["schedule"] = hardware.schedule
+    # symcost's extension is echoed only where it departs from the reference's single read pipeline
+    if soc["parallel_tile_reads"] == 1:
+        del soc["parallel_tile_reads"]
     # Per-phase buffers_add figures stay unset where neither file nor library gives them.
     for phase in ("draft", "verify"):
         for key in soc["buffers_add"][phase]:

@@ -36,6 +36,8 @@ _LEGACY_COARSE = {"attention": "digital_attention", "softmax": "digital_softmax"
 # hardware section (schema pointer) -> library section that supplies its defaults
 _LAYERED_SECTIONS = (("soc", "soc"), ("analog.periphery", "analog_periphery"), ("leakage_power", "leakage_power"))
 _MEMORY_TECHNOLOGIES = ("sram", "hbm", "fabric")
+# soc fields only a hardware file gives (no library default): the schedule and how many units work at once
+HARDWARE_ONLY_SOC_FIELDS = ("schedule", "attention_cim_units", "parallel_tile_reads")
 
 
 @dataclass(frozen=True)
@@ -134,8 +136,8 @@ class _Resolver:
 
     def put_soc_only_knobs(self) -> None:
         soc = self.data.get("soc", {})
-        self.put("soc.attention_cim_units", soc.get("attention_cim_units", 1),
-                 self.from_file("soc.attention_cim_units") if "attention_cim_units" in soc else "schema default")
+        for knob in ("attention_cim_units", "parallel_tile_reads"):
+            self.put(f"soc.{knob}", soc.get(knob, 1), self.from_file(f"soc.{knob}") if knob in soc else "schema default")
 
     def features(self, explicit: dict[str, Any], coarse_source, explicit_prefix: str) -> dict[str, str]:
         mapping: dict[str, str] = {}
@@ -258,7 +260,7 @@ class _Resolver:
         own = _dig(self.data, section)
         defaults = _dig(library.body, library_section) if library else None
         for dotted, schema in leaf_fields("hardware", "/properties/" + "/properties/".join(section.split("."))).items():
-            if dotted in ("schedule", "attention_cim_units"):
+            if dotted in HARDWARE_ONLY_SOC_FIELDS:
                 continue  # hardware-only knobs, not library defaults
             if _has(own, dotted):
                 self.put(f"{section}.{dotted}", _dig(own, dotted), self.from_file(f"{section}.{dotted}"))
