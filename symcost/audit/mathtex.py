@@ -175,7 +175,23 @@ class MathLayout:
                 break
             arguments[index] = self.auxiliary(arguments[index])
             shortened = _rebuild(expression, arguments)
+        while isinstance(shortened, sp.Piecewise) and not self.fits(shortened):
+            conditions = shortened.args
+            shortened = sp.Piecewise(*((value, self._shorter(condition)) for value, condition in conditions),
+                                     evaluate=False)
+            if shortened.args == conditions:  # no compound side left to name
+                break
         return shortened
+
+    def _shorter(self, condition: sp.Basic) -> sp.Basic:
+        """``condition`` with its widest compound comparison side named (a Piecewise's values are
+        shortened first, its conditions only when the cases still do not fit)."""
+        sides = [side for comparison in condition.atoms(sp.core.relational.Relational) for side in comparison.args
+                 if isinstance(side, sp.Expr) and side.args]
+        if not sides:
+            return condition
+        widest = max(sides, key=lambda side: visible_width(self.latex(side)))
+        return condition.xreplace({widest: self.auxiliary(widest)})
 
     def auxiliary(self, expression: sp.Expr) -> sp.Symbol:
         """A name for ``expression`` (the same one for repeated parts), defined after the equation."""
@@ -199,7 +215,7 @@ def tidy_numbers(expression: sp.Basic) -> sp.Basic:
 
 
 def _arguments(expression: sp.Basic) -> list[sp.Basic]:
-    """The arguments that may be shortened (a Piecewise's branch values; its conditions stay)."""
+    """The arguments that may be shortened (a Piecewise's branch values; its conditions apart, in ``_shorter``)."""
     if isinstance(expression, sp.Piecewise):
         return [value for value, _condition in expression.args]
     return list(expression.args)

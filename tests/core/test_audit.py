@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 import sympy as sp
-from hypothesis import given, settings
+from hypothesis import example as hypothesis_example, given, settings
 from hypothesis import strategies as st
 
 from symcost import build_model
@@ -199,8 +199,14 @@ def _expand_auxiliaries(expression: sp.Expr, definitions: dict) -> sp.Expr:
     return expression
 
 
+_LONG_CONDITION = sp.ceiling(sp.Piecewise((_SYMBOLS[0], sp.ITE(
+    _SYMBOLS[0] > _SYMBOLS[3], _SYMBOLS[0] > 2 * _SYMBOLS[1] + _SYMBOLS[3] + sp.Float(0.0625),
+    _SYMBOLS[0] > 2 * _SYMBOLS[1] + sp.Float(0.0625))), (0, True)))
+
+
 @settings(max_examples=60, deadline=None)
 @given(_expressions)
+@hypothesis_example(_LONG_CONDITION)  # found by hypothesis: a condition too long for a row has a side named
 def test_layout_names_parts_faithfully_and_keeps_rows_short(expression):
     layout = MathLayout(AuditPrinter({}))
     blocks = layout.equation("C", expression)
