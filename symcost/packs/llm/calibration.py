@@ -8,8 +8,9 @@ log(predicted / measured) over the timing metrics, with ridge penalties that
 pull offsets to zero, so a group seen in few runs borrows from its backend and
 an unseen one falls back to it (or to the global value).
 
-Intervals are split-conformal: the errors of leave-one-hardware-out
-predictions (each hardware profile predicted by a fit that never saw it) are
+Intervals are split-conformal: the errors of leave-one-source-out
+predictions (each publication's records predicted by a fit that never saw
+them; leave-one-hardware-out when every record has the same source) are
 stored in the bundle; p10/p90 are their quantiles with the (n + 1)
 finite-sample correction, applied to the prediction.
 """
@@ -58,6 +59,8 @@ class Bundle:
     tags: dict = field(default_factory=dict)     # runtime versions, drivers, CUDA versions of the runs
     # Records counted in n_records but not fitted, [{"run_id", "reason"}]; bundles stored before it existed lack it.
     quarantined: list = field(default_factory=list)
+    # What the residuals' held-out fits left out (a key of FOLDS); bundles stored before it existed used hardware.
+    held_out_by: str = "hardware"
     created_utc: str = ""
     bundle_id: str = ""
 
@@ -172,21 +175,36 @@ def _chooser(pooled: dict) -> Callable[[Observation], Coefficients]:
     return lambda item: pooled_coefficients(pooled, item.scenario, "fit")
 
 
-def held_out_errors(items: Sequence[Observation], progress: Callable[[str], None] | None = None
-                    ) -> list[tuple[Observation, float]]:
-    """Leave-one-hardware-out: each observation's log(measured / predicted) from a fit without its hardware."""
+# What a held-out fit leaves out: one hardware profile, one publication (records without a source count as
+# their hardware's), or one year (undated records share one).
+FOLDS: dict[str, Callable[[Observation], str]] = {
+    "hardware": lambda item: item.hardware,
+    "source": lambda item: item.provenance.source or f"hardware {item.hardware}",
+    "period": lambda item: item.provenance.date[:4] or "undated",
+}
+
+
+def held_out_errors(items: Sequence[Observation], progress: Callable[[str], None] | None = None,
+                    fold: str = "hardware") -> list[tuple[Observation, float]]:
+    """Each observation's log(measured / predicted) from a fit that never saw its ``fold`` (a key of FOLDS)."""
+    key = FOLDS[fold]
     found = []
-    hardware = sorted({item.hardware for item in items})
-    for index, left_out in enumerate(hardware):
+    groups = sorted({key(item) for item in items})
+    for index, left_out in enumerate(groups):
         if progress:
-            progress(f"held-out fit {index + 1}/{len(hardware)}: {left_out}")
-        training = [item for item in items if item.hardware != left_out]
-        tested = [item for item in items if item.hardware == left_out]
+            progress(f"held-out fit {index + 1}/{len(groups)} ({fold}): {left_out[:60]}")
+        training = [item for item in items if key(item) != left_out]
+        tested = [item for item in items if key(item) == left_out]
         pooled = fit(training) if any(item.metric in TIMING_METRICS for item in training) else None
         chooser = _chooser(pooled) if pooled else None
         errors = -Batch(tested).log_errors(chooser)
         found += list(zip(tested, errors.tolist()))
     return found
+
+
+def interval_fold(items: Sequence[Observation]) -> str:
+    """Intervals come from leave-one-source-out errors, or leave-one-hardware-out when there is one source."""
+    return "source" if len({FOLDS["source"](item) for item in items}) > 1 else "hardware"
 
 
 def calibrate(items: Sequence[Observation], tags: dict | None = None, n_records: int | None = None,
@@ -196,14 +214,15 @@ def calibrate(items: Sequence[Observation], tags: dict | None = None, n_records:
     ``quarantined``: the records set aside before the fit ({run_id, reason}), kept in the bundle.
     """
     pooled = fit(items)
+    fold = interval_fold(items)
     by_family: dict[str, list[float]] = {}
-    for item, error in held_out_errors(items, progress):
+    for item, error in held_out_errors(items, progress, fold):
         by_family.setdefault(FAMILIES[item.metric], []).append(error)
         if item.metric in TIMING_METRICS:
             by_family.setdefault("all", []).append(error)
     residuals = {family: sorted(errors) for family, errors in by_family.items()}
     created = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     body = {"coefficients": pooled, "residuals": residuals, "n_records": n_records or len({i.run_id for i in items}),
-            "n_observations": len(items), "tags": tags or {}, "quarantined": list(quarantined)}
+            "n_observations": len(items), "tags": tags or {}, "quarantined": list(quarantined), "held_out_by": fold}
     bundle_id = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
     return Bundle(**body, created_utc=created, bundle_id=bundle_id)

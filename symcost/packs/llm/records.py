@@ -9,7 +9,8 @@ prompt or an output: a record carrying one is refused.
 ``llm_bench_calibration.csv`` (see its README) into records, reading each
 row's notes the way its source ran the benchmark (llama-bench runs pp and tg
 as separate tests from an empty cache; "@ d32768" is a depth; serving rows are
-max-load output throughput).
+max-load output throughput). Optional columns date, runtime_version and
+backend go to the record's source_date and env.
 """
 from __future__ import annotations
 
@@ -180,6 +181,7 @@ def _csv_record(row: _Row, index: int, label: str) -> dict[str, Any]:
         "hardware_id": row["hardware"], "quant": row["quant"], "context_tokens": prompt, "output_tokens": gen,
         "source": row["source"][:500], "metrics": {},
     }
+    _provenance(row, record)
     depth = re.search(r"@ ?d(\d+)", notes)
     if depth:  # llama-bench pp N @ dD: N new prompt tokens on D already cached; the CSV gives N + D
         record["depth_tokens"] = int(depth.group(1))
@@ -200,6 +202,15 @@ def _csv_record(row: _Row, index: int, label: str) -> dict[str, Any]:
     if weights:
         record["metrics"]["weights_gb"] = weights
     return record
+
+
+def _provenance(row: _Row, record: dict[str, Any]) -> None:
+    """The optional date, runtime version and compute backend columns, where the row fills them."""
+    if row["date"].strip():
+        record["source_date"] = row["date"].strip()
+    env = {key: row[key].strip() for key in ("runtime_version", "backend") if row[key].strip()}
+    if env:
+        record["env"] = env
 
 
 def _weights_size_gb(notes: str, quant: str) -> float | None:
