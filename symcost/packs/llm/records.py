@@ -29,6 +29,7 @@ from ...documents import load_document, number_issues, read_input_text
 from ...schema_check import schema_issues
 from ...units import normalize_quantities
 from .catalog import UnknownEntry, catalog
+from .runtime_eras import era_of_record
 from .scenario import ParallelLayout, Scenario, Workload
 
 GIB = 2**30
@@ -66,9 +67,11 @@ class RunRecord:
                             decode_start_tokens=data.get("decode_start_tokens"), saturate=concurrency == "max")
         parallel = data.get("parallelism", {})
         layout = ParallelLayout(parallel.get("tensor_parallel", 1), parallel.get("pipeline_parallel", 1), "auto")
-        return Scenario(catalog("models").get(data["model_id"]), catalog("hardware").get(data["hardware_id"]),
-                        catalog("runtimes").get(data["runtime_id"]), catalog("quantizations").get(data["quant"]),
-                        workload, layout)
+        runtime = catalog("runtimes").get(data["runtime_id"])
+        era = era_of_record(runtime.get("backend", runtime.id), data.get("env", {}).get("runtime_version", ""),
+                            data.get("source_date") or data.get("timestamp_utc", "")[:10])
+        return Scenario(catalog("models").get(data["model_id"]), catalog("hardware").get(data["hardware_id"]), runtime,
+                        catalog("quantizations").get(data["quant"]), workload, layout, runtime_era=era)
 
 
 def run_id_of(data: dict[str, Any]) -> str:
