@@ -125,3 +125,18 @@ def test_the_api_takes_the_version_and_names_the_era(tmp_path):
         assert body["coefficients"]["origin"].endswith(" + llama.cpp@2024)")
         status, body = server.post("/v1/estimate", {**request, "runtime_id": "llama.cpp@b100"})
         assert status == 400 and "predates the earliest dated build" in body["error"]
+
+
+def test_the_solver_and_the_recommendations_use_the_asked_era():
+    from symcost.packs.llm.recommend import recommended_configs, solve_request
+    from symcost.packs.llm.scenario import Workload
+    from symcost.packs.llm.solver import solve
+
+    bundle, workload = packaged_bundle(), Workload(512, 128)
+    top = {runtime: solve(solve_request(["llama-3-8b"], ["rtx-4090"], runtime, workload), bundle)["top"][0]
+           for runtime in ("llama.cpp@2024", "llama.cpp@2025", "llama.cpp")}
+    assert top["llama.cpp@2025"]["decode_toks_sec"] == top["llama.cpp"]["decode_toks_sec"]  # newest by default
+    assert top["llama.cpp@2024"]["decode_toks_sec"] != top["llama.cpp"]["decode_toks_sec"]
+    request = {"model_id": "llama-3-8b", "hardware": {"hardware_id": "rtx-4090"}, "runtime_id": "llama.cpp@2024"}
+    recommended = recommended_configs(scenario_from_request(request), bundle)[0]
+    assert recommended["decode_toks_sec"] == top["llama.cpp@2024"]["decode_toks_sec"]

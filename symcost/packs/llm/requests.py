@@ -30,7 +30,7 @@ class RequestError(SymcostError):
 def scenario_from_request(request: dict[str, Any], model_entry: CatalogEntry | None = None,
                           hardware_entry: CatalogEntry | None = None) -> Scenario:
     """The scenario of a request; ``model_entry`` / ``hardware_entry`` stand in for user files."""
-    runtime, era = _runtime_and_era(request.get("runtime_id") or "llama.cpp")
+    runtime, era = runtime_and_era(request.get("runtime_id") or "llama.cpp")
     model = model_entry or resolve("models", _required(request, "model_id"))
     hardware = hardware_entry or resolve("hardware", _required(request.get("hardware") or {}, "hardware_id"))
     quant = resolve("quantizations", request.get("quant") or default_quant(runtime))
@@ -41,7 +41,7 @@ def scenario_from_request(request: dict[str, Any], model_entry: CatalogEntry | N
                            request.get("offload", "auto")), runtime_era=era)
 
 
-def _runtime_and_era(text: str) -> tuple[CatalogEntry, str | None]:
+def runtime_and_era(text: str) -> tuple[CatalogEntry, str | None]:
     """``name[@version]``: the runtime, and the era of its version (a build b6918 or a date), None without one."""
     name, _, version = str(text).partition("@")
     runtime = resolve("runtimes", name)
