@@ -1,18 +1,20 @@
-"""Leave-one-hardware-out accuracy of the LLM estimator on the public measurements, beside llm-analysis.
+"""Held-out accuracy of the LLM estimator on the public measurements, beside llm-analysis.
 
     .venv/bin/python benchmarks/llm_accuracy.py            # writes docs/llm-accuracy.md
 
-For every hardware profile in data/llm_bench_calibration.csv, the
-coefficients are fitted on the other profiles' runs and the held-out
-profile's figures predicted. Intervals for a held-out figure come from the
-held-out errors of the *other* profiles (split-conformal, jackknife+ style),
-so no figure's interval has seen its own hardware. llm-analysis's predictions
-come from benchmarks/results/llm_analysis_rows.json (run it with
+Three cross-validations over data/llm_bench_calibration.csv: leave one
+hardware profile, one source (publication) or one year out, fit the
+coefficients on the rest and predict the held-out figures. Intervals for a
+held-out figure come from the held-out errors of the *other* groups
+(split-conformal, jackknife+ style), so no figure's interval has seen its own
+group. llm-analysis's predictions come from
+benchmarks/results/llm_analysis_rows.json (run it with
 benchmarks/llm_analysis_rows.py in its own environment).
 
 It also predicts each runtime backend from a fit without it
 (leave-one-runtime-out) and writes the ratio of those errors' interval width
-to the leave-one-hardware-out one, per metric family, to
+to that of the errors the bundle's intervals come from (leave-one-source-out),
+per metric family, to
 catalogs/runtime_widening.json: the widening an estimate for a runtime the
 calibration never measured gets (symcost/packs/llm/uncalibrated.py).
 """
@@ -31,7 +33,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from symcost.packs.llm.calibration import FAMILIES, conformal_bounds, held_out_errors  # noqa: E402
+from symcost.packs.llm.calibration import FAMILIES, FOLDS, conformal_bounds, held_out_errors, interval_fold  # noqa: E402
 from symcost.packs.llm.observations import Batch, observations  # noqa: E402
 from symcost.packs.llm.records import records_from_csv  # noqa: E402
 from symcost.packs.llm.uncalibrated import WIDENING_FILE, family_errors, measured_widening  # noqa: E402
@@ -46,6 +48,11 @@ PEER_FIELDS = {"decode_toks_sec": "decode_tok_s", "prefill_toks_sec": "prefill_t
                "output_toks_sec": "decode_tok_s"}
 
 
+SCHEMES = {"hardware": "leave-one-hardware-out", "source": "leave-one-source-out", "period": "leave-one-year-out"}
+# Issue 17, over leave-one-source-out: (metric, statistic, limit); coverage is for decode.
+ISSUE_GATES = (("decode_toks_sec", "median", 8.0), ("decode_toks_sec", "mape", 15.0), ("prefill_toks_sec", "median", 12.0))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-o", "--output", default=str(ROOT / "docs" / "llm-accuracy.md"))
@@ -53,24 +60,24 @@ def main() -> None:
     started = time.perf_counter()
     items = observations(records_from_csv(CSV))
     progress = lambda line: print(line, file=sys.stderr)  # noqa: E731
-    held = held_out_errors(items, progress=progress)
-    by_runtime = held_out_errors(items, progress=progress, group=lambda item: item.backend)
-    widening = widening_data(held, by_runtime)
+    uncalibrated = dict(zip(((i.run_id, i.metric) for i in items), -Batch(items).log_errors()))
+    held = {fold: held_out_errors(items, progress=progress, fold=fold) for fold in SCHEMES}
+    by_runtime = held_out_errors(items, progress=progress, fold="runtime")
+    widening = widening_data(held[interval_fold(items)], by_runtime)
     WIDENING.write_text(json.dumps(widening, indent=1, sort_keys=True) + "\n")
-    uncalibrated = -Batch(items).log_errors()
-    rows = [_row(item, error, held, uncal) for (item, error), uncal in zip(held, _aligned(items, held, uncalibrated))]
+    rows = _rows(held, uncalibrated)
     peer = json.loads(PEER.read_text()) if PEER.exists() else None
     text = _document(rows, peer, time.perf_counter() - started, _runtime_section(by_runtime, widening))
     Path(args.output).write_text(text)
     print(f"wrote {args.output} and {WIDENING.relative_to(ROOT)}")
 
 
-def widening_data(by_hardware, by_runtime) -> dict:
+def widening_data(by_bundle, by_runtime) -> dict:
     """The widening file's content: factors per family with the figures they come from and how they were made."""
     return {"generated_by": "benchmarks/llm_accuracy.py", "data": str(CSV.relative_to(ROOT)), "level": 0.8,
             "method": "per metric family: (q90 - q10) of leave-one-runtime-out log errors / (q90 - q10) of "
-                      "leave-one-hardware-out log errors (split-conformal order statistics), at least 1",
-            "families": measured_widening(family_errors(by_hardware), family_errors(by_runtime))}
+                      "the held-out log errors the bundle's intervals come from (split-conformal order statistics), at least 1",
+            "families": measured_widening(family_errors(by_bundle), family_errors(by_runtime))}
 
 
 def _runtime_section(by_runtime, widening: dict) -> list[str]:
@@ -86,31 +93,38 @@ def _runtime_section(by_runtime, widening: dict) -> list[str]:
             n, median, mape = _stats(errors)
             lines.append(f"| {backend} | {LABELS[metric]} | {n} | {median:.1f} % | {mape:.1f} % |")
     lines += ["", f"Interval widening for an uncalibrated runtime (written to `catalogs/{WIDENING_FILE}`): the width "
-                  "of the 80 % interval of these errors over that of the leave-one-hardware-out errors, in log space.", "",
-              "| family | leave-one-hardware-out log bounds | leave-one-runtime-out log bounds | widening factor |",
+                  "of the 80 % interval of these errors over that of the errors the bundle's intervals come from, in log space.", "",
+              "| family | bundle's interval log bounds | leave-one-runtime-out log bounds | widening factor |",
               "|---|---|---|---|"]
     for family, entry in widening["families"].items():
-        hardware, runtime = entry["held_out_hardware_log_bounds"], entry["held_out_runtime_log_bounds"]
-        lines.append(f"| {family} | {hardware[0]:+.3f} .. {hardware[1]:+.3f} | {runtime[0]:+.3f} .. {runtime[1]:+.3f} | "
+        bundle, runtime = entry["bundle_log_bounds"], entry["held_out_runtime_log_bounds"]
+        lines.append(f"| {family} | {bundle[0]:+.3f} .. {bundle[1]:+.3f} | {runtime[0]:+.3f} .. {runtime[1]:+.3f} | "
                      f"{entry['factor']:.2f} |")
     return lines + [""]
 
 
-def _aligned(items, held, errors):
-    by_key = {(item.run_id, item.metric): error for item, error in zip(items, errors)}
-    return [by_key[(item.run_id, item.metric)] for item, _ in held]
+def _rows(held: dict, uncalibrated: dict) -> list[dict]:
+    """One row per measured figure, with its held-out error and interval coverage under every scheme."""
+    rows = {}
+    for fold, pairs in held.items():
+        key = FOLDS[fold]
+        for item, error in pairs:
+            row = rows.setdefault((item.run_id, item.metric), _describe(item, uncalibrated[(item.run_id, item.metric)]))
+            family = FAMILIES[item.metric]
+            others = np.array([e for other, e in pairs if key(other) != key(item) and FAMILIES[other.metric] == family])
+            low, high = conformal_bounds(others, 0.8) if len(others) >= 5 else (np.nan, np.nan)
+            row["error"][fold] = float(np.expm1(-error))      # predicted / measured - 1
+            row["covered"][fold] = bool(low <= error <= high) if not np.isnan(low) else None
+    return list(rows.values())
 
 
-def _row(item, error, held, uncalibrated) -> dict:
-    family = FAMILIES[item.metric]
-    others = np.array([e for other, e in held if other.hardware != item.hardware and FAMILIES[other.metric] == family])
-    low, high = conformal_bounds(others, 0.8) if len(others) >= 5 else (np.nan, np.nan)
+def _describe(item, uncalibrated: float) -> dict:
     return {"run_id": item.run_id, "row": int(item.run_id.rsplit("-", 1)[1]), "metric": item.metric,
             "hardware": item.hardware, "class": item.scenario.hardware.get("class"), "runtime": item.backend,
+            "backend": item.provenance.compute_backend or "unstated", "era": FOLDS["period"](item),
+            "source": item.provenance.source.split(" (")[0],
             "model": item.scenario.model.id, "quant": item.scenario.quant.id,
-            "error": float(np.expm1(-error)),              # predicted / measured - 1
-            "uncalibrated_error": float(np.expm1(-uncalibrated)),
-            "covered": bool(low <= error <= high) if not np.isnan(low) else None}
+            "uncalibrated_error": float(np.expm1(-uncalibrated)), "error": {}, "covered": {}}
 
 
 def _stats(errors) -> tuple[int, float, float]:
@@ -133,55 +147,85 @@ def _peer_errors(peer: dict | None) -> dict[tuple[int, str], float]:
 
 def _document(rows: list[dict], peer: dict | None, seconds: float, runtime_section: list[str]) -> str:
     peer_errors = _peer_errors(peer)
+    sources = sorted({r["source"] for r in rows})
     lines = [
         "# LLM estimator accuracy",
         "",
         "Generated by `.venv/bin/python benchmarks/llm_accuracy.py` (do not edit by hand). Data: "
-        "`data/llm_bench_calibration.csv` (47 public measurements, sources per row; its README lists the caveats). "
+        f"`data/llm_bench_calibration.csv` ({len({r['run_id'] for r in rows})} public measurements from "
+        f"{len(sources)} sources, source and date per row; its README lists the caveats). "
         f"Machine: {platform.machine()}, Python {platform.python_version()}; the whole run took {seconds:.0f} s.",
         "",
-        "**Method.** Leave-one-hardware-out cross-validation: for each of the "
-        f"{len({r['hardware'] for r in rows})} hardware profiles, the coefficients (eta_bw, eta_flops, t0 pooled over "
-        "global / runtime / runtime x hardware-class levels, and the two dequantization factors) are fitted on the runs "
-        "of every *other* profile, and the held-out profile's figures are predicted. A profile whose hardware class "
-        "appears nowhere else (DGX Spark, the only unified-memory SoC) is predicted with its runtime's coefficients. "
-        "Error = predicted / measured - 1. The p10-p90 interval of a held-out figure is the split-conformal interval "
-        "from the held-out errors of the other profiles (same metric family), so it never saw its own hardware.",
+        "**Method.** Three cross-validations, each fitting the coefficients (eta_bw, eta_flops, t0 pooled over "
+        "global / runtime / runtime x hardware-class / runtime x era levels, the eras of a runtime tied by a "
+        "random-walk prior, and the two dequantization factors) on every record "
+        "outside one group and predicting the group's figures: *leave-one-hardware-out* (each of the "
+        f"{len({r['hardware'] for r in rows})} hardware profiles), *leave-one-source-out* (each publication: "
+        + "; ".join(sources) + ") and *leave-one-year-out* (the year each source measured or published). "
+        "A held-out group whose hardware class or runtime appears nowhere else is predicted with the coefficients "
+        "of the levels that remain (its runtime's, else the global ones). Error = predicted / measured - 1. The "
+        "p10-p90 interval of a held-out figure is the split-conformal interval from the held-out errors of the "
+        "*other* groups of the same scheme (same metric family). The intervals the estimator reports are "
+        "calibrated on the leave-one-source-out errors.",
         "",
         "Memory: the only memory figures in the data are weight-file sizes (GGUF files; the sources write GiB, "
         "read as such), compared with the weight memory the pack computes from the architecture and the format's "
         "bits per weight. Serving rows (TensorRT-LLM at max load) measure total output throughput over a whole run; "
-        "they are compared with `output_tps` and kept out of the decode gate.",
+        "they are compared with `output_tps` and kept out of the decode gate. Every row states its prompt length.",
         "",
-        "## Against the seed's gates",
-        "",
-        "| metric | n | median abs. error | MAPE | gate (median) | p10-p90 coverage | uncalibrated median |",
-        "|---|---|---|---|---|---|---|",
     ]
-    by_metric = defaultdict(list)
-    for row in rows:
-        by_metric[row["metric"]].append(row)
-    for metric in ("decode_toks_sec", "prefill_toks_sec", "weights_gb", "output_toks_sec"):
-        chosen = by_metric.get(metric, [])
-        if not chosen:
-            continue
-        n, median, mape = _stats([r["error"] for r in chosen])
-        covered = [r["covered"] for r in chosen if r["covered"] is not None]
-        coverage = f"{100 * np.mean(covered):.0f} % ({sum(covered)}/{len(covered)})" if covered else "-"
-        gate = GATES[metric]
-        verdict = "-" if gate is None else f"< {gate:.0f} %: {'met' if median < gate else 'NOT met'}"
-        _, uncal, _ = _stats([r["uncalibrated_error"] for r in chosen])
-        lines.append(f"| {LABELS[metric]} | {n} | {median:.1f} % | {mape:.1f} % | {verdict} | {coverage} | {uncal:.1f} % |")
-    all_covered = [r["covered"] for r in rows if r["covered"] is not None and r["metric"] != "weights_gb"]
-    lines += ["", "The gates above are the issue's (median absolute error). The seed's own launch gates (section 9) "
-                  "are MAPEs: decode <= 10 %, prefill <= 12 %, memory MAE <= 5 %; compare the MAPE column with those.",
-              "", f"Coverage of the p10-p90 intervals over every timing figure: {100 * np.mean(all_covered):.0f} % "
-                  f"({sum(all_covered)}/{len(all_covered)}); the target is about 80 %.", ""]
+    lines += _gate_section(rows) + _issue_section(rows)
     lines += _peer_section(rows, peer, peer_errors)
-    lines += _group_section(rows, "class", "hardware class") + _group_section(rows, "runtime", "runtime")
+    for key, title in (("class", "hardware class"), ("backend", "compute backend"), ("era", "era (year measured)"),
+                       ("runtime", "runtime")):
+        lines += _group_section(rows, key, title)
     lines += runtime_section
     lines += _row_section(rows, peer_errors)
     return "\n".join(lines) + "\n"
+
+
+def _gate_section(rows: list[dict]) -> list[str]:
+    lines = ["## Against the seed's gates", "",
+             "| validation | metric | n | median abs. error | MAPE | gate (median) | p10-p90 coverage | "
+             "uncalibrated median |", "|---|---|---|---|---|---|---|---|"]
+    for fold, scheme in SCHEMES.items():
+        for metric in ("decode_toks_sec", "prefill_toks_sec", "weights_gb", "output_toks_sec"):
+            chosen = [r for r in rows if r["metric"] == metric]
+            if not chosen:
+                continue
+            n, median, mape = _stats([r["error"][fold] for r in chosen])
+            gate = GATES[metric]
+            verdict = "-" if gate is None else f"< {gate:.0f} %: {'met' if median < gate else 'NOT met'}"
+            _, uncal, _ = _stats([r["uncalibrated_error"] for r in chosen])
+            lines.append(f"| {scheme} | {LABELS[metric]} | {n} | {median:.1f} % | {mape:.1f} % | {verdict} | "
+                         f"{_coverage(chosen, fold)} | {uncal:.1f} % |")
+    lines += ["", "The gates above are the issue's (median absolute error). The seed's own launch gates (section 9) "
+                  "are MAPEs: decode <= 10 %, prefill <= 12 %, memory MAE <= 5 %; compare the MAPE column with those.",
+              ""]
+    for fold, scheme in SCHEMES.items():
+        timing = [r for r in rows if r["metric"] != "weights_gb"]
+        lines.append(f"- Coverage of the p10-p90 intervals over every timing figure, {scheme}: "
+                     f"{_coverage(timing, fold)}; the target is about 80 %.")
+    return lines + [""]
+
+
+def _issue_section(rows: list[dict]) -> list[str]:
+    lines = ["## Against issue 17's gates (leave-one-source-out)", "", "| gate | measured | verdict |", "|---|---|---|"]
+    for metric, statistic, limit in ISSUE_GATES:
+        _, median, mape = _stats([r["error"]["source"] for r in rows if r["metric"] == metric])
+        value = median if statistic == "median" else mape
+        lines.append(f"| {LABELS[metric]} {'median abs. error' if statistic == 'median' else 'MAPE'} <= {limit:.0f} % "
+                     f"| {value:.1f} % | {'met' if value <= limit else 'NOT met'} |")
+    covered = [r["covered"]["source"] for r in rows if r["metric"] == "decode_toks_sec" and r["covered"]["source"] is not None]
+    share = 100 * float(np.mean(covered)) if covered else float("nan")
+    lines.append(f"| decode p10-p90 coverage 75-85 % | {_coverage([r for r in rows if r['metric'] == 'decode_toks_sec'], 'source')} "
+                 f"| {'met' if 75 <= share <= 85 else 'NOT met'} |")
+    return lines + [""]
+
+
+def _coverage(rows: list[dict], fold: str) -> str:
+    covered = [r["covered"][fold] for r in rows if r["covered"][fold] is not None]
+    return f"{100 * np.mean(covered):.0f} % ({sum(covered)}/{len(covered)})" if covered else "-"
 
 
 def _peer_section(rows, peer, peer_errors) -> list[str]:
@@ -195,10 +239,11 @@ def _peer_section(rows, peer, peer_errors) -> list[str]:
              "Same rows for both tools (rows llm-analysis could not run are left out of both columns). "
              "\"llm-analysis, scaled\" divides each of its predictions by the median predicted/measured ratio of its "
              "metric over all rows: an in-sample correction that favours it.", "",
-             "| metric | rows | symcost held-out median / MAPE | llm-analysis median / MAPE | llm-analysis, scaled median |",
+             "| metric | rows | symcost leave-one-hardware-out median / MAPE | llm-analysis median / MAPE | "
+             "llm-analysis, scaled median |",
              "|---|---|---|---|---|"]
     for metric in ("decode_toks_sec", "prefill_toks_sec", "output_toks_sec"):
-        pairs = [(r["error"], peer_errors[(r["row"], metric)]) for r in rows
+        pairs = [(r["error"]["hardware"], peer_errors[(r["row"], metric)]) for r in rows
                  if r["metric"] == metric and (r["row"], metric) in peer_errors]
         if not pairs:
             continue
@@ -214,25 +259,33 @@ def _peer_section(rows, peer, peer_errors) -> list[str]:
 
 
 def _group_section(rows, key, title) -> list[str]:
-    lines = [f"## By {title} (held-out)", "", f"| {title} | metric | n | median abs. error | MAPE |", "|---|---|---|---|---|"]
+    lines = [f"## By {title} (held-out)", "",
+             f"| {title} | metric | n | leave-one-hardware-out median / MAPE | leave-one-source-out median / MAPE |",
+             "|---|---|---|---|---|"]
     groups = defaultdict(list)
     for row in rows:
-        groups[(row[key], row["metric"])].append(row["error"])
-    for (group, metric), errors in sorted(groups.items()):
-        n, median, mape = _stats(errors)
-        lines.append(f"| {group} | {LABELS[metric]} | {n} | {median:.1f} % | {mape:.1f} % |")
+        groups[(row[key], row["metric"])].append(row)
+    for (group, metric), chosen in sorted(groups.items()):
+        cells = []
+        for fold in ("hardware", "source"):
+            n, median, mape = _stats([r["error"][fold] for r in chosen])
+            cells.append(f"{median:.1f} % / {mape:.1f} %")
+        lines.append(f"| {group} | {LABELS[metric]} | {n} | {cells[0]} | {cells[1]} |")
     return lines + [""]
 
 
 def _row_section(rows, peer_errors) -> list[str]:
     lines = ["## Every held-out figure", "",
-             "| CSV row | hardware | model | format | metric | symcost error | in p10-p90 | llm-analysis error |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| CSV row | hardware | backend | era | model | format | metric | leave-one-hardware-out error "
+             "(in p10-p90) | leave-one-source-out error (in p10-p90) | llm-analysis error |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    shown = {True: "yes", False: "no", None: "-"}
     for row in sorted(rows, key=lambda r: (r["row"], r["metric"])):
         theirs = peer_errors.get((row["row"], row["metric"]))
-        covered = {True: "yes", False: "no", None: "-"}[row["covered"]]
-        lines.append(f"| {row['row']} | {row['hardware']} | {row['model']} | {row['quant']} | {LABELS[row['metric']]} | "
-                     f"{100 * row['error']:+.1f} % | {covered} | {'-' if theirs is None else f'{100 * theirs:+.1f} %'} |")
+        errors = [f"{100 * row['error'][fold]:+.1f} % ({shown[row['covered'][fold]]})" for fold in ("hardware", "source")]
+        lines.append(f"| {row['row']} | {row['hardware']} | {row['backend']} | {row['era']} | {row['model']} | "
+                     f"{row['quant']} | {LABELS[row['metric']]} | {errors[0]} | {errors[1]} | "
+                     f"{'-' if theirs is None else f'{100 * theirs:+.1f} %'} |")
     return lines
 
 

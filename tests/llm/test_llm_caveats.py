@@ -33,8 +33,8 @@ def scenario(model="llama-3.1-8b", runtime="llama.cpp", quant="q4_k_m", prompt=5
 # ---------------------------------------------------------------- uncalibrated runtimes
 def test_widening_file_equals_leave_one_runtime_out_errors_of_the_calibration_data():
     items = observations(records_from_csv(CSV))
-    by_runtime = family_errors(held_out_errors(items, group=lambda item: item.backend))
-    # The packaged bundle's residuals are the leave-one-hardware-out errors of the same data.
+    by_runtime = family_errors(held_out_errors(items, fold="runtime"))
+    # The packaged bundle's residuals are the held-out errors its intervals come from, of the same data.
     fresh = measured_widening(packaged_bundle().residuals, by_runtime)
     assert fresh == WIDENING["families"]
     assert all(entry["factor"] > 1 for entry in fresh.values())  # an unseen runtime is harder to predict
@@ -54,11 +54,12 @@ def test_uncalibrated_runtime_intervals_are_the_bundles_widened_by_the_stored_fa
     decode, ttft = response["estimates"]["decode_toks_sec"], response["estimates"]["ttft_ms"]
     base = bundle.interval("decode_toks_sec", decode["p50"])
     factor = WIDENING["families"]["decode"]["factor"]
-    assert math.log(decode["p90"] / decode["p50"]) == pytest.approx(factor * math.log(base["p90"] / base["p50"]), rel=1e-3)
-    assert math.log(decode["p10"] / decode["p50"]) == pytest.approx(factor * math.log(base["p10"] / base["p50"]), rel=1e-3)
+    rounding = 2e-3  # the response's figures have four significant digits: up to 1e-3 in each log
+    assert math.log(decode["p90"] / decode["p50"]) == pytest.approx(factor * math.log(base["p90"] / base["p50"]), abs=rounding)
+    assert math.log(decode["p10"] / decode["p50"]) == pytest.approx(factor * math.log(base["p10"] / base["p50"]), abs=rounding)
     base_ttft = bundle.interval("ttft_ms_p50", ttft["p50"], inverse=True)
     assert ttft["p90"] / ttft["p50"] > base_ttft["p90"] / base_ttft["p50"]
-    assert any(line.startswith("Uncalibrated for vllm") and "x2.07" in line for line in response["warnings"])
+    assert any(line.startswith("Uncalibrated for vllm") and f"x{factor:.2f}" in line for line in response["warnings"])
 
 
 def test_calibrated_runtime_keeps_the_bundles_interval_and_has_no_uncalibrated_warning():

@@ -128,13 +128,14 @@ def test_solve_without_hardware_finds_the_cheapest_machines(llm):
 
 # ---------------------------------------------------------------- calibrate, validate
 def test_calibrate_twice_stores_nothing_new_the_second_time(llm):
+    rows = len(records_from_csv(CSV))
     first = llm("calibrate", CSV)
     assert first.code == 0, first.stderr
-    assert first.stdout.startswith("stored 47 new run records in ") and str(llm.data) in first.stdout
+    assert first.stdout.startswith(f"stored {rows} new run records in ") and str(llm.data) in first.stdout
     assert "calibration bundle" in first.stdout and "held-out fit" in first.stderr
     second = llm("calibrate", CSV, "--no-fit")
     assert second.code == 0, second.stderr
-    assert second.stdout.startswith("stored 0 new run records") and "(47 already there; 47 in all)" in second.stdout
+    assert second.stdout.startswith("stored 0 new run records") and f"({rows} already there; {rows} in all)" in second.stdout
     bundle_id = first.stdout.split("calibration bundle ")[1].split()[0]
     estimate = json.loads(llm("estimate", "--model", "llama-3-8b", "--hardware", "rtx-4090", "--recommend", "0",
                               "--calibration", "store", "--format", "json").stdout)

@@ -1,15 +1,18 @@
 """Fitting the model's free coefficients to measured runs, and intervals from held-out errors.
 
-Coefficients (eta_bw, eta_flops, t0) are pooled in three levels, in log space:
-a global value, an offset per runtime backend and an offset per (backend,
-hardware class) group; kappa_bw and kappa_flops (dequantizing formats) are
-global. The fit is robust least squares (soft-L1 loss, scipy) of
+Coefficients (eta_bw, eta_flops, t0) are pooled in four levels, in log space:
+a global value, an offset per runtime backend, an offset per (backend,
+hardware class) group and an offset per (backend, runtime era), the eras of
+one backend tied by a random-walk prior (a smooth change from year to year,
+not a free factor per build); kappa_bw and kappa_flops (dequantizing
+formats) are global. The fit is robust least squares (soft-L1 loss, scipy) of
 log(predicted / measured) over the timing metrics, with ridge penalties that
 pull offsets to zero, so a group seen in few runs borrows from its backend and
 an unseen one falls back to it (or to the global value).
 
-Intervals are split-conformal: the errors of leave-one-hardware-out
-predictions (each hardware profile predicted by a fit that never saw it) are
+Intervals are split-conformal: the errors of leave-one-source-out
+predictions (each publication's records predicted by a fit that never saw
+them; leave-one-hardware-out when every record has the same source) are
 stored in the bundle; p10/p90 are their quantiles with the (n + 1)
 finite-sample correction, applied to the prediction.
 """
@@ -27,6 +30,7 @@ import numpy as np
 
 from ...errors import SymcostError
 from .observations import Batch, Observation
+from .runtime_eras import nearest_era
 from .scenario import Coefficients, Scenario
 
 FITTED = ("eta_bw", "eta_flops", "t0_s")
@@ -36,7 +40,11 @@ FAMILIES = {"decode_toks_sec": "decode", "output_toks_sec": "decode", "prefill_t
             "ttft_ms_p50": "prefill", "latency_ms_p50": "decode", "weights_gb": "memory",
             "vram_peak_gb": "memory", "ram_peak_gb": "memory"}
 NOISE = 0.1            # log-space scale of a measurement's error (soft-L1 threshold)
-OFFSET_SCALE = 0.5     # log-space scale of a backend or group offset (ridge prior)
+OFFSET_SCALE = 0.5     # log-space scale of a backend, group or era offset (ridge prior)
+ERA_STEP_SCALE = 0.15  # log-space scale of an era offset's change over one year (random-walk prior)
+# The coefficients with era offsets. Prefill's (eta_flops) has none: the public data measure prefill in more than
+# one llama.cpp era on one machine only (an RTX 4080), too little to fit it; its era offset stays 0.
+ERA_FITTED = ("eta_bw", "t0_s")
 PRIOR_SCALE = 1.0      # log-space scale of the global values around the runtime defaults
 BOUNDS = {"eta_bw": (0.02, 1.2), "eta_flops": (0.005, 1.2), "t0_s": (1e-7, 0.2), "kappa_bw": (0.2, 1.5),
           "kappa_flops": (0.2, 1.5)}
@@ -51,13 +59,17 @@ class CalibrationError(SymcostError):
 class Bundle:
     """An immutable calibration: pooled coefficients, held-out errors, tags. ``bundle_id`` hashes the content."""
 
-    coefficients: dict            # {"global": {...}, "backends": {b: {...}}, "groups": {"b|class": {...}}, "kappa_bw", "kappa_flops"}
+    # {"global": {...}, "backends": {b: {...}}, "groups": {"b|class": {...}}, "eras": {"b@year": {...}}, "kappa_bw",
+    # "kappa_flops"}; bundles stored before eras existed lack "eras"
+    coefficients: dict
     residuals: dict               # family -> sorted held-out log(measured / predicted)
     n_records: int
     n_observations: int
     tags: dict = field(default_factory=dict)     # runtime versions, drivers, CUDA versions of the runs
     # Records counted in n_records but not fitted, [{"run_id", "reason"}]; bundles stored before it existed lack it.
     quarantined: list = field(default_factory=list)
+    # What the residuals' held-out fits left out (a key of FOLDS); bundles stored before it existed used hardware.
+    held_out_by: str = "hardware"
     created_utc: str = ""
     bundle_id: str = ""
 
@@ -84,16 +96,25 @@ class Bundle:
 
 
 def pooled_coefficients(pooled: dict, scenario: Scenario, label: str) -> Coefficients:
-    """The global values times the offsets of the scenario's runtime and (runtime, hardware class), where fitted."""
+    """The global values times the offsets of the scenario's runtime, (runtime, hardware class) and runtime era,
+    where fitted; the era is the scenario's, else the nearest fitted one (the newest when it names none)."""
     logs = {name: math.log(pooled["global"][name]) for name in FITTED}
     used = ["global"]
-    for level, key in zip(("backends", "groups"), scenario.pooling_keys):
-        if key in pooled[level]:
+    for level, key in zip(("backends", "groups", "eras"), (*scenario.pooling_keys, era_key(pooled, scenario))):
+        if key in pooled.get(level, {}):
             used.append(key)
             for name in FITTED:
                 logs[name] += pooled[level][key][name]
     return Coefficients(*(math.exp(logs[name]) for name in FITTED), pooled["kappa_bw"], pooled["kappa_flops"],
                         origin=f"{label} ({' + '.join(used)})")
+
+
+def era_key(pooled: dict, scenario: Scenario) -> str | None:
+    """``backend@era`` of the fitted era nearest the scenario's (the newest when it has none), or None."""
+    backend = scenario.pooling_keys[0]
+    fitted = [key.split("@", 1)[1] for key in pooled.get("eras", {}) if key.split("@", 1)[0] == backend]
+    era = nearest_era(fitted, scenario.runtime_era)
+    return f"{backend}@{era}" if era else None
 
 
 def conformal_bounds(errors: Sequence[float], level: float) -> tuple[float, float]:
@@ -115,14 +136,28 @@ def _bounds_of(bundle: "Bundle", family: str, level: float) -> tuple[float, floa
 
 @dataclass
 class _Layout:
-    """Positions of the pooled parameters in the fit vector."""
+    """Positions of the pooled parameters in the fit vector: global, backends, groups, eras (3 each), 2 kappas."""
 
     backends: list[str]
     groups: list[str]
+    eras: list[str]
 
     @property
     def size(self) -> int:
-        return 3 * (1 + len(self.backends) + len(self.groups)) + 2
+        return 3 * (1 + len(self.backends) + len(self.groups) + len(self.eras)) + 2
+
+    def era_steps(self) -> list[tuple[int, int, float]]:
+        """(row, next row, years apart) of consecutive fitted eras of one backend, rows of the reshaped vector."""
+        first = 1 + len(self.backends) + len(self.groups)
+        rows = {key: first + index for index, key in enumerate(self.eras)}
+        by_backend: dict[str, list[str]] = {}
+        for key in self.eras:
+            by_backend.setdefault(key.split("@", 1)[0], []).append(key)
+        steps = []
+        for keys in by_backend.values():
+            keys.sort(key=lambda key: int(key.split("@", 1)[1]))
+            steps += [(rows[a], rows[b], int(b.split("@", 1)[1]) - int(a.split("@", 1)[1])) for a, b in zip(keys, keys[1:])]
+        return steps
 
 
 def fit(items: Sequence[Observation], start: dict | None = None) -> dict:
@@ -131,14 +166,19 @@ def fit(items: Sequence[Observation], start: dict | None = None) -> dict:
     if not timing:
         raise CalibrationError("no timing measurements to calibrate on")
     batch = Batch(timing)
-    layout = _Layout(*(sorted({item.scenario.pooling_keys[level] for item in timing}) for level in (0, 1)))
+    eras = sorted({f"{item.backend}@{item.scenario.runtime_era}" for item in timing if item.scenario.runtime_era})
+    layout = _Layout(*(sorted({item.scenario.pooling_keys[level] for item in timing}) for level in (0, 1)), eras)
     prior = np.log([start.get(name, DEFAULT_START[name]) for name in FITTED]) if start else np.log([DEFAULT_START[n] for n in FITTED])
+    steps = layout.era_steps()
 
     def residuals(vector: np.ndarray) -> np.ndarray:
         pooled = _unpack(vector, layout)
         errors = batch.log_errors(_chooser(pooled)) / NOISE
         offsets = vector[3:-2] / OFFSET_SCALE
-        return np.concatenate([errors, offsets, (vector[:3] - prior) / PRIOR_SCALE, vector[-2:] / OFFSET_SCALE])
+        triples = vector[:-2].reshape(-1, 3)
+        # The smooth prior: an era's offsets are a random walk from the previous era's.
+        walk = [(triples[b] - triples[a]) / (ERA_STEP_SCALE * math.sqrt(years)) for a, b, years in steps]
+        return np.concatenate([errors, offsets, *walk, (vector[:3] - prior) / PRIOR_SCALE, vector[-2:] / OFFSET_SCALE])
 
     from scipy.optimize import least_squares  # here: importing scipy costs an estimate 0.4 s it never uses
 
@@ -164,6 +204,9 @@ def _unpack(vector: np.ndarray, layout: _Layout) -> dict:
         "global": {name: float(math.exp(value)) for name, value in zip(FITTED, triples[0])},
         "backends": {b: named(triples[1 + i]) for i, b in enumerate(layout.backends)},
         "groups": {g: named(triples[1 + len(layout.backends) + i]) for i, g in enumerate(layout.groups)},
+        "eras": {e: {name: value if name in ERA_FITTED else 0.0
+                     for name, value in named(triples[1 + len(layout.backends) + len(layout.groups) + i]).items()}
+                 for i, e in enumerate(layout.eras)},
         "kappa_bw": float(math.exp(vector[-2])), "kappa_flops": float(math.exp(vector[-1])),
     }
 
@@ -172,22 +215,37 @@ def _chooser(pooled: dict) -> Callable[[Observation], Coefficients]:
     return lambda item: pooled_coefficients(pooled, item.scenario, "fit")
 
 
+# What a held-out fit leaves out: one hardware profile, one publication (records without a source count as
+# their hardware's), or one year (undated records share one).
+FOLDS: dict[str, Callable[[Observation], str]] = {
+    "hardware": lambda item: item.hardware,
+    "source": lambda item: item.provenance.source or f"hardware {item.hardware}",
+    "period": lambda item: item.provenance.date[:4] or "undated",
+    "runtime": lambda item: item.backend,  # for the widening of runtimes the calibration never measured
+}
+
+
 def held_out_errors(items: Sequence[Observation], progress: Callable[[str], None] | None = None,
-                    group: Callable[[Observation], str] = lambda item: item.hardware) -> list[tuple[Observation, float]]:
-    """Leave-one-group-out (by default one hardware profile; ``group``: another grouping, such as the runtime
-    backend): each observation's log(measured / predicted) from a fit without its group."""
+                    fold: str = "hardware") -> list[tuple[Observation, float]]:
+    """Each observation's log(measured / predicted) from a fit that never saw its ``fold`` (a key of FOLDS)."""
+    key = FOLDS[fold]
     found = []
-    groups = sorted({group(item) for item in items})
+    groups = sorted({key(item) for item in items})
     for index, left_out in enumerate(groups):
         if progress:
-            progress(f"held-out fit {index + 1}/{len(groups)}: {left_out}")
-        training = [item for item in items if group(item) != left_out]
-        tested = [item for item in items if group(item) == left_out]
+            progress(f"held-out fit {index + 1}/{len(groups)} ({fold}): {left_out[:60]}")
+        training = [item for item in items if key(item) != left_out]
+        tested = [item for item in items if key(item) == left_out]
         pooled = fit(training) if any(item.metric in TIMING_METRICS for item in training) else None
         chooser = _chooser(pooled) if pooled else None
         errors = -Batch(tested).log_errors(chooser)
         found += list(zip(tested, errors.tolist()))
     return found
+
+
+def interval_fold(items: Sequence[Observation]) -> str:
+    """Intervals come from leave-one-source-out errors, or leave-one-hardware-out when there is one source."""
+    return "source" if len({FOLDS["source"](item) for item in items}) > 1 else "hardware"
 
 
 def calibrate(items: Sequence[Observation], tags: dict | None = None, n_records: int | None = None,
@@ -197,14 +255,15 @@ def calibrate(items: Sequence[Observation], tags: dict | None = None, n_records:
     ``quarantined``: the records set aside before the fit ({run_id, reason}), kept in the bundle.
     """
     pooled = fit(items)
+    fold = interval_fold(items)
     by_family: dict[str, list[float]] = {}
-    for item, error in held_out_errors(items, progress):
+    for item, error in held_out_errors(items, progress, fold):
         by_family.setdefault(FAMILIES[item.metric], []).append(error)
         if item.metric in TIMING_METRICS:
             by_family.setdefault("all", []).append(error)
     residuals = {family: sorted(errors) for family, errors in by_family.items()}
     created = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     body = {"coefficients": pooled, "residuals": residuals, "n_records": n_records or len({i.run_id for i in items}),
-            "n_observations": len(items), "tags": tags or {}, "quarantined": list(quarantined)}
+            "n_observations": len(items), "tags": tags or {}, "quarantined": list(quarantined), "held_out_by": fold}
     bundle_id = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
     return Bundle(**body, created_utc=created, bundle_id=bundle_id)

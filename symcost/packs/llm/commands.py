@@ -62,7 +62,9 @@ def _scenario_options(parser: argparse.ArgumentParser) -> None:
     hardware = parser.add_mutually_exclusive_group(required=True)
     hardware.add_argument("--hardware", help="hardware profile id or alias")
     hardware.add_argument("--hardware-file", help="your own hardware profile, one entry in the catalog's form")
-    parser.add_argument("--runtime", default="llama.cpp", help="runtime id or alias (default llama.cpp)")
+    parser.add_argument("--runtime", default="llama.cpp",
+                        help="runtime id or alias, optionally @version: a build (llama.cpp@b6918) or a date "
+                             "(llama.cpp@2024-06) choosing the calibration's runtime era (default llama.cpp, newest era)")
     parser.add_argument("--quant", help="quantization id or alias (default: the runtime's default_quant, else q4_k_m, awq-int4, bf16, f16 as the runtime runs)")
     parser.add_argument("--prompt-tokens", type=_count, default=512, metavar="N")
     parser.add_argument("--gen-tokens", type=_count, default=128, metavar="N")

@@ -19,12 +19,29 @@ from .scenario import Coefficients, Scenario
 
 
 @dataclass(frozen=True)
+class Provenance:
+    """Where and when a record was measured, and on what: what validation groups held-out errors by."""
+
+    source: str = ""
+    date: str = ""                 # YYYY[-MM[-DD]]
+    runtime_version: str = ""
+    compute_backend: str = ""      # cuda, metal, rocm, vulkan, cpu, ...
+
+    @classmethod
+    def of(cls, record: RunRecord) -> "Provenance":
+        env = record.data.get("env", {})
+        return cls(record.data.get("source", ""), record.data.get("source_date", ""),
+                   env.get("runtime_version", ""), env.get("backend", ""))
+
+
+@dataclass(frozen=True)
 class Observation:
     run_id: str
     metric: str            # record metric (decode_toks_sec)
     quantity: str          # pack quantity it measures (decode_tps)
     measured: float        # SI
     scenario: Scenario
+    provenance: Provenance = Provenance()
 
     @property
     def hardware(self) -> str:
@@ -38,11 +55,11 @@ class Observation:
 def observations(records: Sequence[RunRecord], metrics: Sequence[str] | None = None) -> list[Observation]:
     found = []
     for record in records:
-        scenario = record.scenario()
+        scenario, provenance = record.scenario(), Provenance.of(record)
         for metric, value in record.metrics.items():
             if metric in METRICS and (metrics is None or metric in metrics):
                 quantity, factor = METRICS[metric]
-                found.append(Observation(record.run_id, metric, quantity, value * factor, scenario))
+                found.append(Observation(record.run_id, metric, quantity, value * factor, scenario, provenance))
     return found
 
 

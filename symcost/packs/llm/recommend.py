@@ -6,6 +6,7 @@ from typing import Any, Callable, Sequence
 
 from .calibration import Bundle
 from .catalog import catalog, resolve
+from .requests import runtime_and_era
 from .scenario import Scenario, Workload
 from .solver import SolveRequest, solve
 
@@ -13,7 +14,8 @@ from .solver import SolveRequest, solve
 def recommended_configs(scenario: Scenario, bundle: Bundle | None, top: int = 3) -> list[dict[str, Any]]:
     """The best configurations of the scenario's model, hardware and runtime for its workload (max throughput)."""
     request = SolveRequest(models=[scenario.model], hardware=[scenario.hardware], runtime=scenario.runtime,
-                           workload=scenario.workload, concurrency=[scenario.workload.concurrency], top=top)
+                           workload=scenario.workload, concurrency=[scenario.workload.concurrency], top=top,
+                           runtime_era=scenario.runtime_era)
     return solve(request, bundle)["top"]
 
 
@@ -23,7 +25,8 @@ def solve_request(model_ids: Sequence[str], hardware_ids: Sequence[str] | None, 
     every profile, and the cheapest-hardware objective by default), format ids; ``options`` go to SolveRequest."""
     models = list(catalog("models")) if "all" in model_ids else [resolve("models", name) for name in model_ids]
     hardware = [resolve("hardware", name) for name in hardware_ids] if hardware_ids else list(catalog("hardware"))
-    return SolveRequest(models=models, hardware=hardware, runtime=resolve("runtimes", runtime_id), workload=workload,
+    runtime, era = runtime_and_era(runtime_id)
+    return SolveRequest(models=models, hardware=hardware, runtime=runtime, runtime_era=era, workload=workload,
                         quants=[resolve("quantizations", name) for name in quants] if quants else None,
                         objective=objective or ("throughput" if hardware_ids else "min_hardware"), **options)
 

@@ -9,7 +9,8 @@ prompt or an output: a record carrying one is refused.
 ``llm_bench_calibration.csv`` (see its README) into records, reading each
 row's notes the way its source ran the benchmark (llama-bench runs pp and tg
 as separate tests from an empty cache; "@ d32768" is a depth; serving rows are
-max-load output throughput).
+max-load output throughput). Optional columns date, runtime_version and
+backend go to the record's source_date and env.
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from ...documents import load_document, number_issues, read_input_text
 from ...schema_check import schema_issues
 from ...units import normalize_quantities
 from .catalog import UnknownEntry, catalog
+from .runtime_eras import era_of_record
 from .scenario import ParallelLayout, Scenario, Workload
 
 GIB = 2**30
@@ -65,9 +67,11 @@ class RunRecord:
                             decode_start_tokens=data.get("decode_start_tokens"), saturate=concurrency == "max")
         parallel = data.get("parallelism", {})
         layout = ParallelLayout(parallel.get("tensor_parallel", 1), parallel.get("pipeline_parallel", 1), "auto")
-        return Scenario(catalog("models").get(data["model_id"]), catalog("hardware").get(data["hardware_id"]),
-                        catalog("runtimes").get(data["runtime_id"]), catalog("quantizations").get(data["quant"]),
-                        workload, layout)
+        runtime = catalog("runtimes").get(data["runtime_id"])
+        era = era_of_record(runtime.get("backend", runtime.id), data.get("env", {}).get("runtime_version", ""),
+                            data.get("source_date") or data.get("timestamp_utc", "")[:10])
+        return Scenario(catalog("models").get(data["model_id"]), catalog("hardware").get(data["hardware_id"]), runtime,
+                        catalog("quantizations").get(data["quant"]), workload, layout, runtime_era=era)
 
 
 def run_id_of(data: dict[str, Any]) -> str:
@@ -180,6 +184,7 @@ def _csv_record(row: _Row, index: int, label: str) -> dict[str, Any]:
         "hardware_id": row["hardware"], "quant": row["quant"], "context_tokens": prompt, "output_tokens": gen,
         "source": row["source"][:500], "metrics": {},
     }
+    _provenance(row, record)
     depth = re.search(r"@ ?d(\d+)", notes)
     if depth:  # llama-bench pp N @ dD: N new prompt tokens on D already cached; the CSV gives N + D
         record["depth_tokens"] = int(depth.group(1))
@@ -200,6 +205,15 @@ def _csv_record(row: _Row, index: int, label: str) -> dict[str, Any]:
     if weights:
         record["metrics"]["weights_gb"] = weights
     return record
+
+
+def _provenance(row: _Row, record: dict[str, Any]) -> None:
+    """The optional date, runtime version and compute backend columns, where the row fills them."""
+    if row["date"].strip():
+        record["source_date"] = row["date"].strip()
+    env = {key: row[key].strip() for key in ("runtime_version", "backend") if row[key].strip()}
+    if env:
+        record["env"] = env
 
 
 def _weights_size_gb(notes: str, quant: str) -> float | None:

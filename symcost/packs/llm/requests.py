@@ -14,6 +14,7 @@ from ...errors import SymcostError
 from ...size_limits import MAX_CONCURRENCY, MAX_PARALLEL, MAX_TOKENS
 from .calibration import Bundle
 from .catalog import CatalogEntry, resolve
+from .runtime_eras import era_of_version
 from .scenario import ParallelLayout, Scenario, Workload
 from .store import Store, default_path
 
@@ -29,7 +30,7 @@ class RequestError(SymcostError):
 def scenario_from_request(request: dict[str, Any], model_entry: CatalogEntry | None = None,
                           hardware_entry: CatalogEntry | None = None) -> Scenario:
     """The scenario of a request; ``model_entry`` / ``hardware_entry`` stand in for user files."""
-    runtime = resolve("runtimes", request.get("runtime_id") or "llama.cpp")
+    runtime, era = runtime_and_era(request.get("runtime_id") or "llama.cpp")
     model = model_entry or resolve("models", _required(request, "model_id"))
     hardware = hardware_entry or resolve("hardware", _required(request.get("hardware") or {}, "hardware_id"))
     quant = resolve("quantizations", request.get("quant") or default_quant(runtime))
@@ -37,7 +38,14 @@ def scenario_from_request(request: dict[str, Any], model_entry: CatalogEntry | N
     parallel = request.get("parallelism") or {}
     return Scenario(model, hardware, runtime, quant, _workload(workload),
                     ParallelLayout(_positive(parallel, "tensor_parallel", 1), _positive(parallel, "pipeline_parallel", 1),
-                           request.get("offload", "auto")))
+                           request.get("offload", "auto")), runtime_era=era)
+
+
+def runtime_and_era(text: str) -> tuple[CatalogEntry, str | None]:
+    """``name[@version]``: the runtime, and the era of its version (a build b6918 or a date), None without one."""
+    name, _, version = str(text).partition("@")
+    runtime = resolve("runtimes", name)
+    return runtime, era_of_version(runtime.get("backend", runtime.id), version) if version else None
 
 
 def default_quant(runtime: CatalogEntry) -> str:

@@ -65,6 +65,7 @@ class Scenario:
     workload: Workload
     layout: ParallelLayout = ParallelLayout()
     coefficients: Coefficients | None = None
+    runtime_era: str | None = None        # the runtime's era (a year); None: the newest the calibration knows
 
     def with_(self, **changes: Any) -> "Scenario":
         return replace(self, **changes)

@@ -54,6 +54,7 @@ class SolveRequest:
     min_decode_tps: float | None = None
     max_ttft_ms: float | None = None
     top: int = 5
+    runtime_era: str | None = None                 # the runtime's era; None: the newest the calibration knows
 
 
 @dataclass
@@ -119,7 +120,8 @@ def _blocks(request: SolveRequest, bundle: Bundle | None,
                 layouts.append(layout)
         if not layouts:
             continue
-        scenario = Scenario(model_entry, hardware, request.runtime, quant, request.workload, layouts[0])
+        scenario = Scenario(model_entry, hardware, request.runtime, quant, request.workload, layouts[0],
+                            runtime_era=request.runtime_era)
         if bundle is not None:
             scenario = scenario.with_(coefficients=bundle.coefficients_for(scenario))
         try:

@@ -1,7 +1,7 @@
 """Runtimes a calibration never measured: whether a bundle saw a runtime, and how much wider its intervals are.
 
-A bundle's p10/p90 come from leave-one-hardware-out errors, in which every
-held-out figure's runtime was still in the fit. A runtime with no run in the
+A bundle's p10/p90 come from held-out errors (leave one source out, or one
+hardware profile), in which every held-out figure's runtime was still in the fit. A runtime with no run in the
 fit falls back to the global coefficients (no backend offset), whose errors are
 larger. benchmarks/llm_accuracy.py measures how much larger: it predicts each
 runtime backend of the calibration data from a fit without it
@@ -68,15 +68,15 @@ def family_errors(errors: Sequence[tuple[Observation, float]]) -> dict[str, list
     return found
 
 
-def measured_widening(by_hardware: dict[str, Sequence[float]], by_runtime: dict[str, Sequence[float]]) -> dict[str, dict]:
-    """Per timing family: the conformal intervals of leave-one-hardware-out and leave-one-runtime-out log
-    errors of the same observations, and the ratio of their widths (at least 1)."""
+def measured_widening(by_bundle: dict[str, Sequence[float]], by_runtime: dict[str, Sequence[float]]) -> dict[str, dict]:
+    """Per timing family: the conformal intervals of the held-out log errors a bundle's intervals come from and
+    of leave-one-runtime-out log errors of the same observations, and the ratio of their widths (at least 1)."""
     found = {}
     for family in sorted({FAMILIES[metric] for metric in TIMING_METRICS}):
-        hardware = conformal_bounds(by_hardware[family], LEVEL)
+        bundle = conformal_bounds(by_bundle[family], LEVEL)
         runtime = conformal_bounds(by_runtime[family], LEVEL)
-        factor = max(1.0, (runtime[1] - runtime[0]) / (hardware[1] - hardware[0]))
-        found[family] = {"factor": round(factor, 4), "held_out_hardware_log_bounds": _rounded(hardware),
+        factor = max(1.0, (runtime[1] - runtime[0]) / (bundle[1] - bundle[0]))
+        found[family] = {"factor": round(factor, 4), "bundle_log_bounds": _rounded(bundle),
                          "held_out_runtime_log_bounds": _rounded(runtime), "n": len(by_runtime[family])}
     return found
 

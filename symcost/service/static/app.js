@@ -483,7 +483,9 @@
       concurrency: integer(values.users) };
     if (values.window) workload.context_window = integer(values.window);
     const body = {
-      model_id: values.model, runtime_id: values.runtime, hardware: { hardware_id: values.hw }, workload,
+      model_id: values.model, hardware: { hardware_id: values.hw }, workload,
+      // A version picks the calibration's runtime era; the answer's coefficients origin names the era used.
+      runtime_id: values.runtime_version ? `${values.runtime}@${values.runtime_version}` : values.runtime,
       parallelism: { tensor_parallel: integer(values.tp) ?? 1, pipeline_parallel: integer(values.pp) ?? 1 },
       offload: values.offload || "auto", recommend,
     };
