@@ -13,6 +13,7 @@ Output names: :mod:`symcost.packs.selfspec.outputs`. Building is split by job:
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -215,6 +216,8 @@ def _compiled(recipe: Recipe, entry: CacheEntry | None) -> CostModel:
     """Derive the closed forms and compile them (SymPy), storing the evaluator in ``entry``."""
     from .derive import derive
 
+    if sys.stderr.isatty():  # the one step of a command that can take seconds: say why, and that it happens once
+        print("compiling the cost model for these inputs (the next run takes it from the cache)...", file=sys.stderr)
     symbolic = derive(recipe, recipe.read_model(), recipe.read_hardware(), recipe.read_stats())
     evaluator = compile_outputs(symbolic.outputs, symbolic.inputs, symbolic.definitions)
     limits = tuple((limit[0], limit[3]) for limit in symbolic.accounting.limits)

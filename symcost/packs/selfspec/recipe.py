@@ -50,19 +50,28 @@ class Recipe:
         return json.loads(self.overrides).get(role) if self.overrides else None
 
     def cache_entry(self) -> CacheEntry | None:
-        """The evaluator cache entry for these inputs (None for specs made in code, or with caching off)."""
-        files = [self.model, self.hardware, self.stats]
-        if not all(isinstance(item, (str, Path)) for item in files) or not all(Path(item).is_file() for item in files):
+        """The evaluator cache entry for these inputs (None for a model or hardware spec made in code, or
+        with caching off). Stats made in code (k-sweep's candidates) are keyed by their values."""
+        files = [(role, Path(item)) for role, item in (("model", self.model), ("hardware", self.hardware),
+                                                       ("stats", self.stats)) if isinstance(item, (str, Path))]
+        made_stats = [] if isinstance(self.stats, (str, Path)) else [_stats_text(self.stats)]
+        if len(files) + len(made_stats) < 3 or not all(path.is_file() for _, path in files):
             return None
         versions = [_symcost_version(), np.__version__]
         # By role and contents, never by path: the same documents in another folder hit the same entry.
-        roles = [("pack", self.pack_path), ("sympy release", _sympy_release()), *zip(("model", "hardware", "stats"), map(Path, files)),
+        roles = [("pack", self.pack_path), ("sympy release", _sympy_release()), *files,
                  ("packaged library", _packaged_library()),
                  *(("library path", path) for path in search_path_files(list(self.library_path))),
                  *(("library file", path) for path in _named_library(Path(self.hardware)))]
         key = input_key([*versions, "keep", *self.keep, "only", *self.only, "vary", *(self.vary or ["<all>"]),
-                         "overrides", self.overrides], roles)
+                         "overrides", self.overrides, "stats made in code", *made_stats], roles)
         return CacheEntry.for_key(key)
+
+
+def _stats_text(stats: StatsSpec) -> str:
+    """Stats made in code as canonical JSON: their values, and the file name their provenance cites."""
+    histogram = sorted(stats.histogram.items()) if stats.histogram is not None else None
+    return json.dumps({"k": stats.k, "histogram": histogram, "alpha": stats.alpha, "source": Path(stats.source).name})
 
 
 def _symcost_version() -> str:
