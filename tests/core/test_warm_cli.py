@@ -104,3 +104,16 @@ def test_a_warm_report_imports_no_sympy_pint_jsonschema_or_matplotlib(inputs, tm
 def test_a_cold_report_does_import_sympy(inputs, tmp_path):
     """The probe above can fail: it sees SymPy where the closed forms are derived."""
     assert "sympy" in modules_after_report(inputs, tmp_path / "cold.json", tmp_path / "empty")
+
+
+@pytest.mark.parametrize("command", [["breakeven"], ["breakeven", "--json", "--quantity", "energy"],
+                                     ["audit", "--format", "markdown"]])
+def test_remembered_answers_and_audits_equal_uncached_ones(inputs, tmp_path, command):
+    model, hardware, stats = inputs
+    arguments = [*command, "--model", model, "--hardware", hardware, "--stats", stats]
+    uncached = run_cli(*arguments, env={"SYMCOST_NO_CACHE": "1"})
+    cache = {"SYMCOST_CACHE_DIR": str(tmp_path / "cache")}
+    cold, warm = run_cli(*arguments, env=cache), run_cli(*arguments, env=cache)
+    assert uncached.code == cold.code == warm.code == 0, uncached.stderr + warm.stderr
+    assert len(remembered(tmp_path / "cache", f"{command[0]}_*.json")) == 1
+    assert uncached.stdout == cold.stdout == warm.stdout and uncached.stdout
