@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 import numpy as np
-import sympy as sp
 
-
-_FLOAT64 = sp.Function("float64")
+if TYPE_CHECKING:  # SymPy is imported by compiling, not by running an evaluator loaded from the cache
+    import sympy as sp
 
 
 @dataclass(frozen=True)
@@ -69,6 +68,9 @@ def compile_outputs(outputs: Mapping[str, sp.Expr], inputs: Sequence[sp.Symbol],
     ``definitions`` are intermediate quantities, evaluated in order before the
     outputs (which may refer to them by symbol).
     """
+    import sympy as sp
+
+    float64 = sp.Function("float64")
     names = tuple(outputs)
     definitions, constants = _fold_constant_definitions(definitions)
     expressions = [sp.sympify(outputs[name]).xreplace(constants) for name in names]
@@ -86,7 +88,7 @@ def compile_outputs(outputs: Mapping[str, sp.Expr], inputs: Sequence[sp.Symbol],
             replacements, (reduced,) = sp.cse([expression], symbols=sp.numbered_symbols(f"_d{index}_"))
             # A definition that is still a number (not finite, so not folded) would be a Python
             # float, whose arithmetic raises where numpy's gives inf or nan: keep it a numpy float.
-            steps += replacements + [(symbol, _FLOAT64(reduced) if reduced.is_number else reduced)]
+            steps += replacements + [(symbol, float64(reduced) if reduced.is_number else reduced)]
         replacements, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("_o"))
         return steps + replacements, reduced
 
@@ -102,6 +104,8 @@ def _fold_constant_definitions(definitions: Sequence[tuple[sp.Symbol, sp.Expr]])
     times the burst latency vanishes), at one cost: SymPy folds ``0 * x`` to
     0 where numpy would give nan for an infinite ``x``.
     """
+    import sympy as sp
+
     constants: dict[sp.Symbol, sp.Expr] = {}
     remaining = []
     for symbol, expression in definitions:

@@ -25,6 +25,7 @@ import numpy as np
 import sympy as sp
 
 from .dimensions import DimensionError, dimension_of
+from .diagnostics_table import NOT_KNOWN
 from .errors import SymcostError
 from .units import describe_dimension, parse_unit
 
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
     from .pack import FormulaPack
 
 DRIVERS_SHOWN = 3
-NOT_KNOWN = "not known"
 
 
 @dataclass(frozen=True)
@@ -174,26 +174,3 @@ def _entry(spec: DiagnosticSpec, values: Mapping[str, np.ndarray], points: Seque
     if drivers:
         entry["drivers"] = [{"name": label, "value": value} for label, value in drivers[:DRIVERS_SHOWN]]
     return entry
-
-
-def format_diagnostics(diagnostics: Sequence[dict]) -> str:
-    """The checks as lines under a report's table (empty without any)."""
-    if not diagnostics:
-        return ""
-    lines = ["diagnostics (each at the point of the report furthest toward its threshold):"]
-    for entry in diagnostics:
-        threshold = entry["threshold"]
-        side = "at most" if entry["warn_when"] == "above" else "at least"
-        at = ", ".join(f"{name}={value:g}" for name, value in entry["at"].items())
-        shown = NOT_KNOWN if entry["value"] is None else _quantity(entry["value"], entry["unit"])
-        lines.append(f"  {entry['status']:<4} {entry['name']} = {shown}{f' at {at}' if at else ''}; "
-                     f"{side} {_quantity(threshold['value'], threshold['unit'])} ({threshold['source']})")
-        lines.append(f"       {entry['message']}")
-        if entry.get("drivers"):
-            lines.append("       largest parts: " + ", ".join(f"{item['name']} {_quantity(item['value'], entry['unit'])}"
-                                                             for item in entry["drivers"]))
-    return "\n".join(lines)
-
-
-def _quantity(value: float, unit: str) -> str:
-    return f"{value:.4g}" + ("" if unit == "1" else f" {unit}")

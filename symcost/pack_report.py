@@ -26,7 +26,8 @@ from typing import Sequence
 import numpy as np
 
 from . import __version__
-from .diagnostics import evaluate_diagnostics, format_diagnostics
+from .diagnostics import evaluate_diagnostics
+from .diagnostics_table import format_diagnostics
 from .errors import SymcostError
 from .input_tree import InputTree
 from .registry import PackModel

@@ -13,14 +13,16 @@ from __future__ import annotations
 
 from importlib import import_module, resources
 from pathlib import Path
-from typing import Callable, Mapping, Protocol, Sequence
-
-import numpy as np
-import sympy as sp
+from typing import TYPE_CHECKING, Callable, Mapping, Protocol, Sequence
 
 from .errors import SymcostError
-from .input_tree import InputTree
-from .pack import FormulaPack, load_pack
+
+if TYPE_CHECKING:  # finding a pack's file must not import SymPy: a warm report never needs it
+    import numpy as np
+    import sympy as sp
+
+    from .input_tree import InputTree
+    from .pack import FormulaPack
 
 PACKAGED = ("selfspec", "llm", "spatten", "cascade")
 # Packs whose inputs a reader of their own prepares: pack name -> "module:function" that builds the
@@ -85,6 +87,8 @@ def build_pack_model(pack: str | Path, tree: InputTree, vary: Sequence[str] = ()
                      library_path: Sequence[str] = ()) -> PackModel:
     """The compiled model of ``pack`` bound to ``tree``, with the symbols in ``vary`` left variable
     (``library_path``: extra component libraries, for the selfspec pack)."""
+    from .pack import load_pack
+
     spec = load_pack(resolve_pack(pack))
     build = builder(spec)
     if library_path and spec.name != "selfspec":

@@ -10,12 +10,13 @@ import difflib
 import json
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Iterable
-
-import jsonschema
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any, Iterable
 
 from .errors import InputIssue, format_path
+
+if TYPE_CHECKING:  # imported by validating: reading the schemas' field lists (leaf_fields) must not pay for it
+    import jsonschema
+    from jsonschema.exceptions import ValidationError
 
 
 @lru_cache(maxsize=None)
@@ -29,6 +30,8 @@ def load_schema(name: str) -> dict[str, Any]:
 def _validator(name: str) -> jsonschema.Draft202012Validator:
     # The packaged schemas are checked against the meta-schema by the tests (test_schema_files.py),
     # not here: that check took about 0.1 s of every command.
+    import jsonschema
+
     return jsonschema.Draft202012Validator(load_schema(name))
 
 

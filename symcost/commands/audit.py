@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import argparse
+import functools
+import hashlib
 
 from ..errors import SymcostError
 from .common import add_input_files, build_from_args, build_pack_from_args, emit_audit, uses_pack_inputs
@@ -20,9 +22,6 @@ def register(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..audit import pack_audit
-    from ..packs.selfspec.audit import model_audit
-
     if uses_pack_inputs(args) and (args.input or args.settings):
         return emit_audit(args, lambda: _pack_model_audit(args))
     inputs = [args.model, args.hardware, args.stats]
@@ -30,10 +29,31 @@ def run(args: argparse.Namespace) -> int:
         raise SymcostError("give --model, --hardware and --stats together (or only --pack to audit a pack alone)")
     if all(inputs):
         options = {"pack": args.pack} if args.pack else {}
-        return emit_audit(args, lambda: model_audit(build_from_args(args, **options), break_even=not args.no_break_even))
+        model = functools.cache(lambda: build_from_args(args, **options))
+        return emit_audit(args, lambda: _selfspec_audit(model(), args),
+                          lambda chosen, render: model().remember(_audit_name(args, chosen), render))
     if args.pack:
-        return emit_audit(args, lambda: pack_audit(_load_pack(args.pack)))
+        return emit_audit(args, lambda: _pack_alone_audit(args.pack))
     raise SymcostError("nothing to audit: give --model, --hardware and --stats, or --pack")
+
+
+def _selfspec_audit(model, args: argparse.Namespace):
+    from ..packs.selfspec.audit import model_audit
+
+    return model_audit(model, break_even=not args.no_break_even)
+
+
+def _pack_alone_audit(pack: str):
+    from ..audit import pack_audit
+
+    return pack_audit(_load_pack(pack))
+
+
+def _audit_name(args: argparse.Namespace, chosen: str) -> str:
+    """What a rendered audit is remembered as in the evaluator cache entry (keyed by the documents' contents):
+    by format and options, and by the paths it cites, which the entry's key leaves out."""
+    cited = hashlib.sha256("\0".join(map(str, (args.model, args.hardware, args.stats))).encode()).hexdigest()[:16]
+    return f"audit_{chosen}_{'no_break_even' if args.no_break_even else 'break_even'}_{cited}"
 
 
 def _load_pack(pack: str):
@@ -45,12 +65,11 @@ def _load_pack(pack: str):
 
 def _pack_model_audit(args: argparse.Namespace):
     from ..audit import chain_model_audit
-    from ..packs.selfspec.audit import model_audit
     from ..packs.selfspec.model import CostModel
 
     model, tree = build_pack_from_args(args)
     if isinstance(model, CostModel):  # the selfspec pack: its own audit, burst sums and break-even included
-        return model_audit(model, break_even=not args.no_break_even)
+        return _selfspec_audit(model, args)
     if hasattr(model, "audit_document"):  # a packaged pack's own audit (SpAtten's expectations, the cascade's stages)
         return model.audit_document()
     return chain_model_audit(model, tree.files)

@@ -2,6 +2,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import hashlib
+import io
+import json
+import sys
 
 from ..finite import json_text
 from .common import (add_input_files, add_point_options, build_from_args, build_pack_from_args, number_range,
@@ -32,7 +37,6 @@ def register(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..packs.selfspec.breakeven import QUANTITIES, find_break_even
     from ..errors import SymcostError
 
     if args.between or uses_pack_inputs(args):
@@ -42,7 +46,26 @@ def run(args: argparse.Namespace) -> int:
     if solving_for_coefficient and args.prompt_length is None:
         raise SymcostError(f"--solve-for {args.solve_for} needs --prompt-length L")
     model = build_from_args(args, keep=[args.solve_for] if solving_for_coefficient else [])
-    unknown = model.kept[0] if solving_for_coefficient else "L_prompt"
+    # Solving needs the closed forms (SymPy); the printed answers are remembered in the evaluator cache entry,
+    # whose key covers the documents and the kept unknown, by the options that select and shape them.
+    options = [args.prompt_length, sorted(args.comparison or ()), sorted(args.quantity or ()),
+               bool(args.json or args.format == "json")]
+    name = "breakeven_" + hashlib.sha256(json.dumps(options).encode()).hexdigest()[:16]
+    sys.stdout.write(model.remember(name, lambda: _answers_text(model, args)))
+    return 0
+
+
+def _answers_text(model, args: argparse.Namespace) -> str:
+    with contextlib.redirect_stdout(io.StringIO()) as text:
+        _print_answers(model, args)
+    return text.getvalue()
+
+
+def _print_answers(model, args: argparse.Namespace) -> None:
+    from ..errors import SymcostError
+    from ..packs.selfspec.breakeven import QUANTITIES, find_break_even
+
+    unknown = model.kept[0] if args.solve_for != "L_prompt" else "L_prompt"
     found = find_break_even(model, unknown, prompt_length=args.prompt_length)
     unknown_comparisons = set(args.comparison or ()) - set(found)
     if unknown_comparisons:
@@ -52,10 +75,9 @@ def run(args: argparse.Namespace) -> int:
                 if (not args.comparison or comparison in args.comparison) and (not args.quantity or quantity in args.quantity)]
     if args.json or args.format == "json":
         print(json_text({f"{comparison}.{quantity}": answer.as_json() for comparison, quantity, answer in selected}))
-        return 0
+        return
     for comparison, quantity, answer in selected:
         _print_answer(comparison, quantity, answer, QUANTITIES[quantity])
-    return 0
 
 
 def _print_answer(comparison: str, quantity: str, answer, unit: str) -> None:

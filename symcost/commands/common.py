@@ -245,18 +245,31 @@ def bounded_int(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
-def emit_audit(args: argparse.Namespace, document_of: Callable[[], "LoadedDocument"]) -> int:
+def emit_audit(args: argparse.Namespace, document_of: Callable[[], "LoadedDocument"],
+               remember: Callable[[str, Callable[[], str]], str] | None = None) -> int:
     """The audit document ``document_of()`` builds, rendered in the format asked for (``--format``, else
-    the ``-o`` file's suffix), to ``-o`` or stdout. The format is checked before the document is built."""
-    from ..audit import SUFFIXES, render
-
-    chosen = args.format or (SUFFIXES.get(Path(args.output).suffix.lower()) if args.output else None)
+    the ``-o`` file's suffix), to ``-o`` or stdout. The format is checked before the document is built.
+    ``remember(format, render)`` may keep the rendered text (in the evaluator cache)."""
+    chosen = args.format or (_audit_format(Path(args.output)) if args.output else None)
     if chosen is None:
         raise SymcostError("give --format latex or --format markdown (or an -o file ending in .tex or .md)")
-    text = render(document_of(), chosen)
+    text = (remember or (lambda _, compute: compute()))(chosen, lambda: _rendered(document_of(), chosen))
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
         print(f"wrote {args.output} ({chosen}, {len(text):,} characters)")
     else:
         sys.stdout.write(text)
     return 0
+
+
+# symcost.audit imports SymPy: only a run that renders (not one that finds the text remembered) pays for it.
+def _audit_format(output: Path) -> str | None:
+    from ..audit import SUFFIXES
+
+    return SUFFIXES.get(output.suffix.lower())
+
+
+def _rendered(document: "LoadedDocument", chosen: str) -> str:
+    from ..audit import render
+
+    return render(document, chosen)

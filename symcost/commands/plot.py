@@ -82,13 +82,19 @@ def _build_report(args: argparse.Namespace) -> dict:
 
 def _dense_lengths(model) -> list[int]:
     """Log-spaced prompt lengths up to the largest the model accepts (its context limit)."""
-    from ..packs.selfspec.breakeven import prompt_domain
     from .common import log_range
 
-    upper = min(prompt_domain(model)[1], DENSE_TO)
+    # The domain needs the closed forms; remembered in the evaluator cache, a warm plot skips SymPy.
+    upper = min(model.remember("prompt_domain", lambda: _prompt_domain(model))[1], DENSE_TO)
     if upper <= DENSE_FROM:
         return list(range(1, upper + 1))
     return log_range(f"{DENSE_FROM}:{upper}:log{DENSE_POINTS}")
+
+
+def _prompt_domain(model) -> list[int]:
+    from ..packs.selfspec.breakeven import prompt_domain
+
+    return list(prompt_domain(model))
 
 
 def _run_pack(args: argparse.Namespace) -> int:

@@ -13,26 +13,35 @@ Output names: :mod:`symcost.packs.selfspec.outputs`. Building is split by job:
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, NamedTuple
 
 import numpy as np
-import sympy as sp
 
-from ...accounting import Accounting
 from ...cache import CacheEntry
 from ...compile import Evaluator, compile_outputs
 from ...errors import SymcostError
 from ...finite import InputValue, bound_inputs, checked_evaluation, require_inputs
-from ...pack import FormulaPack, load_pack
 from ...registry import resolve_pack
-from .binding import bind
-from .derive import SymbolicModel, derive
 from .inputs import HardwareSpec, ModelSpec, StatsSpec
 from .outputs import output_unit
 from .recipe import Recipe
+
+if TYPE_CHECKING:  # a model loaded from the evaluator cache runs without SymPy and the pack's accounting
+    import sympy as sp
+
+    from ...accounting import Accounting
+    from ...pack import FormulaPack
+    from .derive import SymbolicModel
+
+
+class InputName(NamedTuple):
+    """An input of an evaluator loaded from the cache: its name is all that running it needs."""
+
+    name: str
 
 
 @dataclass
@@ -63,6 +72,8 @@ class CostModel:
 
     def is_integer(self, name: str) -> bool:
         """Whether the input ``name`` (axis or kept coefficient) takes whole numbers only (L_prompt, K)."""
+        from ...pack import load_pack
+
         spec = load_pack(self.recipe.pack_path).symbols.get(self.input_for(name)[0])
         return bool(spec is not None and spec.symbol.is_integer)
 
@@ -94,6 +105,8 @@ class CostModel:
 
     @cached_property
     def symbolic(self) -> SymbolicModel:
+        from .derive import derive
+
         return derive(self.recipe, self.model, self.hardware, self.stats)
 
     @property
@@ -122,6 +135,8 @@ class CostModel:
         Evaluator inputs named in ``values`` are replaced by those numbers
         (e.g. K and E_commit from the stats); the others stay symbols.
         """
+        import sympy as sp
+
         expression = self._inline(self.outputs[name])
         # By name: a cached evaluator's input symbols carry no assumptions, the pack's do.
         return expression.xreplace({symbol: sp.Float(values[symbol.name]) for symbol in expression.free_symbols
@@ -158,6 +173,9 @@ class CostModel:
         return checked_evaluation(self.evaluator, values, self.limits, self._bound_inputs, mask_limits=not raise_beyond)
 
     def _bound_inputs(self) -> list[InputValue]:
+        from ...pack import load_pack
+        from .binding import bind
+
         pack = load_pack(self.recipe.pack_path)
         return bound_inputs(pack, bind(pack, self.model, self.hardware, self.stats).values)
 
@@ -186,12 +204,22 @@ def build_model(model_path: str | Path | ModelSpec, hardware_path: str | Path | 
                     None if vary is None else tuple(vary), json.dumps(overrides, sort_keys=True) if overrides else "")
     entry = recipe.cache_entry()
     cached = entry.load() if entry else None
-    if cached:
-        function, meta = cached
-        evaluator = Evaluator(tuple(sp.Symbol(name) for name in meta["inputs"]), tuple(meta["outputs"]), function)
-        aliases = {name: (input_name, factor) for name, (input_name, factor) in meta["aliases"].items()}
-        return CostModel(recipe, evaluator, meta["defaults"], tuple(meta["kept"]),
-                         tuple(map(tuple, meta["limits"])), entry, aliases)
+    return _loaded(recipe, entry, *cached) if cached else _compiled(recipe, entry)
+
+
+def _loaded(recipe: Recipe, entry: CacheEntry, function: Callable, meta: dict) -> CostModel:
+    evaluator = Evaluator(tuple(InputName(name) for name in meta["inputs"]), tuple(meta["outputs"]), function)
+    aliases = {name: (input_name, factor) for name, (input_name, factor) in meta["aliases"].items()}
+    return CostModel(recipe, evaluator, meta["defaults"], tuple(meta["kept"]),
+                     tuple(map(tuple, meta["limits"])), entry, aliases)
+
+
+def _compiled(recipe: Recipe, entry: CacheEntry | None) -> CostModel:
+    """Derive the closed forms and compile them (SymPy), storing the evaluator in ``entry``."""
+    from .derive import derive
+
+    if sys.stderr.isatty():  # the one step of a command that can take seconds: say why, and that it happens once
+        print("compiling the cost model for these inputs (the next run takes it from the cache)...", file=sys.stderr)
     symbolic = derive(recipe, recipe.read_model(), recipe.read_hardware(), recipe.read_stats())
     evaluator = compile_outputs(symbolic.outputs, symbolic.inputs, symbolic.definitions)
     limits = tuple((limit[0], limit[3]) for limit in symbolic.accounting.limits)

@@ -15,10 +15,14 @@ that it covers a phase's total like the other views.
 """
 from __future__ import annotations
 
-import sympy as sp
+from typing import TYPE_CHECKING
 
-from ...accounting import Accounting, TermTotal
 from ...units import parse_unit
+
+if TYPE_CHECKING:  # the names and units below serve warm reports, which run without SymPy
+    import sympy as sp
+
+    from ...accounting import Accounting, TermTotal
 
 METRICS = ("energy_per_token", "latency_per_token", "throughput", "tokens_per_joule", "power",
            "burst_energy", "burst_latency", "serial_latency", "dynamic_energy", "leakage_energy", "leakage_power",
@@ -51,6 +55,8 @@ def collect_outputs(accounting: Accounting, baseline_accounting: Accounting | No
     are quantity symbols; the returned definitions (evaluated in order) give
     their values, once per scenario.
     """
+    import sympy as sp
+
     pack = accounting.pack
     plain = {pack.symbol("K"): sp.Integer(0), pack.symbol("E_commit"): sp.Integer(1)}
     substitution = {} if baseline_accounting else plain
@@ -91,6 +97,8 @@ def collect_outputs(accounting: Accounting, baseline_accounting: Accounting | No
 
 def area_totals(accounting: Accounting) -> dict[str, sp.Expr]:
     """``area.on_chip`` and ``area.off_chip``: the component areas summed by the pack's ``off_chip`` list."""
+    import sympy as sp
+
     components = accounting.breakdown("component", "area")
     off_chip = set(accounting.pack.off_chip)
     return {"area.on_chip": sp.Add(*(area for name, area in components.items() if name not in off_chip)),

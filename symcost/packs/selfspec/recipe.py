@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from importlib import resources
+from importlib import resources, util
 from pathlib import Path
 
 import numpy as np
-import sympy as sp
 
 from ...cache import CacheEntry, input_key
 from ...documents import load_document
@@ -42,28 +41,49 @@ class Recipe:
     def read_stats(self) -> StatsSpec:
         return self.stats if isinstance(self.stats, StatsSpec) else read_stats(self.stats, self._overrides("stats"))
 
+    def source(self, role: str) -> str:
+        """Where the ``role`` document (model, hardware, stats) was read from, without reading it."""
+        item = getattr(self, role)
+        return str(item) if isinstance(item, (str, Path)) else item.source
+
     def _overrides(self, role: str) -> dict | None:
         return json.loads(self.overrides).get(role) if self.overrides else None
 
     def cache_entry(self) -> CacheEntry | None:
-        """The evaluator cache entry for these inputs (None for specs made in code, or with caching off)."""
-        files = [self.model, self.hardware, self.stats]
-        if not all(isinstance(item, (str, Path)) for item in files) or not all(Path(item).is_file() for item in files):
+        """The evaluator cache entry for these inputs (None for a model or hardware spec made in code, or
+        with caching off). Stats made in code (k-sweep's candidates) are keyed by their values."""
+        files = [(role, Path(item)) for role, item in (("model", self.model), ("hardware", self.hardware),
+                                                       ("stats", self.stats)) if isinstance(item, (str, Path))]
+        made_stats = [] if isinstance(self.stats, (str, Path)) else [_stats_text(self.stats)]
+        if len(files) + len(made_stats) < 3 or not all(path.is_file() for _, path in files):
             return None
-        versions = [_symcost_version(), sp.__version__, np.__version__]
+        versions = [_symcost_version(), np.__version__]
         # By role and contents, never by path: the same documents in another folder hit the same entry.
-        roles = [("pack", self.pack_path), *zip(("model", "hardware", "stats"), map(Path, files)),
+        roles = [("pack", self.pack_path), ("sympy release", _sympy_release()), *files,
                  ("packaged library", _packaged_library()),
                  *(("library path", path) for path in search_path_files(list(self.library_path))),
                  *(("library file", path) for path in _named_library(Path(self.hardware)))]
         key = input_key([*versions, "keep", *self.keep, "only", *self.only, "vary", *(self.vary or ["<all>"]),
-                         "overrides", self.overrides], roles)
+                         "overrides", self.overrides, "stats made in code", *made_stats], roles)
         return CacheEntry.for_key(key)
+
+
+def _stats_text(stats: StatsSpec) -> str:
+    """Stats made in code as canonical JSON: their values, and the file name their provenance cites."""
+    histogram = sorted(stats.histogram.items()) if stats.histogram is not None else None
+    return json.dumps({"k": stats.k, "histogram": histogram, "alpha": stats.alpha, "source": Path(stats.source).name})
 
 
 def _symcost_version() -> str:
     from ... import __version__
     return __version__
+
+
+def _sympy_release() -> Path:
+    """SymPy's version file: it keys the entry to the SymPy that compiled it, without importing SymPy
+    (a warm run does not need it)."""
+    spec = util.find_spec("sympy")
+    return Path(spec.origin).with_name("release.py") if spec and spec.origin else Path("<sympy not found>")
 
 
 def _packaged_library() -> Path:

@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
 from ... import __version__
-from ...diagnostics import evaluate_diagnostics, format_diagnostics
-from ...pack import load_pack
-from .binding import acceptance, bind
-from .breakeven import find_break_even
-from .model import CostModel
+from ...diagnostics_table import format_diagnostics
 from .outputs import LEAKAGE
+
+if TYPE_CHECKING:
+    from .model import CostModel
 
 PHASES = ("draft", "verify_drafted", "verify_bonus")
 PER_TOKEN = (("energy_per_token_J", "energy_per_token"), ("latency_per_token_s", "latency_per_token"),
@@ -28,8 +27,30 @@ MM2_PER_M2 = 1e6
 
 
 def _break_even(model: CostModel) -> dict:
+    from .breakeven import find_break_even
+
     return {comparison: {quantity: found.as_json() for quantity, found in by_quantity.items()}
             for comparison, by_quantity in find_break_even(model).items()}
+
+
+def _acceptance(model: CostModel) -> dict:
+    from .binding import acceptance
+
+    return {str(outcome): float(probability) for outcome, probability in
+            acceptance(model.pack, model.accounting.bindings, model.stats).items()}
+
+
+def _described_inputs(model: CostModel) -> dict:
+    """What the report shows of the hardware and stats files. Remembered in the evaluator cache entry, which
+    is keyed by their contents: a warm report reads and checks no input file."""
+    hardware = model.hardware
+    return {"hardware": {"mode": hardware.mode, "library": hardware.library, "schedule": hardware.schedule,
+                         "reuse_policy": hardware.reuse_policy},
+            "K": model.stats.k,
+            "coefficients": [{"name": path, "value": coefficient.value, "unit": coefficient.unit,
+                              "provenance": coefficient.provenance}
+                             for path, coefficient in sorted(hardware.coefficients.items())],
+            "mappings": dict(hardware.feature_mapping)}
 
 
 def _unmodeled_terms(model: CostModel) -> dict:
@@ -44,35 +65,39 @@ def _sha256(path: str | Path) -> str:
 def build_report(model: CostModel, prompt_lengths: Sequence[int]) -> dict:
     lengths = np.asarray(prompt_lengths, dtype=np.int64)
     results = model.evaluate(L_prompt=lengths)
+    described = model.remember("described_inputs", lambda: _described_inputs(model))
     return {
         "symcost_version": __version__,
         # The pack file's contents, not its path: remembered results are shared by every copy of the inputs.
         "pack": model.remember("pack", lambda: {"name": model.pack.name, "version": model.pack.version,
                                                "sha256": _sha256(model.recipe.pack_path)}),
         "inputs": {role: {"path": source, "sha256": _sha256(source)} for role, source in
-                   (("model", model.model.source), ("hardware", model.hardware.source), ("stats", model.stats.source))},
-        "hardware": {"mode": model.hardware.mode, "library": model.hardware.library,
-                     "schedule": model.hardware.schedule, "reuse_policy": model.hardware.reuse_policy},
+                   ((role, model.recipe.source(role)) for role in ("model", "hardware", "stats"))},
+        "hardware": described["hardware"],
         # E[a+1] and E[K-a] as the evaluator computes them from the pack's formulas (they do not depend on L_prompt).
-        "speculation": {"K": model.stats.k, "expected_committed_tokens": float(results["speculative.committed_tokens"][0]),
+        "speculation": {"K": described["K"], "expected_committed_tokens": float(results["speculative.committed_tokens"][0]),
                         "expected_wasted_steps": float(results["speculative.wasted_steps"][0]),
-                        "acceptance": model.remember("acceptance", lambda: {
-                            str(outcome): float(probability) for outcome, probability in
-                            acceptance(model.pack, model.accounting.bindings, model.stats).items()})},
+                        "acceptance": model.remember("acceptance", lambda: _acceptance(model))},
         "area": area_summary(results),
         "points": [_point(results, index, int(length)) for index, length in enumerate(lengths)],
         # Both need the closed forms; remembered in the evaluator cache, a warm report skips SymPy.
         "break_even": model.remember("break_even", lambda: _break_even(model)),
         "terms": model.remember("terms", lambda: _unmodeled_terms(model)),
-        "coefficients": [{"name": path, "value": coefficient.value, "unit": coefficient.unit,
-                          "provenance": coefficient.provenance}
-                         for path, coefficient in sorted(model.hardware.coefficients.items())],
-        "mappings": dict(model.hardware.feature_mapping),
-        "diagnostics": _diagnostics(model, results, lengths),
+        "coefficients": described["coefficients"],
+        "mappings": described["mappings"],
+        "diagnostics": model.remember(f"diagnostics_{_digest(lengths)}", lambda: _diagnostics(model, results, lengths)),
     }
 
 
+def _digest(lengths: np.ndarray) -> str:
+    """A result name for figures that depend on the prompt lengths (the points the diagnostics look at)."""
+    return hashlib.sha256(np.asarray(lengths, dtype=np.int64).tobytes()).hexdigest()[:16]
+
+
 def _diagnostics(model: CostModel, results: dict[str, np.ndarray], lengths: np.ndarray) -> list[dict]:
+    from ...diagnostics import evaluate_diagnostics
+    from ...pack import load_pack
+
     return evaluate_diagnostics(load_pack(model.recipe.pack_path), bound_values(model),
                                 {**model.defaults, "L_prompt": lengths}, results, model.unit,
                                 [{"L_prompt": int(length)} for length in lengths])
@@ -80,7 +105,10 @@ def _diagnostics(model: CostModel, results: dict[str, np.ndarray], lengths: np.n
 
 def bound_values(model: CostModel) -> dict:
     """The SI value of every bound symbol of the model's pack (for its diagnostics)."""
-    # The pack file, not model.pack: a warm report does not derive the closed forms.
+    from ...pack import load_pack
+    from .binding import bind
+
+    # The pack file, not model.pack: a report does not derive the closed forms for its diagnostics.
     pack = load_pack(model.recipe.pack_path)
     return {symbol: value.value for symbol, value in bind(pack, model.model, model.hardware, model.stats).values.items()}
 

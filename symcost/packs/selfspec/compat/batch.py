@@ -83,10 +83,12 @@ class BatchRunner:
         key = (model_path, tuple(sorted(overrides.items())))
         if key not in self.models:
             try:
-                hardware = read_hardware(self.template, self.library_path, overrides)
+                read_hardware(self.template, self.library_path, overrides)
             except InputError as error:  # a knob of the run that the template's library cannot serve
                 raise InputError([InputIssue(run.path.name, "knobs", f"applied to {issue}") for issue in error.issues]) from None
-            self.models[key] = build_model(model_path, hardware, sweep_stats(run.candidates, str(run.path)))
+            # The template's file and the overrides, not the spec read above: they key the evaluator cache.
+            self.models[key] = build_model(model_path, self.template, sweep_stats(run.candidates, str(run.path)),
+                                           library_path=self.library_path, overrides={"hardware": overrides})
         return self.models[key]
 
     def run_file(self, path: Path, output_dir: Path) -> tuple[list[SummaryRow], SummaryRow]:
