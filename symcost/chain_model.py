@@ -21,7 +21,7 @@ from .compile import Evaluator
 from .errors import SymcostError
 from .finite import bound_inputs, checked_evaluation, require_inputs
 from .input_tree import InputTree
-from .pack import FormulaPack
+from .pack import FormulaPack, domain_of
 from .units import parse_unit
 
 
@@ -65,9 +65,9 @@ class ChainModel:
     def unit(self, name: str) -> str:
         return self.chain.units[name]
 
-    def is_integer(self, name: str) -> bool:
-        """Whether the input ``name`` (symbol or binding path) takes whole numbers only (its domain)."""
-        return bool(self.pack.find_symbol(name).symbol.is_integer)
+    def domain(self, name: str) -> str:
+        """The domain of the input ``name`` (symbol or binding path)."""
+        return domain_of(self.pack.find_symbol(name).symbol)
 
     def input_for(self, name: str) -> tuple[str, float]:
         """The evaluator input a user-facing name denotes, and the factor from the unit its values are

@@ -23,7 +23,7 @@ from .errors import SymcostError
 from .input_tree import MISSING, InputTree, with_settings
 from .registry import PackModel, build_pack_model, variable_names
 from .size_limits import MAX_VARIANTS, check_size
-from .sweep import CHUNK, Axis, evaluate_blocks, integral_axes
+from .sweep import CHUNK, Axis, checked_axes, evaluate_blocks
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def design_blocks(space: DesignSpace, columns: Sequence[str], chunk: int = CHUNK
         model = space.model(variant)
         if on_model:
             on_model(model)
-        axes = integral_axes(model, space.symbolic)
+        axes = checked_axes(model, space.symbolic)
         for _, block in evaluate_blocks(model, axes, columns, chunk, mask_limits):
             size = len(next(iter(block.values()))) if block else 1
             fixed = {name: np.full(size, value) for name, value in variant.items()}

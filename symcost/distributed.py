@@ -33,7 +33,7 @@ from .design_space import DesignSpace
 from .errors import SymcostError
 from .finite import checked_evaluation
 from .progress import Progress
-from .sweep import CHUNK, evaluate_blocks, integral_axes
+from .sweep import CHUNK, checked_axes, evaluate_blocks
 
 TASK_POINTS = 200_000       # points per task: ten local chunks, about 0.1-1 s of work on one core
 MAX_IN_FLIGHT = 64          # least tasks submitted ahead of the one awaited (see _in_flight)
@@ -51,7 +51,7 @@ class ShippedModel:
     defaults: dict[str, float]
     limits: tuple[tuple[str, str], ...]
     aliases: dict[str, tuple[str, float]]   # axis name -> (evaluator input, factor to SI)
-    integers: frozenset[str]
+    domains: dict[str, str]                   # axis name -> its input's domain
     axes: tuple                               # the variant's symbolic axes, rounded as the model rounds them
     units: dict[str, str]                     # output -> SI unit (of the columns asked for)
     digest: str = field(default="")
@@ -80,8 +80,8 @@ class ShippedModel:
     def unit(self, name: str) -> str:
         return self.units[name]
 
-    def is_integer(self, name: str) -> bool:
-        return name in self.integers
+    def domain(self, name: str) -> str:
+        return self.domains[name]
 
     def evaluate_within_limits(self, raise_beyond: bool = False, **inputs):
         def culprits():  # the worker has no bindings: the message says where to look
@@ -102,8 +102,8 @@ def ship(space: DesignSpace, variant: dict[str, object], columns: Sequence[str])
     return ShippedModel(source, tuple(sorted(global_names(evaluator.function.__code__))), evaluator.input_names,
                         evaluator.names, dict(model.defaults), tuple(model.limits),
                         {name: model.input_for(name) for name in names},
-                        frozenset(name for name in names if model.is_integer(name)),
-                        tuple(integral_axes(model, space.symbolic)),
+                        {name: model.domain(name) for name in names},
+                        tuple(checked_axes(model, space.symbolic)),
                         {name: model.unit(name) for name in columns if name in evaluator.names},
                         hashlib.sha256(source.encode()).hexdigest())
 

@@ -22,7 +22,7 @@ from .explore import Exploration, ExploreSetup
 from .pareto import Objective
 from .progress import Progress
 from .registry import PackModel
-from .sweep import integral_axes
+from .sweep import checked_axes
 
 DEFAULT_POPULATION = 60
 
@@ -78,7 +78,7 @@ class _Evaluator:
         variant = {axis.name: _value(axis, index) for axis, index in zip(self.space.structural, key)}
         model = self.models.get(key) or self.models.setdefault(key, self.space.model(variant))
         self.setup.on_model(model)
-        axes = integral_axes(model, self.space.symbolic)
+        axes = checked_axes(model, self.space.symbolic)
         values = {axis.name: axis.values[symbolic[:, index]] for index, axis in enumerate(axes)}
         inputs = {model.input_for(name)[0]: np.asarray(array, dtype=np.float64) * model.input_for(name)[1]
                   for name, array in values.items()}

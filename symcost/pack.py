@@ -37,6 +37,14 @@ _DOMAINS = {
 }
 
 
+def domain_of(symbol: sp.Symbol) -> str:
+    """The domain word (a key of the pack schema's ``domain``) a symbol was declared with."""
+    sign = "positive" if symbol.is_positive else "nonnegative" if symbol.is_nonnegative else ""
+    if symbol.is_integer:
+        return f"{sign}_integer" if sign else "integer"
+    return sign or "real"
+
+
 @dataclass(frozen=True)
 class DefaultChoice:
     """One alternative of a symbol's default: ``value`` (a number or a formula), applying when the inputs give

@@ -54,18 +54,35 @@ def parse_axis(text: str) -> Axis:
     return Axis(name, values)
 
 
-def integral_axes(model: PackModel, axes: Sequence[Axis]) -> list[Axis]:
-    """The axes with the values of integer inputs (a prompt length, K, a layer count) rounded and
+def is_integer(model: PackModel, name: str) -> bool:
+    """Whether the input ``name`` takes whole numbers only (a prompt length, K, a layer count)."""
+    return model.domain(name).endswith("integer")
+
+
+def checked_axes(model: PackModel, axes: Sequence[Axis]) -> list[Axis]:
+    """The axes, refused where a value lies outside its input's domain (a negative K, a zero count, which
+    the formulas would turn into negative energies), with the values of integer inputs rounded and
     de-duplicated; such values must be whole numbers symcost computes exactly (|n| <= 2**53)."""
     rounded = []
     for axis in axes:
-        if model.is_integer(axis.name):
+        _check_domain(axis, model.domain(axis.name))
+        if is_integer(model, axis.name):
             values = np.unique(np.round(axis.values))
             if np.abs(values).max() > MAX_EXACT_INTEGER:
                 raise SymcostError(f"axis {axis.name}: integer values must be within +-{MAX_EXACT_INTEGER}")
             axis = Axis(axis.name, values)
         rounded.append(axis)
     return rounded
+
+
+def _check_domain(axis: Axis, domain: str) -> None:
+    if axis.values.dtype.kind not in "fiu":  # words: a structural axis, checked where it is applied
+        return
+    lowest = float(np.min(axis.values))
+    if domain.startswith("positive") and lowest <= 0 or domain.startswith("nonnegative") and lowest < 0:
+        bound = "positive" if domain.startswith("positive") else "non-negative"
+        raise SymcostError(f"axis {axis.name}: values must be {bound} ({axis.name} is {domain.replace('_', ' ')}), "
+                           f"got {lowest:g}")
 
 
 def _axis_values(spec: str) -> np.ndarray:
@@ -149,7 +166,7 @@ def evaluate_blocks(model: PackModel, axes: Sequence[Axis], columns: Sequence[st
         results = {column: np.broadcast_to(results[column], flat.shape) for column in columns}
         if mask_limits:
             results["within_limits"] = np.broadcast_to(within, flat.shape)
-        block = {axis.name: inputs[axis.name].astype(np.int64) if model.is_integer(axis.name) else inputs[axis.name]
+        block = {axis.name: inputs[axis.name].astype(np.int64) if is_integer(model, axis.name) else inputs[axis.name]
                  for axis in axes}
         block.update((column, results[column]) for column in columns)
         yield start + flat.size, block
@@ -162,9 +179,9 @@ def write_sweep(model: PackModel, axes: Sequence[Axis], path: str | Path, column
     With ``progress`` (a stream), reports points done, rate and time left there.
     A sweep that fails part way leaves no partial file behind.
     """
-    axes = integral_axes(model, axes)
+    axes = checked_axes(model, axes)
     check_request(model, axes, columns)
-    integers = [axis.name for axis in axes if model.is_integer(axis.name)]
+    integers = [axis.name for axis in axes if is_integer(model, axis.name)]
     return write_blocks(path, [axis.name for axis in axes] + list(columns), evaluate_blocks(model, axes, columns, chunk),
                         grid_size(axes), integers=integers, format=format, progress=progress)
 

@@ -60,11 +60,11 @@ def run(args: argparse.Namespace) -> int:
 def _structural_sweep(args: argparse.Namespace, space, progress) -> int:
     """A sweep with axes that change what is compiled: one compiled variant per structural combination."""
     from ..design_space import design_blocks
-    from ..sweep import write_blocks
+    from ..sweep import is_integer, write_blocks
 
     first = space.model(next(space.variants()))
     columns = args.column or _default_columns(space, first)
-    integers = _integer_columns(space, [axis.name for axis in space.symbolic if first.is_integer(axis.name)])
+    integers = _integer_columns(space, [axis.name for axis in space.symbolic if is_integer(first, axis.name)])
     return write_blocks(args.output, [axis.name for axis in space.axes] + list(columns), design_blocks(space, columns),
                         space.size, integers=integers, texts=_text_columns(space), format=args.format,
                         progress=progress)
@@ -74,14 +74,14 @@ def _cluster_sweep(args: argparse.Namespace, space, progress) -> int:
     """The sweep on Dask: variants compiled on the workers, ranges of points evaluated there, written in order
     (CSV), or each range as one part of a Parquet dataset (a folder)."""
     from ..distributed import cluster_client, compile_variants, sweep_blocks
-    from ..sweep import write_blocks
+    from ..sweep import is_integer, write_blocks
     from ..tables import format_for
 
     columns = args.column or _default_columns(space)
     names = [axis.name for axis in space.axes] + list(columns)
     with cluster_client(args.cluster) as client:
         shipped = compile_variants(client, space, columns)
-        integers = _integer_columns(space, sorted(shipped[0].integers))
+        integers = _integer_columns(space, sorted(name for name in shipped[0].domains if is_integer(shipped[0], name)))
         tasks = sweep_blocks(client, space, shipped, columns, progress, args.task_points)
         if format_for(args.output, args.format) == "parquet":
             return _parquet_parts(args.output, names, tasks, integers, _text_columns(space))

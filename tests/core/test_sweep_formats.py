@@ -17,7 +17,7 @@ from symcost import build_model
 from symcost.errors import SymcostError
 from symcost.progress import Progress, format_duration
 from symcost.packs.selfspec.outputs import DEFAULT_COLUMNS
-from symcost.sweep import evaluate_blocks, integral_axes, parse_axis, write_sweep
+from symcost.sweep import evaluate_blocks, checked_axes, parse_axis, write_sweep
 
 parquet = pytest.importorskip("pyarrow.parquet")
 
@@ -62,7 +62,7 @@ def test_format_option_overrides_the_suffix(tmp_path):
 
 
 def test_parquet_is_written_one_block_at_a_time_and_matches_a_plain_loop(model, tmp_path):
-    axes = integral_axes(model, [parse_axis(text) for text in AXES])
+    axes = checked_axes(model, [parse_axis(text) for text in AXES])
     points = write_sweep(model, axes, tmp_path / "grid.parquet", ["speculative.energy_per_token"], chunk=7)
     assert points == 45
     assert parquet.ParquetFile(tmp_path / "grid.parquet").num_row_groups == 7  # ceil(45 / 7) blocks
@@ -76,7 +76,7 @@ def test_parquet_is_written_one_block_at_a_time_and_matches_a_plain_loop(model, 
 
 @given(chunk=st.integers(1, 50))
 def test_blocks_cover_the_grid_once_in_order(model, chunk):
-    axes = integral_axes(model, [parse_axis(text) for text in AXES])
+    axes = checked_axes(model, [parse_axis(text) for text in AXES])
     blocks = list(evaluate_blocks(model, axes, ["baseline.latency_per_token"], chunk))
     assert [done for done, _ in blocks] == [min(end, 45) for end in range(chunk, 45 + chunk, chunk)]
     lengths = np.concatenate([block["L_prompt"] for _, block in blocks])

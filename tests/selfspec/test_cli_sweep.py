@@ -8,7 +8,7 @@ import pytest
 
 from conftest import EXAMPLES, run_cli
 from symcost import build_model
-from symcost.sweep import integral_axes, parse_axis
+from symcost.sweep import checked_axes, parse_axis
 
 ARGS = ["--model", EXAMPLES / "model_tiny.yaml", "--hardware", EXAMPLES / "hardware_knobs.yaml",
         "--stats", EXAMPLES / "stats_geometric.yaml"]
@@ -36,7 +36,7 @@ def test_axis_syntax():
 
 def test_integer_inputs_are_rounded_and_deduplicated():
     model = build_model(*ARGS[1::2])
-    (lengths, alphas) = integral_axes(model, [parse_axis("L_prompt=3,1,3.2"), parse_axis("alpha=0.5,0.55")])
+    (lengths, alphas) = checked_axes(model, [parse_axis("L_prompt=3,1,3.2"), parse_axis("alpha=0.5,0.55")])
     np.testing.assert_array_equal(lengths.values, [1, 3])  # L_prompt is an integer symbol of the pack
     np.testing.assert_array_equal(alphas.values, [0.5, 0.55])
 
@@ -51,3 +51,14 @@ def test_integer_inputs_are_rounded_and_deduplicated():
 def test_bad_axes_exit_2(tmp_path, axis, fragment):
     result = run_cli("sweep", *ARGS, "--axis", axis, "-o", tmp_path / "x.csv")
     assert result.code == 2 and fragment in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("axes, fragment", [
+    (["K=-1,2", "L_prompt=64"], "axis K: values must be non-negative (K is nonnegative integer), got -1"),
+    (["L_prompt=-5,64"], "axis L_prompt: values must be non-negative"),
+    (["soc.parallel_tile_reads=0,2", "L_prompt=64"], "axis soc.parallel_tile_reads: values must be positive"),
+])
+def test_axis_values_outside_the_inputs_domain_exit_2(tmp_path, axes, fragment):
+    # A negative K would otherwise give negative energies; a zero count a division by zero.
+    result = run_cli("sweep", *ARGS, *[part for axis in axes for part in ("--axis", axis)], "-o", tmp_path / "x.csv")
+    assert result.code == 2 and fragment in result.stderr and not (tmp_path / "x.csv").exists()

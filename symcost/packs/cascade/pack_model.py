@@ -23,7 +23,7 @@ from ...compile import Evaluator
 from ...errors import SymcostError
 from ...finite import InputValue, checked_evaluation
 from ...input_tree import InputTree
-from ...pack import FormulaPack
+from ...pack import FormulaPack, domain_of
 from ...units import field_unit, parse_unit, si_unit_text
 from .config import CascadeConfig, cascade_from_tree
 from .model import CascadeModel, build_cascade
@@ -58,8 +58,8 @@ class CascadePackModel:
     def unit(self, name: str) -> str:
         return si_unit_text(parse_unit(self.cascade.units[name]).dimension)
 
-    def is_integer(self, name: str) -> bool:
-        return bool(self._symbol(name).is_integer)
+    def domain(self, name: str) -> str:
+        return domain_of(self._symbol(name))
 
     def input_for(self, name: str) -> tuple[str, float]:
         """The engine's input ``name`` denotes, and the factor from the unit its values are given in to SI."""

@@ -70,12 +70,12 @@ class CostModel:
         """The SI unit of an output."""
         return output_unit(name)
 
-    def is_integer(self, name: str) -> bool:
-        """Whether the input ``name`` (axis or kept coefficient) takes whole numbers only (L_prompt, K)."""
-        from ...pack import load_pack
+    def domain(self, name: str) -> str:
+        """The domain of the input ``name`` (axis or kept coefficient): L_prompt and K take whole numbers."""
+        from ...pack import domain_of, load_pack
 
         spec = load_pack(self.recipe.pack_path).symbols.get(self.input_for(name)[0])
-        return bool(spec is not None and spec.symbol.is_integer)
+        return "real" if spec is None else domain_of(spec.symbol)
 
     def input_for(self, name: str) -> tuple[str, float]:
         """The evaluator input a user-facing name denotes, and the factor from its unit to SI.

@@ -29,7 +29,7 @@ import sympy as sp
 from ...errors import SymcostError
 from ...finite import bound_inputs, checked_evaluation
 from ...input_tree import InputTree
-from ...pack import FormulaPack
+from ...pack import FormulaPack, domain_of
 from ...units import parse_unit
 from .config import config_from_tree
 from .expectation import expected_expression, exact_metrics
@@ -90,8 +90,8 @@ class SpattenModel:
     def unit(self, name: str) -> str:
         return self.layers.compiled.units[name]
 
-    def is_integer(self, name: str) -> bool:
-        return bool(self.pack.find_symbol(name).symbol.is_integer)
+    def domain(self, name: str) -> str:
+        return domain_of(self.pack.find_symbol(name).symbol)
 
     def input_for(self, name: str) -> tuple[str, float]:
         spec = self.pack.find_symbol(name)
