@@ -12,6 +12,7 @@ from typing import Any
 
 from ...errors import SymcostError
 from ...size_limits import MAX_CONCURRENCY, MAX_PARALLEL, MAX_TOKENS
+from .backends import choose_backend
 from .calibration import Bundle
 from .catalog import CatalogEntry, resolve
 from .runtime_eras import era_of_version
@@ -38,7 +39,8 @@ def scenario_from_request(request: dict[str, Any], model_entry: CatalogEntry | N
     parallel = request.get("parallelism") or {}
     return Scenario(model, hardware, runtime, quant, _workload(workload),
                     ParallelLayout(_positive(parallel, "tensor_parallel", 1), _positive(parallel, "pipeline_parallel", 1),
-                           request.get("offload", "auto")), runtime_era=era)
+                           request.get("offload", "auto")), runtime_era=era,
+                    backend=choose_backend(runtime, hardware, request.get("backend")))
 
 
 def runtime_and_era(text: str) -> tuple[CatalogEntry, str | None]:

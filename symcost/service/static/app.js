@@ -490,6 +490,7 @@
       offload: values.offload || "auto", recommend,
     };
     if (values.quant) body.quant = values.quant;
+    if (values.backend) body.backend = values.backend;
     return body;
   }
 
@@ -615,7 +616,7 @@
           `${status.recalibrating ? ", recalibrating now" : ""}.` }) : null,
         el("h4", { text: "Scenario as resolved" }),
         el("ul", { class: "small" },
-          el("li", { text: `model ${scenario.model_id}, hardware ${scenario.hardware_id}, runtime ${scenario.runtime_id}, quant ${scenario.quant}` }),
+          el("li", { text: `model ${scenario.model_id}, hardware ${scenario.hardware_id}, runtime ${scenario.runtime_id} on ${scenario.backend}, quant ${scenario.quant}` }),
           el("li", { text: `prompt ${fmt(workload.prompt_tokens)} tokens, output ${fmt(workload.gen_tokens)}, ` +
             `concurrency ${workload.concurrency}, context allocated ${fmt(workload.context_alloc)} per sequence` }),
           el("li", { text: `TP ${scenario.tensor_parallel} × PP ${scenario.pipeline_parallel}, offload ${scenario.offload}` })),
