@@ -42,6 +42,9 @@ class WorkloadIn(Strict):
 class Parallelism(Strict):
     tensor_parallel: int = Field(1, ge=1, le=64)
     pipeline_parallel: int = Field(1, ge=1, le=64)
+    devices: Optional[int] = Field(None, ge=1, le=64, description="devices in a multi-device mode (instead of TP/PP)")
+    split_mode: Optional[str] = Field(None, min_length=1, max_length=40,
+                                      description="the runtime's multi-device mode (default: its own, e.g. llama.cpp layer)")
 
 
 Backend = Literal["cuda", "rocm", "metal", "vulkan", "sycl", "cpu"]

@@ -76,6 +76,10 @@ def _scenario_options(parser: argparse.ArgumentParser) -> None:
                         help="context the runtime allocates per sequence (default: prompt + generated)")
     parser.add_argument("--tp", type=bounded_int(1, MAX_PARALLEL), default=1, metavar="N", help="tensor-parallel degree")
     parser.add_argument("--pp", type=bounded_int(1, MAX_PARALLEL), default=1, metavar="N", help="pipeline-parallel degree")
+    parser.add_argument("--devices", type=bounded_int(1, MAX_PARALLEL), metavar="N",
+                        help="devices in the runtime's multi-device mode (instead of --tp/--pp)")
+    parser.add_argument("--split-mode", metavar="MODE", help="multi-device mode (llama.cpp: layer, row; vllm: tensor, "
+                                                              "pipeline; default: the runtime's)")
     parser.add_argument("--offload", choices=("none", "auto", "full"), default="auto",
                         help="weights in host RAM: none, what does not fit (auto, default), or all")
     _calibration_options(parser)
@@ -145,7 +149,8 @@ def _scenario(args: argparse.Namespace):
                "workload": {"context_tokens": args.prompt_tokens, "output_tokens": args.gen_tokens,
                             "concurrency": args.concurrency,
                             **({"context_window": args.context_window} if args.context_window else {})},
-               "parallelism": {"tensor_parallel": args.tp, "pipeline_parallel": args.pp}}
+               "parallelism": {"tensor_parallel": args.tp, "pipeline_parallel": args.pp, "devices": args.devices,
+                               "split_mode": args.split_mode}}
     return scenario_from_request(request, read_entry("models", args.model_file) if args.model_file else None,
                                  read_entry("hardware", args.hardware_file) if args.hardware_file else None)
 

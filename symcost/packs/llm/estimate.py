@@ -13,6 +13,7 @@ from .assess import CLASSES, bottlenecks, feasibility_codes, memory_explanations
 from .calibration import Bundle
 from .caveats import context_warnings, efficiency_warnings, sliding_window_warnings, uncalibrated_warnings
 from .inputs import BoundScenario, context_needed
+from .multi_device import mode_of
 from .scenario import Scenario
 from .uncalibrated import backend_calibrated, band, runtime_calibrated, widening_factors
 
@@ -117,6 +118,7 @@ def describe(scenario: Scenario, bound: BoundScenario) -> dict[str, Any]:
             "workload": {"prompt_tokens": w.prompt_tokens, "gen_tokens": w.gen_tokens, "concurrency": w.concurrency,
                          "depth_tokens": w.depth_tokens, "context_alloc": int(bound.number("S_alloc"))},
             "tensor_parallel": layout.tensor_parallel, "pipeline_parallel": layout.pipeline_parallel,
+            "multi_device_mode": mode_of(scenario.runtime, layout.tensor_parallel, layout.pipeline_parallel),
             "offload": layout.offload}
 
 

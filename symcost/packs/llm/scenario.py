@@ -13,6 +13,7 @@ from typing import Any
 from ...errors import SymcostError
 from .backends import choose_backend, supported_backends
 from .catalog import CatalogEntry
+from .multi_device import has_kind, modes
 
 OFFLOAD_POLICIES = ("none", "auto", "full")
 
@@ -111,8 +112,11 @@ def layout_problems(scenario: Scenario) -> list[tuple[str, str]]:
     devices = device_count(scenario.hardware)
     if layout.devices > devices:
         problems.append(("not_enough_devices", f"TP x PP = {layout.devices} devices, but {scenario.hardware.id} has {devices}"))
-    if tp > 1 and not runtime.get("tensor_parallel", False):
-        problems.append(("runtime_without_tp", f"runtime {runtime.id} has no tensor parallelism"))
+    if tp > 1 and not has_kind(runtime, "tensor"):
+        problems.append(("runtime_without_tp", f"runtime {runtime.id} has no tensor parallelism "
+                                               f"(its multi-device modes: {', '.join(modes(runtime))})"))
+    if pp > 1 and not has_kind(runtime, "pipeline"):
+        problems.append(("runtime_without_pp", f"runtime {runtime.id} has no layer (pipeline) split"))
     problems += backend_problems(scenario)
     supported = runtime.get("supported_quant")
     if supported and scenario.quant.id not in supported:
