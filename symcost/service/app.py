@@ -135,7 +135,7 @@ def _solve_request(request: SolveRequestIn) -> SolveRequest:
         request.quants, request.objective, tensor_parallel=request.tensor_parallel,
         pipeline_parallel=request.pipeline_parallel, offload=request.offload, context_caps=request.context_caps,
         concurrency=request.concurrency, min_decode_tps=request.min_decode_tps, max_ttft_ms=request.max_ttft_ms,
-        top=request.top, max_candidates=MAX_CANDIDATES)
+        top=request.top, max_candidates=MAX_CANDIDATES, backend=request.backend)
 
 
 def _calibration_routes(app: FastAPI, calibration: CalibrationService) -> None:

@@ -42,8 +42,12 @@ class WorkloadIn(Strict):
 class Parallelism(Strict):
     tensor_parallel: int = Field(1, ge=1, le=64)
     pipeline_parallel: int = Field(1, ge=1, le=64)
+    devices: Optional[int] = Field(None, ge=1, le=64, description="devices in a multi-device mode (instead of TP/PP)")
+    split_mode: Optional[str] = Field(None, min_length=1, max_length=40,
+                                      description="the runtime's multi-device mode (default: its own, e.g. llama.cpp layer)")
 
 
+Backend = Literal["cuda", "rocm", "metal", "vulkan", "sycl", "cpu"]
 Objective = Literal["throughput", "latency", "max_model_size", "perf_per_dollar", "min_hardware"]
 
 
@@ -57,6 +61,7 @@ class EstimateRequest(Strict):
     workload: WorkloadIn = WorkloadIn()
     parallelism: Parallelism = Parallelism()
     offload: Literal["none", "auto", "full"] = "auto"
+    backend: Optional[Backend] = Field(None, description="compute backend; default: the hardware's, if the runtime has it")
     objective: Objective = "throughput"
     recommend: int = Field(3, ge=0, le=20, description="recommended configurations to return")
 
@@ -84,6 +89,9 @@ class EstimateResponse(Finite):
     runtime_calibrated: Optional[bool] = Field(description="false when the calibration has no measured run of the "
                                                "runtime's backend (global coefficients, widened intervals); null "
                                                "without a calibration")
+    backend_calibrated: Optional[bool] = Field(description="false when the calibration has no measured run of the "
+                                               "runtime on the scenario's backend (widened intervals); null without "
+                                               "a calibration")
     scenario: dict[str, Any]
     coefficients: dict[str, Any]
     calibration: Optional[str]
@@ -93,6 +101,7 @@ class SolveRequestIn(Strict):
     model_ids: list[Id] = Field(min_length=1, max_length=8)
     hardware_ids: Optional[list[Id]] = Field(None, min_length=1, max_length=64, description="default: every profile")
     runtime_id: str = Field("llama.cpp", min_length=1, max_length=120)
+    backend: Optional[Backend] = Field(None, description="compute backend; default: each machine's for the runtime")
     quants: Optional[list[Id]] = Field(None, min_length=1, max_length=32)
     tensor_parallel: Optional[list[Degree]] = Field(None, min_length=1, max_length=8)
     pipeline_parallel: Optional[list[Degree]] = Field(None, min_length=1, max_length=8)

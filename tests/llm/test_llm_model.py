@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from oracles import oracle_llm as oracle
 from symcost.packs.llm.analytic import analytic_model, scenario_values
+from symcost.packs.llm.backends import supported_backends
 from symcost.packs.llm.assess import SHARES, feasibility_codes
 from symcost.packs.llm.catalog import CatalogEntry, catalog
 from symcost.packs.llm.scenario import (
@@ -204,8 +205,10 @@ HARDWARE = sorted(RAW["hardware"])
 @st.composite
 def scenarios(draw, offload=None):
     model = catalog("models").get(draw(st.sampled_from(MODELS)))
-    hardware = catalog("hardware").get(draw(st.sampled_from(HARDWARE)))
     runtime = catalog("runtimes").get(draw(st.sampled_from(RUNTIMES)))
+    # a machine the runtime has a backend for (MLX runs on Apple silicon only, TensorRT-LLM on NVIDIA GPUs)
+    hardware = catalog("hardware").get(draw(st.sampled_from(
+        [name for name in HARDWARE if supported_backends(runtime, catalog("hardware").get(name))])))
     quant = catalog("quantizations").get(draw(st.sampled_from(sorted(runtime["supported_quant"]))))
     count = device_count(hardware)
     tps = [tp for tp in valid_tensor_parallel(model, count) if tp == 1 or runtime.get("tensor_parallel")]

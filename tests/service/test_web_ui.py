@@ -476,3 +476,19 @@ def test_no_value_overflows_its_box(browser, server, mode, width):
         assert problems == [], f"{mode} at {width} px:\n" + "\n".join(problems)
     finally:
         context.close()
+
+
+def test_hardware_first_sends_the_backend_and_marks_an_unmeasured_one(page, server):
+    load(page, server)
+    page.click("#tab-hardware")
+    results = page.locator("#results-hardware")
+    for backend, calibrated in (("vulkan", False), ("", True)):
+        fill_hardware_form(page, "rtx-4090", "llama-3.1-8b", "llama.cpp", "q4_k_m", 512, 64, 1)
+        page.select_option("#form-hardware select[name=backend]", backend)
+        submit_and_wait(page, "hardware")
+        body = {**estimate_body("rtx-4090", "llama-3.1-8b", "llama.cpp", "q4_k_m", 512, 64, 1),
+                **({"backend": backend} if backend else {})}
+        answer = server.post("/v1/estimate", body)[1]
+        assert answer["backend_calibrated"] is calibrated
+        assert results.locator(".badge.uncalibrated-backend").count() == (0 if calibrated else 1)
+        assert f"on {answer['scenario']['backend']}," in results.text_content()  # the assumptions drawer

@@ -30,17 +30,24 @@ def sliding_window_warnings(scenario: Scenario, needed: int) -> list[str]:
             "where the runtime caps the windowed layers' cache."]
 
 
-def uncalibrated_warnings(scenario: Scenario, calibrated: bool | None, widening: dict[str, float]) -> list[str]:
-    """The calibration never measured this runtime (or there is none): its intervals are wider or absent."""
-    backend = runtime_backend(scenario.runtime)
-    if calibrated is None:
+def uncalibrated_warnings(scenario: Scenario, calibrated: tuple[bool | None, bool | None],
+                          widening: dict[str, float]) -> list[str]:
+    """The calibration never measured this runtime, or this runtime on this backend (or there is none): its
+    intervals are wider or absent. ``calibrated``: (runtime seen, runtime seen on the backend)."""
+    runtime_seen, backend_seen = calibrated
+    if runtime_seen is None:
         return ["No calibration: the figures use the runtime's starting coefficients and carry no interval."]
-    if calibrated:
+    if backend_seen:
         return []
     factors = ", ".join(f"{family} x{factor:.2f}" for family, factor in sorted(widening.items()))
-    return [f"Uncalibrated for {scenario.runtime.id}: the calibration has no measured run of the {backend} backend, "
-            "so the figures use the global coefficients and the p10-p90 intervals are widened by what "
-            f"leave-one-runtime-out errors support ({factors}; docs/llm-accuracy.md)."]
+    widened = ("the p10-p90 intervals are widened by what leave-one-runtime-out errors support "
+               f"({factors}; docs/llm-accuracy.md).")
+    if runtime_seen:
+        return [f"Uncalibrated for the {scenario.compute_backend} backend: the calibration has no measured run of "
+                f"{scenario.runtime.id} on {scenario.compute_backend}, so the figures use the runtime's coefficients "
+                f"fitted on other backends and {widened}"]
+    return [f"Uncalibrated for {scenario.runtime.id}: the calibration has no measured run of the "
+            f"{runtime_backend(scenario.runtime)} backend, so the figures use the global coefficients and {widened}"]
 
 
 def efficiency_warnings(coefficients: dict[str, Any]) -> list[str]:

@@ -13,6 +13,8 @@ from ...size_limits import MAX_CONCURRENCY, MAX_PARALLEL, MAX_TOKENS
 from ...commands.common import bounded_int, emit_audit, positive_int, write_json_output
 
 KINDS = ("models", "hardware", "runtimes", "quantizations")
+BACKENDS = ("cuda", "rocm", "metal", "vulkan", "sycl", "cpu")
+BACKEND_HELP = "compute backend (default: the hardware's, if the runtime has it; else the runtime's)"
 
 
 def register(commands) -> None:
@@ -65,6 +67,7 @@ def _scenario_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--runtime", default="llama.cpp",
                         help="runtime id or alias, optionally @version: a build (llama.cpp@b6918) or a date "
                              "(llama.cpp@2024-06) choosing the calibration's runtime era (default llama.cpp, newest era)")
+    parser.add_argument("--backend", choices=BACKENDS, help=BACKEND_HELP)
     parser.add_argument("--quant", help="quantization id or alias (default: the runtime's default_quant, else q4_k_m, awq-int4, bf16, f16 as the runtime runs)")
     parser.add_argument("--prompt-tokens", type=_count, default=512, metavar="N")
     parser.add_argument("--gen-tokens", type=_count, default=128, metavar="N")
@@ -73,6 +76,10 @@ def _scenario_options(parser: argparse.ArgumentParser) -> None:
                         help="context the runtime allocates per sequence (default: prompt + generated)")
     parser.add_argument("--tp", type=bounded_int(1, MAX_PARALLEL), default=1, metavar="N", help="tensor-parallel degree")
     parser.add_argument("--pp", type=bounded_int(1, MAX_PARALLEL), default=1, metavar="N", help="pipeline-parallel degree")
+    parser.add_argument("--devices", type=bounded_int(1, MAX_PARALLEL), metavar="N",
+                        help="devices in the runtime's multi-device mode (instead of --tp/--pp)")
+    parser.add_argument("--split-mode", metavar="MODE", help="multi-device mode (llama.cpp: layer, row; vllm: tensor, "
+                                                              "pipeline; default: the runtime's)")
     parser.add_argument("--offload", choices=("none", "auto", "full"), default="auto",
                         help="weights in host RAM: none, what does not fit (auto, default), or all")
     _calibration_options(parser)
@@ -84,6 +91,7 @@ def _solve_parser(actions) -> None:
     solve.add_argument("--model", action="append", required=True, help="model id (repeatable; 'all' for every model)")
     solve.add_argument("--hardware", action="append", help="hardware id (repeatable; default: every profile)")
     solve.add_argument("--runtime", default="llama.cpp")
+    solve.add_argument("--backend", choices=BACKENDS, help=BACKEND_HELP)
     solve.add_argument("--quant", action="append", help="formats to consider (default: every format the runtime runs)")
     solve.add_argument("--tp", type=_int_list, help="TP degrees, e.g. 1,2,4 (default: 1,2,4,8 the model allows)")
     solve.add_argument("--pp", type=_int_list, help="PP degrees (default 1,2,4)")
@@ -137,11 +145,12 @@ def _scenario(args: argparse.Namespace):
     from .requests import scenario_from_request
 
     request = {"model_id": args.model, "runtime_id": args.runtime, "hardware": {"hardware_id": args.hardware},
-               "quant": args.quant, "offload": args.offload,
+               "quant": args.quant, "offload": args.offload, "backend": args.backend,
                "workload": {"context_tokens": args.prompt_tokens, "output_tokens": args.gen_tokens,
                             "concurrency": args.concurrency,
                             **({"context_window": args.context_window} if args.context_window else {})},
-               "parallelism": {"tensor_parallel": args.tp, "pipeline_parallel": args.pp}}
+               "parallelism": {"tensor_parallel": args.tp, "pipeline_parallel": args.pp, "devices": args.devices,
+                               "split_mode": args.split_mode}}
     return scenario_from_request(request, read_entry("models", args.model_file) if args.model_file else None,
                                  read_entry("hardware", args.hardware_file) if args.hardware_file else None)
 

@@ -13,8 +13,9 @@ from .assess import CLASSES, bottlenecks, feasibility_codes, memory_explanations
 from .calibration import Bundle
 from .caveats import context_warnings, efficiency_warnings, sliding_window_warnings, uncalibrated_warnings
 from .inputs import BoundScenario, context_needed
+from .multi_device import mode_of
 from .scenario import Scenario
-from .uncalibrated import band, runtime_calibrated, widening_factors
+from .uncalibrated import backend_calibrated, band, runtime_calibrated, widening_factors
 
 GB = parse_unit("GB").si_factor  # the response gives memory in GB
 # response field -> (pack quantity, factor from SI, metric whose held-out errors give the interval)
@@ -45,7 +46,8 @@ def estimate(scenario: Scenario, bundle: Bundle | None = None, model: AnalyticMo
     found = bottlenecks(results, offload_path)
     reasons = reason_codes(results)
     names = [b.name for b in found if b.share >= 0.1] + (["vram_capacity"] if reasons else [])
-    figures = {**_estimates(results, bundle, scenario), "memory": _memory(results, bound)}
+    on_backend = backend_calibrated(bundle, scenario)
+    figures = {**_estimates(results, bundle, on_backend), "memory": _memory(results, bound)}
     refuse_non_finite(_flat(figures), lambda _: f"the scenario {_scenario_text(scenario)}",
                       lambda: bound_inputs(model.pack, bound.bound))
     coefficients = _coefficients(scenario, bound)
@@ -58,8 +60,9 @@ def estimate(scenario: Scenario, bundle: Bundle | None = None, model: AnalyticMo
         "bottlenecks": names,
         "bottleneck_shares_pct": {b.name: round(100 * b.share, 2) for b in found},
         "explanations": memory_explanations(results) + [b.explanation for b in found if b.share >= 0.1],
-        "warnings": _warnings(scenario, model, calibrated, coefficients),
+        "warnings": _warnings(scenario, model, (calibrated, on_backend), coefficients),
         "runtime_calibrated": calibrated,
+        "backend_calibrated": on_backend,
         "scenario": describe(scenario, bound),
         "coefficients": coefficients,
         "calibration": bundle.bundle_id if bundle else None,
@@ -77,18 +80,18 @@ def _scenario_text(scenario: Scenario) -> str:
     return f"{scenario.model.id} on {scenario.hardware.id} ({scenario.runtime.id}, {scenario.quant.id})"
 
 
-def _estimates(results, bundle: Bundle | None, scenario: Scenario) -> dict[str, dict[str, float]]:
+def _estimates(results, bundle: Bundle | None, calibrated: bool | None) -> dict[str, dict[str, float]]:
     estimates = {}
     for field, (quantity, factor, metric) in ESTIMATES.items():
         value = float(results[quantity]) * factor
-        interval = band(bundle, scenario.runtime, metric, value, inverse=field in INVERSE)
+        interval = band(bundle, calibrated, metric, value, inverse=field in INVERSE)
         estimates[field] = {key: _round(number) for key, number in interval.items()}
     estimates["vram_peak_gb"] = {"p50": _round(float(results["M_vram_total"]) / GB)}
     estimates["ram_peak_gb"] = {"p50": _round(float(results["M_ram_peak"]) / GB)}
     power, energy = float(results["power"]), float(results["energy_per_token"])
     if math.isfinite(power):  # rated power known; an upper bound, energy scales with the decode time
         estimates["power_w"] = {"p50": _round(power)}
-        interval = band(bundle, scenario.runtime, "decode_toks_sec", energy, inverse=True)
+        interval = band(bundle, calibrated, "decode_toks_sec", energy, inverse=True)
         estimates["energy_per_token_j"] = {key: _round(number) for key, number in interval.items()}
     return estimates
 
@@ -101,7 +104,7 @@ def _memory(results, bound: BoundScenario) -> dict[str, float]:
     return memory
 
 
-def _warnings(scenario: Scenario, model: AnalyticModel, calibrated: bool | None,
+def _warnings(scenario: Scenario, model: AnalyticModel, calibrated: tuple[bool | None, bool | None],
               coefficients: dict[str, Any]) -> list[str]:
     needed = context_needed(model.pack, scenario.workload)
     return (context_warnings(scenario, needed) + sliding_window_warnings(scenario, needed)
@@ -111,10 +114,11 @@ def _warnings(scenario: Scenario, model: AnalyticModel, calibrated: bool | None,
 def describe(scenario: Scenario, bound: BoundScenario) -> dict[str, Any]:
     w, layout = scenario.workload, scenario.layout
     return {"model_id": scenario.model.id, "hardware_id": scenario.hardware.id, "runtime_id": scenario.runtime.id,
-            "quant": scenario.quant.id,
+            "backend": scenario.compute_backend, "quant": scenario.quant.id,
             "workload": {"prompt_tokens": w.prompt_tokens, "gen_tokens": w.gen_tokens, "concurrency": w.concurrency,
                          "depth_tokens": w.depth_tokens, "context_alloc": int(bound.number("S_alloc"))},
             "tensor_parallel": layout.tensor_parallel, "pipeline_parallel": layout.pipeline_parallel,
+            "multi_device_mode": mode_of(scenario.runtime, layout.tensor_parallel, layout.pipeline_parallel),
             "offload": layout.offload}
 
 

@@ -15,7 +15,7 @@ def recommended_configs(scenario: Scenario, bundle: Bundle | None, top: int = 3)
     """The best configurations of the scenario's model, hardware and runtime for its workload (max throughput)."""
     request = SolveRequest(models=[scenario.model], hardware=[scenario.hardware], runtime=scenario.runtime,
                            workload=scenario.workload, concurrency=[scenario.workload.concurrency], top=top,
-                           runtime_era=scenario.runtime_era)
+                           runtime_era=scenario.runtime_era, backend=scenario.backend)
     return solve(request, bundle)["top"]
 
 
@@ -36,5 +36,6 @@ def solve_from_args(args: argparse.Namespace, bundle: Bundle | None,
     request = solve_request(args.model, args.hardware, args.runtime, Workload(args.prompt_tokens, args.gen_tokens),
                             args.quant, args.objective, tensor_parallel=args.tp, pipeline_parallel=args.pp,
                             offload=args.offload, context_caps=args.context_caps, concurrency=args.concurrency,
-                            min_decode_tps=args.min_decode_tps, max_ttft_ms=args.max_ttft_ms, top=args.top)
+                            min_decode_tps=args.min_decode_tps, max_ttft_ms=args.max_ttft_ms, top=args.top,
+                            backend=args.backend)
     return solve(request, bundle, progress=progress)

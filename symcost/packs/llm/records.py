@@ -28,6 +28,7 @@ from ...errors import InputError, InputIssue
 from ...documents import load_document, number_issues, read_input_text
 from ...schema_check import schema_issues
 from ...units import normalize_quantities
+from .backends import choose_backend
 from .catalog import UnknownEntry, catalog
 from .runtime_eras import era_of_record
 from .scenario import ParallelLayout, Scenario, Workload
@@ -70,8 +71,10 @@ class RunRecord:
         runtime = catalog("runtimes").get(data["runtime_id"])
         era = era_of_record(runtime.get("backend", runtime.id), data.get("env", {}).get("runtime_version", ""),
                             data.get("source_date") or data.get("timestamp_utc", "")[:10])
-        return Scenario(catalog("models").get(data["model_id"]), catalog("hardware").get(data["hardware_id"]), runtime,
-                        catalog("quantizations").get(data["quant"]), workload, layout, runtime_era=era)
+        hardware = catalog("hardware").get(data["hardware_id"])
+        backend = choose_backend(runtime, hardware, data.get("env", {}).get("backend"))
+        return Scenario(catalog("models").get(data["model_id"]), hardware, runtime,
+                        catalog("quantizations").get(data["quant"]), workload, layout, runtime_era=era, backend=backend)
 
 
 def run_id_of(data: dict[str, Any]) -> str:

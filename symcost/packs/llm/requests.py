@@ -12,14 +12,17 @@ from typing import Any
 
 from ...errors import SymcostError
 from ...size_limits import MAX_CONCURRENCY, MAX_PARALLEL, MAX_TOKENS
+from .backends import choose_backend
 from .calibration import Bundle
 from .catalog import CatalogEntry, resolve
+from .multi_device import degrees_for
 from .runtime_eras import era_of_version
 from .scenario import ParallelLayout, Scenario, Workload
 from .store import Store, default_path
 
 PREFERRED_QUANTS = ("q4_k_m", "awq-int4", "bf16", "f16")
-_UPPER_BOUNDS = {"concurrency": MAX_CONCURRENCY, "tensor_parallel": MAX_PARALLEL, "pipeline_parallel": MAX_PARALLEL}
+_UPPER_BOUNDS = {"concurrency": MAX_CONCURRENCY, "tensor_parallel": MAX_PARALLEL, "pipeline_parallel": MAX_PARALLEL,
+                 "devices": MAX_PARALLEL}
 CALIBRATION_CHOICES = ("auto", "packaged", "store", "none")
 
 
@@ -35,10 +38,9 @@ def scenario_from_request(request: dict[str, Any], model_entry: CatalogEntry | N
     hardware = hardware_entry or resolve("hardware", _required(request.get("hardware") or {}, "hardware_id"))
     quant = resolve("quantizations", request.get("quant") or default_quant(runtime))
     workload = request.get("workload") or {}
-    parallel = request.get("parallelism") or {}
     return Scenario(model, hardware, runtime, quant, _workload(workload),
-                    ParallelLayout(_positive(parallel, "tensor_parallel", 1), _positive(parallel, "pipeline_parallel", 1),
-                           request.get("offload", "auto")), runtime_era=era)
+                    _layout(runtime, request.get("parallelism") or {}, request.get("offload", "auto")), runtime_era=era,
+                    backend=choose_backend(runtime, hardware, request.get("backend")))
 
 
 def runtime_and_era(text: str) -> tuple[CatalogEntry, str | None]:
@@ -54,6 +56,16 @@ def default_quant(runtime: CatalogEntry) -> str:
     supported = runtime.get("supported_quant") or []
     return runtime.get("default_quant") or next((quant for quant in PREFERRED_QUANTS if quant in supported),
                                                 supported[0] if supported else "f16")
+
+
+def _layout(runtime: CatalogEntry, raw: dict[str, Any], offload: str) -> ParallelLayout:
+    """TP x PP as given, or ``devices`` in a multi-device mode of the runtime (``split_mode``, default its own)."""
+    tp, pp = _positive(raw, "tensor_parallel", 1), _positive(raw, "pipeline_parallel", 1)
+    if raw.get("devices") is None and raw.get("split_mode") is None:
+        return ParallelLayout(tp, pp, offload)
+    if tp > 1 or pp > 1:
+        raise RequestError("give devices (with split_mode) or tensor_parallel / pipeline_parallel, not both")
+    return ParallelLayout(*degrees_for(runtime, _positive(raw, "devices", 1), raw.get("split_mode")), offload)
 
 
 def _workload(raw: dict[str, Any]) -> Workload:

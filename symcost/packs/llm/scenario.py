@@ -11,7 +11,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ...errors import SymcostError
+from .backends import choose_backend, supported_backends
 from .catalog import CatalogEntry
+from .multi_device import has_kind, modes
 
 OFFLOAD_POLICIES = ("none", "auto", "full")
 
@@ -66,15 +68,20 @@ class Scenario:
     layout: ParallelLayout = ParallelLayout()
     coefficients: Coefficients | None = None
     runtime_era: str | None = None        # the runtime's era (a year); None: the newest the calibration knows
+    backend: str | None = None            # compute backend (cuda, metal, ...); None: the runtime's and hardware's default
 
     def with_(self, **changes: Any) -> "Scenario":
         return replace(self, **changes)
 
     @property
+    def compute_backend(self) -> str:
+        return self.backend or choose_backend(self.runtime, self.hardware)
+
+    @property
     def pooling_keys(self) -> tuple[str, str]:
-        """(runtime backend, backend|hardware class): the levels calibration pools coefficients over."""
+        """(runtime backend, backend|compute backend|hardware class): the levels calibration pools coefficients over."""
         backend = runtime_backend(self.runtime)
-        return backend, f"{backend}|{self.hardware.get('class', 'unknown')}"
+        return backend, f"{backend}|{self.compute_backend}|{self.hardware.get('class', 'unknown')}"
 
     @property
     def coefficients_origin(self) -> str:
@@ -105,13 +112,28 @@ def layout_problems(scenario: Scenario) -> list[tuple[str, str]]:
     devices = device_count(scenario.hardware)
     if layout.devices > devices:
         problems.append(("not_enough_devices", f"TP x PP = {layout.devices} devices, but {scenario.hardware.id} has {devices}"))
-    if tp > 1 and not runtime.get("tensor_parallel", False):
-        problems.append(("runtime_without_tp", f"runtime {runtime.id} has no tensor parallelism"))
+    if tp > 1 and not has_kind(runtime, "tensor"):
+        problems.append(("runtime_without_tp", f"runtime {runtime.id} has no tensor parallelism "
+                                               f"(its multi-device modes: {', '.join(modes(runtime))})"))
+    if pp > 1 and not has_kind(runtime, "pipeline"):
+        problems.append(("runtime_without_pp", f"runtime {runtime.id} has no layer (pipeline) split"))
+    problems += backend_problems(scenario)
     supported = runtime.get("supported_quant")
     if supported and scenario.quant.id not in supported:
         problems.append(("quant_unsupported", f"runtime {runtime.id} does not run {scenario.quant.id} "
                                               f"(it runs {', '.join(supported)})"))
     return problems
+
+
+def backend_problems(scenario: Scenario) -> list[tuple[str, str]]:
+    """The runtime and the machine share no backend, or not the one the scenario names."""
+    valid = supported_backends(scenario.runtime, scenario.hardware)
+    if not valid:
+        return [("no_common_backend", f"runtime {scenario.runtime.id} and {scenario.hardware.id} share no backend")]
+    if scenario.backend and scenario.backend not in valid:
+        return [("backend_unsupported", f"backend {scenario.backend} cannot run {scenario.runtime.id} on "
+                                        f"{scenario.hardware.id} (valid: {', '.join(valid)})")]
+    return []
 
 
 def valid_tensor_parallel(model: CatalogEntry, limit: int = 64) -> list[int]:

@@ -24,7 +24,7 @@ from .calibration import Bundle
 from .catalog import CatalogEntry, catalog
 from .inputs import context_needed
 from .scenario import OFFLOAD_POLICIES, ParallelLayout, Scenario, Workload, layout_problems, valid_tensor_parallel
-from .uncalibrated import band
+from .uncalibrated import backend_calibrated, band
 
 OBJECTIVES = ("throughput", "latency", "max_model_size", "perf_per_dollar", "min_hardware")
 DEFAULT_CONTEXT_CAPS = (4096, 8192, 32768, 131072)
@@ -55,6 +55,7 @@ class SolveRequest:
     max_ttft_ms: float | None = None
     top: int = 5
     runtime_era: str | None = None                 # the runtime's era; None: the newest the calibration knows
+    backend: str | None = None                     # compute backend; None: each machine's default for the runtime
 
 
 @dataclass
@@ -113,7 +114,8 @@ def _blocks(request: SolveRequest, bundle: Bundle | None,
         layouts = []
         for tp, pp in itertools.product(_tensor_parallel(request, model_entry), _pipeline_parallel(request)):
             layout = ParallelLayout(tp, pp, "auto")
-            problems = layout_problems(Scenario(model_entry, hardware, request.runtime, quant, request.workload, layout))
+            problems = layout_problems(Scenario(model_entry, hardware, request.runtime, quant, request.workload, layout,
+                                                backend=request.backend))
             if problems:
                 rejected[f"layout:{problems[0][0]}"] += 1
             else:
@@ -121,7 +123,7 @@ def _blocks(request: SolveRequest, bundle: Bundle | None,
         if not layouts:
             continue
         scenario = Scenario(model_entry, hardware, request.runtime, quant, request.workload, layouts[0],
-                            runtime_era=request.runtime_era)
+                            runtime_era=request.runtime_era, backend=request.backend)
         if bundle is not None:
             scenario = scenario.with_(coefficients=bundle.coefficients_for(scenario))
         try:
@@ -200,7 +202,7 @@ def _rank(request: SolveRequest, grid: Candidates, bundle: Bundle | None, reject
     key = (lambda i: grid.scenarios[grid.block[i]][1].id) if request.objective == "min_hardware" else \
         (lambda i: (grid.block[i], grid.concurrency[i]))
     chosen = _first_of_each(order, key, request.top)
-    return [_describe(index, grid, codes, price, bundle, request.runtime) for index in chosen], int(np.sum(ok))
+    return [_describe(index, grid, codes, price, bundle, request) for index in chosen], int(np.sum(ok))
 
 
 def _order(objective: str, results: dict[str, np.ndarray], price: np.ndarray, ok: np.ndarray,
@@ -230,17 +232,19 @@ def _first_of_each(order: np.ndarray, key: Callable[[int], object], limit: int) 
 
 
 def _describe(index: int, grid: Candidates, codes: np.ndarray, price: np.ndarray, bundle: Bundle | None,
-              runtime: CatalogEntry) -> dict[str, Any]:
+              request: SolveRequest) -> dict[str, Any]:
     model_entry, hardware, quant, layout = grid.scenarios[grid.block[index]]
+    scenario = Scenario(model_entry, hardware, request.runtime, quant, request.workload, layout, backend=request.backend)
+    calibrated = backend_calibrated(bundle, scenario)
     value = lambda name, factor=1.0: float(f"{float(grid.results[name][index]) * factor:.4g}")  # noqa: E731
     decode = value("decode_tps")
     described = {
-        "model_id": model_entry.id, "hardware_id": hardware.id, "quant": quant.id,
+        "model_id": model_entry.id, "hardware_id": hardware.id, "backend": scenario.compute_backend, "quant": quant.id,
         "tensor_parallel": layout.tensor_parallel, "pipeline_parallel": layout.pipeline_parallel,
         "offload": str(grid.offload[index]), "context_alloc": int(grid.context_alloc[index]),
         "concurrency": int(grid.concurrency[index]), "feasibility": str(CLASSES[codes[index]]),
         "expected_decode_toks_sec": decode,
-        "decode_toks_sec": {k: float(f"{v:.4g}") for k, v in band(bundle, runtime, "decode_toks_sec", decode).items()},
+        "decode_toks_sec": {k: float(f"{v:.4g}") for k, v in band(bundle, calibrated, "decode_toks_sec", decode).items()},
         "prefill_toks_sec": value("prefill_tps"), "ttft_ms": value("ttft", 1e3),
         "vram_peak_gb": value("M_vram_total", 1e-9), "ram_peak_gb": value("M_ram_peak", 1e-9),
         "params_b": value("P_total", 1e-9),

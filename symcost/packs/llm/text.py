@@ -34,9 +34,11 @@ def _band(value: dict[str, float]) -> str:
 def estimate_text(response: dict[str, Any]) -> str:
     scenario = response["scenario"]
     lines = [f"{scenario['model_id']} on {scenario['hardware_id']} with {scenario['runtime_id']}, {scenario['quant']}, "
-             f"TP {scenario['tensor_parallel']} x PP {scenario['pipeline_parallel']}",
+             f"TP {scenario['tensor_parallel']} x PP {scenario['pipeline_parallel']}"
+             + (f" ({scenario['multi_device_mode']} split)" if scenario.get("multi_device_mode") else "")
+             + f", backend {scenario['backend']}",
              f"feasibility: {response['feasibility']}" + (f"  ({', '.join(response['reason_codes'])})" if response["reason_codes"] else ""),
-             *_calibration_line(response.get("runtime_calibrated")),
+             *_calibration_line(response.get("runtime_calibrated"), response.get("backend_calibrated")),
              ""]
     lines.append(table(("estimate", "value"), [(name, _band(value)) for name, value in response["estimates"].items()]))
     lines += ["", table(("memory", "GB"), list(response["memory"].items())), ""]
@@ -52,9 +54,11 @@ def estimate_text(response: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _calibration_line(calibrated: bool | None) -> list[str]:
+def _calibration_line(calibrated: bool | None, on_backend: bool | None) -> list[str]:
     if calibrated is False:
         return ["calibration: UNCALIBRATED for this runtime (no measured run; intervals widened, see warnings)"]
+    if on_backend is False:
+        return ["calibration: UNCALIBRATED for this backend (no measured run; intervals widened, see warnings)"]
     return []
 
 

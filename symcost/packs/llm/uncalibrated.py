@@ -8,7 +8,9 @@ runtime backend of the calibration data from a fit without it
 (leave-one-runtime-out) and stores, per metric family, the ratio of the two
 80 % conformal interval widths (log space) in catalogs/runtime_widening.json.
 An uncalibrated runtime's interval is the bundle's, widened by that factor
-around the prediction.
+around the prediction. So is that of a compute backend (vulkan, rocm, ...) the
+fit never saw under the scenario's runtime: it falls back to the runtime's
+offsets, fitted on other backends, an error of the same kind.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from typing import Sequence
 from .calibration import FAMILIES, TIMING_METRICS, Bundle, conformal_bounds
 from .catalog import CatalogEntry
 from .observations import Observation
-from .scenario import runtime_backend
+from .scenario import Scenario, runtime_backend
 
 WIDENING_FILE = "runtime_widening.json"
 LEVEL = 0.8
@@ -33,6 +35,16 @@ def runtime_calibrated(bundle: Bundle | None, runtime: CatalogEntry) -> bool | N
     return runtime_backend(runtime) in bundle.coefficients.get("backends", {})
 
 
+def backend_calibrated(bundle: Bundle | None, scenario: Scenario) -> bool | None:
+    """True when the bundle's fit saw runs of the scenario's runtime on its compute backend; None without a bundle."""
+    if bundle is None:
+        return None
+    engine, group = scenario.pooling_keys
+    prefix = group.rsplit("|", 1)[0] + "|"
+    return engine in bundle.coefficients.get("backends", {}) and \
+        any(key.startswith(prefix) for key in bundle.coefficients.get("groups", {}))
+
+
 @lru_cache(maxsize=1)
 def widening_factors() -> dict[str, float]:
     """Metric family -> interval widening for an uncalibrated runtime (catalogs/runtime_widening.json)."""
@@ -40,13 +52,14 @@ def widening_factors() -> dict[str, float]:
     return {family: entry["factor"] for family, entry in json.loads(text)["families"].items()}
 
 
-def band(bundle: Bundle | None, runtime: CatalogEntry, metric: str, value: float,
+def band(bundle: Bundle | None, calibrated: bool | None, metric: str, value: float,
          inverse: bool = False) -> dict[str, float]:
-    """p10 / p50 / p90 of a predicted figure: the bundle's interval, widened when it never saw the runtime."""
+    """p10 / p50 / p90 of a predicted figure: the bundle's interval, widened when it never saw the runtime on its
+    backend (``calibrated``, from :func:`backend_calibrated`)."""
     if bundle is None:
         return {"p50": value}
     interval = bundle.interval(metric, value, level=LEVEL, inverse=inverse)
-    if runtime_calibrated(bundle, runtime):
+    if calibrated:
         return interval
     return widen(interval, widening_factors()[FAMILIES.get(metric, "decode")])
 

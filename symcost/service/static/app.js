@@ -490,6 +490,7 @@
       offload: values.offload || "auto", recommend,
     };
     if (values.quant) body.quant = values.quant;
+    if (values.backend) body.backend = values.backend;
     return body;
   }
 
@@ -516,12 +517,15 @@
       return el("tr", { "data-key": key }, el("th", { scope: "row", text: name }), el("td", {}, rangeView(band, unit)));
     });
     const uncalibrated = answer.runtime_calibrated === false;
+    const otherBackend = !uncalibrated && answer.backend_calibrated === false;
     const estimates = el("section", { class: "card" },
       el("h3", {}, "Estimates", uncalibrated
         ? el("span", { class: "badge warn uncalibrated", title: "no measured run of this runtime in the calibration", text: " uncalibrated runtime" })
-        : null),
-      el("p", { class: "help small", text: uncalibrated
-        ? "p10 – p50 – p90: widened for a runtime the calibration never measured (see Warnings); the bar marks p10 to p90, the tick the median."
+        : otherBackend
+          ? el("span", { class: "badge warn uncalibrated-backend", title: "no measured run of this runtime on this backend", text: " uncalibrated backend" })
+          : null),
+      el("p", { class: "help small", text: uncalibrated || otherBackend
+        ? "p10 – p50 – p90: widened for a runtime or backend the calibration never measured (see Warnings); the bar marks p10 to p90, the tick the median."
         : "p10 – p50 – p90: the calibrated range; the bar marks p10 to p90, the tick the median." }),
       table(["Quantity", "p10 – p50 – p90"], estimateRows, { class: "estimates" }));
     const warnings = (answer.warnings || []).length
@@ -615,7 +619,7 @@
           `${status.recalibrating ? ", recalibrating now" : ""}.` }) : null,
         el("h4", { text: "Scenario as resolved" }),
         el("ul", { class: "small" },
-          el("li", { text: `model ${scenario.model_id}, hardware ${scenario.hardware_id}, runtime ${scenario.runtime_id}, quant ${scenario.quant}` }),
+          el("li", { text: `model ${scenario.model_id}, hardware ${scenario.hardware_id}, runtime ${scenario.runtime_id} on ${scenario.backend}, quant ${scenario.quant}` }),
           el("li", { text: `prompt ${fmt(workload.prompt_tokens)} tokens, output ${fmt(workload.gen_tokens)}, ` +
             `concurrency ${workload.concurrency}, context allocated ${fmt(workload.context_alloc)} per sequence` }),
           el("li", { text: `TP ${scenario.tensor_parallel} × PP ${scenario.pipeline_parallel}, offload ${scenario.offload}` })),
