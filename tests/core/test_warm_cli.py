@@ -15,7 +15,7 @@ import pytest
 from conftest import EXAMPLES, run_cli
 
 INPUTS = ("model_tiny.yaml", "hardware_knobs.yaml", "stats_k4.yaml")
-HEAVY = ("sympy", "pint", "jsonschema", "matplotlib")
+HEAVY = ("sympy", "pint", "jsonschema", "matplotlib", "yaml")
 
 
 @pytest.fixture
@@ -100,7 +100,7 @@ def modules_after(arguments: list, cache: Path) -> list[str]:
     return done.stdout.split()[-(len(HEAVY) + 1):]
 
 
-def test_a_warm_report_imports_no_sympy_pint_jsonschema_or_matplotlib(inputs, tmp_path):
+def test_a_warm_report_imports_no_sympy_pint_jsonschema_matplotlib_or_yaml(inputs, tmp_path):
     cache = tmp_path / "cache"
     report(inputs, tmp_path / "cold.json", cache)
     assert modules_after_report(inputs, tmp_path / "warm.json", cache)[-1:] == ["0"]  # nothing loaded after the code
