@@ -16,6 +16,7 @@ its value and listed as left out, with the reason.
 from __future__ import annotations
 
 import hashlib
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
@@ -86,6 +87,8 @@ def sensitivities(model_path: str | Path, hardware_path: str | Path, stats_path:
     entry = recipe.cache_entry()
 
     def derive() -> dict:
+        if sys.stderr.isatty():  # seconds of SymPy: say why, and that it happens once
+            print("deriving the elasticities (the next run takes them from the cache)...", file=sys.stderr)
         return _derived(model_path, hardware_path, stats_path, lengths, scenario=scenario,
                         library_path=library_path, metrics=metrics).as_json()
 
