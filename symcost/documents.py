@@ -12,15 +12,17 @@ nest at most :data:`MAX_DEPTH` deep and hold no NUL characters.
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
-import yaml
+if TYPE_CHECKING:
+    import yaml
 
 from .errors import InputError, InputIssue, PathPart, format_path
 
@@ -132,20 +134,29 @@ def _json_object(label: str):
     return build
 
 
-class _Loader(yaml.SafeLoader):
-    """The safe loader, also reading exponent floats without a dot (``1e-10``), which YAML 1.1 leaves as text."""
+@functools.cache
+def _loader_class() -> type:
+    """The safe loader, also reading exponent floats without a dot (``1e-10``), which YAML 1.1 leaves as text.
 
+    Made on first use: a warm command reads its documents from the evaluator cache and need not import PyYAML.
+    """
+    import yaml
 
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-    list("-+0123456789"))
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_implicit_resolver("tag:yaml.org,2002:float",
+                                 re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+                                 list("-+0123456789"))
+    return Loader
 
 
 def _parse_yaml(text: str, label: str) -> Any:
+    import yaml
+
     loader = None
     try:
-        loader = _Loader(text)
+        loader = _loader_class()(text)
         node = loader.get_single_node()
         if node is None:
             return None
@@ -168,6 +179,8 @@ def _parse_yaml(text: str, label: str) -> Any:
 
 
 def _check_yaml_graph(root: yaml.Node, label: str, loader: yaml.SafeLoader) -> None:
+    import yaml
+
     sizes: dict[int, int] = {}
 
     def expanded_size(node: yaml.Node, path: list[PathPart]) -> int:
@@ -200,6 +213,8 @@ def _check_yaml_graph(root: yaml.Node, label: str, loader: yaml.SafeLoader) -> N
 
 def _yaml_key_text(key_node: yaml.Node, loader: yaml.SafeLoader) -> str:
     """A key as the document will hold it: ``00`` and ``0x0`` are the integer 0, so the key ``'0'``."""
+    import yaml
+
     if not isinstance(key_node, yaml.ScalarNode):
         return "<complex key>"
     return _key_text(loader.construct_object(key_node))

@@ -20,12 +20,12 @@ from typing import Any, Iterator
 import sympy as sp
 
 from .aggregates import AGGREGATE_KINDS, AGGREGATE_QUANTITIES, ENGINE_FUNCTIONS, aggregate_name
+from .cache_documents import checked_data_of
 from .diagnostics import DiagnosticSpec, Threshold
 from .dimensions import DimensionError, dimension_of
 from .distributions import DISTRIBUTION_FUNCTIONS, expected
 from .errors import FormulaError, InputError, InputIssue, SymcostError
 from .formula import is_valid_name, parse_formula
-from .checked import checked_document
 from .units import DIMENSIONLESS, Dimension, describe_dimension, field_unit, parse_unit
 
 UNKNOWN = "unknown"  # a symbol default that means "not known" (NaN)
@@ -251,8 +251,7 @@ def load_pack(path: str | Path) -> FormulaPack:
 
 @lru_cache(maxsize=16)
 def _load_pack(path: str, _stamp: int | None) -> FormulaPack:
-    document = checked_document(path, "formula-pack")
-    return _PackBuilder(document.data, document.label, path).build()
+    return _PackBuilder(checked_data_of(path, "formula-pack"), Path(path).name, path).build()
 
 
 def expand_templates(entries: list[dict[str, Any]], where: str) -> Iterator[tuple[str, dict[str, Any]]]:

@@ -95,6 +95,13 @@ def parse_unit(text: str) -> Unit:
         raise ValueError(f"expected unit text, got {text!r}")
     if text.strip() in ("", "1", "dimensionless"):
         return Unit(text, 1.0, DIMENSIONLESS)
+    from .cache_units import remembered_unit  # here: the cache loads numpy and sqlite3, which importers of units may not need
+
+    return Unit(text, *remembered_unit(text, lambda: _pint_unit(text)))
+
+
+def _pint_unit(text: str) -> tuple[float, Dimension]:
+    """A unit text's factor to coherent SI and its dimension, from pint."""
     powers = unit_powers(text)
     registry = _registry()
     unknown = [name for name in powers if not _known(registry, name)]
@@ -104,7 +111,7 @@ def parse_unit(text: str) -> Unit:
         quantity = registry.Quantity(1, canonical_text(powers))
     except Exception as exc:  # pint raises several unrelated types; the grammar leaves it little to refuse
         raise ValueError(f"unknown unit {text!r} ({exc})") from None
-    return _unit_of(text, quantity)
+    return _factor_and_dimension(quantity)
 
 
 def _known(registry: Any, name: str) -> bool:
@@ -114,7 +121,7 @@ def _known(registry: Any, name: str) -> bool:
         return False
 
 
-def _unit_of(text: str, quantity: Any) -> Unit:
+def _factor_and_dimension(quantity: Any) -> tuple[float, Dimension]:
     registry = _registry()
     base = quantity.to_base_units()
     information = 0
@@ -125,7 +132,7 @@ def _unit_of(text: str, quantity: Any) -> Unit:
     vector = tuple(int(dims.get(name, 0)) for name in BASE_DIMENSIONS[:-1]) + (information,)
     # pint's base unit for information is the bit; symcost counts bytes.
     factor = float(base.magnitude) / (8.0 ** information)
-    return Unit(text, factor, vector)
+    return factor, vector
 
 
 def to_unit(text: str, unit: Unit) -> float:

@@ -58,8 +58,10 @@ def tiny_entry(label: str, result_bytes: int = 0) -> CacheEntry:
     return entry
 
 
-def entries_in(root: Path) -> list[Path]:
-    return sorted(entry for folder in root.iterdir() if folder.is_dir() for entry in folder.iterdir())
+def evaluators_in(root: Path) -> list[Path]:
+    """The entries holding an evaluator (others keep checked documents, parsed units and the like)."""
+    return sorted(entry for folder in root.iterdir() if folder.is_dir() for entry in folder.iterdir()
+                  if (entry / "evaluator.py").is_file())
 
 
 def warnings_in(stderr: str) -> list[str]:
@@ -315,7 +317,7 @@ def test_the_service_leaves_one_entry_for_identical_requests(cache_dir, tmp_path
         with folder.holding(**documents) as paths:
             reports.append(report_from_files(paths, [128]))
     first, again = reports
-    assert first == again and len(entries_in(cache_dir)) == 1
+    assert first == again and len(evaluators_in(cache_dir)) == 1
     assert set(first["pack"]) == {"name", "version", "sha256"}
 
 

@@ -15,7 +15,7 @@ import pytest
 from conftest import EXAMPLES, run_cli
 
 INPUTS = ("model_tiny.yaml", "hardware_knobs.yaml", "stats_k4.yaml")
-HEAVY = ("sympy", "pint", "jsonschema", "matplotlib")
+HEAVY = ("sympy", "pint", "jsonschema", "matplotlib", "yaml")
 
 
 @pytest.fixture
@@ -87,15 +87,20 @@ print(code, *sorted(name for name in {heavy!r} if name in sys.modules))
 def modules_after_report(inputs: list[Path], output: Path, cache: Path) -> list[str]:
     """The exit code and the heavy modules loaded by ``main(["report", ...])`` in a fresh interpreter."""
     model, hardware, stats = inputs
-    done = subprocess.run([sys.executable, "-c", PROBE.format(heavy=HEAVY), "report", "--model", str(model),
-                           "--hardware", str(hardware), "--stats", str(stats), "--prompt-lengths", "64,128,4096",
-                           "-o", str(output)], capture_output=True, text=True, timeout=120,
+    return modules_after(["report", "--model", model, "--hardware", hardware, "--stats", stats,
+                          "--prompt-lengths", "64,128,4096", "-o", output], cache)
+
+
+def modules_after(arguments: list, cache: Path) -> list[str]:
+    """The exit code and the heavy modules loaded by ``main(arguments)`` in a fresh interpreter."""
+    done = subprocess.run([sys.executable, "-c", PROBE.format(heavy=HEAVY), *map(str, arguments)],
+                          capture_output=True, text=True, timeout=300,
                           env={**os.environ, "SYMCOST_CACHE_DIR": str(cache)})
     assert done.returncode == 0, done.stderr
     return done.stdout.split()[-(len(HEAVY) + 1):]
 
 
-def test_a_warm_report_imports_no_sympy_pint_jsonschema_or_matplotlib(inputs, tmp_path):
+def test_a_warm_report_imports_no_sympy_pint_jsonschema_matplotlib_or_yaml(inputs, tmp_path):
     cache = tmp_path / "cache"
     report(inputs, tmp_path / "cold.json", cache)
     assert modules_after_report(inputs, tmp_path / "warm.json", cache)[-1:] == ["0"]  # nothing loaded after the code
@@ -117,3 +122,27 @@ def test_remembered_answers_and_audits_equal_uncached_ones(inputs, tmp_path, com
     assert uncached.code == cold.code == warm.code == 0, uncached.stderr + warm.stderr
     assert len(remembered(tmp_path / "cache", f"{command[0]}_*.json")) == 1
     assert uncached.stdout == cold.stdout == warm.stdout and uncached.stdout
+
+
+def test_a_warm_sensitivity_derives_nothing_and_prints_what_an_uncached_one_does(inputs, tmp_path):
+    model, hardware, stats = inputs
+    arguments = ["sensitivity", "--model", model, "--hardware", hardware, "--stats", stats, "--prompt-lengths", "128,4096"]
+    cache = tmp_path / "cache"
+    assert "sympy" in modules_after(arguments, cache)  # the cold run derives (so the probe below can fail)
+    assert remembered(cache, "sensitivity_*.json")
+    assert modules_after(arguments, cache)[-1:] == ["0"]
+    for shown in ([], ["--json"]):
+        warm = run_cli(*arguments, *shown, env={"SYMCOST_CACHE_DIR": str(cache)})
+        uncached = run_cli(*arguments, *shown, env={"SYMCOST_NO_CACHE": "1"})
+        assert warm.code == uncached.code == 0, warm.stderr + uncached.stderr
+        assert warm.stdout == uncached.stdout
+
+
+def test_sensitivities_at_other_prompt_lengths_are_derived_for_them(inputs, tmp_path):
+    model, hardware, stats = inputs
+    cache = {"SYMCOST_CACHE_DIR": str(tmp_path / "cache")}
+    first, second = (run_cli("sensitivity", "--model", model, "--hardware", hardware, "--stats", stats, "--json",
+                             "--prompt-lengths", lengths, env=cache) for lengths in ("128", "128,4096"))
+    assert first.code == second.code == 0, first.stderr + second.stderr
+    assert json.loads(first.stdout)["prompt_lengths"] == [128]
+    assert json.loads(second.stdout)["prompt_lengths"] == [128, 4096]

@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ...checked import checked_document
+from ...cache_documents import checked_data_of
 from ...documents import load_document
 from ...errors import InputError, InputIssue, SymcostError
 from ...schema_check import schema_issues
@@ -94,7 +94,7 @@ def _packaged(kind: str) -> Catalog:
 
 
 def read_catalog(kind: str, path: str | Path) -> Catalog:
-    data = checked_document(path, f"llm-{kind}").data
+    data = checked_data_of(path, f"llm-{kind}")
     if kind not in data:
         raise InputError([InputIssue(Path(path).name, "<root>", f"expected a {kind} catalog ({kind}: [...])")])
     entries = [CatalogEntry(kind, raw[ID_FIELDS[kind]], raw, "catalog") for raw in data[kind]]

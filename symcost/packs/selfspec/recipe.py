@@ -92,10 +92,19 @@ def _packaged_library() -> Path:
 
 
 def _named_library(hardware_path: Path) -> list[Path]:
-    """The component-library file a hardware file names itself (it replaces every other library)."""
-    data = load_document(hardware_path).data
-    named = data.get("library_file") if isinstance(data, dict) else None
+    """The component-library file a hardware file names itself (it replaces every other library).
+
+    What a file names is remembered by the file's contents, so a warm run's key needs no YAML parser.
+    """
+    entry = CacheEntry.for_key(input_key(["library a hardware file names 1"], [("hardware", hardware_path)]))
+    named = entry.remember("library_file", lambda: _library_file(hardware_path)) if entry else _library_file(hardware_path)
     if not isinstance(named, str):
         return []
     path = Path(named)
     return [path if path.is_absolute() else hardware_path.parent / path]
+
+
+def _library_file(hardware_path: Path) -> str | None:
+    data = load_document(hardware_path).data
+    named = data.get("library_file") if isinstance(data, dict) else None
+    return named if isinstance(named, str) else None

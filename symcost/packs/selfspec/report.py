@@ -66,6 +66,7 @@ def build_report(model: CostModel, prompt_lengths: Sequence[int]) -> dict:
     lengths = np.asarray(prompt_lengths, dtype=np.int64)
     results = model.evaluate(L_prompt=lengths)
     described = model.remember("described_inputs", lambda: _described_inputs(model))
+    breakdowns = _breakdown_keys(results)
     return {
         "symcost_version": __version__,
         # The pack file's contents, not its path: remembered results are shared by every copy of the inputs.
@@ -79,7 +80,7 @@ def build_report(model: CostModel, prompt_lengths: Sequence[int]) -> dict:
                         "expected_wasted_steps": float(results["speculative.wasted_steps"][0]),
                         "acceptance": model.remember("acceptance", lambda: _acceptance(model))},
         "area": area_summary(results),
-        "points": [_point(results, index, int(length)) for index, length in enumerate(lengths)],
+        "points": [_point(results, index, int(length), breakdowns) for index, length in enumerate(lengths)],
         # Both need the closed forms; remembered in the evaluator cache, a warm report skips SymPy.
         "break_even": model.remember("break_even", lambda: _break_even(model)),
         "terms": model.remember("terms", lambda: _unmodeled_terms(model)),
@@ -128,13 +129,24 @@ def _per_token(results: dict[str, np.ndarray], scenario: str, index: int) -> dic
     return {field: float(results[f"{scenario}.{name}"][index]) for field, name in PER_TOKEN}
 
 
-def _grouped(results: dict[str, np.ndarray], scenario: str, view: str, index: int) -> dict:
-    grouped: dict[str, dict[str, float]] = {}
-    for key, value in results.items():
+def _breakdown_keys(results: dict[str, np.ndarray]) -> dict[str, list[tuple[str, str, str]]]:
+    """For each view of the speculative burst, its outputs as (group, field, output name), in output order.
+
+    Found once per report: scanning every output's name again for each prompt length and view was a
+    third of a 120-point plot's report."""
+    views: dict[str, list[tuple[str, str, str]]] = {}
+    for key in results:
         parts = key.split(".")
-        if len(parts) == 5 and parts[0] == scenario and parts[1] == view and parts[4] in ("energy", "latency"):
-            entry = grouped.setdefault(parts[3], {"energy_J": 0.0, "latency_s": 0.0})
-            entry["energy_J" if parts[4] == "energy" else "latency_s"] += float(value[index])
+        if len(parts) == 5 and parts[0] == "speculative" and parts[4] in ("energy", "latency"):
+            views.setdefault(parts[1], []).append((parts[3], "energy_J" if parts[4] == "energy" else "latency_s", key))
+    return views
+
+
+def _grouped(results: dict[str, np.ndarray], keys: list[tuple[str, str, str]], index: int) -> dict:
+    grouped: dict[str, dict[str, float]] = {}
+    for group, field, key in keys:
+        entry = grouped.setdefault(group, {"energy_J": 0.0, "latency_s": 0.0})
+        entry[field] += float(results[key][index])
     return grouped
 
 
@@ -146,7 +158,8 @@ def _leakage_by_component(results: dict[str, np.ndarray], index: int, leakage: d
     return entries or {LEAKAGE: dict(leakage)}
 
 
-def _point(results: dict[str, np.ndarray], index: int, length: int) -> dict:
+def _point(results: dict[str, np.ndarray], index: int, length: int,
+           breakdowns: dict[str, list[tuple[str, str, str]]]) -> dict:
     speculative = _per_token(results, "speculative", index)
     speculative["burst"] = {"energy_J": float(results["speculative.burst_energy"][index]),
                             "latency_s": float(results["speculative.burst_latency"][index]),
@@ -158,8 +171,8 @@ def _point(results: dict[str, np.ndarray], index: int, length: int) -> dict:
                                           "latency_s": float(results[f"speculative.total.{phase}.latency"][index])}
                                   for phase in PHASES}, LEAKAGE: leakage}
     for view in ("stage", "feature", "channel"):
-        speculative[f"by_{view}"] = {**_grouped(results, "speculative", view, index), LEAKAGE: dict(leakage)}
-    speculative["by_component"] = {**_grouped(results, "speculative", "component", index),
+        speculative[f"by_{view}"] = {**_grouped(results, breakdowns.get(view, []), index), LEAKAGE: dict(leakage)}
+    speculative["by_component"] = {**_grouped(results, breakdowns.get("component", []), index),
                                    **_leakage_by_component(results, index, leakage)}
     baseline = _per_token(results, "baseline", index)
     return {"L_prompt": length, "speculative": speculative, "baseline": baseline,

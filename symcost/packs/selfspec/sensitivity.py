@@ -15,19 +15,23 @@ its value and listed as left out, with the reason.
 """
 from __future__ import annotations
 
+import hashlib
+import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
-import sympy as sp
 
 from .model import CostModel, build_model
-from ...registry import packaged_pack
-from ...pack import FormulaPack, load_pack
-from ...pieces import localise
-from ...sums import ClosedFormError
+from .recipe import Recipe
+from ...registry import packaged_pack, resolve_pack
 from ...units import DIMENSIONLESS, parse_unit
+
+if TYPE_CHECKING:
+    import sympy as sp
+
+    from ...pack import FormulaPack
 
 METRICS = ("energy_per_token", "latency_per_token")
 _MAX_ATTEMPTS = 12
@@ -56,11 +60,46 @@ class Sensitivities:
                                  for item in self.elasticities],
                 "left_out": self.left_out}
 
+    @classmethod
+    def from_json(cls, data: dict) -> "Sensitivities":
+        metrics = tuple(data["metrics"])
+        ranked = [Elasticity(item["coefficient"], item["field"], item["value"], item["unit"],
+                             {metric: np.asarray(item[metric], dtype=np.float64) for metric in metrics})
+                  for item in data["elasticities"]]
+        return cls(np.asarray(data["prompt_lengths"], dtype=np.float64), metrics, ranked, dict(data["left_out"]))
+
 
 def sensitivities(model_path: str | Path, hardware_path: str | Path, stats_path: str | Path,
                   prompt_lengths: Sequence[float], *, scenario: str = "speculative",
                   library_path: list[str] | None = None, metrics: Sequence[str] = METRICS) -> Sensitivities:
-    """Elasticities of ``scenario``'s per-token metrics to every dimensional hardware coefficient."""
+    """Elasticities of ``scenario``'s per-token metrics to every dimensional hardware coefficient.
+
+    Deriving them takes seconds of SymPy (a build per round of coefficients a step sum needs as numbers,
+    then symbolic derivatives), so the answer is remembered as JSON in the evaluator cache entry of these
+    documents and outputs (its key covers the pack, from which the coefficients kept are chosen), under
+    a name for the prompt lengths: a warm run derives nothing. Cold or warm, the answer is read back from
+    its JSON, so both give the same numbers.
+    """
+    outputs = tuple(f"{scenario}.{metric}" for metric in metrics)
+    lengths = np.asarray(prompt_lengths, dtype=np.float64)
+    recipe = Recipe(resolve_pack("selfspec"), model_path, hardware_path, stats_path, tuple(library_path or ()),
+                    only=outputs)
+    entry = recipe.cache_entry()
+
+    def derive() -> dict:
+        if sys.stderr.isatty():  # seconds of SymPy: say why, and that it happens once
+            print("deriving the elasticities (the next run takes them from the cache)...", file=sys.stderr)
+        return _derived(model_path, hardware_path, stats_path, lengths, scenario=scenario,
+                        library_path=library_path, metrics=metrics).as_json()
+
+    name = "sensitivity_" + hashlib.sha256(lengths.tobytes()).hexdigest()[:16]
+    return Sensitivities.from_json(entry.remember(name, derive) if entry else derive())
+
+
+def _derived(model_path: str | Path, hardware_path: str | Path, stats_path: str | Path,
+             lengths: np.ndarray, *, scenario: str, library_path: list[str] | None,
+             metrics: Sequence[str]) -> Sensitivities:
+    """The elasticities, derived with SymPy."""
     outputs = [f"{scenario}.{metric}" for metric in metrics]
     model, left_out = _model_keeping_coefficients(model_path, hardware_path, stats_path, library_path, outputs)
     kept = [symbol for symbol in model.evaluator.inputs if symbol.name in model.kept and model.defaults.get(symbol.name)]
@@ -69,7 +108,6 @@ def sensitivities(model_path: str | Path, hardware_path: str | Path, stats_path:
             left_out[name] = "these metrics do not depend on it (with these inputs)"
         elif not model.defaults.get(name):
             left_out[name] = "its value is zero, so a relative change leaves it zero"
-    lengths = np.asarray(prompt_lengths, dtype=np.float64)
     derivatives = {output: _log_derivatives(model, output, kept, lengths) for output in outputs}
     ranked = []
     for symbol in kept:
@@ -90,6 +128,9 @@ def cost_coefficients(pack: FormulaPack) -> list[str]:
 def _model_keeping_coefficients(model_path, hardware_path, stats_path, library_path,
                                 outputs: list[str]) -> tuple[CostModel, dict[str, str]]:
     """A model with every cost coefficient symbolic but those the closed-form sums need as numbers."""
+    from ...pack import load_pack
+    from ...sums import ClosedFormError
+
     keep = cost_coefficients(load_pack(packaged_pack("selfspec")))
     left_out: dict[str, str] = {}
     for _ in range(_MAX_ATTEMPTS):
@@ -109,6 +150,10 @@ def _model_keeping_coefficients(model_path, hardware_path, stats_path, library_p
 def _log_derivatives(model: CostModel, output: str, kept: list[sp.Symbol],
                      lengths: np.ndarray) -> dict[str, np.ndarray]:
     """d log(output) / d log(c) for each kept coefficient c, at each prompt length."""
+    import sympy as sp
+
+    from ...pieces import localise
+
     metric = model.closed_form(output)
     symbols = {symbol.name: symbol for symbol in metric.free_symbols}
     found = {symbol.name: np.zeros(lengths.size) for symbol in kept}
