@@ -26,7 +26,10 @@ demo: $(VENV)/installed
 		--hardware examples/hardware_soc_parallel.yaml --stats examples/stats_k4.yaml \
 		--prompt-lengths 128,512,2048,8192 -o demo-report.json
 
+# lint and format check first (configuration in pyproject.toml): seconds, and a failure names the line
 test: $(VENV)/installed-test pdflatex chromium
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -n auto --maxprocesses=4
 
 # pdflatex for the audit tests and Debian's chromium for the web UI's browser tests,

@@ -17,6 +17,7 @@ same files, and the ratio column is reference time / symcost warm time, both fro
 Bytecode is written and read as in a normal installation: ``PYTHONDONTWRITEBYTECODE`` is removed from the
 children's environment (with it, every run compiles symcost's source again, about 0.1 s).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,37 +43,69 @@ LLAMA = ["--model", str(EXAMPLES / "model_llama2_7b.yaml"), "--stats", str(EXAMP
 @dataclass(frozen=True)
 class Case:
     label: str
-    symcost: tuple[str, ...]                 # arguments after ``python -m symcost``; {out} is a scratch folder
-    reference: tuple[str, ...] = ()          # the reference's program and arguments, run in PEER
+    symcost: tuple[str, ...]  # arguments after ``python -m symcost``; {out} is a scratch folder
+    reference: tuple[str, ...] = ()  # the reference's program and arguments, run in PEER
     needs_peer: bool = False
 
 
 def cases() -> list[Case]:
-    toy = ["--model", str(PEER / "examples/model.yaml"), "--hardware", str(PEER / "examples/hardware.yaml"),
-           "--stats", str(PEER / "examples/stats.json")]
-    qwen = ["--model", str(PEER / "examples/model_qwen3_0p6b.yaml"), "--hardware",
-            str(PEER / "examples/hardware_soc_area.yaml"), "--acceptance-sweep", str(COMPAT / "k_sweep_candidates.json")]
-    batch = ["--inputs-dir", str(COMPAT / "simulator"), "--hardware-template", str(PEER / "examples/hardware_soc_area.yaml")]
+    toy = [
+        "--model",
+        str(PEER / "examples/model.yaml"),
+        "--hardware",
+        str(PEER / "examples/hardware.yaml"),
+        "--stats",
+        str(PEER / "examples/stats.json"),
+    ]
+    qwen = [
+        "--model",
+        str(PEER / "examples/model_qwen3_0p6b.yaml"),
+        "--hardware",
+        str(PEER / "examples/hardware_soc_area.yaml"),
+        "--acceptance-sweep",
+        str(COMPAT / "k_sweep_candidates.json"),
+    ]
+    batch = [
+        "--inputs-dir",
+        str(COMPAT / "simulator"),
+        "--hardware-template",
+        str(PEER / "examples/hardware_soc_area.yaml"),
+    ]
     pipelined = [*LLAMA, "--hardware", str(EXAMPLES / "hardware_soc_pipelined.yaml")]
     knobs = [*LLAMA, "--hardware", str(EXAMPLES / "hardware_knobs.yaml")]
     return [
         Case("`symcost --version`", ("--version",)),
-        Case("report, toy example, 4 prompt lengths", ("report", *toy, "--prompt-lengths", "64,128,256,512",
-                                                       "-o", "{out}/report.json"),
-             ("ppa-calculator", *toy, "--prompt-lengths", "64", "128", "256", "512", "--output", "{out}/ref.json"), True),
-        Case("k-sweep, Qwen3-0.6B, 3 candidates x 3 prompt lengths",
-             ("k-sweep", *qwen, "--prompt-lengths", "128", "512", "2048", "-o", "{out}/k.json"),
-             ("ppa-k-sweep", *qwen, "--prompt-lengths", "128", "512", "2048", "--output", "{out}/ref-k.json"), True),
-        Case("batch-inputs, 3 simulator runs", ("batch-inputs", *batch, "--models-dir", str(PEER / "examples"),
-                                                "--output-dir", "{out}/batch"),
-             ("ppa-batch-inputs", *batch, "--output-dir", "{out}/ref-batch"), True),
+        Case(
+            "report, toy example, 4 prompt lengths",
+            ("report", *toy, "--prompt-lengths", "64,128,256,512", "-o", "{out}/report.json"),
+            ("ppa-calculator", *toy, "--prompt-lengths", "64", "128", "256", "512", "--output", "{out}/ref.json"),
+            True,
+        ),
+        Case(
+            "k-sweep, Qwen3-0.6B, 3 candidates x 3 prompt lengths",
+            ("k-sweep", *qwen, "--prompt-lengths", "128", "512", "2048", "-o", "{out}/k.json"),
+            ("ppa-k-sweep", *qwen, "--prompt-lengths", "128", "512", "2048", "--output", "{out}/ref-k.json"),
+            True,
+        ),
+        Case(
+            "batch-inputs, 3 simulator runs",
+            ("batch-inputs", *batch, "--models-dir", str(PEER / "examples"), "--output-dir", "{out}/batch"),
+            ("ppa-batch-inputs", *batch, "--output-dir", "{out}/ref-batch"),
+            True,
+        ),
         Case("plot, Llama-2-7B pipelined", ("plot", *pipelined, "-o", "{out}/plot.png")),
-        Case("audit, Llama-2-7B pipelined (Markdown)", ("audit", *pipelined, "--format", "markdown",
-                                                        "-o", "{out}/audit.md")),
+        Case(
+            "audit, Llama-2-7B pipelined (Markdown)",
+            ("audit", *pipelined, "--format", "markdown", "-o", "{out}/audit.md"),
+        ),
         Case("breakeven, Llama-2-7B knobs", ("breakeven", *knobs)),
-        Case("sensitivity, Llama-2-7B knobs, 2 prompt lengths", ("sensitivity", *knobs, "--prompt-lengths", "128,4096")),
-        Case("llm estimate, Llama-3.1-8B on an RTX 4090", ("llm", "estimate", "--model", "llama-3.1-8b",
-                                                          "--hardware", "rtx-4090")),
+        Case(
+            "sensitivity, Llama-2-7B knobs, 2 prompt lengths", ("sensitivity", *knobs, "--prompt-lengths", "128,4096")
+        ),
+        Case(
+            "llm estimate, Llama-3.1-8B on an RTX 4090",
+            ("llm", "estimate", "--model", "llama-3.1-8b", "--hardware", "rtx-4090"),
+        ),
     ]
 
 
@@ -140,8 +173,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="best of N (default 5)")
     parser.add_argument("--quick", action="store_true", help="one repetition, --version and report only")
     parser.add_argument("--only", metavar="WORD", help="only the commands whose label contains WORD")
-    parser.add_argument("--reference-python", default=os.environ.get("SYMCOST_REFERENCE_PYTHON"),
-                        help="Python of an environment with the reference calculator installed")
+    parser.add_argument(
+        "--reference-python",
+        default=os.environ.get("SYMCOST_REFERENCE_PYTHON"),
+        help="Python of an environment with the reference calculator installed",
+    )
     args = parser.parse_args()
     selected = cases()[:2] if args.quick else [case for case in cases() if not args.only or args.only in case.label]
     run(selected, 1 if args.quick else args.repeat, args.reference_python)

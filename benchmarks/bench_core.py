@@ -18,6 +18,7 @@ Measures, best of --repeat each:
 The reference's example files are read from ../shared/peer-selfspec/examples; parts that need them are
 skipped, saying so, where that folder is absent.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "benchmarks")]
 
 import handwritten  # noqa: E402
+
 from symcost import build_model  # noqa: E402
 
 EXAMPLES = ROOT / "examples"
@@ -53,12 +55,18 @@ class Case:
     files: tuple[Path, Path, Path]
 
 
-LLAMA_KNOBS = Case("Llama-2-7B, knob-based, serialized", (EXAMPLES / "model_llama2_7b.yaml", EXAMPLES / "hardware_knobs.yaml",
-                                                          EXAMPLES / "stats_k4.yaml"))
-LLAMA_PIPELINED = Case("Llama-2-7B, NeuroSim library, layer-pipelined", (EXAMPLES / "model_llama2_7b.yaml",
-                       EXAMPLES / "hardware_soc_pipelined.yaml", EXAMPLES / "stats_k4.yaml"))
-QWEN_SCIENCE = Case("reference: Qwen3-1.7B + science_adi9405_v1_neurosim", (PEER / "model_qwen3_1p7b.yaml",
-                    PEER / "hardware_science_adi9405_v1_neurosim.yaml", PEER / "stats.json"))
+LLAMA_KNOBS = Case(
+    "Llama-2-7B, knob-based, serialized",
+    (EXAMPLES / "model_llama2_7b.yaml", EXAMPLES / "hardware_knobs.yaml", EXAMPLES / "stats_k4.yaml"),
+)
+LLAMA_PIPELINED = Case(
+    "Llama-2-7B, NeuroSim library, layer-pipelined",
+    (EXAMPLES / "model_llama2_7b.yaml", EXAMPLES / "hardware_soc_pipelined.yaml", EXAMPLES / "stats_k4.yaml"),
+)
+QWEN_SCIENCE = Case(
+    "reference: Qwen3-1.7B + science_adi9405_v1_neurosim",
+    (PEER / "model_qwen3_1p7b.yaml", PEER / "hardware_science_adi9405_v1_neurosim.yaml", PEER / "stats.json"),
+)
 TOY = Case("reference: toy model + hardware.yaml", (PEER / "model.yaml", PEER / "hardware.yaml", PEER / "stats.json"))
 HANDWRITTEN = {LLAMA_KNOBS: handwritten.serialized_knobs, LLAMA_PIPELINED: handwritten.pipelined_soc}
 
@@ -74,11 +82,16 @@ def best(function, repeat: int) -> float:
 
 def machine() -> str:
     cpuinfo = Path("/proc/cpuinfo")
-    names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
-             if line.startswith("model name")] if cpuinfo.is_file() else []
+    names = (
+        [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")]
+        if cpuinfo.is_file()
+        else []
+    )
     cpu = names[0] if names else platform.processor() or platform.machine()
-    return (f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}; {platform.python_implementation()} "
-            f"{platform.python_version()}, numpy {np.__version__}, sympy {sympy.__version__}; {time.strftime('%Y-%m-%d')}")
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}; {platform.python_implementation()} "
+        f"{platform.python_version()}, numpy {np.__version__}, sympy {sympy.__version__}; {time.strftime('%Y-%m-%d')}"
+    )
 
 
 def prompt_lengths(points: int) -> np.ndarray:
@@ -86,6 +99,7 @@ def prompt_lengths(points: int) -> np.ndarray:
 
 
 # ---- 1. compile -------------------------------------------------------------------------------------------
+
 
 def timed_process(command: list[str], cache: Path) -> tuple[float, str]:
     """Wall time of a fresh process with the evaluator cache at ``cache``, and its stdout."""
@@ -109,8 +123,9 @@ def probe_build(case: Case, cache: Path, options: dict) -> dict:
 
 def report_command(case: Case, cache: Path) -> float:
     model, hardware, stats = map(str, case.files)
-    return timed_process([sys.executable, "-m", "symcost", "report", "--model", model, "--hardware", hardware,
-                          "--stats", stats], cache)[0]
+    return timed_process(
+        [sys.executable, "-m", "symcost", "report", "--model", model, "--hardware", hardware, "--stats", stats], cache
+    )[0]
 
 
 def compile_times(cases: list[Case], repeat: int, workspace: Path, sweep_too: bool) -> dict:
@@ -141,8 +156,10 @@ def print_compile(results: dict) -> None:
     for (case, kind, state), probe in results.items():
         if state == "cold":
             warm = results[(case, kind, "warm")]
-            print(f"| {case.label} | {kind} | {_seconds(probe.get('build_s'))} | {probe['wall_s']:.2f} s "
-                  f"| {_seconds(warm.get('build_s'))} | {warm['wall_s']:.2f} s |")
+            print(
+                f"| {case.label} | {kind} | {_seconds(probe.get('build_s'))} | {probe['wall_s']:.2f} s "
+                f"| {_seconds(warm.get('build_s'))} | {warm['wall_s']:.2f} s |"
+            )
 
 
 def _seconds(value: float | None) -> str:
@@ -150,6 +167,7 @@ def _seconds(value: float | None) -> str:
 
 
 # ---- 2. sweep and 3. per point ----------------------------------------------------------------------------
+
 
 def sweep_time(case: Case, lengths: np.ndarray, repeat: int) -> float:
     model = build_model(*case.files, **SWEEP)
@@ -176,8 +194,10 @@ def compare_handwritten(case: Case, lengths: np.ndarray, repeat: int) -> tuple[f
     for name, values in zip(METRICS, theirs):
         worst = float(np.max(np.abs(values / ours[name] - 1)))
         if worst > 1e-12:
-            raise SystemExit(f"error: benchmarks/handwritten.py disagrees with symcost on {case.label}, {name}: "
-                             f"relative {worst:.2e}; update its coefficients")
+            raise SystemExit(
+                f"error: benchmarks/handwritten.py disagrees with symcost on {case.label}, {name}: "
+                f"relative {worst:.2e}; update its coefficients"
+            )
     return best(lambda: model.evaluate(L_prompt=lengths), repeat), best(lambda: HANDWRITTEN[case](lengths), repeat)
 
 
@@ -191,8 +211,15 @@ def oracle_per_point(case: Case, count: int, repeat: int) -> float:
 def reference_per_point(case: Case, python: str, count: int, repeat: int) -> tuple[float, float]:
     """(seconds per prompt length, worst relative difference from symcost's speculative energy per token)."""
     lengths = list(range(1, LONGEST_PROMPT, LONGEST_PROMPT // count))[:count]
-    command = [python, str(ROOT / "benchmarks" / "probe_reference.py"), *map(str, case.files),
-               "--lengths", ",".join(map(str, lengths)), "--repeat", str(repeat)]
+    command = [
+        python,
+        str(ROOT / "benchmarks" / "probe_reference.py"),
+        *map(str, case.files),
+        "--lengths",
+        ",".join(map(str, lengths)),
+        "--repeat",
+        str(repeat),
+    ]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(f"error: the reference calculator failed:\n{done.stderr}")
@@ -203,6 +230,7 @@ def reference_per_point(case: Case, python: str, count: int, repeat: int) -> tup
 
 
 # ---- the run ----------------------------------------------------------------------------------------------
+
 
 def main() -> None:
     args = parse_args()
@@ -230,19 +258,29 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="one repetition, 10^4 points, the serialized example only")
     parser.add_argument("--repeat", type=int, default=3, help="repetitions; the best is kept (default 3)")
-    parser.add_argument("--points", type=int, default=10 ** 6, help="prompt lengths in the sweep (default 10^6)")
-    parser.add_argument("--full-points", type=int, default=10 ** 5,
-                        help="prompt lengths for the every-output evaluator (default 10^5)")
-    parser.add_argument("--reference-lengths", type=int, default=8,
-                        help="prompt lengths timed in the reference calculator and the oracle (default 8)")
-    parser.add_argument("--reference-python", default=os.environ.get("SYMCOST_REFERENCE_PYTHON"),
-                        help="Python of an environment with selfspec-calculator installed (or SYMCOST_REFERENCE_PYTHON)")
+    parser.add_argument("--points", type=int, default=10**6, help="prompt lengths in the sweep (default 10^6)")
+    parser.add_argument(
+        "--full-points", type=int, default=10**5, help="prompt lengths for the every-output evaluator (default 10^5)"
+    )
+    parser.add_argument(
+        "--reference-lengths",
+        type=int,
+        default=8,
+        help="prompt lengths timed in the reference calculator and the oracle (default 8)",
+    )
+    parser.add_argument(
+        "--reference-python",
+        default=os.environ.get("SYMCOST_REFERENCE_PYTHON"),
+        help="Python of an environment with selfspec-calculator installed (or SYMCOST_REFERENCE_PYTHON)",
+    )
     return parser.parse_args()
 
 
 def print_sweeps(cases: list[Case], points: int, repeat: int) -> dict:
     lengths = prompt_lengths(points)
-    print(f"\n{points:,}-point L_prompt sweep, per-token energy and latency (build_model(only=..., vary=['L_prompt'])):\n")
+    print(
+        f"\n{points:,}-point L_prompt sweep, per-token energy and latency (build_model(only=..., vary=['L_prompt'])):\n"
+    )
     print("| example | sweep | per point |")
     print("|---|---|---|")
     sweeps = {}
@@ -271,8 +309,10 @@ def print_per_point(cases: list[Case], args: argparse.Namespace, sizes: tuple[in
         print(f"\n(reference examples not found at {PEER}: oracle and reference comparisons skipped)")
         return {}
     print("\nPer prompt length, on the reference's inputs (speculative and baseline, every breakdown):\n")
-    print("| example | reference calculator | plain loop oracle | symcost, every output (generated function alone) "
-          "| symcost, two metrics | reference / symcost (every output; two metrics) | oracle / symcost (every output) |")
+    print(
+        "| example | reference calculator | plain loop oracle | symcost, every output (generated function alone) "
+        "| symcost, two metrics | reference / symcost (every output; two metrics) | oracle / symcost (every output) |"
+    )
     print("|---|---|---|---|---|---|---|")
     ratios, notes = {}, []
     for case in cases:
@@ -281,11 +321,18 @@ def print_per_point(cases: list[Case], args: argparse.Namespace, sizes: tuple[in
         reference = ratio = "-"
         if "reference" in row:
             ratios[case] = row["reference"] / full
-            reference, ratio = f"{row['reference'] * 1e3:.1f} ms", f"{ratios[case]:,.0f}x; {row['reference'] / metrics:,.0f}x"
-            notes.append(f"{case.label}: symcost's speculative energy per token differs from the reference's "
-                         f"by at most {row['difference']:.1e} (relative) at the timed lengths")
-        print(f"| {case.label} | {reference} | {row['oracle'] * 1e3:.2f} ms | {full * 1e6:.2f} us "
-              f"({row['generated'] * 1e6:.2f} us) | {metrics * 1e9:.0f} ns | {ratio} | {row['oracle'] / full:,.0f}x |")
+            reference, ratio = (
+                f"{row['reference'] * 1e3:.1f} ms",
+                f"{ratios[case]:,.0f}x; {row['reference'] / metrics:,.0f}x",
+            )
+            notes.append(
+                f"{case.label}: symcost's speculative energy per token differs from the reference's "
+                f"by at most {row['difference']:.1e} (relative) at the timed lengths"
+            )
+        print(
+            f"| {case.label} | {reference} | {row['oracle'] * 1e3:.2f} ms | {full * 1e6:.2f} us "
+            f"({row['generated'] * 1e6:.2f} us) | {metrics * 1e9:.0f} ns | {ratio} | {row['oracle'] / full:,.0f}x |"
+        )
     if not args.reference_python:
         print("\n(reference calculator skipped: give --reference-python PATH or set SYMCOST_REFERENCE_PYTHON)")
     for note in notes:
@@ -304,8 +351,9 @@ def measure_per_point(case: Case, reference_python: str | None, sizes: tuple[int
     return row
 
 
-def print_targets(compile_results: dict, sweeps: dict, handwritten_ratios: dict, reference_ratios: dict,
-                  points: int) -> None:
+def print_targets(
+    compile_results: dict, sweeps: dict, handwritten_ratios: dict, reference_ratios: dict, points: int
+) -> None:
     print("\n| target | example | measured | met |")
     print("|---|---|---|---|")
     rows = []

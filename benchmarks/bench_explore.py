@@ -13,6 +13,7 @@ Runs ``symcost explore`` as a user does (whole processes, the evaluator cache wa
 
 Record the output in docs/performance.md with the machine it ran on.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,14 +25,31 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-USER_PACK = ["--pack", str(ROOT / "tests/data/user_pack/systolic.yaml"), "--input", str(ROOT / "tests/data/user_pack/inputs.yaml")]
+USER_PACK = [
+    "--pack",
+    str(ROOT / "tests/data/user_pack/systolic.yaml"),
+    "--input",
+    str(ROOT / "tests/data/user_pack/inputs.yaml"),
+]
 # Objectives whose front has about one design per M: a front's size, not the grid's, sets the merge cost.
 OBJECTIVES = ["--objective", "min:t_compute", "--objective", "max:macs", "--objective", "min:energy"]
 EXAMPLES = ROOT / "examples"
-STRUCTURAL = ["--model", str(EXAMPLES / "model_tiny.yaml"), "--hardware", str(EXAMPLES / "hardware_knobs.yaml"),
-              "--stats", str(EXAMPLES / "stats_k4.yaml"), "--axis", "analog.adc.draft_bits=3,4,5,8",
-              "--axis", "hardware.soc.schedule=serialized,layer-pipelined",
-              "--objective", "min:speculative.energy_per_token", "--objective", "min:speculative.latency_per_token"]
+STRUCTURAL = [
+    "--model",
+    str(EXAMPLES / "model_tiny.yaml"),
+    "--hardware",
+    str(EXAMPLES / "hardware_knobs.yaml"),
+    "--stats",
+    str(EXAMPLES / "stats_k4.yaml"),
+    "--axis",
+    "analog.adc.draft_bits=3,4,5,8",
+    "--axis",
+    "hardware.soc.schedule=serialized,layer-pipelined",
+    "--objective",
+    "min:speculative.energy_per_token",
+    "--objective",
+    "min:speculative.latency_per_token",
+]
 
 
 def symbolic_axes(designs: float) -> list[str]:
@@ -42,8 +60,9 @@ def symbolic_axes(designs: float) -> list[str]:
 
 def run(arguments: list[str]) -> tuple[float, str]:
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "symcost", "explore", *arguments], capture_output=True, text=True,
-                          cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "symcost", "explore", *arguments], capture_output=True, text=True, cwd=ROOT
+    )
     elapsed = time.perf_counter() - started
     if done.returncode not in (0, 1):
         raise SystemExit(f"explore failed: {done.stderr}")
@@ -81,11 +100,15 @@ def main() -> None:
     fine, summary = run([*small_tasks, "--task-points", "20000"])
     coarse, _ = run([*small_tasks, "--task-points", "1000000"])
     tasks_fine, tasks_coarse = designs_of(summary) / 20_000, designs_of(summary) / 1_000_000
-    print(f"overhead per task: {(fine - coarse) / (tasks_fine - tasks_coarse) * 1e3:.1f} ms "
-          f"({tasks_fine:.0f} tasks {fine:.2f} s against {tasks_coarse:.0f} tasks {coarse:.2f} s)")
+    print(
+        f"overhead per task: {(fine - coarse) / (tasks_fine - tasks_coarse) * 1e3:.1f} ms "
+        f"({tasks_fine:.0f} tasks {fine:.2f} s against {tasks_coarse:.0f} tasks {coarse:.2f} s)"
+    )
     elapsed, summary = run([*USER_PACK, *symbolic_axes(args.large), *OBJECTIVES, *cluster, "--task-points", "2000000"])
-    print(f"large symbolic grid on local:{args.workers}: {summary}; {elapsed:.0f} s, "
-          f"{designs_of(summary) / elapsed:,.0f} designs/s")
+    print(
+        f"large symbolic grid on local:{args.workers}: {summary}; {elapsed:.0f} s, "
+        f"{designs_of(summary) / elapsed:,.0f} designs/s"
+    )
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ Measures, in one run on this machine:
     in it now, so the ratio is of one run.
 Prints a Markdown table for docs/performance.md.
 """
+
 from __future__ import annotations
 
 import json
@@ -56,27 +57,42 @@ def main() -> None:
     model = analytic_model()
     compile_seconds = time.perf_counter() - started
     bundle = packaged_bundle()
-    scenario = Scenario(catalog("models").get("llama-3.1-8b"), catalog("hardware").get("rtx-4090"),
-                        catalog("runtimes").get("llama.cpp"), catalog("quantizations").get("q4_k_m"),
-                        Workload(512, 128), ParallelLayout())
+    scenario = Scenario(
+        catalog("models").get("llama-3.1-8b"),
+        catalog("hardware").get("rtx-4090"),
+        catalog("runtimes").get("llama.cpp"),
+        catalog("quantizations").get("q4_k_m"),
+        Workload(512, 128),
+        ParallelLayout(),
+    )
     scenario = scenario.with_(coefficients=bundle.coefficients_for(scenario))
     evaluations = rate(lambda: model.evaluate(scenario_values(scenario)))
     responses = rate(lambda: estimate(scenario, bundle, model))
-    request = SolveRequest(models=[catalog("models").get(name) for name in SOLVER_MODELS], hardware=list(catalog("hardware")),
-                           runtime=catalog("runtimes").get("vllm"), workload=Workload(2048, 256),
-                           concurrency=[1, 2, 4, 8, 16, 32, 64, 128])
+    request = SolveRequest(
+        models=[catalog("models").get(name) for name in SOLVER_MODELS],
+        hardware=list(catalog("hardware")),
+        runtime=catalog("runtimes").get("vllm"),
+        workload=Workload(2048, 256),
+        concurrency=[1, 2, 4, 8, 16, 32, 64, 128],
+    )
     solve_started = time.perf_counter()
     result = solve(request, bundle, model)
     solve_seconds = time.perf_counter() - solve_started
     peer = peer_rate()
     rows = [
         ("compile formulas/llm.yaml (cold, once per process)", f"{compile_seconds:.2f} s", ""),
-        ("one configuration: pack evaluated (inputs from the catalogs)", f"{evaluations:,.0f} /s", _ratio(evaluations, peer)),
+        (
+            "one configuration: pack evaluated (inputs from the catalogs)",
+            f"{evaluations:,.0f} /s",
+            _ratio(evaluations, peer),
+        ),
         ("one configuration: whole estimate() response", f"{responses:,.0f} /s", _ratio(responses, peer)),
-        (f"solver: {result['candidates']:,} candidates, {result['evaluated']:,} of them evaluated "
-         f"(the rest rejected by layout before evaluation)",
-         f"{solve_seconds:.2f} s = {result['evaluated'] / solve_seconds:,.0f} evaluated/s",
-         _ratio(result["evaluated"] / solve_seconds, peer)),
+        (
+            f"solver: {result['candidates']:,} candidates, {result['evaluated']:,} of them evaluated "
+            f"(the rest rejected by layout before evaluation)",
+            f"{solve_seconds:.2f} s = {result['evaluated'] / solve_seconds:,.0f} evaluated/s",
+            _ratio(result["evaluated"] / solve_seconds, peer),
+        ),
         ("llm-analysis 0.2.2, one configuration (its own environment)", f"{peer:,.0f} /s" if peer else "not run", "1"),
     ]
     print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, Python {platform.python_version()}\n")
@@ -90,8 +106,18 @@ def peer_rate() -> float | None:
         return None
     with tempfile.TemporaryDirectory() as folder:
         output = Path(folder) / "rows.json"
-        subprocess.run([str(PEER_PYTHON), str(ROOT / "benchmarks" / "llm_analysis_rows.py"), "--output", str(output),
-                        "--csv", str(ROOT / "data" / "llm_bench_calibration.csv")], check=True, capture_output=True)
+        subprocess.run(
+            [
+                str(PEER_PYTHON),
+                str(ROOT / "benchmarks" / "llm_analysis_rows.py"),
+                "--output",
+                str(output),
+                "--csv",
+                str(ROOT / "data" / "llm_bench_calibration.csv"),
+            ],
+            check=True,
+            capture_output=True,
+        )
         return json.loads(output.read_text())["estimates_per_second_median"]
 
 

@@ -9,6 +9,7 @@ checks each function against symcost's evaluator before timing it, so a
 stale coefficient (an example file or the pack changed) stops the run
 instead of producing a meaningless ratio. Valid for L_prompt >= 1.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -38,8 +39,11 @@ def pipelined_soc(L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         fabric = 1.2051270399999999e-05 * step + 3.80895e-09 if step > 0 else 0.0
         return np.maximum(np.maximum(sram_read, fabric), hbm_read + 1.664e-05 * step) + 1.6642e-05
 
-    draft = 7.667712e-05 * L + np.maximum(6.656e-05 * L + 9.9842e-05, 2.311111111111111e-06 * L + 2.9634600163000005e-08) \
+    draft = (
+        7.667712e-05 * L
+        + np.maximum(6.656e-05 * L + 9.9842e-05, 2.311111111111111e-06 * L + 2.9634600163000005e-08)
         + 2.7053378589726065
+    )
     first_verify_step = 1.916928e-05 * L + 4.925291379678752 + memory(0)
     latency = draft + first_verify_step
     for step in (1, 2, 3):

@@ -140,24 +140,15 @@ MODELS = {
 MEMORY_GB = {
     "Apple M1 Max (32-core GPU)": (
         64,
-        (
-            "XiongjieDai/GPU-Benchmarks-on-LLM-Inference README hardware name "
-            "'M1 Max 32-Core GPU 64GB'"
-        ),
+        ("XiongjieDai/GPU-Benchmarks-on-LLM-Inference README hardware name 'M1 Max 32-Core GPU 64GB'"),
     ),
     "Apple M2 Ultra (76-core GPU)": (
         192,
-        (
-            "XiongjieDai/GPU-Benchmarks-on-LLM-Inference README hardware name "
-            "'M2 Ultra 76-Core GPU 192GB'"
-        ),
+        ("XiongjieDai/GPU-Benchmarks-on-LLM-Inference README hardware name 'M2 Ultra 76-Core GPU 192GB'"),
     ),
     "Apple M3 Max (40-core GPU)": (
         64,
-        (
-            "XiongjieDai/GPU-Benchmarks-on-LLM-Inference README hardware name "
-            "'M3 Max 40-Core GPU 64GB'"
-        ),
+        ("XiongjieDai/GPU-Benchmarks-on-LLM-Inference README hardware name 'M3 Max 40-Core GPU 64GB'"),
     ),
     "NVIDIA DGX Spark (GB10)": (
         128,
@@ -412,18 +403,14 @@ def run_row(index, row, repeat):
         "decode_tok_s": batch / summary["decode_latency"],
         "weight_memory_GB": summary["weight_memory_per_gpu"] / 1e9,
         "kv_cache_memory_GB": summary["kv_cache_memory_per_gpu"] / 1e9,
-        "prefill_activation_memory_GB": summary["prefill_activation_memory_per_gpu"]
-        / 1e9,
-        "decode_activation_memory_GB": summary["decode_activation_memory_per_gpu"]
-        / 1e9,
+        "prefill_activation_memory_GB": summary["prefill_activation_memory_per_gpu"] / 1e9,
+        "decode_activation_memory_GB": summary["decode_activation_memory_per_gpu"] / 1e9,
         "total_memory_GB": None,  # llm-analysis reports no total; the parts are above
         "num_params_total": analysis.total_num_params,
         "num_active_params_total": analysis.total_num_active_params,
     }
     record["raw_latency_s"] = {
-        k: v
-        for k, v in summary.items()
-        if k.endswith("latency") or "latency_" in k or k in LATENCY_KEYS_EXTRA
+        k: v for k, v in summary.items() if k.endswith("latency") or "latency_" in k or k in LATENCY_KEYS_EXTRA
     }
     seconds = time_call(args, repeat)
     record["estimate_seconds_best"] = seconds
@@ -452,19 +439,9 @@ def median_or_none(values):
 
 def summarise(rows):
     ok = [r for r in rows if "error" not in r]
-    decode_b1 = [
-        r["accuracy"]["decode_ape_percent"]
-        for r in ok
-        if not r["serving_row"] and r["batch_used"] == 1
-    ]
-    decode_batched = [
-        r["accuracy"]["decode_ape_percent"]
-        for r in ok
-        if not r["serving_row"] and r["batch_used"] > 1
-    ]
-    decode_serving = [
-        r["accuracy"]["decode_ape_percent"] for r in ok if r["serving_row"]
-    ]
+    decode_b1 = [r["accuracy"]["decode_ape_percent"] for r in ok if not r["serving_row"] and r["batch_used"] == 1]
+    decode_batched = [r["accuracy"]["decode_ape_percent"] for r in ok if not r["serving_row"] and r["batch_used"] > 1]
+    decode_serving = [r["accuracy"]["decode_ape_percent"] for r in ok if r["serving_row"]]
     prefill = [r["accuracy"]["prefill_ape_percent"] for r in ok]
     return {
         "rows": len(rows),
@@ -568,17 +545,9 @@ def main(argv=None):
         json.dump(result, f, indent=1)
         f.write("\n")
     s = result["summary"]
-    print(
-        f"llm-analysis {result['version']}: {s['rows_run']}/{s['rows']} rows ran; "
-        f"failed {s['rows_failed']}"
-    )
-    print(
-        f"median APE decode (batch 1, {s['decode_batch1_rows']} rows): "
-        f"{s['decode_batch1_median_ape_percent']}"
-    )
-    print(
-        f"median APE prefill ({s['prefill_rows']} rows): {s['prefill_median_ape_percent']}"
-    )
+    print(f"llm-analysis {result['version']}: {s['rows_run']}/{s['rows']} rows ran; failed {s['rows_failed']}")
+    print(f"median APE decode (batch 1, {s['decode_batch1_rows']} rows): {s['decode_batch1_median_ape_percent']}")
+    print(f"median APE prefill ({s['prefill_rows']} rows): {s['prefill_median_ape_percent']}")
     print(f"estimates/s (median): {result['estimates_per_second_median']}")
     print(f"wrote {opts.output}")
 

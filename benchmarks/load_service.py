@@ -9,6 +9,7 @@ expected one is an error). The mix: estimates without recommendations,
 estimates with three recommendations (a solver run each), catalog reads,
 small solver runs.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,16 +35,32 @@ HARDWARE = ("rtx-4090", "rtx-3090", "apple-m3-max-64gb", "dgx-spark", "h100-sxm"
 def request_mix(rng: random.Random) -> tuple[str, str, str, dict | None]:
     """(kind, method, path, body) of one request."""
     draw = rng.random()
-    estimate = {"model_id": rng.choice(MODELS), "hardware": {"hardware_id": rng.choice(HARDWARE)},
-                "workload": {"context_tokens": rng.choice((128, 512, 2048, 8192)), "output_tokens": rng.choice((64, 256)),
-                             "concurrency": rng.choice((1, 4, 16))}}
+    estimate = {
+        "model_id": rng.choice(MODELS),
+        "hardware": {"hardware_id": rng.choice(HARDWARE)},
+        "workload": {
+            "context_tokens": rng.choice((128, 512, 2048, 8192)),
+            "output_tokens": rng.choice((64, 256)),
+            "concurrency": rng.choice((1, 4, 16)),
+        },
+    }
     if draw < 0.6:
         return "estimate", "POST", "/v1/estimate", {**estimate, "recommend": 0}
     if draw < 0.8:
         return "estimate+recommend", "POST", "/v1/estimate", estimate
     if draw < 0.9:
-        return "catalog", "GET", "/v1/catalog/" + rng.choice(("models", "hardware-profiles", "runtimes", "quantizations")), None
-    return "solve", "POST", "/v1/solve", {"model_ids": [rng.choice(MODELS)], "hardware_ids": [rng.choice(HARDWARE)], "top": 3}
+        return (
+            "catalog",
+            "GET",
+            "/v1/catalog/" + rng.choice(("models", "hardware-profiles", "runtimes", "quantizations")),
+            None,
+        )
+    return (
+        "solve",
+        "POST",
+        "/v1/solve",
+        {"model_ids": [rng.choice(MODELS)], "hardware_ids": [rng.choice(HARDWARE)], "top": 3},
+    )
 
 
 def main() -> None:
@@ -64,8 +81,11 @@ def start_server(folder: Path) -> tuple[int, subprocess.Popen]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "symcost", "serve", "--port", str(port), "--db", str(folder / "db.sqlite")],
-                              env={**os.environ, "SYMCOST_DATA_DIR": str(folder)}, stdout=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "symcost", "serve", "--port", str(port), "--db", str(folder / "db.sqlite")],
+        env={**os.environ, "SYMCOST_DATA_DIR": str(folder)},
+        stdout=subprocess.DEVNULL,
+    )
     for _ in range(300):
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
@@ -94,8 +114,12 @@ def run_load(port: int, total: int, clients: int) -> None:
                 return
             kind, method, path, body = plan[index]
             started = time.perf_counter()
-            connection.request(method, path, body=json.dumps(body) if body is not None else None,
-                               headers={"content-type": "application/json"})
+            connection.request(
+                method,
+                path,
+                body=json.dumps(body) if body is not None else None,
+                headers={"content-type": "application/json"},
+            )
             response = connection.getresponse()
             response.read()
             elapsed = time.perf_counter() - started
@@ -111,15 +135,23 @@ def run_load(port: int, total: int, clients: int) -> None:
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - started
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-          f"server and load generator on the same machine\n")
-    print(f"{total} requests from {clients} clients in {wall:.1f} s: {total / wall:,.0f} requests/s, {len(errors)} errors\n")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+        f"server and load generator on the same machine\n"
+    )
+    print(
+        f"{total} requests from {clients} clients in {wall:.1f} s: {total / wall:,.0f} requests/s, {len(errors)} errors\n"
+    )
     print("| request | n | p50 ms | p99 ms |\n|---|---|---|---|")
     everything = []
     for kind, values in sorted(timings.items()):
         everything += values
-        print(f"| {kind} | {len(values)} | {1e3 * np.percentile(values, 50):.1f} | {1e3 * np.percentile(values, 99):.1f} |")
-    print(f"| all | {len(everything)} | {1e3 * np.percentile(everything, 50):.1f} | {1e3 * np.percentile(everything, 99):.1f} |")
+        print(
+            f"| {kind} | {len(values)} | {1e3 * np.percentile(values, 50):.1f} | {1e3 * np.percentile(values, 99):.1f} |"
+        )
+    print(
+        f"| all | {len(everything)} | {1e3 * np.percentile(everything, 50):.1f} | {1e3 * np.percentile(everything, 99):.1f} |"
+    )
     for line in errors[:10]:
         print("error:", line)
 

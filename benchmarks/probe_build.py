@@ -6,6 +6,7 @@ memory (the parsed pack, SymPy's caches) helps:
 
     python benchmarks/probe_build.py MODEL HARDWARE STATS [--only NAME ...] [--vary NAME ...]
 """
+
 from __future__ import annotations
 
 import argparse

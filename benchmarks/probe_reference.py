@@ -11,6 +11,7 @@ each length, as symcost's full evaluator does). Prints JSON: the best time
 per prompt length, and the speculative energy per token (pJ) at each length
 so the caller can check both tools computed the same thing.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -15,6 +15,7 @@ models with 4096 layers (new documents each time, so never cached). Prints
 p50/p99 per kind and phase, the attackers' answers by status, and the ratio
 of the normal requests' p99 attacked to quiet (the done criterion: at most 2).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,15 +41,20 @@ sys.path.insert(0, str(ROOT))
 from symcost.documents import load_document  # noqa: E402 - after the path is set
 
 EXAMPLES = ROOT / "examples"
-ESTIMATE = {"model_id": "llama-3.1-8b", "hardware": {"hardware_id": "rtx-4090"},
-            "workload": {"context_tokens": 2048, "output_tokens": 256, "concurrency": 4}}
+ESTIMATE = {
+    "model_id": "llama-3.1-8b",
+    "hardware": {"hardware_id": "rtx-4090"},
+    "workload": {"context_tokens": 2048, "output_tokens": 256, "concurrency": 4},
+}
 ATTACK_PAUSE = 0.05  # seconds between an attacker's requests
 START_DELAY = 10  # seconds for the client processes to start before a phase
 
 
 def documents(model: str, hardware: str, stats: str = "stats_k4.yaml") -> dict:
-    return {role: load_document(EXAMPLES / name).data for role, name in
-            (("model", model), ("hardware", hardware), ("stats", stats))}
+    return {
+        role: load_document(EXAMPLES / name).data
+        for role, name in (("model", model), ("hardware", hardware), ("stats", stats))
+    }
 
 
 SMALL_REPORT = {**documents("model_tiny.yaml", "hardware_knobs.yaml"), "prompt_lengths": [128, 1024]}
@@ -86,8 +92,12 @@ def attacks() -> dict[str, object]:
     return {
         "oversize (declared)": lambda _: ("POST", "/v1/estimate", b" " * (300 * 1024), False),
         "oversize (chunked)": lambda _: ("POST", "/v1/estimate", b" " * (300 * 1024), True),
-        "NaN / 1e999": lambda count: ("POST", "/v1/estimate" if count % 2 else "/v1/calibrate",
-                                      estimate.replace("2048", "NaN" if count % 2 else "1e999").encode(), False),
+        "NaN / 1e999": lambda count: (
+            "POST",
+            "/v1/estimate" if count % 2 else "/v1/calibrate",
+            estimate.replace("2048", "NaN" if count % 2 else "1e999").encode(),
+            False,
+        ),
         "5000-digit integer": lambda _: ("POST", "/v1/solve", estimate.replace("2048", "9" * 5000).encode(), False),
         "JSON 100,000 deep": lambda _: ("POST", "/v1/solve", b"[" * 100_000 + b"]" * 100_000, False),
         "unit bomb": unit_bomb,
@@ -105,8 +115,12 @@ def normal_client(port: int, seed: int, rate: float, start_at: float, stop_at: f
         time.sleep(max(0.0, next_send - time.monotonic()))
         kind, _, method, path, body = rng.choices(NORMAL, weights=[share for _, share, *_ in NORMAL])[0]
         started = time.perf_counter()
-        connection.request(method, path, body=json.dumps(body) if body is not None else None,
-                           headers={"content-type": "application/json"})
+        connection.request(
+            method,
+            path,
+            body=json.dumps(body) if body is not None else None,
+            headers={"content-type": "application/json"},
+        )
         response = connection.getresponse()
         response.read()
         timings.append((kind, time.perf_counter() - started, response.status))
@@ -124,8 +138,13 @@ def attacker(port: int, name: str, start_at: float, stop_at: float, results) -> 
         method, path, body, chunked = make(count)
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=max(1.0, stop_at - time.monotonic()))
         try:
-            connection.request(method, path, body=iter([body[i:i + 65536] for i in range(0, len(body), 65536)])
-                               if chunked else body, encode_chunked=chunked, headers={"content-type": "application/json"})
+            connection.request(
+                method,
+                path,
+                body=iter([body[i : i + 65536] for i in range(0, len(body), 65536)]) if chunked else body,
+                encode_chunked=chunked,
+                headers={"content-type": "application/json"},
+            )
             response = connection.getresponse()
             response.read()
             statuses[response.status] += 1
@@ -142,10 +161,16 @@ def run_phase(port: int, seconds: float, rate: float, clients: int, attacked: bo
     results = context.Queue()
     start_at = time.monotonic() + START_DELAY  # every process started and its imports done: none of that is measured
     stop_at = start_at + seconds
-    processes = [context.Process(target=normal_client, args=(port, 1000 * attacked + index, rate / clients, start_at,
-                                                             stop_at, results)) for index in range(clients)]
+    processes = [
+        context.Process(
+            target=normal_client, args=(port, 1000 * attacked + index, rate / clients, start_at, stop_at, results)
+        )
+        for index in range(clients)
+    ]
     if attacked:
-        processes += [context.Process(target=attacker, args=(port, name, start_at, stop_at, results)) for name in attacks()]
+        processes += [
+            context.Process(target=attacker, args=(port, name, start_at, stop_at, results)) for name in attacks()
+        ]
     for process in processes:
         process.start()
     timings, statuses = [], {}
@@ -165,8 +190,11 @@ def start_server(folder: Path) -> tuple[int, subprocess.Popen]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     environment = {**os.environ, "SYMCOST_DATA_DIR": str(folder), "SYMCOST_CACHE_DIR": str(folder / "cache")}
-    server = subprocess.Popen([sys.executable, "-m", "symcost", "serve", "--port", str(port), "--db", str(folder / "db.sqlite")],
-                              env=environment, stdout=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "symcost", "serve", "--port", str(port), "--db", str(folder / "db.sqlite")],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+    )
     for _ in range(300):
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
@@ -182,8 +210,12 @@ def warm(port: int) -> None:
     """Every kind sent a few times: the small report's evaluator is compiled, as for any report a client repeats."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     for kind, _, method, path, body in NORMAL * 3:
-        connection.request(method, path, body=json.dumps(body) if body is not None else None,
-                           headers={"content-type": "application/json"})
+        connection.request(
+            method,
+            path,
+            body=json.dumps(body) if body is not None else None,
+            headers={"content-type": "application/json"},
+        )
         response = connection.getresponse()
         response.read()
         if response.status != 200:
@@ -191,14 +223,20 @@ def warm(port: int) -> None:
 
 
 def report(quiet: list, attacked: list, statuses: dict) -> None:
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-          "server, normal clients and attackers on the same machine\n")
-    print("| normal request | n quiet | p50 ms | p99 ms | n attacked | p50 ms | p99 ms |\n|---|---|---|---|---|---|---|")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+        "server, normal clients and attackers on the same machine\n"
+    )
+    print(
+        "| normal request | n quiet | p50 ms | p99 ms | n attacked | p50 ms | p99 ms |\n|---|---|---|---|---|---|---|"
+    )
     for kind in sorted({kind for kind, _, _ in quiet + attacked}) + ["all"]:
         row = [f"| {kind} "]
         for timings in (quiet, attacked):
             values = [seconds for name, seconds, _ in timings if kind in ("all", name)]
-            row.append(f"| {len(values)} | {1e3 * np.percentile(values, 50):.1f} | {1e3 * np.percentile(values, 99):.1f} ")
+            row.append(
+                f"| {len(values)} | {1e3 * np.percentile(values, 50):.1f} | {1e3 * np.percentile(values, 99):.1f} "
+            )
         print("".join(row) + "|")
     failed = [(kind, status) for kind, _, status in quiet + attacked if status != 200]
     print(f"\nnormal requests not answered 200: {len(failed)} {Counter(failed).most_common(5) if failed else ''}\n")

@@ -4,6 +4,7 @@ Cost models are data (YAML formula packs over declared symbols); symcost
 validates the inputs, builds SymPy expressions through a whitelist parser,
 derives closed forms, compiles numpy evaluators and emits auditable reports.
 """
+
 from importlib import import_module
 
 from .errors import FormulaError, InputError, InputIssue, SymcostError
@@ -29,5 +30,13 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
-__all__ = ["CostModel", "FormulaError", "InputError", "InputIssue", "SymcostError", "__version__", "build_model",
-           "parse_formula"]
+__all__ = [
+    "CostModel",
+    "FormulaError",
+    "InputError",
+    "InputIssue",
+    "SymcostError",
+    "__version__",
+    "build_model",
+    "parse_formula",
+]

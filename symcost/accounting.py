@@ -12,11 +12,12 @@ Symbols whose source is ``axis`` or ``stats`` (prompt length, K, E[a+1], ...)
 stay symbolic; every other bound symbol is replaced by its value (SI) unless
 listed in ``keep``.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import sympy as sp
 
@@ -62,12 +63,20 @@ class Accounting:
         """The quantities in order, each referring to earlier ones by symbol (a chain to evaluate in order).
         Per-step quantities (functions of the step index) are inlined where used and left out."""
         step = self.pack.index.step
-        return [(self.quantity_symbols[name], expression) for name, expression in self.quantities.items()
-                if not expression.has(step)]
+        return [
+            (self.quantity_symbols[name], expression)
+            for name, expression in self.quantities.items()
+            if not expression.has(step)
+        ]
 
     def select(self, *, quantity: str, phase: str | None = None, view: str | None = None) -> list[TermTotal]:
-        return [entry for entry in self.entries if entry.term.quantity == quantity
-                and (phase is None or entry.phase == phase) and (view is None or entry.tag(view) is not None)]
+        return [
+            entry
+            for entry in self.entries
+            if entry.term.quantity == quantity
+            and (phase is None or entry.phase == phase)
+            and (view is None or entry.tag(view) is not None)
+        ]
 
     def total(self, quantity: str, phase: str | None = None) -> sp.Expr:
         """Burst total: the stage view, which partitions every charge exactly once."""
@@ -91,16 +100,22 @@ class Accounting:
         return dict(grouped)
 
 
-def account(pack: FormulaPack, bindings: Bindings, keep: Iterable[sp.Symbol] = (),
-            fixed: Iterable[sp.Symbol] = ()) -> Accounting:
+def account(
+    pack: FormulaPack, bindings: Bindings, keep: Iterable[sp.Symbol] = (), fixed: Iterable[sp.Symbol] = ()
+) -> Accounting:
     if pack.index is None:
         raise AccountingError(f"pack {pack.name} has no index section: it defines no burst structure")
     return _Accountant(pack, bindings, frozenset(keep), frozenset(fixed)).run()
 
 
 class _Accountant:
-    def __init__(self, pack: FormulaPack, bindings: Bindings, keep: frozenset[sp.Symbol],
-                 fixed: frozenset[sp.Symbol] = frozenset()):
+    def __init__(
+        self,
+        pack: FormulaPack,
+        bindings: Bindings,
+        keep: frozenset[sp.Symbol],
+        fixed: frozenset[sp.Symbol] = frozenset(),
+    ):
         self.pack = pack
         self.bindings = bindings
         self.index = pack.index
@@ -141,7 +156,9 @@ class _Accountant:
     def run(self) -> Accounting:
         entries: list[TermTotal] = []
         step_values: dict[tuple[str, str], sp.Expr] = defaultdict(lambda: sp.Integer(0))
-        layer_values: dict[tuple[str, str], list[sp.Expr]] = defaultdict(lambda: [sp.Integer(0)] * len(self.bindings.groups))
+        layer_values: dict[tuple[str, str], list[sp.Expr]] = defaultdict(
+            lambda: [sp.Integer(0)] * len(self.bindings.groups)
+        )
         for term in self.pack.terms:
             if not self.active(term.when, f"term {term.name}"):
                 continue
@@ -152,16 +169,24 @@ class _Accountant:
                     if term.scope == "layer":
                         key = (term.quantity, phase)
                         layer_values[key] = [old + new for old, new in zip(layer_values[key], self.per_group(term))]
-        self.layer_values = {self.pack.aggregates[aggregate_name("layer", quantity, phase)]: values
-                             for (quantity, phase), values in layer_values.items()}
+        self.layer_values = {
+            self.pack.aggregates[aggregate_name("layer", quantity, phase)]: values
+            for (quantity, phase), values in layer_values.items()
+        }
         aggregates = self.aggregates(entries, step_values)
         quantities, symbols = self.quantities(aggregates)
-        free = set().union(*(entry.expression.free_symbols for entry in entries), *(q.free_symbols for q in quantities.values()))
+        free = set().union(
+            *(entry.expression.free_symbols for entry in entries), *(q.free_symbols for q in quantities.values())
+        )
         free -= set(symbols.values())
-        limits = tuple((limit.name, self.value(limit.expression), self.value(limit.maximum), limit.message)
-                       for limit in self.pack.limits if self.active(limit.when, f"limit {limit.name}"))
-        return Accounting(self.pack, self.bindings, tuple(entries), quantities, tuple(sorted(free, key=str)), symbols,
-                          limits)
+        limits = tuple(
+            (limit.name, self.value(limit.expression), self.value(limit.maximum), limit.message)
+            for limit in self.pack.limits
+            if self.active(limit.when, f"limit {limit.name}")
+        )
+        return Accounting(
+            self.pack, self.bindings, tuple(entries), quantities, tuple(sorted(free, key=str)), symbols, limits
+        )
 
     def phase_total(self, term: TermSpec, phase: str) -> sp.Expr:
         if term.scope == "static":
@@ -175,8 +200,13 @@ class _Accountant:
         result = {}
         for phase in self.index.phases:
             for quantity in AGGREGATE_QUANTITIES:
-                total = sp.Add(*(e.expression for e in entries if e.phase == phase and e.term.quantity == quantity
-                                 and e.term.stage is not None))
+                total = sp.Add(
+                    *(
+                        e.expression
+                        for e in entries
+                        if e.phase == phase and e.term.quantity == quantity and e.term.stage is not None
+                    )
+                )
                 result[self.pack.aggregates[aggregate_name("total", quantity, phase)]] = total
                 result[self.pack.aggregates[aggregate_name("step", quantity, phase)]] = step_values[(quantity, phase)]
         return result
@@ -215,6 +245,7 @@ class _Accountant:
                     per_group.append(self.value(node.args[0].xreplace(aggregates), index))
                 return sp.Max(*per_group)
             return node
+
         return _rebuild_bottom_up(expression, expand)
 
     def sum_over_steps(self, summand: sp.Expr, lo: sp.Expr, hi: sp.Expr) -> sp.Expr:
@@ -237,6 +268,7 @@ class _Accountant:
             if isinstance(node, layer_max):
                 raise AccountingError("layer_max() is only available in quantities")
             return node
+
         return _rebuild_bottom_up(expression, expand)
 
 

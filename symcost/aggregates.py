@@ -9,6 +9,7 @@ accounting stage replaces them:
 * ``layer_max(x)``: the largest value of the per-layer expression ``x`` over
   the model's layer groups.
 """
+
 from __future__ import annotations
 
 import sympy as sp

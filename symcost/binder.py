@@ -24,11 +24,13 @@ inputs and the closest paths present; a table without its path stays unbound
 :func:`resolve_formulas` puts the bound values into the formulas among them
 and keeps an evaluator's inputs symbolic.
 """
+
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import sympy as sp
 
@@ -73,7 +75,9 @@ class Bindings:
         return {symbol: bound.value for symbol, bound in self.values.items() if symbol not in keep}
 
 
-def bind_symbols(pack: FormulaPack, tree: InputTree, *, skip: frozenset[str] = frozenset()) -> dict[sp.Symbol, BoundValue]:
+def bind_symbols(
+    pack: FormulaPack, tree: InputTree, *, skip: frozenset[str] = frozenset()
+) -> dict[sp.Symbol, BoundValue]:
     """Values of every symbol of ``pack`` that has a binding (or a default), except symbols named in
     ``skip``; every problem is raised at once as an :class:`InputError`."""
     values: dict[sp.Symbol, BoundValue] = {}
@@ -111,13 +115,18 @@ def bind_one(spec: SymbolSpec, tree: InputTree, pack_name: str = "") -> BoundVal
         absent = " or ".join(paths)
         where = [f"{absent} not given"] if paths else []
         where += [f"{chosen} given"] if chosen else []
-        return BoundValue(value, f"pack default for {spec.name}{' (' + '; '.join(where) + ')' if where else ''}",
-                          formula=value if isinstance(default, sp.Basic) and not value.is_number else None)
+        return BoundValue(
+            value,
+            f"pack default for {spec.name}{' (' + '; '.join(where) + ')' if where else ''}",
+            formula=value if isinstance(default, sp.Basic) and not value.is_number else None,
+        )
     hints = [close for path in paths for close in tree.closest(path)]
     hint = f"; did you mean {', '.join(dict.fromkeys(hints))}?" if hints else ""
     where = ", ".join(dict.fromkeys(tree.origins.values())) or "the inputs"
-    raise _BindingProblem(where if tree.origins else (pack_name or "inputs"),
-                          f"needs {' or '.join(paths)} (in {spec.unit}), which the inputs do not give{hint}")
+    raise _BindingProblem(
+        where if tree.origins else (pack_name or "inputs"),
+        f"needs {' or '.join(paths)} (in {spec.unit}), which the inputs do not give{hint}",
+    )
 
 
 def _given(tree: InputTree, paths: tuple[str, ...]) -> bool:
@@ -134,12 +143,15 @@ def _chosen_default(spec: SymbolSpec, tree: InputTree) -> tuple[Any, str | None]
     return None, None
 
 
-def resolve_formulas(values: dict[sp.Symbol, BoundValue], keep: frozenset[sp.Symbol] = frozenset()
-                     ) -> dict[sp.Symbol, BoundValue]:
+def resolve_formulas(
+    values: dict[sp.Symbol, BoundValue], keep: frozenset[sp.Symbol] = frozenset()
+) -> dict[sp.Symbol, BoundValue]:
     """``values`` with every bound formula (a default such as ``expected(P, a + 1)``) given the values of the
     bound symbols it uses, except those in ``keep``, which stay symbols (evaluator inputs). A table is always
     substituted; an expectation over a table that is not bound is an error naming it."""
-    numbers = {symbol: bound.value for symbol, bound in values.items() if symbol not in keep or isinstance(bound.value, Table)}
+    numbers = {
+        symbol: bound.value for symbol, bound in values.items() if symbol not in keep or isinstance(bound.value, Table)
+    }
     resolved = dict(values)
     for symbol, bound in values.items():
         value = bound.value
@@ -150,8 +162,15 @@ def resolve_formulas(values: dict[sp.Symbol, BoundValue], keep: frozenset[sp.Sym
             value = substituted
         unbound = sorted({str(node.args[0]) for node in value.atoms(expected) if not isinstance(node.args[0], Table)})
         if unbound:
-            raise InputError([InputIssue("inputs", f"symbol {symbol}",
-                                         f"takes an expectation over {', '.join(unbound)}, which the inputs do not give")])
+            raise InputError(
+                [
+                    InputIssue(
+                        "inputs",
+                        f"symbol {symbol}",
+                        f"takes an expectation over {', '.join(unbound)}, which the inputs do not give",
+                    )
+                ]
+            )
         resolved[symbol] = BoundValue(value, bound.provenance, bound.source_unit, bound.source_value, bound.formula)
     return resolved
 
@@ -160,8 +179,10 @@ def _converted(spec: SymbolSpec, found: Any, path: str, tree: InputTree) -> Boun
     origin = tree.origin(path)
     if spec.table is not None:
         if not isinstance(found, Mapping):
-            raise _BindingProblem(origin.split(":")[0], f"{path}: expected a mapping outcome -> weight (a histogram), "
-                                                        f"got a {type(found).__name__}")
+            raise _BindingProblem(
+                origin.split(":")[0],
+                f"{path}: expected a mapping outcome -> weight (a histogram), got a {type(found).__name__}",
+            )
         try:
             return BoundValue(table_from_mapping(spec.table, found), origin)
         except TableError as error:
@@ -186,8 +207,10 @@ def _converted(spec: SymbolSpec, found: Any, path: str, tree: InputTree) -> Boun
         except ValueError as error:
             raise _BindingProblem(origin.split(":")[0], f"{path}: {error}") from None
         return BoundValue(_exact(number) * _factor(parse_unit(spec.unit).si_factor), origin, spec.unit, number)
-    raise _BindingProblem(origin.split(":")[0], f"{path}: expected a number or a quantity such as '2 {spec.unit}', "
-                                                f"got a {type(found).__name__}")
+    raise _BindingProblem(
+        origin.split(":")[0],
+        f"{path}: expected a number or a quantity such as '2 {spec.unit}', got a {type(found).__name__}",
+    )
 
 
 def _category(spec: SymbolSpec, word: str, path: str, origin: str) -> BoundValue:
@@ -200,21 +223,23 @@ def _category(spec: SymbolSpec, word: str, path: str, origin: str) -> BoundValue
     return _from_number(spec, numbers[word], spec.unit, f"{origin} = {word}", path)
 
 
-def _from_number(spec: SymbolSpec, number: float, unit_text: str, provenance: str, path: str,
-                 exact: bool = True) -> BoundValue:
+def _from_number(
+    spec: SymbolSpec, number: float, unit_text: str, provenance: str, path: str, exact: bool = True
+) -> BoundValue:
     """``number`` in ``unit_text`` as an SI value: exact for the decimals a file wrote; a float for a
     figure a reader computed (a library's interpolated figure carries no exact decimal)."""
     unit = parse_unit(spec.unit if spec.reinterpret_unit else unit_text)
     if unit.dimension != spec.dimension:
-        raise _BindingProblem(provenance.split(":")[0],
-                              f"{path} is in {unit_text} ({unit.dimension_name}), but the symbol is in "
-                              f"{spec.unit} ({parse_unit(spec.unit).dimension_name})")
+        raise _BindingProblem(
+            provenance.split(":")[0],
+            f"{path} is in {unit_text} ({unit.dimension_name}), but the symbol is in "
+            f"{spec.unit} ({parse_unit(spec.unit).dimension_name})",
+        )
     value = _exact(number) * _factor(unit.si_factor) if exact else sp.Float(number) * sp.Float(unit.si_factor)
     return BoundValue(value, provenance, unit_text, number)
 
 
-def resolved(pack: FormulaPack, values: dict[sp.Symbol, sp.Expr], *,
-             derived: bool = False) -> dict[sp.Symbol, sp.Expr]:
+def resolved(pack: FormulaPack, values: dict[sp.Symbol, sp.Expr], *, derived: bool = False) -> dict[sp.Symbol, sp.Expr]:
     """Bound ``values`` with the defaults that are formulas over other symbols (bound ones, or derived
     ones over bound ones) resolved to numbers; with ``derived``, every derived symbol's value too."""
     specs = list(pack.symbols.values())
@@ -244,4 +269,3 @@ def _exact(number: float | int) -> sp.Rational:
 
 def _factor(si_factor: float) -> sp.Expr:
     return sp.Integer(1) if si_factor == 1 else sp.Rational(repr(si_factor))
-

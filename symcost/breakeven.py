@@ -19,17 +19,18 @@ piece by piece:
 The report shows the localised equation and its solution, so a reader can
 check the number by hand.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 import sympy as sp
 
 from .errors import SymcostError
-from .registry import PackModel
 from .pieces import localise
+from .registry import PackModel
 from .units import Unit, parse_unit, si_unit_text
 
 _AGREEMENT = 1e-9
@@ -68,10 +69,10 @@ class BreakEven:
     comparison: str
     quantity: str
     unknown: str
-    verdict: str                 # crosses | always_better | never_better (left vs right)
-    value: float | None          # the first crossing
+    verdict: str  # crosses | always_better | never_better (left vs right)
+    value: float | None  # the first crossing
     crossings: tuple[float, ...]
-    left: sp.Expr                # both sides on the piece active at ``shown_at``
+    left: sp.Expr  # both sides on the piece active at ``shown_at``
     right: sp.Expr
     shown_at: float
     equation_latex: str
@@ -79,7 +80,7 @@ class BreakEven:
     solution_latex: str | None
     description: str
     domain: tuple[float, float]
-    unit: Unit                   # the unit the unknown is given in (its pack symbol's: pJ); values above are SI
+    unit: Unit  # the unit the unknown is given in (its pack symbol's: pJ); values above are SI
 
     @property
     def L_prompt(self) -> float | None:
@@ -99,25 +100,39 @@ class BreakEven:
 
     def as_json(self) -> dict:
         # The SI values stay under their old keys for existing consumers; the *_in_unit keys are in ``unit``.
-        return {"verdict": self.verdict, self.unknown: self.value, "crossings": list(self.crossings),
-                "equation": self.equation_latex, "equation_text": self.equation_text,
-                "equation_piece_at": self.shown_at,
-                "solution": self.solution_latex,
-                "description": self.description, "domain": list(self.domain),
-                "unit": self.unit.text, "si_unit": self.si_unit,
-                "value_in_unit": None if self.value is None else self.in_unit(self.value),
-                "crossings_in_unit": [self.in_unit(value) for value in self.crossings]}
+        return {
+            "verdict": self.verdict,
+            self.unknown: self.value,
+            "crossings": list(self.crossings),
+            "equation": self.equation_latex,
+            "equation_text": self.equation_text,
+            "equation_piece_at": self.shown_at,
+            "solution": self.solution_latex,
+            "description": self.description,
+            "domain": list(self.domain),
+            "unit": self.unit.text,
+            "si_unit": self.si_unit,
+            "value_in_unit": None if self.value is None else self.in_unit(self.value),
+            "crossings_in_unit": [self.in_unit(value) for value in self.crossings],
+        }
 
 
 def coefficient_grid(value: float, decades: int = 6, points: int = 4_000) -> np.ndarray:
     """Zero and a log-spaced range around a coefficient's value, to bracket where a comparison flips."""
     if value <= 0:
         raise SymcostError("the coefficient's value is not positive; give the range to search explicitly")
-    return np.concatenate([[0.0], np.geomspace(value * 10.0 ** -decades, value * 10.0 ** decades, points)])
+    return np.concatenate([[0.0], np.geomspace(value * 10.0**-decades, value * 10.0**decades, points)])
 
 
-def solve(question: Question, unknown: sp.Symbol, grid: np.ndarray, left: np.ndarray, right: np.ndarray,
-          closed_form: Callable[[Side], sp.Expr], unit: Unit = _COUNT) -> BreakEven:
+def solve(
+    question: Question,
+    unknown: sp.Symbol,
+    grid: np.ndarray,
+    left: np.ndarray,
+    right: np.ndarray,
+    closed_form: Callable[[Side], sp.Expr],
+    unit: Unit = _COUNT,
+) -> BreakEven:
     """Crossings of ``question`` over ``grid`` (numeric sides given, the unknown in SI), refined on the
     closed forms; ``unit`` is the one the unknown is given in, for the description."""
     left_expression, right_expression = closed_form(question.left), closed_form(question.right)
@@ -125,19 +140,37 @@ def solve(question: Question, unknown: sp.Symbol, grid: np.ndarray, left: np.nda
     difference = left - right
     brackets = np.flatnonzero(np.sign(difference[:-1]) * np.sign(difference[1:]) < 0)
     exact = np.flatnonzero(difference == 0)
-    crossings = sorted({*(float(grid[index]) for index in exact),
-                        *(_refine(left_expression, right_expression, unknown, grid[index], grid[index + 1])
-                          for index in brackets)})
+    crossings = sorted(
+        {
+            *(float(grid[index]) for index in exact),
+            *(_refine(left_expression, right_expression, unknown, grid[index], grid[index + 1]) for index in brackets),
+        }
+    )
     domain = (float(grid[0]), float(grid[-1]))
     verdict = "crosses" if crossings else "always_better" if np.all(difference <= 0) else "never_better"
     # The equation is shown on the piece that holds the first crossing (or, without one, the top of the domain).
     shown_at = crossings[0] if crossings else domain[1]
-    local_left, local_right = (localise(expression, {unknown: shown_at}) for expression in (left_expression, right_expression))
+    local_left, local_right = (
+        localise(expression, {unknown: shown_at}) for expression in (left_expression, right_expression)
+    )
     solution = _solution(local_left - local_right, unknown, crossings[0]) if crossings else None
-    return BreakEven(question.comparison, question.quantity, unknown.name, verdict, crossings[0] if crossings else None,
-                     tuple(crossings), local_left, local_right, shown_at, _equation(local_left, local_right),
-                     f"{sp.sstr(_rounded(local_left))} = {sp.sstr(_rounded(local_right))}", solution,
-                     _describe(question, unknown.name, verdict, crossings, difference, domain, unit), domain, unit)
+    return BreakEven(
+        question.comparison,
+        question.quantity,
+        unknown.name,
+        verdict,
+        crossings[0] if crossings else None,
+        tuple(crossings),
+        local_left,
+        local_right,
+        shown_at,
+        _equation(local_left, local_right),
+        f"{sp.sstr(_rounded(local_left))} = {sp.sstr(_rounded(local_right))}",
+        solution,
+        _describe(question, unknown.name, verdict, crossings, difference, domain, unit),
+        domain,
+        unit,
+    )
 
 
 def _matching_symbol(expression: sp.Expr, unknown: sp.Symbol) -> sp.Symbol:
@@ -156,7 +189,9 @@ def _refine(left: sp.Expr, right: sp.Expr, unknown: sp.Symbol, low: float, high:
     for _ in range(80):
         middle = 0.5 * (low + high)
         root = _piece_root(localise(difference, {unknown: middle}), unknown, low, high)
-        if root is not None and abs(value(root)) <= _AGREEMENT * max(abs(float(left.xreplace({unknown: sp.Float(root)}).evalf())), 1e-300):
+        if root is not None and abs(value(root)) <= _AGREEMENT * max(
+            abs(float(left.xreplace({unknown: sp.Float(root)}).evalf())), 1e-300
+        ):
             return root
         if np.sign(value(middle)) == low_sign:
             low = middle
@@ -177,7 +212,10 @@ def _piece_root(expression: sp.Expr, unknown: sp.Symbol, low: float, high: float
         return None
     span = high - low
     for root in polynomial.nroots(n=30):
-        if abs(sp.im(root)) <= 1e-12 * max(1.0, abs(sp.re(root))) and low - 1e-9 * span <= float(sp.re(root)) <= high + 1e-9 * span:
+        if (
+            abs(sp.im(root)) <= 1e-12 * max(1.0, abs(sp.re(root)))
+            and low - 1e-9 * span <= float(sp.re(root)) <= high + 1e-9 * span
+        ):
             return float(sp.re(root))
     return None
 
@@ -211,8 +249,15 @@ def _shown(si_value: float, unit: Unit) -> str:
     return f"{si_value / unit.si_factor:.6g}{suffix}"
 
 
-def _describe(question: Question, unknown: str, verdict: str, crossings: Sequence[float], difference: np.ndarray,
-              domain: tuple[float, float], unit: Unit) -> str:
+def _describe(
+    question: Question,
+    unknown: str,
+    verdict: str,
+    crossings: Sequence[float],
+    difference: np.ndarray,
+    domain: tuple[float, float],
+    unit: Unit,
+) -> str:
     left, right = question.left.label, question.right.label
     span = f"for every {unknown} in [{_shown(domain[0], unit)}, {_shown(domain[1], unit)}]"
     if verdict == "always_better":
@@ -221,5 +266,7 @@ def _describe(question: Question, unknown: str, verdict: str, crossings: Sequenc
         return f"{question.quantity} per committed token: {left} costs more than {right} {span}"
     points = ", ".join(_shown(value, unit) for value in crossings)
     cheaper, dearer = (left, right) if difference[-1] < 0 else (right, left)
-    return (f"{question.quantity} per committed token: {left} and {right} meet at {unknown} = {points}; "
-            f"beyond the last crossing {cheaper} costs less than {dearer}")
+    return (
+        f"{question.quantity} per committed token: {left} and {right} meet at {unknown} = {points}; "
+        f"beyond the last crossing {cheaper} costs less than {dearer}"
+    )

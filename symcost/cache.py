@@ -29,6 +29,7 @@ The cache trusts only what it wrote:
 The cache holds at most ``$SYMCOST_CACHE_MAX_MB`` megabytes (default 256):
 after each write, the least recently used entries are deleted.
 """
+
 from __future__ import annotations
 
 import functools
@@ -39,8 +40,9 @@ import re
 import shutil
 import sqlite3
 import tempfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from . import cache_trust
 from .cache_index import INDEX_NAME, Index
@@ -116,7 +118,7 @@ class CacheEntry:
         self.index = Index(root)
 
     @classmethod
-    def for_key(cls, key: str) -> "CacheEntry | None":
+    def for_key(cls, key: str) -> CacheEntry | None:
         """The entry for ``key``, or None when caching is off or its folder cannot be trusted."""
         root = cache_directory()
         if root is None:
@@ -151,8 +153,9 @@ class CacheEntry:
         provided = namespace(names)
         if any(name not in provided or provided[name] is not function.__globals__.get(name) for name in names):
             return False
-        return self._write({"evaluator.py": source,
-                            "meta.json": json.dumps({**meta, "format": FORMAT, "globals": names}, indent=1)})
+        return self._write(
+            {"evaluator.py": source, "meta.json": json.dumps({**meta, "format": FORMAT, "globals": names}, indent=1)}
+        )
 
     def remember(self, name: str, compute: Callable[[], Any]) -> Any:
         """``compute()`` once per entry: a JSON-able result kept beside the evaluator."""
@@ -189,7 +192,9 @@ class CacheEntry:
                 _replace(self.directory / name, data)
             except OSError:
                 return False  # a full disk or a folder evicted meanwhile: the result simply is not kept
-            self._quietly(lambda: self.index.record(self.key, name, hashlib.sha256(data).hexdigest(), len(data)))
+            self._quietly(
+                functools.partial(self.index.record, self.key, name, hashlib.sha256(data).hexdigest(), len(data))
+            )
         if cache_trust.refused(self.root):
             return False
         for key in self._quietly(lambda: self.index.evict(max_bytes(), keep=self.key)) or ():

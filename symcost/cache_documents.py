@@ -5,6 +5,7 @@ took most of a warm ``symcost llm estimate``. The checked data depends only on t
 schema's and symcost's own source, so it is remembered in the evaluator cache (:mod:`symcost.cache`),
 keyed by those: a later process reads JSON, under the cache index's digest check, instead.
 """
+
 from __future__ import annotations
 
 from importlib import resources

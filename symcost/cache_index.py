@@ -7,6 +7,7 @@ and times drive the least-recently-used eviction. Several processes share a
 cache: SQLite's locking (write-ahead log, waiting on a busy database) keeps
 their reads and writes whole.
 """
+
 from __future__ import annotations
 
 import os
@@ -38,7 +39,9 @@ class Index:
 
     def record(self, entry: str, name: str, sha256: str, size: int) -> None:
         with self._connection() as connection:
-            connection.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", (entry, name, sha256, size, time.time()))
+            connection.execute(
+                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", (entry, name, sha256, size, time.time())
+            )
 
     def touch(self, entry: str) -> None:
         """Mark ``entry`` as just used (the eviction keeps recently used entries)."""
@@ -53,7 +56,9 @@ class Index:
         """
         with self._connection() as connection:
             connection.execute("BEGIN IMMEDIATE")  # one evicting process at a time
-            by_age = connection.execute("SELECT entry, SUM(size) FROM files GROUP BY entry ORDER BY MAX(used)").fetchall()
+            by_age = connection.execute(
+                "SELECT entry, SUM(size) FROM files GROUP BY entry ORDER BY MAX(used)"
+            ).fetchall()
             total = sum(size for _, size in by_age)
             evicted = []
             for entry, size in by_age:

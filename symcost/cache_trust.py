@@ -8,13 +8,14 @@ them 0700 whatever the umask. A folder that fails the check is left alone (it
 may be someone else's) and the cache is off for the rest of the process, with
 one warning line on stderr that says what to do.
 """
+
 from __future__ import annotations
 
 import os
 import stat
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 PRIVATE_FOLDER = 0o700
 PRIVATE_FILE = 0o600
@@ -31,8 +32,11 @@ def refuse(root: Path, path: Path, problem: str) -> None:
     if root in _refused:
         return
     _refused.add(root)
-    print(f"warning: evaluator cache off: {path} {problem}; fix it (it must be yours, e.g. chmod 700, or delete it) "
-          f"or set SYMCOST_CACHE_DIR to a private folder", file=sys.stderr)
+    print(
+        f"warning: evaluator cache off: {path} {problem}; fix it (it must be yours, e.g. chmod 700, or delete it) "
+        f"or set SYMCOST_CACHE_DIR to a private folder",
+        file=sys.stderr,
+    )
 
 
 def open_root(root: Path) -> bool:

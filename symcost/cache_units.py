@@ -4,11 +4,12 @@ pint's import and unit registry took about a second of a warm ``symcost llm esti
 texts whose meaning never changes. Each text's factor to SI and dimension vector is kept as JSON in one
 cache entry keyed by symcost's source (through :func:`symcost.cache.input_key`) and pint's version.
 """
+
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from importlib import metadata
-from typing import Callable
 
 from .cache import CacheEntry, input_key
 

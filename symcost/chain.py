@@ -14,11 +14,12 @@ series' elements evaluates them (:mod:`symcost.reductions`).
 :meth:`Chain.compile` gives one vectorised evaluator of every term and
 quantity (the quantities computed in order, each once).
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import Callable, Sequence
 
 import sympy as sp
 
@@ -32,12 +33,14 @@ NOT_INPUTS = frozenset({"derived", "constant", "outcome"})  # outcomes are summe
 @dataclass(frozen=True)
 class Chain:
     pack: FormulaPack
-    inputs: tuple[SymbolSpec, ...]                    # in declaration order
-    terms: dict[str, sp.Expr]                         # term -> expression over the inputs
+    inputs: tuple[SymbolSpec, ...]  # in declaration order
+    terms: dict[str, sp.Expr]  # term -> expression over the inputs
     definitions: tuple[tuple[sp.Symbol, sp.Expr], ...]  # quantity symbol -> formula over inputs and earlier quantities
-    units: dict[str, str]                             # output (and series quantity, reduction) -> its SI unit
-    constants: dict[sp.Symbol, sp.Expr]               # constant symbols' exact SI values
-    series: tuple[tuple[sp.Symbol, sp.Expr], ...] = ()  # series quantity -> formula over reductions, inputs and earlier ones
+    units: dict[str, str]  # output (and series quantity, reduction) -> its SI unit
+    constants: dict[sp.Symbol, sp.Expr]  # constant symbols' exact SI values
+    series: tuple[
+        tuple[sp.Symbol, sp.Expr], ...
+    ] = ()  # series quantity -> formula over reductions, inputs and earlier ones
 
     def resolve(self, expression: sp.Expr) -> sp.Expr:
         """A formula of the pack (a limit's, say) over the inputs: derived symbols expanded, constants folded."""
@@ -76,12 +79,19 @@ class Chain:
             inlined[symbol] = expression.xreplace(inlined)
         return inlined
 
-    def compile(self, names: Sequence[str] | None = None, inputs: Sequence[sp.Symbol] | None = None,
-                fixed: dict[sp.Symbol, sp.Expr] | None = None, extra: dict[str, sp.Expr] | None = None) -> Evaluator:
+    def compile(
+        self,
+        names: Sequence[str] | None = None,
+        inputs: Sequence[sp.Symbol] | None = None,
+        fixed: dict[sp.Symbol, sp.Expr] | None = None,
+        extra: dict[str, sp.Expr] | None = None,
+    ) -> Evaluator:
         """One evaluator of ``names`` (default: every output) and of the ``extra`` expressions over
         ``inputs`` (default: every input symbol), the symbols in ``fixed`` replaced by their values first."""
         fixed = fixed or {}
-        outputs = {name: expression.xreplace(fixed) for name, expression in {**self.outputs(names), **(extra or {})}.items()}
+        outputs = {
+            name: expression.xreplace(fixed) for name, expression in {**self.outputs(names), **(extra or {})}.items()
+        }
         definitions = [(symbol, expression.xreplace(fixed)) for symbol, expression in self.definitions]
         arguments = list(inputs) if inputs is not None else [spec.symbol for spec in self.inputs]
         return compile_outputs(outputs, arguments, _needed(definitions, outputs))
@@ -95,13 +105,18 @@ class Chain:
         """Every quantity on Python floats (math module): one scenario without array overhead."""
         arguments = [spec.symbol for spec in self.inputs]
         chain = list(self.definitions)
-        return sp.lambdify(arguments, [symbol for symbol, _ in chain], modules="math", cse=lambda outputs: (chain, outputs))
+        return sp.lambdify(
+            arguments, [symbol for symbol, _ in chain], modules="math", cse=lambda outputs: (chain, outputs)
+        )
 
 
 def build_chain(pack: FormulaPack) -> Chain:
     """The pack's terms and quantities over its inputs (derived symbols expanded, constants folded)."""
-    constants = {spec.symbol: sp.nsimplify(spec.value) * _factor(spec.unit)
-                 for spec in pack.symbols.values() if spec.source == "constant"}
+    constants = {
+        spec.symbol: sp.nsimplify(spec.value) * _factor(spec.unit)
+        for spec in pack.symbols.values()
+        if spec.source == "constant"
+    }
     inputs = tuple(spec for spec in pack.symbols.values() if spec.source not in NOT_INPUTS)
 
     def closed(expression: sp.Expr) -> sp.Expr:
@@ -112,7 +127,9 @@ def build_chain(pack: FormulaPack) -> Chain:
     units.update((reduction.name, si_unit_text(parse_unit(reduction.unit).dimension)) for reduction in pack.reductions)
     definitions, series = [], []
     for name, alternatives in _alternatives(pack.quantities).items():
-        (series if alternatives[0].series else definitions).append((alternatives[0].symbol, closed(_chosen(alternatives))))
+        (series if alternatives[0].series else definitions).append(
+            (alternatives[0].symbol, closed(_chosen(alternatives)))
+        )
         units[name] = si_unit_text(parse_unit(alternatives[0].unit).dimension)
     chain = Chain(pack, inputs, terms, tuple(definitions), units, constants)
     # A series quantity may use per-element quantities that no axis drives (a bytes-per-cycle figure): inline them.
@@ -130,8 +147,9 @@ def _chosen(alternatives: list[QuantitySpec]) -> sp.Expr:
     """One quantity's formula, or its alternatives as a Piecewise on their ``when`` (nan where none holds)."""
     if len(alternatives) == 1 and alternatives[0].when is None:
         return alternatives[0].expression
-    pieces = [(quantity.expression, True if quantity.when is None else sp.Ne(quantity.when, 0))
-              for quantity in alternatives]
+    pieces = [
+        (quantity.expression, True if quantity.when is None else sp.Ne(quantity.when, 0)) for quantity in alternatives
+    ]
     if pieces[-1][1] is not True:
         pieces.append((sp.nan, True))
     return sp.Piecewise(*pieces)

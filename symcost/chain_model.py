@@ -7,10 +7,11 @@ offers what the generic verbs need: ``evaluate``, ``closed_form``,
 ``input_for``, ``unit``, ``defaults`` and the pack's limits, the same
 interface as the selfspec :class:`~symcost.packs.selfspec.model.CostModel`.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
 
 import numpy as np
 import sympy as sp
@@ -31,14 +32,14 @@ class ChainModel:
     tree: InputTree
     chain: Chain
     bound: dict[sp.Symbol, BoundValue]
-    fixed: dict[sp.Symbol, sp.Expr]          # every folded input's exact SI value
+    fixed: dict[sp.Symbol, sp.Expr]  # every folded input's exact SI value
     evaluator: Evaluator
-    defaults: dict[str, float]               # evaluator inputs with a value from the inputs or a default
+    defaults: dict[str, float]  # evaluator inputs with a value from the inputs or a default
     limits: tuple[tuple[str, str], ...] = ()
     not_known: dict[str, tuple[str, ...]] = field(default_factory=dict)  # output -> the unknown inputs it uses
 
     @classmethod
-    def build(cls, pack: FormulaPack, tree: InputTree, vary: Sequence[str] = ()) -> "ChainModel":
+    def build(cls, pack: FormulaPack, tree: InputTree, vary: Sequence[str] = ()) -> ChainModel:
         chain = build_chain(pack)
         varied = [pack.find_symbol(name) for name in vary]
         inputs = [spec for spec in chain.inputs if spec.source == "axis" or spec in varied]
@@ -50,13 +51,28 @@ class ChainModel:
         variable = {spec.symbol for spec in inputs}
         # A default over a varied input (S_d = S_0 + S_p with S_p on an axis) follows it: resolved without it.
         fixed = resolved(pack, {symbol: value.value for symbol, value in bound.items() if symbol not in variable})
-        defaults = {spec.name: float(values[spec.symbol]) for spec in inputs
-                    if spec.symbol in values and values[spec.symbol].is_number}
-        limits = {f"limit.{limit.name}.{part}": chain.resolve(expression) for limit in pack.limits
-                  for part, expression in (("value", limit.expression), ("maximum", limit.maximum))}
+        defaults = {
+            spec.name: float(values[spec.symbol])
+            for spec in inputs
+            if spec.symbol in values and values[spec.symbol].is_number
+        }
+        limits = {
+            f"limit.{limit.name}.{part}": chain.resolve(expression)
+            for limit in pack.limits
+            for part, expression in (("value", limit.expression), ("maximum", limit.maximum))
+        }
         evaluator = chain.compile(inputs=[spec.symbol for spec in inputs], fixed=fixed, extra=limits)
-        return cls(pack, tree, chain, bound, fixed, evaluator, defaults,
-                   tuple((limit.name, limit.message) for limit in pack.limits), _not_known(chain, fixed))
+        return cls(
+            pack,
+            tree,
+            chain,
+            bound,
+            fixed,
+            evaluator,
+            defaults,
+            tuple((limit.name, limit.message) for limit in pack.limits),
+            _not_known(chain, fixed),
+        )
 
     @property
     def output_names(self) -> tuple[str, ...]:
@@ -75,8 +91,10 @@ class ChainModel:
         (``gpu.mem_bw_gbps`` is in GB/s, as in the input file)."""
         spec = self.pack.find_symbol(name)
         if spec.name not in self.evaluator.input_names:
-            raise SymcostError(f"{name!r} is fixed in this model; the varied inputs are "
-                               f"{', '.join(self.evaluator.input_names) or 'none'}")
+            raise SymcostError(
+                f"{name!r} is fixed in this model; the varied inputs are "
+                f"{', '.join(self.evaluator.input_names) or 'none'}"
+            )
         return spec.name, parse_unit(self.pack.given_unit(name)).si_factor
 
     def evaluate(self, **inputs) -> dict[str, np.ndarray]:
@@ -87,14 +105,21 @@ class ChainModel:
         """Every output, and a mask of the points within the pack's limits."""
         values = {**self.defaults, **inputs}
         require_inputs(self.evaluator.input_names, values)
-        return checked_evaluation(self.evaluator, values, self.limits, lambda: bound_inputs(self.pack, self.bound),
-                                  mask_limits=not raise_beyond, not_known=self.not_known)
+        return checked_evaluation(
+            self.evaluator,
+            values,
+            self.limits,
+            lambda: bound_inputs(self.pack, self.bound),
+            mask_limits=not raise_beyond,
+            not_known=self.not_known,
+        )
 
     def closed_form(self, name: str, values: Mapping[str, float] = {}) -> sp.Expr:
         """Output ``name`` over the evaluator inputs, those in ``values`` replaced by numbers."""
         expression = self.chain.closed_form(name, self.fixed)
-        return expression.xreplace({symbol: sp.Float(values[symbol.name]) for symbol in expression.free_symbols
-                                    if symbol.name in values})
+        return expression.xreplace(
+            {symbol: sp.Float(values[symbol.name]) for symbol in expression.free_symbols if symbol.name in values}
+        )
 
 
 def _not_known(chain: Chain, fixed: dict[sp.Symbol, sp.Expr]) -> dict[str, tuple[str, ...]]:
@@ -111,9 +136,9 @@ def _not_known(chain: Chain, fixed: dict[sp.Symbol, sp.Expr]) -> dict[str, tuple
         free = expression.free_symbols
         used = (free & unknown).union(*(uses.get(other, set()) for other in free))
         if used:
-            found[name] = tuple(sorted(" or ".join(chain.pack.symbols[other.name].binding_paths) or other.name
-                                       for other in used))
+            found[name] = tuple(
+                sorted(" or ".join(chain.pack.symbols[other.name].binding_paths) or other.name for other in used)
+            )
             if symbol is not None:
                 uses[symbol] = used
     return found
-

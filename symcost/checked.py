@@ -1,9 +1,11 @@
 """The first steps every input file goes through: parse, convert units, schema-check."""
+
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .documents import LoadedDocument, load_document
 from .errors import InputError

@@ -1,11 +1,12 @@
 """The ``symcost`` command line: a thin layer over the library."""
+
 from __future__ import annotations
 
 import argparse
 import os
 import sys
 import traceback
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from . import __version__
 from .commands import COMMANDS
@@ -55,8 +56,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return _debug_exit(args)
     except Exception as error:  # a bug in symcost, not in the input: say so, on one line
-        print(f"internal error: {type(error).__name__}: {error} (a symcost bug; rerun with --debug "
-              "for the traceback and report it)", file=sys.stderr)
+        print(
+            f"internal error: {type(error).__name__}: {error} (a symcost bug; rerun with --debug "
+            "for the traceback and report it)",
+            file=sys.stderr,
+        )
         if args.debug:
             traceback.print_exc()
         return EXIT_INTERNAL_ERROR

@@ -6,11 +6,13 @@ arrays would overflow silently in polynomial terms) and every output is
 broadcast to the common input shape (a constant output would otherwise come
 back as a Python scalar).
 """
+
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -61,8 +63,9 @@ def _own_array(result, shape: tuple[int, ...], handed_out: list[np.ndarray]) -> 
     return array
 
 
-def compile_outputs(outputs: Mapping[str, sp.Expr], inputs: Sequence[sp.Symbol],
-                    definitions: Sequence[tuple[sp.Symbol, sp.Expr]] = ()) -> Evaluator:
+def compile_outputs(
+    outputs: Mapping[str, sp.Expr], inputs: Sequence[sp.Symbol], definitions: Sequence[tuple[sp.Symbol, sp.Expr]] = ()
+) -> Evaluator:
     """One numpy function returning every output, over the given input symbols.
 
     ``definitions`` are intermediate quantities, evaluated in order before the
@@ -76,8 +79,13 @@ def compile_outputs(outputs: Mapping[str, sp.Expr], inputs: Sequence[sp.Symbol],
     expressions = [sp.sympify(outputs[name]).xreplace(constants) for name in names]
     definitions, expressions = _inline_single_uses(definitions, expressions)
     known = set(inputs) | {symbol for symbol, _ in definitions}
-    stray = set().union(*(expression.free_symbols for expression in expressions),
-                        *(expression.free_symbols for _, expression in definitions)) - known
+    stray = (
+        set().union(
+            *(expression.free_symbols for expression in expressions),
+            *(expression.free_symbols for _, expression in definitions),
+        )
+        - known
+    )
     if stray:
         raise ValueError(f"outputs depend on symbols that are not inputs: {', '.join(sorted(map(str, stray)))}")
 
@@ -92,8 +100,9 @@ def compile_outputs(outputs: Mapping[str, sp.Expr], inputs: Sequence[sp.Symbol],
         replacements, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("_o"))
         return steps + replacements, reduced
 
-    function = sp.lambdify(list(inputs), expressions, modules=[{"float64": np.float64}, "numpy"],
-                           cse=eliminate_common_subexpressions)
+    function = sp.lambdify(
+        list(inputs), expressions, modules=[{"float64": np.float64}, "numpy"], cse=eliminate_common_subexpressions
+    )
     return Evaluator(tuple(inputs), names, function)
 
 

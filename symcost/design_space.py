@@ -9,13 +9,14 @@ Each combination of structural values is one variant: its inputs with those
 values set (``--set PATH=VALUE``), compiled once (the evaluator cache keeps it)
 and evaluated over the symbolic sub-grid in vectorised chunks.
 """
+
 from __future__ import annotations
 
 import difflib
 import itertools
 import math
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -63,14 +64,23 @@ def design_space(pack: str, tree: InputTree, axes: Sequence[Axis], library_path:
     variable = variable_names(spec)
     words = [axis.name for axis in axes if axis.name in variable and axis.values.dtype.kind == "O"]
     if words:
-        raise SymcostError(f"axis {words[0]}: expected numbers (words are values of a structural knob, "
-                           "such as hardware.soc.schedule=serialized,layer-pipelined)")
-    structural = tuple(Axis(_input_path(tree, axis.name, spec, variable), axis.values)
-                       for axis in axes if axis.name not in variable)
-    check_size("structural variants (one compile each)", math.prod(axis.values.size for axis in structural),
-               MAX_VARIANTS, held_as=None, advice="keep the structural axes short and vary the symbolic ones")
-    return DesignSpace(pack, tree, tuple(axis for axis in axes if axis.name in variable), structural,
-                       tuple(library_path))
+        raise SymcostError(
+            f"axis {words[0]}: expected numbers (words are values of a structural knob, "
+            "such as hardware.soc.schedule=serialized,layer-pipelined)"
+        )
+    structural = tuple(
+        Axis(_input_path(tree, axis.name, spec, variable), axis.values) for axis in axes if axis.name not in variable
+    )
+    check_size(
+        "structural variants (one compile each)",
+        math.prod(axis.values.size for axis in structural),
+        MAX_VARIANTS,
+        held_as=None,
+        advice="keep the structural axes short and vary the symbolic ones",
+    )
+    return DesignSpace(
+        pack, tree, tuple(axis for axis in axes if axis.name in variable), structural, tuple(library_path)
+    )
 
 
 def _input_path(tree: InputTree, name: str, pack, variable: set[str]) -> str:
@@ -83,17 +93,28 @@ def _input_path(tree: InputTree, name: str, pack, variable: set[str]) -> str:
         return under[0]
     if under:
         raise SymcostError(f"axis {name!r} is in {' and '.join(under)}: name one")
-    axes = ", ".join(spec.name for spec in pack.symbols.values() if spec.source in ("axis", "stats")
-                     and spec.table is None and (pack.index is None or spec.symbol != pack.index.step))
+    axes = ", ".join(
+        spec.name
+        for spec in pack.symbols.values()
+        if spec.source in ("axis", "stats")
+        and spec.table is None
+        and (pack.index is None or spec.symbol != pack.index.step)
+    )
     close = difflib.get_close_matches(name, sorted(variable | set(tree.leaf_paths())), n=3)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
-    raise SymcostError(f"{name!r} is neither an input ({axes}), a coefficient of pack {pack.name}, "
-                       f"nor a field of the input files{hint}")
+    raise SymcostError(
+        f"{name!r} is neither an input ({axes}), a coefficient of pack {pack.name}, "
+        f"nor a field of the input files{hint}"
+    )
 
 
-def design_blocks(space: DesignSpace, columns: Sequence[str], chunk: int = CHUNK,
-                  on_model: Callable[[PackModel], None] | None = None,
-                  mask_limits: bool = False) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
+def design_blocks(
+    space: DesignSpace,
+    columns: Sequence[str],
+    chunk: int = CHUNK,
+    on_model: Callable[[PackModel], None] | None = None,
+    mask_limits: bool = False,
+) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
     """Every design in row-major order (structural axes outermost), ``chunk`` points at a time:
     (designs done so far, {axis or output: values}); ``mask_limits`` as for
     :func:`~symcost.sweep.evaluate_blocks`."""

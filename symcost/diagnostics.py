@@ -15,17 +15,19 @@ JSON (``diagnostics`` in both report schemas)::
       "status": "ok" | "warn" | "not known", "message",
       "drivers": [{"name", "value"}]}]      (the largest contributions, when the pack names some)
 """
+
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import sympy as sp
 
-from .dimensions import DimensionError, dimension_of
 from .diagnostics_table import NOT_KNOWN
+from .dimensions import DimensionError, dimension_of
 from .errors import SymcostError
 from .units import describe_dimension, parse_unit
 
@@ -37,7 +39,7 @@ DRIVERS_SHOWN = 3
 
 @dataclass(frozen=True)
 class Threshold:
-    value: float          # in ``unit``
+    value: float  # in ``unit``
     unit: str
     source: str
     symbol: sp.Symbol | None = None  # a name later checks may use for it (its SI value)
@@ -59,16 +61,21 @@ class DiagnosticSpec:
     text: str
     unit: str
     threshold: Threshold
-    warn_when: str                                   # above | below
+    warn_when: str  # above | below
     ok: str
     warn: str
-    uses: tuple[tuple[sp.Symbol, str], ...] = ()     # local name -> report output
-    drivers: tuple[tuple[str, sp.Expr], ...] = ()    # label -> formula in the check's unit
+    uses: tuple[tuple[sp.Symbol, str], ...] = ()  # local name -> report output
+    drivers: tuple[tuple[str, sp.Expr], ...] = ()  # label -> formula in the check's unit
 
 
-def evaluate_diagnostics(pack: "FormulaPack", bound: Mapping[sp.Symbol, sp.Expr], inputs: Mapping[str, object],
-                         results: Mapping[str, np.ndarray], unit_of: Callable[[str], str],
-                         points: Sequence[Mapping[str, float]]) -> list[dict]:
+def evaluate_diagnostics(
+    pack: FormulaPack,
+    bound: Mapping[sp.Symbol, sp.Expr],
+    inputs: Mapping[str, object],
+    results: Mapping[str, np.ndarray],
+    unit_of: Callable[[str], str],
+    points: Sequence[Mapping[str, float]],
+) -> list[dict]:
     """Each of ``pack``'s checks at the report's points.
 
     ``bound``: the SI values of the bound symbols; ``inputs``: the evaluator's inputs (axes, SI) by name;
@@ -83,17 +90,21 @@ def evaluate_diagnostics(pack: "FormulaPack", bound: Mapping[sp.Symbol, sp.Expr]
     return [_entry(spec, values, points) for spec in pack.diagnostics]
 
 
-def _closed_forms(pack: "FormulaPack", bound: Mapping[sp.Symbol, sp.Expr]) -> dict[str, sp.Expr]:
+def _closed_forms(pack: FormulaPack, bound: Mapping[sp.Symbol, sp.Expr]) -> dict[str, sp.Expr]:
     """Every check's and driver's formula over outputs and evaluator inputs only."""
     # Derived symbols by their definitions, bound ones by their values: substituted as far as a formula needs.
-    known: dict[sp.Symbol, sp.Expr] = {spec.symbol: spec.definition for spec in pack.symbols.values()
-                                       if spec.definition is not None}
+    known: dict[sp.Symbol, sp.Expr] = {
+        spec.symbol: spec.definition for spec in pack.symbols.values() if spec.definition is not None
+    }
     known.update(bound)
     forms: dict[str, sp.Expr] = {}
     for spec in pack.diagnostics:
         if spec.threshold.symbol is not None:
             known[spec.threshold.symbol] = sp.Float(spec.threshold.si)
-        for key, formula in ((spec.name, spec.value), *((f"{spec.name}.{label}", driver) for label, driver in spec.drivers)):
+        for key, formula in (
+            (spec.name, spec.value),
+            *((f"{spec.name}.{label}", driver) for label, driver in spec.drivers),
+        ):
             forms[key] = _substituted(formula, known)
         known[spec.symbol] = forms[spec.name]
     return forms
@@ -108,17 +119,19 @@ def _substituted(expression: sp.Expr, known: Mapping[sp.Symbol, sp.Expr]) -> sp.
     return expression
 
 
-def _check_outputs(pack: "FormulaPack", results: Mapping[str, np.ndarray], unit_of: Callable[[str], str]) -> None:
+def _check_outputs(pack: FormulaPack, results: Mapping[str, np.ndarray], unit_of: Callable[[str], str]) -> None:
     for spec in pack.diagnostics:
         for local, output in spec.uses:
             if output not in results:
                 close = difflib.get_close_matches(output, list(results), n=3)
                 hint = f"; did you mean {', '.join(close)}?" if close else ""
-                raise SymcostError(f"pack {pack.name}: diagnostic {spec.name}: uses {local} = {output!r}, which is not "
-                                   f"an output of this report{hint}")
+                raise SymcostError(
+                    f"pack {pack.name}: diagnostic {spec.name}: uses {local} = {output!r}, which is not "
+                    f"an output of this report{hint}"
+                )
 
 
-def _check_dimensions(pack: "FormulaPack", bound: Mapping[sp.Symbol, sp.Expr], unit_of: Callable[[str], str]) -> None:
+def _check_dimensions(pack: FormulaPack, bound: Mapping[sp.Symbol, sp.Expr], unit_of: Callable[[str], str]) -> None:
     """A check's value (and each driver) has its declared unit's dimension, the outputs' units known now."""
     table = {spec.symbol: spec.dimension for spec in pack.symbols.values()}
     for spec in pack.diagnostics:
@@ -130,27 +143,44 @@ def _check_dimensions(pack: "FormulaPack", bound: Mapping[sp.Symbol, sp.Expr], u
             try:
                 found = dimension_of(formula, table)
             except DimensionError as error:
-                raise SymcostError(f"pack {pack.name}: diagnostic {spec.name}: {label}: dimension error: {error}") from None
+                raise SymcostError(
+                    f"pack {pack.name}: diagnostic {spec.name}: {label}: dimension error: {error}"
+                ) from None
             if found != expected:
-                raise SymcostError(f"pack {pack.name}: diagnostic {spec.name}: {label} is {describe_dimension(found)}, "
-                                   f"but its unit {spec.unit} is {describe_dimension(expected)}")
+                raise SymcostError(
+                    f"pack {pack.name}: diagnostic {spec.name}: {label} is {describe_dimension(found)}, "
+                    f"but its unit {spec.unit} is {describe_dimension(expected)}"
+                )
         table[spec.symbol] = expected
 
 
-def _evaluate(forms: Mapping[str, sp.Expr], pack: "FormulaPack", inputs: Mapping[str, object],
-              results: Mapping[str, np.ndarray], count: int) -> dict[str, np.ndarray]:
+def _evaluate(
+    forms: Mapping[str, sp.Expr],
+    pack: FormulaPack,
+    inputs: Mapping[str, object],
+    results: Mapping[str, np.ndarray],
+    count: int,
+) -> dict[str, np.ndarray]:
     from .compile import compile_outputs
 
     outputs = {local.name: output for spec in pack.diagnostics for local, output in spec.uses}
     used = sorted(set().union(*(form.free_symbols for form in forms.values())), key=str)
     missing = [symbol.name for symbol in used if symbol.name not in outputs and symbol.name not in inputs]
     if missing:
-        raise SymcostError(f"pack {pack.name}: a diagnostic uses {', '.join(missing)}, which has no value in this "
-                           "report (not bound by the inputs, nor an axis, nor an output named in 'uses')")
+        raise SymcostError(
+            f"pack {pack.name}: a diagnostic uses {', '.join(missing)}, which has no value in this "
+            "report (not bound by the inputs, nor an axis, nor an output named in 'uses')"
+        )
     evaluator = compile_outputs(dict(forms), used)
-    values = {symbol.name: np.broadcast_to(np.asarray(results[outputs[symbol.name]] if symbol.name in outputs
-                                                      else inputs[symbol.name], dtype=np.float64), (count,))
-              for symbol in used}
+    values = {
+        symbol.name: np.broadcast_to(
+            np.asarray(
+                results[outputs[symbol.name]] if symbol.name in outputs else inputs[symbol.name], dtype=np.float64
+            ),
+            (count,),
+        )
+        for symbol in used
+    }
     with np.errstate(all="ignore"):  # a value that is not finite is reported as not known
         return {name: np.broadcast_to(value, (count,)) for name, value in evaluator(**values).items()}
 
@@ -159,18 +189,38 @@ def _entry(spec: DiagnosticSpec, values: Mapping[str, np.ndarray], points: Seque
     factor = parse_unit(spec.unit).si_factor
     series = values[spec.name]
     threshold = {"value": spec.threshold.value, "unit": spec.threshold.unit, "source": spec.threshold.source}
-    entry = {"name": spec.name, "description": spec.description, "unit": spec.unit, "threshold": threshold,
-             "warn_when": spec.warn_when}
+    entry = {
+        "name": spec.name,
+        "description": spec.description,
+        "unit": spec.unit,
+        "threshold": threshold,
+        "warn_when": spec.warn_when,
+    }
     if not np.all(np.isfinite(series)):
-        return {**entry, "value": None, "status": NOT_KNOWN, "at": dict(points[int(np.argmin(np.isfinite(series)))]),
-                "message": "the value is not defined at these inputs (a division by zero or an unknown input)"}
+        return {
+            **entry,
+            "value": None,
+            "status": NOT_KNOWN,
+            "at": dict(points[int(np.argmin(np.isfinite(series)))]),
+            "message": "the value is not defined at these inputs (a division by zero or an unknown input)",
+        }
     worst = int(np.argmax(series) if spec.warn_when == "above" else np.argmin(series))
     value = float(series[worst])
     beyond = value > spec.threshold.si if spec.warn_when == "above" else value < spec.threshold.si
-    entry.update(value=value / factor, at=dict(points[worst]), status="warn" if beyond else "ok",
-                 message=spec.warn if beyond else spec.ok)
-    drivers = sorted(((label, float(values[f"{spec.name}.{label}"][worst]) / factor) for label, _ in spec.drivers
-                      if values[f"{spec.name}.{label}"][worst] != 0), key=lambda item: -abs(item[1]))
+    entry.update(
+        value=value / factor,
+        at=dict(points[worst]),
+        status="warn" if beyond else "ok",
+        message=spec.warn if beyond else spec.ok,
+    )
+    drivers = sorted(
+        (
+            (label, float(values[f"{spec.name}.{label}"][worst]) / factor)
+            for label, _ in spec.drivers
+            if values[f"{spec.name}.{label}"][worst] != 0
+        ),
+        key=lambda item: -abs(item[1]),
+    )
     if drivers:
         entry["drivers"] = [{"name": label, "value": value} for label, value in drivers[:DRIVERS_SHOWN]]
     return entry

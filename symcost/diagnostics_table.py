@@ -3,9 +3,10 @@
 Kept apart from the evaluation so that a warm report, whose diagnostics come from the evaluator cache,
 prints them without importing SymPy.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 NOT_KNOWN = "not known"
 
@@ -20,12 +21,16 @@ def format_diagnostics(diagnostics: Sequence[dict]) -> str:
         side = "at most" if entry["warn_when"] == "above" else "at least"
         at = ", ".join(f"{name}={value:g}" for name, value in entry["at"].items())
         shown = NOT_KNOWN if entry["value"] is None else _quantity(entry["value"], entry["unit"])
-        lines.append(f"  {entry['status']:<4} {entry['name']} = {shown}{f' at {at}' if at else ''}; "
-                     f"{side} {_quantity(threshold['value'], threshold['unit'])} ({threshold['source']})")
+        lines.append(
+            f"  {entry['status']:<4} {entry['name']} = {shown}{f' at {at}' if at else ''}; "
+            f"{side} {_quantity(threshold['value'], threshold['unit'])} ({threshold['source']})"
+        )
         lines.append(f"       {entry['message']}")
         if entry.get("drivers"):
-            lines.append("       largest parts: " + ", ".join(f"{item['name']} {_quantity(item['value'], entry['unit'])}"
-                                                             for item in entry["drivers"]))
+            lines.append(
+                "       largest parts: "
+                + ", ".join(f"{item['name']} {_quantity(item['value'], entry['unit'])}" for item in entry["drivers"])
+            )
     return "\n".join(lines)
 
 

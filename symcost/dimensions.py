@@ -6,15 +6,16 @@ agree; products add exponents; powers need a numeric exponent unless the base
 is dimensionless; ceiling, floor, log and exp take dimensionless arguments.
 A literal zero fits any dimension (``Max(E, 0)`` is an energy).
 """
+
 from __future__ import annotations
 
-from typing import Mapping, Optional
+from collections.abc import Mapping
 
 import sympy as sp
 
 from .units import DIMENSIONLESS, Dimension, describe_dimension
 
-AnyDimension = Optional[Dimension]  # None: a literal zero, which fits any dimension
+AnyDimension = Dimension | None  # None: a literal zero, which fits any dimension
 
 
 class DimensionError(ValueError):
@@ -57,8 +58,9 @@ def _walk(node: sp.Basic, dimensions: Mapping[sp.Symbol, Dimension]) -> AnyDimen
     if isinstance(node, (sp.ceiling, sp.floor, sp.log, sp.exp)):
         inner = _walk(node.args[0], dimensions)
         if inner not in (None, DIMENSIONLESS):
-            raise DimensionError(f"{type(node).__name__}() needs a dimensionless argument, got "
-                                 f"{describe_dimension(inner)} in {node}")
+            raise DimensionError(
+                f"{type(node).__name__}() needs a dimensionless argument, got {describe_dimension(inner)} in {node}"
+            )
         return DIMENSIONLESS
     raise DimensionError(f"cannot determine the dimension of {node} ({type(node).__name__})")
 
@@ -80,8 +82,10 @@ def _power(node: sp.Pow, dimensions: Mapping[sp.Symbol, Dimension]) -> AnyDimens
     if base_dimension in (None, DIMENSIONLESS):
         return base_dimension
     if not exponent.is_Rational:
-        raise DimensionError(f"a quantity with dimension {describe_dimension(base_dimension)} "
-                             f"is raised to a non-numeric power in {_short(node)}")
+        raise DimensionError(
+            f"a quantity with dimension {describe_dimension(base_dimension)} "
+            f"is raised to a non-numeric power in {_short(node)}"
+        )
     scaled = [power * exponent for power in base_dimension]
     if any(not value.is_Integer for value in scaled):
         raise DimensionError(f"fractional dimension in {_short(node)}")

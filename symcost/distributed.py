@@ -18,14 +18,16 @@ processes; ``--cluster tcp://HOST:PORT`` joins a running scheduler. The work:
 Input files are read by the workers that compile: on a remote cluster they
 must be at the same paths (a shared file system).
 """
+
 from __future__ import annotations
 
 import hashlib
 import math
 from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Sequence, TextIO
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -35,8 +37,8 @@ from .finite import checked_evaluation
 from .progress import Progress
 from .sweep import CHUNK, checked_axes, evaluate_blocks
 
-TASK_POINTS = 200_000       # points per task: ten local chunks, about 0.1-1 s of work on one core
-MAX_IN_FLIGHT = 64          # least tasks submitted ahead of the one awaited (see _in_flight)
+TASK_POINTS = 200_000  # points per task: ten local chunks, about 0.1-1 s of work on one core
+MAX_IN_FLIGHT = 64  # least tasks submitted ahead of the one awaited (see _in_flight)
 _FUNCTIONS: dict[str, Callable] = {}  # on a worker: compiled sources by digest
 
 
@@ -50,16 +52,17 @@ class ShippedModel:
     outputs: tuple[str, ...]
     defaults: dict[str, float]
     limits: tuple[tuple[str, str], ...]
-    aliases: dict[str, tuple[str, float]]   # axis name -> (evaluator input, factor to SI)
-    domains: dict[str, str]                   # axis name -> its input's domain
-    axes: tuple                               # the variant's symbolic axes, rounded as the model rounds them
-    units: dict[str, str]                     # output -> SI unit (of the columns asked for)
+    aliases: dict[str, tuple[str, float]]  # axis name -> (evaluator input, factor to SI)
+    domains: dict[str, str]  # axis name -> its input's domain
+    axes: tuple  # the variant's symbolic axes, rounded as the model rounds them
+    units: dict[str, str]  # output -> SI unit (of the columns asked for)
     digest: str = field(default="")
 
     @property
     def evaluator(self):
-        from .compile import Evaluator
         import sympy as sp
+
+        from .compile import Evaluator
 
         return Evaluator(tuple(sp.Symbol(name) for name in self.inputs), self.outputs, self._function())
 
@@ -71,7 +74,9 @@ class ShippedModel:
         if self.digest not in _FUNCTIONS:
             from .evaluator_source import checked_function
 
-            _FUNCTIONS[self.digest] = checked_function(self.source, f"<symcost evaluator {self.digest[:12]}>", self.globals)
+            _FUNCTIONS[self.digest] = checked_function(
+                self.source, f"<symcost evaluator {self.digest[:12]}>", self.globals
+            )
         return _FUNCTIONS[self.digest]
 
     def input_for(self, name: str) -> tuple[str, float]:
@@ -87,8 +92,9 @@ class ShippedModel:
         def culprits():  # the worker has no bindings: the message says where to look
             return []
 
-        return checked_evaluation(self.evaluator, {**self.defaults, **inputs}, self.limits, culprits,
-                                  mask_limits=not raise_beyond)
+        return checked_evaluation(
+            self.evaluator, {**self.defaults, **inputs}, self.limits, culprits, mask_limits=not raise_beyond
+        )
 
 
 def ship(space: DesignSpace, variant: dict[str, object], columns: Sequence[str]) -> ShippedModel:
@@ -99,17 +105,30 @@ def ship(space: DesignSpace, variant: dict[str, object], columns: Sequence[str])
     evaluator = model.evaluator
     source = evaluator.source()
     names = [axis.name for axis in space.symbolic]
-    return ShippedModel(source, tuple(sorted(global_names(evaluator.function.__code__))), evaluator.input_names,
-                        evaluator.names, dict(model.defaults), tuple(model.limits),
-                        {name: model.input_for(name) for name in names},
-                        {name: model.domain(name) for name in names},
-                        tuple(checked_axes(model, space.symbolic)),
-                        {name: model.unit(name) for name in columns if name in evaluator.names},
-                        hashlib.sha256(source.encode()).hexdigest())
+    return ShippedModel(
+        source,
+        tuple(sorted(global_names(evaluator.function.__code__))),
+        evaluator.input_names,
+        evaluator.names,
+        dict(model.defaults),
+        tuple(model.limits),
+        {name: model.input_for(name) for name in names},
+        {name: model.domain(name) for name in names},
+        tuple(checked_axes(model, space.symbolic)),
+        {name: model.unit(name) for name in columns if name in evaluator.names},
+        hashlib.sha256(source.encode()).hexdigest(),
+    )
 
 
-def evaluate_range(shipped: ShippedModel, variant: dict[str, object], start: int, stop: int, columns: Sequence[str],
-                   mask_limits: bool, chunk: int = CHUNK) -> list[dict[str, np.ndarray]]:
+def evaluate_range(
+    shipped: ShippedModel,
+    variant: dict[str, object],
+    start: int,
+    stop: int,
+    columns: Sequence[str],
+    mask_limits: bool,
+    chunk: int = CHUNK,
+) -> list[dict[str, np.ndarray]]:
     """The blocks of one task: points ``start``..``stop`` of the variant's grid, as a local run cuts them."""
     blocks = []
     for _, block in evaluate_blocks(shipped, shipped.axes, columns, chunk, mask_limits, start, stop):
@@ -154,30 +173,58 @@ def connect(address: str):
 def compile_variants(client, space: DesignSpace, columns: Sequence[str]) -> list[ShippedModel]:
     """Every structural variant compiled by a task on a worker, in order."""
     variants = list(space.variants())
-    return client.gather(client.map(ship, [space] * len(variants), variants, [tuple(columns)] * len(variants),
-                                    pure=False))
+    return client.gather(
+        client.map(ship, [space] * len(variants), variants, [tuple(columns)] * len(variants), pure=False)
+    )
 
 
-def sweep_blocks(client, space: DesignSpace, shipped: Sequence[ShippedModel], columns: Sequence[str],
-                 progress: TextIO | None = None, task_points: int = TASK_POINTS
-                 ) -> Iterator[tuple[int, list[dict[str, np.ndarray]]]]:
+def sweep_blocks(
+    client,
+    space: DesignSpace,
+    shipped: Sequence[ShippedModel],
+    columns: Sequence[str],
+    progress: TextIO | None = None,
+    task_points: int = TASK_POINTS,
+) -> Iterator[tuple[int, list[dict[str, np.ndarray]]]]:
     """Each task's blocks, computed on the cluster and yielded in the local run's order:
     (points done so far, the task's blocks)."""
-    yield from _run(client, space, shipped, progress, task_points, evaluate_range, (tuple(columns), False),
-                    lambda blocks: sum(len(next(iter(block.values()))) for block in blocks))
+    yield from _run(
+        client,
+        space,
+        shipped,
+        progress,
+        task_points,
+        evaluate_range,
+        (tuple(columns), False),
+        lambda blocks: sum(len(next(iter(block.values()))) for block in blocks),
+    )
 
 
-def explore_fronts(client, space: DesignSpace, shipped: Sequence[ShippedModel], setup,
-                   progress: TextIO | None = None, task_points: int = TASK_POINTS) -> None:
+def explore_fronts(
+    client,
+    space: DesignSpace,
+    shipped: Sequence[ShippedModel],
+    setup,
+    progress: TextIO | None = None,
+    task_points: int = TASK_POINTS,
+) -> None:
     """Each task's own front (feasible, non-dominated) computed on a worker and merged into ``setup``'s."""
     arguments = (setup.outputs, tuple(setup.objectives), tuple(setup.front.constraints))
-    for _, (evaluated, feasible, front) in _run(client, space, shipped, progress, task_points, front_of_range,
-                                                arguments, lambda result: result[0]):
+    for _, (evaluated, feasible, front) in _run(
+        client, space, shipped, progress, task_points, front_of_range, arguments, lambda result: result[0]
+    ):
         setup.merge(front, evaluated, feasible)
 
 
-def front_of_range(shipped: ShippedModel, variant: dict[str, object], start: int, stop: int, columns: Sequence[str],
-                   objectives: Sequence, constraints: Sequence) -> tuple[int, int, dict[str, np.ndarray]]:
+def front_of_range(
+    shipped: ShippedModel,
+    variant: dict[str, object],
+    start: int,
+    stop: int,
+    columns: Sequence[str],
+    objectives: Sequence,
+    constraints: Sequence,
+) -> tuple[int, int, dict[str, np.ndarray]]:
     """(designs evaluated, feasible, the front of points ``start``..``stop``), on a worker."""
     from .pareto import StreamingFront
 
@@ -191,8 +238,11 @@ def _run(client, space, shipped, progress, task_points, function, arguments, poi
     """``function(model, variant, start, stop, *arguments)`` over every range of every variant, results
     in order, a bounded number of tasks ahead of the one yielded (:func:`_in_flight`)."""
     variants = list(space.variants())
-    tasks = ((index, start, min(start + task_points, _points(model)))  # lazily: 10^12 points are 10^5+ tasks
-             for index, model in enumerate(shipped) for start in range(0, _points(model), task_points))
+    tasks = (
+        (index, start, min(start + task_points, _points(model)))  # lazily: 10^12 points are 10^5+ tasks
+        for index, model in enumerate(shipped)
+        for start in range(0, _points(model), task_points)
+    )
     on_workers = [client.scatter(model, broadcast=True) for model in shipped]
     meter = Progress("cluster", space.size, progress) if progress is not None else None
     ahead = _in_flight(client)

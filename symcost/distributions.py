@@ -13,12 +13,14 @@ the outcome set to the entry's value. It stays unevaluated (a symbolic
 function of ``T``) until T's value is substituted; its dimension is that of
 ``x``.
 """
+
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from fractions import Fraction
-from typing import Any, Mapping
+from typing import Any
 
 import sympy as sp
 
@@ -51,11 +53,15 @@ class Table(sp.Basic):
         return next((probability for known, probability in self.entries if known == value), sp.Integer(0))
 
     def _latex(self, printer) -> str:
-        cells = ", ".join(f"{printer._print(value)}: {printer._print(probability)}" for value, probability in self.entries)
+        cells = ", ".join(
+            f"{printer._print(value)}: {printer._print(probability)}" for value, probability in self.entries
+        )
         return rf"P\left({printer._print(self.outcome)}\right) = \left\{{{cells}\right\}}"
 
     def _sympystr(self, printer) -> str:
-        cells = ", ".join(f"{printer._print(value)}: {printer._print(probability)}" for value, probability in self.entries)
+        cells = ", ".join(
+            f"{printer._print(value)}: {printer._print(probability)}" for value, probability in self.entries
+        )
         return f"P({printer._print(self.outcome)}) = {{{cells}}}"
 
 
@@ -68,8 +74,9 @@ class expected(sp.Function):  # noqa: N801 - the name users write
     @classmethod
     def eval(cls, table, expression):
         if isinstance(table, Table):
-            return sp.Add(*(probability * expression.xreplace({table.outcome: value})
-                            for value, probability in table.entries))
+            return sp.Add(
+                *(probability * expression.xreplace({table.outcome: value}) for value, probability in table.entries)
+            )
         return None
 
     def _latex(self, printer) -> str:
@@ -97,7 +104,11 @@ def table_from_mapping(outcome: sp.Symbol, mapping: Mapping[Any, Any]) -> Table:
 
 
 def _exact_outcome(key: Any) -> sp.Rational:
-    if isinstance(key, bool) or not isinstance(key, (int, str)) or (isinstance(key, str) and not _NUMBER_TEXT.match(key)):
+    if (
+        isinstance(key, bool)
+        or not isinstance(key, (int, str))
+        or (isinstance(key, str) and not _NUMBER_TEXT.match(key))
+    ):
         raise TableError(f"expected outcomes such as 0 or '3', got {key!r}")
     exact = Fraction(key)  # a checked numeric text or an int: no expression is parsed
     return sp.Rational(exact.numerator, exact.denominator)

@@ -10,6 +10,7 @@ become the same text (YAML's ``0``, ``00`` and ``0x0``) are an error. Numbers
 must be finite and integers within what a float64 holds exactly; documents
 nest at most :data:`MAX_DEPTH` deep and hold no NUL characters.
 """
+
 from __future__ import annotations
 
 import functools
@@ -17,9 +18,10 @@ import json
 import math
 import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import yaml
@@ -51,7 +53,9 @@ def load_document(path: str | Path) -> LoadedDocument:
     text = read_input_text(path)
     suffix = path.suffix.lower()
     if suffix not in (".json", ".yaml", ".yml"):
-        raise InputError([InputIssue(label, "<file>", f"unsupported file type {path.suffix!r}; expected .yaml, .yml or .json")])
+        raise InputError(
+            [InputIssue(label, "<file>", f"unsupported file type {path.suffix!r}; expected .yaml, .yml or .json")]
+        )
     return LoadedDocument(path=path, data=parse_text(text, label, "json" if suffix == ".json" else "yaml"))
 
 
@@ -79,7 +83,9 @@ def parse_text(text: str, label: str, syntax: str = "json") -> Any:
     """
     if "\0" in text:
         line = text.count("\n", 0, text.index("\0")) + 1
-        raise InputError([InputIssue(label, f"line {line}", "contains a NUL character (a binary file?); expected text")])
+        raise InputError(
+            [InputIssue(label, f"line {line}", "contains a NUL character (a binary file?); expected text")]
+        )
     data = _parse_json(text, label) if syntax == "json" else _parse_yaml(text, label)
     issues = number_issues(data, label)
     if issues:
@@ -92,7 +98,9 @@ def _parse_json(text: str, label: str) -> Any:
     try:
         data = json.loads(text, object_pairs_hook=_json_object(label))
     except json.JSONDecodeError as exc:
-        raise InputError([InputIssue(label, f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}")]) from None
+        raise InputError(
+            [InputIssue(label, f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}")]
+        ) from None
     except RecursionError:
         raise _too_deep(label, []) from None
     except ValueError as exc:  # an integer of more digits than Python converts
@@ -145,9 +153,11 @@ def _loader_class() -> type:
     class Loader(yaml.SafeLoader):
         pass
 
-    Loader.add_implicit_resolver("tag:yaml.org,2002:float",
-                                 re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-                                 list("-+0123456789"))
+    Loader.add_implicit_resolver(
+        "tag:yaml.org,2002:float",
+        re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+        list("-+0123456789"),
+    )
     return Loader
 
 
@@ -200,8 +210,16 @@ def _check_yaml_graph(root: yaml.Node, label: str, loader: yaml.SafeLoader) -> N
             for key_node, value_node in node.value:
                 key = _yaml_key_text(key_node, loader)
                 if key in seen:
-                    raise InputError([InputIssue(label, format_path(path + [key]), "key appears twice in the same mapping"
-                                                 + ("" if key == key_node.value else f" (written {key_node.value!r})"))])
+                    raise InputError(
+                        [
+                            InputIssue(
+                                label,
+                                format_path(path + [key]),
+                                "key appears twice in the same mapping"
+                                + ("" if key == key_node.value else f" (written {key_node.value!r})"),
+                            )
+                        ]
+                    )
                 seen.add(key)
                 total += 1 + expanded_size(value_node, path + [key])
                 _refuse_if_too_big(total, label, path)
@@ -222,9 +240,15 @@ def _yaml_key_text(key_node: yaml.Node, loader: yaml.SafeLoader) -> str:
 
 def _refuse_if_too_big(total: int, label: str, path: list[PathPart]) -> None:
     if total > MAX_EXPANDED_NODES:
-        raise InputError([InputIssue(
-            label, format_path(path),
-            f"document expands to more than {MAX_EXPANDED_NODES} nodes (alias bomb or runaway file); refused")])
+        raise InputError(
+            [
+                InputIssue(
+                    label,
+                    format_path(path),
+                    f"document expands to more than {MAX_EXPANDED_NODES} nodes (alias bomb or runaway file); refused",
+                )
+            ]
+        )
 
 
 def number_issues(data: Any, label: str, path: Sequence[PathPart] = ()) -> list[InputIssue]:

@@ -4,12 +4,13 @@ Every problem with user input is reported as an :class:`InputIssue`: the file,
 the field path inside it and what was expected. Stages collect issues and raise
 them together so a user sees all problems of a file set at once.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence, Union
 
-PathPart = Union[str, int]
+PathPart = str | int
 
 
 def format_path(parts: Sequence[PathPart]) -> str:
@@ -54,8 +55,15 @@ class FormulaError(SymcostError, ValueError):
     (``None`` when the whole formula is at fault, e.g. it is too long).
     """
 
-    def __init__(self, message: str, *, formula: str, token: str | None = None,
-                 position: int | None = None, name: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        formula: str,
+        token: str | None = None,
+        position: int | None = None,
+        name: str | None = None,
+    ):
         self.formula = formula
         self.token = token
         self.position = position
@@ -66,7 +74,6 @@ class FormulaError(SymcostError, ValueError):
         self.reason = message
         super().__init__(f"{where}{at}: {message}{offending}")
 
-    def named(self, name: str) -> "FormulaError":
+    def named(self, name: str) -> FormulaError:
         """The same error attributed to the formula called ``name``."""
-        return FormulaError(self.reason, formula=self.formula, token=self.token,
-                            position=self.position, name=name)
+        return FormulaError(self.reason, formula=self.formula, token=self.token, position=self.position, name=name)

@@ -12,18 +12,26 @@ names, ``select``, ``reduce``, ``float64`` and a few constants, with empty
 builtins. This is defence in depth behind the cache index's digests, which
 already refuse any file symcost did not write.
 """
+
 from __future__ import annotations
 
 import ast
 import functools
 import types
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 
 FUNCTION_NAME = "_lambdifygenerated"
-_VALUES = {"reduce": functools.reduce, "float64": np.float64, "select": np.select,
-           "nan": np.nan, "inf": np.inf, "pi": np.pi}
+_VALUES = {
+    "reduce": functools.reduce,
+    "float64": np.float64,
+    "select": np.select,
+    "nan": np.nan,
+    "inf": np.inf,
+    "pi": np.pi,
+}
 _OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.USub, ast.UAdd)
 _CONSTANTS = (int, float, bool)
 
@@ -73,15 +81,26 @@ def _check_shape(tree: ast.Module) -> None:
         raise UnsafeSource(f"expected one function named {FUNCTION_NAME}")
     function = tree.body[0]
     arguments = function.args
-    if function.decorator_list or function.returns or arguments.vararg or arguments.kwarg or \
-            arguments.kwonlyargs or arguments.posonlyargs or arguments.defaults or \
-            any(argument.annotation for argument in arguments.args):
+    if (
+        function.decorator_list
+        or function.returns
+        or arguments.vararg
+        or arguments.kwarg
+        or arguments.kwonlyargs
+        or arguments.posonlyargs
+        or arguments.defaults
+        or any(argument.annotation for argument in arguments.args)
+    ):
         raise UnsafeSource("the function has decorators, annotations, defaults or variable arguments")
     *assignments, last = function.body
     if type(last) is not ast.Return or last.value is None:
         raise UnsafeSource("the function must end in its only return")
     for statement in assignments:
-        if type(statement) is not ast.Assign or len(statement.targets) != 1 or type(statement.targets[0]) is not ast.Name:
+        if (
+            type(statement) is not ast.Assign
+            or len(statement.targets) != 1
+            or type(statement.targets[0]) is not ast.Name
+        ):
             raise UnsafeSource(f"a statement other than an assignment to one name at line {statement.lineno}")
 
 
@@ -128,8 +147,11 @@ def _call_arguments(node: ast.Call, provided: dict[str, Any]) -> list[ast.expr]:
     """The arguments of a call of a provided function (or ``<ufunc>.reduce``), keywords named and no dunders."""
     target = node.func
     if type(target) is ast.Attribute:
-        allowed = target.attr == "reduce" and type(target.value) is ast.Name and \
-            isinstance(provided.get(target.value.id), np.ufunc)
+        allowed = (
+            target.attr == "reduce"
+            and type(target.value) is ast.Name
+            and isinstance(provided.get(target.value.id), np.ufunc)
+        )
     else:
         allowed = type(target) is ast.Name and not target.id.startswith("__") and callable(provided.get(target.id))
     if not allowed:

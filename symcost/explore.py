@@ -6,19 +6,21 @@ non-dominated filter, chunk by chunk), so memory is bounded by the front
 whatever the grid's size. The front has the columns ``symcost sweep`` writes
 for the same axes and outputs.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence, TextIO
+from typing import TextIO
 
 import numpy as np
 
 from .design_space import DesignSpace, design_blocks
 from .errors import SymcostError
 from .pareto import Constraint, Objective, StreamingFront, constraint_parts, parse_constraint
-from .registry import PackModel, require_outputs
 from .progress import Progress
+from .registry import PackModel, require_outputs
 from .sweep import CHUNK, write_blocks
 
 
@@ -27,10 +29,10 @@ class Exploration:
     space: DesignSpace
     objectives: tuple[Objective, ...]
     constraints: tuple[Constraint, ...]
-    columns: tuple[str, ...]          # outputs written beside the axes
+    columns: tuple[str, ...]  # outputs written beside the axes
     front: StreamingFront
-    integers: tuple[str, ...] = ()    # axis columns of whole numbers
-    texts: tuple[str, ...] = ()       # axis columns of words (a schedule's name)
+    integers: tuple[str, ...] = ()  # axis columns of whole numbers
+    texts: tuple[str, ...] = ()  # axis columns of words (a schedule's name)
     units: dict[str, str] | None = None  # output -> SI unit
 
     @property
@@ -52,13 +54,21 @@ class ExploreSetup:
     """What every search shares: the outputs to compute, the front, and the units and constraints read
     from the first compiled model."""
 
-    def __init__(self, space: DesignSpace, objectives: Sequence[Objective], constraints: Sequence[str],
-                 columns: Sequence[str]):
+    def __init__(
+        self, space: DesignSpace, objectives: Sequence[Objective], constraints: Sequence[str], columns: Sequence[str]
+    ):
         if len(objectives) < 2:
             raise SymcostError("give at least two --objective: a front needs two things to trade")
         self.space, self.objectives, self.constraint_texts = space, tuple(objectives), tuple(constraints)
-        self.outputs = tuple(dict.fromkeys([*(objective.name for objective in objectives),
-                                            *(constraint_parts(text)[0] for text in constraints), *columns]))
+        self.outputs = tuple(
+            dict.fromkeys(
+                [
+                    *(objective.name for objective in objectives),
+                    *(constraint_parts(text)[0] for text in constraints),
+                    *columns,
+                ]
+            )
+        )
         self.front = StreamingFront(self.objectives)
         self.units: dict[str, str] = {}
         self.kinds: dict[str, str] = {}
@@ -82,13 +92,27 @@ class ExploreSetup:
         self.front.merge(designs, evaluated, feasible)
 
     def result(self) -> Exploration:
-        return Exploration(self.space, self.objectives, tuple(self.front.constraints), self.outputs, self.front,
-                           tuple(name for name, kind in self.kinds.items() if kind in "iu"),
-                           tuple(name for name, kind in self.kinds.items() if kind in "OU"), self.units)
+        return Exploration(
+            self.space,
+            self.objectives,
+            tuple(self.front.constraints),
+            self.outputs,
+            self.front,
+            tuple(name for name, kind in self.kinds.items() if kind in "iu"),
+            tuple(name for name, kind in self.kinds.items() if kind in "OU"),
+            self.units,
+        )
 
 
-def explore_grid(space: DesignSpace, objectives: Sequence[Objective], constraints: Sequence[str] = (),
-                 columns: Sequence[str] = (), *, chunk: int = CHUNK, progress: TextIO | None = None) -> Exploration:
+def explore_grid(
+    space: DesignSpace,
+    objectives: Sequence[Objective],
+    constraints: Sequence[str] = (),
+    columns: Sequence[str] = (),
+    *,
+    chunk: int = CHUNK,
+    progress: TextIO | None = None,
+) -> Exploration:
     """Every design of ``space`` evaluated; the feasible non-dominated ones kept. ``constraints`` are
     texts (``area<=800 mm^2``), read against the outputs' units once the first variant is compiled."""
     setup = ExploreSetup(space, objectives, constraints, columns)
@@ -107,8 +131,9 @@ def write_front(exploration: Exploration, path: str | Path, format: str | None =
     designs = exploration.front.ordered()
     size = exploration.front.size
     blocks = iter([(size, designs)]) if size else iter(())
-    write_blocks(path, exploration.names, blocks, size, integers=exploration.integers, texts=exploration.texts,
-                 format=format)
+    write_blocks(
+        path, exploration.names, blocks, size, integers=exploration.integers, texts=exploration.texts, format=format
+    )
     return size
 
 

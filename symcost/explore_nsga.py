@@ -9,10 +9,12 @@ so the result is the non-dominated set of all designs the search saw, with
 the same columns as a grid exploration. pymoo is the optional extra
 ``symcost[explore]``.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Sequence, TextIO
+from collections.abc import Sequence
+from typing import TextIO
 
 import numpy as np
 
@@ -27,9 +29,17 @@ from .sweep import checked_axes
 DEFAULT_POPULATION = 60
 
 
-def explore_nsga2(space: DesignSpace, objectives: Sequence[Objective], constraints: Sequence[str] = (),
-                  columns: Sequence[str] = (), *, budget: int, seed: int = 1, population: int = DEFAULT_POPULATION,
-                  progress: TextIO | None = None) -> Exploration:
+def explore_nsga2(
+    space: DesignSpace,
+    objectives: Sequence[Objective],
+    constraints: Sequence[str] = (),
+    columns: Sequence[str] = (),
+    *,
+    budget: int,
+    seed: int = 1,
+    population: int = DEFAULT_POPULATION,
+    progress: TextIO | None = None,
+) -> Exploration:
     """NSGA-II over the grid of ``space`` with at most ``budget`` design evaluations."""
     minimize, problem_class, algorithm = _pymoo(population)
     setup = ExploreSetup(space, objectives, constraints, columns)
@@ -39,8 +49,14 @@ def explore_nsga2(space: DesignSpace, objectives: Sequence[Objective], constrain
     class Designs(problem_class):
         def __init__(self):
             sizes = np.array([axis.values.size for axis in space.axes])
-            super().__init__(n_var=len(sizes), n_obj=len(objectives), n_ieq_constr=len(constraints) + 1,
-                             xl=np.zeros(len(sizes)), xu=sizes - 1, vtype=int)
+            super().__init__(
+                n_var=len(sizes),
+                n_obj=len(objectives),
+                n_ieq_constr=len(constraints) + 1,
+                xl=np.zeros(len(sizes)),
+                xu=sizes - 1,
+                vtype=int,
+            )
 
         def _evaluate(self, indices, out, *args, **kwargs):
             out["F"], out["G"] = evaluator(np.asarray(np.round(indices), dtype=np.int64))
@@ -80,8 +96,10 @@ class _Evaluator:
         self.setup.on_model(model)
         axes = checked_axes(model, self.space.symbolic)
         values = {axis.name: axis.values[symbolic[:, index]] for index, axis in enumerate(axes)}
-        inputs = {model.input_for(name)[0]: np.asarray(array, dtype=np.float64) * model.input_for(name)[1]
-                  for name, array in values.items()}
+        inputs = {
+            model.input_for(name)[0]: np.asarray(array, dtype=np.float64) * model.input_for(name)[1]
+            for name, array in values.items()
+        }
         results, within = model.evaluate_within_limits(**inputs)
         size = len(symbolic)
         block = {name: np.full(size, value) for name, value in variant.items()}
@@ -103,7 +121,13 @@ class _Evaluator:
 
 def _value(axis, index: int) -> object:
     value = axis.values[int(index)]
-    return int(value) if isinstance(value, float) and value.is_integer() else value.item() if isinstance(value, np.generic) else value
+    return (
+        int(value)
+        if isinstance(value, float) and value.is_integer()
+        else value.item()
+        if isinstance(value, np.generic)
+        else value
+    )
 
 
 def _pymoo(population: int):
@@ -116,8 +140,14 @@ def _pymoo(population: int):
         from pymoo.operators.sampling.rnd import IntegerRandomSampling
         from pymoo.optimize import minimize
     except ImportError:
-        raise SymcostError("--search nsga2 needs pymoo, which is not installed: pip install 'symcost[explore]'") from None
-    algorithm = NSGA2(pop_size=population, sampling=IntegerRandomSampling(),
-                      crossover=SBX(prob=1.0, eta=3.0, vtype=float, repair=RoundingRepair()),
-                      mutation=PM(prob=1.0, eta=3.0, vtype=float, repair=RoundingRepair()), eliminate_duplicates=True)
+        raise SymcostError(
+            "--search nsga2 needs pymoo, which is not installed: pip install 'symcost[explore]'"
+        ) from None
+    algorithm = NSGA2(
+        pop_size=population,
+        sampling=IntegerRandomSampling(),
+        crossover=SBX(prob=1.0, eta=3.0, vtype=float, repair=RoundingRepair()),
+        mutation=PM(prob=1.0, eta=3.0, vtype=float, repair=RoundingRepair()),
+        eliminate_duplicates=True,
+    )
     return minimize, Problem, algorithm

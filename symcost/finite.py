@@ -6,12 +6,14 @@ bandwidth of 1e-320 B/s). Such a result is an error naming the output, the
 point, and the inputs that are the likely cause: bound values beyond
 :data:`EXTREME` in magnitude, and zeros of symbols that the pack divides by.
 """
+
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Container, Iterable, Mapping
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import numpy as np
@@ -35,8 +37,9 @@ class InputValue:
     divides: bool = False
 
 
-def refuse_non_finite(results: Mapping[str, np.ndarray], describe_point: Callable[[int], str],
-                      inputs: Callable[[], Iterable[InputValue]]) -> None:
+def refuse_non_finite(
+    results: Mapping[str, np.ndarray], describe_point: Callable[[int], str], inputs: Callable[[], Iterable[InputValue]]
+) -> None:
     """Raise :class:`NonFiniteResultError` for the first output that is not finite somewhere.
 
     ``describe_point(flat_index)`` words the point; ``inputs()`` (called only on failure) lists the
@@ -48,14 +51,17 @@ def refuse_non_finite(results: Mapping[str, np.ndarray], describe_point: Callabl
         bad = np.flatnonzero(~np.isfinite(np.ravel(values)))
         if bad.size:
             value = np.ravel(values)[bad[0]]
-            raise NonFiniteResultError(f"{name} is {value} at {describe_point(int(bad[0]))}: "
-                                       f"{_culprits(inputs())}")
+            raise NonFiniteResultError(f"{name} is {value} at {describe_point(int(bad[0]))}: {_culprits(inputs())}")
 
 
 def _culprits(inputs: Iterable[InputValue]) -> str:
     inputs = list(inputs)
     # NaN inputs are left out: packs use them for "not known" (an unrated power).
-    extreme = [item for item in inputs if item.value and math.isfinite(item.value) and not 1 / EXTREME < abs(item.value) < EXTREME]
+    extreme = [
+        item
+        for item in inputs
+        if item.value and math.isfinite(item.value) and not 1 / EXTREME < abs(item.value) < EXTREME
+    ]
     zeros = [item for item in inputs if item.divides and item.value == 0]
     suspects = extreme + zeros
     if not suspects:
@@ -73,7 +79,9 @@ def describe_point(values: Mapping[str, object], flat_index: int) -> str:
     if not arrays:
         return "the inputs"
     shape = np.broadcast_shapes(*(array.shape for array in arrays.values()))
-    return ", ".join(f"{name} = {np.broadcast_to(array, shape).ravel()[flat_index]:g}" for name, array in arrays.items())
+    return ", ".join(
+        f"{name} = {np.broadcast_to(array, shape).ravel()[flat_index]:g}" for name, array in arrays.items()
+    )
 
 
 def require_inputs(input_names: Iterable[str], values: Mapping[str, object]) -> None:
@@ -83,9 +91,15 @@ def require_inputs(input_names: Iterable[str], values: Mapping[str, object]) -> 
         raise SymcostError(f"give a value for {', '.join(missing)} (an axis: --axis {missing[0]}=...)")
 
 
-def checked_evaluation(evaluator, values: Mapping[str, object], limits: Iterable[tuple[str, str]],
-                       inputs: Callable[[], Iterable[InputValue]], *, mask_limits: bool = False,
-                       not_known: Container[str] = ()):
+def checked_evaluation(
+    evaluator,
+    values: Mapping[str, object],
+    limits: Iterable[tuple[str, str]],
+    inputs: Callable[[], Iterable[InputValue]],
+    *,
+    mask_limits: bool = False,
+    not_known: Container[str] = (),
+):
     """``evaluator(**values)`` with the pack's limits and the finiteness of the results checked.
 
     Each limit's ``limit.NAME.value`` and ``.maximum`` outputs are popped. A point beyond a limit is a
@@ -104,12 +118,18 @@ def checked_evaluation(evaluator, values: Mapping[str, object], limits: Iterable
         broken = np.flatnonzero(np.ravel(value > maximum))
         if broken.size and not mask_limits:
             first = broken[0]
-            raise SymcostError(f"{message}: {np.ravel(value)[first]:g} > {np.ravel(maximum)[first]:g} "
-                               f"at {describe_point(values, first)}")
+            raise SymcostError(
+                f"{message}: {np.ravel(value)[first]:g} > {np.ravel(maximum)[first]:g} "
+                f"at {describe_point(values, first)}"
+            )
         within &= np.broadcast_to(value <= maximum, shape)
     checked = {name: array for name, array in results.items() if name not in not_known}
-    feasible = checked if within.all() else {name: np.broadcast_to(array, shape)[within] for name, array in checked.items()}
-    refuse_non_finite(feasible, lambda index: describe_point(values, int(np.flatnonzero(within.ravel())[index])), inputs)
+    feasible = (
+        checked if within.all() else {name: np.broadcast_to(array, shape)[within] for name, array in checked.items()}
+    )
+    refuse_non_finite(
+        feasible, lambda index: describe_point(values, int(np.flatnonzero(within.ravel())[index])), inputs
+    )
     return results, within
 
 
@@ -120,8 +140,11 @@ def bound_inputs(pack, bound: Mapping) -> list[InputValue]:
     for spec in pack.symbols.values():
         bound_value = bound.get(spec.symbol)
         if bound_value is not None and bound_value.value.is_number:
-            shown = (f"{bound_value.source_value:g} {bound_value.source_unit}" if bound_value.source_value is not None
-                     else f"{float(bound_value.value):g}")
+            shown = (
+                f"{bound_value.source_value:g} {bound_value.source_unit}"
+                if bound_value.source_value is not None
+                else f"{float(bound_value.value):g}"
+            )
             written[spec.name] = (float(bound_value.value), shown)
     return pack_inputs(pack, written)
 
@@ -130,8 +153,10 @@ def pack_inputs(pack, written: Mapping[str, tuple[float, str]]) -> list[InputVal
     """Input values by pack symbol name (``{name: (SI value, as written)}``), each labelled with its
     binding and marked when the pack divides by it."""
     divides = {symbol.name for symbol in _divisor_symbols(pack)}
-    return [InputValue(f"{pack.symbols[name].binding or name} = {shown}", value, name in divides)
-            for name, (value, shown) in written.items()]
+    return [
+        InputValue(f"{pack.symbols[name].binding or name} = {shown}", value, name in divides)
+        for name, (value, shown) in written.items()
+    ]
 
 
 def _divisor_symbols(pack) -> set:
@@ -156,8 +181,11 @@ def _divisor_symbols(pack) -> set:
 
 def _factor_symbols(expression) -> set:
     factors = expression.args if expression.is_Mul else (expression,)
-    return {factor.base if factor.is_Pow else factor for factor in factors
-            if factor.is_Symbol or (factor.is_Pow and factor.base.is_Symbol and factor.exp.is_positive)}
+    return {
+        factor.base if factor.is_Pow else factor
+        for factor in factors
+        if factor.is_Symbol or (factor.is_Pow and factor.base.is_Symbol and factor.exp.is_positive)
+    }
 
 
 def json_text(payload: object, *, indent: int | None = 2, sort_keys: bool = False) -> str:
@@ -169,4 +197,6 @@ def json_text(payload: object, *, indent: int | None = 2, sort_keys: bool = Fals
         from .documents import number_issues
 
         where = next((issue for issue in number_issues(payload, "output") if "finite" in issue.message), None)
-        raise NonFiniteResultError(f"refusing to write non-standard JSON: {where or 'a number is not finite'}") from None
+        raise NonFiniteResultError(
+            f"refusing to write non-standard JSON: {where or 'a number is not finite'}"
+        ) from None

@@ -10,21 +10,28 @@ bounded); unary ``+``/``-``; parentheses; calls of the functions in
 :data:`FUNCTIONS` with positional arguments; inside ``Piecewise`` the
 ``(value, condition)`` pairs, comparisons, ``and``/``or`` and ``True``.
 """
+
 from __future__ import annotations
 
 import ast
 import difflib
 import re
-from typing import Callable, Iterable, Mapping, Union
+from collections.abc import Callable, Iterable, Mapping
 
 import sympy as sp
 
 from .errors import FormulaError
 
 FUNCTIONS: dict[str, Callable[..., sp.Basic]] = {
-    "ceiling": sp.ceiling, "ceil": sp.ceiling, "floor": sp.floor,
-    "Max": sp.Max, "Min": sp.Min, "Abs": sp.Abs,
-    "log": sp.log, "sqrt": sp.sqrt, "exp": sp.exp,
+    "ceiling": sp.ceiling,
+    "ceil": sp.ceiling,
+    "floor": sp.floor,
+    "Max": sp.Max,
+    "Min": sp.Min,
+    "Abs": sp.Abs,
+    "log": sp.log,
+    "sqrt": sp.sqrt,
+    "exp": sp.exp,
     "Piecewise": sp.Piecewise,
 }
 MAX_LENGTH = 4000
@@ -36,16 +43,26 @@ MAX_NUMERIC_EXPONENT = 64
 _ALLOWED_CHARACTERS = re.compile(r"[A-Za-z0-9_+\-*/().,<>=!\s]*")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _COMPARISONS = {ast.Lt: sp.Lt, ast.LtE: sp.Le, ast.Gt: sp.Gt, ast.GtE: sp.Ge, ast.Eq: sp.Eq, ast.NotEq: sp.Ne}
-_OPERATORS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
-              ast.Div: lambda a, b: a / b, ast.FloorDiv: lambda a, b: sp.floor(a / b)}
+_OPERATORS = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+    ast.FloorDiv: lambda a, b: sp.floor(a / b),
+}
 
 _CHAINED = (ast.Add, ast.Sub, ast.Mult, ast.Div)
 
-Symbols = Union[Mapping[str, sp.Basic], Iterable[str]]
+Symbols = Mapping[str, sp.Basic] | Iterable[str]
 
 
-def parse_formula(text: str, symbols: Symbols, *, name: str | None = None,
-                  functions: Mapping[str, Callable[..., sp.Basic]] | None = None) -> sp.Expr:
+def parse_formula(
+    text: str,
+    symbols: Symbols,
+    *,
+    name: str | None = None,
+    functions: Mapping[str, Callable[..., sp.Basic]] | None = None,
+) -> sp.Expr:
     """Parse ``text`` into a SymPy expression over the declared ``symbols``.
 
     ``symbols`` maps names to SymPy objects (or is an iterable of names, each
@@ -80,8 +97,12 @@ class _Parser:
         self.nodes = 0
 
     def fail(self, message: str, token: str | None = None, position: int | None = None) -> FormulaError:
-        return FormulaError(message, formula=self.text if isinstance(self.text, str) else repr(self.text),
-                            token=token, position=position)
+        return FormulaError(
+            message,
+            formula=self.text if isinstance(self.text, str) else repr(self.text),
+            token=token,
+            position=position,
+        )
 
     def parse(self) -> sp.Expr:
         self._check_text()
@@ -90,7 +111,7 @@ class _Parser:
             tree = ast.parse(self.text.strip().replace("\n", " "), mode="eval")
         except SyntaxError as exc:
             column = (exc.offset or 1) - 1 + (len(self.text) - len(self.text.lstrip()))
-            raise self.fail(f"syntax error: {exc.msg}", self.text[column:column + 10] or None, column) from None
+            raise self.fail(f"syntax error: {exc.msg}", self.text[column : column + 10] or None, column) from None
         except (RecursionError, MemoryError, ValueError):
             raise self.fail("formula is too deeply nested or too large") from None
         try:
@@ -152,7 +173,9 @@ class _Parser:
             raise self.reject(node, f"constant {value!r}")
         if isinstance(value, int):
             if len(str(abs(value))) > MAX_INTEGER_DIGITS:
-                raise self.fail(f"integer literal longer than {MAX_INTEGER_DIGITS} digits", self.token(node), self.position(node))
+                raise self.fail(
+                    f"integer literal longer than {MAX_INTEGER_DIGITS} digits", self.token(node), self.position(node)
+                )
             return sp.Integer(value)
         # Decimal literals become exact rationals so closed forms stay exact.
         return sp.Rational(repr(value))
@@ -177,10 +200,14 @@ class _Parser:
         if isinstance(node.op, ast.Pow):
             numbers = [part for part in (left, right) if part.is_number]
             if right.is_number and abs(right) > MAX_NUMERIC_EXPONENT:
-                raise self.fail(f"numeric exponent larger than {MAX_NUMERIC_EXPONENT}", self.token(node.right), self.position(node.right))
-            if len(numbers) == 2 and abs(left) > 10 ** 6:
+                raise self.fail(
+                    f"numeric exponent larger than {MAX_NUMERIC_EXPONENT}",
+                    self.token(node.right),
+                    self.position(node.right),
+                )
+            if len(numbers) == 2 and abs(left) > 10**6:
                 raise self.fail("numeric power of a base above 1e6", self.token(node), self.position(node))
-            return left ** right
+            return left**right
         operator = _OPERATORS.get(type(node.op))
         if operator is None:
             raise self.reject(node, f"operator {type(node.op).__name__}")
@@ -205,8 +232,11 @@ class _Parser:
             raise self.reject(node.func, "calling anything but a named function")
         function_name = node.func.id
         if function_name not in self.functions:
-            raise self.fail(f"function {function_name!r} is not on the whitelist ({', '.join(sorted(self.functions))})",
-                            function_name, self.position(node.func))
+            raise self.fail(
+                f"function {function_name!r} is not on the whitelist ({', '.join(sorted(self.functions))})",
+                function_name,
+                self.position(node.func),
+            )
         if node.keywords:
             raise self.reject(node.keywords[0].value, "keyword argument")
         if not node.args:
@@ -237,15 +267,33 @@ class _Parser:
         if isinstance(node, ast.BoolOp):
             parts = [self.condition(value) for value in node.values]
             return sp.And(*parts) if isinstance(node.op, ast.And) else sp.Or(*parts)
-        raise self.fail("expected a comparison such as 'x < y' or True as a Piecewise condition",
-                        self.token(node), self.position(node))
+        raise self.fail(
+            "expected a comparison such as 'x < y' or True as a Piecewise condition",
+            self.token(node),
+            self.position(node),
+        )
 
 
 def _describe(node: ast.AST) -> str:
-    names = {ast.Attribute: "attribute access", ast.Subscript: "subscript", ast.Lambda: "lambda",
-             ast.List: "list", ast.Tuple: "tuple", ast.Dict: "dict", ast.Set: "set", ast.Compare: "comparison outside Piecewise",
-             ast.BoolOp: "boolean operator outside Piecewise", ast.IfExp: "conditional expression",
-             ast.ListComp: "comprehension", ast.GeneratorExp: "generator", ast.DictComp: "comprehension",
-             ast.SetComp: "comprehension", ast.NamedExpr: "assignment expression", ast.JoinedStr: "string",
-             ast.Starred: "starred expression", ast.Await: "await", ast.Yield: "yield"}
+    names = {
+        ast.Attribute: "attribute access",
+        ast.Subscript: "subscript",
+        ast.Lambda: "lambda",
+        ast.List: "list",
+        ast.Tuple: "tuple",
+        ast.Dict: "dict",
+        ast.Set: "set",
+        ast.Compare: "comparison outside Piecewise",
+        ast.BoolOp: "boolean operator outside Piecewise",
+        ast.IfExp: "conditional expression",
+        ast.ListComp: "comprehension",
+        ast.GeneratorExp: "generator",
+        ast.DictComp: "comprehension",
+        ast.SetComp: "comprehension",
+        ast.NamedExpr: "assignment expression",
+        ast.JoinedStr: "string",
+        ast.Starred: "starred expression",
+        ast.Await: "await",
+        ast.Yield: "yield",
+    }
     return names.get(type(node), type(node).__name__)

@@ -11,15 +11,17 @@ Readers of packaged packs may put :class:`Measured` leaves in a tree: a
 number with its unit and provenance that a document does not carry itself
 (a component library's figure chosen for a converter resolution).
 """
+
 from __future__ import annotations
 
 import copy
 import difflib
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from .documents import load_document, parse_text
 from .errors import InputError, InputIssue, SymcostError
@@ -32,10 +34,10 @@ _MOUNT = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)=(?P<file>.+)$")
 class Measured:
     """A leaf a reader computed: its value in ``unit`` and where it comes from."""
 
-    value: float | Any          # a number in ``unit``, or a SymPy expression a reader derived (SI)
+    value: float | Any  # a number in ``unit``, or a SymPy expression a reader derived (SI)
     unit: str
     provenance: str
-    exact: bool = False         # exact arithmetic (counts) rather than a float (a library's figure)
+    exact: bool = False  # exact arithmetic (counts) rather than a float (a library's figure)
 
 
 class _Missing:
@@ -53,8 +55,8 @@ class InputTree:
     data: dict[str, Any]
     origins: dict[str, str] = field(default_factory=dict)
     files: tuple[Path, ...] = ()
-    mounts: dict[str, Path] = field(default_factory=dict)      # documents mounted by name
-    settings: tuple[tuple[str, Any], ...] = ()                  # --set PATH=VALUE, in order
+    mounts: dict[str, Path] = field(default_factory=dict)  # documents mounted by name
+    settings: tuple[tuple[str, Any], ...] = ()  # --set PATH=VALUE, in order
 
     @property
     def label(self) -> str:
@@ -123,13 +125,19 @@ def read_inputs(specs: Sequence[str], mounted: Sequence[tuple[str, str | Path]] 
     for name, path in documents:
         loaded = load_document(path).data
         if name is None and not isinstance(loaded, dict):
-            raise InputError([InputIssue(path.name, "<root>", "expected a mapping to merge (or mount it: --input NAME=FILE)")])
+            raise InputError(
+                [InputIssue(path.name, "<root>", "expected a mapping to merge (or mount it: --input NAME=FILE)")]
+            )
         for key, value in ({name: loaded} if name else loaded).items():
             if key in data:
                 raise InputError([InputIssue(path.name, key, f"key given twice: also in {origins[key]}")])
             data[key], origins[key] = value, path.name
-    return InputTree(data, origins, tuple(path for _, path in documents),
-                     {name: path for name, path in documents if name is not None})
+    return InputTree(
+        data,
+        origins,
+        tuple(path for _, path in documents),
+        {name: path for name, path in documents if name is not None},
+    )
 
 
 def with_settings(tree: InputTree, settings: Sequence[str]) -> InputTree:

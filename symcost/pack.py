@@ -8,14 +8,16 @@ latency). Loading validates the file against
 every formula with the whitelist parser, and checks that each term and
 quantity has the dimension it promises.
 """
+
 from __future__ import annotations
 
 import difflib
 import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import sympy as sp
 
@@ -31,8 +33,11 @@ from .units import DIMENSIONLESS, Dimension, describe_dimension, field_unit, par
 UNKNOWN = "unknown"  # a symbol default that means "not known" (NaN)
 QUANTITY_UNITS = {"energy": "J", "latency": "s", "area": "m^2", "power": "W", "bytes": "B", "count": "1"}
 _DOMAINS = {
-    "real": {"real": True}, "nonnegative": {"nonnegative": True}, "positive": {"positive": True},
-    "integer": {"integer": True}, "nonnegative_integer": {"integer": True, "nonnegative": True},
+    "real": {"real": True},
+    "nonnegative": {"nonnegative": True},
+    "positive": {"positive": True},
+    "integer": {"integer": True},
+    "nonnegative_integer": {"integer": True, "nonnegative": True},
     "positive_integer": {"integer": True, "positive": True},
 }
 
@@ -73,7 +78,7 @@ class SymbolSpec:
     default: float | sp.Expr | tuple[DefaultChoice, ...] | None = None
     reinterpret_unit: str | None = None
     value: float | None = None
-    table: sp.Symbol | None = None                # for a table symbol: the outcome its distribution is over
+    table: sp.Symbol | None = None  # for a table symbol: the outcome its distribution is over
     categories: tuple[tuple[str, float], ...] = ()  # word at the binding path -> number in ``unit``
 
     @property
@@ -114,7 +119,7 @@ class QuantitySpec:
     when: sp.Expr | None = None
     latex: str | None = None
     scope: str | None = None  # where an engine evaluates it (e.g. the cascade's stage, level, cascade)
-    series: bool = False      # a quantity of a whole series: it uses a reduction (see ReductionSpec)
+    series: bool = False  # a quantity of a whole series: it uses a reduction (see ReductionSpec)
     component: str | None = None  # the component a burst-level charge belongs to (e.g. its leakage energy)
 
 
@@ -126,8 +131,8 @@ class ReductionSpec:
     name: str
     of: str
     over: sp.Symbol
-    reduce: str          # sum | mean
-    unit: str            # the unit of ``of`` (a sum and a mean keep it)
+    reduce: str  # sum | mean
+    unit: str  # the unit of ``of`` (a sum and a mean keep it)
     symbol: sp.Symbol
     description: str
     latex: str | None = None
@@ -161,7 +166,7 @@ class ComparisonSpec:
 
     name: str
     description: str
-    left: tuple[str, tuple[str, ...]]   # (view, names)
+    left: tuple[str, tuple[str, ...]]  # (view, names)
     right: tuple[str, tuple[str, ...]]
 
 
@@ -305,8 +310,11 @@ class _PackBuilder:
         for where, raw in expand_templates(self.data["symbols"], "symbols"):
             self.add_symbol(where, raw)
         index = self.make_index()
-        terms = tuple(term for where, raw in expand_templates(self.data.get("terms", []), "terms")
-                      if (term := self.make_term(where, raw)))
+        terms = tuple(
+            term
+            for where, raw in expand_templates(self.data.get("terms", []), "terms")
+            if (term := self.make_term(where, raw))
+        )
         self.check_unique_terms(terms)
         self.terms = terms
         quantities = list(expand_templates(self.data.get("quantities", []), "quantities"))
@@ -316,21 +324,41 @@ class _PackBuilder:
         for where, raw in quantities:
             self.add_quantity(where, raw)
         self.check_reduced_outputs()
-        limits = tuple(limit for index, raw in enumerate(self.data.get("limits", []))
-                       if (limit := self.make_limit(f"limits[{index}]", raw)))
+        limits = tuple(
+            limit
+            for index, raw in enumerate(self.data.get("limits", []))
+            if (limit := self.make_limit(f"limits[{index}]", raw))
+        )
         vocabulary = {key: tuple(self.data.get(key, ())) for key in ("phases", "stages", "components", "features")}
-        comparisons = tuple(self.make_comparison(f"comparisons[{index}]", raw, terms)
-                            for index, raw in enumerate(self.data.get("comparisons", [])))
+        comparisons = tuple(
+            self.make_comparison(f"comparisons[{index}]", raw, terms)
+            for index, raw in enumerate(self.data.get("comparisons", []))
+        )
         off_chip = tuple(self.data.get("off_chip", ()))
         for position, component in enumerate(off_chip):
             self.check_name(f"off_chip[{position}]", component, "components")
         diagnostics = self.make_diagnostics()
         if self.issues:
             raise InputError(self.issues)
-        return FormulaPack(self.data["pack"], self.data["version"], self.data["description"], self.symbols, terms,
-                           vocabulary, self.source, tuple(self.quantities), index, self.aggregates,
-                           self.data.get("title"), limits, comparisons, tuple(self.function_specs),
-                           tuple(self.reductions.values()), off_chip, diagnostics)
+        return FormulaPack(
+            self.data["pack"],
+            self.data["version"],
+            self.data["description"],
+            self.symbols,
+            terms,
+            vocabulary,
+            self.source,
+            tuple(self.quantities),
+            index,
+            self.aggregates,
+            self.data.get("title"),
+            limits,
+            comparisons,
+            tuple(self.function_specs),
+            tuple(self.reductions.values()),
+            off_chip,
+            diagnostics,
+        )
 
     def make_comparison(self, where: str, raw: dict, terms: tuple[TermSpec, ...]) -> ComparisonSpec:
         sides = []
@@ -353,8 +381,10 @@ class _PackBuilder:
         for position, raw in enumerate(self.data.get("diagnostics", [])):
             where = f"diagnostics[{position}]"
             check = self.make_diagnostic(where, raw, earlier)
-            for name, symbol in ((raw["name"], check and check.symbol),
-                                 (raw["threshold"].get("name"), check and check.threshold.symbol)):
+            for name, symbol in (
+                (raw["name"], check and check.symbol),
+                (raw["threshold"].get("name"), check and check.threshold.symbol),
+            ):
                 if name and (name in self.symbols or name in earlier):
                     self.issue(where, f"{name!r} is already a symbol or an earlier diagnostic's name")
                 elif name and symbol is not None:
@@ -370,25 +400,39 @@ class _PackBuilder:
             self.issue(f"{where}.uses", f"{clashes[0]!r} is already a symbol or an earlier diagnostic's name")
         table = {**earlier, **uses}
         value = self.parse(raw["value"], f"{where}.value", raw["name"], table)
-        drivers = [(driver["name"], self.parse(driver["value"], f"{path}.value", raw["name"], table))
-                   for path, driver in expand_templates(raw.get("drivers", []), f"{where}.drivers")]
+        drivers = [
+            (driver["name"], self.parse(driver["value"], f"{path}.value", raw["name"], table))
+            for path, driver in expand_templates(raw.get("drivers", []), f"{where}.drivers")
+        ]
         threshold = raw["threshold"]
         try:
             unit, threshold_unit = parse_unit(raw["unit"]), parse_unit(threshold["unit"])
         except ValueError as exc:
             return self.issue(where, str(exc))
         if unit.dimension != threshold_unit.dimension:
-            self.issue(f"{where}.threshold.unit", f"{threshold['unit']!r} is not a unit of the same kind as the "
-                                                  f"diagnostic's unit {raw['unit']!r}")
+            self.issue(
+                f"{where}.threshold.unit",
+                f"{threshold['unit']!r} is not a unit of the same kind as the diagnostic's unit {raw['unit']!r}",
+            )
         if value is None or any(formula is None for _, formula in drivers) or clashes:
             return None
         name = threshold.get("name")
-        return DiagnosticSpec(raw["name"], raw["description"], sp.Symbol(raw["name"], real=True), value, raw["value"],
-                              raw["unit"], Threshold(threshold["value"], threshold["unit"], threshold["source"],
-                                                     sp.Symbol(name, real=True) if name else None),
-                              raw["warn_when"], raw["ok"], raw["warn"],
-                              tuple((uses[local], output) for local, output in raw.get("uses", {}).items()),
-                              tuple(drivers))
+        return DiagnosticSpec(
+            raw["name"],
+            raw["description"],
+            sp.Symbol(raw["name"], real=True),
+            value,
+            raw["value"],
+            raw["unit"],
+            Threshold(
+                threshold["value"], threshold["unit"], threshold["source"], sp.Symbol(name, real=True) if name else None
+            ),
+            raw["warn_when"],
+            raw["ok"],
+            raw["warn"],
+            tuple((uses[local], output) for local, output in raw.get("uses", {}).items()),
+            tuple(drivers),
+        )
 
     def make_limit(self, where: str, raw: dict) -> LimitSpec | None:
         # A limit may use the terms (by name) and the per-element quantities, as quantities do.
@@ -416,11 +460,15 @@ class _PackBuilder:
             return self.issue(f"{where}.name", f"{raw['name']!r} is reserved or declared twice")
         params = [sp.Symbol(name) for name in raw["params"]]
         try:
-            body = parse_formula(raw["expression"], {p.name: p for p in params}, name=raw["name"], functions=self.functions)
+            body = parse_formula(
+                raw["expression"], {p.name: p for p in params}, name=raw["name"], functions=self.functions
+            )
         except FormulaError as error:
             return self.issue(f"{where}.expression", str(error))
         self.functions[raw["name"]] = sp.Lambda(tuple(params), body)
-        self.function_specs.append(FunctionSpec(raw["name"], tuple(params), body, raw["expression"], raw.get("description")))
+        self.function_specs.append(
+            FunctionSpec(raw["name"], tuple(params), body, raw["expression"], raw.get("description"))
+        )
 
     def add_symbol(self, where: str, raw: dict) -> None:
         name = raw["name"]
@@ -438,19 +486,32 @@ class _PackBuilder:
         definition = None
         if raw["source"] == "derived":
             definition = self.parse(raw["expression"], f"{where}.expression", name)
-            if definition is None or not self.has_dimension(definition, unit.dimension, f"{where}.expression",
-                                                            f"unit {raw['unit']}"):
+            if definition is None or not self.has_dimension(
+                definition, unit.dimension, f"{where}.expression", f"unit {raw['unit']}"
+            ):
                 return
         default = self.make_default(where, raw, unit.dimension)
         outcome = self.table_outcome(where, raw, unit.dimension) if "table" in raw else None
         if default is _REFUSED or outcome is _REFUSED:
             return
         binding = raw.get("binding")
-        self.symbols[name] = SymbolSpec(name, raw["description"], raw["unit"], raw["source"], symbol, unit.dimension,
-                                        tuple(binding) if isinstance(binding, list) else binding, definition,
-                                        raw.get("latex"), raw.get("provenance"), default, raw.get("reinterpret_unit"),
-                                        raw.get("value"), outcome,
-                                        tuple(raw.get("categories", {}).items()))
+        self.symbols[name] = SymbolSpec(
+            name,
+            raw["description"],
+            raw["unit"],
+            raw["source"],
+            symbol,
+            unit.dimension,
+            tuple(binding) if isinstance(binding, list) else binding,
+            definition,
+            raw.get("latex"),
+            raw.get("provenance"),
+            default,
+            raw.get("reinterpret_unit"),
+            raw.get("value"),
+            outcome,
+            tuple(raw.get("categories", {}).items()),
+        )
 
     def make_default(self, where: str, raw: dict, dimension: Dimension):
         """A symbol's default: a number, a formula over symbols declared before it, or alternatives, each
@@ -480,8 +541,10 @@ class _PackBuilder:
         """The outcome symbol a table symbol's distribution is over (``_REFUSED`` after an issue)."""
         outcome = self.symbols.get(raw["table"])
         if outcome is None or outcome.source != "outcome":
-            self.issue(f"{where}.table", f"{raw['table']!r} is not an outcome symbol declared before {raw['name']!r} "
-                                         "(source: outcome)")
+            self.issue(
+                f"{where}.table",
+                f"{raw['table']!r} is not an outcome symbol declared before {raw['name']!r} (source: outcome)",
+            )
             return _REFUSED
         if dimension != DIMENSIONLESS:
             self.issue(f"{where}.unit", f"a table holds probabilities: its unit must be '1', got {raw['unit']!r}")
@@ -499,14 +562,18 @@ class _PackBuilder:
         for phase, bounds in raw["phases"].items():
             if phase not in self.data.get("phases", []):
                 self.issue(f"index.phases.{phase}", f"{phase!r} is not among the pack's phases")
-            parsed = [self.parse(bounds[key], f"index.phases.{phase}.{key}", f"{phase}.{key}") for key in ("from", "to")]
+            parsed = [
+                self.parse(bounds[key], f"index.phases.{phase}.{key}", f"{phase}.{key}") for key in ("from", "to")
+            ]
             phases[phase] = tuple(parsed)
         if missing or any(bound is None for bounds in phases.values() for bound in bounds):
             return None
         for phase in phases:
             for kind in AGGREGATE_KINDS:
                 for quantity in AGGREGATE_QUANTITIES:
-                    self.aggregates[aggregate_name(kind, quantity, phase)] = sp.Symbol(aggregate_name(kind, quantity, phase), real=True)
+                    self.aggregates[aggregate_name(kind, quantity, phase)] = sp.Symbol(
+                        aggregate_name(kind, quantity, phase), real=True
+                    )
         return IndexSpec(self.symbols[raw["step"]].symbol, self.symbols[raw["layers"]].symbol, phases)
 
     def add_quantity(self, where: str, raw: dict) -> None:
@@ -521,11 +588,20 @@ class _PackBuilder:
         except ValueError as exc:
             return self.issue(f"{where}.unit", str(exc))
         reductions = {reduction.name: reduction.symbol for reduction in self.reductions.values()}
-        extra = {**self.term_expressions(), **self.aggregates, **reductions,
-                 **{q.name: q.symbol for q in self.quantities if q.name != name}}
+        extra = {
+            **self.term_expressions(),
+            **self.aggregates,
+            **reductions,
+            **{q.name: q.symbol for q in self.quantities if q.name != name},
+        }
         expression = self.parse(raw["expression"], f"{where}.expression", name, extra)
-        if expression is None or not self.has_dimension(expression, unit.dimension, f"{where}.expression", f"unit {raw['unit']}",
-                                                        extra_dimensions=self.aggregate_dimensions()):
+        if expression is None or not self.has_dimension(
+            expression,
+            unit.dimension,
+            f"{where}.expression",
+            f"unit {raw['unit']}",
+            extra_dimensions=self.aggregate_dimensions(),
+        ):
             return
         when = self.parse(raw["when"], f"{where}.when", name) if "when" in raw else None
         if "component" in raw:
@@ -534,9 +610,21 @@ class _PackBuilder:
         series = self.uses_reductions(symbol, expression, f"{where}.expression")
         if series is None:
             return
-        self.quantities.append(QuantitySpec(name, raw["unit"], symbol, expression, raw["expression"],
-                                            raw["description"], when, raw.get("latex"), raw.get("scope"), series,
-                                            raw.get("component")))
+        self.quantities.append(
+            QuantitySpec(
+                name,
+                raw["unit"],
+                symbol,
+                expression,
+                raw["expression"],
+                raw["description"],
+                when,
+                raw.get("latex"),
+                raw.get("scope"),
+                series,
+                raw.get("component"),
+            )
+        )
 
     def uses_reductions(self, symbol: sp.Symbol, expression: sp.Expr, where: str) -> bool | None:
         """Whether a quantity is one of a whole series (it uses a reduction, directly or through another
@@ -548,10 +636,15 @@ class _PackBuilder:
         reduced = sorted(reduction.name for reduction in self.reductions.values() if reduction.symbol in found)
         if not reduced:
             return False
-        per_element = sorted(spec.name for spec in self.symbols.values() if spec.source == "axis" and spec.symbol in found)
+        per_element = sorted(
+            spec.name for spec in self.symbols.values() if spec.source == "axis" and spec.symbol in found
+        )
         if per_element:
-            self.issue(where, f"uses the reduction {reduced[0]} (a figure of the whole series) and the per-element "
-                              f"input {per_element[0]}: a quantity of the series cannot depend on one element")
+            self.issue(
+                where,
+                f"uses the reduction {reduced[0]} (a figure of the whole series) and the per-element "
+                f"input {per_element[0]}: a quantity of the series cannot depend on one element",
+            )
             return None
         return True
 
@@ -569,7 +662,9 @@ class _PackBuilder:
     def add_reduction(self, where: str, raw: dict, quantities: list[tuple[str, dict]], indexed: bool) -> None:
         name, of, over = raw["name"], raw["of"], raw["over"]
         if indexed:
-            return self.issue(where, "reductions are for packs without an index (a burst's steps are summed by the index)")
+            return self.issue(
+                where, "reductions are for packs without an index (a burst's steps are summed by the index)"
+            )
         taken = {*self.symbols, *self.aggregates, *self.reductions, *self.term_expressions()}
         if not is_valid_name(name) or name in taken or any(entry["name"] == name for _, entry in quantities):
             return self.issue(f"{where}.name", f"{name!r} is reserved or already declared")
@@ -581,20 +676,32 @@ class _PackBuilder:
             return self.issue(f"{where}.of", f"{of!r} is neither a term nor a quantity of the pack{hint}")
         counter = self.symbols.get(over)
         if counter is None or counter.dimension != DIMENSIONLESS:
-            return self.issue(f"{where}.over", f"{over!r} is not a declared dimensionless symbol (the number of "
-                                               "elements, e.g. n_layers)")
+            return self.issue(
+                f"{where}.over",
+                f"{over!r} is not a declared dimensionless symbol (the number of elements, e.g. n_layers)",
+            )
         self.reduction_paths[name] = where
-        self.reductions[name] = ReductionSpec(name, of, counter.symbol, raw["reduce"], units[of], sp.Symbol(name, real=True),
-                                              raw["description"], raw.get("latex"))
+        self.reductions[name] = ReductionSpec(
+            name,
+            of,
+            counter.symbol,
+            raw["reduce"],
+            units[of],
+            sp.Symbol(name, real=True),
+            raw["description"],
+            raw.get("latex"),
+        )
 
     def check_reduced_outputs(self) -> None:
         """A reduction reduces a per-element output, not a figure of the whole series."""
         series = {quantity.name for quantity in self.quantities if quantity.series}
         for reduction in self.reductions.values():
             if reduction.of in series:
-                self.issue(f"{self.reduction_paths[reduction.name]}.of",
-                           f"{reduction.of!r} is a quantity of the whole series (it uses a reduction); reduce a "
-                           "per-element output")
+                self.issue(
+                    f"{self.reduction_paths[reduction.name]}.of",
+                    f"{reduction.of!r} is a quantity of the whole series (it uses a reduction); reduce a "
+                    "per-element output",
+                )
 
     def term_expressions(self) -> dict[str, sp.Expr]:
         """A term's name stands for its per-layer/per-step expression (packs without an index combine terms this way)."""
@@ -628,12 +735,21 @@ class _PackBuilder:
         tables = {spec.symbol for spec in self.symbols.values() if spec.table is not None}
         wrong = [node for node in expression.atoms(expected) if node.args[0] not in tables]
         for node in wrong:
-            self.issue(where, f"expected({node.args[0]}, ...): the first argument must be a table symbol "
-                              f"(one declared with 'table: <outcome>'){'; tables: ' + ', '.join(sorted(map(str, tables))) if tables else ''}")
+            self.issue(
+                where,
+                f"expected({node.args[0]}, ...): the first argument must be a table symbol "
+                f"(one declared with 'table: <outcome>'){'; tables: ' + ', '.join(sorted(map(str, tables))) if tables else ''}",
+            )
         return not wrong
 
-    def has_dimension(self, expression: sp.Expr, expected: Dimension, where: str, promised: str,
-                      extra_dimensions: dict[sp.Symbol, Dimension] | None = None) -> bool:
+    def has_dimension(
+        self,
+        expression: sp.Expr,
+        expected: Dimension,
+        where: str,
+        promised: str,
+        extra_dimensions: dict[sp.Symbol, Dimension] | None = None,
+    ) -> bool:
         table = {spec.symbol: spec.dimension for spec in self.symbols.values()}
         table.update(extra_dimensions or {})
         try:
@@ -642,8 +758,10 @@ class _PackBuilder:
             self.issue(where, f"dimension error: {exc}")
             return False
         if found != expected and expression != 0:
-            self.issue(where, f"expected {describe_dimension(expected)} ({promised}), "
-                       f"but the formula is {describe_dimension(found)}")
+            self.issue(
+                where,
+                f"expected {describe_dimension(expected)} ({promised}), but the formula is {describe_dimension(found)}",
+            )
             return False
         return True
 
@@ -656,13 +774,28 @@ class _PackBuilder:
         if expression is None:
             return None
         quantity = raw["quantity"]
-        if not self.has_dimension(expression, parse_unit(QUANTITY_UNITS[quantity]).dimension,
-                                  f"{where}.expression", f"quantity {quantity}"):
+        if not self.has_dimension(
+            expression, parse_unit(QUANTITY_UNITS[quantity]).dimension, f"{where}.expression", f"quantity {quantity}"
+        ):
             return None
         when = self.parse(raw["when"], f"{where}.when", raw["name"]) if "when" in raw else None
-        return TermSpec(raw["name"], quantity, expression, raw["expression"], tuple(raw["phases"]), raw["channel"],
-                        raw["status"], raw.get("scope", "step"), raw.get("stage"), raw.get("component"),
-                        raw.get("feature"), when, raw.get("reason"), raw.get("provenance"), raw.get("description"))
+        return TermSpec(
+            raw["name"],
+            quantity,
+            expression,
+            raw["expression"],
+            tuple(raw["phases"]),
+            raw["channel"],
+            raw["status"],
+            raw.get("scope", "step"),
+            raw.get("stage"),
+            raw.get("component"),
+            raw.get("feature"),
+            when,
+            raw.get("reason"),
+            raw.get("provenance"),
+            raw.get("description"),
+        )
 
     def check_unique_terms(self, terms: tuple[TermSpec, ...]) -> None:
         seen: set[str] = set()
@@ -673,8 +806,11 @@ class _PackBuilder:
 
     def check_vocabulary(self, where: str, raw: dict) -> None:
         checks = [("phases", phase, f"{where}.phases") for phase in raw["phases"]]
-        checks += [(vocabulary, raw[key], f"{where}.{key}") for key, vocabulary in
-                   (("stage", "stages"), ("component", "components"), ("feature", "features")) if key in raw]
+        checks += [
+            (vocabulary, raw[key], f"{where}.{key}")
+            for key, vocabulary in (("stage", "stages"), ("component", "components"), ("feature", "features"))
+            if key in raw
+        ]
         for vocabulary, value, path in checks:
             self.check_name(path, value, vocabulary)
 
@@ -684,4 +820,6 @@ class _PackBuilder:
         if value not in allowed:
             close = difflib.get_close_matches(value, allowed, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            self.issue(path, f"{value!r} is not among the pack's {vocabulary} ({', '.join(allowed) or 'none declared'}){hint}")
+            self.issue(
+                path, f"{value!r} is not among the pack's {vocabulary} ({', '.join(allowed) or 'none declared'}){hint}"
+            )

@@ -8,10 +8,11 @@ that holds there (:func:`symcost.pieces.localise`), is solved exactly
 gives d ln(output) / d ln(symbol) for every input, from the symbolic
 derivative of the local piece.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import sympy as sp
@@ -22,8 +23,15 @@ from .pieces import localise
 from .registry import PackModel, require_outputs
 
 
-def break_even(model: PackModel, left: str, right: str, symbol: str, *, at: Mapping[str, float] = {},
-               domain: tuple[float, float] | None = None) -> dict:
+def break_even(
+    model: PackModel,
+    left: str,
+    right: str,
+    symbol: str,
+    *,
+    at: Mapping[str, float] = {},
+    domain: tuple[float, float] | None = None,
+) -> dict:
     """Where ``left`` and ``right`` meet as ``symbol`` varies (in the unit ``symbol`` is given in)."""
     require_outputs(model, (left, right))
     name, factor = model.input_for(symbol)
@@ -31,17 +39,32 @@ def break_even(model: PackModel, left: str, right: str, symbol: str, *, at: Mapp
     fixed.pop(name, None)
     grid = _within_limits(model, fixed, name, _grid(model, name, factor, domain))
     results = model.evaluate(**{**fixed, name: grid})
-    question = Question(f"{left} vs {right}", "value", f"{left} against {right}",
-                        Side(left, (left,), per_token=False), Side(right, (right,), per_token=False))
-    found = solve(question, sp.Symbol(name), grid, results[left], results[right],
-                  lambda side: model.closed_form(side.outputs[0], fixed))
+    question = Question(
+        f"{left} vs {right}",
+        "value",
+        f"{left} against {right}",
+        Side(left, (left,), per_token=False),
+        Side(right, (right,), per_token=False),
+    )
+    found = solve(
+        question,
+        sp.Symbol(name),
+        grid,
+        results[left],
+        results[right],
+        lambda side: model.closed_form(side.outputs[0], fixed),
+    )
     unit = _given_unit(model, symbol)
-    return {"between": [left, right], "solve_for": symbol,
-            "crossings": [{"value": value / factor, "unit": unit} for value in found.crossings],
-            "equation": found.equation_text, "equation_latex": found.equation_latex,
-            "equation_piece_at": {"value": found.shown_at / factor, "unit": unit},
-            "verdict": _verdict(found.verdict, left, right, symbol),
-            "domain": {"from": found.domain[0] / factor, "to": found.domain[1] / factor, "unit": unit}}
+    return {
+        "between": [left, right],
+        "solve_for": symbol,
+        "crossings": [{"value": value / factor, "unit": unit} for value in found.crossings],
+        "equation": found.equation_text,
+        "equation_latex": found.equation_latex,
+        "equation_piece_at": {"value": found.shown_at / factor, "unit": unit},
+        "verdict": _verdict(found.verdict, left, right, symbol),
+        "domain": {"from": found.domain[0] / factor, "to": found.domain[1] / factor, "unit": unit},
+    }
 
 
 def elasticities(model: PackModel, output: str, at: Mapping[str, float] = {}) -> dict:
@@ -71,9 +94,16 @@ def elasticities(model: PackModel, output: str, at: Mapping[str, float] = {}) ->
             symbol = symbols[name]
             alone = piece.xreplace({other: value for other, value in point.items() if other != symbol})
             found[name] = float(sp.diff(alone, symbol).xreplace({symbol: point[symbol]})) * point_by_name[name] / level
-    return {"output": output, "value": level, "unit": model.unit(output),
-            "at": {name: point_by_name[name] for name in model.evaluator.input_names if not math.isnan(point_by_name[name])},
-            "elasticities": dict(sorted(found.items(), key=lambda item: -abs(item[1]))), "left_out": left_out}
+    return {
+        "output": output,
+        "value": level,
+        "unit": model.unit(output),
+        "at": {
+            name: point_by_name[name] for name in model.evaluator.input_names if not math.isnan(point_by_name[name])
+        },
+        "elasticities": dict(sorted(found.items(), key=lambda item: -abs(item[1]))),
+        "left_out": left_out,
+    }
 
 
 def _in_si(model: PackModel, values: Mapping[str, float]) -> dict[str, float]:
@@ -89,7 +119,9 @@ def _grid(model: PackModel, name: str, factor: float, domain: tuple[float, float
         low, high = (bound * factor for bound in domain)
         if not 0 <= low < high:
             raise SymcostError(f"--range: expected 0 <= LOW < HIGH, got {domain[0]:g}:{domain[1]:g}")
-        return np.unique(np.concatenate([np.linspace(low, high, 2_001), np.geomspace(max(low, high * 1e-9), high, 2_001)]))
+        return np.unique(
+            np.concatenate([np.linspace(low, high, 2_001), np.geomspace(max(low, high * 1e-9), high, 2_001)])
+        )
     value = model.defaults.get(name)
     if not value:
         raise SymcostError(f"{name} has no positive value to search around: give --range LOW:HIGH")
@@ -109,8 +141,10 @@ def _within_limits(model: PackModel, fixed: dict[str, float], name: str, grid: n
     for limit, _message in model.limits:
         valid &= np.ravel(raw[f"limit.{limit}.value"] <= raw[f"limit.{limit}.maximum"])
     if not valid.any():
-        raise SymcostError(f"no value of {name} in the range searched keeps within the pack's limits "
-                           f"({'; '.join(message for _, message in model.limits)})")
+        raise SymcostError(
+            f"no value of {name} in the range searched keeps within the pack's limits "
+            f"({'; '.join(message for _, message in model.limits)})"
+        )
     return grid[valid]
 
 
@@ -123,6 +157,8 @@ def _given_unit(model: PackModel, symbol: str) -> str:
 
 
 def _verdict(found: str, left: str, right: str, symbol: str) -> str:
-    return {"crosses": f"{left} and {right} cross as {symbol} varies",
-            "always_better": f"{left} is never above {right} over the range searched",
-            "never_better": f"{left} is above {right} over the whole range searched"}[found]
+    return {
+        "crosses": f"{left} and {right} cross as {symbol} varies",
+        "always_better": f"{left} is never above {right} over the range searched",
+        "never_better": f"{left} is above {right} over the whole range searched",
+    }[found]

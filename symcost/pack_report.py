@@ -16,12 +16,13 @@ Axis values are given in the unit their symbol declares (``--axis BW=1000:2000``
 with BW in GB/s) and reported the same way; outputs are SI. The table shows
 the pack's quantities, one row each, one column per point.
 """
+
 from __future__ import annotations
 
 import hashlib
 import itertools
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -43,10 +44,16 @@ def grid_points(model: PackModel, axes: Sequence[Axis]) -> tuple[list[dict[str, 
     repeated = sorted({axis.name for axis in axes if [other.name for other in axes].count(axis.name) > 1})
     if repeated:
         raise SymcostError(f"axis {', '.join(repeated)} given more than once")
-    check_size("report points", int(np.prod([axis.values.size for axis in axes])), MAX_REPORT_POINTS,
-               advice="`symcost sweep` streams larger grids to a file")
-    points = [dict(zip([axis.name for axis in axes], combination))
-              for combination in itertools.product(*(axis.values.tolist() for axis in axes))]
+    check_size(
+        "report points",
+        int(np.prod([axis.values.size for axis in axes])),
+        MAX_REPORT_POINTS,
+        advice="`symcost sweep` streams larger grids to a file",
+    )
+    points = [
+        dict(zip([axis.name for axis in axes], combination))
+        for combination in itertools.product(*(axis.values.tolist() for axis in axes))
+    ]
     inputs: dict[str, np.ndarray] = {}
     for axis in axes:
         name, factor = model.input_for(axis.name)
@@ -60,8 +67,11 @@ def pack_report(model: PackModel, tree: InputTree, axes: Sequence[Axis]) -> dict
     results = model.evaluate(**inputs)
     # An output that uses an input the documents leave unknown (an unrated power) is listed, not reported.
     not_known = getattr(model, "not_known", {})
-    unknown = {name: not_known[name] for name in model.output_names
-               if name in results and name in not_known and not np.all(np.isfinite(results[name]))}
+    unknown = {
+        name: not_known[name]
+        for name in model.output_names
+        if name in results and name in not_known and not np.all(np.isfinite(results[name]))
+    }
     names = [name for name in model.output_names if name in results and name not in unknown]
     units = {name: model.unit(name) for name in names}
     report = {
@@ -70,16 +80,26 @@ def pack_report(model: PackModel, tree: InputTree, axes: Sequence[Axis]) -> dict
         "inputs": [{"file": path.name, "sha256": _sha256(path)} for path in tree.files],
         "settings": {path: value for path, value in tree.settings},
         "limits": [{"name": name, "message": message} for name, message in model.limits],
-        "points": [{"axes": point, "values": {name: {"value": float(np.ravel(results[name])[index] if np.ndim(results[name])
-                                                                   else results[name]), "unit": units[name]}
-                                             for name in names}}
-                   for index, point in enumerate(points)],
+        "points": [
+            {
+                "axes": point,
+                "values": {
+                    name: {
+                        "value": float(np.ravel(results[name])[index] if np.ndim(results[name]) else results[name]),
+                        "unit": units[name],
+                    }
+                    for name in names
+                },
+            }
+            for index, point in enumerate(points)
+        ],
     }
     if unknown:
         report["unknown"] = [{"name": name, "inputs": list(paths)} for name, paths in unknown.items()]
     if model.pack.diagnostics:
-        report["diagnostics"] = evaluate_diagnostics(model.pack, _bound_values(model), {**model.defaults, **inputs},
-                                                     results, model.unit, points)
+        report["diagnostics"] = evaluate_diagnostics(
+            model.pack, _bound_values(model), {**model.defaults, **inputs}, results, model.unit, points
+        )
     return report
 
 

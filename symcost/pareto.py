@@ -8,11 +8,12 @@ equal objective values are all kept. :class:`StreamingFront` takes blocks of
 designs and holds only the front of what it has seen, so memory stays bounded
 by the front, whatever the grid's size.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -34,8 +35,8 @@ class Objective:
 @dataclass(frozen=True)
 class Constraint:
     name: str
-    op: str        # "<=" or ">="
-    value: float   # SI
+    op: str  # "<=" or ">="
+    value: float  # SI
     text: str
 
     def holds(self, values: np.ndarray) -> np.ndarray:
@@ -74,8 +75,8 @@ def parse_constraint(text: str, unit_of: Mapping[str, str]) -> Constraint:
     return Constraint(name, op, value, text)
 
 
-BLOCK = 256                # designs decided together by non_dominated
-PAIRS_PER_STEP = 1 << 22   # dominance comparisons held in memory at once (x objectives, booleans)
+BLOCK = 256  # designs decided together by non_dominated
+PAIRS_PER_STEP = 1 << 22  # dominance comparisons held in memory at once (x objectives, booleans)
 
 
 def non_dominated(costs: np.ndarray) -> np.ndarray:
@@ -90,7 +91,7 @@ def non_dominated(costs: np.ndarray) -> np.ndarray:
     keep = np.zeros(costs.shape[0], dtype=bool)
     kept = costs[:0]
     for start in range(0, order.size, BLOCK):
-        rows = order[start:start + BLOCK]
+        rows = order[start : start + BLOCK]
         rows = rows[~dominated_by(kept, costs[rows])]
         rows = rows[~dominated_by(costs[rows], costs[rows])]
         keep[rows] = True
@@ -104,7 +105,7 @@ def dominated_by(others: np.ndarray, costs: np.ndarray) -> np.ndarray:
     dominated = np.zeros(costs.shape[0], dtype=bool)
     step = max(1, PAIRS_PER_STEP // max(1, costs.shape[0] * costs.shape[1]))
     for start in range(0, others.shape[0], step):
-        block = others[start:start + step, None, :]
+        block = others[start : start + step, None, :]
         dominated |= np.any(np.all(block <= costs, axis=2) & np.any(block < costs, axis=2), axis=0)
     return dominated
 
@@ -125,8 +126,11 @@ class StreamingFront:
         mask = np.array(block.get("within_limits", np.ones(size, dtype=bool)), dtype=bool)
         for constraint in self.constraints:
             mask &= constraint.holds(np.asarray(block[constraint.name]))
-        self.merge({name: np.asarray(values)[mask] for name, values in block.items() if name != "within_limits"},
-                   size, int(mask.sum()))
+        self.merge(
+            {name: np.asarray(values)[mask] for name, values in block.items() if name != "within_limits"},
+            size,
+            int(mask.sum()),
+        )
 
     def merge(self, designs: Mapping[str, np.ndarray], evaluated: int, feasible: int) -> None:
         """Feasible designs (another front, or a block's feasible rows) merged in, with the counts of what
@@ -144,12 +148,17 @@ class StreamingFront:
         old, new = self.costs(self.columns), self.costs(designs)
         new_kept = ~dominated_by(old, new)
         old_kept = ~dominated_by(new[new_kept], old)
-        self.columns = {name: np.concatenate([self.columns[name][old_kept], designs[name][new_kept]])
-                        for name in designs}
+        self.columns = {
+            name: np.concatenate([self.columns[name][old_kept], designs[name][new_kept]]) for name in designs
+        }
 
     def costs(self, columns: Mapping[str, np.ndarray]) -> np.ndarray:
-        return np.column_stack([objective.minimised(np.asarray(columns[objective.name], dtype=np.float64))
-                                for objective in self.objectives])
+        return np.column_stack(
+            [
+                objective.minimised(np.asarray(columns[objective.name], dtype=np.float64))
+                for objective in self.objectives
+            ]
+        )
 
     @property
     def size(self) -> int:

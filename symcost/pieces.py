@@ -7,9 +7,10 @@ a smooth (polynomial or rational) one, which can be solved exactly or
 differentiated cleanly. Break-even solving and sensitivities both work on
 that local piece.
 """
+
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import sympy as sp

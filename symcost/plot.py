@@ -6,10 +6,11 @@ without rebuilding the model, and returns a matplotlib ``Figure``. Figures are m
 without pyplot: nothing needs a screen or touches pyplot's global state, and
 ``save_figure`` renders with matplotlib's Agg (PNG), SVG or PDF backend.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import matplotlib
 import numpy as np
@@ -26,8 +27,10 @@ def figure_format(path: str | Path) -> str:
     """The format a figure file's suffix names (png, svg or pdf)."""
     suffix = Path(path).suffix.lower().lstrip(".")
     if suffix not in FORMATS:
-        raise SymcostError(f"cannot tell the figure format of {path}: expected a name ending in "
-                           f"{', '.join('.' + name for name in FORMATS)}")
+        raise SymcostError(
+            f"cannot tell the figure format of {path}: expected a name ending in "
+            f"{', '.join('.' + name for name in FORMATS)}"
+        )
     return suffix
 
 
@@ -57,8 +60,15 @@ def pack_figure(report: dict, axis: str, outputs: Sequence[str], crossings: Sequ
             axes.plot(xs, [point["values"][name]["value"] for point in points], "-", label=name)
         for value in crossings:
             axes.axvline(value, color="0.3", linestyle=":", linewidth=1)
-            axes.annotate(f"{axis} = {value:.4g}", (value, 0.02), xycoords=("data", "axes fraction"),
-                          rotation=90, fontsize="small", ha="right", va="bottom")
+            axes.annotate(
+                f"{axis} = {value:.4g}",
+                (value, 0.02),
+                xycoords=("data", "axes fraction"),
+                rotation=90,
+                fontsize="small",
+                ha="right",
+                va="bottom",
+            )
         if xs.min() > 0 and xs.max() / xs.min() > 100:
             axes.set_xscale("log")
         axes.set(xlabel=axis, ylabel=unit)

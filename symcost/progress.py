@@ -3,10 +3,12 @@
 On a terminal the line is redrawn in place; elsewhere (a log file, a CI
 console) each update is its own line, so the log stays readable.
 """
+
 from __future__ import annotations
 
 import time
-from typing import Callable, TextIO
+from collections.abc import Callable
+from typing import TextIO
 
 
 def format_duration(seconds: float) -> str:
@@ -26,8 +28,11 @@ class Progress:
 
     def line(self, done: int) -> str:
         elapsed = self.clock() - self.started
-        text = f"{self.label}: {done:,} / {self.total:,} points ({done / self.total:.0%})" if self.total else \
-            f"{self.label}: 0 points"
+        text = (
+            f"{self.label}: {done:,} / {self.total:,} points ({done / self.total:.0%})"
+            if self.total
+            else f"{self.label}: 0 points"
+        )
         if elapsed <= 0 or done == 0:
             return text
         rate = done / elapsed

@@ -15,9 +15,10 @@ the elements on the last axis, and this module
 and :meth:`symcost.chain.Chain.compile_series` compiles the series quantities
 over the reductions.
 """
+
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 

@@ -9,11 +9,13 @@ on the chain engine (:class:`~symcost.chain_model.ChainModel`) with no Python
 of its own; a packaged pack whose inputs need reading first (the selfspec
 component libraries) registers its own model class here.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from importlib import import_module, resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Mapping, Protocol, Sequence
+from typing import TYPE_CHECKING, Protocol
 
 from .errors import SymcostError
 
@@ -27,17 +29,19 @@ if TYPE_CHECKING:  # finding a pack's file must not import SymPy: a warm report 
 PACKAGED = ("selfspec", "llm", "spatten", "cascade")
 # Packs whose inputs a reader of their own prepares: pack name -> "module:function" that builds the
 # model from (pack, tree, vary[, library_path]), imported on use.
-BUILDERS: Mapping[str, str] = {"selfspec": "symcost.packs.selfspec.pack_model:build",
-                               "spatten": "symcost.packs.spatten.pack_model:build",
-                               "cascade": "symcost.packs.cascade.pack_model:build",
-                               "llm": "symcost.packs.llm.pack_model:build"}
+BUILDERS: Mapping[str, str] = {
+    "selfspec": "symcost.packs.selfspec.pack_model:build",
+    "spatten": "symcost.packs.spatten.pack_model:build",
+    "cascade": "symcost.packs.cascade.pack_model:build",
+    "llm": "symcost.packs.llm.pack_model:build",
+}
 
 
 class PackModel(Protocol):
     """What a pack's compiled model offers the generic verbs (all values SI)."""
 
     pack: FormulaPack
-    defaults: dict[str, float]                 # evaluator inputs with a value from the inputs
+    defaults: dict[str, float]  # evaluator inputs with a value from the inputs
     limits: tuple[tuple[str, str], ...]
 
     @property
@@ -51,8 +55,9 @@ class PackModel(Protocol):
 
     def evaluate(self, **inputs: np.ndarray | float) -> dict[str, np.ndarray]: ...
 
-    def evaluate_within_limits(self, raise_beyond: bool = False, **inputs: np.ndarray | float
-                               ) -> tuple[dict[str, np.ndarray], np.ndarray]: ...
+    def evaluate_within_limits(
+        self, raise_beyond: bool = False, **inputs: np.ndarray | float
+    ) -> tuple[dict[str, np.ndarray], np.ndarray]: ...
 
     def closed_form(self, name: str, values: Mapping[str, float] = {}) -> sp.Expr: ...
 
@@ -83,8 +88,9 @@ def packaged_pack(name: str) -> Path:
         return Path(path)
 
 
-def build_pack_model(pack: str | Path, tree: InputTree, vary: Sequence[str] = (),
-                     library_path: Sequence[str] = ()) -> PackModel:
+def build_pack_model(
+    pack: str | Path, tree: InputTree, vary: Sequence[str] = (), library_path: Sequence[str] = ()
+) -> PackModel:
     """The compiled model of ``pack`` bound to ``tree``, with the symbols in ``vary`` left variable
     (``library_path``: extra component libraries, for the selfspec pack)."""
     from .pack import load_pack
@@ -104,8 +110,12 @@ def variable_names(pack: FormulaPack) -> set[str]:
         module = import_module(BUILDERS[pack.name].partition(":")[0])
         if hasattr(module, "variable_names"):
             return module.variable_names(pack)
-    return {name for spec in pack.symbols.values() if spec.source not in ("derived", "constant")
-            for name in (spec.name, *spec.binding_paths)}
+    return {
+        name
+        for spec in pack.symbols.values()
+        if spec.source not in ("derived", "constant")
+        for name in (spec.name, *spec.binding_paths)
+    }
 
 
 def builder(pack: FormulaPack) -> Callable[..., PackModel]:
@@ -115,8 +125,10 @@ def builder(pack: FormulaPack) -> Callable[..., PackModel]:
         module, _, name = BUILDERS[pack.name].partition(":")
         return getattr(import_module(module), name)
     if pack.index is not None:
-        raise SymcostError(f"pack {pack.name} has a burst structure (index); the generic verbs run packs without "
-                           "one, and the selfspec pack through its own model")
+        raise SymcostError(
+            f"pack {pack.name} has a burst structure (index); the generic verbs run packs without "
+            "one, and the selfspec pack through its own model"
+        )
     from .chain_model import ChainModel
 
     return ChainModel.build

@@ -4,13 +4,15 @@ The schemas in ``schemas/`` are the contract for every input file. jsonschema
 finds the violations; this module words them for people: the field path, what
 was expected, what was found, and a did-you-mean for misspelt keys.
 """
+
 from __future__ import annotations
 
 import difflib
 import json
-from functools import lru_cache
+from collections.abc import Iterable
+from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from .errors import InputIssue, format_path
 
@@ -19,14 +21,14 @@ if TYPE_CHECKING:  # imported by validating: reading the schemas' field lists (l
     from jsonschema.exceptions import ValidationError
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_schema(name: str) -> dict[str, Any]:
     """The packaged schema ``name`` (e.g. ``'hardware'`` -> hardware.schema.json)."""
     text = resources.files("symcost.schemas").joinpath(f"{name}.schema.json").read_text(encoding="utf-8")
     return json.loads(text)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(name: str) -> jsonschema.Draft202012Validator:
     # The packaged schemas are checked against the meta-schema by the tests (test_schema_files.py),
     # not here: that check took about 0.1 s of every command.
@@ -53,8 +55,10 @@ def _issues_for(error: ValidationError, label: str) -> list[InputIssue]:
     path = list(error.absolute_path)
     kind = error.validator
     if kind == "additionalProperties":
-        return [InputIssue(label, format_path(path + [key]), _unknown_key_message(key, error.schema))
-                for key in _extra_keys(error)]
+        return [
+            InputIssue(label, format_path(path + [key]), _unknown_key_message(key, error.schema))
+            for key in _extra_keys(error)
+        ]
     if kind == "required":
         missing = error.message.split("'")[1] if "'" in error.message else "?"
         return [InputIssue(label, format_path(path + [missing]), "required field is missing")]
@@ -126,8 +130,15 @@ def _best_branch(error: ValidationError) -> ValidationError | None:
 
 def _type_text(value: Any) -> str:
     names = value if isinstance(value, list) else [value]
-    words = {"integer": "integer", "number": "number", "string": "text", "object": "a mapping",
-             "array": "a list", "boolean": "true or false", "null": "null"}
+    words = {
+        "integer": "integer",
+        "number": "number",
+        "string": "text",
+        "object": "a mapping",
+        "array": "a list",
+        "boolean": "true or false",
+        "null": "null",
+    }
     return " or ".join(words.get(name, name) for name in names)
 
 
@@ -170,7 +181,10 @@ def leaf_fields(schema_name: str, pointer: str) -> dict[str, dict[str, Any]]:
 def _dereference(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
     while True:
         if "$ref" in node:
-            node = {**_resolve_pointer(schema, node["$ref"].lstrip("#")), **{k: v for k, v in node.items() if k != "$ref"}}
+            node = {
+                **_resolve_pointer(schema, node["$ref"].lstrip("#")),
+                **{k: v for k, v in node.items() if k != "$ref"},
+            }
         elif "anyOf" in node and "x-unit" not in node and "default" not in node:
             branches = [b for b in node["anyOf"] if b.get("type") != "null"]
             node = {**branches[0], "nullable": True} if len(branches) == 1 else node

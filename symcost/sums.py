@@ -18,11 +18,12 @@ Anything else raises :class:`ClosedFormError` naming the sub-expression; there
 is no silent numeric fallback. Bounds may be any integer-valued expressions;
 an interval whose upper bound lies below its lower bound sums to zero.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Iterable
+from functools import cache
 
 import sympy as sp
 
@@ -83,24 +84,31 @@ def _upper(interval: _Interval) -> sp.Expr:
 
 # -- polynomials ----------------------------------------------------------------------
 
-@lru_cache(maxsize=None)
+
+@cache
 def _power_sum(degree: int) -> sp.Lambda:
     """n -> sum_{j=0}^{n-1} j**degree, as a polynomial in n."""
     j, n = sp.symbols("j n", integer=True)
-    return sp.Lambda(n, sp.expand(sp.summation(j ** degree, (j, 0, n - 1))))
+    return sp.Lambda(n, sp.expand(sp.summation(j**degree, (j, 0, n - 1))))
 
 
 def _polynomial_antidifference(polynomial: sp.Expr, index: sp.Symbol):
     coefficients = sp.Poly(sp.expand(polynomial), index).all_coeffs()[::-1]
 
     def antidifference(bound: sp.Expr) -> sp.Expr:
-        return sp.Add(*(coefficient * _power_sum(degree)(bound)
-                        for degree, coefficient in enumerate(coefficients) if coefficient != 0))
+        return sp.Add(
+            *(
+                coefficient * _power_sum(degree)(bound)
+                for degree, coefficient in enumerate(coefficients)
+                if coefficient != 0
+            )
+        )
 
     return antidifference
 
 
 # -- geometric terms ------------------------------------------------------------------------
+
 
 def _is_geometric(summand: sp.Expr, index: sp.Symbol) -> bool:
     if not summand.is_Pow or summand.base.has(index):
@@ -113,10 +121,10 @@ def _sum_geometric(power: sp.Pow, index: sp.Symbol, interval: _Interval) -> sp.E
     """sum of base**(slope*i + offset) = base**offset * sum of ratio**i with ratio = base**slope."""
     exponent = sp.expand(power.exp)
     slope, offset = exponent.coeff(index, 1), exponent.coeff(index, 0)
-    ratio = power.base ** slope
+    ratio = power.base**slope
     upper = _upper(interval)
-    series = (ratio ** upper - ratio ** interval.lo) / (ratio - 1)
-    return power.base ** offset * sp.Piecewise((_length(interval), sp.Eq(ratio, 1)), (series, True))
+    series = (ratio**upper - ratio**interval.lo) / (ratio - 1)
+    return power.base**offset * sp.Piecewise((_length(interval), sp.Eq(ratio, 1)), (series, True))
 
 
 # -- Max / Min / Piecewise ------------------------------------------------------------------
@@ -187,8 +195,9 @@ def _intersect_condition(interval: _Interval, condition, index: sp.Symbol) -> li
 
 
 def _subtract_condition(interval: _Interval, condition, index: sp.Symbol) -> list[_Interval]:
-    return _intersect_condition(interval, sp.Not(condition).simplify() if condition not in (sp.true, sp.false)
-                                else sp.Not(condition), index)
+    return _intersect_condition(
+        interval, sp.Not(condition).simplify() if condition not in (sp.true, sp.false) else sp.Not(condition), index
+    )
 
 
 def _as_difference(condition) -> tuple[type, sp.Expr]:
@@ -207,18 +216,28 @@ def _as_difference(condition) -> tuple[type, sp.Expr]:
 def _intersect_half_line(interval: _Interval, difference: sp.Expr, relation, index: sp.Symbol) -> _Interval:
     """Restrict ``interval`` to the integers i with ``difference(i) REL 0``."""
     difference = sp.expand(difference)
-    nonlinear = any(isinstance(node, (*_BRANCHING, sp.floor, sp.ceiling)) and node.has(index)
-                    for node in sp.preorder_traversal(difference))
+    nonlinear = any(
+        isinstance(node, (*_BRANCHING, sp.floor, sp.ceiling)) and node.has(index)
+        for node in sp.preorder_traversal(difference)
+    )
     if nonlinear or not difference.is_polynomial(index) or sp.degree(difference, index) > 1:
         raise ClosedFormError(f"condition {difference} {relation.__name__} 0 is not affine in {index}")
     slope, offset = difference.coeff(index, 1), difference.coeff(index, 0)
     if slope == 0:
         holds = relation(offset, 0)
-        return interval if holds is sp.true else _Interval(interval.lo, interval.lo) if holds is sp.false else \
-            _Interval(interval.lo, sp.Piecewise((interval.hi, holds), (interval.lo, True)))
+        return (
+            interval
+            if holds is sp.true
+            else _Interval(interval.lo, interval.lo)
+            if holds is sp.false
+            else _Interval(interval.lo, sp.Piecewise((interval.hi, holds), (interval.lo, True)))
+        )
     if not slope.is_number:
-        raise ClosedFormError(f"slope {slope} of {difference} in {index} is not numeric; fix the coefficients "
-                              "that decide which branch wins before summing", slope.free_symbols)
+        raise ClosedFormError(
+            f"slope {slope} of {difference} in {index} is not numeric; fix the coefficients "
+            "that decide which branch wins before summing",
+            slope.free_symbols,
+        )
     root = -offset / slope
     if relation in (sp.Eq, sp.Ne):
         raise ClosedFormError(f"equality conditions on {index} are not supported: {difference}")
@@ -234,6 +253,7 @@ def _intersect_half_line(interval: _Interval, difference: sp.Expr, relation, ind
 
 # -- floor / ceiling ------------------------------------------------------------------------
 
+
 def _first_rounding(expression: sp.Expr, index: sp.Symbol) -> sp.Expr | None:
     for node in sp.preorder_traversal(expression):
         if isinstance(node, (sp.floor, sp.ceiling)) and node.has(index):
@@ -247,9 +267,16 @@ def _sum_rounding(summand: sp.Expr, rounding: sp.Expr, index: sp.Symbol, interva
         raise ClosedFormError(f"floor/ceiling of {index} must appear alone in a term, got {summand}")
     argument = sp.expand(rounding.args[0])
     slope = argument.coeff(index, 1)
-    if not (argument.is_polynomial(index) and sp.degree(argument, index) == 1 and slope.is_number
-            and slope > 0 and (1 / slope).is_Integer):
-        raise ClosedFormError(f"{rounding}: only floor/ceiling of (i + c)/B with a positive integer B sums in closed form")
+    if not (
+        argument.is_polynomial(index)
+        and sp.degree(argument, index) == 1
+        and slope.is_number
+        and slope > 0
+        and (1 / slope).is_Integer
+    ):
+        raise ClosedFormError(
+            f"{rounding}: only floor/ceiling of (i + c)/B with a positive integer B sums in closed form"
+        )
     period = 1 / slope
     shift = sp.expand((argument - slope * index) * period)  # argument = (index + shift) / period
     if isinstance(rounding, sp.ceiling):

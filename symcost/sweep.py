@@ -10,21 +10,23 @@ Axis syntax (``--axis NAME=SPEC``):
 The values of integer inputs (a pack symbol with an integer domain: ``L_prompt``, ``K``) are rounded
 and de-duplicated.
 """
+
 from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence, TextIO
+from typing import TextIO
 
 import numpy as np
 
-from .errors import SymcostError
-from .size_limits import MAX_AXIS_VALUES, MAX_GRID_POINTS, SizeLimitError, check_size
 from .documents import MAX_EXACT_INTEGER
-from .registry import PackModel
+from .errors import SymcostError
 from .progress import Progress
+from .registry import PackModel
+from .size_limits import MAX_AXIS_VALUES, MAX_GRID_POINTS, SizeLimitError, check_size
 from .tables import open_table
 
 # The evaluator returns every output (518 for the tiny example) for each chunk, plus its common
@@ -81,8 +83,9 @@ def _check_domain(axis: Axis, domain: str) -> None:
     lowest = float(np.min(axis.values))
     if domain.startswith("positive") and lowest <= 0 or domain.startswith("nonnegative") and lowest < 0:
         bound = "positive" if domain.startswith("positive") else "non-negative"
-        raise SymcostError(f"axis {axis.name}: values must be {bound} ({axis.name} is {domain.replace('_', ' ')}), "
-                           f"got {lowest:g}")
+        raise SymcostError(
+            f"axis {axis.name}: values must be {bound} ({axis.name} is {domain.replace('_', ' ')}), got {lowest:g}"
+        )
 
 
 def _axis_values(spec: str) -> np.ndarray:
@@ -133,8 +136,14 @@ def check_request(model: PackModel, axes: Sequence[Axis], columns: Sequence[str]
 
 def check_grid(points: int, width: int) -> None:
     """A sweep writes every point: refuse a grid beyond :data:`MAX_GRID_POINTS` before any work."""
-    check_size("sweep grid points", points, MAX_GRID_POINTS, values_per_item=width, held_as="data",
-               advice="split the sweep or coarsen an axis (symcost explore keeps only the front of any grid)")
+    check_size(
+        "sweep grid points",
+        points,
+        MAX_GRID_POINTS,
+        values_per_item=width,
+        held_as="data",
+        advice="split the sweep or coarsen an axis (symcost explore keeps only the front of any grid)",
+    )
 
 
 def _in_si(model: PackModel, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -149,31 +158,47 @@ def grid_size(axes: Sequence[Axis]) -> int:
     return math.prod(axis.values.size for axis in axes)
 
 
-def evaluate_blocks(model: PackModel, axes: Sequence[Axis], columns: Sequence[str], chunk: int = CHUNK,
-                    mask_limits: bool = False, start: int = 0, stop: int | None = None
-                    ) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
+def evaluate_blocks(
+    model: PackModel,
+    axes: Sequence[Axis],
+    columns: Sequence[str],
+    chunk: int = CHUNK,
+    mask_limits: bool = False,
+    start: int = 0,
+    stop: int | None = None,
+) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
     """The grid in row-major order, ``chunk`` points at a time: (points done so far, {column: values}).
     With ``mask_limits``, a point beyond a limit of the pack is no error: the block's ``within_limits``
     column says which points are within. ``start`` and ``stop`` pick a range of the grid's points (a
     cluster's task)."""
     shape = tuple(axis.values.size for axis in axes) or (1,)  # no axis: the one point of the inputs
     total = math.prod(shape) if stop is None else stop
-    for start in range(start, total, chunk):
-        flat = np.arange(start, min(start + chunk, total))
+    for first in range(start, total, chunk):
+        flat = np.arange(first, min(first + chunk, total))
         coordinates = np.unravel_index(flat, shape)
         inputs = {axis.name: axis.values[index] for axis, index in zip(axes, coordinates)}
         results, within = model.evaluate_within_limits(raise_beyond=not mask_limits, **_in_si(model, inputs))
         results = {column: np.broadcast_to(results[column], flat.shape) for column in columns}
         if mask_limits:
             results["within_limits"] = np.broadcast_to(within, flat.shape)
-        block = {axis.name: inputs[axis.name].astype(np.int64) if is_integer(model, axis.name) else inputs[axis.name]
-                 for axis in axes}
+        block = {
+            axis.name: inputs[axis.name].astype(np.int64) if is_integer(model, axis.name) else inputs[axis.name]
+            for axis in axes
+        }
         block.update((column, results[column]) for column in columns)
-        yield start + flat.size, block
+        yield first + flat.size, block
 
 
-def write_sweep(model: PackModel, axes: Sequence[Axis], path: str | Path, columns: Sequence[str],
-                *, format: str | None = None, progress: TextIO | None = None, chunk: int = CHUNK) -> int:
+def write_sweep(
+    model: PackModel,
+    axes: Sequence[Axis],
+    path: str | Path,
+    columns: Sequence[str],
+    *,
+    format: str | None = None,
+    progress: TextIO | None = None,
+    chunk: int = CHUNK,
+) -> int:
     """Evaluate the full grid of ``axes`` into a CSV or Parquet file; returns the number of points.
 
     With ``progress`` (a stream), reports points done, rate and time left there.
@@ -182,13 +207,28 @@ def write_sweep(model: PackModel, axes: Sequence[Axis], path: str | Path, column
     axes = checked_axes(model, axes)
     check_request(model, axes, columns)
     integers = [axis.name for axis in axes if is_integer(model, axis.name)]
-    return write_blocks(path, [axis.name for axis in axes] + list(columns), evaluate_blocks(model, axes, columns, chunk),
-                        grid_size(axes), integers=integers, format=format, progress=progress)
+    return write_blocks(
+        path,
+        [axis.name for axis in axes] + list(columns),
+        evaluate_blocks(model, axes, columns, chunk),
+        grid_size(axes),
+        integers=integers,
+        format=format,
+        progress=progress,
+    )
 
 
-def write_blocks(path: str | Path, names: Sequence[str], blocks: Iterator[tuple[int, dict[str, np.ndarray]]], total: int,
-                 *, integers: Sequence[str] = (), texts: Sequence[str] = (), format: str | None = None,
-                 progress: TextIO | None = None) -> int:
+def write_blocks(
+    path: str | Path,
+    names: Sequence[str],
+    blocks: Iterator[tuple[int, dict[str, np.ndarray]]],
+    total: int,
+    *,
+    integers: Sequence[str] = (),
+    texts: Sequence[str] = (),
+    format: str | None = None,
+    progress: TextIO | None = None,
+) -> int:
     """Blocks of (points done, {column: values}) written as they come; nothing is left behind on failure."""
     table = open_table(path, names, integers, format, texts)
     meter = Progress("sweep", total, progress) if progress is not None else None

@@ -4,10 +4,11 @@ A writer is opened with the column names and which of them hold integers,
 then takes blocks ({column: 1-D array}, all of one length) in order.
 Parquet needs pyarrow, an optional extra (``pip install 'symcost[parquet]'``).
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -28,7 +29,9 @@ def _cannot_write(path: str | Path, error: OSError) -> SymcostError:
 
 
 class CsvWriter:
-    def __init__(self, path: str | Path, columns: Sequence[str], integers: Sequence[str] = (), texts: Sequence[str] = ()):
+    def __init__(
+        self, path: str | Path, columns: Sequence[str], integers: Sequence[str] = (), texts: Sequence[str] = ()
+    ):
         self.columns = list(columns)
         # 17 significant digits round-trip every float64 exactly.
         self.formats = ["%d" if column in integers else "%s" if column in texts else "%.17g" for column in self.columns]
@@ -41,8 +44,9 @@ class CsvWriter:
     def write(self, block: Mapping[str, np.ndarray]) -> None:
         # With a text column, rows hold mixed types: an object array keeps each value's own type.
         texts = "%s" in self.formats
-        rows = np.column_stack([np.asarray(block[column], dtype=object) if texts else block[column]
-                                for column in self.columns])
+        rows = np.column_stack(
+            [np.asarray(block[column], dtype=object) if texts else block[column] for column in self.columns]
+        )
         np.savetxt(self.handle, rows, fmt=self.formats, delimiter=",")
 
     def close(self) -> None:
@@ -54,15 +58,18 @@ def require_pyarrow():
         import pyarrow
         import pyarrow.parquet
     except ImportError:
-        raise SymcostError("Parquet output needs pyarrow, which is not installed: "
-                           "pip install 'symcost[parquet]' (or write CSV)") from None
+        raise SymcostError(
+            "Parquet output needs pyarrow, which is not installed: pip install 'symcost[parquet]' (or write CSV)"
+        ) from None
     return pyarrow, pyarrow.parquet
 
 
 class ParquetWriter:
     """One Parquet row group per block."""
 
-    def __init__(self, path: str | Path, columns: Sequence[str], integers: Sequence[str] = (), texts: Sequence[str] = ()):
+    def __init__(
+        self, path: str | Path, columns: Sequence[str], integers: Sequence[str] = (), texts: Sequence[str] = ()
+    ):
         self.pa, parquet = require_pyarrow()
         types = {**{column: self.pa.int64() for column in integers}, **{column: self.pa.string() for column in texts}}
         self.schema = self.pa.schema([(column, types.get(column, self.pa.float64())) for column in columns])
@@ -80,7 +87,12 @@ class ParquetWriter:
         self.writer.close()
 
 
-def open_table(path: str | Path, columns: Sequence[str], integers: Sequence[str] = (),
-               format: str | None = None, texts: Sequence[str] = ()) -> CsvWriter | ParquetWriter:
+def open_table(
+    path: str | Path,
+    columns: Sequence[str],
+    integers: Sequence[str] = (),
+    format: str | None = None,
+    texts: Sequence[str] = (),
+) -> CsvWriter | ParquetWriter:
     writer = ParquetWriter if format_for(path, format) == "parquet" else CsvWriter
     return writer(path, columns, integers, texts)

@@ -17,6 +17,7 @@ most :data:`MAX_UNIT_TEXT` characters, parentheses nest at most
 :data:`MAX_PARENTHESES` deep, and the power of each name, after products and
 parentheses are multiplied out, is at most :data:`MAX_POWER` in magnitude.
 """
+
 from __future__ import annotations
 
 import re
@@ -26,8 +27,10 @@ MAX_UNIT_TEXT = 64
 MAX_PARENTHESES = 3
 MAX_POWER = 8
 
-_TOKEN = re.compile(r"\s*(?:(?P<name>[A-Za-z\u00b5\u03bc\u03a9\u00b0%][A-Za-z_\u00b5\u03bc\u03a9\u00b0%]*)|(?P<number>[0-9]+)|(?P<power>\*\*|\^)"
-                    r"|(?P<op>[*/])|(?P<open>\()|(?P<close>\))|(?P<sign>[+-]))")
+_TOKEN = re.compile(
+    r"\s*(?:(?P<name>[A-Za-z\u00b5\u03bc\u03a9\u00b0%][A-Za-z_\u00b5\u03bc\u03a9\u00b0%]*)|(?P<number>[0-9]+)|(?P<power>\*\*|\^)"
+    r"|(?P<op>[*/])|(?P<open>\()|(?P<close>\))|(?P<sign>[+-]))"
+)
 
 
 class UnitTextError(ValueError):
@@ -44,8 +47,10 @@ def unit_powers(text: str) -> dict[str, int]:
         raise parser.fail("expected '*', '/' or the end of the unit")
     too_big = [name for name, power in powers.items() if abs(power) > MAX_POWER]
     if too_big:
-        raise UnitTextError(f"unit {text!r}: {too_big[0]} is raised to the power {powers[too_big[0]]}; "
-                            f"powers are limited to -{MAX_POWER}..{MAX_POWER}")
+        raise UnitTextError(
+            f"unit {text!r}: {too_big[0]} is raised to the power {powers[too_big[0]]}; "
+            f"powers are limited to -{MAX_POWER}..{MAX_POWER}"
+        )
     return {name: power for name, power in powers.items() if power}
 
 
@@ -124,8 +129,10 @@ def _tokens(text: str) -> list[tuple[str, str, int]]:
         match = _TOKEN.match(text, position)
         if not match or match.end() == position:
             column = position + len(text[position:]) - len(text[position:].lstrip())
-            raise UnitTextError(f"unit {text!r}: character {text[column]!r} at column {column + 1} "
-                                "is not part of a unit (names, '*', '/', '^' with an integer, parentheses)")
+            raise UnitTextError(
+                f"unit {text!r}: character {text[column]!r} at column {column + 1} "
+                "is not part of a unit (names, '*', '/', '^' with an integer, parentheses)"
+            )
         kind = match.lastgroup
         tokens.append((kind, match.group(kind), match.start(kind)))
         position = match.end()

@@ -7,19 +7,28 @@ and so that formula dimensions can be checked over SymPy trees (see
 :mod:`symcost.dimensions`). Values are evaluated in coherent SI units plus the
 byte: J, s, m^2, W, byte, byte/s.
 """
+
 from __future__ import annotations
 
 import math
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from .errors import InputIssue, PathPart, format_path
 from .unit_text import canonical_text, unit_powers
 
-BASE_DIMENSIONS = ("[mass]", "[length]", "[time]", "[current]", "[temperature]",
-                   "[substance]", "[luminosity]", "[information]")
+BASE_DIMENSIONS = (
+    "[mass]",
+    "[length]",
+    "[time]",
+    "[current]",
+    "[temperature]",
+    "[substance]",
+    "[luminosity]",
+    "[information]",
+)
 Dimension = tuple[int, ...]
 DIMENSIONLESS: Dimension = (0,) * len(BASE_DIMENSIONS)
 
@@ -54,9 +63,15 @@ class Unit:
 
 
 _SI_NAMES = {
-    (1, 2, -2, 0, 0, 0, 0, 0): "J", (0, 0, 1, 0, 0, 0, 0, 0): "s", (0, 2, 0, 0, 0, 0, 0, 0): "m^2",
-    (1, 2, -3, 0, 0, 0, 0, 0): "W", (0, 0, 0, 0, 0, 0, 0, 1): "B", (0, 0, -1, 0, 0, 0, 0, 1): "B/s",
-    (1, 2, -2, 0, 0, 0, 0, -1): "J/B", (0, 0, -1, 0, 0, 0, 0, 0): "1/s", DIMENSIONLESS: "1",
+    (1, 2, -2, 0, 0, 0, 0, 0): "J",
+    (0, 0, 1, 0, 0, 0, 0, 0): "s",
+    (0, 2, 0, 0, 0, 0, 0, 0): "m^2",
+    (1, 2, -3, 0, 0, 0, 0, 0): "W",
+    (0, 0, 0, 0, 0, 0, 0, 1): "B",
+    (0, 0, -1, 0, 0, 0, 0, 1): "B/s",
+    (1, 2, -2, 0, 0, 0, 0, -1): "J/B",
+    (0, 0, -1, 0, 0, 0, 0, 0): "1/s",
+    DIMENSIONLESS: "1",
 }
 _SI_BASE = ("kg", "m", "s", "A", "K", "mol", "cd", "B")
 
@@ -77,7 +92,7 @@ def describe_dimension(dimension: Dimension) -> str:
     return " ".join(parts)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _registry():
     import pint  # imported lazily: building the registry costs ~0.3 s
 
@@ -95,7 +110,9 @@ def parse_unit(text: str) -> Unit:
         raise ValueError(f"expected unit text, got {text!r}")
     if text.strip() in ("", "1", "dimensionless"):
         return Unit(text, 1.0, DIMENSIONLESS)
-    from .cache_units import remembered_unit  # here: the cache loads numpy and sqlite3, which importers of units may not need
+    from .cache_units import (
+        remembered_unit,  # here: the cache loads numpy and sqlite3, which importers of units may not need
+    )
 
     return Unit(text, *remembered_unit(text, lambda: _pint_unit(text)))
 
@@ -131,7 +148,7 @@ def _factor_and_dimension(quantity: Any) -> tuple[float, Dimension]:
     dims = base.dimensionality
     vector = tuple(int(dims.get(name, 0)) for name in BASE_DIMENSIONS[:-1]) + (information,)
     # pint's base unit for information is the bit; symcost counts bytes.
-    factor = float(base.magnitude) / (8.0 ** information)
+    factor = float(base.magnitude) / (8.0**information)
     return factor, vector
 
 
@@ -145,8 +162,9 @@ def to_unit(text: str, unit: Unit) -> float:
     magnitude, unit_text = float(match.group(1)), match.group(2)
     given = parse_unit(unit_text) if unit_text else parse_unit("1")
     if given.dimension != unit.dimension:
-        raise ValueError(f"expected {unit.dimension_name} (convertible to {unit.text}), "
-                         f"got {text!r} which is {given.dimension_name}")
+        raise ValueError(
+            f"expected {unit.dimension_name} (convertible to {unit.text}), got {text!r} which is {given.dimension_name}"
+        )
     # Round off the binary noise of the scale factors (370 fJ is 0.37 pJ, not
     # 0.37000000000000005): inputs never carry 15 significant digits.
     if given.si_factor == unit.si_factor:
@@ -227,14 +245,24 @@ def _integral_if_whole(value: float, unit_text: str) -> float | int:
     return value
 
 
-_SI_PREFIXES = ((1e-15, "f"), (1e-12, "p"), (1e-9, "n"), (1e-6, "u"), (1e-3, "m"), (1.0, ""), (1e3, "k"),
-                (1e6, "M"), (1e9, "G"), (1e12, "T"))
+_SI_PREFIXES = (
+    (1e-15, "f"),
+    (1e-12, "p"),
+    (1e-9, "n"),
+    (1e-6, "u"),
+    (1e-3, "m"),
+    (1.0, ""),
+    (1e3, "k"),
+    (1e6, "M"),
+    (1e9, "G"),
+    (1e12, "T"),
+)
 
 
 def format_si(value: float, unit: str, digits: int = 4) -> str:
     """``value`` (in ``unit``, SI) with an SI prefix: ``format_si(1.34e10, 'B')`` is ``'13.4 GB'``."""
     magnitude = abs(value)
-    scale, prefix = (_SI_PREFIXES[0] if magnitude else (1.0, ""))
+    scale, prefix = _SI_PREFIXES[0] if magnitude else (1.0, "")
     for candidate, name in _SI_PREFIXES:
         if magnitude >= candidate:
             scale, prefix = candidate, name

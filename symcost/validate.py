@@ -1,8 +1,9 @@
 """Validation of a set of inputs, collecting the problems of all of them."""
+
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 from .errors import InputError, InputIssue
 

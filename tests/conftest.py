@@ -7,6 +7,7 @@ import ``from conftest import ...``, and helpers that live in an area folder by 
 here, e.g. ``from oracles import oracle_selfspec`` or ``from service.service_server import Server``.
 Test file basenames must stay unique across all folders.
 """
+
 from __future__ import annotations
 
 import os
@@ -46,8 +47,14 @@ class CliResult:
 def run_cli(*args: str | Path, cwd: Path | None = None, env: dict | None = None, timeout: float = 120) -> CliResult:
     """Run ``python -m symcost ARGS`` in a subprocess, as a user would from a shell (``timeout``: a hang guard)."""
     full_env = {**os.environ, **(env or {})}
-    completed = subprocess.run([sys.executable, "-m", "symcost", *map(str, args)], capture_output=True,
-                               text=True, cwd=cwd, env=full_env, timeout=timeout)
+    completed = subprocess.run(
+        [sys.executable, "-m", "symcost", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=full_env,
+        timeout=timeout,
+    )
     return CliResult(completed.returncode, completed.stdout, completed.stderr)
 
 

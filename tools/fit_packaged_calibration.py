@@ -8,6 +8,7 @@ sources per row). Run after changing the pack, the catalogs or the CSV:
 tests/llm/test_llm_calibration.py checks the committed bundle's coefficients
 equal a fresh fit.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,12 @@ BUNDLE = ROOT / "catalogs" / "calibration.json"
 
 def main() -> None:
     records = records_from_csv(CSV)
-    bundle = calibrate(observations(records), tags={"source": [CSV.name]}, n_records=len(records),
-                       progress=lambda line: print(line, file=sys.stderr))
+    bundle = calibrate(
+        observations(records),
+        tags={"source": [CSV.name]},
+        n_records=len(records),
+        progress=lambda line: print(line, file=sys.stderr),
+    )
     BUNDLE.write_text(json.dumps(bundle.as_json(), indent=1, sort_keys=True) + "\n")
     print(f"wrote {BUNDLE.relative_to(ROOT)}: bundle {bundle.bundle_id[:12]}, {bundle.n_observations} figures")
 

@@ -6,6 +6,7 @@ docs/screenshots/{target-model-first,hardware-first,what-if,selfspec}.png.
 
     .venv/bin/python tools/ui_screenshots.py [--out docs/screenshots] [--url http://127.0.0.1:8765]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,18 +22,36 @@ from playwright.sync_api import sync_playwright
 from service.service_server import Server
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 VIEWPORT = {"width": 1280, "height": 900}
 # file name -> (mode, permalink hash)
 SHOTS = {
-    "target-model-first": ("target", ("mode=target&model=llama-3.1-70b&runtime=llama.cpp&prompt=4096&output=256"
-                                      "&users=1&min_tps=10&top=6")),
-    "hardware-first": ("hardware", ("mode=hardware&hw=2x-rtx-4090&model=llama-3.1-70b&runtime=vllm&quant=awq-int4"
-                                    "&prompt=8192&output=512&users=8&tp=2&pp=1&offload=auto")),
-    "what-if": ("whatif", ("mode=whatif&model=llama-3.1-70b&prompt=4096&output=256&users=1"
-                           "&col=2x-rtx-4090~llama.cpp~q4_k_m~1~2&col=rtx-6000-ada~vllm~awq-int4~1~1"
-                           "&col=apple-m3-ultra-512gb~mlx~mlx-4bit~1~1")),
+    "target-model-first": (
+        "target",
+        ("mode=target&model=llama-3.1-70b&runtime=llama.cpp&prompt=4096&output=256&users=1&min_tps=10&top=6"),
+    ),
+    "hardware-first": (
+        "hardware",
+        (
+            "mode=hardware&hw=2x-rtx-4090&model=llama-3.1-70b&runtime=vllm&quant=awq-int4"
+            "&prompt=8192&output=512&users=8&tp=2&pp=1&offload=auto"
+        ),
+    ),
+    "what-if": (
+        "whatif",
+        (
+            "mode=whatif&model=llama-3.1-70b&prompt=4096&output=256&users=1"
+            "&col=2x-rtx-4090~llama.cpp~q4_k_m~1~2&col=rtx-6000-ada~vllm~awq-int4~1~1"
+            "&col=apple-m3-ultra-512gb~mlx~mlx-4bit~1~1"
+        ),
+    ),
     # an acceptance histogram with few accepted drafts puts the break-even inside the plotted prompt lengths
     "selfspec": ("selfspec", "mode=selfspec&example=llama2-7b%2C+SoC%2C+layer-pipelined&hist=70%2C+0%2C+0%2C+0%2C+30"),
 }

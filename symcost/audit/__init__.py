@@ -10,6 +10,7 @@
 values, closed forms and break-even points as far as they are given, so any
 pack (and any pack-specific front end) can produce one.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -4,10 +4,10 @@ Builders produce a :class:`AuditDocument` (a flat list of blocks); each writer
 only decides how a block looks. Text is plain (writers escape it); math is
 LaTeX that both pdflatex and KaTeX accept (the builders keep to that subset).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class Code:
     text: str
 
 
-Inline = Union[str, Math, Code]
+Inline = str | Math | Code
 Cell = tuple[Inline, ...]
 
 
@@ -68,7 +68,7 @@ class Equation:
         return lines
 
 
-Block = Union[Heading, Paragraph, Bullets, Table, Equation]
+Block = Heading | Paragraph | Bullets | Table | Equation
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,12 @@ Long tables are ``longtable``; equations are ``align*`` with
 ``\\allowdisplaybreaks`` so a long derivation may run across pages (rows are
 already short: see :mod:`symcost.audit.mathtex`).
 """
+
 from __future__ import annotations
 
 import re
 
-from .document import Bullets, Code, AuditDocument, Equation, Heading, Inline, Math, Paragraph, Table
+from .document import AuditDocument, Bullets, Code, Equation, Heading, Inline, Math, Paragraph, Table
 
 PREAMBLE = r"""\documentclass[10pt,a4paper]{article}
 \usepackage[utf8]{inputenc}
@@ -23,11 +24,34 @@ PREAMBLE = r"""\documentclass[10pt,a4paper]{article}
 """
 _BREAKABLE = re.compile(r"\\_|[.,](?=[A-Za-z\[])")
 _HEADINGS = {1: "section", 2: "subsection", 3: "subsubsection"}
-_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{",
-            "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "<": r"\textless{}",
-            ">": r"\textgreater{}", "|": r"\textbar{}", "\u00d7": r"$\times$", "\u2013": "--", "\u2014": "---",
-            "\u2264": r"$\leq$", "\u2265": r"$\geq$", "\u00b5": r"$\mu$", "\u03bc": r"$\mu$", "\u2026": r"\ldots{}",
-            "\u2019": "'", "\u201c": "``", "\u201d": "''", "\u00b7": r"$\cdot$", "\u2248": r"$\approx$"}
+_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
+    "\u00d7": r"$\times$",
+    "\u2013": "--",
+    "\u2014": "---",
+    "\u2264": r"$\leq$",
+    "\u2265": r"$\geq$",
+    "\u00b5": r"$\mu$",
+    "\u03bc": r"$\mu$",
+    "\u2026": r"\ldots{}",
+    "\u2019": "'",
+    "\u201c": "``",
+    "\u201d": "''",
+    "\u00b7": r"$\cdot$",
+    "\u2248": r"$\approx$",
+}
 
 
 def escape(text: str) -> str:
@@ -38,8 +62,7 @@ def escape(text: str) -> str:
 
 
 def render_latex(document: AuditDocument) -> str:
-    parts = [PREAMBLE, rf"{{\Large\bfseries {escape(document.title)}\par}}", "",
-             escape(document.version_line), ""]
+    parts = [PREAMBLE, rf"{{\Large\bfseries {escape(document.title)}\par}}", "", escape(document.version_line), ""]
     for block in document.blocks:
         parts.append(_block(block))
         parts.append("")
@@ -77,12 +100,16 @@ def _inline(parts: tuple[Inline, ...]) -> str:
 def _table(table: Table) -> str:
     # Shares of the line width, less each column's padding and rules, so the table fits the line.
     total = sum(table.widths)
-    columns = "|".join(rf">{{\raggedright\arraybackslash}}p{{\dimexpr {width / total:.3f}\linewidth-2\tabcolsep-0.8pt\relax}}"
-                       for width in table.widths)
+    columns = "|".join(
+        rf">{{\raggedright\arraybackslash}}p{{\dimexpr {width / total:.3f}\linewidth-2\tabcolsep-0.8pt\relax}}"
+        for width in table.widths
+    )
     header = " & ".join(rf"\textbf{{{escape(title)}}}" for title in table.header) + r" \\ \hline"
     rows = "\n".join(" & ".join(_inline(cell) for cell in row) + r" \\ \hline" for row in table.rows)
-    return (f"\\begingroup\\footnotesize\n\\begin{{longtable}}{{|{columns}|}}\n\\hline\n{header}\n\\endhead\n"
-            f"{rows}\n\\end{{longtable}}\n\\endgroup")
+    return (
+        f"\\begingroup\\footnotesize\n\\begin{{longtable}}{{|{columns}|}}\n\\hline\n{header}\n\\endhead\n"
+        f"{rows}\n\\end{{longtable}}\n\\endgroup"
+    )
 
 
 def _equation(equation: Equation) -> str:

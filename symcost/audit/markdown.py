@@ -3,9 +3,10 @@
 Display math uses ``aligned`` (KaTeX has no ``align*``); table cells print
 ``Piecewise`` on one line, so no ``&`` or ``\\\\`` meets the table syntax.
 """
+
 from __future__ import annotations
 
-from .document import Bullets, Code, AuditDocument, Equation, Heading, Inline, Math, Paragraph, Table
+from .document import AuditDocument, Bullets, Code, Equation, Heading, Inline, Math, Paragraph, Table
 
 _ESCAPED = set("\\`*_[]<>$#|")
 
@@ -50,8 +51,7 @@ def _inline(parts: tuple[Inline, ...], in_table: bool = False) -> str:
 
 
 def _table(table: Table) -> str:
-    lines = ["| " + " | ".join(escape(title) for title in table.header) + " |",
-             "|" + "---|" * len(table.header)]
+    lines = ["| " + " | ".join(escape(title) for title in table.header) + " |", "|" + "---|" * len(table.header)]
     lines += ["| " + " | ".join(_inline(cell, in_table=True) for cell in row) + " |" for row in table.rows]
     return "\n".join(lines)
 

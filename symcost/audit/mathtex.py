@@ -9,6 +9,7 @@ significant digits, and :class:`MathLayout` splits a long expression at its top-
 equation), because neither LaTeX nor KaTeX can break inside ``\\left( ... \\right)``.
 Only commands both pdflatex (amsmath, amssymb) and KaTeX know are produced.
 """
+
 from __future__ import annotations
 
 import re
@@ -57,7 +58,7 @@ def _repeat(pattern: re.Pattern, replacement, text: str) -> str:
     return text
 
 
-def breaks_into(expression: sp.Basic, printer: "AuditPrinter", width: int) -> bool:
+def breaks_into(expression: sp.Basic, printer: AuditPrinter, width: int) -> bool:
     """Whether inline math can wrap ``expression`` into lines of ``width``: TeX breaks only
     after top-level + and times, so every factor of every term must fit on its own."""
     if isinstance(expression, (sp.Add, sp.Mul)):
@@ -93,9 +94,11 @@ class AuditPrinter(LatexPrinter):
     def _print_Piecewise(self, expr: sp.Piecewise) -> str:
         if not self.inline:
             return super()._print_Piecewise(expr)
-        branches = [self._print(value) + (r"\ \text{otherwise}" if condition == sp.true
-                                          else r"\ \text{if}\ " + self._print(condition))
-                    for value, condition in expr.args]
+        branches = [
+            self._print(value)
+            + (r"\ \text{otherwise}" if condition == sp.true else r"\ \text{if}\ " + self._print(condition))
+            for value, condition in expr.args
+        ]
         return r"\left\{" + r";\ ".join(branches) + r"\right."
 
     def _print_sum_steps(self, expr: sum_steps) -> str:
@@ -177,8 +180,9 @@ class MathLayout:
             shortened = _rebuild(expression, arguments)
         while isinstance(shortened, sp.Piecewise) and not self.fits(shortened):
             conditions = shortened.args
-            shortened = sp.Piecewise(*((value, self._shorter(condition)) for value, condition in conditions),
-                                     evaluate=False)
+            shortened = sp.Piecewise(
+                *((value, self._shorter(condition)) for value, condition in conditions), evaluate=False
+            )
             if shortened.args == conditions:  # no compound side left to name
                 break
         return shortened
@@ -186,8 +190,12 @@ class MathLayout:
     def _shorter(self, condition: sp.Basic) -> sp.Basic:
         """``condition`` with its widest compound comparison side named (a Piecewise's values are
         shortened first, its conditions only when the cases still do not fit)."""
-        sides = [side for comparison in condition.atoms(sp.core.relational.Relational) for side in comparison.args
-                 if isinstance(side, sp.Expr) and side.args]
+        sides = [
+            side
+            for comparison in condition.atoms(sp.core.relational.Relational)
+            for side in comparison.args
+            if isinstance(side, sp.Expr) and side.args
+        ]
         if not sides:
             return condition
         widest = max(sides, key=lambda side: visible_width(self.latex(side)))
@@ -224,8 +232,9 @@ def _arguments(expression: sp.Basic) -> list[sp.Basic]:
 def _rebuild(expression: sp.Basic, arguments: list[sp.Basic]) -> sp.Basic:
     # Unevaluated: re-evaluating would flatten or reorder Max/Min/Add and lose the named parts.
     if isinstance(expression, sp.Piecewise):
-        return sp.Piecewise(*((value, condition) for value, (_old, condition) in zip(arguments, expression.args)),
-                            evaluate=False)
+        return sp.Piecewise(
+            *((value, condition) for value, (_old, condition) in zip(arguments, expression.args)), evaluate=False
+        )
     try:
         return expression.func(*arguments, evaluate=False)
     except TypeError:  # classes without the option (Sum) do not evaluate anyway

@@ -5,10 +5,11 @@ inputs are bound), its macros, its terms grouped by phase, stage and channel,
 its quantities, the proxy and out-of-scope terms with their reasons, its
 limits.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import sympy as sp
 
@@ -33,21 +34,43 @@ def symbol_names(pack: FormulaPack) -> dict[str, str]:
     return names
 
 
-def symbol_sections(pack: FormulaPack, layout: MathLayout, printer: AuditPrinter, values: Mapping[sp.Symbol, BoundValue] | None,
-                    groups: Sequence[LayerGroup]) -> list[Block]:
-    blocks: list[Block] = [Heading(1, "Symbols"), Paragraph((
-        "Every symbol the pack declares, with its unit and source. ",
-        "Bound values are the figures of the input files as written (unit of the field) and, where the unit "
-        "differs, in SI, the unit every formula is evaluated in; provenance says which file, field or "
-        "library entry each one comes from." if values is not None else
-        "No input files are bound: values are not shown."))]
+def symbol_sections(
+    pack: FormulaPack,
+    layout: MathLayout,
+    printer: AuditPrinter,
+    values: Mapping[sp.Symbol, BoundValue] | None,
+    groups: Sequence[LayerGroup],
+) -> list[Block]:
+    blocks: list[Block] = [
+        Heading(1, "Symbols"),
+        Paragraph(
+            (
+                "Every symbol the pack declares, with its unit and source. ",
+                "Bound values are the figures of the input files as written (unit of the field) and, where the unit "
+                "differs, in SI, the unit every formula is evaluated in; provenance says which file, field or "
+                "library entry each one comes from."
+                if values is not None
+                else "No input files are bound: values are not shown.",
+            )
+        ),
+    ]
     bound = [spec for spec in pack.symbols.values() if spec.definition is None]
     order = {source: index for index, source in enumerate(SOURCES)}
     bound.sort(key=lambda spec: order.get(spec.source, len(SOURCES)))
-    rows = [((_symbol_cell(spec, printer), (spec.unit,), (spec.source,))
-             + _value_and_provenance(spec, printer, values, groups)) for spec in bound]
-    blocks.append(Table(("Symbol", "Unit", "Source", "Value", "Description and provenance"), tuple(rows),
-                        (0.2, 0.08, 0.1, 0.2, 0.32)))
+    rows = [
+        (
+            (_symbol_cell(spec, printer), (spec.unit,), (spec.source,))
+            + _value_and_provenance(spec, printer, values, groups)
+        )
+        for spec in bound
+    ]
+    blocks.append(
+        Table(
+            ("Symbol", "Unit", "Source", "Value", "Description and provenance"),
+            tuple(rows),
+            (0.2, 0.08, 0.1, 0.2, 0.32),
+        )
+    )
     blocks += _derived_table(pack, layout, printer, values, groups)
     return blocks
 
@@ -61,7 +84,9 @@ def _symbol_cell(spec, printer: AuditPrinter) -> tuple:
 def _value_and_provenance(spec, printer: AuditPrinter, values, groups) -> tuple[tuple, tuple]:
     description = (spec.description,)
     if spec.source == "layer":
-        per_group = "; ".join(f"{group.count} x [{group.label}]: {group.values.get(spec.symbol, '?')}" for group in groups)
+        per_group = "; ".join(
+            f"{group.count} x [{group.label}]: {group.values.get(spec.symbol, '?')}" for group in groups
+        )
         return ((per_group or "per layer group",), description)
     bound = values.get(spec.symbol) if values is not None else None
     if bound is None:
@@ -86,14 +111,21 @@ def _derived_table(pack: FormulaPack, layout: MathLayout, printer: AuditPrinter,
         if resolved:
             shown = {printer.formula(table[spec.symbol]) for table in resolved}
             value = (Math(shown.pop()),) if len(shown) == 1 else ("per layer group: ", Math(", ".join(sorted(shown))))
-        definition = _formula_cell(spec.definition, printer, DERIVED_WIDTHS[2], below, spec.name,
-                                   printer.formula(spec.symbol))
+        definition = _formula_cell(
+            spec.definition, printer, DERIVED_WIDTHS[2], below, spec.name, printer.formula(spec.symbol)
+        )
         rows.append((_symbol_cell(spec, printer), (spec.unit,), definition, value, (spec.description,)))
-    return [Heading(2, "Derived symbols"),
-            Paragraph(("Defined by a formula over symbols declared before them; the value is the definition "
-                       "with the bound inputs substituted (prompt length, step index and stats stay symbolic).",)),
-            Table(("Symbol", "Unit", "Definition", "Value", "Description"), tuple(rows), DERIVED_WIDTHS),
-            *_long_formulas(below, layout)]
+    return [
+        Heading(2, "Derived symbols"),
+        Paragraph(
+            (
+                "Defined by a formula over symbols declared before them; the value is the definition "
+                "with the bound inputs substituted (prompt length, step index and stats stay symbolic).",
+            )
+        ),
+        Table(("Symbol", "Unit", "Definition", "Value", "Description"), tuple(rows), DERIVED_WIDTHS),
+        *_long_formulas(below, layout),
+    ]
 
 
 def _formula_cell(expression: sp.Expr, printer: AuditPrinter, share: float, below: list, name: str, lhs: str) -> tuple:
@@ -124,11 +156,16 @@ def _resolved(pack: FormulaPack, values, groups) -> list[dict[sp.Symbol, sp.Expr
 def function_section(pack: FormulaPack, layout: MathLayout) -> list[Block]:
     if not pack.functions:
         return []
-    blocks: list[Block] = [Heading(1, "Functions"),
-                           Paragraph(("Macros of the pack, expanded where a formula calls them.",))]
+    blocks: list[Block] = [
+        Heading(1, "Functions"),
+        Paragraph(("Macros of the pack, expanded where a formula calls them.",)),
+    ]
     for function in pack.functions:
-        call = rf"\mathrm{{{function.name.replace('_', chr(92) + '_')}}}\left(" \
-               + ", ".join(layout.printer.formula(param) for param in function.params) + r"\right)"
+        call = (
+            rf"\mathrm{{{function.name.replace('_', chr(92) + '_')}}}\left("
+            + ", ".join(layout.printer.formula(param) for param in function.params)
+            + r"\right)"
+        )
         if function.description:
             blocks.append(Paragraph((Code(function.name), ": " + " ".join(function.description.split()))))
         blocks += layout.equation(call, function.expression)
@@ -138,10 +175,16 @@ def function_section(pack: FormulaPack, layout: MathLayout) -> list[Block]:
 def term_sections(pack: FormulaPack, layout: MathLayout, printer: AuditPrinter, active: set[str] | None) -> list[Block]:
     """The pack's terms (those active for the inputs, when given) grouped by phase, stage and channel."""
     terms = [term for term in pack.terms if active is None or term.name in active]
-    blocks: list[Block] = [Heading(1, "Terms"), Paragraph((
-        "Each term's formula as the pack states it (macros expanded, derived symbols by name), grouped by "
-        "phase and stage, ordered by channel. Layer-scope terms are per layer and step, step-scope terms "
-        "per step, phase-scope terms per phase, static terms once.",))]
+    blocks: list[Block] = [
+        Heading(1, "Terms"),
+        Paragraph(
+            (
+                "Each term's formula as the pack states it (macros expanded, derived symbols by name), grouped by "
+                "phase and stage, ordered by channel. Layer-scope terms are per layer and step, step-scope terms "
+                "per step, phase-scope terms per phase, static terms once.",
+            )
+        ),
+    ]
     for phase in pack.vocabulary["phases"]:
         in_phase = [term for term in terms if phase in term.phases]
         if not in_phase:
@@ -156,14 +199,18 @@ def term_sections(pack: FormulaPack, layout: MathLayout, printer: AuditPrinter, 
             title = f"Stage {stage}" if stage else "No stage (component busy time, outside the totals)"
             blocks.append(Heading(3, f"{phase}: {title}"))
             below: list = []
-            rows = [_term_row(term, printer, below) for term in sorted(by_stage[stage], key=lambda t: (t.channel, t.name))]
-            blocks.append(Table(("Term", "Channel", "Component, feature", "Scope", "Status", "Formula"), tuple(rows),
-                                TERM_WIDTHS))
+            rows = [
+                _term_row(term, printer, below) for term in sorted(by_stage[stage], key=lambda t: (t.channel, t.name))
+            ]
+            blocks.append(
+                Table(("Term", "Channel", "Component, feature", "Scope", "Status", "Formula"), tuple(rows), TERM_WIDTHS)
+            )
             blocks += _long_formulas(below, layout)
     inactive = [term.name for term in pack.terms if active is not None and term.name not in active]
     if inactive:
-        blocks.append(Paragraph(("Not active for these inputs (their 'when' condition is 0): ",
-                                 *code_list(inactive), ".")))
+        blocks.append(
+            Paragraph(("Not active for these inputs (their 'when' condition is 0): ", *code_list(inactive), "."))
+        )
     return blocks
 
 
@@ -179,13 +226,26 @@ def _term_row(term: TermSpec, printer: AuditPrinter, below: list) -> tuple:
 def quantity_section(pack: FormulaPack, layout: MathLayout) -> list[Block]:
     if not pack.quantities:
         return []
-    blocks: list[Block] = [Heading(1, "Quantities"), Paragraph((
-        "Named results, in order, as the pack defines them; each may use earlier quantities and the engine's "
-        "aggregates (phase totals, one step's or one layer's value).",))]
+    blocks: list[Block] = [
+        Heading(1, "Quantities"),
+        Paragraph(
+            (
+                "Named results, in order, as the pack defines them; each may use earlier quantities and the engine's "
+                "aggregates (phase totals, one step's or one layer's value).",
+            )
+        ),
+    ]
     for quantity in pack.quantities:
-        condition = (" Applies where ", Math(layout.printer.formula(quantity.when)), " is non-zero.") if quantity.when is not None else ()
-        blocks.append(Paragraph((Code(quantity.name), f" ({quantity.unit}): " + " ".join(quantity.description.split()),
-                                 *condition)))
+        condition = (
+            (" Applies where ", Math(layout.printer.formula(quantity.when)), " is non-zero.")
+            if quantity.when is not None
+            else ()
+        )
+        blocks.append(
+            Paragraph(
+                (Code(quantity.name), f" ({quantity.unit}): " + " ".join(quantity.description.split()), *condition)
+            )
+        )
         blocks += layout.equation(layout.printer.formula(quantity.symbol), quantity.expression)
     return blocks
 
@@ -195,24 +255,48 @@ def reduction_section(pack: FormulaPack, layout: MathLayout) -> list[Block]:
     if not pack.reductions:
         return []
     names = symbol_names(pack)
-    blocks: list[Block] = [Heading(1, "Reductions"), Paragraph((
-        "Outputs of one element of a series (one layer) summed or averaged over its elements; the engine that "
-        "runs the pack supplies the elements. Quantities that use a reduction are figures of the whole series.",))]
+    blocks: list[Block] = [
+        Heading(1, "Reductions"),
+        Paragraph(
+            (
+                "Outputs of one element of a series (one layer) summed or averaged over its elements; the engine that "
+                "runs the pack supplies the elements. Quantities that use a reduction are figures of the whole series.",
+            )
+        ),
+    ]
     for reduction in pack.reductions:
         count = layout.printer.formula(reduction.over)
-        total = rf"\sum_{{\ell=1}}^{{{count}}} \left({names.get(reduction.of, symbol_latex(reduction.of))}\right)_{{\ell}}"
-        blocks.append(Paragraph((Code(reduction.name), f" ({reduction.unit}, {reduction.reduce} of ", Code(reduction.of),
-                                 "): " + " ".join(reduction.description.split()),)))
-        blocks += layout.equation(layout.printer.formula(reduction.symbol),
-                                  total if reduction.reduce == "sum" else rf"\frac{{1}}{{{count}}} {total}")
+        total = (
+            rf"\sum_{{\ell=1}}^{{{count}}} \left({names.get(reduction.of, symbol_latex(reduction.of))}\right)_{{\ell}}"
+        )
+        blocks.append(
+            Paragraph(
+                (
+                    Code(reduction.name),
+                    f" ({reduction.unit}, {reduction.reduce} of ",
+                    Code(reduction.of),
+                    "): " + " ".join(reduction.description.split()),
+                )
+            )
+        )
+        blocks += layout.equation(
+            layout.printer.formula(reduction.symbol),
+            total if reduction.reduce == "sum" else rf"\frac{{1}}{{{count}}} {total}",
+        )
     return blocks
 
 
 def status_section(terms: Iterable[TermSpec]) -> list[Block]:
     """Proxy and out-of-scope terms with their reasons (each term once)."""
-    blocks: list[Block] = [Heading(1, "Proxy and out-of-scope terms"), Paragraph((
-        "A proxy term is approximated by a named stand-in; an out-of-scope term is declared and counted as zero. "
-        "Both are listed in every report.",))]
+    blocks: list[Block] = [
+        Heading(1, "Proxy and out-of-scope terms"),
+        Paragraph(
+            (
+                "A proxy term is approximated by a named stand-in; an out-of-scope term is declared and counted as zero. "
+                "Both are listed in every report.",
+            )
+        ),
+    ]
     unique = {term.name: term for term in terms}
     for status, title in STATUS_TITLES.items():
         listed = [term for term in unique.values() if term.status == status]
@@ -220,7 +304,9 @@ def status_section(terms: Iterable[TermSpec]) -> list[Block]:
         if not listed:
             blocks.append(Paragraph(("None.",)))
             continue
-        rows = [((Code(term.name),), (", ".join(term.phases),), (" ".join((term.reason or "").split()),)) for term in listed]
+        rows = [
+            ((Code(term.name),), (", ".join(term.phases),), (" ".join((term.reason or "").split()),)) for term in listed
+        ]
         blocks.append(Table(("Term", "Phases", "Reason"), tuple(rows), (0.3, 0.2, 0.4)))
     return blocks
 
@@ -228,6 +314,13 @@ def status_section(terms: Iterable[TermSpec]) -> list[Block]:
 def limits_section(pack: FormulaPack, printer: AuditPrinter) -> list[Block]:
     if not pack.limits:
         return []
-    items = [(Code(limit.name), ": ", Math(printer.formula(limit.expression) + r" \leq " + printer.formula(limit.maximum)),
-              f" ({limit.message})") for limit in pack.limits]
+    items = [
+        (
+            Code(limit.name),
+            ": ",
+            Math(printer.formula(limit.expression) + r" \leq " + printer.formula(limit.maximum)),
+            f" ({limit.message})",
+        )
+        for limit in pack.limits
+    ]
     return [Heading(1, "Limits"), Paragraph(("Points outside these limits are refused:",)), Bullets(tuple(items))]

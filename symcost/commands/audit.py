@@ -1,4 +1,5 @@
 """``symcost audit``: the audit document (LaTeX or Markdown) of a cost model, or of a formula pack alone."""
+
 from __future__ import annotations
 
 import argparse
@@ -12,8 +13,11 @@ FORMATS = ("latex", "markdown")
 
 
 def register(commands) -> None:
-    parser = commands.add_parser("audit", help="write the audit document: every formula, closed form, coefficient "
-                                               "and break-even derivation behind a report (LaTeX or Markdown)")
+    parser = commands.add_parser(
+        "audit",
+        help="write the audit document: every formula, closed form, coefficient "
+        "and break-even derivation behind a report (LaTeX or Markdown)",
+    )
     add_input_files(parser, required=False, pack_inputs=True)
     parser.add_argument("--format", choices=FORMATS, help="output format (default: from the -o suffix, .tex or .md)")
     parser.add_argument("-o", "--output", metavar="FILE", help="file to write (default: standard output)")
@@ -30,8 +34,11 @@ def run(args: argparse.Namespace) -> int:
     if all(inputs):
         options = {"pack": args.pack} if args.pack else {}
         model = functools.cache(lambda: build_from_args(args, **options))
-        return emit_audit(args, lambda: _selfspec_audit(model(), args),
-                          lambda chosen, render: model().remember(_audit_name(args, chosen), render))
+        return emit_audit(
+            args,
+            lambda: _selfspec_audit(model(), args),
+            lambda chosen, render: model().remember(_audit_name(args, chosen), render),
+        )
     if args.pack:
         return emit_audit(args, lambda: _pack_alone_audit(args.pack))
     raise SymcostError("nothing to audit: give --model, --hardware and --stats, or --pack")
@@ -57,8 +64,8 @@ def _audit_name(args: argparse.Namespace, chosen: str) -> str:
 
 
 def _load_pack(pack: str):
-    from ..registry import resolve_pack
     from ..pack import load_pack
+    from ..registry import resolve_pack
 
     return load_pack(resolve_pack(pack))
 

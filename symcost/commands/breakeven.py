@@ -1,4 +1,5 @@
 """``symcost breakeven``: where speculation (or attention) stops paying, solved analytically."""
+
 from __future__ import annotations
 
 import argparse
@@ -9,27 +10,50 @@ import json
 import sys
 
 from ..finite import json_text
-from .common import (add_input_files, add_point_options, build_from_args, build_pack_from_args, number_range,
-                     point_values, uses_pack_inputs)
+from .common import (
+    add_input_files,
+    add_point_options,
+    build_from_args,
+    build_pack_from_args,
+    number_range,
+    point_values,
+    uses_pack_inputs,
+)
 
 
 def register(commands) -> None:
     parser = commands.add_parser(
-        "breakeven", help="solve where two per-token costs meet, for the prompt length or any coefficient",
+        "breakeven",
+        help="solve where two per-token costs meet, for the prompt length or any coefficient",
         description="For each comparison (speculative vs baseline, and the pack's, e.g. attention vs linear) and "
-                    "quantity (energy, latency), print the equation on the piece that holds the crossing, its "
-                    "closed-form solution and its value.")
+        "quantity (energy, latency), print the equation on the piece that holds the crossing, its "
+        "closed-form solution and its value.",
+    )
     add_input_files(parser, required=True, pack_inputs=True)
-    parser.add_argument("--solve-for", default="L_prompt", metavar="NAME",
-                        help="L_prompt (default) or a coefficient, by pack symbol (e_AD) or input field "
-                             "(adc_draft.energy_pj_per_conversion)")
-    parser.add_argument("--between", nargs=2, metavar=("A", "B"),
-                        help="any pack: the two outputs (terms or quantities) whose crossing is solved for")
+    parser.add_argument(
+        "--solve-for",
+        default="L_prompt",
+        metavar="NAME",
+        help="L_prompt (default) or a coefficient, by pack symbol (e_AD) or input field "
+        "(adc_draft.energy_pj_per_conversion)",
+    )
+    parser.add_argument(
+        "--between",
+        nargs=2,
+        metavar=("A", "B"),
+        help="any pack: the two outputs (terms or quantities) whose crossing is solved for",
+    )
     add_point_options(parser)
-    parser.add_argument("--range", type=number_range, metavar="LOW:HIGH",
-                        help="any pack: search the unknown over this range (default: 1e-6 to 1e6 times its value)")
+    parser.add_argument(
+        "--range",
+        type=number_range,
+        metavar="LOW:HIGH",
+        help="any pack: search the unknown over this range (default: 1e-6 to 1e6 times its value)",
+    )
     parser.add_argument("--format", choices=("text", "json"), default="text", help="json: the same as --json")
-    parser.add_argument("--prompt-length", type=int, metavar="L", help="prompt length at which a coefficient is solved for")
+    parser.add_argument(
+        "--prompt-length", type=int, metavar="L", help="prompt length at which a coefficient is solved for"
+    )
     parser.add_argument("--comparison", action="append", metavar="NAME", help="only this comparison (repeatable)")
     parser.add_argument("--quantity", choices=("energy", "latency"), action="append", help="only this quantity")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
@@ -48,8 +72,12 @@ def run(args: argparse.Namespace) -> int:
     model = build_from_args(args, keep=[args.solve_for] if solving_for_coefficient else [])
     # Solving needs the closed forms (SymPy); the printed answers are remembered in the evaluator cache entry,
     # whose key covers the documents and the kept unknown, by the options that select and shape them.
-    options = [args.prompt_length, sorted(args.comparison or ()), sorted(args.quantity or ()),
-               bool(args.json or args.format == "json")]
+    options = [
+        args.prompt_length,
+        sorted(args.comparison or ()),
+        sorted(args.quantity or ()),
+        bool(args.json or args.format == "json"),
+    ]
     name = "breakeven_" + hashlib.sha256(json.dumps(options).encode()).hexdigest()[:16]
     sys.stdout.write(model.remember(name, lambda: _answers_text(model, args)))
     return 0
@@ -69,10 +97,15 @@ def _print_answers(model, args: argparse.Namespace) -> None:
     found = find_break_even(model, unknown, prompt_length=args.prompt_length)
     unknown_comparisons = set(args.comparison or ()) - set(found)
     if unknown_comparisons:
-        raise SymcostError(f"unknown comparison {', '.join(sorted(unknown_comparisons))}; this model has {', '.join(found)}")
-    selected = [(comparison, quantity, answer) for comparison, by_quantity in found.items()
-                for quantity, answer in by_quantity.items()
-                if (not args.comparison or comparison in args.comparison) and (not args.quantity or quantity in args.quantity)]
+        raise SymcostError(
+            f"unknown comparison {', '.join(sorted(unknown_comparisons))}; this model has {', '.join(found)}"
+        )
+    selected = [
+        (comparison, quantity, answer)
+        for comparison, by_quantity in found.items()
+        for quantity, answer in by_quantity.items()
+        if (not args.comparison or comparison in args.comparison) and (not args.quantity or quantity in args.quantity)
+    ]
     if args.json or args.format == "json":
         print(json_text({f"{comparison}.{quantity}": answer.as_json() for comparison, quantity, answer in selected}))
         return
@@ -86,7 +119,9 @@ def _print_answer(comparison: str, quantity: str, answer, unit: str) -> None:
     print(f"  {answer.description}")
     si = "" if answer.si_unit == "1" else f" {answer.si_unit}"
     given = f" ({answer.unknown} in {answer.si_unit})" if si else ""
-    print(f"  equation in {unit} per committed token{given}, on the piece at {answer.unknown} = {answer.shown_at:.6g}{si}:")
+    print(
+        f"  equation in {unit} per committed token{given}, on the piece at {answer.unknown} = {answer.shown_at:.6g}{si}:"
+    )
     print(f"    {answer.equation_text}")
     print(f"    LaTeX: {answer.equation_latex}")
     if answer.solution_latex:
@@ -109,8 +144,10 @@ def _run_pack(args: argparse.Namespace) -> int:
     unit = "" if found["domain"]["unit"] == "1" else f" {found['domain']['unit']}"
     values = ", ".join(f"{crossing['value']:.6g}{unit}" for crossing in found["crossings"]) or "none"
     print(f"{found['verdict']}: {args.solve_for} = {values}")
-    print(f"  equation (SI) on the piece at {args.solve_for} = {found['equation_piece_at']['value']:.6g}{unit}: "
-          f"{found['equation']}")
+    print(
+        f"  equation (SI) on the piece at {args.solve_for} = {found['equation_piece_at']['value']:.6g}{unit}: "
+        f"{found['equation']}"
+    )
     domain = found["domain"]
     print(f"  searched {args.solve_for} from {domain['from']:.6g} to {domain['to']:.6g}{unit}")
     return 0

@@ -1,10 +1,12 @@
 """Argument helpers shared by the subcommands."""
+
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from ..errors import SymcostError
 from ..finite import json_text
@@ -22,32 +24,66 @@ def add_input_files(parser: argparse.ArgumentParser, *, required: bool, pack_inp
     ``--pack``, ``--input`` and ``--set`` for any pack (the three files are then aliases of ``--input ROLE=FILE``)."""
     alias = " (--input model=FILE)" if pack_inputs else ""
     parser.add_argument("--model", required=required and not pack_inputs, help=f"model file (YAML){alias}")
-    parser.add_argument("--hardware", required=required and not pack_inputs,
-                        help=f"hardware file (YAML){alias.replace('model', 'hardware')}")
-    parser.add_argument("--stats", required=required and not pack_inputs,
-                        help=f"speculation stats file (JSON or YAML){alias.replace('model', 'stats')}")
+    parser.add_argument(
+        "--hardware",
+        required=required and not pack_inputs,
+        help=f"hardware file (YAML){alias.replace('model', 'hardware')}",
+    )
+    parser.add_argument(
+        "--stats",
+        required=required and not pack_inputs,
+        help=f"speculation stats file (JSON or YAML){alias.replace('model', 'stats')}",
+    )
     if pack_inputs:
-        parser.add_argument("--pack", metavar="PACK", help="formula pack: a packaged name (selfspec, llm, spatten, "
-                                                           "cascade) or a pack file (default selfspec)")
-        parser.add_argument("--input", action="append", default=[], metavar="[NAME=]FILE",
-                            help="YAML/JSON document merged into the inputs, or mounted under NAME (repeatable)")
-        parser.add_argument("--set", action="append", default=[], dest="settings", metavar="PATH=VALUE",
-                            help="override one input value, a unit allowed: --set gpu.mem_bw='2 TB/s' (repeatable)")
+        parser.add_argument(
+            "--pack",
+            metavar="PACK",
+            help="formula pack: a packaged name (selfspec, llm, spatten, cascade) or a pack file (default selfspec)",
+        )
+        parser.add_argument(
+            "--input",
+            action="append",
+            default=[],
+            metavar="[NAME=]FILE",
+            help="YAML/JSON document merged into the inputs, or mounted under NAME (repeatable)",
+        )
+        parser.add_argument(
+            "--set",
+            action="append",
+            default=[],
+            dest="settings",
+            metavar="PATH=VALUE",
+            help="override one input value, a unit allowed: --set gpu.mem_bw='2 TB/s' (repeatable)",
+        )
     add_library_path(parser)
 
 
 def add_axes(parser: argparse.ArgumentParser, *, required: bool) -> None:
-    parser.add_argument("--axis", action="append", default=[], required=required, metavar="NAME=SPEC",
-                        help="values of an axis or of any bound symbol (by symbol or input path): START:STOP "
-                             "(integers), START:STOP:N, START:STOP:logN or V1,V2,... (repeatable)")
+    parser.add_argument(
+        "--axis",
+        action="append",
+        default=[],
+        required=required,
+        metavar="NAME=SPEC",
+        help="values of an axis or of any bound symbol (by symbol or input path): START:STOP "
+        "(integers), START:STOP:N, START:STOP:logN or V1,V2,... (repeatable)",
+    )
 
 
 def add_cluster(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--cluster", metavar="local:N|tcp://HOST:PORT",
-                        help="run on Dask: a local cluster of N worker processes, or a running scheduler "
-                             "(needs symcost[dask]; results are identical to a run without)")
-    parser.add_argument("--task-points", type=_task_points, default=200_000, metavar="N",
-                        help="points per cluster task, a multiple of 20,000 (default 200,000)")
+    parser.add_argument(
+        "--cluster",
+        metavar="local:N|tcp://HOST:PORT",
+        help="run on Dask: a local cluster of N worker processes, or a running scheduler "
+        "(needs symcost[dask]; results are identical to a run without)",
+    )
+    parser.add_argument(
+        "--task-points",
+        type=_task_points,
+        default=200_000,
+        metavar="N",
+        help="points per cluster task, a multiple of 20,000 (default 200,000)",
+    )
 
 
 def _task_points(text: str) -> int:
@@ -59,9 +95,13 @@ def _task_points(text: str) -> int:
 
 
 def add_point_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--at", action="append", default=[], metavar="SYMBOL=VALUE",
-                        help="any pack: the value of an axis or input at which to work (repeatable; "
-                             "default: the inputs' values)")
+    parser.add_argument(
+        "--at",
+        action="append",
+        default=[],
+        metavar="SYMBOL=VALUE",
+        help="any pack: the value of an axis or input at which to work (repeatable; default: the inputs' values)",
+    )
 
 
 def point_values(args: argparse.Namespace) -> dict[str, float]:
@@ -89,8 +129,10 @@ def number_range(text: str) -> tuple[float, float]:
 def uses_pack_inputs(args: argparse.Namespace) -> bool:
     """Whether a command runs through the pack protocol (a pack other than selfspec, --input or --set)
     rather than the selfspec pack's own commands."""
-    return bool(getattr(args, "input", None) or getattr(args, "settings", None)) or \
-        getattr(args, "pack", None) not in (None, "selfspec")
+    return bool(getattr(args, "input", None) or getattr(args, "settings", None)) or getattr(args, "pack", None) not in (
+        None,
+        "selfspec",
+    )
 
 
 def build_pack_from_args(args: argparse.Namespace, vary=()):
@@ -106,14 +148,20 @@ def build_pack_from_args(args: argparse.Namespace, vary=()):
 def pack_columns(model) -> list[str]:
     """The outputs a pack's table and sweep show by default: its quantities, then its reductions (those the
     model offers under these names); every output where it offers none (the cascade's per-stage figures)."""
-    names = [quantity.name for quantity in model.pack.quantities] + [reduction.name for reduction in model.pack.reductions]
+    names = [quantity.name for quantity in model.pack.quantities] + [
+        reduction.name for reduction in model.pack.reductions
+    ]
     return [name for name in dict.fromkeys(names) if name in model.output_names] or list(model.output_names)
 
 
 def add_library_path(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--library-path", action="append", default=[], metavar="FILE",
-                        help="extra component-library file searched before the packaged one (repeatable; "
-                             "also SYMCOST_LIBRARY_PATH)")
+    parser.add_argument(
+        "--library-path",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="extra component-library file searched before the packaged one (repeatable; also SYMCOST_LIBRARY_PATH)",
+    )
 
 
 def build_from_args(args: argparse.Namespace, **options):
@@ -133,7 +181,9 @@ def int_list(text: str) -> list[int]:
     try:
         values = [int(part) for part in parts]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers such as 128,512,2048, got {_short(text)}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers such as 128,512,2048, got {_short(text)}"
+        ) from None
     if not values or min(values) < 0:
         raise argparse.ArgumentTypeError(f"expected non-negative prompt lengths, got {_short(text)}")
     _check_prompt_length(max(values))
@@ -149,7 +199,9 @@ def int_range(text: str) -> list[int]:
     except ValueError:
         start = None
     if start is None or start < 0 or step <= 0 or stop <= start:
-        raise argparse.ArgumentTypeError(f"expected START:STOP[:STEP] with 0 <= START < STOP and STEP > 0, got {_short(text)}")
+        raise argparse.ArgumentTypeError(
+            f"expected START:STOP[:STEP] with 0 <= START < STOP and STEP > 0, got {_short(text)}"
+        )
     _check_prompt_length(stop - 1)
     _check_prompt_count(len(range(start, stop, step)))
     return list(range(start, stop, step))
@@ -159,11 +211,13 @@ def log_range(text: str) -> list[int]:
     """START:STOP:logN: N log-spaced prompt lengths, START and STOP included (fewer where they round alike)."""
     start_text, stop_text, count_text = text.split(":")
     try:
-        start, stop, count = int(start_text), int(stop_text), int(count_text[len("log"):])
+        start, stop, count = int(start_text), int(stop_text), int(count_text[len("log") :])
     except ValueError:
         start = None
     if start is None or not 0 < start < stop or count < 2:
-        raise argparse.ArgumentTypeError(f"expected START:STOP:logN with 0 < START < STOP and N >= 2, got {_short(text)}")
+        raise argparse.ArgumentTypeError(
+            f"expected START:STOP:logN with 0 < START < STOP and N >= 2, got {_short(text)}"
+        )
     _check_prompt_length(stop)
     _check_prompt_count(count)
     return sorted({round(start * (stop / start) ** (index / (count - 1))) for index in range(count)})
@@ -171,8 +225,10 @@ def log_range(text: str) -> list[int]:
 
 def _check_prompt_count(count: int) -> None:
     if count > MAX_REPORT_POINTS:
-        raise argparse.ArgumentTypeError(f"{count:,} prompt lengths are more than the {MAX_REPORT_POINTS:,} one command "
-                                         "holds in memory; `symcost sweep` streams larger grids to a file")
+        raise argparse.ArgumentTypeError(
+            f"{count:,} prompt lengths are more than the {MAX_REPORT_POINTS:,} one command "
+            "holds in memory; `symcost sweep` streams larger grids to a file"
+        )
 
 
 def _check_prompt_length(length: int) -> None:
@@ -184,16 +240,26 @@ def _short(text: str) -> str:
     return repr(text if len(text) <= 60 else text[:57] + "...")
 
 
-def add_prompt_lengths(parser: argparse.ArgumentParser, default: str = "128,512,2048", *,
-                       computed_default: str | None = None) -> None:
+def add_prompt_lengths(
+    parser: argparse.ArgumentParser, default: str = "128,512,2048", *, computed_default: str | None = None
+) -> None:
     """The prompt-length options. A command whose default depends on the model describes it in
     ``computed_default``; ``prompt_lengths`` then gives [] when no option is used."""
     lengths = parser.add_mutually_exclusive_group()
     # nargs: the reference calculator's space-separated form (64 128 256) works as well as 64,128,256
-    lengths.add_argument("--prompt-lengths", type=int_list, nargs="+", metavar="L1,L2,...",
-                         help=f"prompt lengths, comma- or space-separated (default {computed_default or default})")
-    lengths.add_argument("--prompt-range", type=int_range, metavar="START:STOP:STEP",
-                         help="prompt lengths START..STOP-1 by STEP, or START:STOP:logN for N log-spaced ones up to STOP")
+    lengths.add_argument(
+        "--prompt-lengths",
+        type=int_list,
+        nargs="+",
+        metavar="L1,L2,...",
+        help=f"prompt lengths, comma- or space-separated (default {computed_default or default})",
+    )
+    lengths.add_argument(
+        "--prompt-range",
+        type=int_range,
+        metavar="START:STOP:STEP",
+        help="prompt lengths START..STOP-1 by STEP, or START:STOP:logN for N log-spaced ones up to STOP",
+    )
     parser.set_defaults(default_prompt_lengths=[] if computed_default else int_list(default))
 
 
@@ -232,6 +298,7 @@ def positive_int(text: str) -> int:
 
 def bounded_int(low: int, high: int) -> Callable[[str], int]:
     """An argparse type: an integer in ``low..high``."""
+
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -245,8 +312,11 @@ def bounded_int(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
-def emit_audit(args: argparse.Namespace, document_of: Callable[[], "LoadedDocument"],
-               remember: Callable[[str, Callable[[], str]], str] | None = None) -> int:
+def emit_audit(
+    args: argparse.Namespace,
+    document_of: Callable[[], LoadedDocument],
+    remember: Callable[[str, Callable[[], str]], str] | None = None,
+) -> int:
     """The audit document ``document_of()`` builds, rendered in the format asked for (``--format``, else
     the ``-o`` file's suffix), to ``-o`` or stdout. The format is checked before the document is built.
     ``remember(format, render)`` may keep the rendered text (in the evaluator cache)."""
@@ -269,7 +339,7 @@ def _audit_format(output: Path) -> str | None:
     return SUFFIXES.get(output.suffix.lower())
 
 
-def _rendered(document: "LoadedDocument", chosen: str) -> str:
+def _rendered(document: LoadedDocument, chosen: str) -> str:
     from ..audit import render
 
     return render(document, chosen)

@@ -1,4 +1,5 @@
 """``symcost explore``: the Pareto front of a pack's outputs over its knobs, under constraints."""
+
 from __future__ import annotations
 
 import argparse
@@ -11,27 +12,50 @@ EXHAUSTIVE_LIMIT = 1_000_000  # nsga2 compares with the exhaustive front up to t
 
 def register(commands) -> None:
     parser = commands.add_parser(
-        "explore", help="the Pareto-optimal designs over every knob (symbolic or structural), under constraints",
+        "explore",
+        help="the Pareto-optimal designs over every knob (symbolic or structural), under constraints",
         description="Evaluates every design of the axes' grid (streamed in chunks; memory bounded by the front) "
-                    "and keeps the feasible non-dominated ones. An axis the pack keeps symbolic is varied inside "
-                    "one compiled evaluator; any other (a component choice, a schedule) compiles one variant per value.")
+        "and keeps the feasible non-dominated ones. An axis the pack keeps symbolic is varied inside "
+        "one compiled evaluator; any other (a component choice, a schedule) compiles one variant per value.",
+    )
     add_input_files(parser, required=True, pack_inputs=True)
     add_axes(parser, required=True)
-    parser.add_argument("--objective", action="append", required=True, metavar="min:OUTPUT|max:OUTPUT",
-                        help="an output to minimise or maximise (at least two)")
-    parser.add_argument("--constraint", action="append", default=[], metavar="OUTPUT<=VALUE",
-                        help="a bound on an output, a unit allowed: 'area.on_chip<=800 mm^2' (repeatable; also >=)")
-    parser.add_argument("--column", action="append", default=[], metavar="OUTPUT", help="another output to write (repeatable)")
+    parser.add_argument(
+        "--objective",
+        action="append",
+        required=True,
+        metavar="min:OUTPUT|max:OUTPUT",
+        help="an output to minimise or maximise (at least two)",
+    )
+    parser.add_argument(
+        "--constraint",
+        action="append",
+        default=[],
+        metavar="OUTPUT<=VALUE",
+        help="a bound on an output, a unit allowed: 'area.on_chip<=800 mm^2' (repeatable; also >=)",
+    )
+    parser.add_argument(
+        "--column", action="append", default=[], metavar="OUTPUT", help="another output to write (repeatable)"
+    )
     parser.add_argument("-o", "--output", metavar="FILE", help="the front as CSV, or Parquet if it ends in .parquet")
     parser.add_argument("--plot", metavar="FILE", help="the front as a figure (.png, .svg, .pdf)")
-    parser.add_argument("--search", choices=("grid", "nsga2"), default="grid",
-                        help="grid: every design, streamed (default); nsga2: pymoo's NSGA-II for grids too large "
-                             "to enumerate (needs symcost[explore])")
+    parser.add_argument(
+        "--search",
+        choices=("grid", "nsga2"),
+        default="grid",
+        help="grid: every design, streamed (default); nsga2: pymoo's NSGA-II for grids too large "
+        "to enumerate (needs symcost[explore])",
+    )
     parser.add_argument("--budget", type=bounded_int(10, 10**9), metavar="N", help="nsga2: designs to evaluate")
-    parser.add_argument("--seed", type=bounded_int(0, 2**31), default=1, metavar="S", help="nsga2: random seed (default 1)")
+    parser.add_argument(
+        "--seed", type=bounded_int(0, 2**31), default=1, metavar="S", help="nsga2: random seed (default 1)"
+    )
     add_cluster(parser)
-    parser.add_argument("--progress", action=argparse.BooleanOptionalAction,
-                        help="designs done, rate and time left on stderr (default: when stderr is a terminal)")
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        help="designs done, rate and time left on stderr (default: when stderr is a terminal)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -70,9 +94,11 @@ def run(args: argparse.Namespace) -> int:
 def _summary(found) -> None:
     front = found.front
     variants = sum(1 for _ in found.space.variants())
-    print(f"evaluated {front.evaluated:,} designs ({variants} compiled variant{'s' if variants > 1 else ''}), "
-          f"{front.feasible:,} feasible, {front.size:,} on the front")
-    for objective, design in (found.extremes().items() if front.size else ()):
+    print(
+        f"evaluated {front.evaluated:,} designs ({variants} compiled variant{'s' if variants > 1 else ''}), "
+        f"{front.feasible:,} feasible, {front.size:,} on the front"
+    )
+    for objective, design in found.extremes().items() if front.size else ():
         units = found.units or {}
         cells = ", ".join(f"{name} = {_cell(value)}{_unit(units.get(name))}" for name, value in design.items())
         print(f"  best {objective}: {cells}")
@@ -86,13 +112,16 @@ def _nsga2(args: argparse.Namespace, space, objectives, progress):
 
     if args.budget is None:
         raise SymcostError("--search nsga2 needs --budget N (designs to evaluate)")
-    found = explore_nsga2(space, objectives, args.constraint, args.column, budget=args.budget, seed=args.seed,
-                          progress=progress)
+    found = explore_nsga2(
+        space, objectives, args.constraint, args.column, budget=args.budget, seed=args.seed, progress=progress
+    )
     _summary(found)
     if space.size <= EXHAUSTIVE_LIMIT and found.front.size:
         exhaustive = explore_grid(space, objectives, args.constraint, args.column)
-        print(f"hypervolume: {hypervolume_ratio(found, exhaustive):.4f} of the exhaustive front's "
-              f"({exhaustive.front.size} designs, {space.size:,} evaluated)")
+        print(
+            f"hypervolume: {hypervolume_ratio(found, exhaustive):.4f} of the exhaustive front's "
+            f"({exhaustive.front.size} designs, {space.size:,} evaluated)"
+        )
     else:
         print(f"hypervolume against the exhaustive front: not computed ({space.size:,} designs > {EXHAUSTIVE_LIMIT:,})")
     return found

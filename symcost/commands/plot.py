@@ -1,33 +1,62 @@
 """``symcost plot``: figures of a report, from a saved JSON report or built from the input files."""
+
 from __future__ import annotations
 
 import argparse
 from functools import partial
 
-from .common import (add_axes, add_input_files, add_prompt_lengths, bounded_int, build_from_args, build_pack_from_args,
-                     int_list, prompt_lengths, uses_pack_inputs)
+from .common import (
+    add_axes,
+    add_input_files,
+    add_prompt_lengths,
+    bounded_int,
+    build_from_args,
+    build_pack_from_args,
+    int_list,
+    prompt_lengths,
+    uses_pack_inputs,
+)
 
 DENSE_POINTS, DENSE_FROM, DENSE_TO = 120, 16, 65_536
 
 
 def register(commands) -> None:
-    parser = commands.add_parser("plot", help="figures: per-token energy and latency against prompt length with the "
-                                              "break-even, and where a burst goes (PNG, SVG or PDF)")
-    parser.add_argument("--report", metavar="REPORT.json", help="plot a report saved by `symcost report -o` "
-                                                                "(instead of --model/--hardware/--stats)")
+    parser = commands.add_parser(
+        "plot",
+        help="figures: per-token energy and latency against prompt length with the "
+        "break-even, and where a burst goes (PNG, SVG or PDF)",
+    )
+    parser.add_argument(
+        "--report",
+        metavar="REPORT.json",
+        help="plot a report saved by `symcost report -o` (instead of --model/--hardware/--stats)",
+    )
     add_input_files(parser, required=False, pack_inputs=True)
     add_axes(parser, required=False)
-    parser.add_argument("--y", action="append", default=[], metavar="OUTPUT",
-                        help="any pack: an output (term or quantity) to draw against the one --axis (repeatable; with "
-                             "two, their crossings are solved and marked)")
-    add_prompt_lengths(parser, computed_default=f"{DENSE_POINTS} log-spaced from {DENSE_FROM} to the context limit "
-                                                f"or {DENSE_TO:,}")
-    parser.add_argument("-o", "--output", metavar="FILE", help="per-token figure; the suffix (.png, .svg, .pdf) names the format")
-    parser.add_argument("--breakdown", metavar="FILE", help="stacked bars of the burst's energy and latency by stage "
-                                                            "and by phase")
-    parser.add_argument("--breakdown-lengths", type=int_list, metavar="L1,L2,...",
-                        help="prompt lengths of the bars (default: four spread over the curves; from a saved report, "
-                             "its nearest points)")
+    parser.add_argument(
+        "--y",
+        action="append",
+        default=[],
+        metavar="OUTPUT",
+        help="any pack: an output (term or quantity) to draw against the one --axis (repeatable; with "
+        "two, their crossings are solved and marked)",
+    )
+    add_prompt_lengths(
+        parser, computed_default=f"{DENSE_POINTS} log-spaced from {DENSE_FROM} to the context limit or {DENSE_TO:,}"
+    )
+    parser.add_argument(
+        "-o", "--output", metavar="FILE", help="per-token figure; the suffix (.png, .svg, .pdf) names the format"
+    )
+    parser.add_argument(
+        "--breakdown", metavar="FILE", help="stacked bars of the burst's energy and latency by stage and by phase"
+    )
+    parser.add_argument(
+        "--breakdown-lengths",
+        type=int_list,
+        metavar="L1,L2,...",
+        help="prompt lengths of the bars (default: four spread over the curves; from a saved report, "
+        "its nearest points)",
+    )
     parser.add_argument("--dpi", type=bounded_int(10, 1200), default=100, help="PNG resolution (default 100; 10..1200)")
     parser.set_defaults(run=run)
 
@@ -40,7 +69,10 @@ def run(args: argparse.Namespace) -> int:
     if args.y or uses_pack_inputs(args):
         return _run_pack(args)
 
-    figures = [(args.output, per_token_figure), (args.breakdown, partial(breakdown_figure, lengths=args.breakdown_lengths))]
+    figures = [
+        (args.output, per_token_figure),
+        (args.breakdown, partial(breakdown_figure, lengths=args.breakdown_lengths)),
+    ]
     figures = [(path, draw) for path, draw in figures if path]
     if not figures:
         raise SymcostError("nothing to draw: give -o FILE (per-token figure) and/or --breakdown FILE")
@@ -113,9 +145,13 @@ def _run_pack(args: argparse.Namespace) -> int:
     report = pack_report(model, tree, [axis])
     crossings = []
     if len(args.y) >= 2:
-        found = break_even(model, args.y[0], args.y[1], axis.name, domain=(float(axis.values.min()), float(axis.values.max())))
+        found = break_even(
+            model, args.y[0], args.y[1], axis.name, domain=(float(axis.values.min()), float(axis.values.max()))
+        )
         crossings = [crossing["value"] for crossing in found["crossings"]]
     save_figure(pack_figure(report, axis.name, args.y, crossings), args.output, args.dpi)
-    print(f"wrote {args.output}" + (f" ({len(crossings)} crossing{'s' if len(crossings) != 1 else ''} marked)"
-                                     if len(args.y) >= 2 else ""))
+    print(
+        f"wrote {args.output}"
+        + (f" ({len(crossings)} crossing{'s' if len(crossings) != 1 else ''} marked)" if len(args.y) >= 2 else "")
+    )
     return 0

@@ -1,4 +1,5 @@
 """``symcost report``: per-token metrics, baseline, breakdowns; a table, and JSON with ``-o``."""
+
 from __future__ import annotations
 
 import argparse
@@ -6,20 +7,35 @@ import sys
 from pathlib import Path
 
 from ..finite import json_text
-from .common import (add_axes, add_input_files, add_prompt_lengths, build_from_args, build_pack_from_args, pack_columns,
-                     prompt_lengths, uses_pack_inputs, write_json_output)
+from .common import (
+    add_axes,
+    add_input_files,
+    add_prompt_lengths,
+    build_from_args,
+    build_pack_from_args,
+    pack_columns,
+    prompt_lengths,
+    uses_pack_inputs,
+    write_json_output,
+)
 
 
 def register(commands) -> None:
-    parser = commands.add_parser("report", help="evaluate a cost model: every term and quantity of a pack over its "
-                                               "axes (selfspec: per-token metrics, baseline, breakdowns)")
+    parser = commands.add_parser(
+        "report",
+        help="evaluate a cost model: every term and quantity of a pack over its "
+        "axes (selfspec: per-token metrics, baseline, breakdowns)",
+    )
     add_input_files(parser, required=True, pack_inputs=True)
     add_prompt_lengths(parser)
     add_axes(parser, required=False)
     parser.add_argument("-o", "--output", metavar="FILE", help="also write the full report as JSON")
-    parser.add_argument("--compat", choices=["selfspec"],
-                        help="write the JSON in the reference calculator's layout (ppa-calculator: pJ/ns keys); "
-                             "without -o it goes to stdout instead of the table")
+    parser.add_argument(
+        "--compat",
+        choices=["selfspec"],
+        help="write the JSON in the reference calculator's layout (ppa-calculator: pJ/ns keys); "
+        "without -o it goes to stdout instead of the table",
+    )
     parser.set_defaults(run=run)
 
 

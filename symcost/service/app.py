@@ -11,6 +11,7 @@ the heavy lane, refits in their own. Every error is JSON ``{"error", "issues"}``
 (:mod:`.http_errors`); bodies are read whole up to ``max_body`` bytes and
 checked as strict JSON first (:mod:`.bodies`).
 """
+
 from __future__ import annotations
 
 import shutil
@@ -38,16 +39,36 @@ from .bodies import RequestBodies
 from .calibration import CalibrationService
 from .http_errors import install_error_handlers
 from .jobs import estimate_response, refit_store
+from .models import (
+    CalibrateResponse,
+    CalibrationStatus,
+    EstimateRequest,
+    EstimateResponse,
+    Health,
+    SelfspecCurveRequest,
+    SelfspecDocuments,
+    SelfspecLimitsResponse,
+    SelfspecRequest,
+    SolveRequestIn,
+    SolveResponse,
+)
 from .options import WorkerOptions
-from .models import (CalibrateResponse, CalibrationStatus, EstimateRequest, EstimateResponse, Health,
-                     SelfspecCurveRequest, SelfspecDocuments, SelfspecLimitsResponse, SelfspecRequest, SolveRequestIn,
-                     SolveResponse)
-from .selfspec import (DocumentFolder, compiled, curve_from_files, limits_from_files, report_from_files,
-                       selfspec_examples)
+from .selfspec import (
+    DocumentFolder,
+    compiled,
+    curve_from_files,
+    limits_from_files,
+    report_from_files,
+    selfspec_examples,
+)
 from .workers import Lane, LaneSettings
 
-CATALOG_KINDS = {"models": "models", "runtimes": "runtimes", "quantizations": "quantizations",
-                 "hardware-profiles": "hardware"}
+CATALOG_KINDS = {
+    "models": "models",
+    "runtimes": "runtimes",
+    "quantizations": "quantizations",
+    "hardware-profiles": "hardware",
+}
 CatalogKind = Literal[tuple(CATALOG_KINDS)]  # the path parameter: unknown kinds are a 422 listing these
 MAX_BODY = 256 * 1024
 MAX_CANDIDATES = 3_000_000
@@ -69,8 +90,9 @@ class Lanes:
         self.refit.call(refit_store, db, what="the refit")
 
 
-def create_app(db: str | Path, recalibrate_after: int = 10, max_body: int = MAX_BODY,
-               workers: WorkerOptions = WorkerOptions()) -> FastAPI:
+def create_app(
+    db: str | Path, recalibrate_after: int = 10, max_body: int = MAX_BODY, workers: WorkerOptions = WorkerOptions()
+) -> FastAPI:
     lanes = Lanes(workers)
     calibration = CalibrationService(Path(db), recalibrate_after, lanes.run_refit)
     documents = DocumentFolder(Path(tempfile.mkdtemp(prefix="symcost-serve-")))
@@ -87,9 +109,15 @@ def create_app(db: str | Path, recalibrate_after: int = 10, max_body: int = MAX_
         calibration.stop()
         shutil.rmtree(documents.root, ignore_errors=True)
 
-    app = FastAPI(title="symcost estimator", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
-                  description="LLM inference estimates with calibrated intervals, a configuration solver, "
-                              "calibration ingest, and the core symcost report.")
+    app = FastAPI(
+        title="symcost estimator",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        description="LLM inference estimates with calibrated intervals, a configuration solver, "
+        "calibration ingest, and the core symcost report.",
+    )
     app.add_middleware(RequestBodies, max_body=max_body)
     install_error_handlers(app)
     _estimator_routes(app, calibration, lanes)
@@ -109,18 +137,27 @@ async def client_gone(request: Request) -> None:
 def _estimator_routes(app: FastAPI, calibration: CalibrationService, lanes: Lanes) -> None:
     @app.post("/v1/estimate", response_model=EstimateResponse, response_model_exclude_none=True, tags=["estimator"])
     async def post_estimate(body: EstimateRequest, request: Request) -> dict[str, Any]:
-        scenario, bundle = await run_in_threadpool(lambda: (scenario_from_request(body.model_dump()), calibration.bundle()))
+        scenario, bundle = await run_in_threadpool(
+            lambda: (scenario_from_request(body.model_dump()), calibration.bundle())
+        )
         if not body.recommend:  # about a millisecond: answered here
             return await run_in_threadpool(estimate_response, scenario, bundle, 0)
-        return await lanes.quick.run(estimate_response, scenario, bundle, body.recommend, what="the estimate",
-                                     client_gone=partial(client_gone, request))
+        return await lanes.quick.run(
+            estimate_response,
+            scenario,
+            bundle,
+            body.recommend,
+            what="the estimate",
+            client_gone=partial(client_gone, request),
+        )
 
     @app.post("/v1/solve", response_model=SolveResponse, tags=["estimator"])
     async def post_solve(body: SolveRequestIn, request: Request) -> dict[str, Any]:
         solve_request, bundle = await run_in_threadpool(lambda: (_solve_request(body), calibration.bundle()))
         lane = lanes.quick if grid_size(solve_request) <= QUICK_CANDIDATES else lanes.heavy
-        return await lane.run(solve, solve_request, bundle, what="the solver run",
-                              client_gone=partial(client_gone, request))
+        return await lane.run(
+            solve, solve_request, bundle, what="the solver run", client_gone=partial(client_gone, request)
+        )
 
     @app.get("/v1/catalog/{kind}", tags=["catalog"])
     def get_catalog(kind: CatalogKind) -> list[dict[str, Any]]:
@@ -130,19 +167,35 @@ def _estimator_routes(app: FastAPI, calibration: CalibrationService, lanes: Lane
 def _solve_request(request: SolveRequestIn) -> SolveRequest:
     workload = request.workload
     return solve_request(
-        request.model_ids, request.hardware_ids, request.runtime_id,
+        request.model_ids,
+        request.hardware_ids,
+        request.runtime_id,
         Workload(workload.context_tokens, workload.output_tokens, workload.concurrency, workload.depth_tokens),
-        request.quants, request.objective, tensor_parallel=request.tensor_parallel,
-        pipeline_parallel=request.pipeline_parallel, offload=request.offload, context_caps=request.context_caps,
-        concurrency=request.concurrency, min_decode_tps=request.min_decode_tps, max_ttft_ms=request.max_ttft_ms,
-        top=request.top, max_candidates=MAX_CANDIDATES, backend=request.backend)
+        request.quants,
+        request.objective,
+        tensor_parallel=request.tensor_parallel,
+        pipeline_parallel=request.pipeline_parallel,
+        offload=request.offload,
+        context_caps=request.context_caps,
+        concurrency=request.concurrency,
+        min_decode_tps=request.min_decode_tps,
+        max_ttft_ms=request.max_ttft_ms,
+        top=request.top,
+        max_candidates=MAX_CANDIDATES,
+        backend=request.backend,
+    )
 
 
 def _calibration_routes(app: FastAPI, calibration: CalibrationService) -> None:
     run_schema = inline_refs(load_schema("llm-run"))
 
-    @app.post("/v1/calibrate", response_model=CalibrateResponse, status_code=202, tags=["calibration"],
-              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": run_schema}}}})
+    @app.post(
+        "/v1/calibrate",
+        response_model=CalibrateResponse,
+        status_code=202,
+        tags=["calibration"],
+        openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": run_schema}}}},
+    )
     def post_calibrate(record: dict[str, Any] = Body(...)) -> dict[str, Any]:
         (checked,) = checked_records([record], "request")
         return calibration.ingest(checked)

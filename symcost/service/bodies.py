@@ -7,6 +7,7 @@ A body over the limit is a 413 whether its length is declared or streamed
 deep, no NUL), so pydantic only sees finite numbers. After the body, the app
 receives from the server itself, so a request can tell when its client hangs up.
 """
+
 from __future__ import annotations
 
 from ..documents import parse_text
@@ -64,7 +65,9 @@ def _text(body: bytes) -> str:
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise InputError([InputIssue(LABEL, "<document>", f"not UTF-8 text ({error.reason} at byte {error.start})")]) from None
+        raise InputError(
+            [InputIssue(LABEL, "<document>", f"not UTF-8 text ({error.reason} at byte {error.start})")]
+        ) from None
 
 
 def _replay(body: bytes, receive):

@@ -9,11 +9,13 @@ never wait for a fit. A refit that fails or runs over its budget leaves the
 previous bundle in use; its error is kept for the status endpoint and the
 refit is retried with the next ingest.
 """
+
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..packs.llm.calibration import Bundle
 from ..packs.llm.records import RunRecord
@@ -65,10 +67,21 @@ class CalibrationService:
         with Store(self.db) as store:
             latest = store.latest_bundle()
             summary = {"records": store.count_runs(), "pending": store.pending(), "bundles": len(store.bundles())}
-        return {**summary, "recalibrate_after": self.recalibrate_after, "recalibrating": self._busy.is_set(),
-                "last_error": self.last_error, "quarantined": latest.quarantined if latest else [],
-                "latest_bundle": None if latest is None else {"bundle_id": latest.bundle_id, "created_utc": latest.created_utc,
-                                                              "n_records": latest.n_records, "tags": latest.tags}}
+        return {
+            **summary,
+            "recalibrate_after": self.recalibrate_after,
+            "recalibrating": self._busy.is_set(),
+            "last_error": self.last_error,
+            "quarantined": latest.quarantined if latest else [],
+            "latest_bundle": None
+            if latest is None
+            else {
+                "bundle_id": latest.bundle_id,
+                "created_utc": latest.created_utc,
+                "n_records": latest.n_records,
+                "tags": latest.tags,
+            },
+        }
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -5,14 +5,16 @@ alike: input errors and non-finite results are 422, other symcost errors 400.
 Messages lose the server's own folders on the way out (a path becomes its
 file name), so no answer tells a client where the server keeps its files.
 """
+
 from __future__ import annotations
 
 import logging
 import re
 import tempfile
+from collections.abc import Sequence
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -23,9 +25,20 @@ from ..errors import InputError, SymcostError
 from ..finite import NonFiniteResultError
 
 log = logging.getLogger("symcost.service")
-_SERVER_FOLDERS = sorted({folder for folder in (str(Path(__file__).resolve().parents[2]), tempfile.gettempdir(),
-                                                 str(Path(tempfile.gettempdir()).resolve()), str(Path.home()))
-                          if len(Path(folder).parts) > 1}, key=len, reverse=True)  # never "/" itself
+_SERVER_FOLDERS = sorted(
+    {
+        folder
+        for folder in (
+            str(Path(__file__).resolve().parents[2]),
+            tempfile.gettempdir(),
+            str(Path(tempfile.gettempdir()).resolve()),
+            str(Path.home()),
+        )
+        if len(Path(folder).parts) > 1
+    },
+    key=len,
+    reverse=True,
+)  # never "/" itself
 _SERVER_PATH = re.compile("(?:" + "|".join(map(re.escape, _SERVER_FOLDERS)) + r")(?:/[^\s'\":,;()\[\]]*)?")
 
 

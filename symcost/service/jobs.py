@@ -3,6 +3,7 @@
 The forkserver imports this module once (and with it SymPy, numpy and the
 libraries), so every worker forked from it starts with them loaded.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,5 +1,6 @@
 """Running the service under uvicorn, saying where it listens (uvicorn's own line is an INFO log, hidden at the
 warning level the service logs at) once the socket is bound, so the line never announces a port that failed."""
+
 from __future__ import annotations
 
 import logging
@@ -17,8 +18,12 @@ class _AnnouncingServer(uvicorn.Server):
     async def startup(self, sockets=None) -> None:
         await super().startup(sockets)  # exits the process when the port cannot be bound
         if self.started:
-            print(f"symcost: serving on {_url(self.config.host, self.config.port)} (web UI at /, API description "
-                  "at /openapi.json; Ctrl+C stops)", file=sys.stderr, flush=True)
+            print(
+                f"symcost: serving on {_url(self.config.host, self.config.port)} (web UI at /, API description "
+                "at /openapi.json; Ctrl+C stops)",
+                file=sys.stderr,
+                flush=True,
+            )
 
 
 def serve(app, host: str, port: int, access_log: bool = False) -> int:

@@ -6,9 +6,10 @@ catalog lookups. No model takes or gives an infinite or NaN float: the body
 check refuses them first, and a response holding one is a bug (a 500), never
 a 200 with nulls.
 """
+
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -36,15 +37,19 @@ class WorkloadIn(Strict):
     output_tokens: int = Field(128, ge=0, le=MAX_TOKENS, description="generated tokens per sequence")
     concurrency: int = Field(1, ge=1, le=100_000, description="concurrent sequences")
     depth_tokens: int = Field(0, ge=0, le=MAX_TOKENS, description="tokens already in the KV cache")
-    context_window: Optional[int] = Field(None, ge=1, le=MAX_TOKENS, description="context allocated per sequence")
+    context_window: int | None = Field(None, ge=1, le=MAX_TOKENS, description="context allocated per sequence")
 
 
 class Parallelism(Strict):
     tensor_parallel: int = Field(1, ge=1, le=64)
     pipeline_parallel: int = Field(1, ge=1, le=64)
-    devices: Optional[int] = Field(None, ge=1, le=64, description="devices in a multi-device mode (instead of TP/PP)")
-    split_mode: Optional[str] = Field(None, min_length=1, max_length=40,
-                                      description="the runtime's multi-device mode (default: its own, e.g. llama.cpp layer)")
+    devices: int | None = Field(None, ge=1, le=64, description="devices in a multi-device mode (instead of TP/PP)")
+    split_mode: str | None = Field(
+        None,
+        min_length=1,
+        max_length=40,
+        description="the runtime's multi-device mode (default: its own, e.g. llama.cpp layer)",
+    )
 
 
 Backend = Literal["cuda", "rocm", "metal", "vulkan", "sycl", "cpu"]
@@ -56,20 +61,20 @@ class EstimateRequest(Strict):
 
     model_id: str = Name
     runtime_id: str = Field("llama.cpp", min_length=1, max_length=120)
-    quant: Optional[str] = Field(None, min_length=1, max_length=120)
+    quant: str | None = Field(None, min_length=1, max_length=120)
     hardware: HardwareRef
     workload: WorkloadIn = WorkloadIn()
     parallelism: Parallelism = Parallelism()
     offload: Literal["none", "auto", "full"] = "auto"
-    backend: Optional[Backend] = Field(None, description="compute backend; default: the hardware's, if the runtime has it")
+    backend: Backend | None = Field(None, description="compute backend; default: the hardware's, if the runtime has it")
     objective: Objective = "throughput"
     recommend: int = Field(3, ge=0, le=20, description="recommended configurations to return")
 
 
 class Band(Finite):
-    p10: Optional[float] = None
+    p10: float | None = None
     p50: float
-    p90: Optional[float] = None
+    p90: float | None = None
 
 
 class EstimateResponse(Finite):
@@ -83,35 +88,41 @@ class EstimateResponse(Finite):
     bottleneck_shares_pct: dict[str, float]
     recommended_configs: list[dict[str, Any]]
     explanations: list[str]
-    warnings: list[str] = Field(description="where the figures rest on assumptions the scenario breaks: an "
-                                "uncalibrated runtime, an efficiency above 1, a context beyond the model's limit or "
-                                "its sliding window")
-    runtime_calibrated: Optional[bool] = Field(description="false when the calibration has no measured run of the "
-                                               "runtime's backend (global coefficients, widened intervals); null "
-                                               "without a calibration")
-    backend_calibrated: Optional[bool] = Field(description="false when the calibration has no measured run of the "
-                                               "runtime on the scenario's backend (widened intervals); null without "
-                                               "a calibration")
+    warnings: list[str] = Field(
+        description="where the figures rest on assumptions the scenario breaks: an "
+        "uncalibrated runtime, an efficiency above 1, a context beyond the model's limit or "
+        "its sliding window"
+    )
+    runtime_calibrated: bool | None = Field(
+        description="false when the calibration has no measured run of the "
+        "runtime's backend (global coefficients, widened intervals); null "
+        "without a calibration"
+    )
+    backend_calibrated: bool | None = Field(
+        description="false when the calibration has no measured run of the "
+        "runtime on the scenario's backend (widened intervals); null without "
+        "a calibration"
+    )
     scenario: dict[str, Any]
     coefficients: dict[str, Any]
-    calibration: Optional[str]
+    calibration: str | None
 
 
 class SolveRequestIn(Strict):
     model_ids: list[Id] = Field(min_length=1, max_length=8)
-    hardware_ids: Optional[list[Id]] = Field(None, min_length=1, max_length=64, description="default: every profile")
+    hardware_ids: list[Id] | None = Field(None, min_length=1, max_length=64, description="default: every profile")
     runtime_id: str = Field("llama.cpp", min_length=1, max_length=120)
-    backend: Optional[Backend] = Field(None, description="compute backend; default: each machine's for the runtime")
-    quants: Optional[list[Id]] = Field(None, min_length=1, max_length=32)
-    tensor_parallel: Optional[list[Degree]] = Field(None, min_length=1, max_length=8)
-    pipeline_parallel: Optional[list[Degree]] = Field(None, min_length=1, max_length=8)
+    backend: Backend | None = Field(None, description="compute backend; default: each machine's for the runtime")
+    quants: list[Id] | None = Field(None, min_length=1, max_length=32)
+    tensor_parallel: list[Degree] | None = Field(None, min_length=1, max_length=8)
+    pipeline_parallel: list[Degree] | None = Field(None, min_length=1, max_length=8)
     offload: list[Literal["none", "auto", "full"]] = Field(["none", "auto", "full"], min_length=1)
-    context_caps: Optional[list[Count]] = Field(None, min_length=1, max_length=8)
-    concurrency: Optional[list[Annotated[int, Field(ge=1, le=100_000)]]] = Field(None, min_length=1, max_length=16)
+    context_caps: list[Count] | None = Field(None, min_length=1, max_length=8)
+    concurrency: list[Annotated[int, Field(ge=1, le=100000)]] | None = Field(None, min_length=1, max_length=16)
     workload: WorkloadIn = WorkloadIn()
-    objective: Optional[Objective] = Field(None, description="default: throughput with hardware_ids, else min_hardware")
-    min_decode_tps: Optional[float] = Field(None, ge=0, le=1e9)
-    max_ttft_ms: Optional[float] = Field(None, ge=0, le=1e12)
+    objective: Objective | None = Field(None, description="default: throughput with hardware_ids, else min_hardware")
+    min_decode_tps: float | None = Field(None, ge=0, le=1e9)
+    max_ttft_ms: float | None = Field(None, ge=0, le=1e12)
     top: int = Field(5, ge=1, le=50)
 
 
@@ -137,8 +148,10 @@ class CalibrateResponse(BaseModel):
 
 class QuarantinedRecord(BaseModel):
     run_id: str
-    reason: str = Field(description="why the fit could not use it (a non-finite or non-positive figure or "
-                                    "prediction, a name the catalogs no longer know, ...)")
+    reason: str = Field(
+        description="why the fit could not use it (a non-finite or non-positive figure or "
+        "prediction, a name the catalogs no longer know, ...)"
+    )
 
 
 class CalibrationStatus(BaseModel):
@@ -146,11 +159,12 @@ class CalibrationStatus(BaseModel):
     pending: int
     bundles: int
     recalibrate_after: int
-    latest_bundle: Optional[dict[str, Any]]
+    latest_bundle: dict[str, Any] | None
     recalibrating: bool
-    last_error: Optional[str]
+    last_error: str | None
     quarantined: list[QuarantinedRecord] = Field(
-        description="stored records the newest bundle set aside (counted in its n_records, not fitted)")
+        description="stored records the newest bundle set aside (counted in its n_records, not fitted)"
+    )
 
 
 class SelfspecDocuments(Strict):
@@ -173,8 +187,9 @@ class SelfspecCurveRequest(SelfspecRequest):
 
 class LimitAtInputs(Finite):
     expression: str = Field(description="the limited expression with the documents' values in")
-    maximum: Optional[float] = Field(description="the largest value it may take, for these documents (null: it "
-                                                 "depends on the prompt length)")
+    maximum: float | None = Field(
+        description="the largest value it may take, for these documents (null: it depends on the prompt length)"
+    )
 
 
 class PackLimit(Finite):
@@ -183,7 +198,7 @@ class PackLimit(Finite):
     expression: str = Field(description="the limited expression, as the pack declares it")
     maximum: str = Field(description="its upper bound, as the pack declares it")
     applies: bool = Field(description="whether the documents switch the limit on (its 'when')")
-    at_inputs: Optional[LimitAtInputs] = None
+    at_inputs: LimitAtInputs | None = None
 
 
 class SelfspecLimitsResponse(Finite):
@@ -191,5 +206,6 @@ class SelfspecLimitsResponse(Finite):
 
     pack: str
     limits: list[PackLimit]
-    prompt_length_max: Optional[int] = Field(
-        description="the longest prompt every applying limit allows (null: no limit bounds it)")
+    prompt_length_max: int | None = Field(
+        description="the longest prompt every applying limit allows (null: no limit bounds it)"
+    )

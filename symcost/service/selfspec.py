@@ -8,15 +8,17 @@ same loading, validation and caching as files on the command line. A hardware
 document may name a packaged component library (``library``) but not a file
 on the server (``library_file`` is refused). Reports lose the server's paths.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 import shutil
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -25,8 +27,8 @@ from ..errors import SymcostError
 from ..packs.selfspec.breakeven import prompt_domain
 from ..packs.selfspec.model import CostModel, build_model
 from ..packs.selfspec.recipe import Recipe
-from ..registry import resolve_pack
 from ..packs.selfspec.report import build_report
+from ..registry import resolve_pack
 
 EXAMPLES = {  # name -> (model, hardware, stats) files of examples/
     "llama2-7b, SoC, layer-pipelined": ("model_llama2_7b.yaml", "hardware_soc_pipelined.yaml", "stats_k4.yaml"),
@@ -52,8 +54,9 @@ class DocumentFolder:
     @contextmanager
     def holding(self, model: dict, hardware: dict, stats: dict) -> Iterator[dict[str, str]]:
         if "library_file" in hardware:
-            raise SymcostError("hardware.library_file: the service does not read files; name a packaged library "
-                               "with 'library' instead")
+            raise SymcostError(
+                "hardware.library_file: the service does not read files; name a packaged library with 'library' instead"
+            )
         texts = {role: json.dumps(document) for role, document in zip(ROLES, (model, hardware, stats))}
         name = hashlib.sha256("\0".join(texts.values()).encode()).hexdigest()
         folder = self.root / name
@@ -89,10 +92,17 @@ def curve_from_files(paths: dict[str, str], prompt_lengths: Sequence[int]) -> di
     lengths = np.asarray(sorted(set(prompt_lengths)), dtype=np.int64)
     results = cost_model.evaluate(L_prompt=lengths)
     report = build_report(cost_model, lengths[:1])
-    curves = {f"{scenario}.{quantity}": results[f"{scenario}.{quantity}"].tolist()
-              for scenario in ("speculative", "baseline") for quantity in CURVES}
-    return {"prompt_lengths": lengths.tolist(), "units": {"energy_per_token": "J", "latency_per_token": "s"},
-            "curves": curves, "break_even": report["break_even"].get("vs_baseline", {})}
+    curves = {
+        f"{scenario}.{quantity}": results[f"{scenario}.{quantity}"].tolist()
+        for scenario in ("speculative", "baseline")
+        for quantity in CURVES
+    }
+    return {
+        "prompt_lengths": lengths.tolist(),
+        "units": {"energy_per_token": "J", "latency_per_token": "s"},
+        "curves": curves,
+        "break_even": report["break_even"].get("vs_baseline", {}),
+    }
 
 
 def limits_from_files(paths: dict[str, str]) -> dict[str, Any]:
@@ -104,24 +114,38 @@ def limits_from_files(paths: dict[str, str]) -> dict[str, Any]:
 
 def _limits(cost_model: CostModel) -> dict[str, Any]:
     applying = {name: (expression, maximum) for name, expression, maximum, _ in cost_model.accounting.limits}
-    values = {name: sp.Integer(int(value)) if float(value).is_integer() else sp.Float(value)
-              for name, value in cost_model.defaults.items() if name != "L_prompt"}
+    values = {
+        name: sp.Integer(int(value)) if float(value).is_integer() else sp.Float(value)
+        for name, value in cost_model.defaults.items()
+        if name != "L_prompt"
+    }
 
     def at_inputs(expression: sp.Expr) -> sp.Expr:
-        return expression.xreplace({symbol: values[symbol.name] for symbol in expression.free_symbols
-                                    if symbol.name in values})
+        return expression.xreplace(
+            {symbol: values[symbol.name] for symbol in expression.free_symbols if symbol.name in values}
+        )
 
     limits = []
     for limit in cost_model.pack.limits:
-        entry = {"name": limit.name, "message": limit.message, "expression": sp.sstr(limit.expression),
-                 "maximum": sp.sstr(limit.maximum), "applies": limit.name in applying}
+        entry = {
+            "name": limit.name,
+            "message": limit.message,
+            "expression": sp.sstr(limit.expression),
+            "maximum": sp.sstr(limit.maximum),
+            "applies": limit.name in applying,
+        }
         if entry["applies"]:
             expression, maximum = (at_inputs(part) for part in applying[limit.name])
-            entry["at_inputs"] = {"expression": sp.sstr(expression),
-                                  "maximum": float(maximum) if maximum.is_number else None}
+            entry["at_inputs"] = {
+                "expression": sp.sstr(expression),
+                "maximum": float(maximum) if maximum.is_number else None,
+            }
         limits.append(entry)
-    return {"pack": cost_model.pack.name, "limits": limits,
-            "prompt_length_max": prompt_domain(cost_model)[1] if applying else None}
+    return {
+        "pack": cost_model.pack.name,
+        "limits": limits,
+        "prompt_length_max": prompt_domain(cost_model)[1] if applying else None,
+    }
 
 
 def selfspec_examples() -> dict[str, Any]:

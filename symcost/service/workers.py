@@ -10,6 +10,7 @@ analytic model), may lower its priority (background lanes yield the CPU to
 the server process) and caps its address space, so one job cannot take the
 machine's memory: running out is a MemoryError in the job, a 503.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -20,8 +21,9 @@ import os
 import resource
 import threading
 import traceback
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from pebble import ProcessExpired, ProcessPool
 
@@ -66,8 +68,9 @@ class Lane:
         for future in unfinished:  # pebble leaves them pending once stopped; cancelled, their waiters return
             future.cancel()
 
-    async def run(self, function: Callable, *args: Any, what: str,
-                  client_gone: Callable[[], Awaitable] | None = None) -> Any:
+    async def run(
+        self, function: Callable, *args: Any, what: str, client_gone: Callable[[], Awaitable] | None = None
+    ) -> Any:
         """``function(*args)`` in a worker; stopped early when the awaitable ``client_gone()`` returns."""
         work = asyncio.wrap_future(self._submit(function, args))
         watch = asyncio.ensure_future(client_gone()) if client_gone is not None else None
@@ -96,8 +99,11 @@ class Lane:
             if self._pool is None:
                 raise ServiceError(503, "the server is shutting down")
             if len(self._in_flight) >= settings.workers + settings.queue:
-                raise ServiceError(503, f"the server is busy: its {settings.workers} {settings.name} worker(s) are "
-                                        f"working and {settings.queue} more jobs wait; try again shortly")
+                raise ServiceError(
+                    503,
+                    f"the server is busy: its {settings.workers} {settings.name} worker(s) are "
+                    f"working and {settings.queue} more jobs wait; try again shortly",
+                )
             if not self._pool.active:  # a worker died between jobs or a message was unreadable: pebble gave up
                 log.error("%s worker pool failed; starting a new one", settings.name)
                 threading.Thread(target=_dispose, args=(self._pool,), daemon=True).start()
@@ -113,8 +119,12 @@ class Lane:
 
     def _new_pool(self) -> ProcessPool:
         settings = self.settings
-        pool = ProcessPool(max_workers=settings.workers, context=_context(),
-                           initializer=initialize_worker, initargs=(settings.niceness, settings.memory_mib))
+        pool = ProcessPool(
+            max_workers=settings.workers,
+            context=_context(),
+            initializer=initialize_worker,
+            initargs=(settings.niceness, settings.memory_mib),
+        )
         pool.active  # noqa: B018 - starts the workers
         return pool
 
@@ -126,8 +136,11 @@ class Lane:
         if isinstance(error, concurrent.futures.TimeoutError):
             return ServiceError(503, f"{what} exceeded its {self.settings.budget:g} s budget; the work was stopped")
         if isinstance(error, ProcessExpired):
-            return ServiceError(503, f"{what}: its worker process ended ({_ending(error.exitcode)}); "
-                                     "a new worker takes its place, try again")
+            return ServiceError(
+                503,
+                f"{what}: its worker process ended ({_ending(error.exitcode)}); "
+                "a new worker takes its place, try again",
+            )
         log.error("%s worker pool failed: %r", self.settings.name, error)
         return ServiceError(503, f"{what}: the {self.settings.name} workers failed; they are restarted, try again")
 

@@ -1,11 +1,11 @@
 """``symcost cascade report|check`` as a user runs them."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
 import yaml
-
 from conftest import EXAMPLES, run_cli
 
 SEED = EXAMPLES / "cascade_seed003.yaml"
@@ -50,14 +50,17 @@ def test_bad_input_is_one_line_per_problem(tmp_path):
     path.write_text(yaml.safe_dump(document, allow_unicode=True))
     result = run_cli("cascade", "check", path)
     assert result.code == 2 and result.stdout == ""
-    assert "error: bad.yaml: stages[2].compute_time_ns: expected time (convertible to ns), got '3.9 GB' which is " \
-           "information (bytes)" in result.stderr.splitlines()
+    assert (
+        "error: bad.yaml: stages[2].compute_time_ns: expected time (convertible to ns), got '3.9 GB' which is "
+        "information (bytes)" in result.stderr.splitlines()
+    )
     document["stages"][2]["compute_time_ns"] = 1
     path.write_text(yaml.safe_dump(document, allow_unicode=True))
     assert run_cli("cascade", "report", path).stderr.splitlines() == [
         "error: bad.yaml: stages[0].speculation: required for every stage but the last (tokens it proposes per iteration "
         "of the next stage)",
-        "error: bad.yaml: stages[1].placement.level: unknown memory level 'HMB'; did you mean 'HBM'?"]
+        "error: bad.yaml: stages[1].placement.level: unknown memory level 'HMB'; did you mean 'HBM'?",
+    ]
 
 
 def test_an_action_is_required():

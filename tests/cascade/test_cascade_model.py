@@ -1,5 +1,6 @@
 """The cascade engine: both formulations against a plain-loop oracle for n = 2..5 stages,
 the two-stage case against speculative decoding's closed forms, and the seed's figures."""
+
 from __future__ import annotations
 
 import math
@@ -7,10 +8,11 @@ import math
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given, settings, strategies as st
-
 from cascade.cascade_helpers import cascade_file, chain_model, oracle, stage
 from conftest import EXAMPLES
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from symcost.packs.cascade.config import read_cascade
 from symcost.packs.cascade.model import CascadeError, build_cascade
 
@@ -28,9 +30,15 @@ def seed_figures():
     return build_cascade(read_cascade(EXAMPLES / "cascade_seed003.yaml")).figures()
 
 
-stage_values = st.fixed_dictionaries({
-    "W": st.floats(1e6, 2e10), "BW": st.floats(1e10, 4e12), "T": st.floats(1e-5, 1e-2),
-    "gamma": st.floats(0.05, 0.99), "K": st.integers(1, 40)})
+stage_values = st.fixed_dictionaries(
+    {
+        "W": st.floats(1e6, 2e10),
+        "BW": st.floats(1e10, 4e12),
+        "T": st.floats(1e-5, 1e-2),
+        "gamma": st.floats(0.05, 0.99),
+        "K": st.integers(1, 40),
+    }
+)
 
 
 @settings(max_examples=60, deadline=None)
@@ -56,8 +64,10 @@ def test_two_stages_are_speculative_decoding_symbolically(chains):
     expected_improvement = expected_tokens / (gamma * c + 1)
     target_pass = model.symbol("W_stated_1") / model.symbol("BW_L1") + model.symbol("T_1")
     draft_is_c_targets = {model.symbol("T_0"): c * target_pass - model.symbol("W_stated_0") / model.symbol("BW_L0")}
-    for name, expected in (("cascade.tokens_per_iteration", expected_tokens),
-                           ("cascade.speedup_standard", expected_improvement)):
+    for name, expected in (
+        ("cascade.tokens_per_iteration", expected_tokens),
+        ("cascade.speedup_standard", expected_improvement),
+    ):
         derived = sp.piecewise_fold(model.outputs[name].xreplace(draft_is_c_targets))
         (at_one, one), (general, otherwise) = derived.args
         assert one == sp.Eq(alpha, 1) and otherwise == sp.true
@@ -68,8 +78,9 @@ def test_two_stages_are_speculative_decoding_symbolically(chains):
 @settings(max_examples=40, deadline=None)
 @given(st.floats(0.01, 0.999), st.integers(1, 30), st.floats(0.001, 2.0), st.floats(1e-4, 1e-1))
 def test_two_stages_are_speculative_decoding_numerically(chains, alpha, gamma, c, target_time):
-    results = chains[2].evaluate(W_stated_0=0.0, W_stated_1=0.0, T_1=target_time, T_0=c * target_time,
-                                 gamma_1=alpha, K_0=gamma)
+    results = chains[2].evaluate(
+        W_stated_0=0.0, W_stated_1=0.0, T_1=target_time, T_0=c * target_time, gamma_1=alpha, K_0=gamma
+    )
     tokens = (1 - alpha ** (gamma + 1)) / (1 - alpha)
     assert results["cascade.tokens_per_iteration"] == pytest.approx(tokens, rel=1e-12)
     assert results["cascade.speedup_standard"] == pytest.approx(tokens / (gamma * c + 1), rel=1e-12)
@@ -85,9 +96,12 @@ def test_seed_equations_as_written(chains):
     outputs = chains[3].outputs
     K0, g0, g1 = (chains[3].symbol(name) for name in ("K_0", "gamma_0", "gamma_1"))
     assert outputs["stage.s2.N"] == K0 * g0 * g1
-    passes = [chains[3].symbol(f"W_stated_{i}") / chains[3].symbol(f"BW_L{i}") + chains[3].symbol(f"T_{i}")
-              for i in range(3)]
-    assert sp.simplify(outputs["cascade.C_total"] - (passes[0] * K0 + passes[1] * K0 * g0 + passes[2] * K0 * g0 * g1)) == 0
+    passes = [
+        chains[3].symbol(f"W_stated_{i}") / chains[3].symbol(f"BW_L{i}") + chains[3].symbol(f"T_{i}") for i in range(3)
+    ]
+    assert (
+        sp.simplify(outputs["cascade.C_total"] - (passes[0] * K0 + passes[1] * K0 * g0 + passes[2] * K0 * g0 * g1)) == 0
+    )
 
 
 def test_seed_figures(seed_figures):
@@ -105,8 +119,10 @@ def test_seed_figures(seed_figures):
 
 
 def test_footprint_follows_parameters_when_none_is_given(tmp_path):
-    stages = [stage("a", "HBM", weights=None, parameters=3e9, precision="int4"),
-              stage("b", "HBM", weights=None, parameters=1e9, bits_per_param=6, speculation=None)]
+    stages = [
+        stage("a", "HBM", weights=None, parameters=3e9, precision="int4"),
+        stage("b", "HBM", weights=None, parameters=1e9, bits_per_param=6, speculation=None),
+    ]
     for entry in stages:
         entry.pop("weights_bytes")
     figures = build_cascade(read_cascade(cascade_file(tmp_path, stages))).figures()
@@ -128,4 +144,5 @@ def test_evaluator_is_vectorised(chains):
     results = chains[3].evaluate(K_0=grid)
     assert results["cascade.C_total"].shape == (10,)
     assert np.all(np.diff(results["cascade.C_total"]) > 0) and math.isclose(
-        results["cascade.C_total"][9] / results["cascade.C_total"][0], 10)
+        results["cascade.C_total"][9] / results["cascade.C_total"][0], 10
+    )

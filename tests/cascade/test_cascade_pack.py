@@ -3,6 +3,7 @@
 Numbers are checked against ``symcost cascade report|audit`` (the seed's cascade) and against the plain-loop
 oracle of tests/cascade/cascade_helpers.py or formulas worked out by hand below.
 """
+
 from __future__ import annotations
 
 import csv
@@ -10,7 +11,6 @@ import json
 import math
 
 import pytest
-
 from cascade.cascade_helpers import cascade_file, oracle, stage
 from conftest import EXAMPLES, run_cli
 
@@ -21,9 +21,20 @@ W, BW, T, GAMMA, K = [10e6, 1e9, 10e9], [1000e9, 200e9, 300e9], [0.1e-3, 1e-3, 5
 
 @pytest.fixture
 def three(tmp_path):
-    levels = [{"name": f"L{i}", "capacity_bytes": "1 TB", "per": "system", "bandwidth_GBps": BW[i] / 1e9} for i in range(3)]
-    stages = [stage(f"s{i}", f"L{i}", weights=f"{W[i]} B", time=f"{T[i]} s", acceptance=GAMMA[i],
-                    speculation=K[i] if i < 2 else None) for i in range(3)]
+    levels = [
+        {"name": f"L{i}", "capacity_bytes": "1 TB", "per": "system", "bandwidth_GBps": BW[i] / 1e9} for i in range(3)
+    ]
+    stages = [
+        stage(
+            f"s{i}",
+            f"L{i}",
+            weights=f"{W[i]} B",
+            time=f"{T[i]} s",
+            acceptance=GAMMA[i],
+            speculation=K[i] if i < 2 else None,
+        )
+        for i in range(3)
+    ]
     return cascade_file(tmp_path, stages, levels)
 
 
@@ -46,8 +57,17 @@ def test_report_gives_every_figure_of_cascade_report(tmp_path):
 
 
 def test_inputs_are_axes_by_symbol_and_by_path(tmp_path, three):
-    found = report(tmp_path, "--input", three, "--axis", "T_1=500000,2000000", "--axis", "stages.0.speculation=2,5",
-                   "--set", "memory.2.bandwidth_GBps=0.6 TB/s")
+    found = report(
+        tmp_path,
+        "--input",
+        three,
+        "--axis",
+        "T_1=500000,2000000",
+        "--axis",
+        "stages.0.speculation=2,5",
+        "--set",
+        "memory.2.bandwidth_GBps=0.6 TB/s",
+    )
     assert len(found["points"]) == 4
     for point in found["points"]:
         draft_time, horizon = point["axes"]["T_1"] * 1e-9, int(point["axes"]["stages.0.speculation"])
@@ -58,9 +78,23 @@ def test_inputs_are_axes_by_symbol_and_by_path(tmp_path, three):
 
 def test_sweep_over_a_horizon_and_a_bandwidth_by_its_path(tmp_path, three):
     output = tmp_path / "sweep.csv"
-    result = run_cli("sweep", "--pack", "cascade", "--input", three, "--axis", "K_0=1:8", "--axis",
-                     "memory.1.bandwidth_GBps=100,400", "--column", "cascade.time_per_token",
-                     "--column", "cascade.tokens_per_iteration", "-o", output)
+    result = run_cli(
+        "sweep",
+        "--pack",
+        "cascade",
+        "--input",
+        three,
+        "--axis",
+        "K_0=1:8",
+        "--axis",
+        "memory.1.bandwidth_GBps=100,400",
+        "--column",
+        "cascade.time_per_token",
+        "--column",
+        "cascade.tokens_per_iteration",
+        "-o",
+        output,
+    )
     assert result.code == 0, result.stderr
     rows = list(csv.DictReader(output.open()))
     assert [row["K_0"] for row in rows] == [str(k) for k in range(1, 9) for _ in range(2)]
@@ -68,12 +102,26 @@ def test_sweep_over_a_horizon_and_a_bandwidth_by_its_path(tmp_path, three):
         bandwidth = float(row["memory.1.bandwidth_GBps"]) * 1e9
         expected = oracle(W, [BW[0], bandwidth, BW[2]], T, GAMMA, [int(row["K_0"]), K[1]])
         assert float(row["cascade.time_per_token"]) == pytest.approx(expected["cascade.time_per_token"], rel=1e-12)
-        assert float(row["cascade.tokens_per_iteration"]) == pytest.approx(expected["cascade.tokens_per_iteration"], rel=1e-12)
+        assert float(row["cascade.tokens_per_iteration"]) == pytest.approx(
+            expected["cascade.tokens_per_iteration"], rel=1e-12
+        )
 
 
 def test_breakeven_finds_the_draft_time_where_the_cascade_stops_paying(tmp_path, three):
-    result = run_cli("breakeven", "--pack", "cascade", "--input", three, "--between", "cascade.time_per_token",
-                     "cascade.T_baseline", "--solve-for", "stages.1.compute_time_ns", "--format", "json")
+    result = run_cli(
+        "breakeven",
+        "--pack",
+        "cascade",
+        "--input",
+        three,
+        "--between",
+        "cascade.time_per_token",
+        "cascade.T_baseline",
+        "--solve-for",
+        "stages.1.compute_time_ns",
+        "--format",
+        "json",
+    )
     assert result.code == 0, result.stderr
     (crossing,) = json.loads(result.stdout)["crossings"]
     # t_2 = (K_1 t_1 + c_2) / E_2 equals c_2 where t_1 = c_2 (E_2 - 1) / K_1, and t_1 = (K_0 t_0 + W_1/BW_1 + T_1) / E_1.
@@ -84,8 +132,9 @@ def test_breakeven_finds_the_draft_time_where_the_cascade_stops_paying(tmp_path,
 
 
 def test_sensitivity_of_the_seed_speedup_by_hand(tmp_path, three):
-    result = run_cli("sensitivity", "--pack", "cascade", "--input", three, "--output", "cascade.speedup_seed",
-                     "--format", "json")
+    result = run_cli(
+        "sensitivity", "--pack", "cascade", "--input", three, "--output", "cascade.speedup_seed", "--format", "json"
+    )
     assert result.code == 0, result.stderr
     found = json.loads(result.stdout)["elasticities"]
     # S = c_2 / D with c_2 = W_2/BW_2 + T_2 and D = sum_i gamma_i T_i + (1 - gamma_i) W_i/BW_i.
@@ -107,8 +156,21 @@ def test_audit_is_the_cascade_audit(tmp_path):
 
 def test_plot_marks_the_crossing(tmp_path, three):
     output = tmp_path / "cascade.svg"
-    result = run_cli("plot", "--pack", "cascade", "--input", three, "--axis", "T_1=1e6:2e8:50",
-                     "--y", "cascade.time_per_token", "--y", "cascade.T_baseline", "-o", output)
+    result = run_cli(
+        "plot",
+        "--pack",
+        "cascade",
+        "--input",
+        three,
+        "--axis",
+        "T_1=1e6:2e8:50",
+        "--y",
+        "cascade.time_per_token",
+        "--y",
+        "cascade.T_baseline",
+        "-o",
+        output,
+    )
     assert result.code == 0, result.stderr
     assert "(1 crossing marked)" in result.stdout and b"<svg" in output.read_bytes()
 
@@ -121,12 +183,30 @@ def test_an_unknown_input_is_one_line_with_a_suggestion(three):
 
 def test_explore_keeps_the_non_dominated_horizons(tmp_path, three):
     output = tmp_path / "front.csv"
-    result = run_cli("explore", "--pack", "cascade", "--input", three, "--axis", "K_0=1:6", "--axis", "K_1=1:6",
-                     "--objective", "min:cascade.time_per_token", "--objective", "min:cascade.C_total", "-o", output)
+    result = run_cli(
+        "explore",
+        "--pack",
+        "cascade",
+        "--input",
+        three,
+        "--axis",
+        "K_0=1:6",
+        "--axis",
+        "K_1=1:6",
+        "--objective",
+        "min:cascade.time_per_token",
+        "--objective",
+        "min:cascade.C_total",
+        "-o",
+        output,
+    )
     assert result.code == 0, result.stderr
     found = {(int(row["K_0"]), int(row["K_1"])) for row in csv.DictReader(output.open())}
     grid = {(k0, k1): oracle(W, BW, T, GAMMA, [k0, k1]) for k0 in range(1, 7) for k1 in range(1, 7)}
     cost = {key: (value["cascade.time_per_token"], value["cascade.C_total"]) for key, value in grid.items()}
-    front = {key for key, mine in cost.items()
-             if not any(all(a <= b for a, b in zip(other, mine)) and other != mine for other in cost.values())}
+    front = {
+        key
+        for key, mine in cost.items()
+        if not any(all(a <= b for a, b in zip(other, mine)) and other != mine for other in cost.values())
+    }
     assert found == front

@@ -1,12 +1,13 @@
 """Design-space search: the stage-by-stage optimum against a brute-force grid of the plain-loop oracle."""
+
 from __future__ import annotations
 
 import itertools
 
 import pytest
-
 from cascade.cascade_helpers import oracle
 from conftest import EXAMPLES
+
 from symcost.packs.cascade.config import read_cascade
 from symcost.packs.cascade.model import build_cascade
 from symcost.packs.cascade.search import search_horizons

@@ -1,4 +1,5 @@
 """Smoke test: the whole-process benchmark runs end to end at its smallest setting (it times nothing it asserts)."""
+
 from __future__ import annotations
 
 import os
@@ -11,8 +12,13 @@ from conftest import PEER, ROOT
 def test_quick_command_line_benchmark_prints_a_row_per_command():
     environment = {**os.environ}
     environment.pop("SYMCOST_REFERENCE_PYTHON", None)
-    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_cli.py"), "--quick"],
-                          capture_output=True, text=True, env=environment, timeout=300)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_cli.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     rows = [line.split(" | ") for line in done.stdout.splitlines() if line.startswith("| ")]
     assert rows[0][0] == "| command" and rows[1][0] == "| `symcost --version`"

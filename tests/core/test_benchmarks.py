@@ -1,4 +1,5 @@
 """Smoke test: the benchmark script runs end to end at its smallest setting (it times nothing it asserts)."""
+
 from __future__ import annotations
 
 import os
@@ -11,8 +12,13 @@ from conftest import PEER, ROOT
 def test_quick_benchmark_runs_and_checks_the_hand_written_numpy():
     environment = {**os.environ}
     environment.pop("SYMCOST_REFERENCE_PYTHON", None)
-    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_core.py"), "--quick"],
-                          capture_output=True, text=True, env=environment, timeout=300)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_core.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     # Every section printed a row for the serialized example; the hand-written row exists only

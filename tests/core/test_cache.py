@@ -1,5 +1,6 @@
 """The on-disk evaluator cache: a second build skips SymPy and gives the same numbers,
 and the cache runs nothing it did not write itself."""
+
 from __future__ import annotations
 
 import hashlib
@@ -17,22 +18,31 @@ from pathlib import Path
 import numpy as np
 import pytest
 import sympy as sp
-
 from conftest import EXAMPLES, run_cli
+
 from symcost import build_model
 from symcost.cache import CacheEntry
 from symcost.evaluator_source import UnsafeSource, checked_function
 
 INPUTS = ("model_tiny.yaml", "hardware_soc_pipelined.yaml", "stats_k4.yaml")
 LENGTHS = np.array([1.0, 100.0, 5000.0])
-REPORT = ["report", "--model", EXAMPLES / "model_tiny.yaml", "--hardware", EXAMPLES / "hardware_knobs.yaml",
-          "--stats", EXAMPLES / "stats_k4.yaml"]
+REPORT = [
+    "report",
+    "--model",
+    EXAMPLES / "model_tiny.yaml",
+    "--hardware",
+    EXAMPLES / "hardware_knobs.yaml",
+    "--stats",
+    EXAMPLES / "stats_k4.yaml",
+]
 
 
 def payload(marker: Path) -> str:
     """A line that escapes empty builtins (through a subclass walk to os) and creates ``marker``."""
-    return ("\n[c for c in ().__class__.__base__.__subclasses__() if c.__name__ == '_wrap_close'][0]"
-            f".__init__.__globals__['open']({str(marker)!r}, 0o101)\n")
+    return (
+        "\n[c for c in ().__class__.__base__.__subclasses__() if c.__name__ == '_wrap_close'][0]"
+        f".__init__.__globals__['open']({str(marker)!r}, 0o101)\n"
+    )
 
 
 def key_of(label: str) -> str:
@@ -43,8 +53,10 @@ def vouch_for(entry: CacheEntry, name: str) -> None:
     """Record a changed file's digest in the index, as only someone running as the user could."""
     data = (entry.directory / name).read_bytes()
     with closing(sqlite3.connect(entry.root / "index.sqlite")) as connection, connection:
-        connection.execute("UPDATE files SET sha256 = ?, size = ? WHERE entry = ? AND name = ?",
-                           (hashlib.sha256(data).hexdigest(), len(data), entry.key, name))
+        connection.execute(
+            "UPDATE files SET sha256 = ?, size = ? WHERE entry = ? AND name = ?",
+            (hashlib.sha256(data).hexdigest(), len(data), entry.key, name),
+        )
 
 
 def tiny_entry(label: str, result_bytes: int = 0) -> CacheEntry:
@@ -60,8 +72,13 @@ def tiny_entry(label: str, result_bytes: int = 0) -> CacheEntry:
 
 def evaluators_in(root: Path) -> list[Path]:
     """The entries holding an evaluator (others keep checked documents, parsed units and the like)."""
-    return sorted(entry for folder in root.iterdir() if folder.is_dir() for entry in folder.iterdir()
-                  if (entry / "evaluator.py").is_file())
+    return sorted(
+        entry
+        for folder in root.iterdir()
+        if folder.is_dir()
+        for entry in folder.iterdir()
+        if (entry / "evaluator.py").is_file()
+    )
 
 
 def warnings_in(stderr: str) -> list[str]:
@@ -131,6 +148,7 @@ def test_remembered_results_are_computed_once(cache_dir, inputs):
 def test_functions_using_names_outside_numpy_are_not_stored(cache_dir):
     def uses_a_builtin(x):
         return len(x)
+
     entry = CacheEntry.for_key(key_of("builtin"))
     assert not entry.store(uses_a_builtin, "def uses_a_builtin(x):\n    return len(x)\n", {})
     assert not entry.directory.exists()
@@ -144,12 +162,14 @@ def test_cache_can_be_switched_off(monkeypatch, inputs):
 def test_closed_form_answers_from_a_warm_model_equal_the_cold_ones(cache_dir, inputs):
     # A cached evaluator's input symbols carry no assumptions; closed-form work must match by name.
     from symcost.packs.selfspec.breakeven import find_break_even, prompt_domain
+
     cold = build_model(*inputs)
     warm = build_model(*inputs)
     assert prompt_domain(warm) == prompt_domain(cold) == (0, 32764)
     cold_answers, warm_answers = find_break_even(cold), find_break_even(warm)
-    assert {c: {q: a.as_json() for q, a in by.items()} for c, by in cold_answers.items()} == \
-        {c: {q: a.as_json() for q, a in by.items()} for c, by in warm_answers.items()}
+    assert {c: {q: a.as_json() for q, a in by.items()} for c, by in cold_answers.items()} == {
+        c: {q: a.as_json() for q, a in by.items()} for c, by in warm_answers.items()
+    }
 
 
 def test_outputs_are_independent_arrays(cache_dir, inputs):
@@ -187,32 +207,38 @@ def test_a_source_with_a_recorded_digest_must_still_pass_the_whitelist(cache_dir
     assert not marker.exists() and "symbolic" in warm.__dict__
 
 
-GENERATED = "def _lambdifygenerated(x):\n    _o0 = greater(x, 0)\n    return [select([_o0, True], [x**2, 0], default=nan)]\n"
+GENERATED = (
+    "def _lambdifygenerated(x):\n    _o0 = greater(x, 0)\n    return [select([_o0, True], [x**2, 0], default=nan)]\n"
+)
 
 
-@pytest.mark.parametrize("source", [
-    pytest.param(GENERATED.replace("x**2", "x.__class__"), id="dunder attribute"),
-    pytest.param(GENERATED.replace("x**2", "x.real"), id="attribute"),
-    pytest.param(GENERATED.replace("default=nan", "default=__builtins__"), id="dunder name"),
-    pytest.param(GENERATED.replace("greater(x, 0)", "open('marker', 'w')"), id="call of a builtin"),
-    pytest.param(GENERATED.replace("greater(x, 0)", "'text'"), id="string"),
-    pytest.param(GENERATED.replace("greater(x, 0)", "(lambda: 0)()"), id="lambda"),
-    pytest.param(GENERATED.replace("greater(x, 0)", "[y for y in x]"), id="comprehension"),
-    pytest.param(GENERATED.replace("_o0 = greater(x, 0)", "import os"), id="import"),
-    pytest.param(GENERATED.replace("_o0 = greater(x, 0)", "greater = select"), id="rebinding a provided name"),
-    pytest.param(GENERATED.replace("default=nan", "**x"), id="keyword unpacking"),
-    pytest.param(GENERATED.replace("(x):", "(x=nan):"), id="default argument"),
-    pytest.param("@select\n" + GENERATED, id="decorator"),
-    pytest.param(GENERATED + "greater(1, 0)\n", id="second statement"),
-    pytest.param(GENERATED.replace("_lambdifygenerated", "other"), id="other function name"),
-    pytest.param(GENERATED.replace("_o0 = greater(x, 0)", "if x:\n        return [x]\n    _o0 = greater(x, 0)"),
-                 id="branch"),
-    pytest.param(GENERATED.replace("greater(x, 0)", "undefined_name"), id="unknown name"),
-    pytest.param(GENERATED.replace("greater(x, 0)", "x[0]"), id="subscript"),
-    pytest.param(GENERATED.replace("greater(x, 0)", "(y := x)"), id="walrus"),
-    pytest.param(GENERATED.replace("x**2", "_o0.reduce(x)"), id="reduce of something not a ufunc"),
-    pytest.param(GENERATED.replace("greater(x, 0)", "nan(x)"), id="call of a constant"),
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        pytest.param(GENERATED.replace("x**2", "x.__class__"), id="dunder attribute"),
+        pytest.param(GENERATED.replace("x**2", "x.real"), id="attribute"),
+        pytest.param(GENERATED.replace("default=nan", "default=__builtins__"), id="dunder name"),
+        pytest.param(GENERATED.replace("greater(x, 0)", "open('marker', 'w')"), id="call of a builtin"),
+        pytest.param(GENERATED.replace("greater(x, 0)", "'text'"), id="string"),
+        pytest.param(GENERATED.replace("greater(x, 0)", "(lambda: 0)()"), id="lambda"),
+        pytest.param(GENERATED.replace("greater(x, 0)", "[y for y in x]"), id="comprehension"),
+        pytest.param(GENERATED.replace("_o0 = greater(x, 0)", "import os"), id="import"),
+        pytest.param(GENERATED.replace("_o0 = greater(x, 0)", "greater = select"), id="rebinding a provided name"),
+        pytest.param(GENERATED.replace("default=nan", "**x"), id="keyword unpacking"),
+        pytest.param(GENERATED.replace("(x):", "(x=nan):"), id="default argument"),
+        pytest.param("@select\n" + GENERATED, id="decorator"),
+        pytest.param(GENERATED + "greater(1, 0)\n", id="second statement"),
+        pytest.param(GENERATED.replace("_lambdifygenerated", "other"), id="other function name"),
+        pytest.param(
+            GENERATED.replace("_o0 = greater(x, 0)", "if x:\n        return [x]\n    _o0 = greater(x, 0)"), id="branch"
+        ),
+        pytest.param(GENERATED.replace("greater(x, 0)", "undefined_name"), id="unknown name"),
+        pytest.param(GENERATED.replace("greater(x, 0)", "x[0]"), id="subscript"),
+        pytest.param(GENERATED.replace("greater(x, 0)", "(y := x)"), id="walrus"),
+        pytest.param(GENERATED.replace("x**2", "_o0.reduce(x)"), id="reduce of something not a ufunc"),
+        pytest.param(GENERATED.replace("greater(x, 0)", "nan(x)"), id="call of a constant"),
+    ],
+)
 def test_the_whitelist_refuses_anything_lambdify_does_not_write(source):
     with pytest.raises(UnsafeSource):
         checked_function(source, "evaluator.py", ["greater", "select", "nan"])
@@ -225,12 +251,15 @@ def test_the_whitelist_accepts_what_lambdify_writes():
     assert checked_function(conjunction, "evaluator.py", ["greater", "less", "logical_and", "select", "nan"])
 
 
-@pytest.mark.parametrize("hardware, options", [
-    ("hardware_knobs.yaml", {"vary": ["L_prompt"]}),
-    ("hardware_legacy.yaml", {}),
-    # many kept coefficients: SymPy prints logical_and.reduce for the conditions
-    ("hardware_soc_pipelined.yaml", {"keep": ["e_AD", "t_AD", "e_arr", "t_arr", "capacity_sram"]}),
-])
+@pytest.mark.parametrize(
+    "hardware, options",
+    [
+        ("hardware_knobs.yaml", {"vary": ["L_prompt"]}),
+        ("hardware_legacy.yaml", {}),
+        # many kept coefficients: SymPy prints logical_and.reduce for the conditions
+        ("hardware_soc_pipelined.yaml", {"keep": ["e_AD", "t_AD", "e_arr", "t_arr", "capacity_sram"]}),
+    ],
+)
 def test_every_generated_evaluator_passes_the_whitelist(cache_dir, hardware, options):
     files = (EXAMPLES / "model_llama2_7b.yaml", EXAMPLES / hardware, EXAMPLES / "stats_k4.yaml")
     cold = build_model(*files, **options)
@@ -287,12 +316,15 @@ def test_the_tree_is_private_whatever_the_umask(tmp_path, monkeypatch, inputs):
         os.umask(previous)
     created = [tmp_path / "a", tmp_path / "a" / "b", root, *root.rglob("*")]
     modes = {path.relative_to(tmp_path): stat.S_IMODE(path.stat().st_mode) for path in created}
-    assert {path: mode for path, mode in modes.items() if mode != (0o700 if (tmp_path / path).is_dir() else 0o600)} == {}
+    assert {
+        path: mode for path, mode in modes.items() if mode != (0o700 if (tmp_path / path).is_dir() else 0o600)
+    } == {}
     assert Path("a/b/cache/index.sqlite") in modes and len(modes) >= 9
 
 
 def test_the_same_documents_in_two_folders_share_one_entry(cache_dir, tmp_path):
     from symcost.packs.selfspec.report import build_report
+
     folders = [tmp_path / "first", tmp_path / "second"]
     for folder in folders:
         folder.mkdir()
@@ -309,6 +341,7 @@ def test_the_same_documents_in_two_folders_share_one_entry(cache_dir, tmp_path):
 
 def test_the_service_leaves_one_entry_for_identical_requests(cache_dir, tmp_path):
     from symcost.service.selfspec import DocumentFolder, report_from_files, selfspec_examples
+
     documents = selfspec_examples()["tiny model, knob-based hardware"]
     reports = []
     for scratch in ("first", "again"):  # two server processes: two scratch folders
@@ -324,7 +357,7 @@ def test_the_service_leaves_one_entry_for_identical_requests(cache_dir, tmp_path
 def test_least_recently_used_entries_are_evicted_first(cache_dir, monkeypatch):
     oldest, older, old = (tiny_entry(label, 600) for label in ("oldest", "older", "old"))
     size = sum(file.stat().st_size for file in oldest.directory.iterdir())
-    monkeypatch.setenv("SYMCOST_CACHE_MAX_MB", str(3.5 * size / 2 ** 20))
+    monkeypatch.setenv("SYMCOST_CACHE_MAX_MB", str(3.5 * size / 2**20))
     assert oldest.load() is not None  # used again: now the most recent
     newest = tiny_entry("newest", 600)
     assert not older.directory.exists()
@@ -351,9 +384,11 @@ for round in range(3):
 
 def test_processes_sharing_a_cache_evict_and_rebuild_without_errors(cache_dir):
     size = sum(file.stat().st_size for file in tiny_entry("probe", 400).directory.iterdir())
-    limit = {"SYMCOST_CACHE_MAX_MB": str(3 * size / 2 ** 20)}
-    writers = [subprocess.Popen([sys.executable, "-c", WRITER], env={**os.environ, **limit}, stderr=subprocess.PIPE,
-                                text=True) for _ in range(3)]
+    limit = {"SYMCOST_CACHE_MAX_MB": str(3 * size / 2**20)}
+    writers = [
+        subprocess.Popen([sys.executable, "-c", WRITER], env={**os.environ, **limit}, stderr=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
     for writer in writers:
         assert writer.wait(timeout=120) == 0 and writer.stderr.read() == ""
     # Each entry left is whole (it loads and runs) or cleanly absent; the oldest was evicted.
@@ -389,5 +424,6 @@ def test_a_file_the_index_does_not_know_is_a_miss(cache_dir):
 def test_a_bad_size_limit_is_a_one_line_error():
     result = run_cli(*REPORT, env={"SYMCOST_CACHE_MAX_MB": "lots"})
     assert result.code == 2
-    assert result.stderr.strip().splitlines() == ["error: SYMCOST_CACHE_MAX_MB must be a number of megabytes, "
-                                                  "0 or more, not 'lots'"]
+    assert result.stderr.strip().splitlines() == [
+        "error: SYMCOST_CACHE_MAX_MB must be a number of megabytes, 0 or more, not 'lots'"
+    ]

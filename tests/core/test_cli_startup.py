@@ -1,5 +1,6 @@
 """`symcost --version` and every verb's `--help` start fast: they import none of the heavy libraries
 (SymPy and numpy alone take about half a second), and the model API still loads on first use."""
+
 from __future__ import annotations
 
 import subprocess
@@ -7,8 +8,19 @@ import sys
 from importlib.metadata import version
 
 # importlib.metadata is here too: it would cost --version about 30 ms of a 0.15 s budget.
-HEAVY = ("sympy", "numpy", "scipy", "jsonschema", "pint", "matplotlib", "yaml", "fastapi", "uvicorn", "pebble",
-         "importlib.metadata")
+HEAVY = (
+    "sympy",
+    "numpy",
+    "scipy",
+    "jsonschema",
+    "pint",
+    "matplotlib",
+    "yaml",
+    "fastapi",
+    "uvicorn",
+    "pebble",
+    "importlib.metadata",
+)
 
 # Run in a fresh interpreter: the test process has long since imported everything.
 EVERY_HELP = """
@@ -31,8 +43,9 @@ print(len(runs), *sorted(name for name in sys.argv[1:] if name in sys.modules))
 
 
 def _python(code: str, *args: str) -> str:
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True,
-                          timeout=120).stdout.split()
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True, timeout=120
+    ).stdout.split()
 
 
 def test_version_and_every_help_import_no_heavy_library():
@@ -41,7 +54,9 @@ def test_version_and_every_help_import_no_heavy_library():
 
 
 def test_import_symcost_is_light_and_the_model_api_loads_on_first_use():
-    code = ("import sys, symcost; light = not any(name in sys.modules for name in sys.argv[1:]); "
-            "print(light, symcost.__version__, symcost.build_model.__module__, symcost.parse_formula.__module__)")
+    code = (
+        "import sys, symcost; light = not any(name in sys.modules for name in sys.argv[1:]); "
+        "print(light, symcost.__version__, symcost.build_model.__module__, symcost.parse_formula.__module__)"
+    )
     # the installed metadata's version is the one symcost/__init__.py declares (pyproject.toml reads it there)
     assert _python(code, *HEAVY) == ["True", version("symcost"), "symcost.packs.selfspec.model", "symcost.formula"]

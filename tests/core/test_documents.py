@@ -1,4 +1,5 @@
 """Safe loading: alias bombs, Python tags, duplicate keys and non-finite numbers are refused."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,7 +8,8 @@ from symcost.documents import load_document
 from symcost.errors import InputError
 
 BILLION_LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
-    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8))
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8)
+)
 
 
 def _write(tmp_path, name, text):
@@ -40,8 +42,15 @@ def test_duplicate_json_key_is_an_error(tmp_path):
     assert "key appears twice" in _issue(tmp_path, "dup.json", '{"k": 1, "k": 2}')
 
 
-@pytest.mark.parametrize("name, text", [("nan.yaml", "x: .nan\n"), ("inf.yaml", "x: [1, -.inf]\n"),
-                                        ("nan.json", '{"x": NaN}'), ("inf.json", '{"x": Infinity}')])
+@pytest.mark.parametrize(
+    "name, text",
+    [
+        ("nan.yaml", "x: .nan\n"),
+        ("inf.yaml", "x: [1, -.inf]\n"),
+        ("nan.json", '{"x": NaN}'),
+        ("inf.json", '{"x": Infinity}'),
+    ],
+)
 def test_non_finite_numbers_are_refused(tmp_path, name, text):
     assert "finite" in _issue(tmp_path, name, text) or "not a number" in _issue(tmp_path, name, text)
 
@@ -59,4 +68,8 @@ def test_reports_yaml_syntax_position(tmp_path):
 def test_exponent_floats_without_a_dot_are_numbers(tmp_path):
     # YAML 1.1 reads 1e-10 as text; symcost reads it as the number a user means.
     assert load_document(_write(tmp_path, "f.yaml", "a: 1e-10\nb: -2E+3\nc: 1.5e-3\nd: 1e\n")).data == {
-        "a": 1e-10, "b": -2000.0, "c": 1.5e-3, "d": "1e"}
+        "a": 1e-10,
+        "b": -2000.0,
+        "c": 1.5e-3,
+        "d": "1e",
+    }

@@ -7,6 +7,7 @@ both artifacts (the wheel is built from the sdist, as pip would build it); each 
 venv, with its dependencies from the package index or pip's cache, and run from a folder outside the checkout
 so nothing is imported from the source tree. Hang guards only: a cold install takes a couple of minutes.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,10 +20,33 @@ from pathlib import Path
 from conftest import EXAMPLES, ROOT, run_cli
 
 BUILD_TIMEOUT_S = 900
-DEMO = ("report", "--model", EXAMPLES / "model_llama2_7b.yaml", "--hardware", EXAMPLES / "hardware_soc_pipelined.yaml",
-        "--stats", EXAMPLES / "stats_k4.yaml", "--prompt-lengths", "128,512,2048,8192")
-ESTIMATE = ("llm", "estimate", "--model", "llama-3.1-8b", "--hardware", "rtx-4090", "--runtime", "llama.cpp",
-            "--prompt-tokens", "4096", "--gen-tokens", "256", "--format", "json")
+DEMO = (
+    "report",
+    "--model",
+    EXAMPLES / "model_llama2_7b.yaml",
+    "--hardware",
+    EXAMPLES / "hardware_soc_pipelined.yaml",
+    "--stats",
+    EXAMPLES / "stats_k4.yaml",
+    "--prompt-lengths",
+    "128,512,2048,8192",
+)
+ESTIMATE = (
+    "llm",
+    "estimate",
+    "--model",
+    "llama-3.1-8b",
+    "--hardware",
+    "rtx-4090",
+    "--runtime",
+    "llama.cpp",
+    "--prompt-tokens",
+    "4096",
+    "--gen-tokens",
+    "256",
+    "--format",
+    "json",
+)
 # What the installed package must hold, named by the checkout's own files (so a new schema or catalog is
 # checked without editing this list).
 SHIPPED = {
@@ -37,8 +61,9 @@ SHIPPED = {
 def run(*command: str | Path, cwd: Path) -> str:
     """Run a command with no trace of the checkout in its environment; its stdout, or a failure with its stderr."""
     env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    completed = subprocess.run([str(part) for part in command], cwd=cwd, env=env, capture_output=True, text=True,
-                               timeout=BUILD_TIMEOUT_S)
+    completed = subprocess.run(
+        [str(part) for part in command], cwd=cwd, env=env, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S
+    )
     assert completed.returncode == 0, f"{command[:4]} exited {completed.returncode}:\n{completed.stderr[-4000:]}"
     return completed.stdout
 

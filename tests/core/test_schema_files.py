@@ -1,4 +1,5 @@
 """The packaged JSON Schemas are valid draft 2020-12 schemas (symcost does not re-check them at run time)."""
+
 from __future__ import annotations
 
 from importlib import resources
@@ -8,8 +9,11 @@ import pytest
 
 from symcost.schema_check import load_schema
 
-NAMES = sorted(entry.name.removesuffix(".schema.json") for entry in resources.files("symcost.schemas").iterdir()
-               if entry.name.endswith(".schema.json"))
+NAMES = sorted(
+    entry.name.removesuffix(".schema.json")
+    for entry in resources.files("symcost.schemas").iterdir()
+    if entry.name.endswith(".schema.json")
+)
 
 
 def test_every_schema_is_found():
@@ -19,4 +23,3 @@ def test_every_schema_is_found():
 @pytest.mark.parametrize("name", NAMES)
 def test_schema_is_valid_against_the_meta_schema(name):
     jsonschema.Draft202012Validator.check_schema(load_schema(name))
-

@@ -1,4 +1,5 @@
 """The size limits a schema states equal the constants the code checks (symcost/size_limits.py)."""
+
 from __future__ import annotations
 
 import json

@@ -1,9 +1,11 @@
 """Closed-form step sums against plain loops."""
+
 from __future__ import annotations
 
 import pytest
 import sympy as sp
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from symcost.sums import ClosedFormError, closed_sum
 
@@ -21,7 +23,11 @@ def check(summand, lo_expr, hi_expr, values):
     lo, hi = int(sp.sympify(lo_expr).subs(values)), int(sp.sympify(hi_expr).subs(values))
     expected = brute(summand, lo, hi, values)
     got = closed.subs(values)
-    assert sp.nsimplify(got - expected) == 0 if expected == int(expected) else abs(got - expected) < 1e-9 * (1 + abs(expected))
+    assert (
+        sp.nsimplify(got - expected) == 0
+        if expected == int(expected)
+        else abs(got - expected) < 1e-9 * (1 + abs(expected))
+    )
 
 
 SUMMANDS = [
@@ -60,10 +66,10 @@ def test_k_zero_gives_zero():
 
 def test_geometric_sum_keeps_the_ratio_one_case():
     alpha = sp.Symbol("alpha", positive=True)
-    closed = closed_sum(alpha ** i, i, 0, K + 1)
+    closed = closed_sum(alpha**i, i, 0, K + 1)
     for rate in (sp.Rational(7, 10), sp.Integer(1), sp.Rational(3, 2)):
         for k in (0, 1, 5):
-            assert closed.subs({alpha: rate, K: k}) == sum(rate ** step for step in range(k + 1))
+            assert closed.subs({alpha: rate, K: k}) == sum(rate**step for step in range(k + 1))
 
 
 def test_refuses_what_it_cannot_sum():

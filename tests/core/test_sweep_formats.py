@@ -1,4 +1,5 @@
 """Sweep output: Parquet equals CSV, written block by block; the progress line; errors leave no file."""
+
 from __future__ import annotations
 
 import csv
@@ -10,14 +11,15 @@ import sys
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
-
 from conftest import EXAMPLES, run_cli
+from hypothesis import given
+from hypothesis import strategies as st
+
 from symcost import build_model
 from symcost.errors import SymcostError
-from symcost.progress import Progress, format_duration
 from symcost.packs.selfspec.outputs import DEFAULT_COLUMNS
-from symcost.sweep import evaluate_blocks, checked_axes, parse_axis, write_sweep
+from symcost.progress import Progress, format_duration
+from symcost.sweep import checked_axes, evaluate_blocks, parse_axis, write_sweep
 
 parquet = pytest.importorskip("pyarrow.parquet")
 
@@ -56,7 +58,9 @@ def test_parquet_and_csv_hold_identical_values(tmp_path):
 
 
 def test_format_option_overrides_the_suffix(tmp_path):
-    result = run_cli("sweep", *ARGS, "--axis", "L_prompt=8", "--axis", "K=1:2", "--format", "parquet", "-o", tmp_path / "grid.out")
+    result = run_cli(
+        "sweep", *ARGS, "--axis", "L_prompt=8", "--axis", "K=1:2", "--format", "parquet", "-o", tmp_path / "grid.out"
+    )
     assert result.code == 0, result.stderr
     assert read_parquet(tmp_path / "grid.out")["K"].tolist() == [1, 2]
 
@@ -83,13 +87,16 @@ def test_blocks_cover_the_grid_once_in_order(model, chunk):
     np.testing.assert_array_equal(lengths, np.repeat(axes[0].values, 9))
 
 
-@pytest.mark.parametrize("extra, fragment", [
-    (["--axis", "beta=1,2"], "'beta' is neither an input"),
-    (["--axis", "L_prompt=8", "--column", "speculative.nonsense"], "unknown output speculative.nonsense"),
-    (["--axis", "L_prompt=8", "--axis", "K=1:2", "--axis", "K=3"], "axis K given more than once"),
-    (["--axis", "K=1:2"], "L_prompt has no default value: vary it (in a sweep, give it an axis)"),
-    (["--axis", "K=1:2", "--format", "xlsx"], "invalid choice: 'xlsx'"),
-])
+@pytest.mark.parametrize(
+    "extra, fragment",
+    [
+        (["--axis", "beta=1,2"], "'beta' is neither an input"),
+        (["--axis", "L_prompt=8", "--column", "speculative.nonsense"], "unknown output speculative.nonsense"),
+        (["--axis", "L_prompt=8", "--axis", "K=1:2", "--axis", "K=3"], "axis K given more than once"),
+        (["--axis", "K=1:2"], "L_prompt has no default value: vary it (in a sweep, give it an axis)"),
+        (["--axis", "K=1:2", "--format", "xlsx"], "invalid choice: 'xlsx'"),
+    ],
+)
 def test_bad_requests_exit_2_and_write_nothing(tmp_path, extra, fragment):
     output = tmp_path / "grid.parquet"
     result = run_cli("sweep", *ARGS, *extra, "-o", output)
@@ -101,13 +108,15 @@ def test_missing_pyarrow_says_how_to_install_it(tmp_path):
     shadow = tmp_path / "shadow" / "pyarrow"
     shadow.mkdir(parents=True)
     (shadow / "__init__.py").write_text("raise ImportError('No module named pyarrow')\n")
-    result = run_cli("sweep", *ARGS, "--axis", "L_prompt=8", "-o", tmp_path / "grid.parquet",
-                     env={"PYTHONPATH": str(shadow.parent)})
+    result = run_cli(
+        "sweep", *ARGS, "--axis", "L_prompt=8", "-o", tmp_path / "grid.parquet", env={"PYTHONPATH": str(shadow.parent)}
+    )
     assert result.code == 2 and not (tmp_path / "grid.parquet").exists()
     assert result.stderr.startswith("error: ") and "pip install 'symcost[parquet]'" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
-    csv_result = run_cli("sweep", *ARGS, "--axis", "L_prompt=8", "-o", tmp_path / "grid.csv",
-                         env={"PYTHONPATH": str(shadow.parent)})
+    csv_result = run_cli(
+        "sweep", *ARGS, "--axis", "L_prompt=8", "-o", tmp_path / "grid.csv", env={"PYTHONPATH": str(shadow.parent)}
+    )
     assert csv_result.code == 0, csv_result.stderr
 
 
@@ -115,8 +124,19 @@ def test_a_sweep_that_fails_part_way_leaves_no_file(tmp_path):
     hardware = tmp_path / "hardware.yaml"
     hardware.write_text(FILES[1].read_text() + "memory:\n  kv_cache:\n    max_context_tokens: 1000\n")
     output = tmp_path / "grid.csv"
-    result = run_cli("sweep", "--model", FILES[0], "--hardware", hardware, "--stats", FILES[2],
-                     "--axis", "L_prompt=1:2000", "-o", output)
+    result = run_cli(
+        "sweep",
+        "--model",
+        FILES[0],
+        "--hardware",
+        hardware,
+        "--stats",
+        FILES[2],
+        "--axis",
+        "L_prompt=1:2000",
+        "-o",
+        output,
+    )
     assert result.code == 2 and "max_context_tokens" in result.stderr and not output.exists()
 
 
@@ -146,7 +166,8 @@ def test_progress_line_reports_rate_and_time_left():
     progress.finish()
     assert stream.getvalue().splitlines() == [
         "sweep: 250,000 / 1,000,000 points (25%), 50,000 points/s, ETA 0:15",
-        "sweep: 1,000,000 / 1,000,000 points (100%), 50,000 points/s, done"]
+        "sweep: 1,000,000 / 1,000,000 points (100%), 50,000 points/s, done",
+    ]
 
 
 class Terminal(io.StringIO):
@@ -161,7 +182,9 @@ def test_progress_redraws_in_place_on_a_terminal():
     progress.update(5)
     progress.update(10)
     progress.finish()
-    assert stream.getvalue().count("\r") == 2 and stream.getvalue().endswith("\n") and stream.getvalue().count("\n") == 1
+    assert (
+        stream.getvalue().count("\r") == 2 and stream.getvalue().endswith("\n") and stream.getvalue().count("\n") == 1
+    )
 
 
 @given(seconds=st.floats(0, 1e6))
@@ -181,8 +204,12 @@ def test_progress_shows_by_default_when_stderr_is_a_terminal(tmp_path):
     pty = pytest.importorskip("pty")
     controller, terminal = pty.openpty()
     try:
-        completed = subprocess.run([sys.executable, "-m", "symcost", "sweep", *map(str, ARGS), *GRID,
-                                    "-o", str(tmp_path / "grid.csv")], stdout=subprocess.PIPE, stderr=terminal, timeout=120)
+        completed = subprocess.run(
+            [sys.executable, "-m", "symcost", "sweep", *map(str, ARGS), *GRID, "-o", str(tmp_path / "grid.csv")],
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+            timeout=120,
+        )
         os.close(terminal)
         shown = b""
         while True:

@@ -1,6 +1,7 @@
 """Warm command lines: what a run takes from the evaluator cache gives the bytes a cold run writes, a changed
 input misses, a tampered entry is computed again, and the warm report path stays clear of SymPy, pint,
 jsonschema and matplotlib."""
+
 from __future__ import annotations
 
 import json
@@ -11,7 +12,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import EXAMPLES, run_cli
 
 INPUTS = ("model_tiny.yaml", "hardware_knobs.yaml", "stats_k4.yaml")
@@ -30,8 +30,20 @@ def report(inputs: list[Path], output: Path, cache: Path | None) -> bytes:
     """The JSON ``symcost report`` writes, with the cache at ``cache`` (None: no cache)."""
     env = {"SYMCOST_CACHE_DIR": str(cache)} if cache else {"SYMCOST_NO_CACHE": "1"}
     model, hardware, stats = inputs
-    done = run_cli("report", "--model", model, "--hardware", hardware, "--stats", stats,
-                   "--prompt-lengths", "64,128,4096", "-o", output, env=env)
+    done = run_cli(
+        "report",
+        "--model",
+        model,
+        "--hardware",
+        hardware,
+        "--stats",
+        stats,
+        "--prompt-lengths",
+        "64,128,4096",
+        "-o",
+        output,
+        env=env,
+    )
     assert done.code == 0, done.stderr
     return output.read_bytes()
 
@@ -87,17 +99,35 @@ print(code, *sorted(name for name in {heavy!r} if name in sys.modules))
 def modules_after_report(inputs: list[Path], output: Path, cache: Path) -> list[str]:
     """The exit code and the heavy modules loaded by ``main(["report", ...])`` in a fresh interpreter."""
     model, hardware, stats = inputs
-    return modules_after(["report", "--model", model, "--hardware", hardware, "--stats", stats,
-                          "--prompt-lengths", "64,128,4096", "-o", output], cache)
+    return modules_after(
+        [
+            "report",
+            "--model",
+            model,
+            "--hardware",
+            hardware,
+            "--stats",
+            stats,
+            "--prompt-lengths",
+            "64,128,4096",
+            "-o",
+            output,
+        ],
+        cache,
+    )
 
 
 def modules_after(arguments: list, cache: Path) -> list[str]:
     """The exit code and the heavy modules loaded by ``main(arguments)`` in a fresh interpreter."""
-    done = subprocess.run([sys.executable, "-c", PROBE.format(heavy=HEAVY), *map(str, arguments)],
-                          capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "SYMCOST_CACHE_DIR": str(cache)})
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(heavy=HEAVY), *map(str, arguments)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "SYMCOST_CACHE_DIR": str(cache)},
+    )
     assert done.returncode == 0, done.stderr
-    return done.stdout.split()[-(len(HEAVY) + 1):]
+    return done.stdout.split()[-(len(HEAVY) + 1) :]
 
 
 def test_a_warm_report_imports_no_sympy_pint_jsonschema_matplotlib_or_yaml(inputs, tmp_path):
@@ -111,8 +141,9 @@ def test_a_cold_report_does_import_sympy(inputs, tmp_path):
     assert "sympy" in modules_after_report(inputs, tmp_path / "cold.json", tmp_path / "empty")
 
 
-@pytest.mark.parametrize("command", [["breakeven"], ["breakeven", "--json", "--quantity", "energy"],
-                                     ["audit", "--format", "markdown"]])
+@pytest.mark.parametrize(
+    "command", [["breakeven"], ["breakeven", "--json", "--quantity", "energy"], ["audit", "--format", "markdown"]]
+)
 def test_remembered_answers_and_audits_equal_uncached_ones(inputs, tmp_path, command):
     model, hardware, stats = inputs
     arguments = [*command, "--model", model, "--hardware", hardware, "--stats", stats]
@@ -126,7 +157,17 @@ def test_remembered_answers_and_audits_equal_uncached_ones(inputs, tmp_path, com
 
 def test_a_warm_sensitivity_derives_nothing_and_prints_what_an_uncached_one_does(inputs, tmp_path):
     model, hardware, stats = inputs
-    arguments = ["sensitivity", "--model", model, "--hardware", hardware, "--stats", stats, "--prompt-lengths", "128,4096"]
+    arguments = [
+        "sensitivity",
+        "--model",
+        model,
+        "--hardware",
+        hardware,
+        "--stats",
+        stats,
+        "--prompt-lengths",
+        "128,4096",
+    ]
     cache = tmp_path / "cache"
     assert "sympy" in modules_after(arguments, cache)  # the cold run derives (so the probe below can fail)
     assert remembered(cache, "sensitivity_*.json")
@@ -141,8 +182,22 @@ def test_a_warm_sensitivity_derives_nothing_and_prints_what_an_uncached_one_does
 def test_sensitivities_at_other_prompt_lengths_are_derived_for_them(inputs, tmp_path):
     model, hardware, stats = inputs
     cache = {"SYMCOST_CACHE_DIR": str(tmp_path / "cache")}
-    first, second = (run_cli("sensitivity", "--model", model, "--hardware", hardware, "--stats", stats, "--json",
-                             "--prompt-lengths", lengths, env=cache) for lengths in ("128", "128,4096"))
+    first, second = (
+        run_cli(
+            "sensitivity",
+            "--model",
+            model,
+            "--hardware",
+            hardware,
+            "--stats",
+            stats,
+            "--json",
+            "--prompt-lengths",
+            lengths,
+            env=cache,
+        )
+        for lengths in ("128", "128,4096")
+    )
     assert first.code == second.code == 0, first.stderr + second.stderr
     assert json.loads(first.stdout)["prompt_lengths"] == [128]
     assert json.loads(second.stdout)["prompt_lengths"] == [128, 4096]

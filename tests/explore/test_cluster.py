@@ -1,5 +1,6 @@
 """Sweeps and explorations on Dask give the local run's output, byte for byte: on a LocalCluster, on a real
 `dask scheduler` with two `dask worker` processes on loopback, and when a worker is killed mid-sweep."""
+
 from __future__ import annotations
 
 import os
@@ -10,20 +11,41 @@ import sys
 import time
 
 import pytest
-
 from conftest import EXAMPLES, ROOT, run_cli
 
 pytest.importorskip("distributed", reason="the dask extra is not installed (pip install 'symcost[dask]')")
 
-USER_PACK = ("--pack", ROOT / "tests" / "data" / "user_pack" / "systolic.yaml",
-             "--input", ROOT / "tests" / "data" / "user_pack" / "inputs.yaml")
+USER_PACK = (
+    "--pack",
+    ROOT / "tests" / "data" / "user_pack" / "systolic.yaml",
+    "--input",
+    ROOT / "tests" / "data" / "user_pack" / "inputs.yaml",
+)
 BIG = ("--axis", "M=1:3000", "--axis", "dram.bandwidth_GBps=5:400:50", "--axis", "array.rows=16,32,64,128,256")
-STRUCTURAL = ("--model", EXAMPLES / "model_tiny.yaml", "--hardware", EXAMPLES / "hardware_knobs.yaml",
-              "--stats", EXAMPLES / "stats_k4.yaml", "--axis", "analog.adc.draft_bits=3,4,5",
-              "--axis", "hardware.soc.schedule=serialized,layer-pipelined", "--axis", "K=1:6",
-              "--axis", "L_prompt=64:65536:log30")
-OBJECTIVES = ("--objective", "min:speculative.energy_per_token", "--objective", "min:speculative.latency_per_token",
-              "--objective", "min:speculative.power")
+STRUCTURAL = (
+    "--model",
+    EXAMPLES / "model_tiny.yaml",
+    "--hardware",
+    EXAMPLES / "hardware_knobs.yaml",
+    "--stats",
+    EXAMPLES / "stats_k4.yaml",
+    "--axis",
+    "analog.adc.draft_bits=3,4,5",
+    "--axis",
+    "hardware.soc.schedule=serialized,layer-pipelined",
+    "--axis",
+    "K=1:6",
+    "--axis",
+    "L_prompt=64:65536:log30",
+)
+OBJECTIVES = (
+    "--objective",
+    "min:speculative.energy_per_token",
+    "--objective",
+    "min:speculative.latency_per_token",
+    "--objective",
+    "min:speculative.power",
+)
 
 
 def same_as_local(tmp_path, command, args, cluster, name="out.csv"):
@@ -65,13 +87,32 @@ def scheduler(tmp_path):
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
     dask = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
-    processes = [subprocess.Popen([*dask, "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)]
+    processes = [
+        subprocess.Popen(
+            [*dask, "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=tmp_path,
+        )
+    ]
     _wait_for_port(port)
-    worker = [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1", "--no-dashboard",
-              "--host", "127.0.0.1"]
-    processes += [subprocess.Popen(worker, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path,
-                                   start_new_session=True) for _ in range(2)]
+    worker = [
+        sys.executable,
+        "-m",
+        "distributed.cli.dask_worker",
+        address,
+        "--nthreads",
+        "1",
+        "--no-dashboard",
+        "--host",
+        "127.0.0.1",
+    ]
+    processes += [
+        subprocess.Popen(
+            worker, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path, start_new_session=True
+        )
+        for _ in range(2)
+    ]
     time.sleep(3)  # the workers register
     yield address, processes[1:]
     for process in reversed(processes):
@@ -95,8 +136,21 @@ def test_a_worker_killed_mid_sweep_loses_nothing(tmp_path, scheduler):
     grid = ("--axis", "M=1:3000", "--axis", "dram.bandwidth_GBps=5:400:20", "--axis", "array.rows=16,32,64,128,256")
     local = run_cli("sweep", *USER_PACK, *grid, "-o", tmp_path / "local.csv", timeout=600)
     assert local.code == 0, local.stderr
-    command = [sys.executable, "-m", "symcost", "sweep", *map(str, USER_PACK), *grid, "-o", str(tmp_path / "cluster.csv"),
-               "--cluster", address, "--task-points", "20000", "--progress"]
+    command = [
+        sys.executable,
+        "-m",
+        "symcost",
+        "sweep",
+        *map(str, USER_PACK),
+        *grid,
+        "-o",
+        str(tmp_path / "cluster.csv"),
+        "--cluster",
+        address,
+        "--task-points",
+        "20000",
+        "--progress",
+    ]
     sweep = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _wait_until_started(sweep)
     os.killpg(workers[0].pid, signal.SIGKILL)  # one worker dies while tasks run; its tasks run again elsewhere
@@ -137,16 +191,28 @@ def test_without_dask_cluster_names_the_extra(tmp_path):
     hidden = tmp_path / "hide"
     (hidden / "distributed").mkdir(parents=True)
     (hidden / "distributed" / "__init__.py").write_text("raise ImportError('no dask here')\n")
-    result = run_cli("sweep", *USER_PACK, "--axis", "M=1,2", "-o", tmp_path / "x.csv", "--cluster", "local:2",
-                     env={"PYTHONPATH": str(hidden)})
+    result = run_cli(
+        "sweep",
+        *USER_PACK,
+        "--axis",
+        "M=1,2",
+        "-o",
+        tmp_path / "x.csv",
+        "--cluster",
+        "local:2",
+        env={"PYTHONPATH": str(hidden)},
+    )
     assert result.code == 2 and "pip install 'symcost[dask]'" in result.stderr, result.stderr
 
 
-@pytest.mark.parametrize("options, message", [(("--cluster", "local:0"), "expected local:N with N in 1..256"),
-                                              (("--cluster", "nowhere"), "expected local:N or tcp://HOST:PORT"),
-                                              (("--cluster", "local:1", "--task-points", "30000"),
-                                               "a multiple of 20,000")])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (("--cluster", "local:0"), "expected local:N with N in 1..256"),
+        (("--cluster", "nowhere"), "expected local:N or tcp://HOST:PORT"),
+        (("--cluster", "local:1", "--task-points", "30000"), "a multiple of 20,000"),
+    ],
+)
 def test_bad_cluster_options(tmp_path, options, message):
     result = run_cli("sweep", *USER_PACK, "--axis", "M=1,2", "-o", tmp_path / "x.csv", *options)
     assert result.code == 2 and message in result.stderr, result.stderr
-

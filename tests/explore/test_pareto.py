@@ -1,9 +1,11 @@
 """Non-dominated sets: the vectorised filter and the streaming front against a plain double loop."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from symcost.errors import SymcostError
@@ -23,7 +25,8 @@ def brute_force(costs: np.ndarray) -> np.ndarray:
 
 # Small integers make ties and duplicates common, where filters go wrong.
 costs_strategy = st.integers(1, 3).flatmap(
-    lambda m: arrays(np.float64, st.tuples(st.integers(0, 60), st.just(m)), elements=st.integers(0, 6).map(float)))
+    lambda m: arrays(np.float64, st.tuples(st.integers(0, 60), st.just(m)), elements=st.integers(0, 6).map(float))
+)
 
 
 @given(costs_strategy)
@@ -39,20 +42,30 @@ def test_a_streamed_front_equals_the_front_of_everything(costs, chunk, data):
     columns["design"] = np.arange(len(costs))
     front = StreamingFront(objectives)
     for start in range(0, len(costs), chunk):
-        front.add({name: values[start:start + chunk] for name, values in columns.items()})
-    minimised = np.column_stack([objective.minimised(costs[:, index]) for index, objective in enumerate(objectives)]) \
-        if len(costs) else costs
+        front.add({name: values[start : start + chunk] for name, values in columns.items()})
+    minimised = (
+        np.column_stack([objective.minimised(costs[:, index]) for index, objective in enumerate(objectives)])
+        if len(costs)
+        else costs
+    )
     expected = set(np.flatnonzero(brute_force(minimised)))
     assert set(front.columns.get("design", np.array([], dtype=int)).tolist()) == expected
     assert front.evaluated == front.feasible == len(costs)
 
 
 def test_constraints_filter_before_dominance():
-    front = StreamingFront([Objective("e", "min"), Objective("t", "min")],
-                           [parse_constraint("a<=2 mm^2", {"a": "m^2"})])
+    front = StreamingFront(
+        [Objective("e", "min"), Objective("t", "min")], [parse_constraint("a<=2 mm^2", {"a": "m^2"})]
+    )
     # design 0 dominates design 1 but breaks the area bound: design 1 is on the front
-    front.add({"e": np.array([1.0, 2.0]), "t": np.array([1.0, 2.0]), "a": np.array([3e-6, 1e-6]),
-               "within_limits": np.array([True, True])})
+    front.add(
+        {
+            "e": np.array([1.0, 2.0]),
+            "t": np.array([1.0, 2.0]),
+            "a": np.array([3e-6, 1e-6]),
+            "within_limits": np.array([True, True]),
+        }
+    )
     assert front.columns["e"].tolist() == [2.0] and front.feasible == 1
 
 
@@ -68,8 +81,10 @@ def test_bad_objectives(text, message):
         parse_objective(text)
 
 
-@pytest.mark.parametrize("text, message", [("area<800", "expected OUTPUT<=VALUE"), ("nope<=1", "not an output"),
-                                           ("area<=3 ns", "expected area")])
+@pytest.mark.parametrize(
+    "text, message",
+    [("area<800", "expected OUTPUT<=VALUE"), ("nope<=1", "not an output"), ("area<=3 ns", "expected area")],
+)
 def test_bad_constraints(text, message):
     with pytest.raises(SymcostError, match=message):
         parse_constraint(text, {"area": "m^2"})

@@ -1,6 +1,7 @@
 """The compute backend as a dimension: which backends runtimes and machines run, the default of a pair, refusals
 of impossible combinations (CLI exit 2, HTTP 400), per-backend calibration and widened intervals where the
 calibration never measured the runtime on that backend."""
+
 from __future__ import annotations
 
 import json
@@ -8,9 +9,9 @@ import math
 from dataclasses import replace
 
 import pytest
-
 from conftest import run_cli
 from service.service_server import Server
+
 from symcost.packs.llm.backends import BackendError, choose_backend
 from symcost.packs.llm.catalog import catalog
 from symcost.packs.llm.estimate import estimate
@@ -19,8 +20,12 @@ from symcost.packs.llm.uncalibrated import widening_factors
 
 
 def request(hardware="rtx-4090", runtime="llama.cpp", backend=None) -> dict:
-    return {"model_id": "llama-3.1-8b", "runtime_id": runtime, "hardware": {"hardware_id": hardware},
-            "backend": backend}
+    return {
+        "model_id": "llama-3.1-8b",
+        "runtime_id": runtime,
+        "hardware": {"hardware_id": hardware},
+        "backend": backend,
+    }
 
 
 @pytest.mark.parametrize("kind", ["runtimes", "hardware"])
@@ -29,26 +34,40 @@ def test_every_catalog_default_backend_is_one_of_its_backends(kind):
         assert entry["default_backend"] in entry["backends"], entry.id
 
 
-@pytest.mark.parametrize("hardware, runtime, expected", [
-    ("rtx-4090", "llama.cpp", "cuda"), ("apple-m1-max-64gb", "llama.cpp", "metal"), ("mi300x", "vllm", "rocm"),
-    ("2x-epyc-9654", "llama.cpp", "cpu"), ("apple-m1-max-64gb", "mlx", "metal")])
+@pytest.mark.parametrize(
+    "hardware, runtime, expected",
+    [
+        ("rtx-4090", "llama.cpp", "cuda"),
+        ("apple-m1-max-64gb", "llama.cpp", "metal"),
+        ("mi300x", "vllm", "rocm"),
+        ("2x-epyc-9654", "llama.cpp", "cpu"),
+        ("apple-m1-max-64gb", "mlx", "metal"),
+    ],
+)
 def test_the_default_backend_is_the_machines_when_the_runtime_has_it(hardware, runtime, expected):
     assert choose_backend(catalog("runtimes").get(runtime), catalog("hardware").get(hardware)) == expected
 
 
 def test_a_machine_file_without_backends_takes_the_runtimes_default():
     hardware = catalog("hardware").get("rtx-4090")
-    own = replace(hardware, data={key: value for key, value in hardware.data.items()
-                                  if key not in ("backends", "default_backend")}, origin="my-box.yaml")
+    own = replace(
+        hardware,
+        data={key: value for key, value in hardware.data.items() if key not in ("backends", "default_backend")},
+        origin="my-box.yaml",
+    )
     assert choose_backend(catalog("runtimes").get("llama.cpp"), own, None) == "cuda"
     assert choose_backend(catalog("runtimes").get("llama.cpp"), own, "sycl") == "sycl"
 
 
-@pytest.mark.parametrize("hardware, runtime, backend, message", [
-    ("rtx-4090", "llama.cpp", "metal", "valid backends are cuda, vulkan"),
-    ("apple-m1-max-64gb", "vllm", None, "no backend in common"),
-    ("rtx-4090", "mlx", None, "no backend in common"),
-    ("mi300x", "tensorrt-llm", None, "no backend in common")])
+@pytest.mark.parametrize(
+    "hardware, runtime, backend, message",
+    [
+        ("rtx-4090", "llama.cpp", "metal", "valid backends are cuda, vulkan"),
+        ("apple-m1-max-64gb", "vllm", None, "no backend in common"),
+        ("rtx-4090", "mlx", None, "no backend in common"),
+        ("mi300x", "tensorrt-llm", None, "no backend in common"),
+    ],
+)
 def test_an_impossible_combination_is_refused_naming_the_valid_ones(hardware, runtime, backend, message):
     with pytest.raises(BackendError, match=message):
         scenario_from_request(request(hardware, runtime, backend))
@@ -57,8 +76,9 @@ def test_an_impossible_combination_is_refused_naming_the_valid_ones(hardware, ru
 def test_cli_refuses_metal_on_an_nvidia_gpu_with_exit_2():
     result = run_cli("llm", "estimate", "--model", "llama-3.1-8b", "--hardware", "rtx-4090", "--backend", "metal")
     assert result.code == 2
-    assert result.stderr.strip() == ("error: backend 'metal' cannot run llama.cpp on rtx-4090: "
-                                     "valid backends are cuda, vulkan")
+    assert result.stderr.strip() == (
+        "error: backend 'metal' cannot run llama.cpp on rtx-4090: valid backends are cuda, vulkan"
+    )
 
 
 def test_an_unmeasured_backend_is_marked_and_its_intervals_widened():
@@ -84,8 +104,22 @@ def test_calibration_pools_llama_cpp_per_backend():
 
 
 def test_solve_with_a_backend_rejects_machines_without_it():
-    result = run_cli("llm", "solve", "--model", "llama-3.1-8b", "--hardware", "rtx-4090", "--hardware",
-                     "apple-m1-max-64gb", "--backend", "metal", "--quant", "q4_k_m", "--format", "json")
+    result = run_cli(
+        "llm",
+        "solve",
+        "--model",
+        "llama-3.1-8b",
+        "--hardware",
+        "rtx-4090",
+        "--hardware",
+        "apple-m1-max-64gb",
+        "--backend",
+        "metal",
+        "--quant",
+        "q4_k_m",
+        "--format",
+        "json",
+    )
     assert result.code == 0, result.stderr
     answer = json.loads(result.stdout)
     assert {row["hardware_id"] for row in answer["top"]} == {"apple-m1-max-64gb"}

@@ -1,5 +1,6 @@
 """The llm pack's compiled functions come from the evaluator cache once stored: no SymPy code generation,
 the same numbers as a build that generates them."""
+
 from __future__ import annotations
 
 import os
@@ -12,18 +13,23 @@ from unittest import mock
 import numpy as np
 import pytest
 import sympy as sp
-
 from conftest import run_cli
+
 from symcost import units
 from symcost.errors import InputError
 from symcost.packs.llm import analytic
 from symcost.packs.llm.catalog import catalog, read_catalog
-from symcost.units import parse_unit
 from symcost.packs.llm.scenario import ParallelLayout, Scenario, Workload
+from symcost.units import parse_unit
 
-SCENARIO = Scenario(catalog("models").get("mixtral-8x7b"), catalog("hardware").get("rtx-4090"),
-                    catalog("runtimes").get("llama.cpp"), catalog("quantizations").get("q4_k_m"), Workload(700, 90, 3),
-                    ParallelLayout())
+SCENARIO = Scenario(
+    catalog("models").get("mixtral-8x7b"),
+    catalog("hardware").get("rtx-4090"),
+    catalog("runtimes").get("llama.cpp"),
+    catalog("quantizations").get("q4_k_m"),
+    Workload(700, 90, 3),
+    ParallelLayout(),
+)
 
 
 def fresh_model():
@@ -38,8 +44,10 @@ def test_a_stored_evaluator_is_loaded_without_generating_code(tmp_path, monkeypa
         values = built.scenario_values(SCENARIO)
         expected_scalar, expected_array = built.evaluate(values), built.evaluator(**values)
         assert len(list(tmp_path.glob("*/*/evaluator.py"))) == 2  # the array evaluator and the one-scenario function
-        with mock.patch.object(analytic, "compile_outputs", side_effect=AssertionError("generated the evaluator")), \
-                mock.patch.object(sp, "lambdify", side_effect=AssertionError("generated code")):
+        with (
+            mock.patch.object(analytic, "compile_outputs", side_effect=AssertionError("generated the evaluator")),
+            mock.patch.object(sp, "lambdify", side_effect=AssertionError("generated code")),
+        ):
             loaded = fresh_model()
             scalar, array = loaded.evaluate(values), loaded.evaluator(**values)
     finally:
@@ -51,8 +59,18 @@ def test_a_stored_evaluator_is_loaded_without_generating_code(tmp_path, monkeypa
 
 
 def test_a_warm_estimate_answers_what_a_cold_one_does(tmp_path):
-    arguments = ("llm", "estimate", "--model", "qwen3-30b-a3b", "--hardware", "apple-m3-max-64gb", "--calibration",
-                 "packaged", "--format", "json")
+    arguments = (
+        "llm",
+        "estimate",
+        "--model",
+        "qwen3-30b-a3b",
+        "--hardware",
+        "apple-m3-max-64gb",
+        "--calibration",
+        "packaged",
+        "--format",
+        "json",
+    )
     cache = {"SYMCOST_CACHE_DIR": str(tmp_path / "cache")}
     cold = run_cli(*arguments, env=cache)
     warm = run_cli(*arguments, env=cache)
@@ -72,9 +90,25 @@ print(code, *sorted(name for name in ("pint", "jsonschema") if name in sys.modul
 
 def modules_after_estimate(cache) -> list[str]:
     """The exit code and which of pint and jsonschema ``llm estimate`` loaded, in a fresh interpreter."""
-    done = subprocess.run([sys.executable, "-c", PROBE, "llm", "estimate", "--model", "llama-3.1-8b",
-                           "--hardware", "rtx-4090", "--format", "json"], capture_output=True, text=True,
-                          timeout=120, env={**os.environ, "SYMCOST_CACHE_DIR": str(cache)})
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            PROBE,
+            "llm",
+            "estimate",
+            "--model",
+            "llama-3.1-8b",
+            "--hardware",
+            "rtx-4090",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "SYMCOST_CACHE_DIR": str(cache)},
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout.split()[-3:]
 

@@ -1,5 +1,6 @@
 """Calibration: the fit recovers coefficients it generated, conformal intervals cover, the packaged bundle
 is a fresh fit of the public data, and the SQLite store keeps every acknowledged record."""
+
 from __future__ import annotations
 
 import itertools
@@ -33,14 +34,26 @@ GROUPS = {
     ("vllm", "datacenter_gpu"): ("vllm", ["h100-sxm", "a100-sxm-80gb", "l40s"], ["bf16", "awq-int4"]),
 }
 # The coefficients the synthetic records are generated with: (eta_bw, eta_flops, t0_s) per group, kappas global.
-TRUTH = {("llama.cpp", "consumer_gpu"): (0.82, 0.35, 9e-4), ("llama.cpp", "apple_silicon"): (0.66, 0.52, 1.6e-3),
-         ("vllm", "datacenter_gpu"): (0.93, 0.61, 4e-4)}
+TRUTH = {
+    ("llama.cpp", "consumer_gpu"): (0.82, 0.35, 9e-4),
+    ("llama.cpp", "apple_silicon"): (0.66, 0.52, 1.6e-3),
+    ("vllm", "datacenter_gpu"): (0.93, 0.61, 4e-4),
+}
 KAPPA = (0.85, 0.9)
 
 
 def record(run_id: str, **fields) -> RunRecord:
-    data = {"run_id": run_id, "model_id": "llama-3-8b", "runtime_id": "llama.cpp", "hardware_id": "rtx-4090",
-            "quant": "q4_k_m", "context_tokens": 512, "output_tokens": 128, "metrics": {"decode_toks_sec": 100.0}, **fields}
+    data = {
+        "run_id": run_id,
+        "model_id": "llama-3-8b",
+        "runtime_id": "llama.cpp",
+        "hardware_id": "rtx-4090",
+        "quant": "q4_k_m",
+        "context_tokens": 512,
+        "output_tokens": 128,
+        "metrics": {"decode_toks_sec": 100.0},
+        **fields,
+    }
     return RunRecord(run_id, data)
 
 
@@ -49,16 +62,26 @@ def synthetic_records() -> list[RunRecord]:
     model, records = analytic_model(), []
     for group, (runtime, machines, quants) in GROUPS.items():
         for hardware, quant, model_id, prompt, concurrency in itertools.product(
-                machines, quants, ["llama-3.2-1b", "llama-3-8b", "qwen2.5-14b"], [128, 2048], [1, 8]):
-            run = record(f"{hardware}-{quant}-{model_id}-{prompt}-{concurrency}", model_id=model_id, runtime_id=runtime,
-                         hardware_id=hardware, quant=quant, context_tokens=prompt, concurrency=concurrency)
+            machines, quants, ["llama-3.2-1b", "llama-3-8b", "qwen2.5-14b"], [128, 2048], [1, 8]
+        ):
+            run = record(
+                f"{hardware}-{quant}-{model_id}-{prompt}-{concurrency}",
+                model_id=model_id,
+                runtime_id=runtime,
+                hardware_id=hardware,
+                quant=quant,
+                context_tokens=prompt,
+                concurrency=concurrency,
+            )
             scenario = run.scenario().with_(coefficients=Coefficients(*TRUTH[group], *KAPPA))
             results = model.evaluate(scenario_values(scenario))
             if float(results["vram_short"]) > 0 or float(results["W_off"]) > 0:
                 continue
-            run.data["metrics"] = {"decode_toks_sec": float(results["decode_tps"]),
-                                   "prefill_toks_sec": float(results["prefill_tps"]),
-                                   "ttft_ms_p50": float(results["ttft"]) * 1e3}
+            run.data["metrics"] = {
+                "decode_toks_sec": float(results["decode_tps"]),
+                "prefill_toks_sec": float(results["prefill_tps"]),
+                "ttft_ms_p50": float(results["ttft"]) * 1e3,
+            }
             records.append(run)
     return records
 
@@ -115,7 +138,9 @@ def test_intervals_bracket_the_prediction():
     band = bundle.interval("decode_toks_sec", 100.0)
     assert band["p10"] < band["p50"] == 100.0 < band["p90"]
     inverse = bundle.interval("decode_toks_sec", 100.0, inverse=True)
-    assert inverse["p10"] == pytest.approx(100 / band["p90"] * 100) and inverse["p90"] == pytest.approx(100 / band["p10"] * 100)
+    assert inverse["p10"] == pytest.approx(100 / band["p90"] * 100) and inverse["p90"] == pytest.approx(
+        100 / band["p10"] * 100
+    )
 
 
 def test_packaged_bundle_equals_a_fresh_fit_of_the_public_measurements():
@@ -152,9 +177,11 @@ def test_update_and_delete_are_refused_by_the_triggers(tmp_path):
     with Store(tmp_path / "calibration.sqlite") as store:
         store.add_runs([record("run-1")])
         store.add_bundle(Bundle({"global": {}}, {}, 1, 1, created_utc="2024-01-01T00:00:00Z", bundle_id="b1"))
-        for statement, message in (("UPDATE runs SET record = '{}'", "immutable"),
-                                   ("DELETE FROM runs", "never deleted"),
-                                   ("UPDATE bundles SET n_records = 2", "immutable")):
+        for statement, message in (
+            ("UPDATE runs SET record = '{}'", "immutable"),
+            ("DELETE FROM runs", "never deleted"),
+            ("UPDATE bundles SET n_records = 2", "immutable"),
+        ):
             with pytest.raises(sqlite3.DatabaseError, match=message):
                 store.connection.execute(statement)
         assert store.count_runs() == 1 and store.runs()[0].data == record("run-1").data
@@ -177,8 +204,13 @@ for index in range(1_000_000):
 
 def test_a_killed_ingest_keeps_every_acknowledged_record(tmp_path):
     path = tmp_path / "calibration.sqlite"
-    process = subprocess.Popen([sys.executable, "-c", INGEST_ONE_BY_ONE, str(path)], cwd=ROOT, stdout=subprocess.PIPE,
-                               text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    process = subprocess.Popen(
+        [sys.executable, "-c", INGEST_ONE_BY_ONE, str(path)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     acknowledged = []
     try:
         for line in process.stdout:

@@ -2,20 +2,28 @@
 
 Every run points SYMCOST_DATA_DIR at a temporary directory: no test reads or writes the user's store.
 """
+
 from __future__ import annotations
 
 import json
 
 import pytest
 import yaml
-
-from symcost.packs.llm.records import records_from_csv
 from conftest import ROOT, run_cli
 from oracles.oracle_llm import load_catalog
 
+from symcost.packs.llm.records import records_from_csv
+
 CSV = ROOT / "data" / "llm_bench_calibration.csv"
-RECORD = {"model_id": "llama-3-8b", "runtime_id": "llama.cpp", "hardware_id": "rtx-4090", "quant": "q4_k_m",
-          "context_tokens": 512, "output_tokens": 128, "metrics": {"decode_toks_sec": 120.0}}
+RECORD = {
+    "model_id": "llama-3-8b",
+    "runtime_id": "llama.cpp",
+    "hardware_id": "rtx-4090",
+    "quant": "q4_k_m",
+    "context_tokens": 512,
+    "output_tokens": 128,
+    "metrics": {"decode_toks_sec": 120.0},
+}
 
 
 @pytest.fixture
@@ -25,6 +33,7 @@ def llm(tmp_path):
 
     def run(*args):
         return run_cli("llm", *args, env={"SYMCOST_DATA_DIR": str(data)})
+
     run.data = data
     return run
 
@@ -55,17 +64,34 @@ def test_estimate_text(llm):
 
 
 def test_estimate_json_has_the_response_fields(llm):
-    result = llm("estimate", "--model", "Llama 3 8B", "--hardware", "RTX 4090", "--format", "json",
-                 "--prompt-tokens", "2048", "--gen-tokens", "256", "--concurrency", "4")
+    result = llm(
+        "estimate",
+        "--model",
+        "Llama 3 8B",
+        "--hardware",
+        "RTX 4090",
+        "--format",
+        "json",
+        "--prompt-tokens",
+        "2048",
+        "--gen-tokens",
+        "256",
+        "--concurrency",
+        "4",
+    )
     assert result.code == 0, result.stderr
     response = json.loads(result.stdout)
     assert response["feasibility"] in ("in_vram", "with_offload", "insufficient_memory")
     for figure in ("decode_toks_sec", "prefill_toks_sec", "ttft_ms"):
         band = response["estimates"][figure]
         assert set(band) == {"p10", "p50", "p90"} and band["p10"] <= band["p50"] <= band["p90"], figure
-    assert response["bottlenecks"] and set(response["bottlenecks"]) <= set(response["bottleneck_shares_pct"]) | {"vram_capacity"}
+    assert response["bottlenecks"] and set(response["bottlenecks"]) <= set(response["bottleneck_shares_pct"]) | {
+        "vram_capacity"
+    }
     assert sum(response["bottleneck_shares_pct"].values()) == pytest.approx(100, abs=0.05)
-    assert response["recommended_configs"] and all(c["hardware_id"] == "rtx-4090" for c in response["recommended_configs"])
+    assert response["recommended_configs"] and all(
+        c["hardware_id"] == "rtx-4090" for c in response["recommended_configs"]
+    )
     assert response["explanations"] and all(isinstance(line, str) for line in response["explanations"])
     assert response["scenario"]["workload"]["concurrency"] == 4 and response["calibration"]
 
@@ -80,8 +106,19 @@ def test_estimate_output_file_holds_the_response(llm, tmp_path):
 
 def test_estimate_json_stdout_stays_json_with_an_output_file(llm, tmp_path):
     output = tmp_path / "response.json"
-    result = llm("estimate", "--model", "llama-3-8b", "--hardware", "rtx-4090", "--recommend", "0", "--format", "json",
-                 "-o", output)
+    result = llm(
+        "estimate",
+        "--model",
+        "llama-3-8b",
+        "--hardware",
+        "rtx-4090",
+        "--recommend",
+        "0",
+        "--format",
+        "json",
+        "-o",
+        output,
+    )
     assert result.code == 0, result.stderr
     assert json.loads(result.stdout) == json.loads(output.read_text())
 
@@ -90,12 +127,25 @@ def test_own_model_and_hardware_files_need_no_code_change(llm, tmp_path):
     box = dict(load_catalog("hardware")["rtx-4090"], hardware_id="my-box", name="My box", aliases=[])
     box["gpus"] = [dict(box["gpus"][0], sku="Imaginary GPU", mem_bw_gbps=2016, vram_gb=48)]
     box["source"] = "test fixture: an RTX 4090 entry with twice the bandwidth and memory"
-    model = dict(load_catalog("models")["llama-3-8b"], model_id="my-model", name="My model", aliases=[], layers=16,
-                 params_b=4.5, source="test fixture: llama-3-8b with half the layers")
+    model = dict(
+        load_catalog("models")["llama-3-8b"],
+        model_id="my-model",
+        name="My model",
+        aliases=[],
+        layers=16,
+        params_b=4.5,
+        source="test fixture: llama-3-8b with half the layers",
+    )
     args = ("--format", "json", "--recommend", "0", "--calibration", "none")
     base = json.loads(llm("estimate", "--model", "llama-3-8b", "--hardware", "rtx-4090", *args).stdout)
-    result = llm("estimate", "--model-file", write(tmp_path / "model.yaml", model),
-                 "--hardware-file", write(tmp_path / "box.json", box), *args)
+    result = llm(
+        "estimate",
+        "--model-file",
+        write(tmp_path / "model.yaml", model),
+        "--hardware-file",
+        write(tmp_path / "box.json", box),
+        *args,
+    )
     assert result.code == 0, result.stderr
     mine = json.loads(result.stdout)
     assert (mine["scenario"]["model_id"], mine["scenario"]["hardware_id"]) == ("my-model", "my-box")
@@ -106,8 +156,19 @@ def test_own_model_and_hardware_files_need_no_code_change(llm, tmp_path):
 
 # ---------------------------------------------------------------- solve
 def test_solve_with_hardware_ranks_throughput(llm):
-    result = llm("solve", "--model", "llama-3-8b", "--hardware", "rtx-4090", "--hardware", "2x-rtx-3090",
-                 "--concurrency", "1,4", "--format", "json")
+    result = llm(
+        "solve",
+        "--model",
+        "llama-3-8b",
+        "--hardware",
+        "rtx-4090",
+        "--hardware",
+        "2x-rtx-3090",
+        "--concurrency",
+        "1,4",
+        "--format",
+        "json",
+    )
     assert result.code == 0, result.stderr
     solved = json.loads(result.stdout)
     assert solved["objective"] == "throughput" and solved["top"]
@@ -135,10 +196,26 @@ def test_calibrate_twice_stores_nothing_new_the_second_time(llm):
     assert "calibration bundle" in first.stdout and "held-out fit" in first.stderr
     second = llm("calibrate", CSV, "--no-fit")
     assert second.code == 0, second.stderr
-    assert second.stdout.startswith("stored 0 new run records") and f"({rows} already there; {rows} in all)" in second.stdout
+    assert (
+        second.stdout.startswith("stored 0 new run records")
+        and f"({rows} already there; {rows} in all)" in second.stdout
+    )
     bundle_id = first.stdout.split("calibration bundle ")[1].split()[0]
-    estimate = json.loads(llm("estimate", "--model", "llama-3-8b", "--hardware", "rtx-4090", "--recommend", "0",
-                              "--calibration", "store", "--format", "json").stdout)
+    estimate = json.loads(
+        llm(
+            "estimate",
+            "--model",
+            "llama-3-8b",
+            "--hardware",
+            "rtx-4090",
+            "--recommend",
+            "0",
+            "--calibration",
+            "store",
+            "--format",
+            "json",
+        ).stdout
+    )
     assert estimate["calibration"].startswith(bundle_id)
 
 
@@ -146,7 +223,11 @@ def test_validate_table_and_json(llm):
     text = llm("validate", CSV)
     assert text.code in (0, 1), text.stderr
     figures = sum(len(record.metrics) for record in records_from_csv(CSV))
-    assert f"{figures} measured figures" in text.stdout and "by metric:" in text.stdout and "by hardware class:" in text.stdout
+    assert (
+        f"{figures} measured figures" in text.stdout
+        and "by metric:" in text.stdout
+        and "by hardware class:" in text.stdout
+    )
     assert ("no drift alarm" in text.stdout) == (text.code == 0)
     report = json.loads(llm("validate", CSV, "--format", "json").stdout)
     assert report["observations"] == figures and len(report["runs"]) == figures
@@ -159,8 +240,9 @@ def test_catalog_lists_every_kind(llm):
     counts = llm("catalog")
     assert counts.code == 0 and "models" in counts.stdout and "quantizations" in counts.stdout
     models = llm("catalog", "models")
-    assert models.code == 0 and all(model_id in models.stdout for model_id, entry in load_catalog("models").items()
-                                    if not entry.get("fixture"))  # fixtures (test-13b) are not listed
+    assert models.code == 0 and all(
+        model_id in models.stdout for model_id, entry in load_catalog("models").items() if not entry.get("fixture")
+    )  # fixtures (test-13b) are not listed
     listed = json.loads(llm("catalog", "hardware", "--format", "json").stdout)
     assert [entry["hardware_id"] for entry in listed["hardware"]] == list(load_catalog("hardware"))
 
@@ -170,12 +252,15 @@ def _table(text: str) -> list[dict[str, str]]:
     column (a blank line ends the table)."""
     import itertools
     import re
+
     lines = text.strip().splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("--"))
     spans = [match.span() for match in re.finditer(r"-+", lines[start])]
     cut = lambda line: [line[low:high].strip() for low, high in spans]  # noqa: E731
     headers = cut(lines[start - 1])
-    return [dict(zip(headers, cut(line.ljust(spans[-1][1])))) for line in itertools.takewhile(str.strip, lines[start + 1:])]
+    return [
+        dict(zip(headers, cut(line.ljust(spans[-1][1])))) for line in itertools.takewhile(str.strip, lines[start + 1 :])
+    ]
 
 
 def _figure(value) -> str:
@@ -224,20 +309,29 @@ def test_audit_markdown_names_every_quantity(llm, tmp_path):
 
 # ---------------------------------------------------------------- bad input: exit 2, one clear line
 def test_unknown_model_suggests_close_names(llm):
-    one_error_line(llm("estimate", "--model", "llama-3-8", "--hardware", "rtx-4090"), "llama-3-8", "did you mean",
-                   "llama-3-8b")
+    one_error_line(
+        llm("estimate", "--model", "llama-3-8", "--hardware", "rtx-4090"), "llama-3-8", "did you mean", "llama-3-8b"
+    )
 
 
 def test_negative_prompt_tokens_are_refused(llm):
     # argparse errors are one line after the usage lines
     result = llm("estimate", "--model", "llama-3-8b", "--hardware", "rtx-4090", "--prompt-tokens", "-5")
     assert result.code == 2 and result.stdout == ""
-    assert result.stderr.strip().splitlines()[-1].endswith("argument --prompt-tokens: expected an integer in 0..10,000,000, got '-5'")
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .endswith("argument --prompt-tokens: expected an integer in 0..10,000,000, got '-5'")
+    )
 
 
 def test_tp_that_does_not_divide_the_heads_lists_the_valid_values(llm):
-    one_error_line(llm("estimate", "--model", "llama-3-8b", "--hardware", "8x-h100-sxm", "--runtime", "vllm", "--tp", "3"),
-                   "TP=3", "32 attention heads", "valid: 1, 2, 4, 8")
+    one_error_line(
+        llm("estimate", "--model", "llama-3-8b", "--hardware", "8x-h100-sxm", "--runtime", "vllm", "--tp", "3"),
+        "TP=3",
+        "32 attention heads",
+        "valid: 1, 2, 4, 8",
+    )
 
 
 def test_a_record_with_a_prompt_is_refused(llm, tmp_path):
@@ -250,8 +344,9 @@ def test_a_record_without_metrics_or_with_negative_tokens_is_refused_naming_the_
     missing = {key: value for key, value in RECORD.items() if key != "metrics"}
     one_error_line(llm("calibrate", write(tmp_path / "missing.json", missing)), "missing.json", "metrics", "missing")
     one_error_line(llm("validate", write(tmp_path / "wrapped.json", {"runs": [missing]})), "wrapped.json", "metrics")
-    one_error_line(llm("calibrate", write(tmp_path / "negative.json", dict(RECORD, context_tokens=-512))),
-                   "context_tokens", "-512")
+    one_error_line(
+        llm("calibrate", write(tmp_path / "negative.json", dict(RECORD, context_tokens=-512))), "context_tokens", "-512"
+    )
     assert not (llm.data / "calibration.sqlite").exists()
 
 

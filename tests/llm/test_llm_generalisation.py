@@ -1,5 +1,6 @@
 """Validation that tests generalisation: held-out fits by source and by year, provenance of every record,
 and intervals calibrated on the leave-one-source-out errors."""
+
 from __future__ import annotations
 
 import csv
@@ -19,15 +20,27 @@ PACKAGED = ROOT / "catalogs" / "calibration.json"
 
 
 def run(run_id: str, hardware: str, source: str | None, date: str | None, decode: float) -> dict:
-    data = {"run_id": run_id, "model_id": "llama-3-8b", "runtime_id": "llama.cpp", "hardware_id": hardware,
-            "quant": "q4_k_m", "context_tokens": 512, "output_tokens": 128, "metrics": {"decode_toks_sec": decode}}
+    data = {
+        "run_id": run_id,
+        "model_id": "llama-3-8b",
+        "runtime_id": "llama.cpp",
+        "hardware_id": hardware,
+        "quant": "q4_k_m",
+        "context_tokens": 512,
+        "output_tokens": 128,
+        "metrics": {"decode_toks_sec": decode},
+    }
     data.update({key: value for key, value in (("source", source), ("source_date", date)) if value})
     return data
 
 
-RUNS = [run("a1", "rtx-4090", "paper A", "2024-05", 120.0), run("a2", "rtx-3090", "paper A", "2024-05", 100.0),
-        run("b1", "rtx-4090", "blog B", "2025-11", 150.0), run("b2", "apple-m2-ultra-192gb", "blog B", "2025", 80.0),
-        run("c1", "rtx-4080", None, None, 90.0)]
+RUNS = [
+    run("a1", "rtx-4090", "paper A", "2024-05", 120.0),
+    run("a2", "rtx-3090", "paper A", "2024-05", 100.0),
+    run("b1", "rtx-4090", "blog B", "2025-11", 150.0),
+    run("b2", "apple-m2-ultra-192gb", "blog B", "2025", 80.0),
+    run("c1", "rtx-4080", None, None, 90.0),
+]
 
 
 def test_every_public_measurement_names_its_source_and_date():
@@ -41,11 +54,17 @@ def test_every_public_measurement_names_its_source_and_date():
     assert apple and all(r.data["env"]["backend"] == "metal" for r in apple)
 
 
-@pytest.mark.parametrize("fold, expected", [
-    ("source", {"paper A": {"a1", "a2"}, "blog B": {"b1", "b2"}, "hardware rtx-4080": {"c1"}}),
-    ("period", {"2024": {"a1", "a2"}, "2025": {"b1", "b2"}, "undated": {"c1"}}),
-    ("hardware", {"rtx-4090": {"a1", "b1"}, "rtx-3090": {"a2"}, "apple-m2-ultra-192gb": {"b2"}, "rtx-4080": {"c1"}}),
-])
+@pytest.mark.parametrize(
+    "fold, expected",
+    [
+        ("source", {"paper A": {"a1", "a2"}, "blog B": {"b1", "b2"}, "hardware rtx-4080": {"c1"}}),
+        ("period", {"2024": {"a1", "a2"}, "2025": {"b1", "b2"}, "undated": {"c1"}}),
+        (
+            "hardware",
+            {"rtx-4090": {"a1", "b1"}, "rtx-3090": {"a2"}, "apple-m2-ultra-192gb": {"b2"}, "rtx-4080": {"c1"}},
+        ),
+    ],
+)
 def test_each_held_out_fit_leaves_out_exactly_one_group(monkeypatch, fold, expected):
     items = observations(checked_records(RUNS, "runs"))
     assert {FOLDS[fold](item) for item in items} == set(expected)
@@ -74,8 +93,9 @@ def test_the_packaged_bundle_intervals_are_leave_one_source_out():
     packaged = json.loads(PACKAGED.read_text())
     assert packaged["held_out_by"] == "source"
     items = observations(records_from_csv(CSV))
-    errors = sorted(error for item, error in held_out_errors(items, fold="source")
-                    if calibration.FAMILIES[item.metric] == "decode")
+    errors = sorted(
+        error for item, error in held_out_errors(items, fold="source") if calibration.FAMILIES[item.metric] == "decode"
+    )
     assert packaged["residuals"]["decode"] == pytest.approx(errors, rel=1e-6, abs=1e-9)
     old = {key: value for key, value in packaged.items() if key != "held_out_by"}
     assert Bundle.from_json(old).held_out_by == "hardware"

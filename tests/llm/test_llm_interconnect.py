@@ -1,5 +1,6 @@
 """Tensor-parallel all-reduces: every multi-device machine has its interconnect latency, and a 405B
 TP8 decode step pays the hand-computed all-reduce time (a share of the step that matters)."""
+
 from __future__ import annotations
 
 import pytest
@@ -23,9 +24,15 @@ def test_every_multi_device_machine_gives_its_hop_and_collective_latency_with_a_
 
 
 def test_405b_tp8_decode_step_pays_two_ring_all_reduces_per_layer():
-    scenario = Scenario(catalog("models").get("llama-3.1-405b"), catalog("hardware").get("8x-h100-sxm"),
-                        catalog("runtimes").get("vllm"), catalog("quantizations").get("fp8"), Workload(512, 128),
-                        ParallelLayout(tensor_parallel=8), Coefficients(0.8, 0.5, 1e-3))
+    scenario = Scenario(
+        catalog("models").get("llama-3.1-405b"),
+        catalog("hardware").get("8x-h100-sxm"),
+        catalog("runtimes").get("vllm"),
+        catalog("quantizations").get("fp8"),
+        Workload(512, 128),
+        ParallelLayout(tensor_parallel=8),
+        Coefficients(0.8, 0.5, 1e-3),
+    )
     results = {name: float(value) for name, value in analytic_model().evaluate(scenario_values(scenario)).items()}
     # By hand from the catalog: 126 layers x 2 all-reduces, each 6.6 us + 2 x 7 hops x 0.6 us of latency
     # plus 2 x 7/8 of the 16384 x 2-byte hidden state over 450 GB/s.

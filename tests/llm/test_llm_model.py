@@ -1,5 +1,6 @@
 """The LLM pack (formulas/llm.yaml) against the plain-loop oracle, the published parameter counts,
 and properties over random catalog scenarios."""
+
 from __future__ import annotations
 
 import copy
@@ -9,11 +10,11 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from oracles import oracle_llm as oracle
+
 from symcost.packs.llm.analytic import analytic_model, scenario_values
-from symcost.packs.llm.backends import supported_backends
 from symcost.packs.llm.assess import SHARES, feasibility_codes
+from symcost.packs.llm.backends import supported_backends
 from symcost.packs.llm.catalog import CatalogEntry, catalog
 from symcost.packs.llm.scenario import (
     Coefficients,
@@ -39,21 +40,54 @@ def close(actual: float, expected: float, relative: float = 1e-9) -> bool:
     return abs(actual - expected) <= relative * max(abs(expected), 1e-300)
 
 
-def pack_scenario(model: str, hardware: str, runtime: str, quant: str, prompt: int = 512, gen: int = 128,
-                  concurrency: int = 1, depth: int = 0, tp: int = 1, pp: int = 1, offload: str = "auto",
-                  coefficients: dict | None = COEFFICIENTS) -> Scenario:
+def pack_scenario(
+    model: str,
+    hardware: str,
+    runtime: str,
+    quant: str,
+    prompt: int = 512,
+    gen: int = 128,
+    concurrency: int = 1,
+    depth: int = 0,
+    tp: int = 1,
+    pp: int = 1,
+    offload: str = "auto",
+    coefficients: dict | None = COEFFICIENTS,
+) -> Scenario:
     c = coefficients
-    return Scenario(catalog("models").get(model), catalog("hardware").get(hardware), catalog("runtimes").get(runtime),
-                    catalog("quantizations").get(quant), Workload(prompt, gen, concurrency, depth), ParallelLayout(tp, pp, offload),
-                    Coefficients(c["eta_bw"], c["eta_flops"], c["t0_s"], c["kappa_bw"], c["kappa_flops"]) if c else None)
+    return Scenario(
+        catalog("models").get(model),
+        catalog("hardware").get(hardware),
+        catalog("runtimes").get(runtime),
+        catalog("quantizations").get(quant),
+        Workload(prompt, gen, concurrency, depth),
+        ParallelLayout(tp, pp, offload),
+        Coefficients(c["eta_bw"], c["eta_flops"], c["t0_s"], c["kappa_bw"], c["kappa_flops"]) if c else None,
+    )
 
 
-def oracle_scenario(model: str, hardware: str, runtime: str, quant: str, prompt: int = 512, gen: int = 128,
-                    concurrency: int = 1, depth: int = 0, tp: int = 1, pp: int = 1, offload: str = "auto") -> dict:
-    return {"model": RAW["models"][model], "hardware": RAW["hardware"][hardware], "runtime": RAW["runtimes"][runtime],
-            "quant": RAW["quantizations"][quant],
-            "workload": {"prompt_tokens": prompt, "gen_tokens": gen, "concurrency": concurrency, "depth_tokens": depth},
-            "layout": {"tp": tp, "pp": pp, "offload": offload}, "coefficients": COEFFICIENTS}
+def oracle_scenario(
+    model: str,
+    hardware: str,
+    runtime: str,
+    quant: str,
+    prompt: int = 512,
+    gen: int = 128,
+    concurrency: int = 1,
+    depth: int = 0,
+    tp: int = 1,
+    pp: int = 1,
+    offload: str = "auto",
+) -> dict:
+    return {
+        "model": RAW["models"][model],
+        "hardware": RAW["hardware"][hardware],
+        "runtime": RAW["runtimes"][runtime],
+        "quant": RAW["quantizations"][quant],
+        "workload": {"prompt_tokens": prompt, "gen_tokens": gen, "concurrency": concurrency, "depth_tokens": depth},
+        "layout": {"tp": tp, "pp": pp, "offload": offload},
+        "coefficients": COEFFICIENTS,
+    }
 
 
 def evaluate(scenario: Scenario) -> dict[str, float]:
@@ -124,7 +158,10 @@ def both(args):
 def test_memory_and_feasibility_equal_the_oracle(args):
     s, scenario = both(args)
     results = evaluate(scenario)
-    assert close(results["W_off"], oracle.offloaded_weight_bytes(s)) or results["W_off"] == oracle.offloaded_weight_bytes(s) == 0
+    assert (
+        close(results["W_off"], oracle.offloaded_weight_bytes(s))
+        or results["W_off"] == oracle.offloaded_weight_bytes(s) == 0
+    )
     assert close(results["M_vram_peak"], oracle.vram_peak(s))
     assert close(results["M_act"], oracle.activation_bytes(s))
     code = int(feasibility_codes({k: results[k] for k in ("vram_short", "ram_short", "W_off")}))
@@ -138,8 +175,10 @@ def test_decode_time_is_the_summed_step_loop(args):
     results = evaluate(scenario)
     steps = oracle.decode_steps(s)
     assert oracle.decode_max_gap(s) == 0
-    assert all(p["memory"] >= p["compute"] for p in (oracle.decode_step_parts(s, oracle.decode_start(s) + i)
-                                                     for i in (0, len(steps) - 1)))
+    assert all(
+        p["memory"] >= p["compute"]
+        for p in (oracle.decode_step_parts(s, oracle.decode_start(s) + i) for i in (0, len(steps) - 1))
+    )
     assert close(args[5] * results["t_step"], sum(steps))
     assert close(results["latency"], oracle.latency(s))
     assert close(results["decode_tps"], args[6] * len(steps) / sum(steps))
@@ -175,8 +214,11 @@ def test_prefill_equals_the_micro_batch_loop(args):
         assert results["t_prefill"] - oracle.prefill_time(s) <= bound * (1 + 1e-9)
     else:
         assert close(results["t_prefill"], oracle.prefill_time(s))
-    assert close(results["FLOP_prefill"] / (s["layout"]["tp"] * oracle.eta_flops(s) * oracle.peak_flops(s["hardware"], s["quant"])),
-                 parts["compute"])
+    assert close(
+        results["FLOP_prefill"]
+        / (s["layout"]["tp"] * oracle.eta_flops(s) * oracle.peak_flops(s["hardware"], s["quant"])),
+        parts["compute"],
+    )
 
 
 def test_prefill_attention_lies_between_the_discrete_causal_counts():
@@ -207,18 +249,28 @@ def scenarios(draw, offload=None):
     model = catalog("models").get(draw(st.sampled_from(MODELS)))
     runtime = catalog("runtimes").get(draw(st.sampled_from(RUNTIMES)))
     # a machine the runtime has a backend for (MLX runs on Apple silicon only, TensorRT-LLM on NVIDIA GPUs)
-    hardware = catalog("hardware").get(draw(st.sampled_from(
-        [name for name in HARDWARE if supported_backends(runtime, catalog("hardware").get(name))])))
+    hardware = catalog("hardware").get(
+        draw(st.sampled_from([name for name in HARDWARE if supported_backends(runtime, catalog("hardware").get(name))]))
+    )
     quant = catalog("quantizations").get(draw(st.sampled_from(sorted(runtime["supported_quant"]))))
     count = device_count(hardware)
     tps = [tp for tp in valid_tensor_parallel(model, count) if tp == 1 or runtime.get("tensor_parallel")]
     tp = draw(st.sampled_from(tps))
     pp = draw(st.sampled_from([pp for pp in range(1, count // tp + 1)]))
-    workload = Workload(draw(st.integers(0, 8192)), draw(st.integers(1, 1024)), draw(st.integers(1, 64)),
-                        draw(st.sampled_from([0, 0, 1000])))
+    workload = Workload(
+        draw(st.integers(0, 8192)),
+        draw(st.integers(1, 1024)),
+        draw(st.integers(1, 64)),
+        draw(st.sampled_from([0, 0, 1000])),
+    )
     layout = ParallelLayout(tp, pp, offload or draw(st.sampled_from(["none", "auto", "full"])))
-    coefficients = Coefficients(draw(st.floats(0.3, 1.0)), draw(st.floats(0.1, 0.9)), draw(st.floats(0, 5e-3)),
-                                draw(st.floats(0.5, 1.2)), draw(st.floats(0.5, 1.2)))
+    coefficients = Coefficients(
+        draw(st.floats(0.3, 1.0)),
+        draw(st.floats(0.1, 0.9)),
+        draw(st.floats(0, 5e-3)),
+        draw(st.floats(0.5, 1.2)),
+        draw(st.floats(0.5, 1.2)),
+    )
     scenario = Scenario(model, hardware, runtime, quant, workload, layout, coefficients)
     assert not layout_problems(scenario)
     return scenario
@@ -238,8 +290,13 @@ def with_device(scenario: Scenario, field: str, factor: float) -> Scenario:
 
 def with_workload(scenario: Scenario, **changes) -> Scenario:
     w = scenario.workload
-    fields = {"prompt_tokens": w.prompt_tokens, "gen_tokens": w.gen_tokens, "concurrency": w.concurrency,
-              "depth_tokens": w.depth_tokens, **changes}
+    fields = {
+        "prompt_tokens": w.prompt_tokens,
+        "gen_tokens": w.gen_tokens,
+        "concurrency": w.concurrency,
+        "depth_tokens": w.depth_tokens,
+        **changes,
+    }
     return scenario.with_(workload=Workload(**fields))
 
 
@@ -281,7 +338,10 @@ def test_longer_context_never_raises_the_per_sequence_decode_rate(scenario, extr
 def test_more_device_memory_never_worsens_the_feasibility_class(scenario, factor):
     before = evaluate(scenario)
     after = evaluate(with_device(scenario, "vram_gb", factor))
-    code = lambda r: int(feasibility_codes({k: r[k] for k in ("vram_short", "ram_short", "W_off")}))
+
+    def code(r):
+        return int(feasibility_codes({k: r[k] for k in ("vram_short", "ram_short", "W_off")}))
+
     assert code(after) <= code(before)
 
 
@@ -290,7 +350,10 @@ def test_more_device_memory_never_worsens_the_feasibility_class(scenario, factor
 def test_nothing_is_offloaded_without_offload_or_with_unified_memory(scenario):
     unified = scenario.hardware.get("memory") == "unified" or not scenario.hardware.get("gpus")
     for policy in ("none", "auto", "full"):
-        results = evaluate(scenario.with_(layout=ParallelLayout(scenario.layout.tensor_parallel,
-                                                        scenario.layout.pipeline_parallel, policy)))
+        results = evaluate(
+            scenario.with_(
+                layout=ParallelLayout(scenario.layout.tensor_parallel, scenario.layout.pipeline_parallel, policy)
+            )
+        )
         if policy == "none" or unified or scenario.runtime.get("offload") == "none":
             assert results["W_off"] == 0 and results["t_offload"] == 0 and results["M_ram_peak"] == 0

@@ -1,4 +1,5 @@
 """Power and energy per token at rated figures: what the pack computes and when it is unknown."""
+
 from __future__ import annotations
 
 import math
@@ -11,16 +12,29 @@ from symcost.packs.llm.estimate import estimate
 from symcost.packs.llm.scenario import ParallelLayout, Scenario, Workload
 
 
-def scenario(hardware: CatalogEntry, tp: int = 1, pp: int = 1, offload: str = "auto", model: str = "llama-3.1-8b") -> Scenario:
-    return Scenario(catalog("models").get(model), hardware, catalog("runtimes").get("vllm" if tp > 1 else "llama.cpp"),
-                    catalog("quantizations").get("q4_k_m" if tp == 1 else "awq-int4"), Workload(512, 128, 4), ParallelLayout(tp, pp, offload))
+def scenario(
+    hardware: CatalogEntry, tp: int = 1, pp: int = 1, offload: str = "auto", model: str = "llama-3.1-8b"
+) -> Scenario:
+    return Scenario(
+        catalog("models").get(model),
+        hardware,
+        catalog("runtimes").get("vllm" if tp > 1 else "llama.cpp"),
+        catalog("quantizations").get("q4_k_m" if tp == 1 else "awq-int4"),
+        Workload(512, 128, 4),
+        ParallelLayout(tp, pp, offload),
+    )
 
 
 def with_power(hardware_id: str, device_w: float | None, cpu_w: float | None) -> CatalogEntry:
     entry = catalog("hardware").get(hardware_id)
-    data = {**entry.data, "gpus": [{**gpu, "tdp_w": device_w} if device_w else {k: v for k, v in gpu.items() if k != "tdp_w"}
-                                   for gpu in entry["gpus"]],
-            "cpu": {**entry["cpu"], "tdp_w": cpu_w} if cpu_w else {k: v for k, v in entry["cpu"].items() if k != "tdp_w"}}
+    data = {
+        **entry.data,
+        "gpus": [
+            {**gpu, "tdp_w": device_w} if device_w else {k: v for k, v in gpu.items() if k != "tdp_w"}
+            for gpu in entry["gpus"]
+        ],
+        "cpu": {**entry["cpu"], "tdp_w": cpu_w} if cpu_w else {k: v for k, v in entry["cpu"].items() if k != "tdp_w"},
+    }
     return CatalogEntry("hardware", entry.id, data, "test")
 
 
@@ -29,7 +43,9 @@ def test_power_is_the_rated_power_of_the_devices_in_use_and_energy_is_power_time
     hardware = with_power("8x-h100-sxm", 700.0, 700.0)
     results = analytic_model().evaluate(scenario_values(scenario(hardware, tp, pp)))
     assert float(results["power"]) == pytest.approx(700.0 * tp * pp, rel=1e-12)
-    assert float(results["energy_per_token"]) == pytest.approx(700.0 * tp * pp * float(results["t_step"]) / 4, rel=1e-12)
+    assert float(results["energy_per_token"]) == pytest.approx(
+        700.0 * tp * pp * float(results["t_step"]) / 4, rel=1e-12
+    )
 
 
 def test_cpu_power_counts_only_when_offloaded_layers_run_on_the_cpu():

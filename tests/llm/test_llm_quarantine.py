@@ -4,6 +4,7 @@ Every door that creates records (files, CSV rows, POST /v1/calibrate) refuses Na
 float64 does not hold exactly, before anything is stored. A store written by an older version may still hold
 such records: a refit sets them aside, reports them and fits the rest.
 """
+
 from __future__ import annotations
 
 import csv
@@ -14,9 +15,9 @@ import stat
 import time
 
 import pytest
-
 from conftest import ROOT, run_cli
 from service.service_server import Server
+
 from symcost.errors import InputError, SymcostError
 from symcost.packs.llm.calibration import Bundle, fit
 from symcost.packs.llm.ingest import refit
@@ -28,8 +29,15 @@ from symcost.packs.llm.text import quarantine_lines
 from symcost.service.calibration import CalibrationService
 
 CSV = ROOT / "data" / "llm_bench_calibration.csv"
-RECORD = {"model_id": "llama-3-8b", "runtime_id": "llama.cpp", "hardware_id": "rtx-4090", "quant": "q4_k_m",
-          "context_tokens": 512, "output_tokens": 128, "metrics": {"decode_toks_sec": 120.0}}
+RECORD = {
+    "model_id": "llama-3-8b",
+    "runtime_id": "llama.cpp",
+    "hardware_id": "rtx-4090",
+    "quant": "q4_k_m",
+    "context_tokens": 512,
+    "output_tokens": 128,
+    "metrics": {"decode_toks_sec": 120.0},
+}
 # Three machines of the public data: enough for a fit and its held-out errors, quick to refit.
 MACHINES = ("RTX 4090 24GB", "RTX 3090 24GB", "Apple M1 Max (32-core GPU)")
 NON_FINITE = [float("nan"), float("inf"), float("-inf")]
@@ -51,8 +59,17 @@ def with_value(path: tuple, value) -> dict:
 
 
 # ---------------------------------------------------------------- the one door: checked_records
-@pytest.mark.parametrize("path", [("metrics", "decode_toks_sec"), ("metrics", "ttft_ms_p50"), ("metrics", "ram_peak_gb"),
-                                  ("context_tokens",), ("depth_tokens",), ("parallelism", "tensor_parallel")])
+@pytest.mark.parametrize(
+    "path",
+    [
+        ("metrics", "decode_toks_sec"),
+        ("metrics", "ttft_ms_p50"),
+        ("metrics", "ram_peak_gb"),
+        ("context_tokens",),
+        ("depth_tokens",),
+        ("parallelism", "tensor_parallel"),
+    ],
+)
 @pytest.mark.parametrize("value", NON_FINITE + TOO_BIG)
 def test_checked_records_refuses_non_finite_and_inexact_numbers_naming_record_and_field(path, value):
     with pytest.raises(InputError) as caught:
@@ -93,8 +110,9 @@ def stored_rows(db) -> int:
 
 
 @pytest.mark.parametrize("text, shown", [("NaN", "nan"), ("Infinity", "inf"), ("-Infinity", "-inf"), ("1e999", "inf")])
-def test_calibrate_refuses_a_json_file_with_a_non_finite_metric_and_stores_nothing(tmp_path, store_with_one_record,
-                                                                                    text, shown):
+def test_calibrate_refuses_a_json_file_with_a_non_finite_metric_and_stores_nothing(
+    tmp_path, store_with_one_record, text, shown
+):
     runs = tmp_path / "runs.json"
     runs.write_text(json.dumps([RECORD, with_value(("metrics", "ttft_ms_p50"), 5.5)]).replace("5.5", text))
     result = run_cli("llm", "calibrate", runs, "--db", store_with_one_record, "--min-records", "1")
@@ -109,8 +127,11 @@ def test_calibrate_refuses_an_integer_beyond_float64_precision(tmp_path, store_w
     runs = tmp_path / "runs.json"
     runs.write_text(json.dumps(with_value(("output_tokens",), 2**53 + 1)))
     result = run_cli("llm", "calibrate", runs, "--db", store_with_one_record)
-    assert result.code == 2 and result.stderr.strip() == \
-        "error: runs.json: output_tokens: expected a number within +-9007199254740992, got 9007199254740993"
+    assert (
+        result.code == 2
+        and result.stderr.strip()
+        == "error: runs.json: output_tokens: expected a number within +-9007199254740992, got 9007199254740993"
+    )
     assert stored_rows(store_with_one_record) == 1
 
 
@@ -126,8 +147,9 @@ def csv_with(tmp_path, column: str, text: str):
 
 @pytest.mark.parametrize("column", ["pp_tok_s", "tg_tok_s"])
 @pytest.mark.parametrize("text", ["nan", "inf", "1e999", "-infinity", "NaN", "12 tok/s"])
-def test_calibrate_refuses_a_csv_cell_that_is_not_a_finite_number_naming_row_and_column(tmp_path, store_with_one_record,
-                                                                                       column, text):
+def test_calibrate_refuses_a_csv_cell_that_is_not_a_finite_number_naming_row_and_column(
+    tmp_path, store_with_one_record, column, text
+):
     result = run_cli("llm", "calibrate", csv_with(tmp_path, column, text), "--db", store_with_one_record)
     assert result.code == 2 and result.stdout == "", result.stderr
     assert result.stderr.strip() == f"error: bench.csv[1]: {column}: expected a finite number, got {text!r}"
@@ -212,7 +234,7 @@ def test_a_poisoned_store_refits_quarantining_the_bad_records_and_fitting_the_ot
         assert store.latest_bundle().quarantined == bundle.quarantined
     reasons = {entry["run_id"]: entry["reason"] for entry in bundle.quarantined}
     assert list(reasons) == list(POISON)  # in store order
-    for run_id, (field, key, _, words) in POISON.items():
+    for run_id, (_field, _key, _, words) in POISON.items():
         assert words in reasons[run_id] and "\n" not in reasons[run_id], reasons[run_id]
     assert bundle.n_records == len(good) + len(POISON)
     assert flat(bundle.coefficients) == pytest.approx(flat(fit(observations(good))), rel=1e-6)
@@ -244,8 +266,10 @@ def test_a_store_with_nothing_fittable_is_a_clear_error(tmp_path):
     db = tmp_path / "db.sqlite"
     Store(db).close()
     connection = sqlite3.connect(db)
-    connection.execute("INSERT INTO runs VALUES ('only-nan', 'x', 'x', ?)",
-                       (json.dumps(with_value(("metrics", "decode_toks_sec"), float("nan"))),))
+    connection.execute(
+        "INSERT INTO runs VALUES ('only-nan', 'x', 'x', ?)",
+        (json.dumps(with_value(("metrics", "decode_toks_sec"), float("nan"))),),
+    )
     connection.commit()
     connection.close()
     with Store(db) as store, pytest.raises(SymcostError, match="nothing to fit: 1 of 1 stored records are quarantined"):
@@ -254,15 +278,18 @@ def test_a_store_with_nothing_fittable_is_a_clear_error(tmp_path):
     runs.write_text(json.dumps(dict(RECORD, run_id="tp-3", parallelism={"tensor_parallel": 3})))
     result = run_cli("llm", "calibrate", runs, "--db", db, "--min-records", "1")
     assert result.code == 2 and "Traceback" not in result.stderr
-    assert result.stderr.strip().splitlines() == ["error: nothing to fit: 2 of 2 stored records are quarantined; "
-                                                  "the first: only-nan: metrics.decode_toks_sec: expected a finite "
-                                                  "number, got nan"]
+    assert result.stderr.strip().splitlines() == [
+        "error: nothing to fit: 2 of 2 stored records are quarantined; "
+        "the first: only-nan: metrics.decode_toks_sec: expected a finite "
+        "number, got nan"
+    ]
 
 
 def test_validate_reports_records_the_model_cannot_evaluate_instead_of_failing(tmp_path):
     runs = tmp_path / "runs.json"
-    runs.write_text(json.dumps([dict(RECORD, run_id="fine"),
-                                dict(RECORD, run_id="tp-3", parallelism={"tensor_parallel": 3})]))
+    runs.write_text(
+        json.dumps([dict(RECORD, run_id="fine"), dict(RECORD, run_id="tp-3", parallelism={"tensor_parallel": 3})])
+    )
     text = run_cli("llm", "validate", runs, "--calibration", "packaged")
     assert text.code in (0, 1), text.stderr
     assert "quarantined 1 record (left out of the tables):" in text.stdout and "  tp-3: " in text.stdout
@@ -282,8 +309,11 @@ def test_many_quarantined_records_are_capped_with_a_count():
 # ---------------------------------------------------------------- bundles written before quarantine existed
 def test_bundles_without_a_quarantined_field_still_load(tmp_path):
     # The packaged bundle as written before the quarantined and held_out_by fields existed.
-    packaged = {key: value for key, value in json.loads((ROOT / "catalogs" / "calibration.json").read_text()).items()
-                if key not in ("quarantined", "held_out_by")}
+    packaged = {
+        key: value
+        for key, value in json.loads((ROOT / "catalogs" / "calibration.json").read_text()).items()
+        if key not in ("quarantined", "held_out_by")
+    }
     assert packaged_bundle().quarantined == []
     packaged.pop("quarantined", None)  # as a bundle stored before quarantine existed
     db = tmp_path / "db.sqlite"
@@ -297,7 +327,9 @@ def test_bundles_without_a_quarantined_field_still_load(tmp_path):
         assert store.latest_bundle().bundle_id == packaged["bundle_id"]
     status = CalibrationService(db, 10).status()
     assert status["quarantined"] == [] and status["pending"] == 0
-    assert Bundle.from_json({**packaged, "quarantined": [{"run_id": "r", "reason": "x"}]}).quarantined[0]["run_id"] == "r"
+    assert (
+        Bundle.from_json({**packaged, "quarantined": [{"run_id": "r", "reason": "x"}]}).quarantined[0]["run_id"] == "r"
+    )
 
 
 # ---------------------------------------------------------------- the store's permissions

@@ -1,5 +1,6 @@
 """Runtime version as an input: builds and dates placed in eras, era coefficients fitted with a smooth prior,
 the newest era by default, and the era an estimate used named in its response."""
+
 from __future__ import annotations
 
 import itertools
@@ -17,15 +18,33 @@ from symcost.packs.llm.runtime_eras import RuntimeVersionError, era_of_record, e
 from symcost.packs.llm.scenario import Coefficients
 
 
-@pytest.mark.parametrize("version, era", [("b5163", "2025"), ("b6918", "2025"), ("b6000", "2025"), ("b99999", "2025"),
-                                          ("2024", "2024"), ("2024-06", "2024"), ("2023-12-31", "2023")])
+@pytest.mark.parametrize(
+    "version, era",
+    [
+        ("b5163", "2025"),
+        ("b6918", "2025"),
+        ("b6000", "2025"),
+        ("b99999", "2025"),
+        ("2024", "2024"),
+        ("2024-06", "2024"),
+        ("2023-12-31", "2023"),
+    ],
+)
 def test_builds_and_dates_are_placed_in_their_year(version, era):
     assert era_of_version("llama.cpp", version) == era
 
 
-@pytest.mark.parametrize("version, message", [
-    ("b100", "predates the earliest dated build"), ("6918", "give a build"), ("2024-13", "give a build"),
-    ("2024-02-30x", "give a build"), ("v1.2.3", "give a build"), ("", "give a build")])
+@pytest.mark.parametrize(
+    "version, message",
+    [
+        ("b100", "predates the earliest dated build"),
+        ("6918", "give a build"),
+        ("2024-13", "give a build"),
+        ("2024-02-30x", "give a build"),
+        ("v1.2.3", "give a build"),
+        ("", "give a build"),
+    ],
+)
 def test_versions_that_cannot_be_placed_are_refused(version, message):
     with pytest.raises(RuntimeVersionError, match=message):
         era_of_version("llama.cpp", version)
@@ -58,13 +77,25 @@ def era_records() -> list[RunRecord]:
     """llama.cpp runs on consumer GPUs that the model itself predicts, with faster decode in 2025 than in 2024."""
     model, records = analytic_model(), []
     for era, hardware, model_id, prompt in itertools.product(
-            ERA_TRUTH, ["rtx-3090", "rtx-4090", "rtx-4080"], ["llama-3.2-1b", "llama-3-8b"], [128, 2048]):
-        data = {"run_id": f"{era}-{hardware}-{model_id}-{prompt}", "model_id": model_id, "runtime_id": "llama.cpp",
-                "hardware_id": hardware, "quant": "f16", "context_tokens": prompt, "output_tokens": 128,
-                "source_date": era, "metrics": {"decode_toks_sec": 1.0}}
+        ERA_TRUTH, ["rtx-3090", "rtx-4090", "rtx-4080"], ["llama-3.2-1b", "llama-3-8b"], [128, 2048]
+    ):
+        data = {
+            "run_id": f"{era}-{hardware}-{model_id}-{prompt}",
+            "model_id": model_id,
+            "runtime_id": "llama.cpp",
+            "hardware_id": hardware,
+            "quant": "f16",
+            "context_tokens": prompt,
+            "output_tokens": 128,
+            "source_date": era,
+            "metrics": {"decode_toks_sec": 1.0},
+        }
         run = RunRecord(data["run_id"], data)
         results = model.evaluate(scenario_values(run.scenario().with_(coefficients=Coefficients(*ERA_TRUTH[era]))))
-        data["metrics"] = {"decode_toks_sec": float(results["decode_tps"]), "prefill_toks_sec": float(results["prefill_tps"])}
+        data["metrics"] = {
+            "decode_toks_sec": float(results["decode_tps"]),
+            "prefill_toks_sec": float(results["prefill_tps"]),
+        }
         records.append(run)
     return records
 
@@ -93,22 +124,47 @@ def test_the_packaged_bundle_has_llama_cpp_eras_and_defaults_to_the_newest():
 
 def test_an_old_bundle_without_eras_still_gives_coefficients():
     coefficients = {key: value for key, value in packaged_bundle().coefficients.items() if key != "eras"}
-    scenario = scenario_from_request({"model_id": "llama-3-8b", "hardware": {"hardware_id": "rtx-4090"},
-                                      "runtime_id": "llama.cpp@b6918"})
+    scenario = scenario_from_request(
+        {"model_id": "llama-3-8b", "hardware": {"hardware_id": "rtx-4090"}, "runtime_id": "llama.cpp@b6918"}
+    )
     assert "@" not in Bundle(coefficients, {}, 0, 0).coefficients_for(scenario).origin
 
 
-@pytest.mark.parametrize("runtime, era", [("llama.cpp@b6918", "llama.cpp@2025"), ("llama.cpp@2024-06", "llama.cpp@2024"),
-                                          ("llama.cpp", "llama.cpp@2025"), ("ollama@2024", "llama.cpp@2024")])
+@pytest.mark.parametrize(
+    "runtime, era",
+    [
+        ("llama.cpp@b6918", "llama.cpp@2025"),
+        ("llama.cpp@2024-06", "llama.cpp@2024"),
+        ("llama.cpp", "llama.cpp@2025"),
+        ("ollama@2024", "llama.cpp@2024"),
+    ],
+)
 def test_the_cli_estimate_names_the_era_it_used(runtime, era):
-    result = run_cli("llm", "estimate", "--model", "llama-3-8b", "--hardware", "rtx-4090", "--runtime", runtime,
-                     "--calibration", "packaged", "--format", "json")
+    result = run_cli(
+        "llm",
+        "estimate",
+        "--model",
+        "llama-3-8b",
+        "--hardware",
+        "rtx-4090",
+        "--runtime",
+        runtime,
+        "--calibration",
+        "packaged",
+        "--format",
+        "json",
+    )
     assert result.code == 0, result.stderr
     assert json.loads(result.stdout)["coefficients"]["origin"].endswith(f" + {era})")
 
 
-@pytest.mark.parametrize("runtime, message", [("llama.cpp@b100", "predates the earliest dated build (b5163"),
-                                              ("llama.cpp@last-tuesday", "give a build (b6918) or a date")])
+@pytest.mark.parametrize(
+    "runtime, message",
+    [
+        ("llama.cpp@b100", "predates the earliest dated build (b5163"),
+        ("llama.cpp@last-tuesday", "give a build (b6918) or a date"),
+    ],
+)
 def test_the_cli_refuses_a_version_it_cannot_place(runtime, message):
     result = run_cli("llm", "estimate", "--model", "llama-3-8b", "--hardware", "rtx-4090", "--runtime", runtime)
     assert result.code == 2
@@ -133,8 +189,10 @@ def test_the_solver_and_the_recommendations_use_the_asked_era():
     from symcost.packs.llm.solver import solve
 
     bundle, workload = packaged_bundle(), Workload(512, 128)
-    top = {runtime: solve(solve_request(["llama-3-8b"], ["rtx-4090"], runtime, workload), bundle)["top"][0]
-           for runtime in ("llama.cpp@2024", "llama.cpp@2025", "llama.cpp")}
+    top = {
+        runtime: solve(solve_request(["llama-3-8b"], ["rtx-4090"], runtime, workload), bundle)["top"][0]
+        for runtime in ("llama.cpp@2024", "llama.cpp@2025", "llama.cpp")
+    }
     assert top["llama.cpp@2025"]["decode_toks_sec"] == top["llama.cpp"]["decode_toks_sec"]  # newest by default
     assert top["llama.cpp@2024"]["decode_toks_sec"] != top["llama.cpp"]["decode_toks_sec"]
     request = {"model_id": "llama-3-8b", "hardware": {"hardware_id": "rtx-4090"}, "runtime_id": "llama.cpp@2024"}

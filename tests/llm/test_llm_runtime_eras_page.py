@@ -1,5 +1,6 @@
 """The web page's runtime version: the hardware-first form sends it, the assumptions drawer names the era used,
 and a version the service cannot place is shown as its error."""
+
 from __future__ import annotations
 
 from service.test_web_ui import browser, fill_hardware_form, load, page, server, submit_and_wait  # noqa: F401

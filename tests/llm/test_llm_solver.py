@@ -1,5 +1,6 @@
 """The configuration solver: one batched call over 10^4+ candidates, constraints, orderings, rejection
 accounting, and its best configuration against a brute-force loop of single estimates."""
+
 from __future__ import annotations
 
 import itertools
@@ -14,8 +15,18 @@ from symcost.packs.llm.scenario import ParallelLayout, Scenario, Workload, layou
 from symcost.packs.llm.solver import SolveRequest, grid_size, solve
 
 MODELS = ("llama-3-8b", "qwen2.5-7b", "mixtral-8x7b", "llama-3.1-70b")
-HARDWARE = ("rtx-4090", "rtx-3090", "2x-rtx-4090", "h100-sxm", "8x-h100-sxm", "a10", "l40s", "apple-m1-max-64gb",
-            "dgx-spark", "2x-a100-sxm-40gb")
+HARDWARE = (
+    "rtx-4090",
+    "rtx-3090",
+    "2x-rtx-4090",
+    "h100-sxm",
+    "8x-h100-sxm",
+    "a10",
+    "l40s",
+    "apple-m1-max-64gb",
+    "dgx-spark",
+    "2x-a100-sxm-40gb",
+)
 WORKLOAD = Workload(1024, 256)
 EVALUATED_REASONS = ("insufficient_memory", "below_min_decode_tps", "above_max_ttft_ms")
 
@@ -25,9 +36,17 @@ def entries(kind: str, names) -> list:
 
 
 def big_request(**changes) -> SolveRequest:
-    fields = {"models": entries("models", MODELS), "hardware": entries("hardware", HARDWARE),
-              "runtime": catalog("runtimes").get("vllm"), "workload": WORKLOAD, "concurrency": [1, 4, 16, 64],
-              "min_decode_tps": 50.0, "max_ttft_ms": 2000.0, "top": 8, **changes}
+    fields = {
+        "models": entries("models", MODELS),
+        "hardware": entries("hardware", HARDWARE),
+        "runtime": catalog("runtimes").get("vllm"),
+        "workload": WORKLOAD,
+        "concurrency": [1, 4, 16, 64],
+        "min_decode_tps": 50.0,
+        "max_ttft_ms": 2000.0,
+        "top": 8,
+        **changes,
+    }
     return SolveRequest(**fields)
 
 
@@ -43,10 +62,14 @@ def throughput(bundle):
 
 def scenario_of(config: dict, request: SolveRequest) -> Scenario:
     w = request.workload
-    return Scenario(catalog("models").get(config["model_id"]), catalog("hardware").get(config["hardware_id"]),
-                    request.runtime, catalog("quantizations").get(config["quant"]),
-                    Workload(w.prompt_tokens, w.gen_tokens, config["concurrency"], context_alloc=config["context_alloc"]),
-                    ParallelLayout(config["tensor_parallel"], config["pipeline_parallel"], config["offload"]))
+    return Scenario(
+        catalog("models").get(config["model_id"]),
+        catalog("hardware").get(config["hardware_id"]),
+        request.runtime,
+        catalog("quantizations").get(config["quant"]),
+        Workload(w.prompt_tokens, w.gen_tokens, config["concurrency"], context_alloc=config["context_alloc"]),
+        ParallelLayout(config["tensor_parallel"], config["pipeline_parallel"], config["offload"]),
+    )
 
 
 def test_ten_thousand_candidates_in_one_call_and_the_rejections_add_up(throughput):
@@ -68,7 +91,9 @@ def test_every_returned_config_is_feasible_and_meets_the_constraints(throughput,
         assert response["feasibility"] == config["feasibility"]
         assert response["estimates"]["decode_toks_sec"]["p50"] >= request.min_decode_tps
         assert response["estimates"]["ttft_ms"]["p50"] <= request.max_ttft_ms
-        assert response["estimates"]["decode_toks_sec"]["p50"] == pytest.approx(config["expected_decode_toks_sec"], rel=1e-3)
+        assert response["estimates"]["decode_toks_sec"]["p50"] == pytest.approx(
+            config["expected_decode_toks_sec"], rel=1e-3
+        )
 
 
 def test_throughput_is_ranked_descending(throughput):
@@ -79,21 +104,31 @@ def test_throughput_is_ranked_descending(throughput):
 def test_latency_is_ranked_ascending(bundle):
     request = big_request(objective="latency")
     result = solve(request, bundle)
-    latencies = [estimate(scenario_of(config, request), bundle)["estimates"]["latency_ms"]["p50"] for config in result["top"]]
+    latencies = [
+        estimate(scenario_of(config, request), bundle)["estimates"]["latency_ms"]["p50"] for config in result["top"]
+    ]
     assert len(latencies) == request.top and latencies == sorted(latencies)
 
 
 def test_min_hardware_gives_one_entry_per_machine_cheapest_first(bundle):
-    request = big_request(hardware=list(catalog("hardware")), objective="min_hardware", models=entries("models", ["llama-3-8b"]),
-                          min_decode_tps=None, max_ttft_ms=None, concurrency=[1], top=50)
+    request = big_request(
+        hardware=list(catalog("hardware")),
+        objective="min_hardware",
+        models=entries("models", ["llama-3-8b"]),
+        min_decode_tps=None,
+        max_ttft_ms=None,
+        concurrency=[1],
+        top=50,
+    )
     result = solve(request, bundle)
     machines = [config["hardware_id"] for config in result["top"]]
     assert len(machines) == len(set(machines)) > 5
     prices = [config.get("price_usd", math.inf) for config in result["top"]]
     assert prices == sorted(prices)
     priced = {entry.id for entry in catalog("hardware") if entry.get("price_usd")}
-    assert {m for m in machines if m in priced} and machines[:len([m for m in machines if m in priced])] == \
-        [m for m in machines if m in priced]
+    assert {m for m in machines if m in priced} and machines[: len([m for m in machines if m in priced])] == [
+        m for m in machines if m in priced
+    ]
 
 
 def test_perf_per_dollar_ranks_by_decode_rate_per_price_and_only_priced_machines(bundle):
@@ -110,43 +145,89 @@ def test_perf_per_dollar_ranks_by_decode_rate_per_price_and_only_priced_machines
 
 def test_candidates_is_the_size_of_the_grid():
     quants = entries("quantizations", ["bf16", "fp8"])
-    request = SolveRequest(entries("models", ["llama-3-8b", "qwen2.5-7b"]), entries("hardware", ["rtx-4090", "rtx-3090"]),
-                           catalog("runtimes").get("vllm"), WORKLOAD, quants=quants, tensor_parallel=[1, 2],
-                           pipeline_parallel=[1], offload=["none", "auto"], context_caps=[512, 2048, 4096], concurrency=[1, 2])
+    request = SolveRequest(
+        entries("models", ["llama-3-8b", "qwen2.5-7b"]),
+        entries("hardware", ["rtx-4090", "rtx-3090"]),
+        catalog("runtimes").get("vllm"),
+        WORKLOAD,
+        quants=quants,
+        tensor_parallel=[1, 2],
+        pipeline_parallel=[1],
+        offload=["none", "auto"],
+        context_caps=[512, 2048, 4096],
+        concurrency=[1, 2],
+    )
     result = solve(request)
     assert result["candidates"] == 2 * 2 * 2 * 2 * 1 * 2 * 3 * 2 == grid_size(request)
 
 
 # ---------------------------------------------------------------- brute force on a small grid
-SMALL = {"models": ["llama-3-8b", "mixtral-8x7b"], "hardware": ["rtx-4090", "2x-rtx-3090", "apple-m1-max-64gb"],
-         "quants": ["q4_k_m", "q8_0"], "tp": [1], "pp": [1, 2], "offload": ["none", "auto", "full"],
-         "caps": [4096, 16384], "concurrency": [1, 4]}
+SMALL = {
+    "models": ["llama-3-8b", "mixtral-8x7b"],
+    "hardware": ["rtx-4090", "2x-rtx-3090", "apple-m1-max-64gb"],
+    "quants": ["q4_k_m", "q8_0"],
+    "tp": [1],
+    "pp": [1, 2],
+    "offload": ["none", "auto", "full"],
+    "caps": [4096, 16384],
+    "concurrency": [1, 4],
+}
 
 
 def small_request(objective: str) -> SolveRequest:
-    return SolveRequest(entries("models", SMALL["models"]), entries("hardware", SMALL["hardware"]),
-                        catalog("runtimes").get("llama.cpp"), Workload(2000, 300),
-                        quants=entries("quantizations", SMALL["quants"]), tensor_parallel=SMALL["tp"],
-                        pipeline_parallel=SMALL["pp"], offload=SMALL["offload"], context_caps=SMALL["caps"],
-                        concurrency=SMALL["concurrency"], objective=objective, min_decode_tps=5.0, top=6)
+    return SolveRequest(
+        entries("models", SMALL["models"]),
+        entries("hardware", SMALL["hardware"]),
+        catalog("runtimes").get("llama.cpp"),
+        Workload(2000, 300),
+        quants=entries("quantizations", SMALL["quants"]),
+        tensor_parallel=SMALL["tp"],
+        pipeline_parallel=SMALL["pp"],
+        offload=SMALL["offload"],
+        context_caps=SMALL["caps"],
+        concurrency=SMALL["concurrency"],
+        objective=objective,
+        min_decode_tps=5.0,
+        top=6,
+    )
 
 
 def brute_force(request: SolveRequest, bundle) -> tuple[list[dict], int]:
     """Every grid point estimated on its own; the acceptable ones with their figures, and how many were evaluated."""
     found, evaluated = [], 0
     for model, hardware, quant, tp, pp, offload, cap, concurrency in itertools.product(
-            request.models, request.hardware, request.quants, SMALL["tp"], SMALL["pp"], SMALL["offload"],
-            SMALL["caps"], SMALL["concurrency"]):
-        scenario = Scenario(model, hardware, request.runtime, quant,
-                            Workload(2000, 300, concurrency, context_alloc=cap), ParallelLayout(tp, pp, offload))
+        request.models,
+        request.hardware,
+        request.quants,
+        SMALL["tp"],
+        SMALL["pp"],
+        SMALL["offload"],
+        SMALL["caps"],
+        SMALL["concurrency"],
+    ):
+        scenario = Scenario(
+            model,
+            hardware,
+            request.runtime,
+            quant,
+            Workload(2000, 300, concurrency, context_alloc=cap),
+            ParallelLayout(tp, pp, offload),
+        )
         if layout_problems(scenario):
             continue
         evaluated += 1
         response = estimate(scenario, bundle)
         decode = response["estimates"]["decode_toks_sec"]["p50"]
         if response["feasibility"] != "insufficient_memory" and decode >= request.min_decode_tps:
-            found.append({"key": (model.id, hardware.id, quant.id, tp, pp, concurrency), "decode": decode,
-                          "latency": response["estimates"]["latency_ms"]["p50"], "offload": offload, "cap": cap})
+            found.append(
+                {
+                    "key": (model.id, hardware.id, quant.id, tp, pp, concurrency),
+                    "decode": decode,
+                    "latency": response["estimates"]["latency_ms"]["p50"],
+                    "offload": offload,
+                    "cap": cap,
+                }
+            )
     return found, evaluated
 
 
@@ -160,7 +241,7 @@ def test_best_configs_equal_a_brute_force_loop_of_single_estimates(bundle, objec
     for row in found:
         value = sign * row[figure]
         best_per_key[row["key"]] = min(best_per_key.get(row["key"], math.inf), value)
-    expected = sorted(best_per_key.values())[:request.top]
+    expected = sorted(best_per_key.values())[: request.top]
     top = result["top"]
     if objective == "throughput":
         got = [-config["expected_decode_toks_sec"] for config in top]
@@ -168,6 +249,12 @@ def test_best_configs_equal_a_brute_force_loop_of_single_estimates(bundle, objec
         got = [estimate(scenario_of(config, request), bundle)["estimates"]["latency_ms"]["p50"] for config in top]
     assert got == pytest.approx(expected, rel=1e-3)
     best = top[0]
-    key = (best["model_id"], best["hardware_id"], best["quant"], best["tensor_parallel"], best["pipeline_parallel"],
-           best["concurrency"])
+    key = (
+        best["model_id"],
+        best["hardware_id"],
+        best["quant"],
+        best["tensor_parallel"],
+        best["pipeline_parallel"],
+        best["concurrency"],
+    )
     assert min(sign * row[figure] for row in found if row["key"] == key) == pytest.approx(expected[0], rel=1e-3)

@@ -26,6 +26,7 @@ Conventions taken from the pack's documentation:
   S_0 + j + 1/2 tokens: the continuum form S_p*S_0 + S_p^2/2 the pack documents
   (the discrete counts S_0 + j and S_0 + j + 1 bracket it).
 """
+
 from __future__ import annotations
 
 import math
@@ -238,8 +239,12 @@ def devices(s: dict) -> int:
 
 
 def usable_device_memory(s: dict) -> float:
-    return (device(s["hardware"])["memory_gb"] * GB * s["hardware"].get("usable_memory_fraction", 1.0)
-            * s["runtime"]["defaults"]["memory_utilization"])
+    return (
+        device(s["hardware"])["memory_gb"]
+        * GB
+        * s["hardware"].get("usable_memory_fraction", 1.0)
+        * s["runtime"]["defaults"]["memory_utilization"]
+    )
 
 
 def sequences(s: dict) -> float:
@@ -248,8 +253,9 @@ def sequences(s: dict) -> float:
     if not w.get("saturate"):
         return w["concurrency"]
     rt = s["runtime"]["defaults"]
-    free = (usable_device_memory(s) * devices(s) - weight_bytes(s["model"], s["quant"])
-            - devices(s) * rt["buffer_gb"] * GB)
+    free = (
+        usable_device_memory(s) * devices(s) - weight_bytes(s["model"], s["quant"]) - devices(s) * rt["buffer_gb"] * GB
+    )
     per_sequence = kv_bytes_per_token(s["model"], s["quant"]) * context_alloc(s) * (1 + rt["kv_reserve_fraction"])
     return min(s["runtime"].get("max_batch", 256), max(1, math.floor(free / per_sequence)))
 
@@ -263,8 +269,11 @@ def activation_bytes(s: dict) -> float:
     """One micro-batch's tokens in flight (hidden states, attention and MLP intermediates) and every sequence's logits."""
     model, b = s["model"], sequences(s)
     moe = moe_of(model)
-    widest_mlp = max(model["intermediate_size"], moe["top_k"] * moe["expert_intermediate_size"]) if moe \
+    widest_mlp = (
+        max(model["intermediate_size"], moe["top_k"] * moe["expert_intermediate_size"])
+        if moe
         else model["intermediate_size"]
+    )
     per_token = ACT_BYTES * (4 * model["hidden_size"] + 2 * widest_mlp)
     in_flight = min(s["runtime"]["defaults"]["ubatch"], max(b, s["workload"]["prompt_tokens"] * b))
     return per_token * in_flight + LOGIT_BYTES * model["vocab_size"] * b
@@ -364,8 +373,14 @@ def decode_step_parts(s: dict, cached: float) -> dict[str, float]:
     compute = flops / (tp * eta_flops(s) * peak_flops(hw, s["quant"]))
     offload_bw = host_mem_bw(hw) if s["runtime"].get("offload") == "cpu_layers" else host_link_bw(hw)
     offload = f_off * weights / (eta_bw(s) * offload_bw)
-    return {"memory": memory, "compute": compute, "offload": offload, "tp": tp_time(s, b), "pp": pp_time(s, b),
-            "t0": s["coefficients"]["t0_s"]}
+    return {
+        "memory": memory,
+        "compute": compute,
+        "offload": offload,
+        "tp": tp_time(s, b),
+        "pp": pp_time(s, b),
+        "t0": s["coefficients"]["t0_s"],
+    }
 
 
 def decode_step_time(s: dict, cached: float) -> float:
@@ -402,7 +417,7 @@ def micro_batches(s: dict) -> list[list[int]]:
     prompt, b = s["workload"]["prompt_tokens"], int(sequences(s))
     ubatch = s["runtime"]["defaults"]["ubatch"]
     positions = [j for _ in range(b) for j in range(prompt)]
-    batches = [positions[start:start + ubatch] for start in range(0, len(positions), ubatch)]
+    batches = [positions[start : start + ubatch] for start in range(0, len(positions), ubatch)]
     return batches or [[]]
 
 
@@ -425,11 +440,16 @@ def prefill_parts(s: dict) -> dict[str, float]:
     flops += 2 * model["vocab_size"] * model["hidden_size"] * b  # output head of each sequence's last token
     overlapped = s["runtime"].get("pipeline") == "microbatched"
     in_flight = len(batches) if overlapped else 1
-    return {"compute": flops / (tp * eta_flops(s) * peak_flops(hw, s["quant"])),
-            "memory": weights / (tp * eta_bw(s) * bandwidth),
-            "pipeline_factor": (in_flight + pp - 1) / (in_flight * pp),
-            "offload": offloaded / host_link_bw(hw), "tp": tp_comm, "pp": pp_comm, "t0": overhead,
-            "micro_batches": len(batches)}
+    return {
+        "compute": flops / (tp * eta_flops(s) * peak_flops(hw, s["quant"])),
+        "memory": weights / (tp * eta_bw(s) * bandwidth),
+        "pipeline_factor": (in_flight + pp - 1) / (in_flight * pp),
+        "offload": offloaded / host_link_bw(hw),
+        "tp": tp_comm,
+        "pp": pp_comm,
+        "t0": overhead,
+        "micro_batches": len(batches),
+    }
 
 
 def prefill_time(s: dict) -> float:

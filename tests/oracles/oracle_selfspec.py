@@ -11,6 +11,7 @@ symcost's symbolic code: tests compare the two on random inputs.
 
 Units: energy pJ, latency ns, area mm^2, power nW, bytes.
 """
+
 from __future__ import annotations
 
 import copy
@@ -20,8 +21,9 @@ import os
 
 import yaml
 
-DEFAULT_LIBRARY_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared",
-                                    "peer-selfspec", "runtime_libraries.json")
+DEFAULT_LIBRARY_FILE = os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "peer-selfspec", "runtime_libraries.json"
+)
 DEFAULT_LIBRARY_NAME = "puma_like_v1"
 
 # ----------------------------------------------------------------------------
@@ -30,18 +32,51 @@ DEFAULT_LIBRARY_NAME = "puma_like_v1"
 STAGES = ["qkv", "wo", "ffn", "qk", "pv", "softmax", "elementwise", "kv_cache", "buffers_add", "control"]
 AREA_STAGE_KEYS = ["qkv_mm2", "wo_mm2", "ffn_mm2", "digital_mm2"]
 COMPONENTS = [
-    "arrays", "dac", "adc_draft", "adc_residual", "input_registers", "output_registers", "tia", "snh",
-    "mux", "io_buffers", "subarray_switches", "write_drivers", "attention_engine", "kv_cache", "sram",
-    "hbm", "fabric", "softmax_unit", "elementwise_unit", "buffers_add", "control",
+    "arrays",
+    "dac",
+    "adc_draft",
+    "adc_residual",
+    "input_registers",
+    "output_registers",
+    "tia",
+    "snh",
+    "mux",
+    "io_buffers",
+    "subarray_switches",
+    "write_drivers",
+    "attention_engine",
+    "kv_cache",
+    "sram",
+    "hbm",
+    "fabric",
+    "softmax_unit",
+    "elementwise_unit",
+    "buffers_add",
+    "control",
 ]
-FEATURES = ["attention_qk", "attention_softmax", "attention_pv", "ffn_activation", "ffn_gate_multiply", "kv_cache_update"]
+FEATURES = [
+    "attention_qk",
+    "attention_softmax",
+    "attention_pv",
+    "ffn_activation",
+    "ffn_gate_multiply",
+    "kv_cache_update",
+]
 FEATURE_STAGE = {
-    "attention_qk": "qk", "attention_softmax": "softmax", "attention_pv": "pv",
-    "ffn_activation": "elementwise", "ffn_gate_multiply": "elementwise", "kv_cache_update": "kv_cache",
+    "attention_qk": "qk",
+    "attention_softmax": "softmax",
+    "attention_pv": "pv",
+    "ffn_activation": "elementwise",
+    "ffn_gate_multiply": "elementwise",
+    "kv_cache_update": "kv_cache",
 }
 FEATURE_COMPONENT = {
-    "attention_qk": "attention_engine", "attention_softmax": "softmax_unit", "attention_pv": "attention_engine",
-    "ffn_activation": "elementwise_unit", "ffn_gate_multiply": "elementwise_unit", "kv_cache_update": "kv_cache",
+    "attention_qk": "attention_engine",
+    "attention_softmax": "softmax_unit",
+    "attention_pv": "attention_engine",
+    "ffn_activation": "elementwise_unit",
+    "ffn_gate_multiply": "elementwise_unit",
+    "kv_cache_update": "kv_cache",
 }
 # coarse coefficient each feature falls back to (knob library key, legacy costs key)
 FEATURE_FALLBACK = {
@@ -53,22 +88,75 @@ FEATURE_FALLBACK = {
     "kv_cache_update": ("kv_cache", "kv_cache"),
 }
 COUNT_KEYS = ["array_activations", "dac_conversions", "adc_draft_conversions", "adc_residual_conversions"]
-TRAFFIC_KEYS = ["sram_read_bytes", "sram_write_bytes", "hbm_read_bytes", "hbm_write_bytes", "fabric_read_bytes", "fabric_write_bytes"]
-PERIPHERY_BLOCKS = ["input_registers", "output_registers", "tia", "snh", "mux", "io_buffers", "subarray_switches", "write_drivers"]
+TRAFFIC_KEYS = [
+    "sram_read_bytes",
+    "sram_write_bytes",
+    "hbm_read_bytes",
+    "hbm_write_bytes",
+    "fabric_read_bytes",
+    "fabric_write_bytes",
+]
+PERIPHERY_BLOCKS = [
+    "input_registers",
+    "output_registers",
+    "tia",
+    "snh",
+    "mux",
+    "io_buffers",
+    "subarray_switches",
+    "write_drivers",
+]
 LEAKAGE_FIELDS = [
-    "arrays_nw", "dac_nw", "adc_draft_nw", "adc_residual_nw", "input_registers_nw", "output_registers_nw",
-    "tia_nw", "snh_nw", "mux_nw", "io_buffers_nw", "subarray_switches_nw", "write_drivers_nw",
-    "attention_engine_nw", "softmax_unit_nw", "elementwise_unit_nw", "kv_cache_nw", "buffers_add_nw",
-    "control_nw", "sram_nw", "hbm_nw", "fabric_nw",
+    "arrays_nw",
+    "dac_nw",
+    "adc_draft_nw",
+    "adc_residual_nw",
+    "input_registers_nw",
+    "output_registers_nw",
+    "tia_nw",
+    "snh_nw",
+    "mux_nw",
+    "io_buffers_nw",
+    "subarray_switches_nw",
+    "write_drivers_nw",
+    "attention_engine_nw",
+    "softmax_unit_nw",
+    "elementwise_unit_nw",
+    "kv_cache_nw",
+    "buffers_add_nw",
+    "control_nw",
+    "sram_nw",
+    "hbm_nw",
+    "fabric_nw",
 ]
 MEM_TECH_FIELDS = [
-    "read_energy_pj_per_byte", "write_energy_pj_per_byte", "read_bandwidth_GBps", "write_bandwidth_GBps",
-    "read_latency_ns", "write_latency_ns", "area_mm2", "capacity_bytes",
+    "read_energy_pj_per_byte",
+    "write_energy_pj_per_byte",
+    "read_bandwidth_GBps",
+    "write_bandwidth_GBps",
+    "read_latency_ns",
+    "write_latency_ns",
+    "area_mm2",
+    "capacity_bytes",
 ]
 AREA_COMPONENT_KEYS = [
-    "arrays_mm2", "dac_mm2", "adc_draft_mm2", "adc_residual_mm2", "attention_cim_sram_mm2", "attention_cim_mac_mm2",
-    "input_registers_mm2", "output_registers_mm2", "tia_mm2", "snh_mm2", "mux_mm2", "io_buffers_mm2",
-    "subarray_switches_mm2", "write_drivers_mm2", "sram_mm2", "fabric_mm2", "digital_overhead_mm2",
+    "arrays_mm2",
+    "dac_mm2",
+    "adc_draft_mm2",
+    "adc_residual_mm2",
+    "attention_cim_sram_mm2",
+    "attention_cim_mac_mm2",
+    "input_registers_mm2",
+    "output_registers_mm2",
+    "tia_mm2",
+    "snh_mm2",
+    "mux_mm2",
+    "io_buffers_mm2",
+    "subarray_switches_mm2",
+    "write_drivers_mm2",
+    "sram_mm2",
+    "fabric_mm2",
+    "digital_overhead_mm2",
 ]
 
 
@@ -76,7 +164,7 @@ AREA_COMPONENT_KEYS = [
 # Input loading and resolution (including library defaults)
 # ----------------------------------------------------------------------------
 def load_yaml(path):
-    with open(path, "r", encoding="utf-8") as fh:
+    with open(path, encoding="utf-8") as fh:
         return yaml.safe_load(fh) or {}
 
 
@@ -103,7 +191,7 @@ def load_model(path):
     for key, val in (pol.get("per_layer") or {}).items():
         layer = int(key)
         if layer < 0 or layer >= m["n_layers"]:
-            raise ValueError("draft_policy.per_layer has invalid layer index %d" % layer)
+            raise ValueError(f"draft_policy.per_layer has invalid layer index {layer}")
         blk = {"qkv": "draft", "wo": "draft", "ffn": "draft"}  # an entry replaces the default entirely
         blk.update(val or {})
         per_layer[layer] = blk
@@ -115,10 +203,10 @@ def load_stats(path):
     if path.lower().endswith((".yaml", ".yml")):
         raw = load_yaml(path)
     else:
-        with open(path, "r", encoding="utf-8") as fh:
+        with open(path, encoding="utf-8") as fh:
             raw = json.load(fh)
     if "k" not in raw:
-        raise ValueError("Invalid speculation stats: %s (no k)" % path)
+        raise ValueError(f"Invalid speculation stats: {path} (no k)")
     k = int(raw["k"])
     hist = {}
     for key, val in (raw.get("histogram") or {}).items():
@@ -192,15 +280,15 @@ def resolve_hardware(hw_path, library_file=None):
                 lf = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(hw_path)), lf))
         else:
             lf = library_file or DEFAULT_LIBRARY_FILE
-        with open(lf, "r", encoding="utf-8") as fh:
+        with open(lf, encoding="utf-8") as fh:
             libs = json.load(fh)
         lib_name = raw.get("library") or DEFAULT_LIBRARY_NAME
         if lib_name not in libs:
-            raise ValueError("Unknown hardware library %r" % lib_name)
+            raise ValueError(f"Unknown hardware library {lib_name!r}")
         lib = libs[lib_name]
         for section in ("adc", "dac", "array", "digital"):
             if section not in lib:
-                raise ValueError("library missing section %s" % section)
+                raise ValueError(f"library missing section {section}")
     hw["library_name"] = lib_name
     hw["lib"] = lib
     lib_soc = lib.get("soc") or {}
@@ -234,11 +322,16 @@ def resolve_hardware(hw_path, library_file=None):
                 out[name] = defaults[name]
         return out
 
-    soc["verify_setup"] = sub(raw_soc.get("verify_setup") or {}, lib_soc.get("verify_setup"),
-                              ["energy_pj_per_burst", "latency_ns_per_burst"],
-                              {"energy_pj_per_burst": 0.0, "latency_ns_per_burst": 0.0})
+    soc["verify_setup"] = sub(
+        raw_soc.get("verify_setup") or {},
+        lib_soc.get("verify_setup"),
+        ["energy_pj_per_burst", "latency_ns_per_burst"],
+        {"energy_pj_per_burst": 0.0, "latency_ns_per_burst": 0.0},
+    )
     ctrl_fields = ["energy_pj_per_token", "latency_ns_per_token", "energy_pj_per_burst", "latency_ns_per_burst"]
-    soc["control"] = sub(raw_soc.get("control") or {}, lib_soc.get("control"), ctrl_fields, {f: 0.0 for f in ctrl_fields})
+    soc["control"] = sub(
+        raw_soc.get("control") or {}, lib_soc.get("control"), ctrl_fields, {f: 0.0 for f in ctrl_fields}
+    )
     ba_fields = ["energy_pj_per_op", "latency_ns_per_op", "area_mm2_per_unit"]
     raw_ba = raw_soc.get("buffers_add") or {}
     lib_ba = lib_soc.get("buffers_add") or {}
@@ -336,7 +429,7 @@ def resolve_hardware(hw_path, library_file=None):
         dac_t = {int(k): v for k, v in lib["dac"].items()}
         for bits in (an["adc_draft_bits"], an["adc_residual_bits"]):
             if bits not in adc_t:
-                raise ValueError("ADC bits %d not in library" % bits)
+                raise ValueError(f"ADC bits {bits} not in library")
         if an["dac_bits"] not in dac_t:
             raise ValueError("DAC bits not in library")
         an["adc_draft"] = adc_t[an["adc_draft_bits"]]
@@ -360,14 +453,23 @@ def resolve_hardware(hw_path, library_file=None):
         dig = lib["digital"]
         hw["digital_overhead_area_per_layer"] = float(dig.get("digital_overhead_area_mm2_per_layer", 0.0))
         hw["dpu_coef"], hw["dpu_mapping"] = dpu_features(
-            dig.get("features") or {}, "digital.features.",
-            lambda f: ("digital." + FEATURE_FALLBACK[f][0], mac_cost(dig[FEATURE_FALLBACK[f][0]])))
+            dig.get("features") or {},
+            "digital.features.",
+            lambda f: ("digital." + FEATURE_FALLBACK[f][0], mac_cost(dig[FEATURE_FALLBACK[f][0]])),
+        )
         hw["costs"] = None
     else:
         c = raw["costs"]
         costs = {}
-        for key in ("analog_draft", "analog_full", "analog_verify_reuse", "digital_attention", "digital_softmax",
-                    "digital_elementwise", "kv_cache"):
+        for key in (
+            "analog_draft",
+            "analog_full",
+            "analog_verify_reuse",
+            "digital_attention",
+            "digital_softmax",
+            "digital_elementwise",
+            "kv_cache",
+        ):
             costs[key] = mac_cost(c[key])
         costs["area_per_weight"] = float(c["analog_weight_area"]["area_mm2_per_weight"])
         costs["digital_overhead_area_per_layer"] = float(c.get("digital_overhead_area_mm2_per_layer", 0.0))
@@ -375,8 +477,10 @@ def resolve_hardware(hw_path, library_file=None):
         hw["analog"] = None
         hw["digital_overhead_area_per_layer"] = costs["digital_overhead_area_per_layer"]
         hw["dpu_coef"], hw["dpu_mapping"] = dpu_features(
-            c.get("digital_features") or {}, "costs.digital_features.",
-            lambda f: ("costs." + FEATURE_FALLBACK[f][1], costs[FEATURE_FALLBACK[f][1]]))
+            c.get("digital_features") or {},
+            "costs.digital_features.",
+            lambda f: ("costs." + FEATURE_FALLBACK[f][1], costs[FEATURE_FALLBACK[f][1]]),
+        )
     return hw
 
 
@@ -436,7 +540,10 @@ def bucket_sum(x, y):
     for s in STAGES:
         out["stages"][s] = [x["stages"][s][0] + y["stages"][s][0], x["stages"][s][1] + y["stages"][s][1]]
     for c in COMPONENTS:
-        out["components"][c] = [x["components"][c][0] + y["components"][c][0], x["components"][c][1] + y["components"][c][1]]
+        out["components"][c] = [
+            x["components"][c][0] + y["components"][c][0],
+            x["components"][c][1] + y["components"][c][1],
+        ]
     for f in FEATURES:
         out["features"][f] = [x["features"][f][i] + y["features"][f][i] for i in range(3)]
     for ch in ("compute", "movement"):
@@ -555,14 +662,14 @@ def knob_read(b, hw, block, n_tiles, n_slices, mode):
     xbar = an["xbar"]
     n_arr, use_d, use_r, dphase = READ_MODES[mode]
 
-    reads = float(n_tiles * n_slices)           # tile-reads: one per tile per input slice
+    reads = float(n_tiles * n_slices)  # tile-reads: one per tile per input slice
     # symcost's parallel read pipelines: tiles are dealt out round-robin, so the busiest pipeline
     # holds the rounded-up share and reads each of its tiles once per input slice
     lanes = hw["soc"]["parallel_tile_reads"]
     busiest_tiles = n_tiles // lanes + (1 if n_tiles % lanes else 0)
-    waves = float(busiest_tiles * n_slices)     # time is counted in these; energy in reads
-    act = reads * n_arr                          # physical array activations
-    dac_conv = reads * xbar                      # one DAC stream per row, shared by active arrays
+    waves = float(busiest_tiles * n_slices)  # time is counted in these; energy in reads
+    act = reads * n_arr  # physical array activations
+    dac_conv = reads * xbar  # one DAC stream per row, shared by active arrays
     adc_d_conv = reads * xbar if use_d else 0.0
     adc_r_conv = reads * xbar if use_r else 0.0
 
@@ -581,7 +688,7 @@ def knob_read(b, hw, block, n_tiles, n_slices, mode):
     if dmode["enabled"]:
         bits = dmode["dac_bits"] or an["dac_bits"]
         spec = an["dac_table"][bits]
-        e_delta = reads * spec["energy_pj_per_conversion"]   # one auxiliary DAC per tile-read
+        e_delta = reads * spec["energy_pj_per_conversion"]  # one auxiliary DAC per tile-read
         t_delta_one = spec["latency_ns_per_conversion"]
 
     steps_d = an["draft_cols"] if use_d else 0
@@ -620,7 +727,10 @@ def knob_read(b, hw, block, n_tiles, n_slices, mode):
     e_io, t_io = outs * per["io_buffers"]["energy_pj_per_op"], (waves * scan) * per["io_buffers"]["latency_ns_per_op"]
     t_sw_one = per["subarray_switches"]["latency_ns_per_op"]
     t_wd_one = per["write_drivers"]["latency_ns_per_op"]
-    e_sw, t_sw = act * per["subarray_switches"]["energy_pj_per_op"], waves * per["subarray_switches"]["latency_ns_per_op"]
+    e_sw, t_sw = (
+        act * per["subarray_switches"]["energy_pj_per_op"],
+        waves * per["subarray_switches"]["latency_ns_per_op"],
+    )
     e_wd, t_wd = dac_conv * per["write_drivers"]["energy_pj_per_op"], waves * per["write_drivers"]["latency_ns_per_op"]
     t_out_one = max(scan, t_tia_one, t_snh_one, t_mux_one, t_io_one, t_or_one)
 
@@ -790,8 +900,10 @@ def token_step(m, hw, phase, ctx):
     add_comp(b, "control", L * float(ctrl["energy_pj_per_token"]), L * float(ctrl["latency_ns_per_token"]))
     if phase == "verify_bonus":
         if knob:
-            for e, t in ((L * float(ctrl["energy_pj_per_burst"]), L * float(ctrl["latency_ns_per_burst"])),
-                         (L * float(setup["energy_pj_per_burst"]), L * float(setup["latency_ns_per_burst"]))):
+            for e, t in (
+                (L * float(ctrl["energy_pj_per_burst"]), L * float(ctrl["latency_ns_per_burst"])),
+                (L * float(setup["energy_pj_per_burst"]), L * float(setup["latency_ns_per_burst"])),
+            ):
                 add_stage(b, "control", e, t)
                 add_comp(b, "control", e, t)
         else:
@@ -814,8 +926,12 @@ def layer_latency(m, hw, layer, phase, ctx):
     setup = hw["soc"]["verify_setup"]
     add_stage(b, "control", float(ctrl["energy_pj_per_token"]), float(ctrl["latency_ns_per_token"]))
     if phase == "verify_bonus":
-        add_stage(b, "control", float(ctrl["energy_pj_per_burst"]) + float(setup["energy_pj_per_burst"]),
-                  float(ctrl["latency_ns_per_burst"]) + float(setup["latency_ns_per_burst"]))
+        add_stage(
+            b,
+            "control",
+            float(ctrl["energy_pj_per_burst"]) + float(setup["energy_pj_per_burst"]),
+            float(ctrl["latency_ns_per_burst"]) + float(setup["latency_ns_per_burst"]),
+        )
     return bucket_latency(b)
 
 
@@ -823,7 +939,10 @@ def layer_latency(m, hw, layer, phase, ctx):
 # KV-cache memory traffic
 # ----------------------------------------------------------------------------
 def kv_bytes_per_token_layer(m, fmt):
-    return 2 * m["d_model"] * fmt["value_bytes_per_elem"] + m["n_heads"] * fmt["scales_per_token_per_head"] * fmt["scale_bytes"]
+    return (
+        2 * m["d_model"] * fmt["value_bytes_per_elem"]
+        + m["n_heads"] * fmt["scales_per_token_per_head"] * fmt["scale_bytes"]
+    )
 
 
 def step_traffic(m, hw, hbm_read_tokens, sram_read_tokens, sram_write_tokens, hbm_write_tokens):
@@ -846,7 +965,7 @@ def tech_times(tech, rd, wr):
     tr, tw = 0.0, 0.0
     if rd > 0:
         if float(tech["read_bandwidth_GBps"]) > 0:
-            tr += rd / float(tech["read_bandwidth_GBps"])   # bytes / (GB/s) = ns
+            tr += rd / float(tech["read_bandwidth_GBps"])  # bytes / (GB/s) = ns
         tr += float(tech["read_latency_ns"])
     if wr > 0:
         if float(tech["write_bandwidth_GBps"]) > 0:
@@ -943,7 +1062,7 @@ def estimate_point(m, hw, stats, L0):
             tr_draft = {k: 0.0 for k in TRAFFIC_KEYS}
         tr_bonus = step_traffic(m, hw, L0, K, 1.0, committed)
         add_memory(draft, hw, tr_draft)
-        add_memory(vd, hw, dict(tr_draft))   # verify_drafted moves the same bytes as draft
+        add_memory(vd, hw, dict(tr_draft))  # verify_drafted moves the same bytes as draft
         add_memory(bonus, hw, tr_bonus)
 
     total = bucket_sum(bucket_sum(draft, vd), bonus)
@@ -989,8 +1108,12 @@ def estimate_point(m, hw, stats, L0):
         "tokens_per_joule": 0.0 if e_tok == 0 else 1e12 / e_tok,
     }
     phases = {"draft": draft, "verify_drafted": vd, "verify_bonus": bonus, "total": total}
-    burst = {"energy_pj": dyn_energy + e_leak, "latency_ns": burst_t, "serial_latency_ns": serial_t,
-             "leakage_energy_pj": e_leak}
+    burst = {
+        "energy_pj": dyn_energy + e_leak,
+        "latency_ns": burst_t,
+        "serial_latency_ns": serial_t,
+        "leakage_energy_pj": e_leak,
+    }
     return metrics, phases, burst
 
 
@@ -1018,8 +1141,10 @@ def burst_views(m, hw, stats, L0):
     _, phases, burst = estimate_point(m, hw, stats, L0)
     total = phases["total"]
     views = {
-        "by_phase": {ph: [bucket_energy(phases[ph]), bucket_latency(phases[ph])]
-                     for ph in ("draft", "verify_drafted", "verify_bonus")},
+        "by_phase": {
+            ph: [bucket_energy(phases[ph]), bucket_latency(phases[ph])]
+            for ph in ("draft", "verify_drafted", "verify_bonus")
+        },
         "by_stage": {stage: list(total["stages"][stage]) for stage in STAGES},
         "by_channel": {ch: list(total["channels"][ch]) for ch in ("compute", "movement")},
         "by_component": {c: list(total["components"][c]) for c in COMPONENTS},
@@ -1033,7 +1158,10 @@ def burst_views(m, hw, stats, L0):
     for view in ("by_phase", "by_stage", "by_channel", "by_feature"):
         views[view]["leakage"] = [burst["leakage_energy_pj"], 0.0]
     for name in LEAKAGE_FIELDS:
-        views["by_component"]["leakage." + name[:-len("_nw")]] = [hw["leakage"][name] * burst["latency_ns"] * 1e-6, 0.0]
+        views["by_component"]["leakage." + name[: -len("_nw")]] = [
+            hw["leakage"][name] * burst["latency_ns"] * 1e-6,
+            0.0,
+        ]
     return burst, views
 
 
@@ -1042,8 +1170,12 @@ def report_views(model_path, hw_path, stats_path, prompt_lengths, library_file=N
     m = load_model(model_path)
     hw = resolve_hardware(hw_path, library_file)
     stats = load_stats(stats_path)
-    speculation = {"K": stats["k"], "expected_committed_tokens": expected_committed(stats),
-                   "expected_wasted_steps": expected_wasted(stats), "acceptance": acceptance(stats)}
+    speculation = {
+        "K": stats["k"],
+        "expected_committed_tokens": expected_committed(stats),
+        "expected_wasted_steps": expected_wasted(stats),
+        "acceptance": acceptance(stats),
+    }
     return speculation, [burst_views(m, hw, stats, L0) for L0 in prompt_lengths]
 
 
@@ -1060,11 +1192,16 @@ def area(m, hw):
         arr = hw["analog"]["array"]
         if arr["area_per_array"] is not None and arr["area_per_array"] > 0.0:
             tiles = block_tiles(m, hw["analog"]["xbar"])
-            per_blk = {blk: float(tiles[blk]) * float(arr["arrays_per_weight"]) * arr["area_per_array"] for blk in ("qkv", "wo", "ffn")}
+            per_blk = {
+                blk: float(tiles[blk]) * float(arr["arrays_per_weight"]) * arr["area_per_array"]
+                for blk in ("qkv", "wo", "ffn")
+            }
         else:
             per_blk = {blk: weights[blk] * arr["area_per_weight"] for blk in ("qkv", "wo", "ffn")}
     stage_area = {
-        "qkv_mm2": per_blk["qkv"] * L, "wo_mm2": per_blk["wo"] * L, "ffn_mm2": per_blk["ffn"] * L,
+        "qkv_mm2": per_blk["qkv"] * L,
+        "wo_mm2": per_blk["wo"] * L,
+        "ffn_mm2": per_blk["ffn"] * L,
         "digital_mm2": hw["digital_overhead_area_per_layer"] * L,
     }
     comp = {k: 0.0 for k in AREA_COMPONENT_KEYS}
@@ -1080,7 +1217,9 @@ def area(m, hw):
         adc_d_units = logical * float(xbar // an["draft_cols"])
         adc_r_units = logical * float(xbar // an["residual_cols"])
         comp["dac_mm2"] = dac_units * an["dac"]["area_mm2_per_unit"]
-        bits = [(an["delta"][p]["dac_bits"] or an["dac_bits"]) for p in ("draft", "verify") if an["delta"][p]["enabled"]]
+        bits = [
+            (an["delta"][p]["dac_bits"] or an["dac_bits"]) for p in ("draft", "verify") if an["delta"][p]["enabled"]
+        ]
         if bits:
             comp["dac_mm2"] += logical * an["dac_table"][max(bits)]["area_mm2_per_unit"]
         comp["adc_draft_mm2"] = adc_d_units * an["adc_draft"]["area_mm2_per_unit"]
@@ -1167,8 +1306,12 @@ def _num(v):
 
 def knobs_json(m, hw):
     model_knobs = {
-        "activation_bits": m["activation_bits"], "n_layers": m["n_layers"], "d_model": m["d_model"],
-        "n_heads": m["n_heads"], "ffn_type": m["ffn_type"], "d_ff": m["d_ff"],
+        "activation_bits": m["activation_bits"],
+        "n_layers": m["n_layers"],
+        "d_model": m["d_model"],
+        "n_heads": m["n_heads"],
+        "ffn_type": m["ffn_type"],
+        "d_ff": m["d_ff"],
     }
     soc = hw["soc"]
     soc_json = {
@@ -1191,15 +1334,22 @@ def knobs_json(m, hw):
     hk = {"reuse_policy": hw["reuse"]}
     if hw["mode"] == "knob-based":
         an = hw["analog"]
-        hk.update({
-            "library": hw["library_name"], "xbar_size": an["xbar"], "num_columns_per_adc": an["cols_per_adc"],
-            "dac_bits": an["dac_bits"], "adc": {"draft_bits": an["adc_draft_bits"], "residual_bits": an["adc_residual_bits"]},
-        })
+        hk.update(
+            {
+                "library": hw["library_name"],
+                "xbar_size": an["xbar"],
+                "num_columns_per_adc": an["cols_per_adc"],
+                "dac_bits": an["dac_bits"],
+                "adc": {"draft_bits": an["adc_draft_bits"], "residual_bits": an["adc_residual_bits"]},
+            }
+        )
         if an["cols_split_given"] is not None:
             hk["adc"]["num_columns_per_adc"] = {"draft": an["draft_cols"], "residual": an["residual_cols"]}
-        nonzero = any(an["periphery"][blk][f] != 0.0
-                      for blk in ("tia", "snh", "mux", "io_buffers", "subarray_switches", "write_drivers")
-                      for f in ("energy_pj_per_op", "latency_ns_per_op", "area_mm2_per_unit"))
+        nonzero = any(
+            an["periphery"][blk][f] != 0.0
+            for blk in ("tia", "snh", "mux", "io_buffers", "subarray_switches", "write_drivers")
+            for f in ("energy_pj_per_op", "latency_ns_per_op", "area_mm2_per_unit")
+        )
         if nonzero:
             hk["analog_periphery"] = copy.deepcopy(an["periphery"])
         if an["delta"]["draft"]["enabled"] or an["delta"]["verify"]["enabled"]:
@@ -1209,17 +1359,27 @@ def knobs_json(m, hw):
         mj = {}
         for tech in ("sram", "hbm", "fabric"):
             mj[tech] = {f: (mem[tech][f] if f == "capacity_bytes" else _num(mem[tech][f])) for f in MEM_TECH_FIELDS}
-        mj["kv_cache"] = {"hbm": dict(mem["kv_hbm"]), "sram": None if mem["kv_sram_raw"] is None else dict(mem["kv_sram_raw"]),
-                          "max_context_tokens": mem["max_context_tokens"]}
+        mj["kv_cache"] = {
+            "hbm": dict(mem["kv_hbm"]),
+            "sram": None if mem["kv_sram_raw"] is None else dict(mem["kv_sram_raw"]),
+            "max_context_tokens": mem["max_context_tokens"],
+        }
         hk["memory"] = mj
     if any(v != 0.0 for v in hw["leakage"].values()) or hw["leakage_fields_given"]:
         hk["leakage_power"] = dict(hw["leakage"])
     ba = soc["buffers_add"]
-    if (soc["schedule"] != "serialized"
-            or float(soc["verify_setup"]["energy_pj_per_burst"]) != 0.0 or float(soc["verify_setup"]["latency_ns_per_burst"]) != 0.0
-            or any(float(ba[f]) != 0.0 for f in ("energy_pj_per_op", "latency_ns_per_op", "area_mm2_per_unit"))
-            or any(ba[p][f] is not None for p in ("draft", "verify") for f in ("energy_pj_per_op", "latency_ns_per_op", "area_mm2_per_unit"))
-            or any(float(v) != 0.0 for v in soc["control"].values())):
+    if (
+        soc["schedule"] != "serialized"
+        or float(soc["verify_setup"]["energy_pj_per_burst"]) != 0.0
+        or float(soc["verify_setup"]["latency_ns_per_burst"]) != 0.0
+        or any(float(ba[f]) != 0.0 for f in ("energy_pj_per_op", "latency_ns_per_op", "area_mm2_per_unit"))
+        or any(
+            ba[p][f] is not None
+            for p in ("draft", "verify")
+            for f in ("energy_pj_per_op", "latency_ns_per_op", "area_mm2_per_unit")
+        )
+        or any(float(v) != 0.0 for v in soc["control"].values())
+    ):
         hk["soc"] = soc_json
     return model_knobs, hk
 
@@ -1230,13 +1390,24 @@ def resolved_library_json(hw):
     an, lib = hw["analog"], hw["lib"]
 
     def spec(d, bits):
-        return {"bits": bits, "energy_pj_per_conversion": float(d["energy_pj_per_conversion"]),
-                "latency_ns_per_conversion": float(d["latency_ns_per_conversion"]), "area_mm2_per_unit": float(d["area_mm2_per_unit"])}
+        return {
+            "bits": bits,
+            "energy_pj_per_conversion": float(d["energy_pj_per_conversion"]),
+            "latency_ns_per_conversion": float(d["latency_ns_per_conversion"]),
+            "area_mm2_per_unit": float(d["area_mm2_per_unit"]),
+        }
 
     dig = lib["digital"]
 
     def pmc(d):
-        return None if d is None else {"energy_pj_per_mac": float(d["energy_pj_per_mac"]), "latency_ns_per_mac": float(d["latency_ns_per_mac"])}
+        return (
+            None
+            if d is None
+            else {
+                "energy_pj_per_mac": float(d["energy_pj_per_mac"]),
+                "latency_ns_per_mac": float(d["latency_ns_per_mac"]),
+            }
+        )
 
     feats = dig.get("features")
     out = {
@@ -1245,7 +1416,9 @@ def resolved_library_json(hw):
         "adc_draft": spec(an["adc_draft"], an["adc_draft_bits"]),
         "adc_residual": spec(an["adc_residual"], an["adc_residual_bits"]),
         "digital": {
-            "attention": pmc(dig["attention"]), "softmax": pmc(dig["softmax"]), "elementwise": pmc(dig["elementwise"]),
+            "attention": pmc(dig["attention"]),
+            "softmax": pmc(dig["softmax"]),
+            "elementwise": pmc(dig["elementwise"]),
             "kv_cache": pmc(dig["kv_cache"]),
             "features": None if feats is None else {f: pmc(feats.get(f)) for f in FEATURES},
             "digital_overhead_area_mm2_per_layer": float(dig.get("digital_overhead_area_mm2_per_layer", 0.0)),
@@ -1270,20 +1443,31 @@ def resolved_library_json(hw):
             "attention_cim_storage_bits_per_element": s.get("attention_cim_storage_bits_per_element"),
             "draft_activation_bits": s.get("draft_activation_bits"),
             "verify_activation_bits": s.get("verify_activation_bits"),
-            "verify_setup": {f: float((s.get("verify_setup") or {}).get(f, 0.0)) for f in ("energy_pj_per_burst", "latency_ns_per_burst")},
+            "verify_setup": {
+                f: float((s.get("verify_setup") or {}).get(f, 0.0))
+                for f in ("energy_pj_per_burst", "latency_ns_per_burst")
+            },
             "buffers_add": bj,
-            "control": {f: float((s.get("control") or {}).get(f, 0.0)) for f in
-                        ("energy_pj_per_token", "latency_ns_per_token", "energy_pj_per_burst", "latency_ns_per_burst")},
+            "control": {
+                f: float((s.get("control") or {}).get(f, 0.0))
+                for f in ("energy_pj_per_token", "latency_ns_per_token", "energy_pj_per_burst", "latency_ns_per_burst")
+            },
         }
     if "memory" in lib:
         out["memory"] = {}
         for tech in ("sram", "hbm", "fabric"):
             t = lib["memory"].get(tech) or {}
-            out["memory"][tech] = {f: (t.get(f) if f == "capacity_bytes" else float(t.get(f, 0.0))) for f in MEM_TECH_FIELDS}
+            out["memory"][tech] = {
+                f: (t.get(f) if f == "capacity_bytes" else float(t.get(f, 0.0))) for f in MEM_TECH_FIELDS
+            }
     if "analog_periphery" in lib:
-        out["analog_periphery"] = {blk: {f: float((lib["analog_periphery"].get(blk) or {}).get(f, 0.0))
-                                         for f in ("energy_pj_per_op", "latency_ns_per_op", "area_mm2_per_unit")}
-                                   for blk in PERIPHERY_BLOCKS}
+        out["analog_periphery"] = {
+            blk: {
+                f: float((lib["analog_periphery"].get(blk) or {}).get(f, 0.0))
+                for f in ("energy_pj_per_op", "latency_ns_per_op", "area_mm2_per_unit")
+            }
+            for blk in PERIPHERY_BLOCKS
+        }
     if "leakage_power" in lib:
         out["leakage_power"] = {f: float(lib["leakage_power"].get(f, 0.0)) for f in LEAKAGE_FIELDS}
     return out
@@ -1300,16 +1484,22 @@ def run(model_path, hw_path, stats_path, prompt_lengths, library_file=None, path
     for L0 in prompt_lengths:
         spec_m, spec_b, _ = estimate_point(m, hw, stats, L0)
         base_m, base_b, _ = estimate_point(m, hw, baseline_stats, L0)
-        burst_t = spec_m["latency_ns_per_token"] * committed   # the report re-derives the burst time this way
-        points.append({
-            "l_prompt": L0,
-            "speculative": spec_m,
-            "baseline": base_m,
-            "delta": delta_json(spec_m, base_m),
-            "breakdown": {k: bucket_json(v) for k, v in spec_b.items()},
-            "baseline_breakdown": {k: bucket_json(v) for k, v in base_b.items()},
-            "leakage": {"total_power_nw": p_leak, "energy_pj": p_leak * burst_t * 1e-6, "burst_latency_ns": burst_t},
-        })
+        burst_t = spec_m["latency_ns_per_token"] * committed  # the report re-derives the burst time this way
+        points.append(
+            {
+                "l_prompt": L0,
+                "speculative": spec_m,
+                "baseline": base_m,
+                "delta": delta_json(spec_m, base_m),
+                "breakdown": {k: bucket_json(v) for k, v in spec_b.items()},
+                "baseline_breakdown": {k: bucket_json(v) for k, v in base_b.items()},
+                "leakage": {
+                    "total_power_nw": p_leak,
+                    "energy_pj": p_leak * burst_t * 1e-6,
+                    "burst_latency_ns": burst_t,
+                },
+            }
+        )
     break_even = None
     for p in sorted(points, key=lambda x: x["l_prompt"]):
         r = p["delta"]["tokens_per_joule_ratio"]

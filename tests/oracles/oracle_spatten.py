@@ -5,15 +5,23 @@ from formulas/spatten.yaml: one layer after another, plain floats and
 fractions, no numpy and no SymPy. The configuration is the parsed YAML with
 every field present (tests write complete files).
 """
+
 from __future__ import annotations
 
 import itertools
 import math
 from fractions import Fraction
 
-METRICS = ("baseline_total_cycles", "pipelined_total_cycles", "baseline_total_dram_bytes", "pipelined_total_dram_bytes",
-           "total_wasted_bytes", "total_corrective_bytes", "mean_hidden_cycles",
-           "lookahead_finish_rate")
+METRICS = (
+    "baseline_total_cycles",
+    "pipelined_total_cycles",
+    "baseline_total_dram_bytes",
+    "pipelined_total_dram_bytes",
+    "total_wasted_bytes",
+    "total_corrective_bytes",
+    "mean_hidden_cycles",
+    "lookahead_finish_rate",
+)
 
 
 def token_counts(config: dict) -> list[tuple[int, int]]:
@@ -45,23 +53,34 @@ def layer(config: dict, tokens: int, kept: int, tp: int) -> dict[str, float]:
         return max(floor, latency[factor] * work)
 
     square = tokens * tokens * config["model"]["heads"]
-    prefix = fetch(tokens * memory["vectors_per_token"] * vector_bytes) + compute("qk_mult_factor", square) \
+    prefix = (
+        fetch(tokens * memory["vectors_per_token"] * vector_bytes)
+        + compute("qk_mult_factor", square)
         + compute("softmax_factor", square)
+    )
     av, top_k = compute("av_mult_factor", square), compute("top_k_factor", tokens)
     predicted = min(math.floor(tp / speculation["precision"] + 0.5), tokens)
     speculative_bytes = predicted * speculation["speculative_fetch_vectors"] * vector_bytes
     corrective_bytes = (kept - tp) * speculation["corrective_fetch_vectors"] * vector_bytes
-    lookahead = compute("predictor_compute_factor", tokens) + compute("proxy_col_sum_factor", tokens * tokens) + top_k \
+    lookahead = (
+        compute("predictor_compute_factor", tokens)
+        + compute("proxy_col_sum_factor", tokens * tokens)
+        + top_k
         + fetch(speculative_bytes)
+    )
     demand_bytes = tokens * memory["vectors_per_token"] * vector_bytes
-    return {"av": av, "lookahead": lookahead,
-            "baseline_total_cycles": prefix + av + compute("score_comp_factor", square) + top_k,
-            "pipelined_total_cycles": prefix + max(av + fetch(corrective_bytes), lookahead),
-            "baseline_total_dram_bytes": demand_bytes, "pipelined_total_dram_bytes": demand_bytes + speculative_bytes,
-            "total_wasted_bytes": (predicted - tp) * speculation["speculative_fetch_vectors"] * vector_bytes,
-            "total_corrective_bytes": corrective_bytes,
-            "mean_hidden_cycles": min(av, lookahead),
-            "lookahead_finish_rate": 1.0 if lookahead <= av else 0.0}
+    return {
+        "av": av,
+        "lookahead": lookahead,
+        "baseline_total_cycles": prefix + av + compute("score_comp_factor", square) + top_k,
+        "pipelined_total_cycles": prefix + max(av + fetch(corrective_bytes), lookahead),
+        "baseline_total_dram_bytes": demand_bytes,
+        "pipelined_total_dram_bytes": demand_bytes + speculative_bytes,
+        "total_wasted_bytes": (predicted - tp) * speculation["speculative_fetch_vectors"] * vector_bytes,
+        "total_corrective_bytes": corrective_bytes,
+        "mean_hidden_cycles": min(av, lookahead),
+        "lookahead_finish_rate": 1.0 if lookahead <= av else 0.0,
+    }
 
 
 def trial(config: dict, true_positives: list[int]) -> dict[str, float]:
@@ -92,7 +111,7 @@ def exact_moments(config: dict) -> tuple[dict[str, float], dict[str, float]]:
     for outcome in itertools.product(*(range(kept + 1) for _tokens, kept in layers)):
         probability = 1.0
         for (_tokens, kept), tp in zip(layers, outcome):
-            probability *= math.comb(kept, tp) * recall ** tp * (1 - recall) ** (kept - tp)
+            probability *= math.comb(kept, tp) * recall**tp * (1 - recall) ** (kept - tp)
         for key, value in trial(config, list(outcome)).items():
             first[key] += probability * value
             second[key] += probability * value * value

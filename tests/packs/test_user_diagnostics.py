@@ -1,12 +1,13 @@
 """A user's pack declares its own diagnostic (tests/data/user_pack/systolic.yaml: array utilisation),
 and a pack whose diagnostic is wrong is refused with a clear error and exit code 2."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
-
 from conftest import ROOT, run_cli
+
 from symcost.schema_check import schema_issues
 
 PACK = ROOT / "tests" / "data" / "user_pack" / "systolic.yaml"
@@ -52,14 +53,20 @@ def broken_pack(tmp_path, old: str, new: str) -> str:
     return str(path)
 
 
-@pytest.mark.parametrize("old, new, fragment", [
-    ("value: 'n_mac / (n_cycles * R * Cc)'", "value: 'n_mac / (n_cycles * R * Cx)'", "diagnostics[0].value"),
-    ("value: 'n_mac / (n_cycles * R * Cc)'", "value: '__import__(\"os\")'", "diagnostics[0].value"),
-    ("unit: '%'\n    threshold: {value: 50, unit: '%'", "unit: '%'\n    threshold: {value: 50, unit: 's'",
-     "threshold.unit"),
-    ("uses: {n_mac: macs, n_cycles: cycles}", "uses: {n_mac: macs, n_cycles: cycle}", "did you mean cycles"),
-    ("uses: {n_mac: macs, n_cycles: cycles}", "uses: {n_mac: macs, n_cycles: t_compute}", "but its unit % is"),
-])
+@pytest.mark.parametrize(
+    "old, new, fragment",
+    [
+        ("value: 'n_mac / (n_cycles * R * Cc)'", "value: 'n_mac / (n_cycles * R * Cx)'", "diagnostics[0].value"),
+        ("value: 'n_mac / (n_cycles * R * Cc)'", "value: '__import__(\"os\")'", "diagnostics[0].value"),
+        (
+            "unit: '%'\n    threshold: {value: 50, unit: '%'",
+            "unit: '%'\n    threshold: {value: 50, unit: 's'",
+            "threshold.unit",
+        ),
+        ("uses: {n_mac: macs, n_cycles: cycles}", "uses: {n_mac: macs, n_cycles: cycle}", "did you mean cycles"),
+        ("uses: {n_mac: macs, n_cycles: cycles}", "uses: {n_mac: macs, n_cycles: t_compute}", "but its unit % is"),
+    ],
+)
 def test_an_invalid_diagnostic_is_a_clear_error(tmp_path, old, new, fragment):
     result = run_cli("report", "--pack", broken_pack(tmp_path, old, new), "--input", INPUTS)
     assert result.code == 2

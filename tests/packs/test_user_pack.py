@@ -4,6 +4,7 @@ The pack (tests/data/user_pack/systolic.yaml) is written only against the
 pack schema. Every number is checked against a hand computation written out
 below in plain Python, independent of symcost.
 """
+
 from __future__ import annotations
 
 import csv
@@ -11,7 +12,6 @@ import json
 import math
 
 import pytest
-
 from conftest import ROOT, run_cli
 
 PACK = ROOT / "tests" / "data" / "user_pack" / "systolic.yaml"
@@ -19,14 +19,24 @@ INPUTS = ROOT / "tests" / "data" / "user_pack" / "inputs.yaml"
 BASE = ("--pack", PACK, "--input", INPUTS)
 
 
-def by_hand(M=512, K=4096, N=4096, rows=128, cols=128, clock_hz=1e9, e_mac=0.25e-12, e_dram=20e-12, bandwidth=100e9, b=1):
+def by_hand(
+    M=512, K=4096, N=4096, rows=128, cols=128, clock_hz=1e9, e_mac=0.25e-12, e_dram=20e-12, bandwidth=100e9, b=1
+):
     tiles = math.ceil(K / rows) * math.ceil(N / cols)
     cycles = tiles * (M + rows + cols)
     dram_bytes = (M * K + K * N + M * N) * b
     t_compute, t_dram = cycles / clock_hz, dram_bytes / bandwidth
-    return {"macs": M * K * N, "compute_energy": M * K * N * e_mac, "dram_bytes": dram_bytes,
-            "dram_energy": dram_bytes * e_dram, "cycles": cycles, "t_compute": t_compute, "t_dram": t_dram,
-            "latency": max(t_compute, t_dram), "energy": M * K * N * e_mac + dram_bytes * e_dram}
+    return {
+        "macs": M * K * N,
+        "compute_energy": M * K * N * e_mac,
+        "dram_bytes": dram_bytes,
+        "dram_energy": dram_bytes * e_dram,
+        "cycles": cycles,
+        "t_compute": t_compute,
+        "t_dram": t_dram,
+        "latency": max(t_compute, t_dram),
+        "energy": M * K * N * e_mac + dram_bytes * e_dram,
+    }
 
 
 def report(tmp_path, *extra):
@@ -43,7 +53,11 @@ def assert_values(values: dict, expected: dict) -> None:
 
 def test_report_equals_hand_computation(tmp_path):
     found, table = report(tmp_path)
-    assert found["pack"]["name"] == "systolic-gemm" and found["pack"]["version"] == 3 and len(found["pack"]["sha256"]) == 64
+    assert (
+        found["pack"]["name"] == "systolic-gemm"
+        and found["pack"]["version"] == 3
+        and len(found["pack"]["sha256"]) == 64
+    )
     assert [item["file"] for item in found["inputs"]] == ["inputs.yaml"]
     (point,) = found["points"]
     assert point["axes"] == {}
@@ -63,8 +77,15 @@ def test_axes_give_one_point_per_combination(tmp_path):
 
 
 def test_set_overrides_a_value_with_or_without_a_unit(tmp_path):
-    found, _ = report(tmp_path, "--set", "array.clock_ghz=2", "--set", "dram.bandwidth_GBps=0.2 TB/s",
-                      "--set", "gemm.bytes_per_element=2")
+    found, _ = report(
+        tmp_path,
+        "--set",
+        "array.clock_ghz=2",
+        "--set",
+        "dram.bandwidth_GBps=0.2 TB/s",
+        "--set",
+        "gemm.bytes_per_element=2",
+    )
     assert_values(found["points"][0]["values"], by_hand(clock_hz=2e9, bandwidth=200e9, b=2))
     assert found["settings"] == {"array.clock_ghz": 2, "dram.bandwidth_GBps": "0.2 TB/s", "gemm.bytes_per_element": 2}
 
@@ -74,7 +95,15 @@ def test_sweep_writes_every_point(tmp_path):
     result = run_cli("sweep", *BASE, "--axis", "M=1:300:7", "--axis", "dram.bandwidth_GBps=10,50,400", "-o", output)
     assert result.code == 0, result.stderr
     rows = list(csv.DictReader(output.open()))
-    assert len(rows) == 21 and set(rows[0]) == {"M", "dram.bandwidth_GBps", "cycles", "t_compute", "t_dram", "latency", "energy"}
+    assert len(rows) == 21 and set(rows[0]) == {
+        "M",
+        "dram.bandwidth_GBps",
+        "cycles",
+        "t_compute",
+        "t_dram",
+        "latency",
+        "energy",
+    }
     for row in rows:
         expected = by_hand(M=float(row["M"]), bandwidth=float(row["dram.bandwidth_GBps"]) * 1e9)
         for name in ("cycles", "t_compute", "t_dram", "latency", "energy"):
@@ -82,8 +111,9 @@ def test_sweep_writes_every_point(tmp_path):
 
 
 def test_breakeven_is_the_exact_crossing(tmp_path):
-    result = run_cli("breakeven", *BASE, "--between", "t_compute", "t_dram", "--solve-for", "dram.bandwidth_GBps",
-                     "--format", "json")
+    result = run_cli(
+        "breakeven", *BASE, "--between", "t_compute", "t_dram", "--solve-for", "dram.bandwidth_GBps", "--format", "json"
+    )
     assert result.code == 0, result.stderr
     found = json.loads(result.stdout)
     hand = by_hand()
@@ -94,12 +124,23 @@ def test_breakeven_is_the_exact_crossing(tmp_path):
 
 def test_breakeven_for_an_axis_at_another_point(tmp_path):
     # t_compute = 1024 (M + 256) / f against t_dram = (4096 M + 4096^2 + 4096 M) / BW: solved for M
-    result = run_cli("breakeven", *BASE, "--between", "t_compute", "t_dram", "--solve-for", "M",
-                     "--set", "dram.bandwidth_GBps=10", "--format", "json")
+    result = run_cli(
+        "breakeven",
+        *BASE,
+        "--between",
+        "t_compute",
+        "t_dram",
+        "--solve-for",
+        "M",
+        "--set",
+        "dram.bandwidth_GBps=10",
+        "--format",
+        "json",
+    )
     assert result.code == 0, result.stderr
     (crossing,) = json.loads(result.stdout)["crossings"]
     # 1024 (M + 256) / 1e9 = (8192 M + 4096^2) / 1e10  ->  M (10240 - 8192) = 4096^2 - 2621440
-    assert crossing["value"] == pytest.approx((4096 ** 2 - 10240 * 256) / (10240 - 8192), rel=1e-12)
+    assert crossing["value"] == pytest.approx((4096**2 - 10240 * 256) / (10240 - 8192), rel=1e-12)
 
 
 def test_sensitivity_is_the_log_derivative(tmp_path):
@@ -113,8 +154,18 @@ def test_sensitivity_is_the_log_derivative(tmp_path):
 
 
 def test_sensitivity_at_another_point(tmp_path):
-    result = run_cli("sensitivity", *BASE, "--output", "latency", "--at", "M=64", "--set", "dram.bandwidth_GBps=5",
-                     "--format", "json")
+    result = run_cli(
+        "sensitivity",
+        *BASE,
+        "--output",
+        "latency",
+        "--at",
+        "M=64",
+        "--set",
+        "dram.bandwidth_GBps=5",
+        "--format",
+        "json",
+    )
     found = json.loads(result.stdout)["elasticities"]
     assert by_hand(M=64, bandwidth=5e9)["t_dram"] > by_hand(M=64, bandwidth=5e9)["t_compute"]
     assert found["BW"] == pytest.approx(-1.0, rel=1e-12) and found["f"] == 0
@@ -125,24 +176,46 @@ def test_audit_lists_every_symbol_and_result(tmp_path):
     result = run_cli("audit", *BASE, "--format", "markdown", "-o", output)
     assert result.code == 0, result.stderr
     text = output.read_text()
-    for name in ("`Kd`", "`e_dram`", "`tiles`", "`t_dram`", r"inputs.yaml: array.energy\_pj\_per\_mac", "Results at the inputs"):
+    for name in (
+        "`Kd`",
+        "`e_dram`",
+        "`tiles`",
+        "`t_dram`",
+        r"inputs.yaml: array.energy\_pj\_per\_mac",
+        "Results at the inputs",
+    ):
         assert name in text, name
 
 
 def test_plot_marks_the_crossing(tmp_path):
     output = tmp_path / "latency.png"
-    result = run_cli("plot", *BASE, "--axis", "M=1:10000", "--y", "t_compute", "--y", "t_dram", "--set",
-                     "dram.bandwidth_GBps=10", "-o", output)
+    result = run_cli(
+        "plot",
+        *BASE,
+        "--axis",
+        "M=1:10000",
+        "--y",
+        "t_compute",
+        "--y",
+        "t_dram",
+        "--set",
+        "dram.bandwidth_GBps=10",
+        "-o",
+        output,
+    )
     assert result.code == 0, result.stderr
     assert "1 crossing marked" in result.stdout and output.read_bytes()[:4] == b"\x89PNG"
 
 
-@pytest.mark.parametrize("args, message", [
-    (("--set", "gemm.kk=3"), None),
-    (("--axis", "array.rowz=1,2"), "did you mean array.rows"),
-    (("--set", "dram.bandwidth_GBps=3 ns"), "expected bandwidth (bytes per time)"),
-    (("--axis", "M=1,2", "--axis", "M=3"), "given more than once"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("--set", "gemm.kk=3"), None),
+        (("--axis", "array.rowz=1,2"), "did you mean array.rows"),
+        (("--set", "dram.bandwidth_GBps=3 ns"), "expected bandwidth (bytes per time)"),
+        (("--axis", "M=1,2", "--axis", "M=3"), "given more than once"),
+    ],
+)
 def test_mistakes_are_one_line_errors(tmp_path, args, message):
     result = run_cli("report", *BASE, *args)
     if message is None:  # an unused key changes nothing: the pack reads only its bindings
@@ -156,8 +229,10 @@ def test_a_missing_input_names_the_path_and_the_closest_one(tmp_path):
     inputs.write_text(INPUTS.read_text().replace("energy_pj_per_mac", "energy_pj_per_mac_op"))
     result = run_cli("report", "--pack", PACK, "--input", inputs)
     assert result.code == 2
-    assert "needs array.energy_pj_per_mac (in pJ), which the inputs do not give; did you mean array.energy_pj_per_mac_op" \
+    assert (
+        "needs array.energy_pj_per_mac (in pJ), which the inputs do not give; did you mean array.energy_pj_per_mac_op"
         in result.stderr
+    )
 
 
 def test_the_report_is_valid_against_its_schema(tmp_path):

@@ -1,5 +1,6 @@
 """The selfspec pack's acceptance statistics, defined in formulas/selfspec.yaml: P(a), E[a+1] and E[K-a],
 against plain loops over the stats file (exact fractions for histograms)."""
+
 from __future__ import annotations
 
 import math
@@ -7,9 +8,10 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
-
 from conftest import EXAMPLES
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from symcost import build_model
 from symcost.pack import load_pack
 from symcost.packs.selfspec.binding import acceptance, bind
@@ -28,7 +30,7 @@ def plain_histogram(k: int, counts: dict[int, float]) -> dict[int, Fraction]:
 
 
 def plain_geometric(k: int, alpha: float) -> dict[int, float]:
-    return {a: alpha ** a * (1 - alpha) if a < k else alpha ** k for a in range(k + 1)}
+    return {a: alpha**a * (1 - alpha) if a < k else alpha**k for a in range(k + 1)}
 
 
 def moments(k: int, probabilities: dict) -> tuple:
@@ -77,8 +79,12 @@ def test_geometric_p_and_e_commit_equal_plain_loops(alpha):
 
 def test_the_evaluator_gives_e_commit_and_e_waste_over_k_and_alpha():
     # optimize-k's model: K and alpha vary, E[a+1] is the pack's closed form in them.
-    model = build_model(EXAMPLES / "model_tiny.yaml", EXAMPLES / "hardware_knobs.yaml", EXAMPLES / "stats_geometric.yaml",
-                        vary=["L_prompt", "K", "alpha"])
+    model = build_model(
+        EXAMPLES / "model_tiny.yaml",
+        EXAMPLES / "hardware_knobs.yaml",
+        EXAMPLES / "stats_geometric.yaml",
+        vary=["L_prompt", "K", "alpha"],
+    )
     ks = np.arange(0, 17, dtype=float)
     for alpha in (0.25, 0.8, 0.95):
         results = model.evaluate(L_prompt=100, K=ks, alpha=alpha)
@@ -93,8 +99,9 @@ def test_the_evaluator_gives_e_commit_and_e_waste_over_k_and_alpha():
 def test_the_report_states_the_stats_files_distribution(stats):
     model = build_model(EXAMPLES / "model_tiny.yaml", EXAMPLES / "hardware_knobs.yaml", EXAMPLES / f"{stats}.yaml")
     speculation = build_report(model, [16])["speculation"]
-    probabilities = (plain_histogram(4, {0: 10, 1: 8, 2: 12, 3: 15, 4: 55}) if stats == "stats_k4"
-                     else plain_geometric(4, 0.8))
+    probabilities = (
+        plain_histogram(4, {0: 10, 1: 8, 2: 12, 3: 15, 4: 55}) if stats == "stats_k4" else plain_geometric(4, 0.8)
+    )
     committed, wasted = moments(4, probabilities)
     assert speculation["K"] == 4
     assert math.isclose(speculation["expected_committed_tokens"], committed, rel_tol=1e-12)

@@ -1,12 +1,14 @@
 """Analytical break-even points, checked against the compiled evaluator on both sides of each crossing."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given, settings, strategies as st
-
 from conftest import EXAMPLES
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from symcost import build_model
 from symcost.packs.selfspec.breakeven import find_break_even
 from symcost.pieces import localise
@@ -32,9 +34,13 @@ def _sides(model, comparison, quantity, lengths):
     spec = next(c for c in model.pack.comparisons if c.name == comparison)
 
     def group(view, names):
-        keys = [k for k in results if k.startswith(f"speculative.{view}.") and k.endswith(f".{quantity}")
-                and k.split(".")[3] in names]
+        keys = [
+            k
+            for k in results
+            if k.startswith(f"speculative.{view}.") and k.endswith(f".{quantity}") and k.split(".")[3] in names
+        ]
         return sum(results[k] for k in keys) / results["speculative.committed_tokens"]
+
     return group(*spec.left), group(*spec.right)
 
 
@@ -73,7 +79,9 @@ def test_verdicts_hold_over_random_prompt_lengths(case):
                 assert np.all(left > right)
             else:
                 first = answer.crossings[0]
-                assert np.all(np.sign(left - right)[lengths < first * 0.999] == np.sign(left - right)[np.argmin(lengths)])
+                assert np.all(
+                    np.sign(left - right)[lengths < first * 0.999] == np.sign(left - right)[np.argmin(lengths)]
+                )
 
 
 def test_linear_crossing_equals_the_line_through_two_evaluated_points():
@@ -93,6 +101,7 @@ def _signs_outside(latex: str) -> bool:
 
 def test_report_carries_the_break_even_section():
     from symcost.packs.selfspec.report import build_report
+
     model = build_model(*(EXAMPLES / name for name in CASES["knobs"]))
     section = build_report(model, [128])["break_even"]
     entry = section["attention_vs_linear"]["energy"]
@@ -111,12 +120,19 @@ def test_localise_agrees_with_the_full_expression_at_the_point(a, b, at):
     assert float(local.subs(x, at)) == pytest.approx(float(expression.subs(x, at)), rel=1e-9, abs=1e-9)
 
 
-KNOBS = ["--model", EXAMPLES / "model_llama2_7b.yaml", "--hardware", EXAMPLES / "hardware_knobs.yaml",
-         "--stats", EXAMPLES / "stats_k4.yaml"]
+KNOBS = [
+    "--model",
+    EXAMPLES / "model_llama2_7b.yaml",
+    "--hardware",
+    EXAMPLES / "hardware_knobs.yaml",
+    "--stats",
+    EXAMPLES / "stats_k4.yaml",
+]
 
 
 def test_cli_prints_equation_and_solution():
     from conftest import run_cli
+
     result = run_cli("breakeven", *KNOBS, "--comparison", "attention_vs_linear", "--quantity", "latency")
     assert result.code == 0, result.stderr
     assert "attention_vs_linear / latency: crosses" in result.stdout
@@ -125,13 +141,20 @@ def test_cli_prints_equation_and_solution():
 
 def test_cli_solves_for_a_coefficient_given_as_an_input_field():
     import json
+
     from conftest import run_cli
-    result = run_cli("breakeven", *KNOBS, "--solve-for", "adc_draft.energy_pj_per_conversion",
-                     "--prompt-length", "2048", "--json")
+
+    result = run_cli(
+        "breakeven", *KNOBS, "--solve-for", "adc_draft.energy_pj_per_conversion", "--prompt-length", "2048", "--json"
+    )
     assert result.code == 0, result.stderr
     answers = json.loads(result.stdout)
-    assert set(answers) == {"vs_baseline.energy", "vs_baseline.latency", "attention_vs_linear.energy",
-                            "attention_vs_linear.latency"}
+    assert set(answers) == {
+        "vs_baseline.energy",
+        "vs_baseline.latency",
+        "attention_vs_linear.energy",
+        "attention_vs_linear.latency",
+    }
     assert all("e_AD" in answer for answer in answers.values())
 
 
@@ -142,21 +165,39 @@ def test_solving_for_a_coefficient_finds_where_the_comparison_flips():
     assert answer.verdict == "crosses"
     for factor, sign in ((0.999, 1), (1.001, -1)):
         results = model.evaluate(L_prompt=300_000.0, e_AD=answer.value * factor)
-        attention = sum(v for k, v in results.items() if k.startswith("speculative.stage.") and k.endswith(".energy")
-                        and k.split(".")[3] in ("qk", "pv", "softmax", "kv_cache"))
-        linear = sum(v for k, v in results.items() if k.startswith("speculative.stage.") and k.endswith(".energy")
-                     and k.split(".")[3] in ("qkv", "wo", "ffn"))
+        attention = sum(
+            v
+            for k, v in results.items()
+            if k.startswith("speculative.stage.")
+            and k.endswith(".energy")
+            and k.split(".")[3] in ("qk", "pv", "softmax", "kv_cache")
+        )
+        linear = sum(
+            v
+            for k, v in results.items()
+            if k.startswith("speculative.stage.") and k.endswith(".energy") and k.split(".")[3] in ("qkv", "wo", "ffn")
+        )
         assert np.sign(attention - linear) == sign
 
 
-PIPELINED = ["--model", EXAMPLES / "model_llama2_7b.yaml", "--hardware", EXAMPLES / "hardware_soc_pipelined.yaml",
-             "--stats", EXAMPLES / "stats_k4.yaml", "--prompt-length", "2048"]
+PIPELINED = [
+    "--model",
+    EXAMPLES / "model_llama2_7b.yaml",
+    "--hardware",
+    EXAMPLES / "hardware_soc_pipelined.yaml",
+    "--stats",
+    EXAMPLES / "stats_k4.yaml",
+    "--prompt-length",
+    "2048",
+]
 
 
 @pytest.mark.parametrize("name", ["adc_draft.energy_pj_per_conversion", "e_AD"])
 def test_cli_json_gives_a_coefficient_in_its_field_unit_beside_si(name):
     import json
+
     from conftest import run_cli
+
     result = run_cli("breakeven", *PIPELINED, "--solve-for", name, "--json")
     assert result.code == 0, result.stderr
     answer = json.loads(result.stdout)["vs_baseline.energy"]
@@ -170,7 +211,9 @@ def test_cli_json_gives_a_coefficient_in_its_field_unit_beside_si(name):
 
 def test_cli_text_prints_the_coefficient_in_pj_and_no_double_negative():
     import json
+
     from conftest import run_cli
+
     field = ["--solve-for", "adc_draft.energy_pj_per_conversion"]
     si = json.loads(run_cli("breakeven", *PIPELINED, *field, "--json").stdout)
     result = run_cli("breakeven", *PIPELINED, *field)
@@ -184,12 +227,16 @@ def test_cli_text_prints_the_coefficient_in_pj_and_no_double_negative():
     assert f"meet at e_AD = {crossing[0] * 1e12:.6g} pJ" in result.stdout
 
 
-@pytest.mark.parametrize("extra, fragment", [
-    (["--solve-for", "adc_draf", "--prompt-length", "10"], "did you mean adc_draft."),
-    (["--solve-for", "e_AD"], "needs --prompt-length"),
-    (["--comparison", "nope"], "unknown comparison nope"),
-])
+@pytest.mark.parametrize(
+    "extra, fragment",
+    [
+        (["--solve-for", "adc_draf", "--prompt-length", "10"], "did you mean adc_draft."),
+        (["--solve-for", "e_AD"], "needs --prompt-length"),
+        (["--comparison", "nope"], "unknown comparison nope"),
+    ],
+)
 def test_cli_bad_input_exits_2(extra, fragment):
     from conftest import run_cli
+
     result = run_cli("breakeven", *KNOBS, *extra)
     assert result.code == 2 and fragment in result.stderr and "Traceback" not in result.stderr

@@ -4,6 +4,7 @@ report --compat selfspec (ppa-calculator), k-sweep (ppa-k-sweep) and
 batch-inputs (ppa-batch-inputs), against the reference's golden reports and
 the numbers in tests/data/compat/reference_outputs.json.
 """
+
 from __future__ import annotations
 
 import json
@@ -11,7 +12,6 @@ import math
 import shutil
 
 import pytest
-
 from conftest import PEER, ROOT, run_cli
 
 DATA = ROOT / "tests" / "data" / "compat"
@@ -37,14 +37,30 @@ def _keys(tree) -> set[str]:
 def test_report_compat_writes_the_reference_layout(peer_examples, tmp_path):
     golden = json.loads((PEER / "golden" / "model__hardware_soc_area__stats.json").read_text())
     output = tmp_path / "nested" / "report.json"
-    result = run_cli("report", "--compat", "selfspec", "--model", peer_examples / "model.yaml",
-                     "--hardware", peer_examples / "hardware_soc_area.yaml", "--stats", peer_examples / "stats.json",
-                     "--prompt-lengths", "1", "64", "512,2048", "-o", output)
+    result = run_cli(
+        "report",
+        "--compat",
+        "selfspec",
+        "--model",
+        peer_examples / "model.yaml",
+        "--hardware",
+        peer_examples / "hardware_soc_area.yaml",
+        "--stats",
+        peer_examples / "stats.json",
+        "--prompt-lengths",
+        "1",
+        "64",
+        "512,2048",
+        "-o",
+        output,
+    )
     assert result.code == 0, result.stderr
     assert "energy/token" in result.stdout and f"wrote {output}" in result.stdout  # the usual table, and the file
     ours = json.loads(output.read_text())
+
     def comparable(keys: set[str]) -> set[str]:  # without the fields docs/compat.md lists as not reproduced
         return {key for key in keys if not any(field in key for field in NOT_REPRODUCED)}
+
     assert comparable(_keys(golden)) == comparable(_keys(ours))
     for index, point in enumerate(golden["points"]):
         for scenario in ("speculative", "baseline"):
@@ -54,9 +70,19 @@ def test_report_compat_writes_the_reference_layout(peer_examples, tmp_path):
 
 
 def test_report_compat_without_output_prints_the_json(peer_examples):
-    result = run_cli("report", "--compat", "selfspec", "--model", peer_examples / "model.yaml",
-                     "--hardware", peer_examples / "hardware_legacy.yaml", "--stats", peer_examples / "stats.json",
-                     "--prompt-lengths", "64")
+    result = run_cli(
+        "report",
+        "--compat",
+        "selfspec",
+        "--model",
+        peer_examples / "model.yaml",
+        "--hardware",
+        peer_examples / "hardware_legacy.yaml",
+        "--stats",
+        peer_examples / "stats.json",
+        "--prompt-lengths",
+        "64",
+    )
     assert result.code == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["hardware_mode"] == "legacy" and report["resolved_library"] is None
@@ -66,9 +92,19 @@ def test_report_compat_without_output_prints_the_json(peer_examples):
 @pytest.mark.parametrize("case", REFERENCE["k_sweep"], ids=lambda case: case["hardware"])
 def test_k_sweep_cli_matches_the_reference(peer_examples, tmp_path, case):
     output = tmp_path / "k_sweep.json"
-    result = run_cli("k-sweep", "--model", peer_examples / case["model"], "--hardware", peer_examples / case["hardware"],
-                     "--acceptance-sweep", DATA / case["candidates"],
-                     "--prompt-lengths", *map(str, case["prompt_lengths"]), "--output", output)
+    result = run_cli(
+        "k-sweep",
+        "--model",
+        peer_examples / case["model"],
+        "--hardware",
+        peer_examples / case["hardware"],
+        "--acceptance-sweep",
+        DATA / case["candidates"],
+        "--prompt-lengths",
+        *map(str, case["prompt_lengths"]),
+        "--output",
+        output,
+    )
     assert result.code == 0, result.stderr
     report = json.loads(output.read_text())
     for ours, theirs in zip(report["points"], case["points"], strict=True):
@@ -76,16 +112,28 @@ def test_k_sweep_cli_matches_the_reference(peer_examples, tmp_path, case):
         for metric, value in theirs["speculative"].items():
             assert math.isclose(ours["speculative"][metric], value, rel_tol=1e-9)
     for best in case["best"]:
-        assert f"L_prompt {best['l_prompt']}: best K {best['throughput_k']} by throughput, " \
-               f"{best['tokens_per_joule_k']} by tokens per joule" in result.stdout
+        assert (
+            f"L_prompt {best['l_prompt']}: best K {best['throughput_k']} by throughput, "
+            f"{best['tokens_per_joule_k']} by tokens per joule" in result.stdout
+        )
 
 
 @pytest.mark.parametrize("case", REFERENCE["batch"], ids=lambda case: f"{case['hardware_template']}-{case['inputs']}")
 def test_batch_inputs_cli_matches_the_reference(peer_examples, tmp_path, case):
     output = tmp_path / "out"
     force = ["--force-verify-adc-bits", str(case["force_verify_adc_bits"])] if case["force_verify_adc_bits"] else []
-    result = run_cli("batch-inputs", "--inputs-dir", DATA / case["inputs"], "--output-dir", output,
-                     "--hardware-template", peer_examples / case["hardware_template"], "--models-dir", peer_examples, *force)
+    result = run_cli(
+        "batch-inputs",
+        "--inputs-dir",
+        DATA / case["inputs"],
+        "--output-dir",
+        output,
+        "--hardware-template",
+        peer_examples / case["hardware_template"],
+        "--models-dir",
+        peer_examples,
+        *force,
+    )
     assert result.code == 0, result.stderr
     assert f"processed {len(case['points'])} input files" in result.stdout
     assert (output / "summary.md").read_text() == case["summary_md"]
@@ -113,22 +161,44 @@ def test_batch_inputs_defaults_are_the_reference_layout(peer_examples, tmp_path)
 
 # ---- bad input: one line, exit 2 ----------------------------------------------------------------
 
+
 def test_k_sweep_missing_measurement_file(peer_examples, tmp_path):
-    result = run_cli("k-sweep", "--model", peer_examples / "model.yaml", "--hardware", peer_examples / "hardware.yaml",
-                     "--acceptance-sweep", tmp_path / "absent.yaml", "--prompt-lengths", "64")
+    result = run_cli(
+        "k-sweep",
+        "--model",
+        peer_examples / "model.yaml",
+        "--hardware",
+        peer_examples / "hardware.yaml",
+        "--acceptance-sweep",
+        tmp_path / "absent.yaml",
+        "--prompt-lengths",
+        "64",
+    )
     _one_line_error(result, "absent.yaml", "file not found")
 
 
-@pytest.mark.parametrize("text, fragment", [
-    ("candidates:\n  - {k: 2, expected_accepted_tokens: 2.5}\n", "exceeds K = 2"),
-    ("candidates:\n  - {k: 2, expected_accepted_tokens: lots}\n", "candidates[0].expected_accepted_tokens"),
-    ("1: [0.8\n", "sweep.yaml"),
-])
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("candidates:\n  - {k: 2, expected_accepted_tokens: 2.5}\n", "exceeds K = 2"),
+        ("candidates:\n  - {k: 2, expected_accepted_tokens: lots}\n", "candidates[0].expected_accepted_tokens"),
+        ("1: [0.8\n", "sweep.yaml"),
+    ],
+)
 def test_k_sweep_malformed_measurement_file(peer_examples, tmp_path, text, fragment):
     sweep = tmp_path / "sweep.yaml"
     sweep.write_text(text)
-    result = run_cli("k-sweep", "--model", peer_examples / "model.yaml", "--hardware", peer_examples / "hardware.yaml",
-                     "--acceptance-sweep", sweep, "--prompt-lengths", "64")
+    result = run_cli(
+        "k-sweep",
+        "--model",
+        peer_examples / "model.yaml",
+        "--hardware",
+        peer_examples / "hardware.yaml",
+        "--acceptance-sweep",
+        sweep,
+        "--prompt-lengths",
+        "64",
+    )
     _one_line_error(result, fragment)
 
 
@@ -139,10 +209,21 @@ def test_batch_inputs_missing_inputs_folder(tmp_path):
 def test_batch_inputs_malformed_simulator_file(peer_examples, tmp_path):
     inputs = tmp_path / "inputs"
     inputs.mkdir()
-    (inputs / "run.json").write_text('{"model": {"checkpoint_path": "Qwen3-0.6B"}, "dataset": {}, '
-                                      '"knobs": {"draft_adc_bits": 4, "verify_adc_bits": 12}, "results_by_k": {"2": {"mean_accepted": 1}}}')
-    result = run_cli("batch-inputs", "--inputs-dir", inputs, "--output-dir", tmp_path / "out",
-                     "--hardware-template", peer_examples / "hardware_soc_area.yaml", "--models-dir", peer_examples)
+    (inputs / "run.json").write_text(
+        '{"model": {"checkpoint_path": "Qwen3-0.6B"}, "dataset": {}, '
+        '"knobs": {"draft_adc_bits": 4, "verify_adc_bits": 12}, "results_by_k": {"2": {"mean_accepted": 1}}}'
+    )
+    result = run_cli(
+        "batch-inputs",
+        "--inputs-dir",
+        inputs,
+        "--output-dir",
+        tmp_path / "out",
+        "--hardware-template",
+        peer_examples / "hardware_soc_area.yaml",
+        "--models-dir",
+        peer_examples,
+    )
     _one_line_error(result, "run.json", "dataset.prompt_length")
 
 
@@ -152,12 +233,30 @@ def test_batch_inputs_knob_the_library_cannot_serve(peer_examples, tmp_path):
     data = json.loads((DATA / "simulator" / "run_qwen0p6b_adc4_12.json").read_text())
     data["knobs"]["draft_adc_bits"] = 17
     (inputs / "run.json").write_text(json.dumps(data))
-    result = run_cli("batch-inputs", "--inputs-dir", inputs, "--output-dir", tmp_path / "out",
-                     "--hardware-template", peer_examples / "hardware_soc_area.yaml", "--models-dir", peer_examples)
+    result = run_cli(
+        "batch-inputs",
+        "--inputs-dir",
+        inputs,
+        "--output-dir",
+        tmp_path / "out",
+        "--hardware-template",
+        peer_examples / "hardware_soc_area.yaml",
+        "--models-dir",
+        peer_examples,
+    )
     _one_line_error(result, "run.json", "analog.adc.draft_bits", "17-bit ADC")
 
 
 def test_batch_inputs_needs_a_knob_based_template(peer_examples, tmp_path):
-    result = run_cli("batch-inputs", "--inputs-dir", DATA / "simulator", "--output-dir", tmp_path / "out",
-                     "--hardware-template", peer_examples / "hardware_legacy.yaml", "--models-dir", peer_examples)
+    result = run_cli(
+        "batch-inputs",
+        "--inputs-dir",
+        DATA / "simulator",
+        "--output-dir",
+        tmp_path / "out",
+        "--hardware-template",
+        peer_examples / "hardware_legacy.yaml",
+        "--models-dir",
+        peer_examples,
+    )
     _one_line_error(result, "hardware_legacy.yaml", "knob-based")

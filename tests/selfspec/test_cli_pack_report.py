@@ -1,15 +1,24 @@
 """``symcost report --pack selfspec --input ...`` (the generic pack report) as a user runs it, with a
 hardware file that limits the context (the limit's check outputs once broke the table)."""
+
 from __future__ import annotations
 
 import json
 
 from conftest import EXAMPLES, run_cli
+
 from symcost.schema_check import schema_issues
 
-INPUTS = ["--pack", "selfspec", "--input", f"model={EXAMPLES / 'model_tiny.yaml'}",
-          "--input", f"hardware={EXAMPLES / 'hardware_soc_pipelined.yaml'}",
-          "--input", f"stats={EXAMPLES / 'stats_k4.yaml'}"]
+INPUTS = [
+    "--pack",
+    "selfspec",
+    "--input",
+    f"model={EXAMPLES / 'model_tiny.yaml'}",
+    "--input",
+    f"hardware={EXAMPLES / 'hardware_soc_pipelined.yaml'}",
+    "--input",
+    f"stats={EXAMPLES / 'stats_k4.yaml'}",
+]
 
 
 def test_a_hardware_file_with_a_context_limit_reports(tmp_path):

@@ -1,15 +1,22 @@
 """``symcost report`` as a user runs it."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
-
 from conftest import EXAMPLES, run_cli
+
 from symcost.schema_check import schema_issues
 
-ARGS = ["--model", EXAMPLES / "model_tiny.yaml", "--hardware", EXAMPLES / "hardware_knobs.yaml",
-        "--stats", EXAMPLES / "stats_k4.yaml"]
+ARGS = [
+    "--model",
+    EXAMPLES / "model_tiny.yaml",
+    "--hardware",
+    EXAMPLES / "hardware_knobs.yaml",
+    "--stats",
+    EXAMPLES / "stats_k4.yaml",
+]
 
 
 def test_report_prints_a_table_and_writes_json(tmp_path):
@@ -23,17 +30,29 @@ def test_report_prints_a_table_and_writes_json(tmp_path):
     speculative = point["speculative"]
     assert speculative["tokens_per_J"] == pytest.approx(1 / speculative["energy_per_token_J"])
     assert sum(v["energy_J"] for v in speculative["by_stage"].values()) == pytest.approx(
-        sum(v["energy_J"] for v in speculative["by_phase"].values()))
+        sum(v["energy_J"] for v in speculative["by_phase"].values())
+    )
     assert point["vs_baseline"]["energy_ratio"] == pytest.approx(
-        speculative["energy_per_token_J"] / point["baseline"]["energy_per_token_J"])
+        speculative["energy_per_token_J"] / point["baseline"]["energy_per_token_J"]
+    )
     assert report["inputs"]["hardware"]["sha256"] and report["coefficients"]
     assert all(term["reason"] for term in report["terms"]["proxy"])
     assert schema_issues(report, "report", "report.json") == []
 
 
 def test_the_table_shows_leakage_as_its_own_line(tmp_path):
-    args = ["--model", EXAMPLES / "model_tiny.yaml", "--hardware", EXAMPLES / "hardware_soc_pipelined.yaml",
-            "--stats", EXAMPLES / "stats_k4.yaml", "--prompt-lengths", "64,4096", "-o", tmp_path / "report.json"]
+    args = [
+        "--model",
+        EXAMPLES / "model_tiny.yaml",
+        "--hardware",
+        EXAMPLES / "hardware_soc_pipelined.yaml",
+        "--stats",
+        EXAMPLES / "stats_k4.yaml",
+        "--prompt-lengths",
+        "64,4096",
+        "-o",
+        tmp_path / "report.json",
+    ]
     result = run_cli("report", *args)
     assert result.code == 0, result.stderr
     last = json.loads((tmp_path / "report.json").read_text())["points"][-1]["speculative"]
@@ -53,11 +72,14 @@ def test_prompt_range():
     assert result.code == 0 and all(f" {value} |" in result.stdout for value in (100, 200, 300))
 
 
-@pytest.mark.parametrize("extra, fragment", [
-    (["--prompt-range", "5:1"], "expected START:STOP"),
-    (["--prompt-lengths", "a,b"], "expected comma-separated integers"),
-    (["--prompt-lengths", "1", "--prompt-range", "1:5"], "not allowed with argument"),
-])
+@pytest.mark.parametrize(
+    "extra, fragment",
+    [
+        (["--prompt-range", "5:1"], "expected START:STOP"),
+        (["--prompt-lengths", "a,b"], "expected comma-separated integers"),
+        (["--prompt-lengths", "1", "--prompt-range", "1:5"], "not allowed with argument"),
+    ],
+)
 def test_bad_arguments_exit_2(extra, fragment):
     result = run_cli("report", *ARGS, *extra)
     assert result.code == 2 and fragment in result.stderr and "Traceback" not in result.stderr
@@ -71,8 +93,14 @@ def test_missing_input_file_exits_2(tmp_path):
 
 def test_points_beyond_the_context_limit_are_refused():
     # hardware_soc_pipelined.yaml holds 32768 tokens; K = 4, so 32764 fits and 32765 does not (as in the reference).
-    args = ["--model", EXAMPLES / "model_tiny.yaml", "--hardware", EXAMPLES / "hardware_soc_pipelined.yaml",
-            "--stats", EXAMPLES / "stats_k4.yaml"]
+    args = [
+        "--model",
+        EXAMPLES / "model_tiny.yaml",
+        "--hardware",
+        EXAMPLES / "hardware_soc_pipelined.yaml",
+        "--stats",
+        EXAMPLES / "stats_k4.yaml",
+    ]
     assert run_cli("report", *args, "--prompt-lengths", "32764").code == 0
     refused = run_cli("report", *args, "--prompt-lengths", "100,32765")
     assert refused.code == 2 and "exceed memory.kv_cache.max_context_tokens" in refused.stderr
@@ -85,4 +113,6 @@ def test_report_schema_rejects_a_report_missing_its_points(tmp_path):
     report = json.loads(output.read_text())
     del report["points"][0]["speculative"]["by_stage"]
     issues = schema_issues(report, "report", "report.json")
-    assert [str(issue) for issue in issues] == ["report.json: points[0].speculative.by_stage: required field is missing"]
+    assert [str(issue) for issue in issues] == [
+        "report.json: points[0].speculative.by_stage: required field is missing"
+    ]

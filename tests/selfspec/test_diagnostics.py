@@ -1,17 +1,24 @@
 """The selfspec pack's diagnostics: values against hand computation on the bundled example, the JSON
 against the report schema, and the section in the table as a user runs it."""
+
 from __future__ import annotations
 
 import json
 import math
 
 import pytest
-
 from conftest import EXAMPLES, run_cli
+
 from symcost.schema_check import schema_issues
 
-INPUTS = ("--model", EXAMPLES / "model_llama2_7b.yaml", "--hardware", EXAMPLES / "hardware_soc_pipelined.yaml",
-          "--stats", EXAMPLES / "stats_k4.yaml")
+INPUTS = (
+    "--model",
+    EXAMPLES / "model_llama2_7b.yaml",
+    "--hardware",
+    EXAMPLES / "hardware_soc_pipelined.yaml",
+    "--stats",
+    EXAMPLES / "stats_k4.yaml",
+)
 
 
 @pytest.fixture(scope="module")
@@ -31,11 +38,17 @@ def test_values_equal_hand_computation_from_the_report(report):
     by_name = checks(found)
     area = found["area"]["total_mm2"]
     assert by_name["reticle_area"]["value"] == pytest.approx(area, rel=1e-9)
-    assert by_name["reticle_area"]["threshold"] == {"value": 858, "unit": "mm^2", "source": by_name["reticle_area"]["threshold"]["source"]}
+    assert by_name["reticle_area"]["threshold"] == {
+        "value": 858,
+        "unit": "mm^2",
+        "source": by_name["reticle_area"]["threshold"]["source"],
+    }
     assert by_name["dies"]["value"] == math.ceil(area / 858)
     # Leakage share: the static entry of the breakdown over the burst energy, largest at the shortest prompt.
-    shares = [point["speculative"]["by_stage"]["leakage"]["energy_J"] / point["speculative"]["burst"]["energy_J"]
-              for point in found["points"]]
+    shares = [
+        point["speculative"]["by_stage"]["leakage"]["energy_J"] / point["speculative"]["burst"]["energy_J"]
+        for point in found["points"]
+    ]
     assert by_name["leakage_share"]["value"] == pytest.approx(100 * max(shares), rel=1e-9)
     assert by_name["leakage_share"]["at"] == {"L_prompt": 128}
     first = found["points"][0]["speculative"]

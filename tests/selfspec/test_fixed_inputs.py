@@ -1,10 +1,11 @@
 """Models built with K (and E[a+1] or alpha) folded in before accounting equal the general model."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import EXAMPLES
+
 from symcost import build_model
 
 LENGTHS = np.array([1.0, 7.0, 100.0, 5000.0, 30000.0])
@@ -25,6 +26,11 @@ def test_every_output_equals_the_model_with_symbolic_k(hardware, stats):
 
 def test_step_sums_are_unrolled_when_k_is_fixed():
     import sympy as sp
-    model = build_model(EXAMPLES / "model_tiny.yaml", EXAMPLES / "hardware_soc_pipelined.yaml",
-                        EXAMPLES / "stats_k4.yaml", vary=["L_prompt"])
+
+    model = build_model(
+        EXAMPLES / "model_tiny.yaml",
+        EXAMPLES / "hardware_soc_pipelined.yaml",
+        EXAMPLES / "stats_k4.yaml",
+        vary=["L_prompt"],
+    )
     assert not model.closed_form("speculative.latency_per_token").has(sp.floor, sp.ceiling)

@@ -1,16 +1,18 @@
 """Reading the input files: models, stats, hardware (both forms) and component libraries."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
-from hypothesis import given, strategies as st
-
 from conftest import EXAMPLES
+from hypothesis import given
+from hypothesis import strategies as st
+
 from symcost.errors import InputError
 from symcost.packs.selfspec.inputs import read_hardware, read_model, read_stats
-from symcost.packs.selfspec.inputs.model import BlockPolicy, ModelSpec
 from symcost.packs.selfspec.inputs.library import figures, packaged_libraries, read_library_file
+from symcost.packs.selfspec.inputs.model import BlockPolicy, ModelSpec
 
 
 def test_tiny_model_groups_layers_by_policy():
@@ -69,18 +71,25 @@ def test_memory_defaults_apply_only_with_a_memory_section():
 
 def test_library_search_path_can_add_libraries(tmp_path, monkeypatch):
     extra = tmp_path / "lib.json"
-    body = json.loads(json.dumps({"adc": {"4": {"energy_pj_per_conversion": 1, "latency_ns_per_conversion": 1,
-                                                 "area_mm2_per_unit": 1}},
-                                  "dac": {"4": {"energy_pj_per_conversion": 1, "latency_ns_per_conversion": 1,
-                                                "area_mm2_per_unit": 1}},
-                                  "array": {"energy_pj_per_activation": 1, "latency_ns_per_activation": 1,
-                                            "area_mm2_per_weight": 1},
-                                  "digital": {k: {"energy_pj_per_mac": 1, "latency_ns_per_mac": 1}
-                                              for k in ("attention", "softmax", "elementwise", "kv_cache")}}))
+    body = json.loads(
+        json.dumps(
+            {
+                "adc": {"4": {"energy_pj_per_conversion": 1, "latency_ns_per_conversion": 1, "area_mm2_per_unit": 1}},
+                "dac": {"4": {"energy_pj_per_conversion": 1, "latency_ns_per_conversion": 1, "area_mm2_per_unit": 1}},
+                "array": {"energy_pj_per_activation": 1, "latency_ns_per_activation": 1, "area_mm2_per_weight": 1},
+                "digital": {
+                    k: {"energy_pj_per_mac": 1, "latency_ns_per_mac": 1}
+                    for k in ("attention", "softmax", "elementwise", "kv_cache")
+                },
+            }
+        )
+    )
     extra.write_text(json.dumps({"my_lab_chip": body}))
     hardware_file = tmp_path / "hw.yaml"
-    hardware_file.write_text("library: my_lab_chip\nanalog: {xbar_size: 64, num_columns_per_adc: 8, dac_bits: 4, "
-                             "adc: {draft_bits: 4, residual_bits: 4}}\n")
+    hardware_file.write_text(
+        "library: my_lab_chip\nanalog: {xbar_size: 64, num_columns_per_adc: 8, dac_bits: 4, "
+        "adc: {draft_bits: 4, residual_bits: 4}}\n"
+    )
     with pytest.raises(InputError, match="unknown component library 'my_lab_chip'"):
         read_hardware(hardware_file)
     assert read_hardware(hardware_file, library_path=[str(extra)]).library == "my_lab_chip"
@@ -110,7 +119,9 @@ libraries:
 
 
 def test_packaged_library_has_every_reference_library_name():
-    assert {"puma_like_v1", "puma_like_v2", "science_soc_v1", "science_adi9405_v1_neurosim"} <= set(packaged_libraries())
+    assert {"puma_like_v1", "puma_like_v2", "science_soc_v1", "science_adi9405_v1_neurosim"} <= set(
+        packaged_libraries()
+    )
 
 
 def test_packaged_library_matches_reference_library_figures(peer_examples):

@@ -1,13 +1,14 @@
 """Best K under geometric acceptance, against the plain loop oracle run once per K."""
+
 from __future__ import annotations
 
 import json
 
 import numpy as np
 import pytest
-
 from conftest import EXAMPLES, run_cli
 from oracles import oracle_selfspec as oracle
+
 from symcost.packs.selfspec.optimize_k import optimize_k
 
 MODEL, HARDWARE = EXAMPLES / "model_tiny.yaml", EXAMPLES / "hardware_soc_pipelined.yaml"
@@ -17,7 +18,7 @@ GEOMETRIC = EXAMPLES / "stats_geometric.yaml"
 def _oracle_curve(tmp_path, model, hardware, alpha, length, k_max):
     rates, efficiencies = [], []
     for k in range(k_max + 1):
-        probabilities = {a: alpha ** a * (1 - alpha) if a < k else alpha ** k for a in range(k + 1)}
+        probabilities = {a: alpha**a * (1 - alpha) if a < k else alpha**k for a in range(k + 1)}
         stats = tmp_path / f"stats_{k}.json"
         stats.write_text(json.dumps({"k": k, "histogram": {str(a): p for a, p in probabilities.items()}}))
         point = oracle.run(str(model), str(hardware), str(stats), [length])["points"][0]["speculative"]
@@ -44,17 +45,33 @@ def test_higher_acceptance_never_lowers_the_best_throughput_k():
 
 
 def test_cli_prints_the_curve(tmp_path):
-    result = run_cli("optimize-k", "--model", MODEL, "--hardware", HARDWARE, "--stats", GEOMETRIC,
-                     "--alpha", "0.8", "--k-max", "6", "--prompt-lengths", "700")
+    result = run_cli(
+        "optimize-k",
+        "--model",
+        MODEL,
+        "--hardware",
+        HARDWARE,
+        "--stats",
+        GEOMETRIC,
+        "--alpha",
+        "0.8",
+        "--k-max",
+        "6",
+        "--prompt-lengths",
+        "700",
+    )
     assert result.code == 0, result.stderr
     assert "alpha = 0.8, L_prompt = 700: best K =" in result.stdout and "<- throughput" in result.stdout
 
 
-@pytest.mark.parametrize("extra, fragment", [
-    (["--stats", EXAMPLES / "stats_k4.yaml"], "needs a geometric acceptance model"),
-    (["--stats", GEOMETRIC, "--alpha", "1.5"], "alpha must lie in (0, 1)"),
-    (["--stats", GEOMETRIC, "--alpha", "x"], "expected comma-separated acceptance rates"),
-])
+@pytest.mark.parametrize(
+    "extra, fragment",
+    [
+        (["--stats", EXAMPLES / "stats_k4.yaml"], "needs a geometric acceptance model"),
+        (["--stats", GEOMETRIC, "--alpha", "1.5"], "alpha must lie in (0, 1)"),
+        (["--stats", GEOMETRIC, "--alpha", "x"], "expected comma-separated acceptance rates"),
+    ],
+)
 def test_bad_input_exits_2(extra, fragment):
     result = run_cli("optimize-k", "--model", MODEL, "--hardware", HARDWARE, *extra)
     assert result.code == 2 and fragment in result.stderr and "Traceback" not in result.stderr

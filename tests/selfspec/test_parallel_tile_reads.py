@@ -1,5 +1,6 @@
 """soc.parallel_tile_reads: P read pipelines share the tiles of a block. Time counts each pipeline's share,
 energy every read; P = 1 is the reference's single pipeline."""
+
 from __future__ import annotations
 
 import functools
@@ -7,9 +8,10 @@ import functools
 import numpy as np
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings, strategies as st
-
 from conftest import EXAMPLES, run_cli
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from symcost import build_model
 
 FILES = (EXAMPLES / "model_tiny.yaml", EXAMPLES / "hardware_soc_pipelined.yaml", EXAMPLES / "stats_k4.yaml")
@@ -59,8 +61,10 @@ def test_parallel_reads_shorten_the_analog_blocks_by_the_tiles_each_pipeline_hol
     assert adc[1] / adc[0] == pytest.approx(4 / 7)  # busy time in waves: (1 + 1 + 2) vs (2 + 1 + 4) tiles x slices
 
 
-@pytest.mark.parametrize("value, fragment", [(0, "expected integer >= 1, got 0"), (-3, "expected integer >= 1, got -3"),
-                                             (2.5, "expected integer, got 2.5")])
+@pytest.mark.parametrize(
+    "value, fragment",
+    [(0, "expected integer >= 1, got 0"), (-3, "expected integer >= 1, got -3"), (2.5, "expected integer, got 2.5")],
+)
 def test_bad_values_in_the_hardware_file_exit_2(tmp_path, value, fragment):
     hardware = yaml.safe_load(FILES[1].read_text())
     hardware["soc"]["parallel_tile_reads"] = value
@@ -73,8 +77,21 @@ def test_bad_values_in_the_hardware_file_exit_2(tmp_path, value, fragment):
 
 def test_a_sweep_takes_it_as_an_axis(tmp_path):
     output = tmp_path / "grid.csv"
-    result = run_cli("sweep", "--model", FILES[0], "--hardware", FILES[1], "--stats", FILES[2],
-                     "--axis", "L_prompt=64", "--axis", "soc.parallel_tile_reads=1,2,8", "-o", output)
+    result = run_cli(
+        "sweep",
+        "--model",
+        FILES[0],
+        "--hardware",
+        FILES[1],
+        "--stats",
+        FILES[2],
+        "--axis",
+        "L_prompt=64",
+        "--axis",
+        "soc.parallel_tile_reads=1,2,8",
+        "-o",
+        output,
+    )
     assert result.code == 0, result.stderr
     rows = [line.split(",") for line in output.read_text().splitlines()]
     column = rows[0].index("speculative.latency_per_token")

@@ -9,14 +9,15 @@ phase, stage, component, DPU-feature and channel entry, leakage, area, and the
 echoed model, hardware and library knobs. ``NOT_REPRODUCED`` lists the fields
 that differ by design (docs/compat.md says why).
 """
+
 from __future__ import annotations
 
 import json
 import math
 
 import pytest
-
 from conftest import PEER
+
 from symcost import build_model
 from symcost.packs.selfspec.compat.layout import selfspec_report
 
@@ -77,8 +78,11 @@ class Comparison:
 
     def number(self, ours, theirs: float, where: str) -> None:
         self.numbers += 1
-        if isinstance(ours, bool) or not isinstance(ours, (int, float)) or not math.isclose(
-                ours, theirs, rel_tol=RELATIVE, abs_tol=1e-300):
+        if (
+            isinstance(ours, bool)
+            or not isinstance(ours, (int, float))
+            or not math.isclose(ours, theirs, rel_tol=RELATIVE, abs_tol=1e-300)
+        ):
             self.mismatches.append(f"{where}: symcost {ours!r} vs reference {theirs!r}")
 
 
@@ -98,7 +102,9 @@ def test_matches_reference_report(case):
 
 def test_unreproduced_fields_are_null_or_own_words(peer_examples):
     """The fields the comparison skips are null or symcost's own lists, never silently stale numbers."""
-    model = build_model(peer_examples / "model.yaml", peer_examples / "hardware_soc_memory.yaml", peer_examples / "stats.json")
+    model = build_model(
+        peer_examples / "model.yaml", peer_examples / "hardware_soc_memory.yaml", peer_examples / "stats.json"
+    )
     report = selfspec_report(model, [1, 64])
     for breakdowns in ("breakdown", "baseline_breakdown"):
         for phase in ("draft", "verify_drafted", "verify_bonus", "total"):

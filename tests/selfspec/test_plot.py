@@ -3,6 +3,7 @@
 The figures are checked as matplotlib objects (what is drawn, at which
 values), not as pixels; the files are checked for their format.
 """
+
 from __future__ import annotations
 
 import copy
@@ -11,16 +12,17 @@ import xml.etree.ElementTree as ElementTree
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from conftest import EXAMPLES, run_cli
+from hypothesis import given
+from hypothesis import strategies as st
 from matplotlib.image import imread
 
-from conftest import EXAMPLES, run_cli
 from symcost import build_model
 from symcost.commands.common import log_range
 from symcost.errors import SymcostError
 from symcost.packs.selfspec.plots import breakdown_figure, choose_points, per_token_figure
-from symcost.plot import save_figure
 from symcost.packs.selfspec.report import build_report
+from symcost.plot import save_figure
 
 FILES = (EXAMPLES / "model_tiny.yaml", EXAMPLES / "hardware_soc_pipelined.yaml", EXAMPLES / "stats_k4.yaml")
 ARGS = [item for flag, path in zip(("--model", "--hardware", "--stats"), FILES) for item in (flag, path)]
@@ -43,20 +45,28 @@ def legend_texts(axes) -> list[str]:
 
 
 def vertical_lines(axes) -> dict[float, object]:
-    return {line.get_xdata()[0]: line for line in axes.get_lines()
-            if len(line.get_xdata()) == 2 and line.get_xdata()[0] == line.get_xdata()[1]}
+    return {
+        line.get_xdata()[0]: line
+        for line in axes.get_lines()
+        if len(line.get_xdata()) == 2 and line.get_xdata()[0] == line.get_xdata()[1]
+    }
 
 
 def test_per_token_figure_draws_both_scenarios_against_a_log_prompt_axis(report):
     energy, latency = per_token_figure(report).axes
     assert (energy.get_title(), latency.get_title()) == ("energy per committed token", "latency per committed token")
-    assert energy.get_ylabel() == "energy per committed token (J)" and latency.get_ylabel() == "latency per committed token (s)"
+    assert (
+        energy.get_ylabel() == "energy per committed token (J)"
+        and latency.get_ylabel() == "latency per committed token (s)"
+    )
     for axes, field in ((energy, "energy_per_token_J"), (latency, "latency_per_token_s")):
         assert axes.get_xscale() == "log" and axes.get_xlabel() == "prompt length L_prompt (tokens)"
         assert legend_texts(axes)[:2] == ["speculative (K = 4)", "baseline (no speculation)"]
         speculative, baseline = axes.get_lines()[:2]
         np.testing.assert_array_equal(speculative.get_xdata(), [point["L_prompt"] for point in report["points"]])
-        np.testing.assert_array_equal(speculative.get_ydata(), [point["speculative"][field] for point in report["points"]])
+        np.testing.assert_array_equal(
+            speculative.get_ydata(), [point["speculative"][field] for point in report["points"]]
+        )
         np.testing.assert_array_equal(baseline.get_ydata(), [point["baseline"][field] for point in report["points"]])
 
 
@@ -93,10 +103,16 @@ def test_breakdown_bars_stack_the_report_values(report):
     figure = breakdown_figure(report, [100, 2048, 32764])
     chosen = choose_points(report["points"], [100, 2048, 32764])
     titles = [axes.get_title() for axes in figure.axes]
-    assert titles == ["energy per burst by stage", "latency per burst by stage (summed, not overlapped)",
-                      "energy per burst by phase", "latency per burst by phase (summed, not overlapped)"]
-    for axes, (view, field) in zip(figure.axes, [("by_stage", "energy_J"), ("by_stage", "latency_s"),
-                                                  ("by_phase", "energy_J"), ("by_phase", "latency_s")]):
+    assert titles == [
+        "energy per burst by stage",
+        "latency per burst by stage (summed, not overlapped)",
+        "energy per burst by phase",
+        "latency per burst by phase (summed, not overlapped)",
+    ]
+    for axes, (view, field) in zip(
+        figure.axes,
+        [("by_stage", "energy_J"), ("by_stage", "latency_s"), ("by_phase", "energy_J"), ("by_phase", "latency_s")],
+    ):
         assert [label.get_text() for label in axes.get_xticklabels()] == [f"L = {p['L_prompt']:,}" for p in chosen]
         names = [name for name in chosen[0]["speculative"][view] if name != "leakage"] + ["leakage"]  # static on top
         assert [container.get_label() for container in axes.containers] == names
@@ -104,8 +120,12 @@ def test_breakdown_bars_stack_the_report_values(report):
         for container, name in zip(axes.containers, names):
             heights = [patch.get_height() for patch in container.patches]
             # a bar keeps top - bottom, so a stacked height is exact to the stack's rounding only
-            np.testing.assert_allclose(heights, [point["speculative"][view][name][field] for point in chosen],
-                                       rtol=1e-12, atol=1e-12 * max(totals))
+            np.testing.assert_allclose(
+                heights,
+                [point["speculative"][view][name][field] for point in chosen],
+                rtol=1e-12,
+                atol=1e-12 * max(totals),
+            )
         tops = [patch.get_y() + patch.get_height() for patch in axes.containers[-1].patches]  # stacked: last on top
         np.testing.assert_allclose(tops, totals, rtol=1e-12)
 
@@ -184,8 +204,17 @@ def test_log_range_includes_both_ends():
 def test_plot_from_a_saved_report(report, tmp_path):
     saved = tmp_path / "report.json"
     saved.write_text(json.dumps(report), encoding="utf-8")
-    result = run_cli("plot", "--report", saved, "-o", tmp_path / "per-token.png", "--breakdown", tmp_path / "bars.svg",
-                     "--breakdown-lengths", "64,4096")
+    result = run_cli(
+        "plot",
+        "--report",
+        saved,
+        "-o",
+        tmp_path / "per-token.png",
+        "--breakdown",
+        tmp_path / "bars.svg",
+        "--breakdown-lengths",
+        "64,4096",
+    )
     assert result.code == 0, result.stderr
     assert (tmp_path / "per-token.png").read_bytes()[:4] == b"\x89PNG"
     assert ElementTree.parse(tmp_path / "bars.svg").getroot().tag.endswith("svg")
@@ -198,15 +227,21 @@ def test_plot_builds_the_report_from_the_input_files(tmp_path):
     assert "attention = linear" in text and "no break-even" in text
 
 
-@pytest.mark.parametrize("extra, fragment", [
-    ([], "nothing to draw"),
-    (["-o", "figure.jpg"], "cannot tell the figure format of figure.jpg"),
-    (["--report", "r.json", "--model", "m.yaml", "-o", "f.png"], "--model does not apply"),
-    (["--model", str(FILES[0]), "-o", "f.png"], "missing --hardware, --stats"),
-    (["--report", "absent.json", "-o", "f.png"], "file not found"),
-    (["--model", "m", "--prompt-range", "100:10:log5", "-o", "f.png"], "expected START:STOP:logN"),
-    (["--report", "r.json", "-o", "f.png", "--dpi", "0"], "argument --dpi: expected an integer in 10..1,200, got '0'"),
-])
+@pytest.mark.parametrize(
+    "extra, fragment",
+    [
+        ([], "nothing to draw"),
+        (["-o", "figure.jpg"], "cannot tell the figure format of figure.jpg"),
+        (["--report", "r.json", "--model", "m.yaml", "-o", "f.png"], "--model does not apply"),
+        (["--model", str(FILES[0]), "-o", "f.png"], "missing --hardware, --stats"),
+        (["--report", "absent.json", "-o", "f.png"], "file not found"),
+        (["--model", "m", "--prompt-range", "100:10:log5", "-o", "f.png"], "expected START:STOP:logN"),
+        (
+            ["--report", "r.json", "-o", "f.png", "--dpi", "0"],
+            "argument --dpi: expected an integer in 10..1,200, got '0'",
+        ),
+    ],
+)
 def test_bad_requests_exit_2_on_one_line(tmp_path, extra, fragment):
     result = run_cli("plot", *extra, cwd=tmp_path)
     assert result.code == 2 and fragment in result.stderr, result.stderr
@@ -219,5 +254,8 @@ def test_a_report_that_breaks_the_schema_is_refused(report, tmp_path):
     del broken["points"][0]["speculative"]["by_stage"]
     (tmp_path / "report.json").write_text(json.dumps(broken), encoding="utf-8")
     result = run_cli("plot", "--report", tmp_path / "report.json", "-o", tmp_path / "f.png")
-    assert result.code == 2 and result.stderr == "error: report.json: points[0].speculative.by_stage: required field is missing\n"
+    assert (
+        result.code == 2
+        and result.stderr == "error: report.json: points[0].speculative.by_stage: required field is missing\n"
+    )
     assert not (tmp_path / "f.png").exists()

@@ -9,15 +9,16 @@ examples and the reference examples are checked for the sums; the reference
 examples, in the formats the plain step-by-step oracle (tests/oracles/oracle_selfspec.py)
 reads, are also checked entry by entry against it.
 """
+
 from __future__ import annotations
 
 import json
 import math
 
 import pytest
-
 from conftest import EXAMPLES, PEER
 from oracles import oracle_selfspec as oracle
+
 from symcost import build_model
 from symcost.packs.selfspec.report import area_summary, build_report
 from symcost.registry import resolve_pack
@@ -27,9 +28,12 @@ LENGTHS = [1, 64, 2048, 30000]  # within the 32768-token context of the bundled 
 REFERENCE_LENGTHS = [1, 64, 1024, 8000]  # within the 8192-token context of the reference's HyFlexPIM example
 VIEWS = ("by_phase", "by_stage", "by_feature", "by_channel", "by_component")
 TIMED = ("by_phase", "by_stage", "by_feature", "by_channel")  # component latencies are busy times that overlap
-BUNDLED = [(model, hardware, stats) for model in ("model_tiny", "model_llama2_7b")
-           for hardware in ("hardware_knobs", "hardware_soc_pipelined", "hardware_legacy")
-           for stats in ("stats_k4", "stats_geometric")]
+BUNDLED = [
+    (model, hardware, stats)
+    for model in ("model_tiny", "model_llama2_7b")
+    for hardware in ("hardware_knobs", "hardware_soc_pipelined", "hardware_legacy")
+    for stats in ("stats_k4", "stats_geometric")
+]
 REFERENCE_HARDWARE = sorted(path.stem for path in (PEER / "examples").glob("hardware*.yaml")) if PEER.is_dir() else []
 REFERENCE = [(model, hardware) for hardware in REFERENCE_HARDWARE for model in ("model", "model_qwen3_0p6b")]
 
@@ -56,8 +60,11 @@ def sum_failures(report: dict) -> list[str]:
             failures.append(f"{where}: the component view has no static entries, or one takes time")
         if any(spec[view]["leakage"] != spec["by_phase"]["leakage"] for view in TIMED):
             failures.append(f"{where}: the views disagree on the static energy")
-        schedule_ok = (serial == spec["burst"]["latency_s"] if report["hardware"]["schedule"] == "serialized"
-                       else spec["burst"]["latency_s"] <= serial * (1 + RELATIVE))
+        schedule_ok = (
+            serial == spec["burst"]["latency_s"]
+            if report["hardware"]["schedule"] == "serialized"
+            else spec["burst"]["latency_s"] <= serial * (1 + RELATIVE)
+        )
         if not schedule_ok:
             failures.append(f"{where}: burst latency {spec['burst']['latency_s']!r} against serial {serial!r}")
     return failures
@@ -76,7 +83,7 @@ def geometric_stats(tmp_path_factory):
     folder = tmp_path_factory.mktemp("stats")
     alpha, k = 0.7, 5
     (folder / "geometric.yaml").write_text(f"k: {k}\ngeometric: {{alpha: {alpha}}}\n")
-    histogram = {str(a): alpha ** a * (1 - alpha) if a < k else alpha ** k for a in range(k + 1)}
+    histogram = {str(a): alpha**a * (1 - alpha) if a < k else alpha**k for a in range(k + 1)}
     (folder / "histogram.json").write_text(json.dumps({"k": k, "histogram": histogram}))
     return folder
 
@@ -93,9 +100,11 @@ def compare_with_oracle(report: dict, files: tuple, stats_for_oracle) -> list[st
     for point, (burst, views) in zip(report["points"], bursts):
         spec, where = point["speculative"], f"L_prompt = {point['L_prompt']}"
         energy, serial = burst["energy_pj"] * 1e-12, burst["serial_latency_ns"] * 1e-9
-        for key, ours, theirs in (("energy", spec["burst"]["energy_J"], energy),
-                                  ("latency", spec["burst"]["latency_s"], burst["latency_ns"] * 1e-9),
-                                  ("serial latency", spec["burst"]["serial_latency_s"], serial)):
+        for key, ours, theirs in (
+            ("energy", spec["burst"]["energy_J"], energy),
+            ("latency", spec["burst"]["latency_s"], burst["latency_ns"] * 1e-9),
+            ("serial latency", spec["burst"]["serial_latency_s"], serial),
+        ):
             if not close(ours, theirs, theirs):
                 failures.append(f"{where}: burst {key}: symcost {ours!r} oracle {theirs!r}")
         for view in VIEWS:
@@ -103,9 +112,13 @@ def compare_with_oracle(report: dict, files: tuple, stats_for_oracle) -> list[st
                 ours = spec[view].get(name, {"energy_J": 0.0, "latency_s": 0.0})
                 theirs = views[view].get(name, [0.0, 0.0])
                 if not close(ours["energy_J"], theirs[0] * 1e-12, energy):
-                    failures.append(f"{where}: {view}.{name} energy: symcost {ours['energy_J']!r} oracle {theirs[0] * 1e-12!r}")
+                    failures.append(
+                        f"{where}: {view}.{name} energy: symcost {ours['energy_J']!r} oracle {theirs[0] * 1e-12!r}"
+                    )
                 if view in TIMED and not close(ours["latency_s"], theirs[1] * 1e-9, serial):
-                    failures.append(f"{where}: {view}.{name} latency: symcost {ours['latency_s']!r} oracle {theirs[1] * 1e-9!r}")
+                    failures.append(
+                        f"{where}: {view}.{name} latency: symcost {ours['latency_s']!r} oracle {theirs[1] * 1e-9!r}"
+                    )
     return failures
 
 
@@ -135,5 +148,9 @@ def test_area_totals_follow_the_packs_off_chip_list(tmp_path):
         area = area_summary(model.evaluate(L_prompt=[64]))
         components = area["by_component"]
         assert area["by_component"]["sram"] > 0 and area["by_component"]["hbm"] > 0
-        assert area["off_chip_mm2"] == pytest.approx(sum(value for name, value in components.items() if name in off_chip), rel=1e-12)
-        assert area["total_mm2"] == pytest.approx(sum(value for name, value in components.items() if name not in off_chip), rel=1e-12)
+        assert area["off_chip_mm2"] == pytest.approx(
+            sum(value for name, value in components.items() if name in off_chip), rel=1e-12
+        )
+        assert area["total_mm2"] == pytest.approx(
+            sum(value for name, value in components.items() if name not in off_chip), rel=1e-12
+        )

@@ -1,12 +1,13 @@
 """Elasticities from symbolic derivatives, against finite differences of separately built models."""
+
 from __future__ import annotations
 
 import json
 
 import numpy as np
 import pytest
-
 from conftest import EXAMPLES, run_cli
+
 from symcost import build_model
 from symcost.packs.selfspec.sensitivity import sensitivities
 from symcost.units import parse_unit
@@ -28,8 +29,11 @@ def test_energy_is_homogeneous_of_degree_one_in_energies_and_powers(knobs):
     # Scaling every energy and power coefficient by s scales energy per token by s: Euler's theorem
     # says their elasticities sum to one (serialized schedule: no coefficient was left out).
     assert not any("branch" in reason for reason in knobs.left_out.values())
-    total = sum(item.by_metric["energy_per_token"] for item in knobs.elasticities
-                if _dimension(item.unit) in ("energy", "power", "energy per byte"))
+    total = sum(
+        item.by_metric["energy_per_token"]
+        for item in knobs.elasticities
+        if _dimension(item.unit) in ("energy", "power", "energy per byte")
+    )
     np.testing.assert_allclose(total, 1.0, rtol=1e-9)
 
 
@@ -53,20 +57,33 @@ def test_matches_a_central_difference_of_a_model_keeping_that_coefficient(knobs,
     down = model.evaluate(L_prompt=np.array(LENGTHS, float), **{coefficient: value * (1 - step)})
     for metric in ("energy_per_token", "latency_per_token"):
         finite = (np.log(up[f"speculative.{metric}"]) - np.log(down[f"speculative.{metric}"])) / (
-            np.log(1 + step) - np.log(1 - step))
+            np.log(1 + step) - np.log(1 - step)
+        )
         np.testing.assert_allclose(item.by_metric[metric], finite, rtol=1e-6, atol=1e-9)
 
 
 def test_pipelined_schedule_leaves_out_the_coefficients_that_decide_branches():
-    found = sensitivities(EXAMPLES / "model_tiny.yaml", EXAMPLES / "hardware_soc_pipelined.yaml",
-                          EXAMPLES / "stats_k4.yaml", [512])
+    found = sensitivities(
+        EXAMPLES / "model_tiny.yaml", EXAMPLES / "hardware_soc_pipelined.yaml", EXAMPLES / "stats_k4.yaml", [512]
+    )
     deciding = [name for name, reason in found.left_out.items() if "decides which branch" in reason]
     assert deciding and all(item.coefficient not in deciding for item in found.elasticities)
 
 
 def test_cli_table_and_json():
-    table = run_cli("sensitivity", "--model", KNOBS[0], "--hardware", KNOBS[1], "--stats", KNOBS[2],
-                    "--prompt-lengths", "128,4096", "--top", "3")
+    table = run_cli(
+        "sensitivity",
+        "--model",
+        KNOBS[0],
+        "--hardware",
+        KNOBS[1],
+        "--stats",
+        KNOBS[2],
+        "--prompt-lengths",
+        "128,4096",
+        "--top",
+        "3",
+    )
     assert table.code == 0, table.stderr
     assert "e_AR" in table.stdout and "adc_residual.energy_pj_per_conversion" in table.stdout
     assert "more (--top 0 shows all)" in table.stdout

@@ -1,4 +1,5 @@
 """A real ``symcost serve`` process on a loopback port, for the service and browser tests."""
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 
 def free_port() -> int:
@@ -28,8 +30,14 @@ class Server:
     is ``process.stderr``, a pipe.
     """
 
-    def __init__(self, db: Path, recalibrate_after: int = 10, port: int | None = None, options: Sequence[str] = (),
-                 env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        db: Path,
+        recalibrate_after: int = 10,
+        port: int | None = None,
+        options: Sequence[str] = (),
+        env: dict[str, str] | None = None,
+    ):
         self.db, self.recalibrate_after, self.options = Path(db), recalibrate_after, list(options)
         self.extra_env = dict(env or {})
         self.port = port or free_port()
@@ -37,13 +45,27 @@ class Server:
         self.stdout_path = self.db.parent / f"serve-{self.port}.stdout"
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> "Server":
+    def start(self) -> Server:
         env = {**os.environ, "SYMCOST_DATA_DIR": str(self.db.parent), **self.extra_env}
         with open(self.stdout_path, "ab") as stdout:  # a file: a pipe nobody reads would block an access log
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "symcost", "serve", "--port", str(self.port), "--db", str(self.db),
-                 "--recalibrate-after", str(self.recalibrate_after), *self.options],
-                env=env, stdout=stdout, stderr=subprocess.PIPE)
+                [
+                    sys.executable,
+                    "-m",
+                    "symcost",
+                    "serve",
+                    "--port",
+                    str(self.port),
+                    "--db",
+                    str(self.db),
+                    "--recalibrate-after",
+                    str(self.recalibrate_after),
+                    *self.options,
+                ],
+                env=env,
+                stdout=stdout,
+                stderr=subprocess.PIPE,
+            )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -68,18 +90,23 @@ class Server:
             self.process.kill()
             self.process.wait(timeout=20)
 
-    def __enter__(self) -> "Server":
+    def __enter__(self) -> Server:
         return self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()
 
-    def request(self, method: str, path: str, body: Any = None, raw: bytes | None = None,
-                timeout: float = 120) -> tuple[int, Any]:
+    def request(
+        self, method: str, path: str, body: Any = None, raw: bytes | None = None, timeout: float = 120
+    ) -> tuple[int, Any]:
         """(status, decoded JSON or text) of one request; HTTP errors are returned, not raised."""
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-        request = urllib.request.Request(self.url + path, data=data, method=method,
-                                         headers={"content-type": "application/json"} if data is not None else {})
+        request = urllib.request.Request(
+            self.url + path,
+            data=data,
+            method=method,
+            headers={"content-type": "application/json"} if data is not None else {},
+        )
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
                 return response.status, _decode(response.read(), response.headers.get("content-type", ""))

@@ -1,4 +1,5 @@
 """The HTTP service as a client sees it: a real ``symcost serve`` on a loopback port."""
+
 from __future__ import annotations
 
 import http.client
@@ -9,17 +10,20 @@ import threading
 import time
 
 import pytest
+from conftest import ROOT
+from service.service_server import Server
 
 from symcost.packs.llm.catalog import catalog
 from symcost.packs.llm.estimate import estimate
 from symcost.packs.llm.records import records_from_csv
 from symcost.packs.llm.requests import packaged_bundle, scenario_from_request
-from conftest import ROOT
-from service.service_server import Server
 
 CSV = ROOT / "data" / "llm_bench_calibration.csv"
-ESTIMATE = {"model_id": "llama-3.1-8b", "hardware": {"hardware_id": "rtx-4090"},
-            "workload": {"context_tokens": 1024, "output_tokens": 256, "concurrency": 4}}
+ESTIMATE = {
+    "model_id": "llama-3.1-8b",
+    "hardware": {"hardware_id": "rtx-4090"},
+    "workload": {"context_tokens": 1024, "output_tokens": 256, "concurrency": 4},
+}
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +39,8 @@ def csv_records() -> list[dict]:
 def test_the_server_says_where_it_listens_and_logs_no_request_by_default(server):
     assert select.select([server.process.stderr], [], [], 30)[0], "nothing on stderr"  # not a hang
     assert server.process.stderr.readline().decode() == (
-        f"symcost: serving on {server.url} (web UI at /, API description at /openapi.json; Ctrl+C stops)\n")
+        f"symcost: serving on {server.url} (web UI at /, API description at /openapi.json; Ctrl+C stops)\n"
+    )
     server.get("/v1/calibrate")
     assert server.stdout_path.read_text() == ""
 
@@ -82,11 +87,20 @@ def test_solve_returns_ranked_feasible_configurations(server):
     assert body["candidates"] >= body["evaluated"] >= body["feasible"] > 0
     prices = [row["price_usd"] for row in body["top"]]
     assert prices == sorted(prices) and len({row["hardware_id"] for row in body["top"]}) == 3
-    assert all(row["expected_decode_toks_sec"] >= 10 and row["feasibility"] != "insufficient_memory" for row in body["top"])
+    assert all(
+        row["expected_decode_toks_sec"] >= 10 and row["feasibility"] != "insufficient_memory" for row in body["top"]
+    )
 
 
-@pytest.mark.parametrize("kind, entries", [("models", "models"), ("runtimes", "runtimes"),
-                                           ("quantizations", "quantizations"), ("hardware-profiles", "hardware")])
+@pytest.mark.parametrize(
+    "kind, entries",
+    [
+        ("models", "models"),
+        ("runtimes", "runtimes"),
+        ("quantizations", "quantizations"),
+        ("hardware-profiles", "hardware"),
+    ],
+)
 def test_catalog_endpoints(server, kind, entries):
     body = server.get(f"/v1/catalog/{kind}")
     assert [entry[next(k for k in entry if k.endswith("_id"))] for entry in body] == catalog(entries).ids()
@@ -105,17 +119,33 @@ def test_selfspec_report_and_curve(server):
     assert set(curve["break_even"]) == {"energy", "latency"}
 
 
-@pytest.mark.parametrize("path, body, status, words", [
-    ("/v1/estimate", {**ESTIMATE, "model_id": "lama-3.1-8b"}, 400, "did you mean llama-3.1-8b"),
-    ("/v1/estimate", {**ESTIMATE, "workload": {"context_tokens": -5}}, 422, "greater than or equal to 0"),
-    ("/v1/estimate", {**ESTIMATE, "parallelism": {"tensor_parallel": 3}}, 400, "does not divide"),
-    ("/v1/estimate", {**ESTIMATE, "surprise": 1}, 422, "surprise"),
-    ("/v1/solve", {"model_ids": []}, 422, "model_ids"),
-    ("/v1/solve", {"model_ids": catalog("models").ids()[:8], "concurrency": list(range(1, 17)),
-                   "context_caps": [2 ** k for k in range(10, 18)]}, 400, "candidates is more than"),
-    ("/v1/calibrate", {"model_id": "llama-3-8b"}, 422, "required"),
-    ("/v1/selfspec/report", {"model": {}, "hardware": {"library_file": "/etc/passwd"}, "stats": {}}, 400, "library_file"),
-])
+@pytest.mark.parametrize(
+    "path, body, status, words",
+    [
+        ("/v1/estimate", {**ESTIMATE, "model_id": "lama-3.1-8b"}, 400, "did you mean llama-3.1-8b"),
+        ("/v1/estimate", {**ESTIMATE, "workload": {"context_tokens": -5}}, 422, "greater than or equal to 0"),
+        ("/v1/estimate", {**ESTIMATE, "parallelism": {"tensor_parallel": 3}}, 400, "does not divide"),
+        ("/v1/estimate", {**ESTIMATE, "surprise": 1}, 422, "surprise"),
+        ("/v1/solve", {"model_ids": []}, 422, "model_ids"),
+        (
+            "/v1/solve",
+            {
+                "model_ids": catalog("models").ids()[:8],
+                "concurrency": list(range(1, 17)),
+                "context_caps": [2**k for k in range(10, 18)],
+            },
+            400,
+            "candidates is more than",
+        ),
+        ("/v1/calibrate", {"model_id": "llama-3-8b"}, 422, "required"),
+        (
+            "/v1/selfspec/report",
+            {"model": {}, "hardware": {"library_file": "/etc/passwd"}, "stats": {}},
+            400,
+            "library_file",
+        ),
+    ],
+)
 def test_bad_requests_get_clear_4xx_errors(server, path, body, status, words):
     got, answer = server.post(path, body)
     assert got == status, answer

@@ -3,19 +3,19 @@
 Every operation gets generated requests, valid and invalid (wrong types, missing and unknown fields,
 out-of-range numbers); the server must answer each with something other than a server error.
 """
+
 from __future__ import annotations
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
-
-from hypothesis import strategies as st
+from service.service_server import Server
 
 from symcost.packs.llm.catalog import catalog
-from service.service_server import Server
 
 EXAMPLES_PER_OPERATION = 60
 CALLS: dict[int, int] = {}  # status class -> requests made
@@ -47,7 +47,9 @@ def test_no_generated_request_makes_the_server_fail(server):
 
 def _fuzz(operation, mode) -> None:
     @given(operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(
+        max_examples=EXAMPLES_PER_OPERATION, deadline=None, suppress_health_check=list(HealthCheck), database=None
+    )
     def run(case):
         response = case.call_and_validate(checks=[not_a_server_error], timeout=120)
         CALLS[response.status_code // 100] = CALLS.get(response.status_code // 100, 0) + 1
@@ -60,14 +62,26 @@ def _fuzz(operation, mode) -> None:
 # encoding of its numbers.
 ids = lambda kind: st.sampled_from(catalog(kind).ids())  # noqa: E731
 tokens = st.integers(min_value=0, max_value=10_000_000)
-estimate_requests = st.fixed_dictionaries({
-    "model_id": ids("models"), "runtime_id": ids("runtimes"), "quant": ids("quantizations"),
-    "hardware": st.fixed_dictionaries({"hardware_id": ids("hardware")}),
-    "workload": st.fixed_dictionaries({"context_tokens": tokens, "output_tokens": tokens,
-                                       "concurrency": st.integers(min_value=1, max_value=100_000)}),
-    "parallelism": st.fixed_dictionaries({"tensor_parallel": st.sampled_from([1, 2, 4, 8]),
-                                          "pipeline_parallel": st.sampled_from([1, 2])}),
-    "offload": st.sampled_from(["none", "auto", "full"]), "recommend": st.integers(min_value=0, max_value=2)})
+estimate_requests = st.fixed_dictionaries(
+    {
+        "model_id": ids("models"),
+        "runtime_id": ids("runtimes"),
+        "quant": ids("quantizations"),
+        "hardware": st.fixed_dictionaries({"hardware_id": ids("hardware")}),
+        "workload": st.fixed_dictionaries(
+            {
+                "context_tokens": tokens,
+                "output_tokens": tokens,
+                "concurrency": st.integers(min_value=1, max_value=100_000),
+            }
+        ),
+        "parallelism": st.fixed_dictionaries(
+            {"tensor_parallel": st.sampled_from([1, 2, 4, 8]), "pipeline_parallel": st.sampled_from([1, 2])}
+        ),
+        "offload": st.sampled_from(["none", "auto", "full"]),
+        "recommend": st.integers(min_value=0, max_value=2),
+    }
+)
 
 
 def test_valid_requests_over_the_catalog_get_answers_not_server_errors(server):

@@ -4,6 +4,7 @@ bodies are bounded and strict, every error has one shape, and no answer shows a 
 Each test starts a real ``symcost serve`` (tests/service/service_server.py). The slow request is a valid one: a
 256-step acceptance histogram on the 7B example takes SymPy ten seconds or more to compile.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -16,6 +17,8 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, run_cli
+from service.service_server import Server
 
 from symcost.documents import load_document
 from symcost.finite import NonFiniteResultError
@@ -23,22 +26,32 @@ from symcost.packs.llm.records import checked_records, records_from_csv
 from symcost.packs.llm.requests import packaged_bundle
 from symcost.packs.llm.store import Store
 from symcost.service.http_errors import from_library
-from conftest import ROOT, run_cli
-from service.service_server import Server
 
 EXAMPLES = ROOT / "examples"
 CSV = ROOT / "data" / "llm_bench_calibration.csv"
-ESTIMATE = {"model_id": "llama-3.1-8b", "hardware": {"hardware_id": "rtx-4090"},
-            "workload": {"context_tokens": 1024, "output_tokens": 256, "concurrency": 4}}
+ESTIMATE = {
+    "model_id": "llama-3.1-8b",
+    "hardware": {"hardware_id": "rtx-4090"},
+    "workload": {"context_tokens": 1024, "output_tokens": 256, "concurrency": 4},
+}
 PLAIN_ESTIMATE = {**ESTIMATE, "recommend": 0}
-RECORD = {"model_id": "llama-3-8b", "runtime_id": "llama.cpp", "hardware_id": "rtx-4090", "quant": "q4_k_m",
-          "context_tokens": 512, "output_tokens": 128, "metrics": {"decode_toks_sec": 120.0}}
+RECORD = {
+    "model_id": "llama-3-8b",
+    "runtime_id": "llama.cpp",
+    "hardware_id": "rtx-4090",
+    "quant": "q4_k_m",
+    "context_tokens": 512,
+    "output_tokens": 128,
+    "metrics": {"decode_toks_sec": 120.0},
+}
 LARGE_SOLVE = {"model_ids": ["llama-3.1-70b", "llama-3.1-8b"], "top": 3}  # over 100,000 candidates: the heavy lane
 
 
 def documents(model: str, hardware: str, stats: str) -> dict:
-    return {role: load_document(EXAMPLES / name).data for role, name in
-            (("model", model), ("hardware", hardware), ("stats", stats))}
+    return {
+        role: load_document(EXAMPLES / name).data
+        for role, name in (("model", model), ("hardware", hardware), ("stats", stats))
+    }
 
 
 TINY = documents("model_tiny.yaml", "hardware_knobs.yaml", "stats_k4.yaml")
@@ -138,9 +151,14 @@ def test_light_requests_answer_while_every_heavy_worker_is_busy_and_a_full_queue
         status, body = server.post("/v1/selfspec/report", slow_report())
         assert status == 503
         assert_error_shape(body, status, "the server is busy")
-        light = [server.request("GET", "/v1/catalog/models")[0], server.request("GET", "/v1/calibrate")[0],
-                 server.post("/v1/calibrate", RECORD)[0], server.post("/v1/estimate", PLAIN_ESTIMATE)[0],
-                 server.request("GET", "/")[0], server.post("/v1/estimate", ESTIMATE)[0]]
+        light = [
+            server.request("GET", "/v1/catalog/models")[0],
+            server.request("GET", "/v1/calibrate")[0],
+            server.post("/v1/calibrate", RECORD)[0],
+            server.post("/v1/estimate", PLAIN_ESTIMATE)[0],
+            server.request("GET", "/")[0],
+            server.post("/v1/estimate", ESTIMATE)[0],
+        ]
         assert light == [200, 200, 202, 200, 200, 200]
         assert running.answer is None and waiting.answer is None  # still compiling: light requests did not wait
 
@@ -176,8 +194,9 @@ def test_a_client_that_hangs_up_stops_its_work(tmp_path):
         wait_for_workers(server, busy=0)
         before = server.worker_pids()
         connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
-        connection.request("POST", "/v1/selfspec/report", body=json.dumps(slow_report()),
-                           headers={"content-type": "application/json"})
+        connection.request(
+            "POST", "/v1/selfspec/report", body=json.dumps(slow_report()), headers={"content-type": "application/json"}
+        )
         worker = running_worker(server)
         connection.close()  # the client gives up
         deadline = time.monotonic() + 60  # a hang guard
@@ -209,8 +228,9 @@ def test_a_refit_over_its_budget_keeps_the_previous_bundle_and_says_why(tmp_path
 def server(tmp_path_factory):
     # A cold 7B curve compiles for about 10 s alone; the default 20 s budget is too tight on a loaded CI machine
     # (the budget itself is tested with servers of their own).
-    with Server(tmp_path_factory.mktemp("isolation") / "db.sqlite", recalibrate_after=1000,
-                options=["--request-timeout", "120"]) as running:
+    with Server(
+        tmp_path_factory.mktemp("isolation") / "db.sqlite", recalibrate_after=1000, options=["--request-timeout", "120"]
+    ) as running:
         yield running
 
 
@@ -256,11 +276,20 @@ def test_non_finite_huge_and_deep_numbers_are_422_on_every_post_endpoint(server,
 
 
 def test_the_bodies_above_are_accepted_with_ordinary_numbers(server):
-    assert [server.post(path, body)[0] for path, (body, _) in POST_BODIES.items() if path != "/v1/calibrate"] == [200] * 4
+    assert [server.post(path, body)[0] for path, (body, _) in POST_BODIES.items() if path != "/v1/calibrate"] == [
+        200
+    ] * 4
 
 
-@pytest.mark.parametrize("raw, words", [(b"\xff\xfe{}", "not UTF-8"), (b'{"model_id": "a", "model_id": "b"}', "twice"),
-                                        (b"{", "invalid JSON"), (b'{"a": "\x00"}', "NUL")])
+@pytest.mark.parametrize(
+    "raw, words",
+    [
+        (b"\xff\xfe{}", "not UTF-8"),
+        (b'{"model_id": "a", "model_id": "b"}', "twice"),
+        (b"{", "invalid JSON"),
+        (b'{"a": "\x00"}', "NUL"),
+    ],
+)
 def test_malformed_bodies_are_422_naming_the_problem(server, raw, words):
     status, answer = server.request("POST", "/v1/estimate", raw=raw)
     assert status == 422
@@ -272,8 +301,13 @@ def test_bodies_over_the_limit_are_413_declared_or_chunked(server, chunked):
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
     chunks = [b"[" + b" " * (16 * 1024)] + [b" " * (16 * 1024)] * 20 + [b"]"]
     if chunked:
-        connection.request("POST", "/v1/estimate", body=iter(chunks), encode_chunked=True,
-                           headers={"content-type": "application/json", "transfer-encoding": "chunked"})
+        connection.request(
+            "POST",
+            "/v1/estimate",
+            body=iter(chunks),
+            encode_chunked=True,
+            headers={"content-type": "application/json", "transfer-encoding": "chunked"},
+        )
     else:
         connection.request("POST", "/v1/estimate", body=b"".join(chunks), headers={"content-type": "application/json"})
     response = connection.getresponse()
@@ -281,18 +315,23 @@ def test_bodies_over_the_limit_are_413_declared_or_chunked(server, chunked):
     assert_error_shape(json.loads(response.read()), 413, "request body larger than 262144 bytes")
 
 
-@pytest.mark.parametrize("method, path, status, words", [
-    ("GET", "/v1/nothing-here", 404, "not found: GET /v1/nothing-here"),
-    ("GET", "/static/secret.py", 404, "no asset 'secret.py'"),
-    ("DELETE", "/v1/estimate", 405, "method not allowed: DELETE /v1/estimate"),
-    ("GET", "/v1/estimate", 405, "method not allowed"),
-    ("GET", "/v1/catalog/gpus", 422, "hardware-profiles"),
-    ("POST", "/v1/estimate", 400, "did you mean llama-3.1-8b"),
-    ("POST", "/v1/selfspec/report", 422, "n_layers"),
-])
+@pytest.mark.parametrize(
+    "method, path, status, words",
+    [
+        ("GET", "/v1/nothing-here", 404, "not found: GET /v1/nothing-here"),
+        ("GET", "/static/secret.py", 404, "no asset 'secret.py'"),
+        ("DELETE", "/v1/estimate", 405, "method not allowed: DELETE /v1/estimate"),
+        ("GET", "/v1/estimate", 405, "method not allowed"),
+        ("GET", "/v1/catalog/gpus", 422, "hardware-profiles"),
+        ("POST", "/v1/estimate", 400, "did you mean llama-3.1-8b"),
+        ("POST", "/v1/selfspec/report", 422, "n_layers"),
+    ],
+)
 def test_every_error_has_the_documented_shape(server, method, path, status, words):
-    body = {"/v1/estimate": {**ESTIMATE, "model_id": "lama-3.1-8b"},
-            "/v1/selfspec/report": {**TINY, "model": {**TINY["model"], "n_layers": -1}}}.get(path)
+    body = {
+        "/v1/estimate": {**ESTIMATE, "model_id": "lama-3.1-8b"},
+        "/v1/selfspec/report": {**TINY, "model": {**TINY["model"], "n_layers": -1}},
+    }.get(path)
     got, answer = server.request(method, path, body if method == "POST" else None)
     assert got == status
     assert_error_shape(answer, got, words)
@@ -304,18 +343,27 @@ def test_a_non_finite_result_is_a_422():
 
 
 def test_no_answer_shows_a_server_path(server):
-    answers = [server.request(method, path, body) for method, path, body in [
-        ("POST", "/v1/estimate", ESTIMATE), ("POST", "/v1/solve", {"model_ids": ["llama-3.1-8b"], "top": 2}),
-        ("POST", "/v1/selfspec/report", {**TINY, "prompt_lengths": [128]}),
-        ("POST", "/v1/selfspec/report", {**TINY, "prompt_lengths": [128]}),  # again: from the evaluator cache
-        ("POST", "/v1/selfspec/curve", {**LLAMA_7B, "prompt_lengths": [128, 4096]}),
-        ("GET", "/v1/selfspec/examples", None), ("GET", "/v1/calibrate", None), ("GET", "/openapi.json", None),
-        *[("GET", f"/v1/catalog/{kind}", None) for kind in ("models", "runtimes", "quantizations", "hardware-profiles")],
-        ("POST", "/v1/selfspec/report", {**TINY, "hardware": {**TINY["hardware"], "library_file": "/etc/passwd"}}),
-        ("POST", "/v1/selfspec/report", {**TINY, "hardware": {**TINY["hardware"], "library": "no_such_library"}}),
-        ("POST", "/v1/selfspec/report", {**TINY, "model": {**TINY["model"], "d_model": "wide"}}),
-        ("POST", "/v1/calibrate", {**RECORD, "hardware_id": "rtx-9090"}),
-    ]]
+    answers = [
+        server.request(method, path, body)
+        for method, path, body in [
+            ("POST", "/v1/estimate", ESTIMATE),
+            ("POST", "/v1/solve", {"model_ids": ["llama-3.1-8b"], "top": 2}),
+            ("POST", "/v1/selfspec/report", {**TINY, "prompt_lengths": [128]}),
+            ("POST", "/v1/selfspec/report", {**TINY, "prompt_lengths": [128]}),  # again: from the evaluator cache
+            ("POST", "/v1/selfspec/curve", {**LLAMA_7B, "prompt_lengths": [128, 4096]}),
+            ("GET", "/v1/selfspec/examples", None),
+            ("GET", "/v1/calibrate", None),
+            ("GET", "/openapi.json", None),
+            *[
+                ("GET", f"/v1/catalog/{kind}", None)
+                for kind in ("models", "runtimes", "quantizations", "hardware-profiles")
+            ],
+            ("POST", "/v1/selfspec/report", {**TINY, "hardware": {**TINY["hardware"], "library_file": "/etc/passwd"}}),
+            ("POST", "/v1/selfspec/report", {**TINY, "hardware": {**TINY["hardware"], "library": "no_such_library"}}),
+            ("POST", "/v1/selfspec/report", {**TINY, "model": {**TINY["model"], "d_model": "wide"}}),
+            ("POST", "/v1/calibrate", {**RECORD, "hardware_id": "rtx-9090"}),
+        ]
+    ]
     assert [status for status, _ in answers][:12] == [200] * 12
     text = json.dumps(answers)
     for folder in {str(ROOT), tempfile.gettempdir(), str(Path.home()), str(server.db.parent)}:
@@ -323,9 +371,14 @@ def test_no_answer_shows_a_server_path(server):
     assert '"pack": {"name": "selfspec", "version": 1' in json.dumps(answers[2][1])
 
 
-@pytest.mark.parametrize("option, value, words", [("--workers", "0", "expected an integer in 1..64"),
-                                                  ("--request-timeout", "soon", "expected an integer in 1..86,400"),
-                                                  ("--worker-memory", "64", "expected an integer in 256..")])
+@pytest.mark.parametrize(
+    "option, value, words",
+    [
+        ("--workers", "0", "expected an integer in 1..64"),
+        ("--request-timeout", "soon", "expected an integer in 1..86,400"),
+        ("--worker-memory", "64", "expected an integer in 256.."),
+    ],
+)
 def test_bad_serve_options_are_one_line_errors(option, value, words):
     result = run_cli("serve", option, value)
     assert result.code == 2 and words in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -3,16 +3,16 @@
 A real ``symcost serve`` on a loopback port. The expected numbers come from the documents by hand: the
 context-capacity limit keeps prompt plus drafted tokens within the hardware's KV-cache capacity.
 """
+
 from __future__ import annotations
 
 import json
 
 import pytest
-
 from service.service_server import Server
 
-SOC = "llama2-7b, SoC, layer-pipelined"      # its hardware limits the context
-KNOBS = "tiny model, knob-based hardware"    # no context limit
+SOC = "llama2-7b, SoC, layer-pipelined"  # its hardware limits the context
+KNOBS = "tiny model, knob-based hardware"  # no context limit
 
 
 @pytest.fixture(scope="module")
@@ -39,9 +39,14 @@ def test_the_context_capacity_for_these_documents(server, examples):
         assert status == 200, answer
         drafted = len(counts) - 1
         (limit,) = answer["limits"]
-        assert limit == {"name": "context_capacity", "message": limit["message"], "expression": "K + L_prompt",
-                         "maximum": "max_context", "applies": True,
-                         "at_inputs": {"expression": f"L_prompt + {drafted}", "maximum": capacity}}
+        assert limit == {
+            "name": "context_capacity",
+            "message": limit["message"],
+            "expression": "K + L_prompt",
+            "maximum": "max_context",
+            "applies": True,
+            "at_inputs": {"expression": f"L_prompt + {drafted}", "maximum": capacity},
+        }
         assert "max_context_tokens" in limit["message"]
         assert answer["pack"] == "selfspec" and answer["prompt_length_max"] == capacity - drafted
 
@@ -50,7 +55,8 @@ def test_a_limit_the_documents_do_not_switch_on(server, examples):
     status, answer = server.post("/v1/selfspec/limits", examples[KNOBS])
     assert status == 200, answer
     assert [(limit["name"], limit["applies"], limit["at_inputs"]) for limit in answer["limits"]] == [
-        ("context_capacity", False, None)]
+        ("context_capacity", False, None)
+    ]
     assert answer["prompt_length_max"] is None
 
 
@@ -63,10 +69,13 @@ def test_the_served_limit_is_the_one_the_curve_enforces(server, examples):
     assert 400 <= status < 500 and "max_context_tokens" in json.dumps(refused)
 
 
-@pytest.mark.parametrize(("body", "words"), [
-    ({"model": {}, "hardware": {"library_file": "/etc/passwd"}, "stats": {}}, "library_file"),
-    ({"model": {}, "hardware": {}}, "stats"),
-])
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        ({"model": {}, "hardware": {"library_file": "/etc/passwd"}, "stats": {}}, "library_file"),
+        ({"model": {}, "hardware": {}}, "stats"),
+    ],
+)
 def test_bad_documents_get_a_clear_4xx(server, body, words):
     status, answer = server.post("/v1/selfspec/limits", body)
     assert 400 <= status < 500 and words in json.dumps(answer) and "Traceback" not in json.dumps(answer)

@@ -3,6 +3,7 @@
 Each mode is driven through its form (or a permalink) and what the page shows is
 compared with what the API answers for the same inputs.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,14 @@ import pytest
 from service.service_server import Server
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 TIMEOUT_MS = 30_000
 
 
@@ -64,6 +71,7 @@ def page(browser, server):
 
 # ---------------------------------------------------------------------------------------------- helpers
 
+
 def load(page, server, hash_: str = "") -> None:
     page.goto(f"{server.url}/{'#' + hash_ if hash_ else ''}")
     page.wait_for_selector("body[data-ready=true]")
@@ -103,11 +111,28 @@ def assert_range_shows(range_element, band: dict) -> None:
         assert shown == pytest.approx(given, rel=6e-3, abs=0.6), (shown, given)  # three significant digits
 
 
-def estimate_body(hardware: str, model: str, runtime: str, quant: str | None, prompt: int, output: int, users: int,
-                  tp: int = 1, pp: int = 1, offload: str = "auto", recommend: int = 5) -> dict:
-    body = {"model_id": model, "runtime_id": runtime, "hardware": {"hardware_id": hardware},
-            "workload": {"context_tokens": prompt, "output_tokens": output, "concurrency": users},
-            "parallelism": {"tensor_parallel": tp, "pipeline_parallel": pp}, "offload": offload, "recommend": recommend}
+def estimate_body(
+    hardware: str,
+    model: str,
+    runtime: str,
+    quant: str | None,
+    prompt: int,
+    output: int,
+    users: int,
+    tp: int = 1,
+    pp: int = 1,
+    offload: str = "auto",
+    recommend: int = 5,
+) -> dict:
+    body = {
+        "model_id": model,
+        "runtime_id": runtime,
+        "hardware": {"hardware_id": hardware},
+        "workload": {"context_tokens": prompt, "output_tokens": output, "concurrency": users},
+        "parallelism": {"tensor_parallel": tp, "pipeline_parallel": pp},
+        "offload": offload,
+        "recommend": recommend,
+    }
     if quant:
         body["quant"] = quant
     return body
@@ -126,22 +151,29 @@ def fill_hardware_form(page, hw, model, runtime, quant, prompt, output, users, t
 
 # ---------------------------------------------------------------------------------------------- modes
 
+
 def test_hardware_first_shows_the_api_answer(page, server):
     load(page, server)
     page.click("#tab-hardware")
     runtimes = {entry["runtime_id"]: entry for entry in server.get("/v1/catalog/runtimes")}
     page.select_option("#form-hardware select[name=runtime]", "vllm")
-    offered = page.eval_on_selector_all("#form-hardware select[name=quant] option", "options => options.map(o => o.value)")
+    offered = page.eval_on_selector_all(
+        "#form-hardware select[name=quant] option", "options => options.map(o => o.value)"
+    )
     assert offered == [""] + runtimes["vllm"]["supported_quant"], "quantizations follow the runtime"
 
-    scenarios = [("rtx-4090", "llama-3.1-8b", "llama.cpp", "q4_k_m", 4096, 256, 4, 1, 1),
-                 ("2x-rtx-4090", "llama-3.1-70b", "vllm", "awq-int4", 8192, 512, 8, 2, 1),
-                 ("rtx-3070", "llama-3.1-70b", "llama.cpp", "f16", 2048, 128, 1, 1, 1)]
+    scenarios = [
+        ("rtx-4090", "llama-3.1-8b", "llama.cpp", "q4_k_m", 4096, 256, 4, 1, 1),
+        ("2x-rtx-4090", "llama-3.1-70b", "vllm", "awq-int4", 8192, 512, 8, 2, 1),
+        ("rtx-3070", "llama-3.1-70b", "llama.cpp", "f16", 2048, 128, 1, 1, 1),
+    ]
     seen = set()
     for hw, model, runtime, quant, prompt, output, users, tp, pp in scenarios:
         fill_hardware_form(page, hw, model, runtime, quant, prompt, output, users, tp, pp)
         submit_and_wait(page, "hardware")
-        status, answer = server.post("/v1/estimate", estimate_body(hw, model, runtime, quant, prompt, output, users, tp, pp))
+        status, answer = server.post(
+            "/v1/estimate", estimate_body(hw, model, runtime, quant, prompt, output, users, tp, pp)
+        )
         assert status == 200
         seen.add(answer["feasibility"])
         results = page.locator("#results-hardware")
@@ -159,8 +191,9 @@ def test_hardware_first_shows_the_api_answer(page, server):
         # one stacked bar for the bottleneck shares: its drawn segments fill the bar (~100 %)
         bar = page.query_selector("#results-hardware .card:nth-child(2) .stacked")
         segments = bar.query_selector_all(".seg")
-        assert [segment.get_attribute("data-key") for segment in segments] == \
-            sorted(answer["bottleneck_shares_pct"], key=lambda name: -answer["bottleneck_shares_pct"][name])
+        assert [segment.get_attribute("data-key") for segment in segments] == sorted(
+            answer["bottleneck_shares_pct"], key=lambda name: -answer["bottleneck_shares_pct"][name]
+        )
         assert sum(float(segment.get_attribute("data-pct")) for segment in segments) == pytest.approx(100, abs=0.5)
         drawn = sum(segment.bounding_box()["width"] for segment in segments)
         assert drawn == pytest.approx(bar.bounding_box()["width"] - 2, abs=2.5)  # minus the 1 px borders
@@ -199,9 +232,17 @@ def test_target_model_first_lists_machines(page, server):
     for name, value in (("prompt", 4096), ("output", 256), ("users", 1), ("min_tps", 10), ("top", 6)):
         page.fill(f"{form} input[name={name}]", str(value))
     submit_and_wait(page, "target")
-    status, answer = server.post("/v1/solve", {
-        "model_ids": ["llama-3.1-70b"], "runtime_id": "llama.cpp", "objective": "min_hardware", "top": 6,
-        "min_decode_tps": 10, "workload": {"context_tokens": 4096, "output_tokens": 256, "concurrency": 1}})
+    status, answer = server.post(
+        "/v1/solve",
+        {
+            "model_ids": ["llama-3.1-70b"],
+            "runtime_id": "llama.cpp",
+            "objective": "min_hardware",
+            "top": 6,
+            "min_decode_tps": 10,
+            "workload": {"context_tokens": 4096, "output_tokens": 256, "concurrency": 1},
+        },
+    )
     assert status == 200 and answer["top"]
     rows = page.query_selector_all("#results-target table.solve-table tbody tr")
     assert len(rows) == len(answer["top"])
@@ -212,7 +253,11 @@ def test_target_model_first_lists_machines(page, server):
         assert row.query_selector(".badge").inner_text() == config["feasibility"]
         assert_range_shows(row.query_selector(".range"), config["decode_toks_sec"])
         assert shown_range(row.query_selector(".range"))[1] >= 10 * 0.995
-    assert page.locator("#results-target .summary-line").inner_text().startswith(f"{answer['candidates']:,} configurations")
+    assert (
+        page.locator("#results-target .summary-line")
+        .inner_text()
+        .startswith(f"{answer['candidates']:,} configurations")
+    )
 
 
 def test_what_if_compares_three_builds(page, server):
@@ -221,8 +266,11 @@ def test_what_if_compares_three_builds(page, server):
     page.click("#whatif-add")
     columns = page.query_selector_all("#whatif-columns fieldset.column")
     assert len(columns) == 3 and page.is_disabled("#whatif-add")
-    builds = [("2x-rtx-4090", "llama.cpp", "q4_k_m", 1, 2), ("rtx-6000-ada", "vllm", "awq-int4", 1, 1),
-              ("h100-sxm", "vllm", "fp8", 1, 1)]
+    builds = [
+        ("2x-rtx-4090", "llama.cpp", "q4_k_m", 1, 2),
+        ("rtx-6000-ada", "vllm", "awq-int4", 1, 1),
+        ("h100-sxm", "vllm", "fp8", 1, 1),
+    ]
     for column, (hw, runtime, quant, tp, pp) in zip(columns, builds):
         column.query_selector("select[name=hw]").select_option(hw)
         column.query_selector("select[name=runtime]").select_option(runtime)
@@ -235,13 +283,18 @@ def test_what_if_compares_three_builds(page, server):
     body_rows = page.query_selector_all("#results-whatif table.whatif-table tbody tr")
     cells = {row.query_selector("th").inner_text(): row.query_selector_all("td") for row in body_rows}
     for index, (hw, runtime, quant, tp, pp) in enumerate(builds):
-        status, answer = server.post("/v1/estimate", estimate_body(hw, "llama-3.1-70b", runtime, quant, 4096, 256, 1,
-                                                                  tp, pp, recommend=0))
+        status, answer = server.post(
+            "/v1/estimate", estimate_body(hw, "llama-3.1-70b", runtime, quant, 4096, 256, 1, tp, pp, recommend=0)
+        )
         assert status == 200
         assert cells["Feasibility"][index].query_selector(".badge").inner_text() == answer["feasibility"]
-        assert_range_shows(cells["Decode tok/s (all sequences)"][index].query_selector(".range"),
-                           answer["estimates"]["decode_toks_sec"])
-        assert_range_shows(cells["Time to first token ms"][index].query_selector(".range"), answer["estimates"]["ttft_ms"])
+        assert_range_shows(
+            cells["Decode tok/s (all sequences)"][index].query_selector(".range"),
+            answer["estimates"]["decode_toks_sec"],
+        )
+        assert_range_shows(
+            cells["Time to first token ms"][index].query_selector(".range"), answer["estimates"]["ttft_ms"]
+        )
         per_kusd = cells["Decode tok/s per $1k (p50)"][index].inner_text()
         if prices[hw]:
             expected = 1000 * answer["estimates"]["decode_toks_sec"]["p50"] / prices[hw]
@@ -274,10 +327,15 @@ def test_selfspec_plots_curves_and_break_even(page, server):
     page.fill("#selfspec-hist", "70, 0, 0, 0, 30")
     submit_and_wait(page, "selfspec")
     example = examples[name]
-    status, answer = server.post("/v1/selfspec/curve", {
-        "model": example["model"], "hardware": example["hardware"],
-        "stats": {**example["stats"], "k": 4, "histogram": {"0": 70, "1": 0, "2": 0, "3": 0, "4": 30}},
-        "prompt_lengths": [64, 1024, 32764]})
+    status, answer = server.post(
+        "/v1/selfspec/curve",
+        {
+            "model": example["model"],
+            "hardware": example["hardware"],
+            "stats": {**example["stats"], "k": 4, "histogram": {"0": 70, "1": 0, "2": 0, "3": 0, "4": 30}},
+            "prompt_lengths": [64, 1024, 32764],
+        },
+    )
     assert status == 200
     for plot in page.query_selector_all("#results-selfspec figure.plot"):
         quantity = plot.get_attribute("data-quantity")
@@ -285,14 +343,22 @@ def test_selfspec_plots_curves_and_break_even(page, server):
         assert isinstance(crossing, float)
         mark = plot.query_selector("g.break-even")
         assert mark is not None and mark.query_selector("line") is not None
-        assert number(mark.query_selector("text").text_content().split()[-1]) == pytest.approx(crossing, rel=1e-3, abs=1)
+        assert number(mark.query_selector("text").text_content().split()[-1]) == pytest.approx(
+            crossing, rel=1e-3, abs=1
+        )
 
 
 def test_selfspec_cuts_prompts_where_the_api_says(page, server):
     examples = server.get("/v1/selfspec/examples")
     sent: list[tuple[str, str | None]] = []
-    page.on("request", lambda request: sent.append((request.url.rsplit("/", 1)[-1], request.post_data))
-            if "/v1/selfspec/" in request.url and request.method == "POST" else None)
+    page.on(
+        "request",
+        lambda request: (
+            sent.append((request.url.rsplit("/", 1)[-1], request.post_data))
+            if "/v1/selfspec/" in request.url and request.method == "POST"
+            else None
+        ),
+    )
     load(page, server)
     page.click("#tab-selfspec")
     name = "llama2-7b, SoC, layer-pipelined"
@@ -301,8 +367,9 @@ def test_selfspec_cuts_prompts_where_the_api_says(page, server):
     submit_and_wait(page, "selfspec")
     example = examples[name]
     stats = {**example["stats"], "k": 6, "histogram": {str(a): n for a, n in enumerate([5, 5, 5, 5, 5, 5, 70])}}
-    status, limits = server.post("/v1/selfspec/limits", {"model": example["model"], "hardware": example["hardware"],
-                                                         "stats": stats})
+    status, limits = server.post(
+        "/v1/selfspec/limits", {"model": example["model"], "hardware": example["hardware"], "stats": stats}
+    )
     assert status == 200 and limits["prompt_length_max"] == 32768 - 6
     # The page asks the API for the limits first, then plots up to the longest prompt they allow.
     assert [endpoint for endpoint, _ in sent] == ["limits", "curve"]
@@ -321,6 +388,7 @@ def test_selfspec_cuts_prompts_where_the_api_says(page, server):
 
 
 # ---------------------------------------------------------------------------------------------- permalink and errors
+
 
 def test_permalink_restores_inputs_and_runs(page, server, browser):
     load(page, server)
@@ -342,8 +410,19 @@ def test_permalink_restores_inputs_and_runs(page, server, browser):
     wait_done(fresh, "hardware")
     assert fresh.get_attribute("#tab-hardware", "aria-selected") == "true"
     assert fresh.is_hidden("#panel-target")
-    expected = {"hw": "2x-rtx-3090", "model": "qwen2.5-32b", "runtime": "vllm", "quant": "awq-int4", "prompt": "3000",
-                "output": "300", "users": "3", "window": "8192", "tp": "2", "pp": "1", "offload": "auto"}
+    expected = {
+        "hw": "2x-rtx-3090",
+        "model": "qwen2.5-32b",
+        "runtime": "vllm",
+        "quant": "awq-int4",
+        "prompt": "3000",
+        "output": "300",
+        "users": "3",
+        "window": "8192",
+        "tp": "2",
+        "pp": "1",
+        "offload": "auto",
+    }
     for name, value in expected.items():
         assert fresh.input_value(f"#form-hardware [name={name}]") == value, name
     body = estimate_body("2x-rtx-3090", "qwen2.5-32b", "vllm", "awq-int4", 3000, 300, 3, tp=2)
@@ -351,18 +430,26 @@ def test_permalink_restores_inputs_and_runs(page, server, browser):
     status, answer = server.post("/v1/estimate", body)
     assert status == 200
     assert fresh.locator("#results-hardware .feasibility .badge").inner_text() == answer["feasibility"]
-    assert_range_shows(fresh.query_selector("#results-hardware tr[data-key=decode_toks_sec] .range"),
-                       answer["estimates"]["decode_toks_sec"])
+    assert_range_shows(
+        fresh.query_selector("#results-hardware tr[data-key=decode_toks_sec] .range"),
+        answer["estimates"]["decode_toks_sec"],
+    )
     fresh.close()
 
     # what-if: the columns are part of the link
-    link = (f"{server.url}/#mode=whatif&model=llama-3.1-8b&prompt=1000&output=100&users=2"
-            "&col=rtx-4090~llama.cpp~q8_0~1~1&col=rtx-3090~exllamav2~exl2-4.0bpw~1~1&col=l4~vllm~~1~1")
+    link = (
+        f"{server.url}/#mode=whatif&model=llama-3.1-8b&prompt=1000&output=100&users=2"
+        "&col=rtx-4090~llama.cpp~q8_0~1~1&col=rtx-3090~exllamav2~exl2-4.0bpw~1~1&col=l4~vllm~~1~1"
+    )
     page.goto(link)
     page.reload()
     wait_done(page, "whatif")
     columns = page.query_selector_all("#whatif-columns fieldset.column")
-    assert [column.query_selector("select[name=quant]").input_value() for column in columns] == ["q8_0", "exl2-4.0bpw", ""]
+    assert [column.query_selector("select[name=quant]").input_value() for column in columns] == [
+        "q8_0",
+        "exl2-4.0bpw",
+        "",
+    ]
     assert page.locator("#results-whatif table.whatif-table .badge").count() == 3
     page.click("#tab-selfspec")
     assert parse_qs(page.url.split("#", 1)[1])["mode"] == ["selfspec"]
@@ -373,8 +460,9 @@ def test_api_errors_are_shown_in_the_page(page, server):
     page.click("#tab-hardware")
     fill_hardware_form(page, "2x-rtx-4090", "llama-3.1-70b", "vllm", "awq-int4", 4096, 256, 1, tp=3)
     submit_and_wait(page, "hardware")
-    status, answer = server.post("/v1/estimate", estimate_body("2x-rtx-4090", "llama-3.1-70b", "vllm", "awq-int4",
-                                                               4096, 256, 1, tp=3))
+    status, answer = server.post(
+        "/v1/estimate", estimate_body("2x-rtx-4090", "llama-3.1-70b", "vllm", "awq-int4", 4096, 256, 1, tp=3)
+    )
     assert status == 400
     assert page.is_visible("#error-hardware")
     assert page.locator("#error-hardware .error-message").inner_text() == answer["error"]
@@ -395,7 +483,11 @@ def test_api_errors_are_shown_in_the_page(page, server):
     assert page.is_hidden("#error-hardware")
 
     # a what-if column the API refuses shows its error in that column only
-    load(page, server, "mode=whatif&model=llama-3.1-70b&col=2x-rtx-4090~vllm~awq-int4~3~1&col=rtx-4090~llama.cpp~q4_k_m~1~1")
+    load(
+        page,
+        server,
+        "mode=whatif&model=llama-3.1-70b&col=2x-rtx-4090~vllm~awq-int4~3~1&col=rtx-4090~llama.cpp~q4_k_m~1~1",
+    )
     wait_done(page, "whatif")
     assert "does not divide" in page.locator("#results-whatif .cell-error").inner_text()
     assert page.locator("#results-whatif .badge").count() == 1
@@ -406,19 +498,42 @@ def test_api_errors_are_shown_in_the_page(page, server):
 # One scenario per mode whose figures are long (five-digit latencies with thousands separators, offload).
 LAYOUT_SCENARIOS = {
     "target": "mode=target&model=llama-3.1-70b&runtime=llama.cpp&prompt=4096&output=256&users=1&min_tps=10&top=6",
-    "hardware": ("mode=hardware&hw=2x-rtx-4090&model=llama-3.1-70b&runtime=vllm&quant=awq-int4&prompt=8192"
-                 "&output=512&users=8&tp=2&pp=1&offload=auto"),
-    "whatif": ("mode=whatif&model=llama-3.1-70b&prompt=8192&output=512&users=8&col=2x-rtx-4090~llama.cpp~q4_k_m~1~2"
-               "&col=rtx-6000-ada~vllm~awq-int4~1~1&col=apple-m3-ultra-512gb~mlx~mlx-4bit~1~1"),
+    "hardware": (
+        "mode=hardware&hw=2x-rtx-4090&model=llama-3.1-70b&runtime=vllm&quant=awq-int4&prompt=8192"
+        "&output=512&users=8&tp=2&pp=1&offload=auto"
+    ),
+    "whatif": (
+        "mode=whatif&model=llama-3.1-70b&prompt=8192&output=512&users=8&col=2x-rtx-4090~llama.cpp~q4_k_m~1~2"
+        "&col=rtx-6000-ada~vllm~awq-int4~1~1&col=apple-m3-ultra-512gb~mlx~mlx-4bit~1~1"
+    ),
     "selfspec": "mode=selfspec&example=llama2-7b%2C+SoC%2C+layer-pipelined&hist=70%2C+0%2C+0%2C+0%2C+30",
 }
 LAYOUT_WIDTHS = (390, 1280, 1920)
 
 # Elements that show a value (with its unit, where it has one), the inputs included.
-VALUE_SELECTOR = ", ".join([
-    ".range-text", ".badge", "td", "th", ".legend li", ".meter-wrap p", ".codes li", ".feas-text", ".summary-line",
-    ".explanations li", ".origin", ".calibration-id", ".drawer li", ".verdict", ".limit-note", "svg text",
-    "select", "input", "button"])
+VALUE_SELECTOR = ", ".join(
+    [
+        ".range-text",
+        ".badge",
+        "td",
+        "th",
+        ".legend li",
+        ".meter-wrap p",
+        ".codes li",
+        ".feas-text",
+        ".summary-line",
+        ".explanations li",
+        ".origin",
+        ".calibration-id",
+        ".drawer li",
+        ".verdict",
+        ".limit-note",
+        "svg text",
+        "select",
+        "input",
+        "button",
+    ]
+)
 
 # For each shown value: it and its box (the nearest cell, item or paragraph) scroll nothing out of sight, and its
 # rectangle lies inside its card (or the mode's panel), inside every ancestor that clips or scrolls, and inside
@@ -486,8 +601,10 @@ def test_hardware_first_sends_the_backend_and_marks_an_unmeasured_one(page, serv
         fill_hardware_form(page, "rtx-4090", "llama-3.1-8b", "llama.cpp", "q4_k_m", 512, 64, 1)
         page.select_option("#form-hardware select[name=backend]", backend)
         submit_and_wait(page, "hardware")
-        body = {**estimate_body("rtx-4090", "llama-3.1-8b", "llama.cpp", "q4_k_m", 512, 64, 1),
-                **({"backend": backend} if backend else {})}
+        body = {
+            **estimate_body("rtx-4090", "llama-3.1-8b", "llama.cpp", "q4_k_m", 512, 64, 1),
+            **({"backend": backend} if backend else {}),
+        }
         answer = server.post("/v1/estimate", body)[1]
         assert answer["backend_calibrated"] is calibrated
         assert results.locator(".badge.uncalibrated-backend").count() == (0 if calibrated else 1)

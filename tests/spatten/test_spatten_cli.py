@@ -1,10 +1,11 @@
 """``symcost spatten run`` as a user runs it: the seed's figures, the plots, and refused configurations."""
+
 from __future__ import annotations
 
 import pytest
-
 from conftest import run_cli
 from spatten.spatten_configs import EXAMPLE, edited, write_config
+
 from symcost.cli import main
 
 # The seed's console output (shared/seeds/002, "Important run summary"), line for line.
@@ -30,8 +31,13 @@ SEED_RESULT_CELLS = (  # each row's metric, baseline and Monte Carlo cells (symc
     "Current P=0.995, R=0.995 yields SPEEDUP (69.39%).",
     "(All points showed speedup)",
 )
-PLOTS = ("gantt_P0.995_R0.995.png", "speedup_hist_P0.995_R0.995.png", "wasted_hist_P0.995_R0.995.png",
-         "hiding_hist_P0.995_R0.995.png", "pr_sweep_contour.png")
+PLOTS = (
+    "gantt_P0.995_R0.995.png",
+    "speedup_hist_P0.995_R0.995.png",
+    "wasted_hist_P0.995_R0.995.png",
+    "hiding_hist_P0.995_R0.995.png",
+    "pr_sweep_contour.png",
+)
 
 
 def test_run_prints_the_seed_figures_and_writes_the_plots(tmp_path):
@@ -60,12 +66,23 @@ def test_a_bad_configuration_is_one_error_line_and_exit_code_2(tmp_path):
     assert not list(tmp_path.glob("*.png"))
 
 
-@pytest.mark.parametrize(("changes", "field", "expectation"), [
-    ({"speculation.recall": 1.2}, "speculation.recall", "expected number <= 1, got 1.2"),
-    ({"hardware_latency.av_mult_factor": -0.1}, "hardware_latency.av_mult_factor", "expected number >= 0, got -0.1"),
-    ({"model.token_pruning_rate": 1.0}, "model.token_pruning_rate", "expected number < 1, got 1.0"),
-    ({"sweep.recall": {"from": 0.9, "to": 0.8, "points": 5}}, "sweep.recall", "expected from <= to, got from 0.9 > to 0.8"),
-])
+@pytest.mark.parametrize(
+    ("changes", "field", "expectation"),
+    [
+        ({"speculation.recall": 1.2}, "speculation.recall", "expected number <= 1, got 1.2"),
+        (
+            {"hardware_latency.av_mult_factor": -0.1},
+            "hardware_latency.av_mult_factor",
+            "expected number >= 0, got -0.1",
+        ),
+        ({"model.token_pruning_rate": 1.0}, "model.token_pruning_rate", "expected number < 1, got 1.0"),
+        (
+            {"sweep.recall": {"from": 0.9, "to": 0.8, "points": 5}},
+            "sweep.recall",
+            "expected from <= to, got from 0.9 > to 0.8",
+        ),
+    ],
+)
 def test_more_bad_configurations(tmp_path, capsys, changes, field, expectation):
     # The same path as the subprocess test above, in-process to keep the suite quick.
     assert main(["spatten", "run", str(write_config(tmp_path, edited(changes))), "--out", str(tmp_path)]) == 2
@@ -82,8 +99,17 @@ def test_bad_options_are_refused(capsys, option):
 def test_symcost_audit_prints_the_pack_formulas(capsys):
     assert main(["audit", "--pack", "spatten", "--format", "markdown"]) == 0
     text = capsys.readouterr().out
-    for name in ("fetch_cycles", "speculative_fetch_cycles", "corrective_fetch_cycles", "baseline_layer_cycles",
-                 "pipelined_layer_cycles", "lookahead_cycles", "hidden_cycles", "wasted_bytes", "kept_tokens"):
+    for name in (
+        "fetch_cycles",
+        "speculative_fetch_cycles",
+        "corrective_fetch_cycles",
+        "baseline_layer_cycles",
+        "pipelined_layer_cycles",
+        "lookahead_cycles",
+        "hidden_cycles",
+        "wasted_bytes",
+        "kept_tokens",
+    ):
         assert f"`{name}`" in text, name
     assert r"\left\lfloor{\frac{1}{2} + \frac{t_{\mathrm{p}}}{P}}\right\rfloor" in text  # n_pred = round(tp / P)
 

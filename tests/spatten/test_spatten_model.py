@@ -1,4 +1,5 @@
 """The SpAtten lookahead model against a plain-loop oracle, exact enumeration, and its Monte Carlo."""
+
 from __future__ import annotations
 
 import tempfile
@@ -7,14 +8,15 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
-
 from oracles import oracle_spatten as oracle
 from spatten.spatten_configs import EXAMPLE, configs, edited, write_config
+
 from symcost.packs.spatten.config import load_config
 from symcost.packs.spatten.expectation import exact_metrics
 from symcost.packs.spatten.model import build_layer_model
-from symcost.reductions import reduce_elements
 from symcost.packs.spatten.montecarlo import run_monte_carlo
+from symcost.reductions import reduce_elements
+
 
 def examples(count: int) -> settings:
     return settings(max_examples=count, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -94,8 +96,10 @@ def test_monte_carlo_is_reproducible_and_chunking_does_not_change_the_draws(monk
     chunked = run_monte_carlo(model, trials=30, seed=3)
     for key, values in whole.metrics.items():
         np.testing.assert_array_equal(values, chunked.metrics[key])
-    assert not np.array_equal(whole.metrics["pipelined_total_cycles"],
-                              run_monte_carlo(model, trials=30, seed=4).metrics["pipelined_total_cycles"])
+    assert not np.array_equal(
+        whole.metrics["pipelined_total_cycles"],
+        run_monte_carlo(model, trials=30, seed=4).metrics["pipelined_total_cycles"],
+    )
 
 
 @examples(20)

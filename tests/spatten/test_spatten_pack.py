@@ -3,25 +3,37 @@
 Numbers are checked against the plain-loop oracle (tests/oracles/oracle_spatten.py: one layer by hand, and the exact
 moments by enumerating every outcome of a small configuration) and against ``symcost spatten`` itself.
 """
+
 from __future__ import annotations
 
 import csv
 import json
 
 import pytest
-
 from conftest import run_cli
 from oracles import oracle_spatten as oracle
 from spatten.spatten_configs import edited, write_config
 
 # Three layers of 9, 7 and 5 tokens (K = 7, 5, 4): 240 outcomes, few enough to enumerate.
-SMALL = edited({"model.layers": 3, "model.initial_tokens": 9, "model.token_pruning_rate": 0.2,
-                "speculation.precision": 0.9, "speculation.recall": 0.7})
+SMALL = edited(
+    {
+        "model.layers": 3,
+        "model.initial_tokens": 9,
+        "model.token_pruning_rate": 0.2,
+        "speculation.precision": 0.9,
+        "speculation.recall": 0.7,
+    }
+)
 PER_LAYER = {  # the oracle's per-layer figure -> the pack's per-layer output
-    "baseline_total_cycles": "baseline_layer_cycles", "pipelined_total_cycles": "pipelined_layer_cycles",
-    "baseline_total_dram_bytes": "baseline_dram_bytes", "pipelined_total_dram_bytes": "pipelined_dram_bytes",
-    "total_wasted_bytes": "wasted_bytes", "total_corrective_bytes": "corrective_bytes",
-    "mean_hidden_cycles": "hidden_cycles", "lookahead_finish_rate": "lookahead_finished"}
+    "baseline_total_cycles": "baseline_layer_cycles",
+    "pipelined_total_cycles": "pipelined_layer_cycles",
+    "baseline_total_dram_bytes": "baseline_dram_bytes",
+    "pipelined_total_dram_bytes": "pipelined_dram_bytes",
+    "total_wasted_bytes": "wasted_bytes",
+    "total_corrective_bytes": "corrective_bytes",
+    "mean_hidden_cycles": "hidden_cycles",
+    "lookahead_finish_rate": "lookahead_finished",
+}
 
 
 @pytest.fixture
@@ -76,8 +88,9 @@ def test_report_matches_spatten_runs_exact_column_on_the_seed_example(tmp_path):
 
 
 def test_axes_and_settings_change_the_network_figures(tmp_path, config):
-    found, _ = report(tmp_path, config, "--axis", "speculation.recall=0.5,0.9",
-                      "--set", "memory.bandwidth_GBps=512 Gbit/s")
+    found, _ = report(
+        tmp_path, config, "--axis", "speculation.recall=0.5,0.9", "--set", "memory.bandwidth_GBps=512 Gbit/s"
+    )
     assert [point["axes"] for point in found["points"]] == [{"speculation.recall": 0.5}, {"speculation.recall": 0.9}]
     for point, recall in zip(found["points"], (0.5, 0.9)):
         changed = edited({"speculation.recall": recall, "memory.bandwidth_GBps": 64.0}, SMALL)
@@ -87,8 +100,24 @@ def test_axes_and_settings_change_the_network_figures(tmp_path, config):
 
 def test_sweep_over_the_layer_axes_is_the_oracle_layer_by_layer(tmp_path, config):
     output = tmp_path / "sweep.csv"
-    result = run_cli("sweep", *pack_args(config, "--axis", "N=5:9", "--axis", "K=4", "--axis", "tp=0:4",
-                                         "--column", "pipelined_layer_cycles", "--column", "corrective_bytes"), "-o", output)
+    result = run_cli(
+        "sweep",
+        *pack_args(
+            config,
+            "--axis",
+            "N=5:9",
+            "--axis",
+            "K=4",
+            "--axis",
+            "tp=0:4",
+            "--column",
+            "pipelined_layer_cycles",
+            "--column",
+            "corrective_bytes",
+        ),
+        "-o",
+        output,
+    )
     assert result.code == 0, result.stderr
     rows = list(csv.DictReader(output.open()))
     assert len(rows) == 25
@@ -99,8 +128,19 @@ def test_sweep_over_the_layer_axes_is_the_oracle_layer_by_layer(tmp_path, config
 
 
 def test_breakeven_finds_the_bandwidth_where_pipelining_stops_paying(tmp_path, config):
-    result = run_cli("breakeven", *pack_args(config, "--between", "pipelined_total_cycles", "baseline_total_cycles",
-                                             "--solve-for", "memory.bandwidth_GBps", "--format", "json"))
+    result = run_cli(
+        "breakeven",
+        *pack_args(
+            config,
+            "--between",
+            "pipelined_total_cycles",
+            "baseline_total_cycles",
+            "--solve-for",
+            "memory.bandwidth_GBps",
+            "--format",
+            "json",
+        ),
+    )
     assert result.code == 0, result.stderr
     (crossing,) = json.loads(result.stdout)["crossings"]
     assert crossing["unit"] == "GB/s"
@@ -114,8 +154,19 @@ def test_breakeven_finds_the_bandwidth_where_pipelining_stops_paying(tmp_path, c
 
 
 def test_breakeven_of_one_layer_for_a_coefficient(tmp_path, config):
-    result = run_cli("breakeven", *pack_args(config, "--between", "baseline_layer_cycles", "pipelined_layer_cycles",
-                                             "--solve-for", "hardware_latency.score_comp_factor", "--format", "json"))
+    result = run_cli(
+        "breakeven",
+        *pack_args(
+            config,
+            "--between",
+            "baseline_layer_cycles",
+            "pipelined_layer_cycles",
+            "--solve-for",
+            "hardware_latency.score_comp_factor",
+            "--format",
+            "json",
+        ),
+    )
     assert result.code == 0, result.stderr
     (crossing,) = json.loads(result.stdout)["crossings"]
     layer = oracle.layer(edited({"hardware_latency.score_comp_factor": crossing["value"]}, SMALL), 9, 7, 5)
@@ -131,10 +182,14 @@ def test_sensitivity_of_a_network_figure_is_its_log_derivative(tmp_path, config)
     def elasticity(field: str, value: float) -> float:  # central difference of the enumerated expectation
         def mean(scale: float) -> float:
             return oracle.exact_moments(edited({field: value * scale}, SMALL))[0]["pipelined_total_cycles"]
+
         return (mean(1 + 1e-6) - mean(1 - 1e-6)) / 2e-6 / mean(1)
 
-    for symbol, field, value in (("BW", "memory.bandwidth_GBps", 128.0), ("R", "speculation.recall", 0.7),
-                                 ("k_av", "hardware_latency.av_mult_factor", SMALL["hardware_latency"]["av_mult_factor"])):
+    for symbol, field, value in (
+        ("BW", "memory.bandwidth_GBps", 128.0),
+        ("R", "speculation.recall", 0.7),
+        ("k_av", "hardware_latency.av_mult_factor", SMALL["hardware_latency"]["av_mult_factor"]),
+    ):
         assert found["elasticities"][symbol] == pytest.approx(elasticity(field, value), rel=1e-5, abs=1e-9), symbol
     assert found["elasticities"]["N"] == 0  # the per-layer axes do not enter a network figure
 
@@ -149,8 +204,20 @@ def test_audit_is_the_spatten_audit(tmp_path, config):
 
 def test_plot_marks_where_the_two_network_figures_cross(tmp_path, config):
     output = tmp_path / "cycles.png"
-    result = run_cli("plot", *pack_args(config, "--axis", "memory.bandwidth_GBps=0.5:40:60",
-                                        "--y", "pipelined_total_cycles", "--y", "baseline_total_cycles"), "-o", output)
+    result = run_cli(
+        "plot",
+        *pack_args(
+            config,
+            "--axis",
+            "memory.bandwidth_GBps=0.5:40:60",
+            "--y",
+            "pipelined_total_cycles",
+            "--y",
+            "baseline_total_cycles",
+        ),
+        "-o",
+        output,
+    )
     assert result.code == 0, result.stderr
     assert "(1 crossing marked)" in result.stdout and output.read_bytes().startswith(b"\x89PNG")
 
@@ -162,15 +229,37 @@ def test_the_layer_structure_changes_by_set_or_by_a_sweep_one_model_per_value(tm
     found, _ = report(tmp_path, config, "--set", "model.layers=2")
     assert_close(found["points"][0]["values"], network_by_enumeration(edited({"model.layers": 2}, SMALL)))
     output = tmp_path / "layers.csv"
-    result = run_cli("sweep", *pack_args(config, "--axis", "model.layers=1,3", "--axis", "speculation.recall=0.5,0.9",
-                                         "--column", "net_speedup_percent", "--column", "mean_hidden_cycles"), "-o", output)
+    result = run_cli(
+        "sweep",
+        *pack_args(
+            config,
+            "--axis",
+            "model.layers=1,3",
+            "--axis",
+            "speculation.recall=0.5,0.9",
+            "--column",
+            "net_speedup_percent",
+            "--column",
+            "mean_hidden_cycles",
+        ),
+        "-o",
+        output,
+    )
     assert result.code == 0, result.stderr
     rows = list(csv.DictReader(output.open()))
     assert [(row["model.layers"], float(row["speculation.recall"])) for row in rows] == [
-        ("1", 0.5), ("1", 0.9), ("3", 0.5), ("3", 0.9)]
+        ("1", 0.5),
+        ("1", 0.9),
+        ("3", 0.5),
+        ("3", 0.9),
+    ]
     for row in rows:
-        expected = network_by_enumeration(edited({"model.layers": int(row["model.layers"]),
-                                                  "speculation.recall": float(row["speculation.recall"])}, SMALL))
+        expected = network_by_enumeration(
+            edited(
+                {"model.layers": int(row["model.layers"]), "speculation.recall": float(row["speculation.recall"])},
+                SMALL,
+            )
+        )
         for name in ("net_speedup_percent", "mean_hidden_cycles"):
             assert float(row[name]) == pytest.approx(expected[name], rel=1e-9), name
 

@@ -1,10 +1,11 @@
 """The SpAtten figures: what they show, and that the Gantt chart follows the pack's layer totals."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from spatten.spatten_configs import EXAMPLE
+
 from symcost.packs.spatten.config import load_config
 from symcost.packs.spatten.expectation import exact_metrics
 from symcost.packs.spatten.plots import SCHEDULES, contour_figure, gantt_bars, study_figures
@@ -23,7 +24,10 @@ def figures(study):
 
 def test_gantt_chart_has_both_designs_layer_by_layer(figures):
     baseline, pipelined = figures["gantt_P0.995_R0.995.png"].axes
-    assert [baseline.get_title(), pipelined.get_title()] == ["Baseline (last trial)", "Pipelined Lookahead (last trial)"]
+    assert [baseline.get_title(), pipelined.get_title()] == [
+        "Baseline (last trial)",
+        "Pipelined Lookahead (last trial)",
+    ]
     for ax in (baseline, pipelined):
         assert ax.get_xlabel() == "Clock Cycles" and ax.get_ylabel() == "Layer"
         assert [label.get_text() for label in ax.get_yticklabels()] == [f"Layer {layer}" for layer in range(12)]
@@ -41,11 +45,14 @@ def test_every_drawn_layer_ends_where_the_pack_says(study, schedule):
     assert ends[-1] == pytest.approx(study.montecarlo.metrics[f"{design}_total_cycles"][-1], rel=1e-12)
 
 
-@pytest.mark.parametrize(("name", "xlabel"), [
-    ("speedup_hist_P0.995_R0.995.png", "Net speedup (%)"),
-    ("wasted_hist_P0.995_R0.995.png", "Wasted traffic (MB)"),
-    ("hiding_hist_P0.995_R0.995.png", "Hidden time (cycles)"),
-])
+@pytest.mark.parametrize(
+    ("name", "xlabel"),
+    [
+        ("speedup_hist_P0.995_R0.995.png", "Net speedup (%)"),
+        ("wasted_hist_P0.995_R0.995.png", "Wasted traffic (MB)"),
+        ("hiding_hist_P0.995_R0.995.png", "Hidden time (cycles)"),
+    ],
+)
 def test_histograms_count_trials(figures, study, name, xlabel):
     (ax,) = figures[name].axes
     assert ax.get_xlabel() == xlabel and ax.get_ylabel() == "Trials"

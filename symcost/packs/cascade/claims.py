@@ -12,6 +12,7 @@ claim's assumptions if it has any, and judges it:
 * ``>=`` / ``<=``: the stated value must lie on that side of the recomputed
   bound (within the same tolerance).
 """
+
 from __future__ import annotations
 
 import difflib
@@ -33,8 +34,8 @@ class Stated:
 
     value: float | bool
     unit: str
-    scale: float        # SI per printed unit
-    tolerance: float    # SI
+    scale: float  # SI per printed unit
+    tolerance: float  # SI
     approximate: bool = False
 
 
@@ -54,7 +55,9 @@ class ClaimResult:
         if isinstance(self.recomputed, bool):
             return str(self.recomputed).lower()
         value = self.recomputed / self.stated.scale
-        return f"{value:.4g}{self.stated.unit}" if self.stated.unit == "%" else f"{value:.4g} {self.stated.unit}".strip()
+        return (
+            f"{value:.4g}{self.stated.unit}" if self.stated.unit == "%" else f"{value:.4g} {self.stated.unit}".strip()
+        )
 
 
 def check_claims(config: CascadeConfig, base: CascadeModel | None = None) -> list[ClaimResult]:
@@ -91,7 +94,9 @@ def _judge(claim: Claim, model: CascadeModel, figures: dict, label: str) -> Clai
     if isinstance(recomputed, bool) or isinstance(claim.stated, bool):
         if not (isinstance(recomputed, bool) and isinstance(claim.stated, bool)):
             kind = "a yes/no verdict" if isinstance(recomputed, bool) else "a number"
-            raise InputError([InputIssue(label, f"{claim.path}.stated", f"{claim.figure} is {kind}; got {claim.stated!r}")])
+            raise InputError(
+                [InputIssue(label, f"{claim.path}.stated", f"{claim.figure} is {kind}; got {claim.stated!r}")]
+            )
         return ClaimResult(claim, Stated(claim.stated, "", 1.0, 0.0), recomputed, recomputed == claim.stated)
     stated = parse_stated(claim, parse_unit(model.units[claim.figure]).dimension, label)
     consistent = {
@@ -104,6 +109,7 @@ def _judge(claim: Claim, model: CascadeModel, figures: dict, label: str) -> Clai
 
 def parse_stated(claim: Claim, dimension: Dimension, label: str) -> Stated:
     """The claim's printed value in SI, with the tolerance its last digit (or its own tolerance) allows."""
+
     def issue(field: str, message: str) -> InputError:
         return InputError([InputIssue(label, f"{claim.path}.{field}", message)])
 
@@ -113,7 +119,7 @@ def parse_stated(claim: Claim, dimension: Dimension, label: str) -> Stated:
     approximate, mantissa, _, decimals, exponent, unit_text = match.groups()
     scale = _scale(unit_text, dimension, claim.figure, issue)
     power = int(exponent or 0)
-    value = float(mantissa) * 10 ** power * scale
+    value = float(mantissa) * 10**power * scale
     if claim.tolerance is not None:
         tolerance = _tolerance(claim.tolerance, value, dimension, issue)
     elif approximate:
@@ -129,8 +135,11 @@ def _scale(unit_text: str, dimension: Dimension, figure: str, issue) -> float:
     except ValueError as exc:
         raise issue("stated", str(exc)) from None
     if unit.dimension != dimension:
-        raise issue("stated", f"{figure} is {describe_dimension(dimension)}, but {unit_text or 'a plain number'} "
-                              f"is {describe_dimension(unit.dimension)}")
+        raise issue(
+            "stated",
+            f"{figure} is {describe_dimension(dimension)}, but {unit_text or 'a plain number'} "
+            f"is {describe_dimension(unit.dimension)}",
+        )
     return unit.si_factor
 
 

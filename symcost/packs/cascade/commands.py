@@ -4,34 +4,51 @@ claims and audit document.
 Exit codes: 0 when the placement fits (report) or every claim is consistent
 (check), 1 when not, 2 for bad input.
 """
+
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
+from ...commands.common import bounded_int, emit_audit, positive_int
 from ...finite import json_text
 from ...size_limits import MAX_BURST_LENGTH
-from ...commands.common import bounded_int, emit_audit, positive_int
 
 
 def register(commands) -> None:
     parser = commands.add_parser("cascade", help="speculative cascade (seed 003): report, or check a file's claims")
     actions = parser.add_subparsers(dest="cascade_action", metavar="ACTION", required=True)
-    report = actions.add_parser("report", help="per-stage costs, placement feasibility, optimal horizons; table and JSON")
+    report = actions.add_parser(
+        "report", help="per-stage costs, placement feasibility, optimal horizons; table and JSON"
+    )
     report.add_argument("file", help="cascade file (YAML or JSON, schemas/cascade.schema.json)")
-    report.add_argument("--k-max", type=bounded_int(1, MAX_BURST_LENGTH), default=64, metavar="N",
-                        help=f"largest horizon searched (default 64, at most {MAX_BURST_LENGTH})")
-    report.add_argument("--ratio", type=positive_int, default=4, metavar="R",
-                        help="horizon rule K_0 = R * K_1 to test (default 4, the seed's)")
+    report.add_argument(
+        "--k-max",
+        type=bounded_int(1, MAX_BURST_LENGTH),
+        default=64,
+        metavar="N",
+        help=f"largest horizon searched (default 64, at most {MAX_BURST_LENGTH})",
+    )
+    report.add_argument(
+        "--ratio",
+        type=positive_int,
+        default=4,
+        metavar="R",
+        help="horizon rule K_0 = R * K_1 to test (default 4, the seed's)",
+    )
     report.add_argument("-o", "--output", metavar="FILE", help="also write the report as JSON")
     report.set_defaults(run=run_report)
-    check = actions.add_parser("check", help="recompute every claim of the file: consistent or inconsistent, "
-                                             "with both numbers")
+    check = actions.add_parser(
+        "check", help="recompute every claim of the file: consistent or inconsistent, with both numbers"
+    )
     check.add_argument("file", help="cascade file with a claims section")
     check.add_argument("-o", "--output", metavar="FILE", help="also write the verdicts as JSON")
     check.set_defaults(run=run_check)
-    audit = actions.add_parser("audit", help="audit document: the pack's formulas, this cascade's inputs with "
-                                             "provenance, every figure as closed form and value")
+    audit = actions.add_parser(
+        "audit",
+        help="audit document: the pack's formulas, this cascade's inputs with "
+        "provenance, every figure as closed form and value",
+    )
     audit.add_argument("file", help="cascade file")
     audit.add_argument("--format", choices=("latex", "markdown"), help="default: from the -o suffix (.tex or .md)")
     audit.add_argument("-o", "--output", metavar="FILE", help="file to write (default: standard output)")
@@ -53,11 +70,11 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from ...errors import InputError, InputIssue
     from .claims import check_claims
     from .config import read_cascade
     from .model import build_cascade
     from .report import build_check, format_check
-    from ...errors import InputError, InputIssue
 
     config = read_cascade(args.file)
     if not config.claims:

@@ -6,6 +6,7 @@ reports every problem with the file, the field and what was expected.
 Numbers stay in the units their fields name (bytes, GB/s, ns); the model
 converts them to SI.
 """
+
 from __future__ import annotations
 
 import copy
@@ -64,8 +65,9 @@ class Assumptions:
     @property
     def label(self) -> str:
         parts = ["footprints from parameters x bits"] if self.weights == "from_parameters" else []
-        parts += [f"{stage} on {p.level}" + (f" split over {p.shards}" if p.shards > 1 else "")
-                  for stage, p in self.placement]
+        parts += [
+            f"{stage} on {p.level}" + (f" split over {p.shards}" if p.shards > 1 else "") for stage, p in self.placement
+        ]
         return "; ".join(parts)
 
 
@@ -96,7 +98,7 @@ class CascadeConfig:
     def level(self, name: str) -> Level:
         return next(level for level in self.levels if level.name == name)
 
-    def assuming(self, assumptions: Assumptions) -> "CascadeConfig":
+    def assuming(self, assumptions: Assumptions) -> CascadeConfig:
         """The same cascade with a claim's assumptions applied."""
         placements = dict(assumptions.placement)
         stages = []
@@ -123,12 +125,17 @@ def cascade_from_tree(tree: InputTree) -> CascadeConfig:
 
 def _cascade(data: dict, label: str, path: Path) -> CascadeConfig:
     config = CascadeConfig(
-        name=data["cascade"], label=label, path=Path(path),
+        name=data["cascade"],
+        label=label,
+        path=Path(path),
         system=System(data["system"]["chips"], data["system"].get("cores_per_chip", 1)),
-        levels=tuple(Level(raw["name"], raw["capacity_bytes"], raw["per"], raw["bandwidth_GBps"]) for raw in data["memory"]),
+        levels=tuple(
+            Level(raw["name"], raw["capacity_bytes"], raw["per"], raw["bandwidth_GBps"]) for raw in data["memory"]
+        ),
         stages=tuple(_stage(raw) for raw in data["stages"]),
         claims=tuple(_claim(raw, f"claims[{index}]") for index, raw in enumerate(data.get("claims", []))),
-        source=data.get("source"))
+        source=data.get("source"),
+    )
     issues = list(_semantic_issues(config))
     if issues:
         raise InputError(issues)
@@ -141,17 +148,37 @@ def _placement(raw: dict) -> Placement:
 
 def _stage(raw: dict) -> Stage:
     bits = raw.get("bits_per_param", PRECISION_BITS.get(raw.get("precision")))
-    return Stage(raw["name"], _placement(raw["placement"]), raw["compute_time_ns"], raw["acceptance"],
-                 raw.get("speculation"), raw.get("parameters"), bits, raw.get("precision"),
-                 raw.get("weights_bytes"), raw.get("model"))
+    return Stage(
+        raw["name"],
+        _placement(raw["placement"]),
+        raw["compute_time_ns"],
+        raw["acceptance"],
+        raw.get("speculation"),
+        raw.get("parameters"),
+        bits,
+        raw.get("precision"),
+        raw.get("weights_bytes"),
+        raw.get("model"),
+    )
 
 
 def _claim(raw: dict, path: str) -> Claim:
     assume = raw.get("assume", {})
-    assumptions = Assumptions(assume.get("weights", "as_given"),
-                              tuple((stage, _placement(p)) for stage, p in assume.get("placement", {}).items()))
-    return Claim(raw["id"], raw["figure"], raw["stated"], raw["where"], path, raw.get("relation", "=="),
-                 raw.get("tolerance"), assumptions, raw.get("note"))
+    assumptions = Assumptions(
+        assume.get("weights", "as_given"),
+        tuple((stage, _placement(p)) for stage, p in assume.get("placement", {}).items()),
+    )
+    return Claim(
+        raw["id"],
+        raw["figure"],
+        raw["stated"],
+        raw["where"],
+        path,
+        raw.get("relation", "=="),
+        raw.get("tolerance"),
+        assumptions,
+        raw.get("note"),
+    )
 
 
 def _semantic_issues(config: CascadeConfig):
@@ -164,16 +191,26 @@ def _semantic_issues(config: CascadeConfig):
         where = f"stages[{index}]"
         yield from _unknown(stage.placement.level, levels, f"{where}.placement.level", "memory level", label)
         if stage.precision and stage.bits_per_param != PRECISION_BITS[stage.precision]:
-            yield InputIssue(label, f"{where}.bits_per_param", f"{stage.bits_per_param:g} bits contradicts precision "
-                             f"{stage.precision} ({PRECISION_BITS[stage.precision]} bits); give one of them")
+            yield InputIssue(
+                label,
+                f"{where}.bits_per_param",
+                f"{stage.bits_per_param:g} bits contradicts precision "
+                f"{stage.precision} ({PRECISION_BITS[stage.precision]} bits); give one of them",
+            )
         if (stage.parameters is None) != (stage.bits_per_param is None):
-            yield InputIssue(label, where,
-                             "parameters and a precision (or bits_per_param) go together: give both or neither")
+            yield InputIssue(
+                label, where, "parameters and a precision (or bits_per_param) go together: give both or neither"
+            )
         if stage.weights_bytes is None and stage.parameters is None:
-            yield InputIssue(label, where, "the footprint is unknown: give weights_bytes, or parameters with a precision")
+            yield InputIssue(
+                label, where, "the footprint is unknown: give weights_bytes, or parameters with a precision"
+            )
         if stage.speculation is None and index < len(config.stages) - 1:
-            yield InputIssue(label, f"{where}.speculation", "required for every stage but the last "
-                             "(tokens it proposes per iteration of the next stage)")
+            yield InputIssue(
+                label,
+                f"{where}.speculation",
+                "required for every stage but the last (tokens it proposes per iteration of the next stage)",
+            )
     for claim in config.claims:
         yield from _claim_issues(claim, config, levels, label)
 
@@ -182,12 +219,17 @@ def _claim_issues(claim: Claim, config: CascadeConfig, levels: list[str], label:
     stages = [stage.name for stage in config.stages]
     for stage, placement in claim.assume.placement:
         yield from _unknown(stage, stages, f"{claim.path}.assume.placement", "stage", label)
-        yield from _unknown(placement.level, levels, f"{claim.path}.assume.placement.{stage}.level", "memory level", label)
+        yield from _unknown(
+            placement.level, levels, f"{claim.path}.assume.placement.{stage}.level", "memory level", label
+        )
     if claim.assume.weights == "from_parameters":
         missing = [stage.name for stage in config.stages if stage.parameters is None]
         if missing:
-            yield InputIssue(label, f"{claim.path}.assume.weights",
-                             f"from_parameters needs parameters for every stage; missing for {', '.join(missing)}")
+            yield InputIssue(
+                label,
+                f"{claim.path}.assume.weights",
+                f"from_parameters needs parameters for every stage; missing for {', '.join(missing)}",
+            )
     kind, *rest = claim.figure.split(".")
     if kind in ("stage", "level"):
         yield from _unknown(rest[0], stages if kind == "stage" else levels, f"{claim.path}.figure", kind, label)

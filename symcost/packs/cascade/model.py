@@ -17,11 +17,12 @@ Inputs (``stage.F``, ``level.F``, ``system.F``) become one symbol per stage
 (``T_0``, ``K_1``) or level (``BW_HBM``) and stay symbolic in the closed
 forms; the compiled evaluator takes them, defaulting to the file's values.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import Callable
 
 import numpy as np
 import sympy as sp
@@ -31,8 +32,8 @@ from ...binder import bind_one
 from ...compile import Evaluator, compile_outputs
 from ...errors import SymcostError
 from ...input_tree import InputTree
-from ...registry import packaged_pack
 from ...pack import FormulaPack, QuantitySpec, SymbolSpec, load_pack
+from ...registry import packaged_pack
 from ...sums import closed_sum
 from ...units import field_unit, parse_unit
 from .config import CascadeConfig, Level, Stage
@@ -48,9 +49,9 @@ class CascadeError(SymcostError):
 class CascadeModel:
     config: CascadeConfig
     pack: FormulaPack
-    outputs: dict[str, sp.Expr]       # stage.NAME.Q, level.NAME.Q, cascade.Q -> closed form
-    units: dict[str, str]             # output -> the pack quantity's unit (values are SI)
-    values: dict[sp.Symbol, float]    # input symbol -> SI value from the file
+    outputs: dict[str, sp.Expr]  # stage.NAME.Q, level.NAME.Q, cascade.Q -> closed form
+    units: dict[str, str]  # output -> the pack quantity's unit (values are SI)
+    values: dict[sp.Symbol, float]  # input symbol -> SI value from the file
     provenance: dict[sp.Symbol, str]  # input symbol -> where its value comes from
     evaluator: Evaluator
     origins: dict[sp.Symbol, tuple[str, str | None]]  # input symbol -> (pack symbol, stage index or level name)
@@ -78,7 +79,9 @@ def build_cascade(config: CascadeConfig, pack: str | None = None) -> CascadeMode
     values = {symbol: engine.values[symbol] for symbol in inputs}
     provenance = {symbol: engine.provenance[symbol] for symbol in inputs}
     origins = {symbol: engine.origins[symbol] for symbol in inputs}
-    return CascadeModel(config, pack_spec, outputs, units, values, provenance, compile_outputs(outputs, inputs), origins)
+    return CascadeModel(
+        config, pack_spec, outputs, units, values, provenance, compile_outputs(outputs, inputs), origins
+    )
 
 
 class _Engine:
@@ -110,14 +113,17 @@ class _Engine:
     def run(self) -> tuple[dict[str, sp.Expr], dict[str, str]]:
         unknown = {q.scope for q in self.pack.quantities} - set(SCOPES)
         if unknown:
-            raise CascadeError(f"pack {self.pack.name}: quantity scopes {sorted(map(str, unknown))} are not among {SCOPES}")
+            raise CascadeError(
+                f"pack {self.pack.name}: quantity scopes {sorted(map(str, unknown))} are not among {SCOPES}"
+            )
         outputs: dict[str, sp.Expr] = {}
         units: dict[str, str] = {}
         # Quantity by quantity across the stages: previous.X then always refers to a computed X.
         for name, options in self.alternatives("stage").items():
             for index, stage in enumerate(self.config.stages):
-                value = self.evaluate(options, partial(self.stage_value, index=index), self.stage_results[index],
-                                      f"stage {stage.name}")
+                value = self.evaluate(
+                    options, partial(self.stage_value, index=index), self.stage_results[index], f"stage {stage.name}"
+                )
                 if value is not None:
                     self.stage_results[index][name] = value
                     outputs[f"stage.{stage.name}.{name}"], units[f"stage.{stage.name}.{name}"] = value, options[0].unit
@@ -136,15 +142,22 @@ class _Engine:
                 units[f"cascade.{name}"] = options[0].unit
         return outputs, units
 
-    def evaluate(self, options: list[QuantitySpec], resolve: Callable[[SymbolSpec], sp.Expr],
-                 earlier: dict[str, sp.Expr], where: str) -> sp.Expr | None:
+    def evaluate(
+        self,
+        options: list[QuantitySpec],
+        resolve: Callable[[SymbolSpec], sp.Expr],
+        earlier: dict[str, sp.Expr],
+        where: str,
+    ) -> sp.Expr | None:
         """The active alternative's expression with every symbol resolved (None when none applies)."""
         active = [q for q in options if q.when is None or self.substitute(q.when, resolve, earlier, where) != 0]
         if len(active) > 1:
             raise CascadeError(f"{where}: more than one alternative of quantity {options[0].name} applies")
         if not active:
             return None
-        return expand_sums(self.substitute(active[0].expression, resolve, earlier, f"{where}: {active[0].name}"), self.index)
+        return expand_sums(
+            self.substitute(active[0].expression, resolve, earlier, f"{where}: {active[0].name}"), self.index
+        )
 
     def substitute(self, expression: sp.Expr, resolve, earlier: dict[str, sp.Expr], where: str) -> sp.Expr:
         table = {}
@@ -168,12 +181,16 @@ class _Engine:
         if kind == "level":
             return self.level_value(spec, level)
         if kind == "stage" and spec.source == "engine":
-            switches = {"is_first": int(index == 0), "has_weights": int(stage.weights_bytes is not None),
-                        "has_parameters": int(stage.parameters is not None)}
+            switches = {
+                "is_first": int(index == 0),
+                "has_weights": int(stage.weights_bytes is not None),
+                "has_parameters": int(stage.parameters is not None),
+            }
             return sp.Integer(switches[name])
         if kind == "stage":
-            return self.input(spec, str(index), _stage_fields(stage).get(name),
-                              f"{self.config.label}: stage {stage.name}: {name}")
+            return self.input(
+                spec, str(index), _stage_fields(stage).get(name), f"{self.config.label}: stage {stage.name}: {name}"
+            )
         if kind == "previous":
             if index == 0:
                 raise LookupError(f"{spec.name} ({spec.binding}) is used at the first stage, which has no previous one")
@@ -187,8 +204,9 @@ class _Engine:
         if kind == "level" and spec.source == "engine":
             return sp.Integer(int(level.per == name.removeprefix("per_")))
         if kind == "level":
-            return self.input(spec, level.name, getattr(level, name, None),
-                              f"{self.config.label}: memory level {level.name}: {name}")
+            return self.input(
+                spec, level.name, getattr(level, name, None), f"{self.config.label}: memory level {level.name}: {name}"
+            )
         placed = [index for index, stage in enumerate(self.config.stages) if stage.placement.level == level.name]
         return self.aggregate(spec, kind, name, placed)
 
@@ -220,22 +238,27 @@ class _Engine:
             return self.stage_results[index][name]
         spec = self.pack.symbols.get(name)
         if spec is None or not (spec.binding or "").startswith(("stage.", "level.")):
-            raise LookupError(f"{name} is neither a computed quantity nor an input of stage "
-                              f"{self.config.stages[index].name}")
+            raise LookupError(
+                f"{name} is neither a computed quantity nor an input of stage {self.config.stages[index].name}"
+            )
         return self.stage_value(spec, index)
 
     def input(self, spec: SymbolSpec, suffix: str | None, value: float | None, provenance: str) -> sp.Symbol:
         """The symbol of ``spec`` for one stage (suffix: its index), one level (its name) or the system (None)."""
         name = spec.name if suffix is None else f"{spec.name}_{suffix}"
         if value is None:
-            raise LookupError(f"{spec.name} needs {provenance.rpartition(': ')[2]}, which is not given "
-                              f"({provenance.rpartition(':')[0]})")
+            raise LookupError(
+                f"{spec.name} needs {provenance.rpartition(': ')[2]}, which is not given "
+                f"({provenance.rpartition(':')[0]})"
+            )
         if name != spec.name and name in self.pack.symbols:
             raise CascadeError(f"input {spec.name} of {provenance} would be named {name}, which the pack declares")
         symbol = sp.Symbol(name, **spec.symbol.assumptions0)
         # The generic binder converts the field (unit by its name, else the symbol's) to SI, as for every pack.
         where, _, field = provenance.rpartition(": ")
-        self.values[symbol] = float(bind_one(replace(spec, binding=field), InputTree({field: value}, {field: where})).value)
+        self.values[symbol] = float(
+            bind_one(replace(spec, binding=field), InputTree({field: value}, {field: where})).value
+        )
         self.provenance[symbol] = provenance
         self.origins[symbol] = (spec.name, suffix)
         return symbol
@@ -260,7 +283,12 @@ def expand_sums(expression: sp.Expr, index: sp.Symbol | None) -> sp.Expr:
 
 
 def _stage_fields(stage: Stage) -> dict[str, float | None]:
-    return {"parameters": stage.parameters, "bits_per_param": stage.bits_per_param,
-            "weights_bytes": stage.weights_bytes, "shards": stage.placement.shards,
-            "compute_time_ns": stage.compute_time_ns, "acceptance": stage.acceptance,
-            "speculation": stage.speculation}
+    return {
+        "parameters": stage.parameters,
+        "bits_per_param": stage.bits_per_param,
+        "weights_bytes": stage.weights_bytes,
+        "shards": stage.placement.shards,
+        "compute_time_ns": stage.compute_time_ns,
+        "acceptance": stage.acceptance,
+        "speculation": stage.speculation,
+    }

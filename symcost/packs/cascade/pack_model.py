@@ -10,11 +10,12 @@ symbol's unit, ns for ``T``) or by its place in the file
 (``stages.1.compute_time_ns``, ``memory.1.bandwidth_GBps``: values in the
 field's unit).
 """
+
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import numpy as np
 import sympy as sp
@@ -36,7 +37,7 @@ class CascadePackModel:
     """A cascade bound to the cascade engine, as a :class:`~symcost.registry.PackModel`."""
 
     cascade: CascadeModel
-    paths: dict[str, str]          # input path in the file -> the engine's input symbol name
+    paths: dict[str, str]  # input path in the file -> the engine's input symbol name
     limits: tuple[tuple[str, str], ...] = ()
 
     @property
@@ -78,13 +79,15 @@ class CascadePackModel:
     def evaluate_within_limits(self, raise_beyond: bool = False, **inputs) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """Every figure (inputs not given take the file's values), and a mask of the points within the pack's
         limits (it declares none: placement feasibility is a figure, each level's utilisation)."""
-        return checked_evaluation(self.evaluator, {**self.defaults, **inputs}, self.limits, self._inputs,
-                                  mask_limits=not raise_beyond)
+        return checked_evaluation(
+            self.evaluator, {**self.defaults, **inputs}, self.limits, self._inputs, mask_limits=not raise_beyond
+        )
 
     def closed_form(self, name: str, values: Mapping[str, float] = {}) -> sp.Expr:
         expression = self.cascade.outputs[name]
-        return expression.xreplace({symbol: sp.Float(values[symbol.name]) for symbol in expression.free_symbols
-                                    if symbol.name in values})
+        return expression.xreplace(
+            {symbol: sp.Float(values[symbol.name]) for symbol in expression.free_symbols if symbol.name in values}
+        )
 
     def audit_document(self):
         """The cascade's audit (as ``symcost cascade audit``)."""
@@ -94,8 +97,10 @@ class CascadePackModel:
         return cascade_audit(self.cascade, check_placement(self.cascade))
 
     def _inputs(self) -> list[InputValue]:
-        return [InputValue(f"{self.cascade.provenance[symbol]} = {value:g}", value)
-                for symbol, value in self.cascade.values.items()]
+        return [
+            InputValue(f"{self.cascade.provenance[symbol]} = {value:g}", value)
+            for symbol, value in self.cascade.values.items()
+        ]
 
     def _symbol(self, name: str) -> sp.Symbol:
         by_name = {symbol.name: symbol for symbol in self.cascade.values}
@@ -103,8 +108,10 @@ class CascadePackModel:
         if found is None:
             close = difflib.get_close_matches(name, [*by_name, *self.paths], n=3)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
-            raise SymcostError(f"{name!r} is not an input of this cascade (an input symbol such as "
-                               f"{next(iter(by_name))}, or its path in the file){hint}")
+            raise SymcostError(
+                f"{name!r} is not an input of this cascade (an input symbol such as "
+                f"{next(iter(by_name))}, or its path in the file){hint}"
+            )
         return found
 
     @staticmethod
@@ -121,15 +128,21 @@ class EngineInputs(frozenset):
     FILE_SECTIONS = ("stages.", "stages[", "memory.", "memory[", "system.")
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and (super().__contains__(name) or name.startswith(self.FILE_SECTIONS)
-                                          or any(name.startswith(f"{symbol}_") for symbol in self))
+        return isinstance(name, str) and (
+            super().__contains__(name)
+            or name.startswith(self.FILE_SECTIONS)
+            or any(name.startswith(f"{symbol}_") for symbol in self)
+        )
 
 
 def variable_names(pack: FormulaPack) -> EngineInputs:
     """Every input the cascade engine can make of ``pack`` (see :class:`EngineInputs`): all of them stay
     variable in a model."""
-    return EngineInputs(spec.name for spec in pack.symbols.values()
-                        if spec.source != "engine" and (spec.binding or "").partition(".")[0] in ("stage", "level", "system"))
+    return EngineInputs(
+        spec.name
+        for spec in pack.symbols.values()
+        if spec.source != "engine" and (spec.binding or "").partition(".")[0] in ("stage", "level", "system")
+    )
 
 
 def build(pack: FormulaPack, tree: InputTree, vary: Sequence[str] = ()) -> CascadePackModel:

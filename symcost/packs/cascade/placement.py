@@ -5,6 +5,7 @@ placed on it (the pack's ``usage``, bytes per unit) within its capacity, and
 no model is split over more units than the level has. Otherwise each problem
 is one sentence naming the level, the need and the capacity.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,8 +23,8 @@ class LevelFit:
     per: str
     units: int
     stages: tuple[str, ...]
-    usage: float        # bytes per unit
-    capacity: float     # bytes per unit
+    usage: float  # bytes per unit
+    capacity: float  # bytes per unit
     utilisation: float
     problems: tuple[str, ...]
 
@@ -52,13 +53,27 @@ def _level_fit(model: CascadeModel, level, figures: dict[str, float]) -> LevelFi
     capacity = level.capacity_bytes
     problems = []
     if usage > capacity * (1 + _ROUNDING):
-        parts = " + ".join(f"{stage.name} {format_si(figures[f'stage.{stage.name}.resident'], 'B')}" for stage in placed)
-        problems.append(f"{level.name}: needs {format_si(usage, 'B')} per {level.per} ({parts}), capacity "
-                        f"{format_si(capacity, 'B')} per {level.per}: over by {format_si(usage - capacity, 'B')} "
-                        f"({usage / capacity:.0%} of capacity)")
+        parts = " + ".join(
+            f"{stage.name} {format_si(figures[f'stage.{stage.name}.resident'], 'B')}" for stage in placed
+        )
+        problems.append(
+            f"{level.name}: needs {format_si(usage, 'B')} per {level.per} ({parts}), capacity "
+            f"{format_si(capacity, 'B')} per {level.per}: over by {format_si(usage - capacity, 'B')} "
+            f"({usage / capacity:.0%} of capacity)"
+        )
     for stage in placed:
         if stage.placement.shards > units:
-            problems.append(f"{level.name}: {stage.name} is split over {stage.placement.shards} {level.per}s, "
-                            f"but the level has {units}")
-    return LevelFit(level.name, level.per, units, tuple(stage.name for stage in placed), usage, capacity,
-                    figures[f"level.{level.name}.utilisation"], tuple(problems))
+            problems.append(
+                f"{level.name}: {stage.name} is split over {stage.placement.shards} {level.per}s, "
+                f"but the level has {units}"
+            )
+    return LevelFit(
+        level.name,
+        level.per,
+        units,
+        tuple(stage.name for stage in placed),
+        usage,
+        capacity,
+        figures[f"level.{level.name}.utilisation"],
+        tuple(problems),
+    )

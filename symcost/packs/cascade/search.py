@@ -13,6 +13,7 @@ Seed formulation: its cost is linear in K_0, K_1 does not appear in it and
 its speedup has no horizon at all, so it has no optimum; the search reports
 that from the closed forms.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,16 +38,16 @@ class Horizons:
 @dataclass(frozen=True)
 class StageOptimum:
     stage: str
-    horizon: int                   # integer optimum of K_{i-1} (drafted by the previous stage)
-    continuous: float | None       # closed-form optimum (None where the closed form does not apply, e.g. alpha = 1)
+    horizon: int  # integer optimum of K_{i-1} (drafted by the previous stage)
+    continuous: float | None  # closed-form optimum (None where the closed form does not apply, e.g. alpha = 1)
     time_per_token: float
 
 
 @dataclass(frozen=True)
 class SeedSensitivity:
-    cost_horizons: tuple[str, ...]     # horizons C_total depends on
-    cost_proportional: bool            # C_total = K_0 * (something free of K_0)
-    cost_slope: float                  # dC_total/dK_0 at the file's values, s per token
+    cost_horizons: tuple[str, ...]  # horizons C_total depends on
+    cost_proportional: bool  # C_total = K_0 * (something free of K_0)
+    cost_slope: float  # dC_total/dK_0 at the file's values, s per token
     speedup_horizons: tuple[str, ...]  # horizons the seed's speedup depends on
 
 
@@ -57,7 +58,7 @@ class DesignSearch:
     stages: tuple[StageOptimum, ...]
     optimum: Horizons
     as_given: Horizons
-    rule: Horizons | None        # best with K_0 = ratio * K_1 (cascades of 3 or more stages)
+    rule: Horizons | None  # best with K_0 = ratio * K_1 (cascades of 3 or more stages)
     seed: SeedSensitivity
 
     @property
@@ -79,9 +80,15 @@ def search_horizons(model: CascadeModel, k_max: int = 64, ratio: int = 4) -> Des
         figures = model.evaluate(**chosen)
         stages.append(StageOptimum(stage, best + 1, _continuous_optimum(model, index, figures), float(times[best])))
     optimum = _horizons(model, chosen)
-    return DesignSearch(k_max, ratio, tuple(stages), optimum,
-                        _horizons(model, {name: model.values[model.symbol(name)] for name in names}),
-                        _rule(model, names, grid, ratio) if len(names) >= 2 else None, _seed_sensitivity(model, names))
+    return DesignSearch(
+        k_max,
+        ratio,
+        tuple(stages),
+        optimum,
+        _horizons(model, {name: model.values[model.symbol(name)] for name in names}),
+        _rule(model, names, grid, ratio) if len(names) >= 2 else None,
+        _seed_sensitivity(model, names),
+    )
 
 
 def _horizon_names(model: CascadeModel) -> list[str]:
@@ -91,8 +98,11 @@ def _horizon_names(model: CascadeModel) -> list[str]:
 
 def _horizons(model: CascadeModel, chosen: dict[str, float]) -> Horizons:
     figures = model.evaluate(**chosen)
-    return Horizons(tuple(int(value) for value in chosen.values()), float(figures["cascade.time_per_token"]),
-                    float(figures["cascade.speedup_standard"]))
+    return Horizons(
+        tuple(int(value) for value in chosen.values()),
+        float(figures["cascade.time_per_token"]),
+        float(figures["cascade.speedup_standard"]),
+    )
 
 
 def _rule(model: CascadeModel, names: list[str], grid: np.ndarray, ratio: int) -> Horizons:
@@ -110,8 +120,11 @@ def _rule(model: CascadeModel, names: list[str], grid: np.ndarray, ratio: int) -
 def _continuous_optimum(model: CascadeModel, index: int, figures: dict[str, np.ndarray]) -> float | None:
     formula, (t_prev, c_pass, rate) = _optimum_formula(model.pack.source)
     stage, previous = model.config.stages[index].name, model.config.stages[index - 1].name
-    values = {t_prev: figures[f"stage.{previous}.t_token"], c_pass: figures[f"stage.{stage}.c_pass"],
-              rate: model.config.stages[index].acceptance}
+    values = {
+        t_prev: figures[f"stage.{previous}.t_token"],
+        c_pass: figures[f"stage.{stage}.c_pass"],
+        rate: model.config.stages[index].acceptance,
+    }
     if values[rate] >= 1:
         return None
     value = complex(formula.xreplace({symbol: sp.Float(float(number)) for symbol, number in values.items()}).evalf())
@@ -123,15 +136,24 @@ def _optimum_formula(pack_source: str) -> tuple[sp.Expr, tuple[sp.Symbol, sp.Sym
     """K_{i-1} minimising t_i over the reals, derived from the pack's t_token and E_accept (alpha < 1)."""
     pack = load_pack(pack_source)
     first = pack.symbol("is_first")
-    later = {q.name: q.expression for q in pack.quantities if q.name in ("t_token", "E_accept")
-             and q.when is not None and q.when.xreplace({first: 0}) != 0}
+    later = {
+        q.name: q.expression
+        for q in pack.quantities
+        if q.name in ("t_token", "E_accept") and q.when is not None and q.when.xreplace({first: 0}) != 0
+    }
     accepted = expand_sums(later["E_accept"], position_index(pack))
     accepted = accepted.args[-1].expr if isinstance(accepted, sp.Piecewise) else accepted  # the alpha != 1 branch
     time = later["t_token"].xreplace({sp.Symbol("E_accept", real=True): accepted})
     horizon, t_prev, rate = (sp.Symbol(name, positive=True) for name in ("K", "t_prev", "alpha"))
     c_pass = sp.Symbol("c_pass", positive=True)
-    time = time.xreplace({pack.symbol("K_prev"): horizon, pack.symbol("t_prev"): t_prev, pack.symbol("gamma"): rate,
-                          sp.Symbol("c_pass", real=True): c_pass})
+    time = time.xreplace(
+        {
+            pack.symbol("K_prev"): horizon,
+            pack.symbol("t_prev"): t_prev,
+            pack.symbol("gamma"): rate,
+            sp.Symbol("c_pass", real=True): c_pass,
+        }
+    )
     condition = sp.expand(sp.numer(sp.together(sp.diff(time, horizon))))
     (solution,) = [s for s in sp.solve(condition, horizon) if s.has(sp.LambertW)]
     lower = solution.replace(lambda node: isinstance(node, sp.LambertW), lambda node: sp.LambertW(node.args[0], -1))

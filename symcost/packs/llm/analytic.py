@@ -10,13 +10,14 @@ on-disk evaluator cache (:mod:`symcost.cache`), keyed by the pack's content
 and the versions, so a process that finds it there runs no SymPy
 derivation or code generation for it.
 """
+
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 import sympy as sp
@@ -99,14 +100,32 @@ def scenario_values(scenario: Scenario) -> dict[str, float]:
 def _analytic_model(pack_path: str) -> AnalyticModel:
     chain = build_chain(load_pack(pack_path))
     definitions = _definitions(chain)
-    evaluator = _cached(chain, "array", lambda: compile_outputs(
-        {symbol.name: symbol for symbol, _ in chain.definitions}, [spec.symbol for spec in chain.inputs], definitions).function)
+    evaluator = _cached(
+        chain,
+        "array",
+        lambda: (
+            compile_outputs(
+                {symbol.name: symbol for symbol, _ in chain.definitions},
+                [spec.symbol for spec in chain.inputs],
+                definitions,
+            ).function
+        ),
+    )
     # One scenario: the definitions in order as written (what lambdify prints without common subexpressions),
     # on Python floats; numpy's functions give the same numbers as the math module's there.
-    scalar = _cached(chain, "scalar", lambda: sp.lambdify(
-        [spec.symbol for spec in chain.inputs], [symbol for symbol, _ in chain.definitions],
-        modules=[{"float64": np.float64}, "numpy"], cse=lambda expressions: (definitions, expressions)))
-    return AnalyticModel(chain, Evaluator(tuple(spec.symbol for spec in chain.inputs), chain.quantity_names, evaluator), scalar)
+    scalar = _cached(
+        chain,
+        "scalar",
+        lambda: sp.lambdify(
+            [spec.symbol for spec in chain.inputs],
+            [symbol for symbol, _ in chain.definitions],
+            modules=[{"float64": np.float64}, "numpy"],
+            cse=lambda expressions: (definitions, expressions),
+        ),
+    )
+    return AnalyticModel(
+        chain, Evaluator(tuple(spec.symbol for spec in chain.inputs), chain.quantity_names, evaluator), scalar
+    )
 
 
 def _definitions(chain: Chain) -> list[tuple[sp.Symbol, sp.Expr]]:
@@ -117,7 +136,11 @@ def _definitions(chain: Chain) -> list[tuple[sp.Symbol, sp.Expr]]:
     """
     pack, constants = chain.pack, chain.constants
     quantities = [(quantity.symbol, quantity.expression.xreplace(constants)) for quantity in pack.quantities]
-    derived = [(spec.symbol, spec.definition.xreplace(constants)) for spec in pack.symbols.values() if spec.definition is not None]
+    derived = [
+        (spec.symbol, spec.definition.xreplace(constants))
+        for spec in pack.symbols.values()
+        if spec.definition is not None
+    ]
     used = set().union(*(expression.free_symbols for _, expression in quantities))
     for symbol, expression in reversed(derived):
         if symbol in used:
@@ -129,8 +152,11 @@ def _cached(chain: Chain, kind: str, generate: Callable[[], Callable]) -> Callab
     """The generated function of ``kind``, from the evaluator cache when it holds it (no SymPy code
     generation then), else generated and stored."""
     inputs, outputs = [spec.name for spec in chain.inputs], list(chain.quantity_names)
-    entry = CacheEntry.for_key(input_key([__version__, sp.__version__, np.__version__, RECIPE, kind, *outputs],
-                                         [("pack", Path(chain.pack.source))]))
+    entry = CacheEntry.for_key(
+        input_key(
+            [__version__, sp.__version__, np.__version__, RECIPE, kind, *outputs], [("pack", Path(chain.pack.source))]
+        )
+    )
     cached = entry.load() if entry else None
     if cached and cached[1].get("inputs") == inputs and cached[1].get("outputs") == outputs:
         return cached[0]

@@ -6,6 +6,7 @@ is taken when the runtime has it (llama.cpp on a Mac: metal), else the
 runtime's own default when the machine runs it, else the first the two share.
 A machine file without ``backends`` (a user's own) takes any the runtime has.
 """
+
 from __future__ import annotations
 
 from ...errors import SymcostError
@@ -26,12 +27,15 @@ def choose_backend(runtime: CatalogEntry, hardware: CatalogEntry, requested: str
     """The requested backend, checked, or the default of the pair; a clear error listing the valid ones."""
     valid = supported_backends(runtime, hardware)
     if not valid:
-        raise BackendError(f"runtime {runtime.id} runs on {_listed(runtime.get('backends'))} and {hardware.id} on "
-                           f"{_listed(hardware.get('backends'))}: no backend in common")
+        raise BackendError(
+            f"runtime {runtime.id} runs on {_listed(runtime.get('backends'))} and {hardware.id} on "
+            f"{_listed(hardware.get('backends'))}: no backend in common"
+        )
     if requested:
         if requested not in valid:
-            raise BackendError(f"backend {requested!r} cannot run {runtime.id} on {hardware.id}: "
-                               f"valid backends are {', '.join(valid)}")
+            raise BackendError(
+                f"backend {requested!r} cannot run {runtime.id} on {hardware.id}: valid backends are {', '.join(valid)}"
+            )
         return requested
     for preferred in (hardware.get("default_backend"), runtime.get("default_backend")):
         if preferred in valid:

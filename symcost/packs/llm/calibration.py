@@ -16,15 +16,16 @@ them; leave-one-hardware-out when every record has the same source) are
 stored in the bundle; p10/p90 are their quantiles with the (n + 1)
 finite-sample correction, applied to the prediction.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from datetime import datetime, timezone
-from typing import Callable, Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -36,18 +37,30 @@ from .scenario import Coefficients, Scenario
 FITTED = ("eta_bw", "eta_flops", "t0_s")
 TIMING_METRICS = ("prefill_toks_sec", "decode_toks_sec", "output_toks_sec", "ttft_ms_p50", "latency_ms_p50")
 # Families of metrics that share interval widths.
-FAMILIES = {"decode_toks_sec": "decode", "output_toks_sec": "decode", "prefill_toks_sec": "prefill",
-            "ttft_ms_p50": "prefill", "latency_ms_p50": "decode", "weights_gb": "memory",
-            "vram_peak_gb": "memory", "ram_peak_gb": "memory"}
-NOISE = 0.1            # log-space scale of a measurement's error (soft-L1 threshold)
-OFFSET_SCALE = 0.5     # log-space scale of a backend, group or era offset (ridge prior)
+FAMILIES = {
+    "decode_toks_sec": "decode",
+    "output_toks_sec": "decode",
+    "prefill_toks_sec": "prefill",
+    "ttft_ms_p50": "prefill",
+    "latency_ms_p50": "decode",
+    "weights_gb": "memory",
+    "vram_peak_gb": "memory",
+    "ram_peak_gb": "memory",
+}
+NOISE = 0.1  # log-space scale of a measurement's error (soft-L1 threshold)
+OFFSET_SCALE = 0.5  # log-space scale of a backend, group or era offset (ridge prior)
 ERA_STEP_SCALE = 0.15  # log-space scale of an era offset's change over one year (random-walk prior)
 # The coefficients with era offsets. Prefill's (eta_flops) has none: the public data measure prefill in more than
 # one llama.cpp era on one machine only (an RTX 4080), too little to fit it; its era offset stays 0.
 ERA_FITTED = ("eta_bw", "t0_s")
-PRIOR_SCALE = 1.0      # log-space scale of the global values around the runtime defaults
-BOUNDS = {"eta_bw": (0.02, 1.2), "eta_flops": (0.005, 1.2), "t0_s": (1e-7, 0.2), "kappa_bw": (0.2, 1.5),
-          "kappa_flops": (0.2, 1.5)}
+PRIOR_SCALE = 1.0  # log-space scale of the global values around the runtime defaults
+BOUNDS = {
+    "eta_bw": (0.02, 1.2),
+    "eta_flops": (0.005, 1.2),
+    "t0_s": (1e-7, 0.2),
+    "kappa_bw": (0.2, 1.5),
+    "kappa_flops": (0.2, 1.5),
+}
 DEFAULT_START = {"eta_bw": 0.7, "eta_flops": 0.4, "t0_s": 5e-4, "kappa_bw": 1.0, "kappa_flops": 1.0}
 
 
@@ -62,10 +75,10 @@ class Bundle:
     # {"global": {...}, "backends": {b: {...}}, "groups": {"b|class": {...}}, "eras": {"b@year": {...}}, "kappa_bw",
     # "kappa_flops"}; bundles stored before eras existed lack "eras"
     coefficients: dict
-    residuals: dict               # family -> sorted held-out log(measured / predicted)
+    residuals: dict  # family -> sorted held-out log(measured / predicted)
     n_records: int
     n_observations: int
-    tags: dict = field(default_factory=dict)     # runtime versions, drivers, CUDA versions of the runs
+    tags: dict = field(default_factory=dict)  # runtime versions, drivers, CUDA versions of the runs
     # Records counted in n_records but not fitted, [{"run_id", "reason"}]; bundles stored before it existed lack it.
     quarantined: list = field(default_factory=list)
     # What the residuals' held-out fits left out (a key of FOLDS); bundles stored before it existed used hardware.
@@ -91,7 +104,7 @@ class Bundle:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict) -> "Bundle":
+    def from_json(cls, data: dict) -> Bundle:
         return cls(**data)
 
 
@@ -105,8 +118,12 @@ def pooled_coefficients(pooled: dict, scenario: Scenario, label: str) -> Coeffic
             used.append(key)
             for name in FITTED:
                 logs[name] += pooled[level][key][name]
-    return Coefficients(*(math.exp(logs[name]) for name in FITTED), pooled["kappa_bw"], pooled["kappa_flops"],
-                        origin=f"{label} ({' + '.join(used)})")
+    return Coefficients(
+        *(math.exp(logs[name]) for name in FITTED),
+        pooled["kappa_bw"],
+        pooled["kappa_flops"],
+        origin=f"{label} ({' + '.join(used)})",
+    )
 
 
 def era_key(pooled: dict, scenario: Scenario) -> str | None:
@@ -130,7 +147,7 @@ def conformal_bounds(errors: Sequence[float], level: float) -> tuple[float, floa
 
 
 @lru_cache(maxsize=256)
-def _bounds_of(bundle: "Bundle", family: str, level: float) -> tuple[float, float]:
+def _bounds_of(bundle: Bundle, family: str, level: float) -> tuple[float, float]:
     return conformal_bounds(bundle.residuals.get(family) or bundle.residuals.get("all") or [0.0], level)
 
 
@@ -156,7 +173,9 @@ class _Layout:
         steps = []
         for keys in by_backend.values():
             keys.sort(key=lambda key: int(key.split("@", 1)[1]))
-            steps += [(rows[a], rows[b], int(b.split("@", 1)[1]) - int(a.split("@", 1)[1])) for a, b in zip(keys, keys[1:])]
+            steps += [
+                (rows[a], rows[b], int(b.split("@", 1)[1]) - int(a.split("@", 1)[1])) for a, b in zip(keys, keys[1:])
+            ]
         return steps
 
 
@@ -168,7 +187,11 @@ def fit(items: Sequence[Observation], start: dict | None = None) -> dict:
     batch = Batch(timing)
     eras = sorted({f"{item.backend}@{item.scenario.runtime_era}" for item in timing if item.scenario.runtime_era})
     layout = _Layout(*(sorted({item.scenario.pooling_keys[level] for item in timing}) for level in (0, 1)), eras)
-    prior = np.log([start.get(name, DEFAULT_START[name]) for name in FITTED]) if start else np.log([DEFAULT_START[n] for n in FITTED])
+    prior = (
+        np.log([start.get(name, DEFAULT_START[name]) for name in FITTED])
+        if start
+        else np.log([DEFAULT_START[n] for n in FITTED])
+    )
     steps = layout.era_steps()
 
     def residuals(vector: np.ndarray) -> np.ndarray:
@@ -184,8 +207,9 @@ def fit(items: Sequence[Observation], start: dict | None = None) -> dict:
 
     lower, upper = _bounds(layout)
     x0 = np.clip(np.concatenate([prior, np.zeros(layout.size - 5), np.zeros(2)]), lower + 1e-9, upper - 1e-9)
-    solution = least_squares(residuals, x0, bounds=(lower, upper), loss="soft_l1", f_scale=1.0, x_scale=1.0,
-                             diff_step=1e-4, max_nfev=400)
+    solution = least_squares(
+        residuals, x0, bounds=(lower, upper), loss="soft_l1", f_scale=1.0, x_scale=1.0, diff_step=1e-4, max_nfev=400
+    )
     return _unpack(solution.x, layout)
 
 
@@ -204,10 +228,15 @@ def _unpack(vector: np.ndarray, layout: _Layout) -> dict:
         "global": {name: float(math.exp(value)) for name, value in zip(FITTED, triples[0])},
         "backends": {b: named(triples[1 + i]) for i, b in enumerate(layout.backends)},
         "groups": {g: named(triples[1 + len(layout.backends) + i]) for i, g in enumerate(layout.groups)},
-        "eras": {e: {name: value if name in ERA_FITTED else 0.0
-                     for name, value in named(triples[1 + len(layout.backends) + len(layout.groups) + i]).items()}
-                 for i, e in enumerate(layout.eras)},
-        "kappa_bw": float(math.exp(vector[-2])), "kappa_flops": float(math.exp(vector[-1])),
+        "eras": {
+            e: {
+                name: value if name in ERA_FITTED else 0.0
+                for name, value in named(triples[1 + len(layout.backends) + len(layout.groups) + i]).items()
+            }
+            for i, e in enumerate(layout.eras)
+        },
+        "kappa_bw": float(math.exp(vector[-2])),
+        "kappa_flops": float(math.exp(vector[-1])),
     }
 
 
@@ -225,8 +254,9 @@ FOLDS: dict[str, Callable[[Observation], str]] = {
 }
 
 
-def held_out_errors(items: Sequence[Observation], progress: Callable[[str], None] | None = None,
-                    fold: str = "hardware") -> list[tuple[Observation, float]]:
+def held_out_errors(
+    items: Sequence[Observation], progress: Callable[[str], None] | None = None, fold: str = "hardware"
+) -> list[tuple[Observation, float]]:
     """Each observation's log(measured / predicted) from a fit that never saw its ``fold`` (a key of FOLDS)."""
     key = FOLDS[fold]
     found = []
@@ -248,8 +278,13 @@ def interval_fold(items: Sequence[Observation]) -> str:
     return "source" if len({FOLDS["source"](item) for item in items}) > 1 else "hardware"
 
 
-def calibrate(items: Sequence[Observation], tags: dict | None = None, n_records: int | None = None,
-              progress: Callable[[str], None] | None = None, quarantined: Sequence[dict] = ()) -> Bundle:
+def calibrate(
+    items: Sequence[Observation],
+    tags: dict | None = None,
+    n_records: int | None = None,
+    progress: Callable[[str], None] | None = None,
+    quarantined: Sequence[dict] = (),
+) -> Bundle:
     """A bundle: coefficients fitted on every observation, intervals from held-out errors.
 
     ``quarantined``: the records set aside before the fit ({run_id, reason}), kept in the bundle.
@@ -263,7 +298,14 @@ def calibrate(items: Sequence[Observation], tags: dict | None = None, n_records:
             by_family.setdefault("all", []).append(error)
     residuals = {family: sorted(errors) for family, errors in by_family.items()}
     created = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    body = {"coefficients": pooled, "residuals": residuals, "n_records": n_records or len({i.run_id for i in items}),
-            "n_observations": len(items), "tags": tags or {}, "quarantined": list(quarantined), "held_out_by": fold}
+    body = {
+        "coefficients": pooled,
+        "residuals": residuals,
+        "n_records": n_records or len({i.run_id for i in items}),
+        "n_observations": len(items),
+        "tags": tags or {},
+        "quarantined": list(quarantined),
+        "held_out_by": fold,
+    }
     bundle_id = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
     return Bundle(**body, created_utc=created, bundle_id=bundle_id)

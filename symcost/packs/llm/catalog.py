@@ -6,11 +6,12 @@ its aliases, case-insensitively; an unknown name is an error with the closest
 names. A user's own model or hardware file holds one entry in the same form and
 is checked against the same schema, so new hardware needs no code change.
 """
+
 from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ class CatalogEntry:
     kind: str
     id: str
     data: dict[str, Any]
-    origin: str          # 'catalog' or the user's file path
+    origin: str  # 'catalog' or the user's file path
 
     def __getitem__(self, key: str) -> Any:
         return self.data[key]
@@ -74,8 +75,10 @@ class Catalog:
             close = difflib.get_close_matches(_key(name), self._listed, n=3, cutoff=0.5)
             ids = [self._names[candidate].id for candidate in close]
             hint = f"; did you mean {', '.join(dict.fromkeys(ids))}?" if ids else ""
-            raise UnknownEntry(f"unknown {SINGULAR[self.kind]} {name!r}{hint} "
-                               f"(symcost llm catalog {self.kind} lists all {len(self.entries)})")
+            raise UnknownEntry(
+                f"unknown {SINGULAR[self.kind]} {name!r}{hint} "
+                f"(symcost llm catalog {self.kind} lists all {len(self.entries)})"
+            )
         return entry
 
     def ids(self) -> list[str]:
@@ -87,7 +90,7 @@ def catalog(kind: str) -> Catalog:
     return _packaged(kind)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _packaged(kind: str) -> Catalog:
     with resources.as_file(resources.files("symcost.catalogs").joinpath(f"{kind}.yaml")) as path:
         return read_catalog(kind, path)
@@ -100,8 +103,9 @@ def read_catalog(kind: str, path: str | Path) -> Catalog:
     entries = [CatalogEntry(kind, raw[ID_FIELDS[kind]], raw, "catalog") for raw in data[kind]]
     duplicates = _duplicate_names(entries)
     if duplicates:
-        raise InputError([InputIssue(Path(path).name, kind, f"name {name!r} given to more than one entry")
-                          for name in duplicates])
+        raise InputError(
+            [InputIssue(Path(path).name, kind, f"name {name!r} given to more than one entry") for name in duplicates]
+        )
     return Catalog(kind, entries)
 
 
@@ -118,7 +122,9 @@ def checked_entry(kind: str, data: Any, label: str, origin: str) -> CatalogEntry
     if issues:
         raise InputError(issues)
     if kind in data:
-        raise InputError([InputIssue(label, "<root>", f"expected one {SINGULAR[kind]}, got a whole catalog; pass one entry")])
+        raise InputError(
+            [InputIssue(label, "<root>", f"expected one {SINGULAR[kind]}, got a whole catalog; pass one entry")]
+        )
     return CatalogEntry(kind, data[ID_FIELDS[kind]], data, origin)
 
 

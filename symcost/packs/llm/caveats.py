@@ -3,6 +3,7 @@
 Each function returns a list of sentences (empty when nothing applies); they
 compare numbers, they compute no cost.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -24,14 +25,17 @@ def sliding_window_warnings(scenario: Scenario, needed: int) -> list[str]:
     if not window or needed <= window["tokens"]:
         return []
     layers, tokens = window["layers"], window["tokens"]
-    return [f"{scenario.model.id} attends within a {tokens}-token sliding window on {layers} of its "
-            f"{scenario.model['layers']} layers, and this request's context ({needed} tokens) exceeds it: the KV-cache "
-            "and attention figures assume full attention on every layer, so they overstate memory and attention time "
-            "where the runtime caps the windowed layers' cache."]
+    return [
+        f"{scenario.model.id} attends within a {tokens}-token sliding window on {layers} of its "
+        f"{scenario.model['layers']} layers, and this request's context ({needed} tokens) exceeds it: the KV-cache "
+        "and attention figures assume full attention on every layer, so they overstate memory and attention time "
+        "where the runtime caps the windowed layers' cache."
+    ]
 
 
-def uncalibrated_warnings(scenario: Scenario, calibrated: tuple[bool | None, bool | None],
-                          widening: dict[str, float]) -> list[str]:
+def uncalibrated_warnings(
+    scenario: Scenario, calibrated: tuple[bool | None, bool | None], widening: dict[str, float]
+) -> list[str]:
     """The calibration never measured this runtime, or this runtime on this backend (or there is none): its
     intervals are wider or absent. ``calibrated``: (runtime seen, runtime seen on the backend)."""
     runtime_seen, backend_seen = calibrated
@@ -40,14 +44,20 @@ def uncalibrated_warnings(scenario: Scenario, calibrated: tuple[bool | None, boo
     if backend_seen:
         return []
     factors = ", ".join(f"{family} x{factor:.2f}" for family, factor in sorted(widening.items()))
-    widened = ("the p10-p90 intervals are widened by what leave-one-runtime-out errors support "
-               f"({factors}; docs/llm-accuracy.md).")
+    widened = (
+        "the p10-p90 intervals are widened by what leave-one-runtime-out errors support "
+        f"({factors}; docs/llm-accuracy.md)."
+    )
     if runtime_seen:
-        return [f"Uncalibrated for the {scenario.compute_backend} backend: the calibration has no measured run of "
-                f"{scenario.runtime.id} on {scenario.compute_backend}, so the figures use the runtime's coefficients "
-                f"fitted on other backends and {widened}"]
-    return [f"Uncalibrated for {scenario.runtime.id}: the calibration has no measured run of the "
-            f"{runtime_backend(scenario.runtime)} backend, so the figures use the global coefficients and {widened}"]
+        return [
+            f"Uncalibrated for the {scenario.compute_backend} backend: the calibration has no measured run of "
+            f"{scenario.runtime.id} on {scenario.compute_backend}, so the figures use the runtime's coefficients "
+            f"fitted on other backends and {widened}"
+        ]
+    return [
+        f"Uncalibrated for {scenario.runtime.id}: the calibration has no measured run of the "
+        f"{runtime_backend(scenario.runtime)} backend, so the figures use the global coefficients and {widened}"
+    ]
 
 
 def efficiency_warnings(coefficients: dict[str, Any]) -> list[str]:
@@ -55,6 +65,8 @@ def efficiency_warnings(coefficients: dict[str, Any]) -> list[str]:
     above = [f"{name} {coefficients[name]:g}" for name in ("eta_bw", "eta_flops") if coefficients[name] > 1]
     if not above:
         return []
-    return [f"{' and '.join(above)} above 1: fitted coefficients are effective factors against the catalog's peak "
-            "figures, not measured utilizations; above 1 the measured runs were faster than the peak predicts for the "
-            "bytes or FLOPs the model counts (a peak understated for the machines measured, or work the kernels skip)."]
+    return [
+        f"{' and '.join(above)} above 1: fitted coefficients are effective factors against the catalog's peak "
+        "figures, not measured utilizations; above 1 the measured runs were faster than the peak predicts for the "
+        "bytes or FLOPs the model counts (a peak understated for the machines measured, or work the kernels skip)."
+    ]

@@ -3,14 +3,15 @@
 Exit codes: 0 success; 1 ``validate`` raised a drift alarm, or ``solve`` found
 no feasible configuration; 2 bad input.
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
 
+from ...commands.common import bounded_int, emit_audit, positive_int, write_json_output
 from ...finite import json_text
 from ...size_limits import MAX_CONCURRENCY, MAX_PARALLEL, MAX_TOKENS
-from ...commands.common import bounded_int, emit_audit, positive_int, write_json_output
 
 KINDS = ("models", "hardware", "runtimes", "quantizations")
 BACKENDS = ("cuda", "rocm", "metal", "vulkan", "sycl", "cpu")
@@ -18,16 +19,22 @@ BACKEND_HELP = "compute backend (default: the hardware's, if the runtime has it;
 
 
 def register(commands) -> None:
-    parser = commands.add_parser("llm", help="LLM inference estimator: memory, speed, feasibility, bottlenecks, "
-                                             "config solver, calibration")
+    parser = commands.add_parser(
+        "llm", help="LLM inference estimator: memory, speed, feasibility, bottlenecks, config solver, calibration"
+    )
     actions = parser.add_subparsers(dest="llm_action", metavar="ACTION", required=True)
     _estimate_parser(actions)
     _solve_parser(actions)
     calibrate = actions.add_parser("calibrate", help="store benchmark run records and refit the calibration")
     calibrate.add_argument("file", help="run records (JSON/YAML: one, a list or {runs: [...]}) or a calibration CSV")
     _store_options(calibrate)
-    calibrate.add_argument("--min-records", type=positive_int, default=10, metavar="N",
-                           help="refit only when the store holds at least N records (default 10)")
+    calibrate.add_argument(
+        "--min-records",
+        type=positive_int,
+        default=10,
+        metavar="N",
+        help="refit only when the store holds at least N records (default 10)",
+    )
     calibrate.add_argument("--no-fit", action="store_true", help="store the records only")
     calibrate.set_defaults(run=run_calibrate)
     validate = actions.add_parser("validate", help="error table of the estimator on measured runs; drift alarms")
@@ -47,12 +54,19 @@ def register(commands) -> None:
 
 
 def _estimate_parser(actions) -> None:
-    estimate = actions.add_parser("estimate", help="can this model run here, how fast, with how much memory, "
-                                                   "what limits it (seed section 6.1 response)")
+    estimate = actions.add_parser(
+        "estimate",
+        help="can this model run here, how fast, with how much memory, what limits it (seed section 6.1 response)",
+    )
     _scenario_options(estimate)
     estimate.add_argument("--format", choices=("text", "json"), default="text")
-    estimate.add_argument("--recommend", type=bounded_int(0, 20), default=3, metavar="N",
-                          help="configurations to recommend from a solver run on this model and hardware (default 3; 0: none)")
+    estimate.add_argument(
+        "--recommend",
+        type=bounded_int(0, 20),
+        default=3,
+        metavar="N",
+        help="configurations to recommend from a solver run on this model and hardware (default 3; 0: none)",
+    )
     estimate.add_argument("-o", "--output", metavar="FILE", help="write the JSON response here")
     estimate.set_defaults(run=run_estimate)
 
@@ -64,30 +78,58 @@ def _scenario_options(parser: argparse.ArgumentParser) -> None:
     hardware = parser.add_mutually_exclusive_group(required=True)
     hardware.add_argument("--hardware", help="hardware profile id or alias")
     hardware.add_argument("--hardware-file", help="your own hardware profile, one entry in the catalog's form")
-    parser.add_argument("--runtime", default="llama.cpp",
-                        help="runtime id or alias, optionally @version: a build (llama.cpp@b6918) or a date "
-                             "(llama.cpp@2024-06) choosing the calibration's runtime era (default llama.cpp, newest era)")
+    parser.add_argument(
+        "--runtime",
+        default="llama.cpp",
+        help="runtime id or alias, optionally @version: a build (llama.cpp@b6918) or a date "
+        "(llama.cpp@2024-06) choosing the calibration's runtime era (default llama.cpp, newest era)",
+    )
     parser.add_argument("--backend", choices=BACKENDS, help=BACKEND_HELP)
-    parser.add_argument("--quant", help="quantization id or alias (default: the runtime's default_quant, else q4_k_m, awq-int4, bf16, f16 as the runtime runs)")
+    parser.add_argument(
+        "--quant",
+        help="quantization id or alias (default: the runtime's default_quant, else q4_k_m, awq-int4, bf16, f16 as the runtime runs)",
+    )
     parser.add_argument("--prompt-tokens", type=_count, default=512, metavar="N")
     parser.add_argument("--gen-tokens", type=_count, default=128, metavar="N")
     parser.add_argument("--concurrency", type=bounded_int(1, MAX_CONCURRENCY), default=1, metavar="N")
-    parser.add_argument("--context-window", type=bounded_int(1, MAX_TOKENS), metavar="N",
-                        help="context the runtime allocates per sequence (default: prompt + generated)")
-    parser.add_argument("--tp", type=bounded_int(1, MAX_PARALLEL), default=1, metavar="N", help="tensor-parallel degree")
-    parser.add_argument("--pp", type=bounded_int(1, MAX_PARALLEL), default=1, metavar="N", help="pipeline-parallel degree")
-    parser.add_argument("--devices", type=bounded_int(1, MAX_PARALLEL), metavar="N",
-                        help="devices in the runtime's multi-device mode (instead of --tp/--pp)")
-    parser.add_argument("--split-mode", metavar="MODE", help="multi-device mode (llama.cpp: layer, row; vllm: tensor, "
-                                                              "pipeline; default: the runtime's)")
-    parser.add_argument("--offload", choices=("none", "auto", "full"), default="auto",
-                        help="weights in host RAM: none, what does not fit (auto, default), or all")
+    parser.add_argument(
+        "--context-window",
+        type=bounded_int(1, MAX_TOKENS),
+        metavar="N",
+        help="context the runtime allocates per sequence (default: prompt + generated)",
+    )
+    parser.add_argument(
+        "--tp", type=bounded_int(1, MAX_PARALLEL), default=1, metavar="N", help="tensor-parallel degree"
+    )
+    parser.add_argument(
+        "--pp", type=bounded_int(1, MAX_PARALLEL), default=1, metavar="N", help="pipeline-parallel degree"
+    )
+    parser.add_argument(
+        "--devices",
+        type=bounded_int(1, MAX_PARALLEL),
+        metavar="N",
+        help="devices in the runtime's multi-device mode (instead of --tp/--pp)",
+    )
+    parser.add_argument(
+        "--split-mode",
+        metavar="MODE",
+        help="multi-device mode (llama.cpp: layer, row; vllm: tensor, pipeline; default: the runtime's)",
+    )
+    parser.add_argument(
+        "--offload",
+        choices=("none", "auto", "full"),
+        default="auto",
+        help="weights in host RAM: none, what does not fit (auto, default), or all",
+    )
     _calibration_options(parser)
 
 
 def _solve_parser(actions) -> None:
-    solve = actions.add_parser("solve", help="rank configurations (quantization x TP x PP x offload x context x "
-                                             "concurrency); without --hardware: the cheapest hardware that runs it")
+    solve = actions.add_parser(
+        "solve",
+        help="rank configurations (quantization x TP x PP x offload x context x "
+        "concurrency); without --hardware: the cheapest hardware that runs it",
+    )
     solve.add_argument("--model", action="append", required=True, help="model id (repeatable; 'all' for every model)")
     solve.add_argument("--hardware", action="append", help="hardware id (repeatable; default: every profile)")
     solve.add_argument("--runtime", default="llama.cpp")
@@ -95,13 +137,21 @@ def _solve_parser(actions) -> None:
     solve.add_argument("--quant", action="append", help="formats to consider (default: every format the runtime runs)")
     solve.add_argument("--tp", type=_int_list, help="TP degrees, e.g. 1,2,4 (default: 1,2,4,8 the model allows)")
     solve.add_argument("--pp", type=_int_list, help="PP degrees (default 1,2,4)")
-    solve.add_argument("--offload", type=_word_list, default=["none", "auto", "full"], help="offload policies (default none,auto,full)")
-    solve.add_argument("--context-caps", type=_int_list, help="context windows to allocate (default: the need and 4k..128k above it)")
+    solve.add_argument(
+        "--offload", type=_word_list, default=["none", "auto", "full"], help="offload policies (default none,auto,full)"
+    )
+    solve.add_argument(
+        "--context-caps", type=_int_list, help="context windows to allocate (default: the need and 4k..128k above it)"
+    )
     solve.add_argument("--concurrency", type=_int_list, help="concurrent sequences to consider (default 1)")
     solve.add_argument("--prompt-tokens", type=_count, default=512, metavar="N")
     solve.add_argument("--gen-tokens", type=_count, default=128, metavar="N")
-    solve.add_argument("--objective", default=None, help="throughput | latency | max_model_size | perf_per_dollar | "
-                                                          "min_hardware (default: throughput, or min_hardware without --hardware)")
+    solve.add_argument(
+        "--objective",
+        default=None,
+        help="throughput | latency | max_model_size | perf_per_dollar | "
+        "min_hardware (default: throughput, or min_hardware without --hardware)",
+    )
     solve.add_argument("--min-decode-tps", type=float, metavar="R", help="required decode tokens/s (all sequences)")
     solve.add_argument("--max-ttft-ms", type=float, metavar="T", help="largest acceptable time to first token")
     solve.add_argument("--top", type=bounded_int(1, 50), default=5)
@@ -112,15 +162,22 @@ def _solve_parser(actions) -> None:
 
 
 def _calibration_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--calibration", choices=("auto", "packaged", "store", "none"), default="auto",
-                        help="coefficients: the store's newest bundle, else the packaged one (auto, default); "
-                             "packaged; store; none (runtime defaults, no intervals)")
+    parser.add_argument(
+        "--calibration",
+        choices=("auto", "packaged", "store", "none"),
+        default="auto",
+        help="coefficients: the store's newest bundle, else the packaged one (auto, default); "
+        "packaged; store; none (runtime defaults, no intervals)",
+    )
     _store_options(parser)
 
 
 def _store_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", metavar="PATH", help="calibration store (default: $SYMCOST_DATA_DIR or "
-                                                      "~/.local/share/symcost/calibration.sqlite)")
+    parser.add_argument(
+        "--db",
+        metavar="PATH",
+        help="calibration store (default: $SYMCOST_DATA_DIR or ~/.local/share/symcost/calibration.sqlite)",
+    )
 
 
 _count = bounded_int(0, MAX_TOKENS)
@@ -144,15 +201,31 @@ def _scenario(args: argparse.Namespace):
     from .catalog import read_entry
     from .requests import scenario_from_request
 
-    request = {"model_id": args.model, "runtime_id": args.runtime, "hardware": {"hardware_id": args.hardware},
-               "quant": args.quant, "offload": args.offload, "backend": args.backend,
-               "workload": {"context_tokens": args.prompt_tokens, "output_tokens": args.gen_tokens,
-                            "concurrency": args.concurrency,
-                            **({"context_window": args.context_window} if args.context_window else {})},
-               "parallelism": {"tensor_parallel": args.tp, "pipeline_parallel": args.pp, "devices": args.devices,
-                               "split_mode": args.split_mode}}
-    return scenario_from_request(request, read_entry("models", args.model_file) if args.model_file else None,
-                                 read_entry("hardware", args.hardware_file) if args.hardware_file else None)
+    request = {
+        "model_id": args.model,
+        "runtime_id": args.runtime,
+        "hardware": {"hardware_id": args.hardware},
+        "quant": args.quant,
+        "offload": args.offload,
+        "backend": args.backend,
+        "workload": {
+            "context_tokens": args.prompt_tokens,
+            "output_tokens": args.gen_tokens,
+            "concurrency": args.concurrency,
+            **({"context_window": args.context_window} if args.context_window else {}),
+        },
+        "parallelism": {
+            "tensor_parallel": args.tp,
+            "pipeline_parallel": args.pp,
+            "devices": args.devices,
+            "split_mode": args.split_mode,
+        },
+    }
+    return scenario_from_request(
+        request,
+        read_entry("models", args.model_file) if args.model_file else None,
+        read_entry("hardware", args.hardware_file) if args.hardware_file else None,
+    )
 
 
 def run_estimate(args: argparse.Namespace) -> int:
@@ -164,7 +237,9 @@ def run_estimate(args: argparse.Namespace) -> int:
     scenario = _scenario(args)
     bundle = load_bundle(args.calibration, args.db)
     response = estimate(scenario, bundle)
-    response["recommended_configs"] = recommended_configs(scenario, bundle, args.recommend) if args.recommend > 0 else []
+    response["recommended_configs"] = (
+        recommended_configs(scenario, bundle, args.recommend) if args.recommend > 0 else []
+    )
     if args.output:
         write_json_output(response, args.output, note=sys.stderr)
     if args.format == "json":
@@ -179,8 +254,9 @@ def run_solve(args: argparse.Namespace) -> int:
     from .requests import load_bundle
     from .text import solve_text
 
-    result = solve_from_args(args, load_bundle(args.calibration, args.db),
-                             progress=lambda line: print(line, file=sys.stderr))
+    result = solve_from_args(
+        args, load_bundle(args.calibration, args.db), progress=lambda line: print(line, file=sys.stderr)
+    )
     if args.output:
         write_json_output(result, args.output, note=sys.stderr)
     print(json_text(result) if args.format == "json" else solve_text(result))
@@ -190,8 +266,9 @@ def run_solve(args: argparse.Namespace) -> int:
 def run_calibrate(args: argparse.Namespace) -> int:
     from .ingest import ingest_and_fit
 
-    for line in ingest_and_fit(args.file, args.db, args.min_records, fit=not args.no_fit,
-                               progress=lambda line: print(line, file=sys.stderr)):
+    for line in ingest_and_fit(
+        args.file, args.db, args.min_records, fit=not args.no_fit, progress=lambda line: print(line, file=sys.stderr)
+    ):
         print(line)
     return 0
 

@@ -1,6 +1,7 @@
 """One scenario -> the seed's section 6.1 response (feasibility, estimates with intervals,
 bottlenecks, recommended configurations, explanations), plus the memory decomposition,
 the coefficients used and the formulas behind every figure."""
+
 from __future__ import annotations
 
 import math
@@ -29,10 +30,19 @@ ESTIMATES = {
 }
 # Times are inverse rates: a rate measured above its prediction is a time below it.
 INVERSE = frozenset({"ttft_ms", "latency_ms"})
-MEMORY = {"weights_gb": "W", "kv_cache_gb": "M_kv", "activations_gb": "M_act", "runtime_buffers_gb": None,
-          "fragmentation_reserve_gb": "M_reserve", "total_gb": "M_total", "per_device_need_gb": "M_device_need",
-          "per_device_usable_gb": "C_use", "offloaded_weights_gb": "W_off", "vram_peak_gb": "M_vram_total",
-          "ram_peak_gb": "M_ram_peak"}
+MEMORY = {
+    "weights_gb": "W",
+    "kv_cache_gb": "M_kv",
+    "activations_gb": "M_act",
+    "runtime_buffers_gb": None,
+    "fragmentation_reserve_gb": "M_reserve",
+    "total_gb": "M_total",
+    "per_device_need_gb": "M_device_need",
+    "per_device_usable_gb": "C_use",
+    "offloaded_weights_gb": "W_off",
+    "vram_peak_gb": "M_vram_total",
+    "ram_peak_gb": "M_ram_peak",
+}
 
 
 def estimate(scenario: Scenario, bundle: Bundle | None = None, model: AnalyticModel | None = None) -> dict[str, Any]:
@@ -48,8 +58,11 @@ def estimate(scenario: Scenario, bundle: Bundle | None = None, model: AnalyticMo
     names = [b.name for b in found if b.share >= 0.1] + (["vram_capacity"] if reasons else [])
     on_backend = backend_calibrated(bundle, scenario)
     figures = {**_estimates(results, bundle, on_backend), "memory": _memory(results, bound)}
-    refuse_non_finite(_flat(figures), lambda _: f"the scenario {_scenario_text(scenario)}",
-                      lambda: bound_inputs(model.pack, bound.bound))
+    refuse_non_finite(
+        _flat(figures),
+        lambda _: f"the scenario {_scenario_text(scenario)}",
+        lambda: bound_inputs(model.pack, bound.bound),
+    )
     coefficients = _coefficients(scenario, bound)
     calibrated = runtime_calibrated(bundle, scenario.runtime)
     return {
@@ -104,30 +117,51 @@ def _memory(results, bound: BoundScenario) -> dict[str, float]:
     return memory
 
 
-def _warnings(scenario: Scenario, model: AnalyticModel, calibrated: tuple[bool | None, bool | None],
-              coefficients: dict[str, Any]) -> list[str]:
+def _warnings(
+    scenario: Scenario, model: AnalyticModel, calibrated: tuple[bool | None, bool | None], coefficients: dict[str, Any]
+) -> list[str]:
     needed = context_needed(model.pack, scenario.workload)
-    return (context_warnings(scenario, needed) + sliding_window_warnings(scenario, needed)
-            + uncalibrated_warnings(scenario, calibrated, widening_factors()) + efficiency_warnings(coefficients))
+    return (
+        context_warnings(scenario, needed)
+        + sliding_window_warnings(scenario, needed)
+        + uncalibrated_warnings(scenario, calibrated, widening_factors())
+        + efficiency_warnings(coefficients)
+    )
 
 
 def describe(scenario: Scenario, bound: BoundScenario) -> dict[str, Any]:
     w, layout = scenario.workload, scenario.layout
-    return {"model_id": scenario.model.id, "hardware_id": scenario.hardware.id, "runtime_id": scenario.runtime.id,
-            "backend": scenario.compute_backend, "quant": scenario.quant.id,
-            "workload": {"prompt_tokens": w.prompt_tokens, "gen_tokens": w.gen_tokens, "concurrency": w.concurrency,
-                         "depth_tokens": w.depth_tokens, "context_alloc": int(bound.number("S_alloc"))},
-            "tensor_parallel": layout.tensor_parallel, "pipeline_parallel": layout.pipeline_parallel,
-            "multi_device_mode": mode_of(scenario.runtime, layout.tensor_parallel, layout.pipeline_parallel),
-            "offload": layout.offload}
+    return {
+        "model_id": scenario.model.id,
+        "hardware_id": scenario.hardware.id,
+        "runtime_id": scenario.runtime.id,
+        "backend": scenario.compute_backend,
+        "quant": scenario.quant.id,
+        "workload": {
+            "prompt_tokens": w.prompt_tokens,
+            "gen_tokens": w.gen_tokens,
+            "concurrency": w.concurrency,
+            "depth_tokens": w.depth_tokens,
+            "context_alloc": int(bound.number("S_alloc")),
+        },
+        "tensor_parallel": layout.tensor_parallel,
+        "pipeline_parallel": layout.pipeline_parallel,
+        "multi_device_mode": mode_of(scenario.runtime, layout.tensor_parallel, layout.pipeline_parallel),
+        "offload": layout.offload,
+    }
 
 
 def _coefficients(scenario: Scenario, bound: BoundScenario) -> dict[str, Any]:
     """The coefficients the pack used (fitted, or the runtime's starting values), t0 in ms as the runtimes write it."""
     values = bound.numbers(("eta_bw", "eta_flops", "t0", "kappa_bw", "kappa_flops"))
-    return {"eta_bw": _round(values["eta_bw"]), "eta_flops": _round(values["eta_flops"]),
-            "t0_ms": _round(values["t0"] / parse_unit("ms").si_factor), "kappa_bw": _round(values["kappa_bw"]),
-            "kappa_flops": _round(values["kappa_flops"]), "origin": scenario.coefficients_origin}
+    return {
+        "eta_bw": _round(values["eta_bw"]),
+        "eta_flops": _round(values["eta_flops"]),
+        "t0_ms": _round(values["t0"] / parse_unit("ms").si_factor),
+        "kappa_bw": _round(values["kappa_bw"]),
+        "kappa_flops": _round(values["kappa_flops"]),
+        "origin": scenario.coefficients_origin,
+    }
 
 
 def _round(value: float) -> float:

@@ -1,9 +1,10 @@
 """``symcost llm calibrate``: store run records, then refit and store a new immutable bundle."""
+
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 from .calibration import Bundle, CalibrationError, calibrate
 from .observations import observations
@@ -13,8 +14,13 @@ from .store import Store
 from .text import quarantine_lines
 
 
-def ingest_and_fit(path: str | Path, db: str | Path | None, min_records: int, fit: bool = True,
-                   progress: Callable[[str], None] | None = None) -> Iterator[str]:
+def ingest_and_fit(
+    path: str | Path,
+    db: str | Path | None,
+    min_records: int,
+    fit: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> Iterator[str]:
     """Lines describing what was stored and fitted (a generator: each step is done when its line is read)."""
     records = read_records(path)
     with Store(db) as store:
@@ -27,8 +33,10 @@ def ingest_and_fit(path: str | Path, db: str | Path | None, min_records: int, fi
             yield f"not refitted: {total} records < --min-records {min_records}"
             return
         bundle = refit(store, progress)
-        yield f"calibration bundle {bundle.bundle_id[:12]} fitted on {bundle.n_records - len(bundle.quarantined)} " \
-              f"of {bundle.n_records} records ({bundle.n_observations} measured figures) and stored"
+        yield (
+            f"calibration bundle {bundle.bundle_id[:12]} fitted on {bundle.n_records - len(bundle.quarantined)} "
+            f"of {bundle.n_records} records ({bundle.n_observations} measured figures) and stored"
+        )
         for group, values in sorted(bundle.coefficients["groups"].items()):
             yield f"  {group}: offsets (log) " + ", ".join(f"{name} {value:+.3f}" for name, value in values.items())
         yield from quarantine_lines(bundle.quarantined, "kept in the store, not fitted")
@@ -43,9 +51,16 @@ def refit(store: Store, progress: Callable[[str], None] | None = None) -> Bundle
     kept, quarantined = split_fittable(records)
     if not kept:
         first = f"; the first: {quarantined[0]['run_id']}: {quarantined[0]['reason']}" if quarantined else ""
-        raise CalibrationError(f"nothing to fit: {len(quarantined)} of {len(records)} stored records are quarantined{first}")
-    bundle = calibrate(observations(kept), tags=environment_tags(kept), n_records=len(records), progress=progress,
-                       quarantined=quarantined)
+        raise CalibrationError(
+            f"nothing to fit: {len(quarantined)} of {len(records)} stored records are quarantined{first}"
+        )
+    bundle = calibrate(
+        observations(kept),
+        tags=environment_tags(kept),
+        n_records=len(records),
+        progress=progress,
+        quarantined=quarantined,
+    )
     store.add_bundle(bundle)
     return bundle
 

@@ -10,11 +10,13 @@ provenance is the calibration's. What stays in Python is what is not a value
 of the pack: refusing a layout the model or machine cannot take
 (:func:`~.scenario.layout_problems`).
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Iterable
+from typing import Any
 
 import sympy as sp
 
@@ -26,8 +28,13 @@ from .scenario import Coefficients, Scenario, ScenarioError, Workload, layout_pr
 
 ENTRY_ROLES = ("model", "hardware", "runtime", "quant")
 # pack binding under coefficients -> (Coefficients field, unit of that field)
-COEFFICIENT_FIELDS = {"eta_bw": ("eta_bw", "1"), "eta_flops": ("eta_flops", "1"), "t0": ("t0_s", "s"),
-                      "kappa_bw": ("kappa_bw", "1"), "kappa_flops": ("kappa_flops", "1")}
+COEFFICIENT_FIELDS = {
+    "eta_bw": ("eta_bw", "1"),
+    "eta_flops": ("eta_flops", "1"),
+    "t0": ("t0_s", "s"),
+    "kappa_bw": ("kappa_bw", "1"),
+    "kappa_flops": ("kappa_flops", "1"),
+}
 REQUEST = "request"
 
 
@@ -70,8 +77,11 @@ def context_needed(pack: FormulaPack, workload: Workload) -> int:
     for the workload with no allocation of its own, from the workload alone."""
     fields = {key: value for key, value in workload_fields(workload).items() if key != "context_alloc"}
     tree = InputTree({"workload": fields}, {"workload": REQUEST})
-    values = {spec.symbol: bind_one(spec, tree, pack.name).value for spec in pack.symbols.values()
-              if spec.source == "workload"}
+    values = {
+        spec.symbol: bind_one(spec, tree, pack.name).value
+        for spec in pack.symbols.values()
+        if spec.source == "workload"
+    }
     return int(resolved(pack, values)[pack.find_symbol("workload.context_alloc").symbol])
 
 
@@ -80,8 +90,11 @@ def scenario_tree(scenario: Scenario) -> InputTree:
     entries = dict(zip(ENTRY_ROLES, (scenario.model, scenario.hardware, scenario.runtime, scenario.quant)))
     data: dict[str, Any] = {role: entry.data for role, entry in entries.items()}
     data["workload"] = workload_fields(scenario.workload)
-    data["layout"] = {"tensor_parallel": scenario.layout.tensor_parallel,
-                      "pipeline_parallel": scenario.layout.pipeline_parallel, "offload": scenario.layout.offload}
+    data["layout"] = {
+        "tensor_parallel": scenario.layout.tensor_parallel,
+        "pipeline_parallel": scenario.layout.pipeline_parallel,
+        "offload": scenario.layout.offload,
+    }
     origins = {role: entry_label(entry) for role, entry in entries.items()}
     origins.update(workload=REQUEST, layout=REQUEST)
     if scenario.coefficients is not None:
@@ -92,17 +105,24 @@ def scenario_tree(scenario: Scenario) -> InputTree:
 
 def workload_fields(workload: Workload) -> dict[str, Any]:
     """The request's workload as written; what it leaves unset takes the pack's defaults."""
-    fields = {"prompt_tokens": workload.prompt_tokens, "gen_tokens": workload.gen_tokens,
-              "concurrency": workload.concurrency, "depth_tokens": workload.depth_tokens,
-              "decode_start_tokens": workload.decode_start_tokens, "context_alloc": workload.context_alloc,
-              "saturate": workload.saturate}
+    fields = {
+        "prompt_tokens": workload.prompt_tokens,
+        "gen_tokens": workload.gen_tokens,
+        "concurrency": workload.concurrency,
+        "depth_tokens": workload.depth_tokens,
+        "decode_start_tokens": workload.decode_start_tokens,
+        "context_alloc": workload.context_alloc,
+        "saturate": workload.saturate,
+    }
     return {key: value for key, value in fields.items() if value is not None}
 
 
 def coefficient_leaves(coefficients: Coefficients) -> dict[str, Measured]:
     """Fitted coefficients as measured leaves: their value, unit and the calibration they come from."""
-    return {binding: Measured(getattr(coefficients, field), unit, coefficients.origin)
-            for binding, (field, unit) in COEFFICIENT_FIELDS.items()}
+    return {
+        binding: Measured(getattr(coefficients, field), unit, coefficients.origin)
+        for binding, (field, unit) in COEFFICIENT_FIELDS.items()
+    }
 
 
 def entry_label(entry: CatalogEntry) -> str:

@@ -8,6 +8,7 @@ hand-over per stage boundary), and ``tensor``, each layer's matrices split acros
 layout's tensor degree: bandwidth and compute add, all-reduces per layer). Here is only the mapping
 from a device count and a mode to the layout; the costs are the pack's.
 """
+
 from __future__ import annotations
 
 from ...errors import SymcostError
@@ -32,8 +33,10 @@ def degrees_for(runtime: CatalogEntry, devices: int, mode: str | None) -> tuple[
     chosen = mode or default_mode(runtime)
     known = modes(runtime)
     if chosen not in known:
-        raise MultiDeviceError(f"runtime {runtime.id} has no multi-device mode {chosen!r}: "
-                               f"valid modes are {', '.join(known) or 'none (one device only)'}")
+        raise MultiDeviceError(
+            f"runtime {runtime.id} has no multi-device mode {chosen!r}: "
+            f"valid modes are {', '.join(known) or 'none (one device only)'}"
+        )
     return (devices, 1) if known[chosen] == "tensor" else (1, devices)
 
 

@@ -5,16 +5,17 @@ observations of a set are evaluated in one call of the compiled model: the
 scenario inputs are stacked into arrays, and each observation's coefficients
 (which depend on its runtime and hardware class) are arrays too.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 
 from .analytic import AnalyticModel, analytic_model
-from .records import METRICS, RunRecord
 from .inputs import COEFFICIENT_FIELDS
+from .records import METRICS, RunRecord
 from .scenario import Coefficients, Scenario
 
 
@@ -23,23 +24,27 @@ class Provenance:
     """Where and when a record was measured, and on what: what validation groups held-out errors by."""
 
     source: str = ""
-    date: str = ""                 # YYYY[-MM[-DD]]
+    date: str = ""  # YYYY[-MM[-DD]]
     runtime_version: str = ""
-    compute_backend: str = ""      # cuda, metal, rocm, vulkan, cpu, ...
+    compute_backend: str = ""  # cuda, metal, rocm, vulkan, cpu, ...
 
     @classmethod
-    def of(cls, record: RunRecord) -> "Provenance":
+    def of(cls, record: RunRecord) -> Provenance:
         env = record.data.get("env", {})
-        return cls(record.data.get("source", ""), record.data.get("source_date", ""),
-                   env.get("runtime_version", ""), env.get("backend", ""))
+        return cls(
+            record.data.get("source", ""),
+            record.data.get("source_date", ""),
+            env.get("runtime_version", ""),
+            env.get("backend", ""),
+        )
 
 
 @dataclass(frozen=True)
 class Observation:
     run_id: str
-    metric: str            # record metric (decode_toks_sec)
-    quantity: str          # pack quantity it measures (decode_tps)
-    measured: float        # SI
+    metric: str  # record metric (decode_toks_sec)
+    quantity: str  # pack quantity it measures (decode_tps)
+    measured: float  # SI
     scenario: Scenario
     provenance: Provenance = Provenance()
 
@@ -76,13 +81,18 @@ class Batch:
         self.values = {name: np.array([row[name] for row in rows], dtype=float) for name in rows[0]} if rows else {}
         self.measured = np.array([item.measured for item in self.items])
         quantities = sorted({item.quantity for item in self.items})
-        self.quantity_rows = {q: np.array([i for i, item in enumerate(self.items) if item.quantity == q]) for q in quantities}
+        self.quantity_rows = {
+            q: np.array([i for i, item in enumerate(self.items) if item.quantity == q]) for q in quantities
+        }
 
     def predict(self, coefficients: Callable[[Observation], Coefficients] | None = None) -> np.ndarray:
         values = dict(self.values)
         if coefficients is not None:
             chosen = [coefficients(item) for item in self.items]
-            for name, (field, _) in COEFFICIENT_FIELDS.items():  # the pack's coefficient symbols are named as their bindings
+            for name, (
+                field,
+                _,
+            ) in COEFFICIENT_FIELDS.items():  # the pack's coefficient symbols are named as their bindings
                 values[name] = np.array([getattr(c, field) for c in chosen])
         results = self.model.evaluate(values)
         predicted = np.empty(len(self.items))

@@ -24,9 +24,11 @@ the model is the chain engine's (:class:`~symcost.chain_model.ChainModel`).
 A layout the model or machine cannot take is refused first, at the inputs'
 values (an axis over the layout is not checked point by point).
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ...chain_model import ChainModel
 from ...errors import SymcostError
@@ -72,15 +74,19 @@ def _entries(tree: InputTree) -> dict[str, CatalogEntry]:
         elif isinstance(given, str):
             entries[role] = catalog(kind).get(given)
         elif given is not None:
-            raise SymcostError(f"{role}: expected a {kind} catalog id (--set {role}=ID) or an entry file "
-                               f"(--input {role}=FILE), got {given!r}")
+            raise SymcostError(
+                f"{role}: expected a {kind} catalog id (--set {role}=ID) or an entry file "
+                f"(--input {role}=FILE), got {given!r}"
+            )
         elif role == "runtime":
             entries[role] = catalog(kind).get(DEFAULT_RUNTIME)
         elif role == "quant":
             entries[role] = catalog(kind).get(default_quant(entries["runtime"]))
         else:
-            raise SymcostError(f"pack llm needs a {role}: --set {role}=ID (symcost llm catalog {kind}) "
-                               f"or --input {role}=FILE (one entry in the catalog's form)")
+            raise SymcostError(
+                f"pack llm needs a {role}: --set {role}=ID (symcost llm catalog {kind}) "
+                f"or --input {role}=FILE (one entry in the catalog's form)"
+            )
     return entries
 
 

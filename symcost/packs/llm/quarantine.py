@@ -9,15 +9,16 @@ predicted by the analytical model with the fit's start coefficients.
 Quarantined records stay in the store (it is append-only); the bundle fitted
 without them lists them with their reasons.
 """
+
 from __future__ import annotations
 
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
 from ...errors import SymcostError
-from .calibration import DEFAULT_START
 from .analytic import analytic_model
+from .calibration import DEFAULT_START
 from .observations import Batch, Observation, observations
 from .records import RunRecord, record_problems
 from .scenario import Coefficients
@@ -66,10 +67,15 @@ def _prediction_reasons(figures: list[tuple[int, Observation]]) -> Iterator[tupl
         if not (np.isfinite(value) and value > 0):
             yield index, f"metrics.{item.metric}: the model predicts {value:g} for this run (start coefficients)"
         elif not np.isfinite(error):
-            yield index, (f"metrics.{item.metric}: measured {item.measured:g} against predicted {value:g} "
-                          f"(SI units) has no finite log ratio")
+            yield (
+                index,
+                (
+                    f"metrics.{item.metric}: measured {item.measured:g} against predicted {value:g} "
+                    f"(SI units) has no finite log ratio"
+                ),
+            )
 
 
 def _one_line(text: str) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= MAX_REASON else text[:MAX_REASON - 3] + "..."
+    return text if len(text) <= MAX_REASON else text[: MAX_REASON - 3] + "..."

@@ -12,6 +12,7 @@ as separate tests from an empty cache; "@ d32768" is a depth; serving rows are
 max-load output throughput). Optional columns date, runtime_version and
 backend go to the record's source_date and env.
 """
+
 from __future__ import annotations
 
 import csv
@@ -20,12 +21,13 @@ import io
 import json
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from ...errors import InputError, InputIssue
 from ...documents import load_document, number_issues, read_input_text
+from ...errors import InputError, InputIssue
 from ...schema_check import schema_issues
 from ...units import normalize_quantities
 from .backends import choose_backend
@@ -62,19 +64,34 @@ class RunRecord:
         """The scenario the record ran (catalog entries resolved; coefficients left to the caller)."""
         data = self.data
         concurrency = data.get("concurrency", 1)
-        workload = Workload(prompt_tokens=data["context_tokens"], gen_tokens=data["output_tokens"],
-                            concurrency=1 if concurrency == "max" else concurrency,
-                            depth_tokens=data.get("depth_tokens", 0),
-                            decode_start_tokens=data.get("decode_start_tokens"), saturate=concurrency == "max")
+        workload = Workload(
+            prompt_tokens=data["context_tokens"],
+            gen_tokens=data["output_tokens"],
+            concurrency=1 if concurrency == "max" else concurrency,
+            depth_tokens=data.get("depth_tokens", 0),
+            decode_start_tokens=data.get("decode_start_tokens"),
+            saturate=concurrency == "max",
+        )
         parallel = data.get("parallelism", {})
         layout = ParallelLayout(parallel.get("tensor_parallel", 1), parallel.get("pipeline_parallel", 1), "auto")
         runtime = catalog("runtimes").get(data["runtime_id"])
-        era = era_of_record(runtime.get("backend", runtime.id), data.get("env", {}).get("runtime_version", ""),
-                            data.get("source_date") or data.get("timestamp_utc", "")[:10])
+        era = era_of_record(
+            runtime.get("backend", runtime.id),
+            data.get("env", {}).get("runtime_version", ""),
+            data.get("source_date") or data.get("timestamp_utc", "")[:10],
+        )
         hardware = catalog("hardware").get(data["hardware_id"])
         backend = choose_backend(runtime, hardware, data.get("env", {}).get("backend"))
-        return Scenario(catalog("models").get(data["model_id"]), hardware, runtime,
-                        catalog("quantizations").get(data["quant"]), workload, layout, runtime_era=era, backend=backend)
+        return Scenario(
+            catalog("models").get(data["model_id"]),
+            hardware,
+            runtime,
+            catalog("quantizations").get(data["quant"]),
+            workload,
+            layout,
+            runtime_era=era,
+            backend=backend,
+        )
 
 
 def run_id_of(data: dict[str, Any]) -> str:
@@ -91,7 +108,9 @@ def read_records(path: str | Path) -> list[RunRecord]:
         return records_from_csv(path)
     document = load_document(path)
     data, label = document.data, document.label
-    raws = data["runs"] if isinstance(data, dict) and set(data) == {"runs"} else data if isinstance(data, list) else [data]
+    raws = (
+        data["runs"] if isinstance(data, dict) and set(data) == {"runs"} else data if isinstance(data, list) else [data]
+    )
     if not isinstance(raws, list) or not raws:
         raise InputError([InputIssue(label, "runs", "expected a non-empty list of run records")])
     return checked_records(raws, label)
@@ -122,8 +141,12 @@ def record_problems(raw: Any, label: str) -> tuple[Any, list[InputIssue]]:
 
 
 def _unresolved(raw: dict[str, Any]):
-    for field, kind in (("model_id", "models"), ("hardware_id", "hardware"), ("runtime_id", "runtimes"),
-                        ("quant", "quantizations")):
+    for field, kind in (
+        ("model_id", "models"),
+        ("hardware_id", "hardware"),
+        ("runtime_id", "runtimes"),
+        ("quant", "quantizations"),
+    ):
         try:
             catalog(kind).get(raw[field])
         except UnknownEntry as error:  # its message has the closest names
@@ -183,9 +206,15 @@ def _csv_record(row: _Row, index: int, label: str) -> dict[str, Any]:
     notes = row["notes"]
     prompt, gen = row.number("prompt_tokens", int), row.number("gen_tokens", int)
     record: dict[str, Any] = {
-        "run_id": f"{Path(label).stem}-row-{index}", "model_id": row["model"], "runtime_id": row["runtime"],
-        "hardware_id": row["hardware"], "quant": row["quant"], "context_tokens": prompt, "output_tokens": gen,
-        "source": row["source"][:500], "metrics": {},
+        "run_id": f"{Path(label).stem}-row-{index}",
+        "model_id": row["model"],
+        "runtime_id": row["runtime"],
+        "hardware_id": row["hardware"],
+        "quant": row["quant"],
+        "context_tokens": prompt,
+        "output_tokens": gen,
+        "source": row["source"][:500],
+        "metrics": {},
     }
     _provenance(row, record)
     depth = re.search(r"@ ?d(\d+)", notes)
@@ -197,11 +226,16 @@ def _csv_record(row: _Row, index: int, label: str) -> dict[str, Any]:
     record["concurrency"] = "max" if row["batch"].strip().startswith("max") else row.number("batch", int)
     devices = re.match(r"(\d+)x ", row["hardware"])
     if devices and int(devices.group(1)) > 1:  # llama.cpp splits layers; FasterTransformer's TP2 splits tensors
-        record["parallelism"] = ({"tensor_parallel": int(devices.group(1))}
-                                 if "TP" in row["runtime"] or "FasterTransformer" in row["runtime"]
-                                 else {"pipeline_parallel": int(devices.group(1))})
+        record["parallelism"] = (
+            {"tensor_parallel": int(devices.group(1))}
+            if "TP" in row["runtime"] or "FasterTransformer" in row["runtime"]
+            else {"pipeline_parallel": int(devices.group(1))}
+        )
     serving = record["concurrency"] == "max"
-    for column, metric in (("pp_tok_s", "prefill_toks_sec"), ("tg_tok_s", "output_toks_sec" if serving else "decode_toks_sec")):
+    for column, metric in (
+        ("pp_tok_s", "prefill_toks_sec"),
+        ("tg_tok_s", "output_toks_sec" if serving else "decode_toks_sec"),
+    ):
         if row[column].strip():
             record["metrics"][metric] = row.number(column)
     weights = _weights_size_gb(notes, row["quant"])
@@ -228,5 +262,7 @@ def _weights_size_gb(notes: str, quant: str) -> float | None:
     formats = set(re.findall(r"\b(Q\d_[A-Z0-9_]+|F16|BF16|MXFP4|FP8)\b", notes))
     if formats - {quant.split()[0]}:
         return None
-    match = re.search(r"(\d+(?:\.\d+)?) Gi?B(?: file| incl|;|,|$)", notes) or re.search(r"file (\d+(?:\.\d+)?) Gi?B", notes)
+    match = re.search(r"(\d+(?:\.\d+)?) Gi?B(?: file| incl|;|,|$)", notes) or re.search(
+        r"file (\d+(?:\.\d+)?) Gi?B", notes
+    )
     return float(match.group(1)) * GIB / 1e9 if match else None

@@ -3,6 +3,7 @@
 The command line and the HTTP service both go through :func:`scenario_from_request`,
 so a request means the same thing wherever it comes from.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,12 @@ from .scenario import ParallelLayout, Scenario, Workload
 from .store import Store, default_path
 
 PREFERRED_QUANTS = ("q4_k_m", "awq-int4", "bf16", "f16")
-_UPPER_BOUNDS = {"concurrency": MAX_CONCURRENCY, "tensor_parallel": MAX_PARALLEL, "pipeline_parallel": MAX_PARALLEL,
-                 "devices": MAX_PARALLEL}
+_UPPER_BOUNDS = {
+    "concurrency": MAX_CONCURRENCY,
+    "tensor_parallel": MAX_PARALLEL,
+    "pipeline_parallel": MAX_PARALLEL,
+    "devices": MAX_PARALLEL,
+}
 CALIBRATION_CHOICES = ("auto", "packaged", "store", "none")
 
 
@@ -30,17 +35,25 @@ class RequestError(SymcostError):
     """A request that names something impossible (negative sizes, unknown fields)."""
 
 
-def scenario_from_request(request: dict[str, Any], model_entry: CatalogEntry | None = None,
-                          hardware_entry: CatalogEntry | None = None) -> Scenario:
+def scenario_from_request(
+    request: dict[str, Any], model_entry: CatalogEntry | None = None, hardware_entry: CatalogEntry | None = None
+) -> Scenario:
     """The scenario of a request; ``model_entry`` / ``hardware_entry`` stand in for user files."""
     runtime, era = runtime_and_era(request.get("runtime_id") or "llama.cpp")
     model = model_entry or resolve("models", _required(request, "model_id"))
     hardware = hardware_entry or resolve("hardware", _required(request.get("hardware") or {}, "hardware_id"))
     quant = resolve("quantizations", request.get("quant") or default_quant(runtime))
     workload = request.get("workload") or {}
-    return Scenario(model, hardware, runtime, quant, _workload(workload),
-                    _layout(runtime, request.get("parallelism") or {}, request.get("offload", "auto")), runtime_era=era,
-                    backend=choose_backend(runtime, hardware, request.get("backend")))
+    return Scenario(
+        model,
+        hardware,
+        runtime,
+        quant,
+        _workload(workload),
+        _layout(runtime, request.get("parallelism") or {}, request.get("offload", "auto")),
+        runtime_era=era,
+        backend=choose_backend(runtime, hardware, request.get("backend")),
+    )
 
 
 def runtime_and_era(text: str) -> tuple[CatalogEntry, str | None]:
@@ -54,8 +67,9 @@ def default_quant(runtime: CatalogEntry) -> str:
     """The format a request without one runs in: the runtime's own default_quant (what it is normally run with,
     e.g. EXL2 for ExLlamaV2), else the first of PREFERRED_QUANTS it runs."""
     supported = runtime.get("supported_quant") or []
-    return runtime.get("default_quant") or next((quant for quant in PREFERRED_QUANTS if quant in supported),
-                                                supported[0] if supported else "f16")
+    return runtime.get("default_quant") or next(
+        (quant for quant in PREFERRED_QUANTS if quant in supported), supported[0] if supported else "f16"
+    )
 
 
 def _layout(runtime: CatalogEntry, raw: dict[str, Any], offload: str) -> ParallelLayout:

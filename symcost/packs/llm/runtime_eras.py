@@ -7,13 +7,14 @@ public measurements. A version is a build number (``b6918``, dated by the
 anchors in ``catalogs/runtime-builds.yaml``) or a date (``2025``, ``2025-04``,
 ``2025-04-24``).
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date
 from functools import lru_cache
 from importlib import resources
-from typing import Sequence
 
 import yaml
 
@@ -32,8 +33,10 @@ def build_anchors() -> dict[str, list[tuple[int, date]]]:
     """Per runtime backend, its (build number, date) anchors in build order."""
     with resources.as_file(resources.files("symcost.catalogs").joinpath("runtime-builds.yaml")) as path:
         raw = yaml.safe_load(path.read_text())
-    return {backend: sorted((entry["build"], _as_date(entry["date"])) for entry in entries)
-            for backend, entries in raw.items()}
+    return {
+        backend: sorted((entry["build"], _as_date(entry["date"])) for entry in entries)
+        for backend, entries in raw.items()
+    }
 
 
 def _as_date(text: str) -> date:
@@ -52,7 +55,9 @@ def era_of_version(backend: str, version: str) -> str:
     build = BUILD.match(text)
     if not build:
         shown = text if len(text) <= 40 else text[:37] + "..."
-        raise RuntimeVersionError(f"runtime version {shown!r}: give a build (b6918) or a date (2025, 2025-04, 2025-04-24)")
+        raise RuntimeVersionError(
+            f"runtime version {shown!r}: give a build (b6918) or a date (2025, 2025-04, 2025-04-24)"
+        )
     return str(_build_date(backend, int(build.group(1))).year)
 
 
@@ -62,12 +67,16 @@ def _build_date(backend: str, number: int) -> date:
         raise RuntimeVersionError(f"no dated builds of {backend} are known: give the build's date instead")
     first_build, first_date = anchors[0]
     if number < first_build:
-        raise RuntimeVersionError(f"build b{number} of {backend} predates the earliest dated build "
-                                  f"(b{first_build}, {first_date.isoformat()}): give its date instead, e.g. {backend}@2024-06")
+        raise RuntimeVersionError(
+            f"build b{number} of {backend} predates the earliest dated build "
+            f"(b{first_build}, {first_date.isoformat()}): give its date instead, e.g. {backend}@2024-06"
+        )
     for (low, low_date), (high, high_date) in zip(anchors, anchors[1:]):
         if number <= high:
             share = (number - low) / (high - low)
-            return date.fromordinal(low_date.toordinal() + round(share * (high_date.toordinal() - low_date.toordinal())))
+            return date.fromordinal(
+                low_date.toordinal() + round(share * (high_date.toordinal() - low_date.toordinal()))
+            )
     return anchors[-1][1]  # newer than every anchor: at least that date, and the newest fitted era is used anyway
 
 

@@ -5,6 +5,7 @@ the heads, more devices than the machine has, ...): a refusal before any
 evaluation, with a reason code the solver counts, which is not a cost and
 stays here.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -29,17 +30,17 @@ class Workload:
     prompt_tokens: int
     gen_tokens: int
     concurrency: int = 1
-    depth_tokens: int = 0                 # already in the KV cache before the prompt
+    depth_tokens: int = 0  # already in the KV cache before the prompt
     decode_start_tokens: int | None = None  # KV tokens when generation starts (default depth + prompt)
-    context_alloc: int | None = None      # context the runtime allocates per sequence (default: what is needed)
-    saturate: bool = False                # max-load run: as many sequences as fit
+    context_alloc: int | None = None  # context the runtime allocates per sequence (default: what is needed)
+    saturate: bool = False  # max-load run: as many sequences as fit
 
 
 @dataclass(frozen=True)
 class ParallelLayout:
     tensor_parallel: int = 1
     pipeline_parallel: int = 1
-    offload: str = "auto"                 # none | auto (what does not fit) | full (every weight in host RAM)
+    offload: str = "auto"  # none | auto (what does not fit) | full (every weight in host RAM)
 
     @property
     def devices(self) -> int:
@@ -53,8 +54,8 @@ class Coefficients:
     eta_bw: float
     eta_flops: float
     t0_s: float
-    kappa_bw: float = 1.0      # bandwidth efficiency of dequantizing formats relative to plain ones
-    kappa_flops: float = 1.0   # compute efficiency of dequantizing formats relative to plain ones
+    kappa_bw: float = 1.0  # bandwidth efficiency of dequantizing formats relative to plain ones
+    kappa_flops: float = 1.0  # compute efficiency of dequantizing formats relative to plain ones
     origin: str = "runtime defaults"
 
 
@@ -67,10 +68,10 @@ class Scenario:
     workload: Workload
     layout: ParallelLayout = ParallelLayout()
     coefficients: Coefficients | None = None
-    runtime_era: str | None = None        # the runtime's era (a year); None: the newest the calibration knows
-    backend: str | None = None            # compute backend (cuda, metal, ...); None: the runtime's and hardware's default
+    runtime_era: str | None = None  # the runtime's era (a year); None: the newest the calibration knows
+    backend: str | None = None  # compute backend (cuda, metal, ...); None: the runtime's and hardware's default
 
-    def with_(self, **changes: Any) -> "Scenario":
+    def with_(self, **changes: Any) -> Scenario:
         return replace(self, **changes)
 
     @property
@@ -99,29 +100,48 @@ def layout_problems(scenario: Scenario) -> list[tuple[str, str]]:
     tp, pp = layout.tensor_parallel, layout.pipeline_parallel
     problems = []
     if layout.offload not in OFFLOAD_POLICIES:
-        problems.append(("bad_offload_policy", f"offload must be one of {', '.join(OFFLOAD_POLICIES)}, got {layout.offload!r}"))
+        problems.append(
+            ("bad_offload_policy", f"offload must be one of {', '.join(OFFLOAD_POLICIES)}, got {layout.offload!r}")
+        )
     if tp < 1 or pp < 1:
-        problems.append(("bad_parallelism", f"tensor and pipeline parallel degrees must be >= 1 (got TP={tp}, PP={pp})"))
+        problems.append(
+            ("bad_parallelism", f"tensor and pipeline parallel degrees must be >= 1 (got TP={tp}, PP={pp})")
+        )
         return problems
     heads, kv_heads = model["n_heads"], model["n_kv_heads"]
     if heads % tp or (kv_heads % tp and tp % kv_heads):
-        problems.append(("tp_heads_mismatch", f"TP={tp} does not divide the {heads} attention heads / {kv_heads} KV heads "
-                                              f"of {model.id} (valid: {', '.join(map(str, valid_tensor_parallel(model)))})"))
+        problems.append(
+            (
+                "tp_heads_mismatch",
+                f"TP={tp} does not divide the {heads} attention heads / {kv_heads} KV heads "
+                f"of {model.id} (valid: {', '.join(map(str, valid_tensor_parallel(model)))})",
+            )
+        )
     if pp > model["layers"]:
         problems.append(("pp_exceeds_layers", f"PP={pp} exceeds the {model['layers']} layers of {model.id}"))
     devices = device_count(scenario.hardware)
     if layout.devices > devices:
-        problems.append(("not_enough_devices", f"TP x PP = {layout.devices} devices, but {scenario.hardware.id} has {devices}"))
+        problems.append(
+            ("not_enough_devices", f"TP x PP = {layout.devices} devices, but {scenario.hardware.id} has {devices}")
+        )
     if tp > 1 and not has_kind(runtime, "tensor"):
-        problems.append(("runtime_without_tp", f"runtime {runtime.id} has no tensor parallelism "
-                                               f"(its multi-device modes: {', '.join(modes(runtime))})"))
+        problems.append(
+            (
+                "runtime_without_tp",
+                f"runtime {runtime.id} has no tensor parallelism (its multi-device modes: {', '.join(modes(runtime))})",
+            )
+        )
     if pp > 1 and not has_kind(runtime, "pipeline"):
         problems.append(("runtime_without_pp", f"runtime {runtime.id} has no layer (pipeline) split"))
     problems += backend_problems(scenario)
     supported = runtime.get("supported_quant")
     if supported and scenario.quant.id not in supported:
-        problems.append(("quant_unsupported", f"runtime {runtime.id} does not run {scenario.quant.id} "
-                                              f"(it runs {', '.join(supported)})"))
+        problems.append(
+            (
+                "quant_unsupported",
+                f"runtime {runtime.id} does not run {scenario.quant.id} (it runs {', '.join(supported)})",
+            )
+        )
     return problems
 
 
@@ -131,8 +151,13 @@ def backend_problems(scenario: Scenario) -> list[tuple[str, str]]:
     if not valid:
         return [("no_common_backend", f"runtime {scenario.runtime.id} and {scenario.hardware.id} share no backend")]
     if scenario.backend and scenario.backend not in valid:
-        return [("backend_unsupported", f"backend {scenario.backend} cannot run {scenario.runtime.id} on "
-                                        f"{scenario.hardware.id} (valid: {', '.join(valid)})")]
+        return [
+            (
+                "backend_unsupported",
+                f"backend {scenario.backend} cannot run {scenario.runtime.id} on "
+                f"{scenario.hardware.id} (valid: {', '.join(valid)})",
+            )
+        ]
     return []
 
 

@@ -14,16 +14,17 @@ Default location: ``$SYMCOST_DATA_DIR/calibration.sqlite``, else
 ``$XDG_DATA_HOME/symcost/`` (``~/.local/share/symcost/``). A store symcost
 creates is readable by its owner only: the file 0600, its folder 0700.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 import os
 import sqlite3
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from .calibration import Bundle
 from .records import RunRecord
@@ -70,7 +71,7 @@ class Store:
     def close(self) -> None:
         self.connection.close()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -94,7 +95,13 @@ class Store:
             for record in records:
                 cursor = connection.execute(
                     "INSERT OR IGNORE INTO runs (run_id, received_utc, hardware_sha256, record) VALUES (?, ?, ?, ?)",
-                    (record.run_id, now, hardware_hash(record.data["hardware_id"]), json.dumps(_anonymised(record.data), sort_keys=True)))
+                    (
+                        record.run_id,
+                        now,
+                        hardware_hash(record.data["hardware_id"]),
+                        json.dumps(_anonymised(record.data), sort_keys=True),
+                    ),
+                )
                 added += cursor.rowcount
                 present += 1 - cursor.rowcount
         return added, present
@@ -108,20 +115,28 @@ class Store:
 
     def pending(self) -> int:
         """Stored records that the newest bundle was not fitted on (the recalibration queue)."""
-        row = self.connection.execute("SELECT n_records FROM bundles ORDER BY created_utc DESC, rowid DESC LIMIT 1").fetchone()
+        row = self.connection.execute(
+            "SELECT n_records FROM bundles ORDER BY created_utc DESC, rowid DESC LIMIT 1"
+        ).fetchone()
         return self.count_runs() - (row[0] if row else 0)
 
     def add_bundle(self, bundle: Bundle) -> None:
         with self._transaction() as connection:
-            connection.execute("INSERT OR IGNORE INTO bundles (bundle_id, created_utc, n_records, bundle) VALUES (?, ?, ?, ?)",
-                               (bundle.bundle_id, bundle.created_utc, bundle.n_records, json.dumps(bundle.as_json())))
+            connection.execute(
+                "INSERT OR IGNORE INTO bundles (bundle_id, created_utc, n_records, bundle) VALUES (?, ?, ?, ?)",
+                (bundle.bundle_id, bundle.created_utc, bundle.n_records, json.dumps(bundle.as_json())),
+            )
 
     def latest_bundle(self) -> Bundle | None:
-        row = self.connection.execute("SELECT bundle FROM bundles ORDER BY created_utc DESC, rowid DESC LIMIT 1").fetchone()
+        row = self.connection.execute(
+            "SELECT bundle FROM bundles ORDER BY created_utc DESC, rowid DESC LIMIT 1"
+        ).fetchone()
         return Bundle.from_json(json.loads(row[0])) if row else None
 
     def bundles(self) -> list[tuple[str, str, int]]:
-        return self.connection.execute("SELECT bundle_id, created_utc, n_records FROM bundles ORDER BY rowid").fetchall()
+        return self.connection.execute(
+            "SELECT bundle_id, created_utc, n_records FROM bundles ORDER BY rowid"
+        ).fetchall()
 
     def integrity(self) -> str:
         return self.connection.execute("PRAGMA integrity_check").fetchone()[0]

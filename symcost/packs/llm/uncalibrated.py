@@ -12,12 +12,13 @@ around the prediction. So is that of a compute backend (vulkan, rocm, ...) the
 fit never saw under the scenario's runtime: it falls back to the runtime's
 offsets, fitted on other backends, an error of the same kind.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
-from typing import Sequence
 
 from .calibration import FAMILIES, TIMING_METRICS, Bundle, conformal_bounds
 from .catalog import CatalogEntry
@@ -41,8 +42,9 @@ def backend_calibrated(bundle: Bundle | None, scenario: Scenario) -> bool | None
         return None
     engine, group = scenario.pooling_keys
     prefix = group.rsplit("|", 1)[0] + "|"
-    return engine in bundle.coefficients.get("backends", {}) and \
-        any(key.startswith(prefix) for key in bundle.coefficients.get("groups", {}))
+    return engine in bundle.coefficients.get("backends", {}) and any(
+        key.startswith(prefix) for key in bundle.coefficients.get("groups", {})
+    )
 
 
 @lru_cache(maxsize=1)
@@ -52,8 +54,9 @@ def widening_factors() -> dict[str, float]:
     return {family: entry["factor"] for family, entry in json.loads(text)["families"].items()}
 
 
-def band(bundle: Bundle | None, calibrated: bool | None, metric: str, value: float,
-         inverse: bool = False) -> dict[str, float]:
+def band(
+    bundle: Bundle | None, calibrated: bool | None, metric: str, value: float, inverse: bool = False
+) -> dict[str, float]:
     """p10 / p50 / p90 of a predicted figure: the bundle's interval, widened when it never saw the runtime on its
     backend (``calibrated``, from :func:`backend_calibrated`)."""
     if bundle is None:
@@ -89,8 +92,12 @@ def measured_widening(by_bundle: dict[str, Sequence[float]], by_runtime: dict[st
         bundle = conformal_bounds(by_bundle[family], LEVEL)
         runtime = conformal_bounds(by_runtime[family], LEVEL)
         factor = max(1.0, (runtime[1] - runtime[0]) / (bundle[1] - bundle[0]))
-        found[family] = {"factor": round(factor, 4), "bundle_log_bounds": _rounded(bundle),
-                         "held_out_runtime_log_bounds": _rounded(runtime), "n": len(by_runtime[family])}
+        found[family] = {
+            "factor": round(factor, 4),
+            "bundle_log_bounds": _rounded(bundle),
+            "held_out_runtime_log_bounds": _rounded(runtime),
+            "n": len(by_runtime[family]),
+        }
     return found
 
 

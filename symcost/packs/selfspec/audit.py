@@ -1,13 +1,14 @@
 """The selfspec pack's audit document: the generic pack audit with the burst sums, the break-even
 derivations, the report's own breakdown entries (static energy, the feature view's ``other``) and the
 resolved hardware coefficients."""
+
 from __future__ import annotations
 
 import sympy as sp
 
 from ...accounting import VIEWS, Accounting
 from ...audit.build import pack_audit
-from ...audit.document import Block, Bullets, Code, AuditDocument, Heading, Paragraph, Table, code_list
+from ...audit.document import AuditDocument, Block, Bullets, Code, Heading, Paragraph, Table, code_list
 from ...audit.mathtex import MathLayout
 from .inputs.hardware import HardwareSpec
 from .outputs import LEAKAGE, OTHER_FEATURE, component_charges, featureless
@@ -21,10 +22,16 @@ def model_audit(model, *, break_even: bool = True) -> AuditDocument:
 
         found = find_break_even(model)
     accounting = model.accounting
-    return pack_audit(model.pack, values=accounting.bindings.values, groups=accounting.bindings.groups,
-                      accounting=accounting, break_even=found, extra=coefficient_section(model.hardware),
-                      inputs=(model.model.source, model.hardware.source, model.stats.source),
-                      breakdown_extra=lambda layout: report_entries(accounting, layout))
+    return pack_audit(
+        model.pack,
+        values=accounting.bindings.values,
+        groups=accounting.bindings.groups,
+        accounting=accounting,
+        break_even=found,
+        extra=coefficient_section(model.hardware),
+        inputs=(model.model.source, model.hardware.source, model.stats.source),
+        breakdown_extra=lambda layout: report_entries(accounting, layout),
+    )
 
 
 def report_entries(accounting: Accounting, layout: MathLayout) -> dict[str, list[Block]]:
@@ -34,38 +41,67 @@ def report_entries(accounting: Accounting, layout: MathLayout) -> dict[str, list
     by_component = component_charges(accounting)
     entries: dict[str, list[Block]] = {view: [Heading(3, f"{view} {LEAKAGE}"), *static] for view in VIEWS}
     if by_component:
-        entries["component"] = [block for component, quantity in by_component.items()
-                                for block in (Heading(3, f"component {LEAKAGE}.{component}"),
-                                              *_static_entry(accounting, layout, quantity, f"the static energy of {component}"))]
+        entries["component"] = [
+            block
+            for component, quantity in by_component.items()
+            for block in (
+                Heading(3, f"component {LEAKAGE}.{component}"),
+                *_static_entry(accounting, layout, quantity, f"the static energy of {component}"),
+            )
+        ]
     entries["feature"] += [Heading(3, f"feature {OTHER_FEATURE}"), *_featureless_entry(accounting, layout)]
     return entries
 
 
 def _static_entry(accounting: Accounting, layout: MathLayout, quantity: str, what: str) -> list[Block]:
-    return [Paragraph((f"Energy (J per burst): {what}, the pack's quantity ", Code(quantity),
-                       " (see the per-token expressions); it takes no time of its own:")),
-            *layout.equation("E", accounting.quantities[quantity])]
+    return [
+        Paragraph(
+            (
+                f"Energy (J per burst): {what}, the pack's quantity ",
+                Code(quantity),
+                " (see the per-token expressions); it takes no time of its own:",
+            )
+        ),
+        *layout.equation("E", accounting.quantities[quantity]),
+    ]
 
 
 def _featureless_entry(accounting: Accounting, layout: MathLayout) -> list[Block]:
     blocks: list[Block] = []
     for quantity, unit, symbol in (("energy", "J", "E"), ("latency", "s", "T")):
-        entries = [entry for phase in accounting.pack.index.phases for entry in featureless(accounting, quantity, phase)]
+        entries = [
+            entry for phase in accounting.pack.index.phases for entry in featureless(accounting, quantity, phase)
+        ]
         terms = sorted({entry.term.name for entry in entries})
-        blocks.append(Paragraph((f"{quantity.capitalize()} ({unit} per burst) that no feature is charged for, from ",
-                                 *code_list(terms), ":")))
+        blocks.append(
+            Paragraph(
+                (
+                    f"{quantity.capitalize()} ({unit} per burst) that no feature is charged for, from ",
+                    *code_list(terms),
+                    ":",
+                )
+            )
+        )
         blocks += layout.equation(symbol, sp.Add(*(entry.expression for entry in entries)))
     return blocks
 
 
 def coefficient_section(hardware: HardwareSpec) -> list[Block]:
-    rows = [((Code(path),), (f"{coefficient.value:.6g}",), (coefficient.unit,), (coefficient.provenance,))
-            for path, coefficient in sorted(hardware.coefficients.items())]
-    blocks: list[Block] = [Heading(1, "Hardware coefficients"), Paragraph((
-        f"Every figure resolved from the hardware file ({hardware.mode}"
-        f"{', library ' + hardware.library if hardware.library else ''}), in the unit its field names, with its "
-        "provenance: the file itself, the component library, or a schema default.",)),
-        Table(("Field", "Value", "Unit", "Provenance"), tuple(rows), (0.3, 0.12, 0.07, 0.41))]
+    rows = [
+        ((Code(path),), (f"{coefficient.value:.6g}",), (coefficient.unit,), (coefficient.provenance,))
+        for path, coefficient in sorted(hardware.coefficients.items())
+    ]
+    blocks: list[Block] = [
+        Heading(1, "Hardware coefficients"),
+        Paragraph(
+            (
+                f"Every figure resolved from the hardware file ({hardware.mode}"
+                f"{', library ' + hardware.library if hardware.library else ''}), in the unit its field names, with its "
+                "provenance: the file itself, the component library, or a schema default.",
+            )
+        ),
+        Table(("Field", "Value", "Unit", "Provenance"), tuple(rows), (0.3, 0.12, 0.07, 0.41)),
+    ]
     if hardware.feature_mapping:
         items = [(Code(feature), f": {mapping}") for feature, mapping in sorted(hardware.feature_mapping.items())]
         blocks += [Paragraph(("Coefficients used by each DPU feature:",)), Bullets(tuple(items))]

@@ -17,6 +17,7 @@ A symbol's ``binding`` names where its value comes from:
 
 Every bound value carries its provenance so reports can cite it.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,23 +26,34 @@ import sympy as sp
 
 from ...binder import Bindings, BoundValue, LayerGroup, bind_symbols, resolve_formulas
 from ...input_tree import InputTree, Measured
-from .inputs import HardwareSpec, ModelSpec, StatsSpec
-from .inputs.model import BLOCKS
 from ...pack import FormulaPack
 from ...units import parse_unit
+from .inputs import HardwareSpec, ModelSpec, StatsSpec
+from .inputs.model import BLOCKS
 
 
 def model_values(model: ModelSpec) -> dict[str, float]:
-    return {"n_layers": model.n_layers, "d_model": model.d_model, "n_heads": model.n_heads,
-            "n_kv_heads": model.n_kv_heads, "d_head": model.d_head, "activation_bits": model.activation_bits,
-            "d_ff": model.d_ff, "swiglu": int(model.ffn_type == "swiglu")}
+    return {
+        "n_layers": model.n_layers,
+        "d_model": model.d_model,
+        "n_heads": model.n_heads,
+        "n_kv_heads": model.n_kv_heads,
+        "d_head": model.d_head,
+        "activation_bits": model.activation_bits,
+        "d_ff": model.d_ff,
+        "swiglu": int(model.ffn_type == "swiglu"),
+    }
 
 
 def hardware_switches(hardware: HardwareSpec) -> dict[str, int]:
-    switches = {"legacy": int(hardware.mode == "legacy"), "reuse": int(hardware.reuse_policy == "reuse"),
-                "pipelined": int(hardware.schedule == "layer-pipelined")}
-    switches["memory"] = int(hardware.switches.get("memory", False) or any(
-        path.startswith("memory.") for path in hardware.coefficients))
+    switches = {
+        "legacy": int(hardware.mode == "legacy"),
+        "reuse": int(hardware.reuse_policy == "reuse"),
+        "pipelined": int(hardware.schedule == "layer-pipelined"),
+    }
+    switches["memory"] = int(
+        hardware.switches.get("memory", False) or any(path.startswith("memory.") for path in hardware.coefficients)
+    )
     switches["context_limit"] = int("memory.kv_cache.max_context_tokens" in hardware.coefficients)
     for mode in ("draft", "verify"):
         switches[f"delta_readout.{mode}"] = int(hardware.switches.get(f"delta_readout.{mode}", False))
@@ -55,13 +67,17 @@ def bind(pack: FormulaPack, model: ModelSpec, hardware: HardwareSpec, stats: Sta
     A value the pack defines by a formula (E[a+1]) gets the bound values it uses, the evaluator's inputs
     (axes and stats: K, alpha) left symbolic.
     """
-    layer_and_axes = {spec.name for spec in pack.symbols.values()
-                      if spec.source == "axis" or (spec.binding or "").startswith("layer.")}
+    layer_and_axes = {
+        spec.name
+        for spec in pack.symbols.values()
+        if spec.source == "axis" or (spec.binding or "").startswith("layer.")
+    }
     values = bind_symbols(pack, input_view(model, hardware, stats), skip=frozenset(layer_and_axes))
     for spec in pack.symbols.values():
         if spec.source == "constant":
-            values[spec.symbol] = BoundValue(sp.nsimplify(spec.value) * parse_unit(spec.unit).si_factor,
-                                             f"constant of pack {pack.name}")
+            values[spec.symbol] = BoundValue(
+                sp.nsimplify(spec.value) * parse_unit(spec.unit).si_factor, f"constant of pack {pack.name}"
+            )
     inputs = frozenset(spec.symbol for spec in pack.symbols.values() if spec.source in ("axis", "stats"))
     return Bindings(resolve_formulas(values, keep=inputs), _layer_groups(pack, model))
 
@@ -73,23 +89,34 @@ def acceptance(pack: FormulaPack, bindings: Bindings, stats: StatsSpec) -> dict[
         table = bindings.values[pack.symbol("P_hist")].value
         return {outcome: table.probability(outcome) for outcome in outcomes}
     geometric = pack.symbols["P_geometric"].definition.xreplace(
-        {pack.symbol("K"): sp.Integer(stats.k), pack.symbol("alpha"): bindings.values[pack.symbol("alpha")].value})
+        {pack.symbol("K"): sp.Integer(stats.k), pack.symbol("alpha"): bindings.values[pack.symbol("alpha")].value}
+    )
     return {outcome: geometric.xreplace({pack.symbol("a"): sp.Integer(outcome)}) for outcome in outcomes}
 
 
 def input_view(model: ModelSpec, hardware: HardwareSpec, stats: StatsSpec) -> InputTree:
     """The three files as the pack binds them: ``model.*`` dimensions, ``hardware.*`` resolved coefficients
     (each with its unit and provenance) and ``hardware.switch.*`` structure switches, ``stats.*`` as written."""
-    model_file, hardware_file, stats_file = (Path(source).name for source in (model.source, hardware.source, stats.source))
+    model_file, hardware_file, stats_file = (
+        Path(source).name for source in (model.source, hardware.source, stats.source)
+    )
     hardware_tree: dict = {}
     for name, value in hardware_switches(hardware).items():
-        _nest(hardware_tree, f"switch.{name}", Measured(value, "1", f"{hardware_file}: {_switch_origin(name)}", exact=True))
+        _nest(
+            hardware_tree,
+            f"switch.{name}",
+            Measured(value, "1", f"{hardware_file}: {_switch_origin(name)}", exact=True),
+        )
     for path, coefficient in hardware.coefficients.items():
         _nest(hardware_tree, path, Measured(coefficient.value, coefficient.unit, coefficient.provenance))
-    data = {"model": {name: Measured(value, "1", f"{model_file}: {name}", exact=True)
-                      for name, value in model_values(model).items()},
-            "hardware": hardware_tree,
-            "stats": _stats_tree(stats, stats_file)}
+    data = {
+        "model": {
+            name: Measured(value, "1", f"{model_file}: {name}", exact=True)
+            for name, value in model_values(model).items()
+        },
+        "hardware": hardware_tree,
+        "stats": _stats_tree(stats, stats_file),
+    }
     return InputTree(data, {"model": model_file, "hardware": hardware_file, "stats": stats_file})
 
 
@@ -111,18 +138,28 @@ def _nest(tree: dict, path: str, leaf: Measured) -> None:
 
 
 def _switch_origin(name: str) -> str:
-    return {"legacy": "costs (legacy form)", "reuse": "reuse_policy", "pipelined": "soc.schedule",
-            "memory": "memory", "context_limit": "memory.kv_cache.max_context_tokens"}.get(name, f"analog.{name}.enabled")
+    return {
+        "legacy": "costs (legacy form)",
+        "reuse": "reuse_policy",
+        "pipelined": "soc.schedule",
+        "memory": "memory",
+        "context_limit": "memory.kv_cache.max_context_tokens",
+    }.get(name, f"analog.{name}.enabled")
 
 
 def _layer_groups(pack: FormulaPack, model: ModelSpec) -> tuple[LayerGroup, ...]:
-    layer_symbols = {spec.binding: spec.symbol for spec in pack.symbols.values()
-                     if spec.binding and spec.binding.startswith("layer.")}
+    layer_symbols = {
+        spec.binding: spec.symbol
+        for spec in pack.symbols.values()
+        if spec.binding and spec.binding.startswith("layer.")
+    }
     groups = []
     for policy, count in model.layer_groups():
-        values = {symbol: sp.Integer(int(policy.of(binding[len("layer.full_"):]) == "full"))
-                  for binding, symbol in layer_symbols.items() if binding[len("layer.full_"):] in BLOCKS}
+        values = {
+            symbol: sp.Integer(int(policy.of(binding[len("layer.full_") :]) == "full"))
+            for binding, symbol in layer_symbols.items()
+            if binding[len("layer.full_") :] in BLOCKS
+        }
         label = ",".join(f"{block}={policy.of(block)}" for block in BLOCKS)
         groups.append(LayerGroup(count, values, label))
     return tuple(groups)
-

@@ -1,9 +1,10 @@
 """The selfspec pack's break-even questions: speculative vs plain decoding, and the pack's comparisons
 (attention vs the analog matmuls), for energy and latency per committed token, solved for the prompt
 length or a coefficient kept symbolic (:func:`symcost.breakeven.solve` does the solving)."""
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import sympy as sp
@@ -21,12 +22,20 @@ def questions(model: CostModel) -> list[Question]:
     """Speculative vs baseline decoding, and every comparison the pack declares, for energy and latency."""
     found = []
     for quantity in QUANTITIES:
-        found.append(Question("vs_baseline", quantity, f"speculative vs plain decoding, {quantity} per committed token",
-                              Side("speculative", (f"speculative.{quantity}_per_token",), per_token=False),
-                              Side("baseline", (f"baseline.{quantity}_per_token",), "baseline", per_token=False)))
+        found.append(
+            Question(
+                "vs_baseline",
+                quantity,
+                f"speculative vs plain decoding, {quantity} per committed token",
+                Side("speculative", (f"speculative.{quantity}_per_token",), per_token=False),
+                Side("baseline", (f"baseline.{quantity}_per_token",), "baseline", per_token=False),
+            )
+        )
         for comparison in model.pack.comparisons:
-            sides = [Side(f"{view}s {'+'.join(names)}", _group_outputs(model, view, names, quantity))
-                     for view, names in (comparison.left, comparison.right)]
+            sides = [
+                Side(f"{view}s {'+'.join(names)}", _group_outputs(model, view, names, quantity))
+                for view, names in (comparison.left, comparison.right)
+            ]
             found.append(Question(comparison.name, quantity, comparison.description, *sides))
     return found
 
@@ -36,8 +45,9 @@ def _group_outputs(model: CostModel, view: str, names: Sequence[str], quantity: 
     return tuple(name for name in model.outputs if name in wanted)
 
 
-def find_break_even(model: CostModel, unknown: str = "L_prompt", *, prompt_length: float | None = None,
-                    grid: np.ndarray | None = None) -> dict[str, dict[str, BreakEven]]:
+def find_break_even(
+    model: CostModel, unknown: str = "L_prompt", *, prompt_length: float | None = None, grid: np.ndarray | None = None
+) -> dict[str, dict[str, BreakEven]]:
     """Every break-even question of the model, solved for ``unknown``.
 
     The unknown is the prompt length, or a coefficient the model keeps
@@ -61,8 +71,14 @@ def find_break_even(model: CostModel, unknown: str = "L_prompt", *, prompt_lengt
     found: dict[str, dict[str, BreakEven]] = {}
     for question in questions(model):
         found.setdefault(question.comparison, {})[question.quantity] = solve(
-            question, sp.Symbol(unknown), grid, question.left.numeric(results), question.right.numeric(results),
-            lambda side: side.symbolic(model, fixed), unit)
+            question,
+            sp.Symbol(unknown),
+            grid,
+            question.left.numeric(results),
+            question.right.numeric(results),
+            lambda side: side.symbolic(model, fixed),
+            unit,
+        )
     return found
 
 
@@ -72,12 +88,19 @@ def prompt_domain(model: CostModel) -> tuple[int, int]:
     for _name, expression, maximum, _message in model.accounting.limits:
         slack = maximum - expression
         # By name: a cached evaluator's input symbols carry no assumptions, the pack's do.
-        values = {symbol: sp.Float(model.defaults[symbol.name]) for symbol in slack.free_symbols
-                  if symbol.name in model.defaults}
+        values = {
+            symbol: sp.Float(model.defaults[symbol.name])
+            for symbol in slack.free_symbols
+            if symbol.name in model.defaults
+        }
         slack = sp.expand(slack.xreplace(values))
         prompt = next(iter(slack.free_symbols), None)
-        if prompt is not None and prompt.name == "L_prompt" and len(slack.free_symbols) == 1 \
-                and sp.Poly(slack, prompt).degree() == 1:
+        if (
+            prompt is not None
+            and prompt.name == "L_prompt"
+            and len(slack.free_symbols) == 1
+            and sp.Poly(slack, prompt).degree() == 1
+        ):
             upper = min(upper, int(np.floor(float(sp.solve(slack, prompt)[0]) + 1e-9)))
     if upper < 1:
         raise SymcostError("no prompt length fits the pack's limits (e.g. the context capacity) for these inputs")

@@ -10,14 +10,16 @@ Output names: :mod:`symcost.packs.selfspec.outputs`. Building is split by job:
 :mod:`~symcost.packs.selfspec.recipe` (inputs and cache key), :mod:`~symcost.packs.selfspec.derive`
 (closed forms), this module (the compiled model and its API).
 """
+
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -55,8 +57,8 @@ class CostModel:
     recipe: Recipe
     evaluator: Evaluator
     defaults: dict[str, float]
-    kept: tuple[str, ...]                   # coefficients left symbolic, by pack symbol name
-    limits: tuple[tuple[str, str], ...]     # (name, message) of the pack's validity limits
+    kept: tuple[str, ...]  # coefficients left symbolic, by pack symbol name
+    limits: tuple[tuple[str, str], ...]  # (name, message) of the pack's validity limits
     cache: CacheEntry | None = None
     # Kept coefficients by every name a user may give (pack symbol, input field): (input, factor to SI)
     aliases: dict[str, tuple[str, float]] = field(default_factory=dict)
@@ -88,8 +90,10 @@ class CostModel:
             return self.aliases[name]
         if name in self.evaluator.input_names:
             return name, 1.0
-        raise SymcostError(f"unknown input {name!r}; this model's inputs are "
-                           f"{', '.join(sorted({*self.evaluator.input_names, *self.aliases}))}")
+        raise SymcostError(
+            f"unknown input {name!r}; this model's inputs are "
+            f"{', '.join(sorted({*self.evaluator.input_names, *self.aliases}))}"
+        )
 
     @cached_property
     def model(self) -> ModelSpec:
@@ -139,8 +143,9 @@ class CostModel:
 
         expression = self._inline(self.outputs[name])
         # By name: a cached evaluator's input symbols carry no assumptions, the pack's do.
-        return expression.xreplace({symbol: sp.Float(values[symbol.name]) for symbol in expression.free_symbols
-                                    if symbol.name in values})
+        return expression.xreplace(
+            {symbol: sp.Float(values[symbol.name]) for symbol in expression.free_symbols if symbol.name in values}
+        )
 
     def _inline(self, expression: sp.Expr) -> sp.Expr:
         # Only the definitions an expression uses, each inlined once: inlining all of them up
@@ -180,11 +185,18 @@ class CostModel:
         return bound_inputs(pack, bind(pack, self.model, self.hardware, self.stats).values)
 
 
-def build_model(model_path: str | Path | ModelSpec, hardware_path: str | Path | HardwareSpec,
-                stats_path: str | Path | StatsSpec, *,
-                pack: str | Path = "selfspec", library_path: list[str] | None = None,
-                keep: Iterable[str] = (), only: Iterable[str] = (), vary: Iterable[str] | None = None,
-                overrides: Mapping[str, Mapping[str, Any]] | None = None) -> CostModel:
+def build_model(
+    model_path: str | Path | ModelSpec,
+    hardware_path: str | Path | HardwareSpec,
+    stats_path: str | Path | StatsSpec,
+    *,
+    pack: str | Path = "selfspec",
+    library_path: list[str] | None = None,
+    keep: Iterable[str] = (),
+    only: Iterable[str] = (),
+    vary: Iterable[str] | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> CostModel:
     """Read and validate the inputs, account the pack, and compile its evaluator.
 
     ``keep`` names hardware symbols to leave symbolic (they become evaluator
@@ -200,8 +212,17 @@ def build_model(model_path: str | Path | ModelSpec, hardware_path: str | Path | 
     same inputs, the next build skips SymPy.
     """
     pack_path = resolve_pack(pack)
-    recipe = Recipe(pack_path, model_path, hardware_path, stats_path, tuple(library_path or ()), tuple(keep), tuple(only),
-                    None if vary is None else tuple(vary), json.dumps(overrides, sort_keys=True) if overrides else "")
+    recipe = Recipe(
+        pack_path,
+        model_path,
+        hardware_path,
+        stats_path,
+        tuple(library_path or ()),
+        tuple(keep),
+        tuple(only),
+        None if vary is None else tuple(vary),
+        json.dumps(overrides, sort_keys=True) if overrides else "",
+    )
     entry = recipe.cache_entry()
     cached = entry.load() if entry else None
     return _loaded(recipe, entry, *cached) if cached else _compiled(recipe, entry)
@@ -210,8 +231,9 @@ def build_model(model_path: str | Path | ModelSpec, hardware_path: str | Path | 
 def _loaded(recipe: Recipe, entry: CacheEntry, function: Callable, meta: dict) -> CostModel:
     evaluator = Evaluator(tuple(InputName(name) for name in meta["inputs"]), tuple(meta["outputs"]), function)
     aliases = {name: (input_name, factor) for name, (input_name, factor) in meta["aliases"].items()}
-    return CostModel(recipe, evaluator, meta["defaults"], tuple(meta["kept"]),
-                     tuple(map(tuple, meta["limits"])), entry, aliases)
+    return CostModel(
+        recipe, evaluator, meta["defaults"], tuple(meta["kept"]), tuple(map(tuple, meta["limits"])), entry, aliases
+    )
 
 
 def _compiled(recipe: Recipe, entry: CacheEntry | None) -> CostModel:
@@ -224,10 +246,18 @@ def _compiled(recipe: Recipe, entry: CacheEntry | None) -> CostModel:
     evaluator = compile_outputs(symbolic.outputs, symbolic.inputs, symbolic.definitions)
     limits = tuple((limit[0], limit[3]) for limit in symbolic.accounting.limits)
     if entry:
-        entry.store(evaluator.function, evaluator.source(), {"inputs": list(evaluator.input_names), "outputs": list(evaluator.names),
-                                                 "defaults": symbolic.defaults, "kept": list(symbolic.kept),
-                                                 "limits": [list(limit) for limit in limits],
-                                                 "aliases": symbolic.aliases})
+        entry.store(
+            evaluator.function,
+            evaluator.source(),
+            {
+                "inputs": list(evaluator.input_names),
+                "outputs": list(evaluator.names),
+                "defaults": symbolic.defaults,
+                "kept": list(symbolic.kept),
+                "limits": [list(limit) for limit in limits],
+                "aliases": symbolic.aliases,
+            },
+        )
     cost_model = CostModel(recipe, evaluator, symbolic.defaults, symbolic.kept, limits, entry, symbolic.aliases)
     cost_model.symbolic = symbolic
     return cost_model

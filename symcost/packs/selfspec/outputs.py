@@ -13,6 +13,7 @@ The feature view holds the DPU features and ``other``: the work no feature is
 charged for (analog reads, converters, buffers, control, KV-cache traffic), so
 that it covers a phase's total like the other views.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -24,19 +25,50 @@ if TYPE_CHECKING:  # the names and units below serve warm reports, which run wit
 
     from ...accounting import Accounting, TermTotal
 
-METRICS = ("energy_per_token", "latency_per_token", "throughput", "tokens_per_joule", "power",
-           "burst_energy", "burst_latency", "serial_latency", "dynamic_energy", "leakage_energy", "leakage_power",
-           "wasted_steps")
+METRICS = (
+    "energy_per_token",
+    "latency_per_token",
+    "throughput",
+    "tokens_per_joule",
+    "power",
+    "burst_energy",
+    "burst_latency",
+    "serial_latency",
+    "dynamic_energy",
+    "leakage_energy",
+    "leakage_power",
+    "wasted_steps",
+)
 OTHER_FEATURE = "other"  # the feature view's entry for work no feature is charged for
 LEAKAGE = "leakage"  # static energy: outputs <scenario>.leakage.<component>.energy, and the reports' entries
 BREAKDOWN_QUANTITIES = ("energy", "latency", "count")
 # The sweep's default columns: what a reader of a sweep file wants first.
-DEFAULT_COLUMNS = ("speculative.energy_per_token", "speculative.latency_per_token", "speculative.throughput",
-                   "speculative.tokens_per_joule", "baseline.energy_per_token", "baseline.latency_per_token")
-_UNITS = {"energy_per_token": "J", "latency_per_token": "s", "throughput": "1/s", "tokens_per_joule": "1/J",
-          "power": "W", "burst_energy": "J", "burst_latency": "s", "serial_latency": "s", "dynamic_energy": "J",
-          "leakage_energy": "J",
-          "leakage_power": "W", "committed_tokens": "1", "wasted_steps": "1", "energy": "J", "latency": "s", "count": "1"}
+DEFAULT_COLUMNS = (
+    "speculative.energy_per_token",
+    "speculative.latency_per_token",
+    "speculative.throughput",
+    "speculative.tokens_per_joule",
+    "baseline.energy_per_token",
+    "baseline.latency_per_token",
+)
+_UNITS = {
+    "energy_per_token": "J",
+    "latency_per_token": "s",
+    "throughput": "1/s",
+    "tokens_per_joule": "1/J",
+    "power": "W",
+    "burst_energy": "J",
+    "burst_latency": "s",
+    "serial_latency": "s",
+    "dynamic_energy": "J",
+    "leakage_energy": "J",
+    "leakage_power": "W",
+    "committed_tokens": "1",
+    "wasted_steps": "1",
+    "energy": "J",
+    "latency": "s",
+    "count": "1",
+}
 
 
 def output_unit(name: str) -> str:
@@ -46,8 +78,9 @@ def output_unit(name: str) -> str:
     return _UNITS[name.rsplit(".", 1)[-1]]
 
 
-def collect_outputs(accounting: Accounting, baseline_accounting: Accounting | None = None
-                    ) -> tuple[dict[str, sp.Expr], list[tuple[sp.Symbol, sp.Expr]]]:
+def collect_outputs(
+    accounting: Accounting, baseline_accounting: Accounting | None = None
+) -> tuple[dict[str, sp.Expr], list[tuple[sp.Symbol, sp.Expr]]]:
     """Metrics and breakdowns for the speculative and the baseline scenario, and the area.
 
     The baseline comes from ``baseline_accounting`` when given (K fixed to 0
@@ -65,10 +98,17 @@ def collect_outputs(accounting: Accounting, baseline_accounting: Accounting | No
     definitions = accounting.definitions()
     baseline_definitions = baseline_accounting.definitions()
     renamed = {symbol: sp.Symbol(f"baseline__{symbol.name}", real=True) for symbol, _ in baseline_definitions}
-    definitions += [(renamed[symbol], expression.xreplace({**substitution, **renamed}))
-                    for symbol, expression in baseline_definitions]
-    for scenario, source, replaced in (("speculative", accounting, {}), ("baseline", baseline_accounting, substitution)):
-        outputs[f"{scenario}.committed_tokens"] = pack.symbol("E_commit").xreplace(plain if scenario == "baseline" else {})
+    definitions += [
+        (renamed[symbol], expression.xreplace({**substitution, **renamed}))
+        for symbol, expression in baseline_definitions
+    ]
+    for scenario, source, replaced in (
+        ("speculative", accounting, {}),
+        ("baseline", baseline_accounting, substitution),
+    ):
+        outputs[f"{scenario}.committed_tokens"] = pack.symbol("E_commit").xreplace(
+            plain if scenario == "baseline" else {}
+        )
         for metric in METRICS:
             if metric in source.quantity_symbols:
                 symbol = source.quantity_symbols[metric]
@@ -85,7 +125,8 @@ def collect_outputs(accounting: Accounting, baseline_accounting: Accounting | No
                         outputs[f"{scenario}.{view}.{phase}.{name}.{quantity}"] = expression.xreplace(replaced)
                 if quantity != "count":
                     outputs[f"{scenario}.feature.{phase}.{OTHER_FEATURE}.{quantity}"] = sp.Add(
-                        *(entry.expression for entry in featureless(source, quantity, phase))).xreplace(replaced)
+                        *(entry.expression for entry in featureless(source, quantity, phase))
+                    ).xreplace(replaced)
     for view in ("stage", "component"):
         for name, expression in accounting.breakdown(view, "area").items():
             outputs[f"area.{view}.{name}"] = expression
@@ -101,18 +142,26 @@ def area_totals(accounting: Accounting) -> dict[str, sp.Expr]:
 
     components = accounting.breakdown("component", "area")
     off_chip = set(accounting.pack.off_chip)
-    return {"area.on_chip": sp.Add(*(area for name, area in components.items() if name not in off_chip)),
-            "area.off_chip": sp.Add(*(area for name, area in components.items() if name in off_chip))}
+    return {
+        "area.on_chip": sp.Add(*(area for name, area in components.items() if name not in off_chip)),
+        "area.off_chip": sp.Add(*(area for name, area in components.items() if name in off_chip)),
+    }
 
 
 def component_charges(accounting: Accounting) -> dict[str, str]:
     """The active energy quantities the pack charges to a component (its static energy): component -> quantity."""
     energy = parse_unit("J").dimension
-    return {quantity.component: quantity.name for quantity in accounting.pack.quantities
-            if quantity.component and quantity.name in accounting.quantity_symbols
-            and parse_unit(quantity.unit).dimension == energy}
+    return {
+        quantity.component: quantity.name
+        for quantity in accounting.pack.quantities
+        if quantity.component
+        and quantity.name in accounting.quantity_symbols
+        and parse_unit(quantity.unit).dimension == energy
+    }
 
 
 def featureless(accounting: Accounting, quantity: str, phase: str | None = None) -> list[TermTotal]:
     """The stage view's entries that no feature is charged for: the feature view's ``other``."""
-    return [entry for entry in accounting.select(quantity=quantity, phase=phase, view="stage") if entry.term.feature is None]
+    return [
+        entry for entry in accounting.select(quantity=quantity, phase=phase, view="stage") if entry.term.feature is None
+    ]

@@ -8,10 +8,12 @@ component libraries before binding. ``--set model.n_layers=48`` or
 ``--set hardware.analog.xbar_size=256`` change one field of a document
 before it is checked.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ...errors import SymcostError
 from ...input_tree import InputTree
@@ -29,11 +31,18 @@ def build(pack: FormulaPack, tree: InputTree, vary: Sequence[str] = (), library_
     it offers the generic verbs' interface (:class:`~symcost.registry.PackModel`) itself."""
     missing = [role for role in ROLES if role not in tree.mounts]
     if missing:
-        raise SymcostError(f"pack selfspec needs --input {missing[0]}=FILE (or --{missing[0]} FILE) "
-                           f"for its {', '.join(missing)} document{'s' if len(missing) > 1 else ''}")
+        raise SymcostError(
+            f"pack selfspec needs --input {missing[0]}=FILE (or --{missing[0]} FILE) "
+            f"for its {', '.join(missing)} document{'s' if len(missing) > 1 else ''}"
+        )
     variable = list(dict.fromkeys(["L_prompt", *vary]))
-    return build_model(*(tree.mounts[role] for role in ROLES), pack=pack.source, library_path=list(library_path),
-                       vary=variable, overrides=_overrides(tree.settings))
+    return build_model(
+        *(tree.mounts[role] for role in ROLES),
+        pack=pack.source,
+        library_path=list(library_path),
+        vary=variable,
+        overrides=_overrides(tree.settings),
+    )
 
 
 def _overrides(settings: Sequence[tuple[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -41,7 +50,9 @@ def _overrides(settings: Sequence[tuple[str, Any]]) -> dict[str, dict[str, Any]]
     for path, value in settings:
         role, _, field = path.partition(".")
         if role not in ROLES or not field:
-            raise SymcostError(f"--set {path}: the selfspec pack's documents are {', '.join(ROLES)}; "
-                               "write --set hardware.analog.xbar_size=256")
+            raise SymcostError(
+                f"--set {path}: the selfspec pack's documents are {', '.join(ROLES)}; "
+                "write --set hardware.analog.xbar_size=256"
+            )
         grouped.setdefault(role, {})[re.sub(r"\[(\d+)\]", r".\1", field)] = value
     return grouped

@@ -4,10 +4,11 @@ burst's energy and time go (stacked bars by stage and phase).
 Every function takes the report dict of :func:`symcost.packs.selfspec.report.build_report`, or that
 report read back from its JSON, and returns a matplotlib ``Figure``.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import matplotlib
 import numpy as np
@@ -21,15 +22,19 @@ from .outputs import LEAKAGE
 PROMPT_LABEL = "prompt length L_prompt (tokens)"
 
 
-PER_TOKEN = (("energy", "energy_per_token_J", "J", "energy per committed token"),
-             ("latency", "latency_per_token_s", "s", "latency per committed token"))
+PER_TOKEN = (
+    ("energy", "energy_per_token_J", "J", "energy per committed token"),
+    ("latency", "latency_per_token_s", "s", "latency per committed token"),
+)
 
 
 BREAKDOWNS = (("by_stage", "stage"), ("by_phase", "phase"))
 
 
-VERDICT_NOTES = {"always_better": "no break-even: speculative is lower for every L_prompt in [{0:,.0f}, {1:,.0f}]",
-                 "never_better": "no break-even: baseline is lower for every L_prompt in [{0:,.0f}, {1:,.0f}]"}
+VERDICT_NOTES = {
+    "always_better": "no break-even: speculative is lower for every L_prompt in [{0:,.0f}, {1:,.0f}]",
+    "never_better": "no break-even: baseline is lower for every L_prompt in [{0:,.0f}, {1:,.0f}]",
+}
 
 
 def per_token_figure(report: dict) -> Figure:
@@ -45,10 +50,16 @@ def per_token_figure(report: dict) -> Figure:
     lengths = [point["L_prompt"] for point in points]
     figure = Figure(figsize=(11, 5.4), layout="constrained")
     for axes, (quantity, field, unit, title) in zip(figure.subplots(1, 2), PER_TOKEN):
-        axes.plot(lengths, [point["speculative"][field] for point in points], "-", color="C0",
-                  label=f"speculative (K = {report['speculation']['K']})")
-        axes.plot(lengths, [point["baseline"][field] for point in points], "--", color="C1",
-                  label="baseline (no speculation)")
+        axes.plot(
+            lengths,
+            [point["speculative"][field] for point in points],
+            "-",
+            color="C0",
+            label=f"speculative (K = {report['speculation']['K']})",
+        )
+        axes.plot(
+            lengths, [point["baseline"][field] for point in points], "--", color="C1", label="baseline (no speculation)"
+        )
         axes.set_xscale("log")
         axes.set(title=title, xlabel=PROMPT_LABEL, ylabel=f"{title} ({unit})")
         axes.yaxis.set_major_formatter(EngFormatter(unit=unit))
@@ -73,10 +84,23 @@ def _mark_break_even(axes: Axes, break_even: dict, quantity: str) -> None:
         main = comparison == "vs_baseline"
         name = "break-even vs baseline" if main else comparison.replace("_vs_", " = ").replace("_", " ")
         for index, at in enumerate(_crossings(found)):
-            axes.axvline(at, color="k" if main else "0.45", linestyle="-" if main else ":", linewidth=1.2,
-                         label=f"{name}: L = {at:,.1f}" if index == 0 else None)
-            axes.annotate(f"L = {at:,.0f}", xy=(at, 0.98), xycoords=axes.get_xaxis_transform(), rotation=90,
-                          xytext=(3, 0), textcoords="offset points", fontsize="small", va="top")
+            axes.axvline(
+                at,
+                color="k" if main else "0.45",
+                linestyle="-" if main else ":",
+                linewidth=1.2,
+                label=f"{name}: L = {at:,.1f}" if index == 0 else None,
+            )
+            axes.annotate(
+                f"L = {at:,.0f}",
+                xy=(at, 0.98),
+                xycoords=axes.get_xaxis_transform(),
+                rotation=90,
+                xytext=(3, 0),
+                textcoords="offset points",
+                fontsize="small",
+                va="top",
+            )
         if main and found["verdict"] in VERDICT_NOTES:
             # No line to draw: say so where the reader looks for it, as a legend entry without a mark.
             axes.plot([], [], " ", label=VERDICT_NOTES[found["verdict"]].format(*found["domain"]))
@@ -84,8 +108,10 @@ def _mark_break_even(axes: Axes, break_even: dict, quantity: str) -> None:
 
 def _title(report: dict) -> str:
     inputs, hardware = report["inputs"], report["hardware"]
-    return (f"{Path(inputs['model']['path']).name} on {Path(inputs['hardware']['path']).name} "
-            f"({hardware['schedule']}), K = {report['speculation']['K']}")
+    return (
+        f"{Path(inputs['model']['path']).name} on {Path(inputs['hardware']['path']).name} "
+        f"({hardware['schedule']}), K = {report['speculation']['K']}"
+    )
 
 
 def choose_points(points: Sequence[dict], lengths: Sequence[float] | None = None, count: int = 4) -> list[dict]:
@@ -113,13 +139,23 @@ def breakdown_figure(report: dict, lengths: Sequence[float] | None = None) -> Fi
     for row, (view, noun) in zip(figure.subplots(2, 2), BREAKDOWNS):
         energy, latency = row
         _stack(energy, _segments(points, view, "energy_J"))
-        shares = [point["speculative"][view][LEAKAGE]["energy_J"] / point["speculative"]["burst"]["energy_J"]
-                  for point in points]
-        energy.bar_label(energy.containers[-1], [f"{LEAKAGE} {share:.1%}" for share in shares], fontsize="small", padding=2)
+        shares = [
+            point["speculative"][view][LEAKAGE]["energy_J"] / point["speculative"]["burst"]["energy_J"]
+            for point in points
+        ]
+        energy.bar_label(
+            energy.containers[-1], [f"{LEAKAGE} {share:.1%}" for share in shares], fontsize="small", padding=2
+        )
         energy.set(title=f"energy per burst by {noun}", ylabel="energy per burst (J)")
         _stack(latency, _segments(points, view, "latency_s"))
-        latency.plot(positions, [point["speculative"]["burst"]["latency_s"] for point in points], "k_",
-                     markersize=40, markeredgewidth=2, label="burst latency")
+        latency.plot(
+            positions,
+            [point["speculative"]["burst"]["latency_s"] for point in points],
+            "k_",
+            markersize=40,
+            markeredgewidth=2,
+            label="burst latency",
+        )
         latency.set(title=f"latency per burst by {noun} (summed, not overlapped)", ylabel="latency per burst (s)")
         for axes, unit in ((energy, "J"), (latency, "s")):
             axes.set_xticks(positions, [f"L = {point['L_prompt']:,}" for point in points])
@@ -136,8 +172,10 @@ def breakdown_figure(report: dict, lengths: Sequence[float] | None = None) -> Fi
 def _segments(points: Sequence[dict], view: str, field: str) -> dict[str, np.ndarray]:
     """Each entry's values across the points, the static energy last (on top of the stack)."""
     names = list(dict.fromkeys(name for point in points for name in point["speculative"][view] if name != LEAKAGE))
-    return {name: np.array([point["speculative"][view].get(name, {}).get(field, 0.0) for point in points])
-            for name in [*names, LEAKAGE]}
+    return {
+        name: np.array([point["speculative"][view].get(name, {}).get(field, 0.0) for point in points])
+        for name in [*names, LEAKAGE]
+    }
 
 
 def _stack(axes: Axes, segments: dict[str, np.ndarray]) -> None:
@@ -145,7 +183,15 @@ def _stack(axes: Axes, segments: dict[str, np.ndarray]) -> None:
     bottom = np.zeros(len(next(iter(segments.values()))))
     for index, (name, values) in enumerate(segments.items()):
         static = name == LEAKAGE
-        axes.bar(range(len(bottom)), values, bottom=bottom, width=0.6, label=name,
-                 color="0.85" if static else colours(index % 20), hatch="//" if static else None,
-                 edgecolor="0.4", linewidth=0.4)
+        axes.bar(
+            range(len(bottom)),
+            values,
+            bottom=bottom,
+            width=0.6,
+            label=name,
+            color="0.85" if static else colours(index % 20),
+            hatch="//" if static else None,
+            edgecolor="0.4",
+            linewidth=0.4,
+        )
         bottom = bottom + values

@@ -1,4 +1,5 @@
 """What a selfspec cost model is built from, and its evaluator cache entry (keyed by content)."""
+
 from __future__ import annotations
 
 import json
@@ -52,19 +53,40 @@ class Recipe:
     def cache_entry(self) -> CacheEntry | None:
         """The evaluator cache entry for these inputs (None for a model or hardware spec made in code, or
         with caching off). Stats made in code (k-sweep's candidates) are keyed by their values."""
-        files = [(role, Path(item)) for role, item in (("model", self.model), ("hardware", self.hardware),
-                                                       ("stats", self.stats)) if isinstance(item, (str, Path))]
+        files = [
+            (role, Path(item))
+            for role, item in (("model", self.model), ("hardware", self.hardware), ("stats", self.stats))
+            if isinstance(item, (str, Path))
+        ]
         made_stats = [] if isinstance(self.stats, (str, Path)) else [_stats_text(self.stats)]
         if len(files) + len(made_stats) < 3 or not all(path.is_file() for _, path in files):
             return None
         versions = [_symcost_version(), np.__version__]
         # By role and contents, never by path: the same documents in another folder hit the same entry.
-        roles = [("pack", self.pack_path), ("sympy release", _sympy_release()), *files,
-                 ("packaged library", _packaged_library()),
-                 *(("library path", path) for path in search_path_files(list(self.library_path))),
-                 *(("library file", path) for path in _named_library(Path(self.hardware)))]
-        key = input_key([*versions, "keep", *self.keep, "only", *self.only, "vary", *(self.vary or ["<all>"]),
-                         "overrides", self.overrides, "stats made in code", *made_stats], roles)
+        roles = [
+            ("pack", self.pack_path),
+            ("sympy release", _sympy_release()),
+            *files,
+            ("packaged library", _packaged_library()),
+            *(("library path", path) for path in search_path_files(list(self.library_path))),
+            *(("library file", path) for path in _named_library(Path(self.hardware))),
+        ]
+        key = input_key(
+            [
+                *versions,
+                "keep",
+                *self.keep,
+                "only",
+                *self.only,
+                "vary",
+                *(self.vary or ["<all>"]),
+                "overrides",
+                self.overrides,
+                "stats made in code",
+                *made_stats,
+            ],
+            roles,
+        )
         return CacheEntry.for_key(key)
 
 
@@ -76,6 +98,7 @@ def _stats_text(stats: StatsSpec) -> str:
 
 def _symcost_version() -> str:
     from ... import __version__
+
     return __version__
 
 
@@ -97,7 +120,9 @@ def _named_library(hardware_path: Path) -> list[Path]:
     What a file names is remembered by the file's contents, so a warm run's key needs no YAML parser.
     """
     entry = CacheEntry.for_key(input_key(["library a hardware file names 1"], [("hardware", hardware_path)]))
-    named = entry.remember("library_file", lambda: _library_file(hardware_path)) if entry else _library_file(hardware_path)
+    named = (
+        entry.remember("library_file", lambda: _library_file(hardware_path)) if entry else _library_file(hardware_path)
+    )
     if not isinstance(named, str):
         return []
     path = Path(named)

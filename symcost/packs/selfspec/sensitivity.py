@@ -13,20 +13,22 @@ width that sets where KV traffic overtakes compute in the pipelined
 schedule) cannot stay symbolic inside the closed-form sums; it is fixed at
 its value and listed as left out, with the reason.
 """
+
 from __future__ import annotations
 
 import hashlib
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .model import CostModel, build_model
-from .recipe import Recipe
 from ...registry import packaged_pack, resolve_pack
 from ...units import DIMENSIONLESS, parse_unit
+from .model import CostModel, build_model
+from .recipe import Recipe
 
 if TYPE_CHECKING:
     import sympy as sp
@@ -39,9 +41,9 @@ _MAX_ATTEMPTS = 12
 
 @dataclass(frozen=True)
 class Elasticity:
-    coefficient: str           # pack symbol
-    field: str | None          # input field it is bound to
-    value: float               # in the unit below
+    coefficient: str  # pack symbol
+    field: str | None  # input field it is bound to
+    value: float  # in the unit below
     unit: str
     by_metric: dict[str, np.ndarray]  # metric -> elasticity per prompt length
 
@@ -50,28 +52,52 @@ class Elasticity:
 class Sensitivities:
     prompt_lengths: np.ndarray
     metrics: tuple[str, ...]
-    elasticities: list[Elasticity]     # ranked by the largest |elasticity| at any prompt length
-    left_out: dict[str, str]           # coefficient -> why it has no elasticity here
+    elasticities: list[Elasticity]  # ranked by the largest |elasticity| at any prompt length
+    left_out: dict[str, str]  # coefficient -> why it has no elasticity here
 
     def as_json(self) -> dict:
-        return {"prompt_lengths": self.prompt_lengths.tolist(), "metrics": list(self.metrics),
-                "elasticities": [{"coefficient": item.coefficient, "field": item.field, "value": item.value,
-                                  "unit": item.unit, **{metric: values.tolist() for metric, values in item.by_metric.items()}}
-                                 for item in self.elasticities],
-                "left_out": self.left_out}
+        return {
+            "prompt_lengths": self.prompt_lengths.tolist(),
+            "metrics": list(self.metrics),
+            "elasticities": [
+                {
+                    "coefficient": item.coefficient,
+                    "field": item.field,
+                    "value": item.value,
+                    "unit": item.unit,
+                    **{metric: values.tolist() for metric, values in item.by_metric.items()},
+                }
+                for item in self.elasticities
+            ],
+            "left_out": self.left_out,
+        }
 
     @classmethod
-    def from_json(cls, data: dict) -> "Sensitivities":
+    def from_json(cls, data: dict) -> Sensitivities:
         metrics = tuple(data["metrics"])
-        ranked = [Elasticity(item["coefficient"], item["field"], item["value"], item["unit"],
-                             {metric: np.asarray(item[metric], dtype=np.float64) for metric in metrics})
-                  for item in data["elasticities"]]
+        ranked = [
+            Elasticity(
+                item["coefficient"],
+                item["field"],
+                item["value"],
+                item["unit"],
+                {metric: np.asarray(item[metric], dtype=np.float64) for metric in metrics},
+            )
+            for item in data["elasticities"]
+        ]
         return cls(np.asarray(data["prompt_lengths"], dtype=np.float64), metrics, ranked, dict(data["left_out"]))
 
 
-def sensitivities(model_path: str | Path, hardware_path: str | Path, stats_path: str | Path,
-                  prompt_lengths: Sequence[float], *, scenario: str = "speculative",
-                  library_path: list[str] | None = None, metrics: Sequence[str] = METRICS) -> Sensitivities:
+def sensitivities(
+    model_path: str | Path,
+    hardware_path: str | Path,
+    stats_path: str | Path,
+    prompt_lengths: Sequence[float],
+    *,
+    scenario: str = "speculative",
+    library_path: list[str] | None = None,
+    metrics: Sequence[str] = METRICS,
+) -> Sensitivities:
     """Elasticities of ``scenario``'s per-token metrics to every dimensional hardware coefficient.
 
     Deriving them takes seconds of SymPy (a build per round of coefficients a step sum needs as numbers,
@@ -82,27 +108,44 @@ def sensitivities(model_path: str | Path, hardware_path: str | Path, stats_path:
     """
     outputs = tuple(f"{scenario}.{metric}" for metric in metrics)
     lengths = np.asarray(prompt_lengths, dtype=np.float64)
-    recipe = Recipe(resolve_pack("selfspec"), model_path, hardware_path, stats_path, tuple(library_path or ()),
-                    only=outputs)
+    recipe = Recipe(
+        resolve_pack("selfspec"), model_path, hardware_path, stats_path, tuple(library_path or ()), only=outputs
+    )
     entry = recipe.cache_entry()
 
     def derive() -> dict:
         if sys.stderr.isatty():  # seconds of SymPy: say why, and that it happens once
             print("deriving the elasticities (the next run takes them from the cache)...", file=sys.stderr)
-        return _derived(model_path, hardware_path, stats_path, lengths, scenario=scenario,
-                        library_path=library_path, metrics=metrics).as_json()
+        return _derived(
+            model_path,
+            hardware_path,
+            stats_path,
+            lengths,
+            scenario=scenario,
+            library_path=library_path,
+            metrics=metrics,
+        ).as_json()
 
     name = "sensitivity_" + hashlib.sha256(lengths.tobytes()).hexdigest()[:16]
     return Sensitivities.from_json(entry.remember(name, derive) if entry else derive())
 
 
-def _derived(model_path: str | Path, hardware_path: str | Path, stats_path: str | Path,
-             lengths: np.ndarray, *, scenario: str, library_path: list[str] | None,
-             metrics: Sequence[str]) -> Sensitivities:
+def _derived(
+    model_path: str | Path,
+    hardware_path: str | Path,
+    stats_path: str | Path,
+    lengths: np.ndarray,
+    *,
+    scenario: str,
+    library_path: list[str] | None,
+    metrics: Sequence[str],
+) -> Sensitivities:
     """The elasticities, derived with SymPy."""
     outputs = [f"{scenario}.{metric}" for metric in metrics]
     model, left_out = _model_keeping_coefficients(model_path, hardware_path, stats_path, library_path, outputs)
-    kept = [symbol for symbol in model.evaluator.inputs if symbol.name in model.kept and model.defaults.get(symbol.name)]
+    kept = [
+        symbol for symbol in model.evaluator.inputs if symbol.name in model.kept and model.defaults.get(symbol.name)
+    ]
     for name in model.kept:
         if name not in model.evaluator.input_names:
             left_out[name] = "these metrics do not depend on it (with these inputs)"
@@ -121,12 +164,16 @@ def _derived(model_path: str | Path, hardware_path: str | Path, stats_path: str 
 
 def cost_coefficients(pack: FormulaPack) -> list[str]:
     """Hardware symbols with a physical unit (energies, times, powers, areas, bandwidths, sizes)."""
-    return [spec.name for spec in pack.symbols.values()
-            if spec.source == "hardware" and parse_unit(spec.unit).dimension != DIMENSIONLESS]
+    return [
+        spec.name
+        for spec in pack.symbols.values()
+        if spec.source == "hardware" and parse_unit(spec.unit).dimension != DIMENSIONLESS
+    ]
 
 
-def _model_keeping_coefficients(model_path, hardware_path, stats_path, library_path,
-                                outputs: list[str]) -> tuple[CostModel, dict[str, str]]:
+def _model_keeping_coefficients(
+    model_path, hardware_path, stats_path, library_path, outputs: list[str]
+) -> tuple[CostModel, dict[str, str]]:
     """A model with every cost coefficient symbolic but those the closed-form sums need as numbers."""
     from ...pack import load_pack
     from ...sums import ClosedFormError
@@ -135,20 +182,24 @@ def _model_keeping_coefficients(model_path, hardware_path, stats_path, library_p
     left_out: dict[str, str] = {}
     for _ in range(_MAX_ATTEMPTS):
         try:
-            return build_model(model_path, hardware_path, stats_path, library_path=library_path,
-                               only=outputs, keep=keep), left_out
+            return build_model(
+                model_path, hardware_path, stats_path, library_path=library_path, only=outputs, keep=keep
+            ), left_out
         except ClosedFormError as error:
             deciding = {symbol.name for symbol in error.symbols} & set(keep)
             if not deciding:
                 raise
-            left_out.update((name, "it decides which branch of a step sum applies, so the closed form needs "
-                                   "its value") for name in deciding)
+            left_out.update(
+                (name, "it decides which branch of a step sum applies, so the closed form needs its value")
+                for name in deciding
+            )
             keep = [name for name in keep if name not in deciding]
     raise ClosedFormError(f"more than {_MAX_ATTEMPTS} rounds of coefficients deciding branches")
 
 
-def _log_derivatives(model: CostModel, output: str, kept: list[sp.Symbol],
-                     lengths: np.ndarray) -> dict[str, np.ndarray]:
+def _log_derivatives(
+    model: CostModel, output: str, kept: list[sp.Symbol], lengths: np.ndarray
+) -> dict[str, np.ndarray]:
     """d log(output) / d log(c) for each kept coefficient c, at each prompt length."""
     import sympy as sp
 

@@ -1,4 +1,5 @@
 """``symcost spatten run|audit CONFIG``: the SpAtten lookahead study (seed 002) with its plots, and its audit document."""
+
 from __future__ import annotations
 
 import argparse
@@ -7,18 +8,31 @@ from ...commands.common import emit_audit
 
 
 def register(commands) -> None:
-    parser = commands.add_parser("spatten", help="SpAtten speculative token pruning with lookahead (formulas/spatten.yaml)")
+    parser = commands.add_parser(
+        "spatten", help="SpAtten speculative token pruning with lookahead (formulas/spatten.yaml)"
+    )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    run_parser = actions.add_parser("run", help="sanity checks, baseline vs pipelined (Monte Carlo and exact expectation), plots")
+    run_parser = actions.add_parser(
+        "run", help="sanity checks, baseline vs pipelined (Monte Carlo and exact expectation), plots"
+    )
     run_parser.add_argument("config", metavar="CONFIG", help="SpAtten configuration (YAML or JSON)")
-    run_parser.add_argument("--trials", type=_positive, metavar="N", help="Monte Carlo trials (default: the configuration's)")
+    run_parser.add_argument(
+        "--trials", type=_positive, metavar="N", help="Monte Carlo trials (default: the configuration's)"
+    )
     run_parser.add_argument("--seed", type=_seed, metavar="S", help="random seed (default: the configuration's)")
-    run_parser.add_argument("--out", default="spatten-results", metavar="DIR", help="directory for the plots (default: %(default)s)")
+    run_parser.add_argument(
+        "--out", default="spatten-results", metavar="DIR", help="directory for the plots (default: %(default)s)"
+    )
     run_parser.set_defaults(run=run)
-    audit_parser = actions.add_parser("audit", help="audit document: the pack's formulas with this configuration's "
-                                                    "values and provenance, token counts, expectations")
+    audit_parser = actions.add_parser(
+        "audit",
+        help="audit document: the pack's formulas with this configuration's "
+        "values and provenance, token counts, expectations",
+    )
     audit_parser.add_argument("config", metavar="CONFIG", help="SpAtten configuration (YAML or JSON)")
-    audit_parser.add_argument("--format", choices=("latex", "markdown"), help="default: from the -o suffix (.tex or .md)")
+    audit_parser.add_argument(
+        "--format", choices=("latex", "markdown"), help="default: from the -o suffix (.tex or .md)"
+    )
     audit_parser.add_argument("-o", "--output", metavar="FILE", help="file to write (default: standard output)")
     audit_parser.set_defaults(run=run_audit)
 
@@ -33,8 +47,10 @@ def run(args: argparse.Namespace) -> int:
 
     study = run_study(config, args.trials, args.seed)
     print(sanity_block(study))
-    print(f"\nRunning Monte Carlo: {study.montecarlo.trials} trials (seed {study.montecarlo.seed}) "
-          "for both baseline & pipelined, and the exact expectation...\n")
+    print(
+        f"\nRunning Monte Carlo: {study.montecarlo.trials} trials (seed {study.montecarlo.seed}) "
+        "for both baseline & pipelined, and the exact expectation...\n"
+    )
     print(results_table(study))
     print()
     print(sweep_summary(study))
@@ -65,7 +81,7 @@ def _positive(text: str) -> int:
 
 def _seed(text: str) -> int:
     value = _integer(text)
-    if not 0 <= value < 2 ** 32:
+    if not 0 <= value < 2**32:
         raise argparse.ArgumentTypeError(f"expected a seed from 0 to 2**32 - 1, got {text!r}")
     return value
 

@@ -5,6 +5,7 @@ holds the defaults); quantities such as ``1024 Gbit/s`` in unit-named fields
 are converted first. Binding gives every bound symbol of
 ``formulas/spatten.yaml`` its exact value in SI units and its provenance.
 """
+
 from __future__ import annotations
 
 import copy
@@ -15,9 +16,9 @@ from typing import Any
 import sympy as sp
 
 from ...binder import BoundValue, bind_symbols
+from ...checked import checked_data, checked_document
 from ...errors import InputError, InputIssue, SymcostError
 from ...input_tree import InputTree
-from ...checked import checked_data, checked_document
 from ...pack import FormulaPack
 from ...schema_check import leaf_fields
 from ...size_limits import MAX_MONTE_CARLO_DRAWS
@@ -41,14 +42,13 @@ class SpattenConfig:
     seed: int
     precision_axis: SweepAxis
     recall_axis: SweepAxis
-    label: str    # what error messages and provenance name: the file (or files) it was read from
+    label: str  # what error messages and provenance name: the file (or files) it was read from
 
     def field(self, dotted: str) -> Any:
         node: Any = self.data
         for part in dotted.split("."):
             node = node[part]
         return node
-
 
 
 def load_config(path: str | Path) -> SpattenConfig:
@@ -67,18 +67,29 @@ def config_from_tree(tree: InputTree) -> SpattenConfig:
 
 def _config(data: dict[str, Any], label: str, path: Path) -> SpattenConfig:
     data = _with_defaults(data)
-    axes = [SweepAxis(*(data["sweep"][name][key] for key in ("from", "to", "points"))) for name in ("precision", "recall")]
-    issues = [InputIssue(label, f"sweep.{name}", f"expected from <= to, got from {axis.start} > to {axis.stop}")
-              for name, axis in zip(("precision", "recall"), axes) if axis.start > axis.stop]
+    axes = [
+        SweepAxis(*(data["sweep"][name][key] for key in ("from", "to", "points"))) for name in ("precision", "recall")
+    ]
+    issues = [
+        InputIssue(label, f"sweep.{name}", f"expected from <= to, got from {axis.start} > to {axis.stop}")
+        for name, axis in zip(("precision", "recall"), axes)
+        if axis.start > axis.stop
+    ]
     draws = data["simulation"]["trials"] * data["model"]["layers"]
     if draws > MAX_MONTE_CARLO_DRAWS:
-        issues.append(InputIssue(label, "simulation.trials",
-                                 f"trials x layers is {draws:,}, above the limit of {MAX_MONTE_CARLO_DRAWS:,} "
-                                 "Monte Carlo draws; use fewer trials"))
+        issues.append(
+            InputIssue(
+                label,
+                "simulation.trials",
+                f"trials x layers is {draws:,}, above the limit of {MAX_MONTE_CARLO_DRAWS:,} "
+                "Monte Carlo draws; use fewer trials",
+            )
+        )
     if issues:
         raise InputError(issues)
-    return SpattenConfig(data["name"], Path(path), data, data["simulation"]["trials"], data["simulation"]["seed"], *axes,
-                         label)
+    return SpattenConfig(
+        data["name"], Path(path), data, data["simulation"]["trials"], data["simulation"]["seed"], *axes, label
+    )
 
 
 def _with_defaults(data: dict[str, Any]) -> dict[str, Any]:

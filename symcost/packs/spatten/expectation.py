@@ -15,6 +15,7 @@ over a grid of points (of P, R or any coefficient), in chunks that bound the
 memory used. :func:`expected_expression` gives the same sum as one SymPy
 expression, for break-even solving and sensitivities.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from ...reductions import reduce_elements, reduced_variances
 from .model import LayerModel
 
 CHUNK_POINTS = 200_000  # grid points x support points evaluated at once
-PMF_DIGITS = 30         # digits of an outcome's probability in a closed form (evaluation is float64)
+PMF_DIGITS = 30  # digits of an outcome's probability in a closed form (evaluation is float64)
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class _Support:
     starts: np.ndarray
 
     @classmethod
-    def of(cls, model: LayerModel) -> "_Support":
+    def of(cls, model: LayerModel) -> _Support:
         sizes = model.kept.astype(np.int64) + 1
         tp = np.concatenate([np.arange(size, dtype=np.float64) for size in sizes])
         kept = np.repeat(model.kept, sizes)
@@ -87,7 +88,7 @@ def layer_moments(model: LayerModel, **inputs) -> Moments:
     means: dict[str, list[np.ndarray]] = {}
     variances: dict[str, list[np.ndarray]] = {}
     for start in range(0, columns["R"].shape[0], chunk):
-        rows = {name: column[start:start + chunk] for name, column in columns.items()}
+        rows = {name: column[start : start + chunk] for name, column in columns.items()}
         weights = support.probabilities(rows["R"])
         outputs = model.evaluate(support.tp, tokens=support.tokens, kept=support.kept, **rows)
         # The probabilities sum to 1 up to rounding: divide by their sum all the same.
@@ -101,9 +102,13 @@ def layer_moments(model: LayerModel, **inputs) -> Moments:
             shift = np.add.reduceat(shifted * weights, support.starts, axis=-1) / total
             deviation = shifted - np.repeat(shift, sizes, axis=-1)
             means.setdefault(name, []).append(reference + shift)
-            variances.setdefault(name, []).append(np.add.reduceat(deviation ** 2 * weights, support.starts, axis=-1) / total)
-    return Moments({name: np.concatenate(parts).reshape(grid_shape) for name, parts in means.items()},
-                   {name: np.sqrt(np.concatenate(parts).reshape(grid_shape)) for name, parts in variances.items()})
+            variances.setdefault(name, []).append(
+                np.add.reduceat(deviation**2 * weights, support.starts, axis=-1) / total
+            )
+    return Moments(
+        {name: np.concatenate(parts).reshape(grid_shape) for name, parts in means.items()},
+        {name: np.sqrt(np.concatenate(parts).reshape(grid_shape)) for name, parts in variances.items()},
+    )
 
 
 def exact_metrics(model: LayerModel, precision=None, recall=None, **inputs) -> Moments:
@@ -113,8 +118,10 @@ def exact_metrics(model: LayerModel, precision=None, recall=None, **inputs) -> M
     """
     given = {name: value for name, value in (("P", precision), ("R", recall)) if value is not None}
     per_layer = layer_moments(model, **given, **inputs)
-    variances = reduced_variances(model.pack, {name: std ** 2 for name, std in per_layer.std.items()})
-    return Moments(reduce_elements(model.pack, per_layer.mean), {key: np.sqrt(value) for key, value in variances.items()})
+    variances = reduced_variances(model.pack, {name: std**2 for name, std in per_layer.std.items()})
+    return Moments(
+        reduce_elements(model.pack, per_layer.mean), {key: np.sqrt(value) for key, value in variances.items()}
+    )
 
 
 class binomial_pmf(sp.Function):  # noqa: N801 - a SymPy function, named as such functions are
@@ -156,8 +163,13 @@ def expected_expression(model: LayerModel, name: str, values: dict[sp.Symbol, sp
     if name in reductions:
         return _expected_reduction(model, reductions[name], values)
     expression = model.compiled.expressions[name].xreplace(values)
-    return expression.xreplace({reduction.symbol: _expected_reduction(model, reduction, values)
-                                for reduction in reductions.values() if reduction.symbol in expression.free_symbols})
+    return expression.xreplace(
+        {
+            reduction.symbol: _expected_reduction(model, reduction, values)
+            for reduction in reductions.values()
+            if reduction.symbol in expression.free_symbols
+        }
+    )
 
 
 def _expected_reduction(model: LayerModel, reduction, values: dict[sp.Symbol, sp.Expr]) -> sp.Expr:

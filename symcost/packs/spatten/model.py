@@ -10,6 +10,7 @@ are the pack's reductions of the per-layer outputs over the layers
 (:func:`~symcost.reductions.reduce_elements`), and its figures of the whole
 network the pack's series quantities over them (the net speedup).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,8 +22,8 @@ import sympy as sp
 from ...binder import BoundValue
 from ...chain import build_chain
 from ...compile import Evaluator
-from ...registry import packaged_pack
 from ...pack import FormulaPack, load_pack
+from ...registry import packaged_pack
 from .config import SpattenConfig, bind_config
 
 LAYER_AXES = ("N", "K", "tp")
@@ -31,10 +32,10 @@ LAYER_AXES = ("N", "K", "tp")
 @dataclass(frozen=True)
 class CompiledPack:
     pack: FormulaPack
-    expressions: dict[str, sp.Expr]   # per-layer outputs over the layer axes, network figures over the reductions
-    units: dict[str, str]             # every output's and reduction's SI unit
-    evaluator: Evaluator          # every per-layer output over the layer axes and every bound symbol
-    series: Evaluator             # every series quantity over the reductions and every bound symbol
+    expressions: dict[str, sp.Expr]  # per-layer outputs over the layer axes, network figures over the reductions
+    units: dict[str, str]  # every output's and reduction's SI unit
+    evaluator: Evaluator  # every per-layer output over the layer axes and every bound symbol
+    series: Evaluator  # every series quantity over the reductions and every bound symbol
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,12 @@ class LayerModel:
     def evaluate(self, tp, tokens=None, kept=None, **overrides) -> dict[str, np.ndarray]:
         """Every per-layer output for true-positive counts ``tp`` (arrays broadcast; by default the
         last axis is the layers); ``overrides`` replace bound values by name (``P=...``)."""
-        return self.compiled.evaluator(**{**self.inputs, **overrides}, tp=tp, N=self.tokens if tokens is None else tokens,
-                                       K=self.kept if kept is None else kept)
+        return self.compiled.evaluator(
+            **{**self.inputs, **overrides},
+            tp=tp,
+            N=self.tokens if tokens is None else tokens,
+            K=self.kept if kept is None else kept,
+        )
 
     def series(self, reductions: dict[str, np.ndarray], **overrides) -> dict[str, np.ndarray]:
         """Every figure of the whole network (the net speedup) from values of the reductions."""
@@ -91,11 +96,21 @@ def compiled_spatten_pack() -> CompiledPack:
     pack = chain.pack
     expressions = {name: chain.closed_form(name) for name in chain.output_names}
     for symbol, expression in chain.series:  # a network figure may use earlier ones
-        expressions[symbol.name] = expression.xreplace({pack_symbol: expressions[pack_symbol.name]
-                                                         for pack_symbol, _ in chain.series if pack_symbol.name in expressions})
+        expressions[symbol.name] = expression.xreplace(
+            {
+                pack_symbol: expressions[pack_symbol.name]
+                for pack_symbol, _ in chain.series
+                if pack_symbol.name in expressions
+            }
+        )
     bound = [spec.symbol for spec in pack.symbols.values() if spec.binding]
-    return CompiledPack(pack, expressions, chain.units, chain.compile(inputs=[pack.symbol(name) for name in LAYER_AXES] + bound),
-                        chain.compile_series(bound))
+    return CompiledPack(
+        pack,
+        expressions,
+        chain.units,
+        chain.compile(inputs=[pack.symbol(name) for name in LAYER_AXES] + bound),
+        chain.compile_series(bound),
+    )
 
 
 def build_layer_model(config: SpattenConfig) -> LayerModel:

@@ -7,6 +7,7 @@ chunks of trials that bound the memory used). Draws come from numpy's legacy
 drawing trial by trial, layer by layer, it gives the seed's own simulator's
 trials for the same seed.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -18,10 +18,11 @@ Any bound symbol may vary, by symbol (``BW``) or input path
 ``N_0``, ``rho``), which fixes every layer's token counts: ``--set`` changes it,
 and a sweep varies it one model per value (:func:`variable_names`).
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import sympy as sp
@@ -32,7 +33,7 @@ from ...input_tree import InputTree
 from ...pack import FormulaPack, domain_of
 from ...units import parse_unit
 from .config import config_from_tree
-from .expectation import expected_expression, exact_metrics
+from .expectation import exact_metrics, expected_expression
 from .model import LAYER_AXES, LayerModel, build_layer_model
 
 STRUCTURE = ("n_layers", "N_0", "rho")  # what fixes the layers' token counts
@@ -53,8 +54,10 @@ class SpattenEvaluator:
     def source(self) -> str:
         """Refused: a cluster ships one generated evaluator, and the network figures are the expectation
         engine's work over every layer's outcomes, not one."""
-        raise SymcostError("the SpAtten pack's network figures come from its expectation engine, not from one "
-                           "generated evaluator that a cluster could ship: run without --cluster")
+        raise SymcostError(
+            "the SpAtten pack's network figures come from its expectation engine, not from one "
+            "generated evaluator that a cluster could ship: run without --cluster"
+        )
 
 
 @dataclass
@@ -62,7 +65,7 @@ class SpattenModel:
     """The SpAtten pack bound to a configuration, as a :class:`~symcost.registry.PackModel`."""
 
     layers: LayerModel
-    variable: tuple[str, ...]          # bound symbols left variable, besides the layer axes
+    variable: tuple[str, ...]  # bound symbols left variable, besides the layer axes
     defaults: dict[str, float]
     limits: tuple[tuple[str, str], ...] = ()
 
@@ -76,8 +79,10 @@ class SpattenModel:
 
     @property
     def network_names(self) -> tuple[str, ...]:
-        return (*(reduction.name for reduction in self.pack.reductions),
-                *(quantity.name for quantity in self.pack.quantities if quantity.series))
+        return (
+            *(reduction.name for reduction in self.pack.reductions),
+            *(quantity.name for quantity in self.pack.quantities if quantity.series),
+        )
 
     @property
     def output_names(self) -> tuple[str, ...]:
@@ -96,12 +101,15 @@ class SpattenModel:
     def input_for(self, name: str) -> tuple[str, float]:
         spec = self.pack.find_symbol(name)
         if spec.name in STRUCTURE:
-            raise SymcostError(f"{name!r} sets the layers' token counts, which every network figure sums over; "
-                               f"it is fixed in this model: change it with --set {spec.binding_paths[0]}=VALUE "
-                               f"(a sweep takes {spec.binding_paths[0]} as an axis: one model per value)")
+            raise SymcostError(
+                f"{name!r} sets the layers' token counts, which every network figure sums over; "
+                f"it is fixed in this model: change it with --set {spec.binding_paths[0]}=VALUE "
+                f"(a sweep takes {spec.binding_paths[0]} as an axis: one model per value)"
+            )
         if spec.name not in self.evaluator.input_names:
-            raise SymcostError(f"{name!r} is fixed in this model; the varied inputs are "
-                               f"{', '.join(self.evaluator.input_names)}")
+            raise SymcostError(
+                f"{name!r} is fixed in this model; the varied inputs are {', '.join(self.evaluator.input_names)}"
+            )
         return spec.name, parse_unit(self.pack.given_unit(name)).si_factor
 
     def evaluate(self, **inputs) -> dict[str, np.ndarray]:
@@ -110,21 +118,32 @@ class SpattenModel:
 
     def evaluate_within_limits(self, raise_beyond: bool = False, **inputs) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """Every output, and a mask of the points within the pack's limits (it declares none)."""
-        return checked_evaluation(self._outputs, {**self.defaults, **inputs}, self.limits,
-                                  lambda: bound_inputs(self.pack, self.layers.values), mask_limits=not raise_beyond)
+        return checked_evaluation(
+            self._outputs,
+            {**self.defaults, **inputs},
+            self.limits,
+            lambda: bound_inputs(self.pack, self.layers.values),
+            mask_limits=not raise_beyond,
+        )
 
     def _outputs(self, **values) -> dict[str, np.ndarray]:
         bound = {name: values[name] for name in self.variable}
         layer = self.layers.evaluate(values["tp"], tokens=values["N"], kept=values["K"], **bound)
         shape = np.broadcast_shapes(*(np.shape(value) for value in values.values()))
-        return {name: np.broadcast_to(value, shape).copy() for name, value in {**layer, **self._network(bound, shape)}.items()}
+        return {
+            name: np.broadcast_to(value, shape).copy()
+            for name, value in {**layer, **self._network(bound, shape)}.items()
+        }
 
     def _network(self, bound: dict[str, np.ndarray], shape: tuple[int, ...]) -> dict[str, np.ndarray]:
         """The network figures at every point, each distinct point of the bound inputs computed once (the
         layer axes do not enter them)."""
         columns = [np.broadcast_to(np.asarray(value, dtype=np.float64), shape).ravel() for value in bound.values()]
-        distinct, where = np.unique(np.stack(columns, axis=-1), axis=0, return_inverse=True) if columns else \
-            (np.empty((1, 0)), np.zeros(int(np.prod(shape)), dtype=np.int64))
+        distinct, where = (
+            np.unique(np.stack(columns, axis=-1), axis=0, return_inverse=True)
+            if columns
+            else (np.empty((1, 0)), np.zeros(int(np.prod(shape)), dtype=np.int64))
+        )
         points = {name: distinct[:, index] for index, name in enumerate(bound)}
         expected = exact_metrics(self.layers, **points)
         network = {**expected.mean, **self.layers.series(expected.mean, **points)}
@@ -133,13 +152,16 @@ class SpattenModel:
     def closed_form(self, name: str, values: Mapping[str, float] = {}) -> sp.Expr:
         """Output ``name`` over the varied inputs (a network figure: the exact expectation as one finite sum
         over the layers' outcomes), those in ``values`` replaced by numbers."""
-        fixed = {symbol: bound.value for symbol, bound in self.layers.values.items() if symbol.name not in self.variable}
+        fixed = {
+            symbol: bound.value for symbol, bound in self.layers.values.items() if symbol.name not in self.variable
+        }
         if name in self.network_names:
             given = {symbol: sp.Float(values[symbol.name]) for symbol in self.layers.values if symbol.name in values}
             return expected_expression(self.layers, name, {**given, **fixed})
         expression = self.layers.compiled.expressions[name].xreplace(fixed)
-        return expression.xreplace({symbol: sp.Float(values[symbol.name]) for symbol in expression.free_symbols
-                                    if symbol.name in values})
+        return expression.xreplace(
+            {symbol: sp.Float(values[symbol.name]) for symbol in expression.free_symbols if symbol.name in values}
+        )
 
     def audit_document(self):
         """The configuration's audit (as ``symcost spatten audit``)."""
@@ -151,8 +173,12 @@ class SpattenModel:
 def variable_names(pack: FormulaPack) -> set[str]:
     """The names a model keeps variable (symbols and input paths): every input but the layer structure, which a
     sweep varies by building one model per value."""
-    return {name for spec in pack.symbols.values() if spec.source not in ("derived", "constant")
-            and spec.name not in STRUCTURE for name in (spec.name, *spec.binding_paths)}
+    return {
+        name
+        for spec in pack.symbols.values()
+        if spec.source not in ("derived", "constant") and spec.name not in STRUCTURE
+        for name in (spec.name, *spec.binding_paths)
+    }
 
 
 def build(pack: FormulaPack, tree: InputTree, vary: Sequence[str] = ()) -> SpattenModel:
@@ -160,9 +186,16 @@ def build(pack: FormulaPack, tree: InputTree, vary: Sequence[str] = ()) -> Spatt
     axes always are; the layer structure never is)."""
     layers = build_layer_model(config_from_tree(tree))
     named = [pack.find_symbol(name) for name in vary]
-    variable = tuple(dict.fromkeys(spec.name for spec in named
-                                   if spec.name not in (*LAYER_AXES, *STRUCTURE) and spec.symbol in layers.values))
+    variable = tuple(
+        dict.fromkeys(
+            spec.name for spec in named if spec.name not in (*LAYER_AXES, *STRUCTURE) and spec.symbol in layers.values
+        )
+    )
     recall, kept = layers.recall, int(layers.kept[0])
-    defaults = {"N": float(layers.tokens[0]), "K": float(kept), "tp": float(min(np.floor((kept + 1) * recall), kept)),
-                **{name: value for name, value in layers.inputs.items() if name in variable}}
+    defaults = {
+        "N": float(layers.tokens[0]),
+        "K": float(kept),
+        "tp": float(min(np.floor((kept + 1) * recall), kept)),
+        **{name: value for name, value in layers.inputs.items() if name in variable},
+    }
     return SpattenModel(layers, variable, defaults)

@@ -4,6 +4,7 @@ Figures are built on ``matplotlib.figure.Figure`` (no pyplot state, no
 display needed) and returned, so callers and tests can inspect them before
 :func:`write_plots` saves them as PNG.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -33,18 +34,32 @@ class Schedule:
 
 
 SCHEDULES = (
-    Schedule("Baseline (last trial)", "baseline_layer_cycles",
-             ("fetch_cycles", "qk_cycles", "softmax_cycles", "av_cycles", "score_cycles", "top_k_cycles")),
-    Schedule("Pipelined Lookahead (last trial)", "pipelined_layer_cycles", ("fetch_cycles", "qk_cycles", "softmax_cycles"),
-             (("av_cycles", "corrective_fetch_cycles"),
-              ("predictor_cycles", "proxy_cycles", "top_k_cycles", "speculative_fetch_cycles"))),
+    Schedule(
+        "Baseline (last trial)",
+        "baseline_layer_cycles",
+        ("fetch_cycles", "qk_cycles", "softmax_cycles", "av_cycles", "score_cycles", "top_k_cycles"),
+    ),
+    Schedule(
+        "Pipelined Lookahead (last trial)",
+        "pipelined_layer_cycles",
+        ("fetch_cycles", "qk_cycles", "softmax_cycles"),
+        (
+            ("av_cycles", "corrective_fetch_cycles"),
+            ("predictor_cycles", "proxy_cycles", "top_k_cycles", "speculative_fetch_cycles"),
+        ),
+    ),
 )
 STAGE_STYLE = {  # term -> (legend label, colour)
-    "fetch_cycles": ("DRAM fetch (QKV)", "gray"), "qk_cycles": ("QK mult", "coral"),
-    "softmax_cycles": ("Softmax", "gold"), "av_cycles": ("AV mult", "salmon"),
-    "score_cycles": ("Score comp (stall)", "skyblue"), "top_k_cycles": ("Top-k", "dodgerblue"),
-    "predictor_cycles": ("Predictor (lookahead)", "mediumpurple"), "proxy_cycles": ("Proxy score (lookahead)", "lightsteelblue"),
-    "speculative_fetch_cycles": ("Speculative fetch", "darkgray"), "corrective_fetch_cycles": ("Corrective fetch (FN)", "red"),
+    "fetch_cycles": ("DRAM fetch (QKV)", "gray"),
+    "qk_cycles": ("QK mult", "coral"),
+    "softmax_cycles": ("Softmax", "gold"),
+    "av_cycles": ("AV mult", "salmon"),
+    "score_cycles": ("Score comp (stall)", "skyblue"),
+    "top_k_cycles": ("Top-k", "dodgerblue"),
+    "predictor_cycles": ("Predictor (lookahead)", "mediumpurple"),
+    "proxy_cycles": ("Proxy score (lookahead)", "lightsteelblue"),
+    "speculative_fetch_cycles": ("Speculative fetch", "darkgray"),
+    "corrective_fetch_cycles": ("Corrective fetch (FN)", "red"),
 }
 
 
@@ -84,7 +99,9 @@ def gantt_figure(study: Study) -> Figure:
         _draw_bars(ax, gantt_bars(schedule, last), len(model.tokens))
         ax.set_title(schedule.title)
         ax.set_xlabel("Clock Cycles")
-    figure.legend(handles=[Patch(color=colour, label=label) for label, colour in STAGE_STYLE.values()], loc="outside right upper")
+    figure.legend(
+        handles=[Patch(color=colour, label=label) for label, colour in STAGE_STYLE.values()], loc="outside right upper"
+    )
     return figure
 
 
@@ -93,16 +110,24 @@ def _draw_bars(ax, bars: list[Bar], layers: int) -> None:
         # The shared sequence fills the row; parallel lanes split it (lane 0 above, lane 1 below).
         height = 0.7 if bar.lane < 0 else 0.34
         centre = bar.layer if bar.lane < 0 else bar.layer - 0.175 + 0.35 * bar.lane
-        ax.barh(centre, bar.duration, left=bar.start, height=height, color=STAGE_STYLE[bar.term][1],
-                edgecolor="black", linewidth=0.3)
+        ax.barh(
+            centre,
+            bar.duration,
+            left=bar.start,
+            height=height,
+            color=STAGE_STYLE[bar.term][1],
+            edgecolor="black",
+            linewidth=0.3,
+        )
     ax.set_yticks(range(layers), [f"Layer {layer}" for layer in range(layers)])
     ax.set_ylim(layers - 0.5, -0.5)
     ax.set_ylabel("Layer")
     ax.grid(axis="x", linestyle="--", alpha=0.6)
 
 
-def histogram_figure(values: np.ndarray, title: str, xlabel: str, exact: float | None = None,
-                     exact_label: str = "exact expectation") -> Figure:
+def histogram_figure(
+    values: np.ndarray, title: str, xlabel: str, exact: float | None = None, exact_label: str = "exact expectation"
+) -> Figure:
     figure = Figure(figsize=(8, 5), dpi=DPI, layout="constrained")
     ax = figure.subplots()
     spread = float(np.ptp(values))
@@ -131,7 +156,15 @@ def contour_figure(sweep: Sweep, precision: float, recall: float, name: str) -> 
     if low < 0 < high:
         zero = ax.contour(grid_p, grid_r, sweep.speedup, levels=[0.0], colors="black", linestyles="--")
         ax.clabel(zero, fmt="break-even (0%%)")
-    ax.plot([precision], [recall], marker="*", markersize=14, color="black", linestyle="none", label=f"P={precision:.3f}, R={recall:.3f}")
+    ax.plot(
+        [precision],
+        [recall],
+        marker="*",
+        markersize=14,
+        color="black",
+        linestyle="none",
+        label=f"P={precision:.3f}, R={recall:.3f}",
+    )
     ax.legend(loc="lower left")
     ax.set_xlabel("Predictor Precision")
     ax.set_ylabel("Predictor Recall")
@@ -147,12 +180,25 @@ def study_figures(study: Study) -> dict[str, Figure]:
     speedups = model.series(metrics)[SPEEDUP]
     return {
         f"gantt_{tag}.png": gantt_figure(study),
-        f"speedup_hist_{tag}.png": histogram_figure(speedups, "Net speedup per trial", "Net speedup (%)",
-                                                    study.expected_speedup, "exact (ratio of expected cycles)"),
-        f"wasted_hist_{tag}.png": histogram_figure(metrics["total_wasted_bytes"] / 1e6, "Wasted DRAM traffic per trial",
-                                                   "Wasted traffic (MB)", float(study.exact.mean["total_wasted_bytes"]) / 1e6),
-        f"hiding_hist_{tag}.png": histogram_figure(metrics["mean_hidden_cycles"], "Hidden time per layer, mean of a trial",
-                                                   "Hidden time (cycles)", float(study.exact.mean["mean_hidden_cycles"])),
+        f"speedup_hist_{tag}.png": histogram_figure(
+            speedups,
+            "Net speedup per trial",
+            "Net speedup (%)",
+            study.expected_speedup,
+            "exact (ratio of expected cycles)",
+        ),
+        f"wasted_hist_{tag}.png": histogram_figure(
+            metrics["total_wasted_bytes"] / 1e6,
+            "Wasted DRAM traffic per trial",
+            "Wasted traffic (MB)",
+            float(study.exact.mean["total_wasted_bytes"]) / 1e6,
+        ),
+        f"hiding_hist_{tag}.png": histogram_figure(
+            metrics["mean_hidden_cycles"],
+            "Hidden time per layer, mean of a trial",
+            "Hidden time (cycles)",
+            float(study.exact.mean["mean_hidden_cycles"]),
+        ),
         "pr_sweep_contour.png": contour_figure(study.sweep, model.precision, model.recall, model.config.name),
     }
 

@@ -1,4 +1,5 @@
 """One SpAtten study: the model, its Monte Carlo, its exact expected values and the P/R sweep."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -55,8 +56,15 @@ class Study:
 
 def run_study(config: SpattenConfig, trials: int | None = None, seed: int | None = None) -> Study:
     model = build_layer_model(config)
-    montecarlo = run_monte_carlo(model, config.trials if trials is None else trials, config.seed if seed is None else seed)
-    return Study(model, montecarlo, exact_metrics(model), precision_recall_sweep(model, config.precision_axis, config.recall_axis))
+    montecarlo = run_monte_carlo(
+        model, config.trials if trials is None else trials, config.seed if seed is None else seed
+    )
+    return Study(
+        model,
+        montecarlo,
+        exact_metrics(model),
+        precision_recall_sweep(model, config.precision_axis, config.recall_axis),
+    )
 
 
 def precision_recall_sweep(model: LayerModel, precision_axis: SweepAxis, recall_axis: SweepAxis) -> Sweep:

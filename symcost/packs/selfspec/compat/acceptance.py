@@ -9,14 +9,15 @@ Two spellings are read (``schemas/acceptance-sweep.schema.json``)::
     1: 0.8                           # or a map K -> E[a]
     5: 4.85
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
-from ....errors import InputError, InputIssue
 from ....checked import checked_document
+from ....errors import InputError, InputIssue
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,10 @@ def read_candidates(path: str | Path) -> list[Candidate]:
     document = checked_document(path, "acceptance-sweep")
     data = document.data
     if "candidates" in data:
-        entries = [(entry["k"], entry["expected_accepted_tokens"], f"candidates[{index}]")
-                   for index, entry in enumerate(data["candidates"])]
+        entries = [
+            (entry["k"], entry["expected_accepted_tokens"], f"candidates[{index}]")
+            for index, entry in enumerate(data["candidates"])
+        ]
     else:
         entries = [(int(k), mean, k) for k, mean in data.items()]
     return checked_candidates(entries, document.label)

@@ -7,6 +7,7 @@ delta-readout knobs, the k-sweep at the run's prompt length written as
 and ``summary_best.json`` / ``summary_best.md`` (the highest-throughput K per file).
 Runs that share a model and knobs share one compiled cost model.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -46,14 +47,18 @@ class BatchSummary:
 
 def final_ppa(speculative: dict[str, float], on_chip_mm2: float) -> str:
     """The reference's one-line PPA: latency per token, throughput, tokens per joule, on-chip area."""
-    return (f"lat={speculative['latency_ns_per_token'] / 1000:.2f}us/tok; "
-            f"thr={speculative['throughput_tokens_per_s']:.2f} tok/s; "
-            f"tok/J={speculative['tokens_per_joule']:.2f}; area={on_chip_mm2:.2f}mm^2")
+    return (
+        f"lat={speculative['latency_ns_per_token'] / 1000:.2f}us/tok; "
+        f"thr={speculative['throughput_tokens_per_s']:.2f} tok/s; "
+        f"tok/J={speculative['tokens_per_joule']:.2f}; area={on_chip_mm2:.2f}mm^2"
+    )
 
 
 def summary_markdown(rows: list[SummaryRow]) -> str:
     lines = [*MARKDOWN_HEADER]
-    lines += [f"| {row.model} | {row.adc_bits} | {row.k} | {row.acceptance_rate:.4f} | {row.final_ppa} |" for row in rows]
+    lines += [
+        f"| {row.model} | {row.adc_bits} | {row.k} | {row.acceptance_rate:.4f} | {row.final_ppa} |" for row in rows
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -69,14 +74,27 @@ def write_json(path: Path, payload: Any) -> None:
 
 
 class BatchRunner:
-    def __init__(self, template: Path, models_dir: Path, force_verify_adc_bits: int | None = None,
-                 library_path: list[str] | None = None):
+    def __init__(
+        self,
+        template: Path,
+        models_dir: Path,
+        force_verify_adc_bits: int | None = None,
+        library_path: list[str] | None = None,
+    ):
         self.template, self.models_dir = template, models_dir
         self.force_verify_adc_bits, self.library_path = force_verify_adc_bits, library_path
         self.models: dict[tuple, CostModel] = {}
         if read_hardware(template, library_path).mode != "knob-based":
-            raise InputError([InputIssue(template.name, "analog", "the batch runner sets ADC bits, so it needs a "
-                                         "knob-based hardware template (analog.*), not legacy costs.*")])
+            raise InputError(
+                [
+                    InputIssue(
+                        template.name,
+                        "analog",
+                        "the batch runner sets ADC bits, so it needs a "
+                        "knob-based hardware template (analog.*), not legacy costs.*",
+                    )
+                ]
+            )
 
     def cost_model(self, run: SimulatorRun, overrides: dict[str, Any]) -> CostModel:
         model_path = self.models_dir / run.model_file
@@ -85,10 +103,17 @@ class BatchRunner:
             try:
                 read_hardware(self.template, self.library_path, overrides)
             except InputError as error:  # a knob of the run that the template's library cannot serve
-                raise InputError([InputIssue(run.path.name, "knobs", f"applied to {issue}") for issue in error.issues]) from None
+                raise InputError(
+                    [InputIssue(run.path.name, "knobs", f"applied to {issue}") for issue in error.issues]
+                ) from None
             # The template's file and the overrides, not the spec read above: they key the evaluator cache.
-            self.models[key] = build_model(model_path, self.template, sweep_stats(run.candidates, str(run.path)),
-                                           library_path=self.library_path, overrides={"hardware": overrides})
+            self.models[key] = build_model(
+                model_path,
+                self.template,
+                sweep_stats(run.candidates, str(run.path)),
+                library_path=self.library_path,
+                overrides={"hardware": overrides},
+            )
         return self.models[key]
 
     def run_file(self, path: Path, output_dir: Path) -> tuple[list[SummaryRow], SummaryRow]:
@@ -103,8 +128,16 @@ class BatchRunner:
 
         def row(point: dict[str, Any]) -> SummaryRow:
             rate = point["expected_accepted_tokens"] / point["k"] if point["k"] > 0 else 0.0
-            return SummaryRow(path.name, run.model_label, f"{run.draft_adc_bits}/{verify_bits}", point["k"], rate,
-                              final_ppa(point["speculative"], on_chip), output.name)
+            return SummaryRow(
+                path.name,
+                run.model_label,
+                f"{run.draft_adc_bits}/{verify_bits}",
+                point["k"],
+                rate,
+                final_ppa(point["speculative"], on_chip),
+                output.name,
+            )
+
         return [row(point) for point in report["points"]], row(report["best_by_prompt_length"][0]["best_throughput"])
 
     def run(self, inputs_dir: Path, output_dir: Path) -> BatchSummary:

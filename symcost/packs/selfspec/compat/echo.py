@@ -5,18 +5,27 @@ hardware file or the library said on its own comes from the raw data kept in
 :class:`~symcost.packs.selfspec.inputs.hardware.HardwareSpec`. Field lists come from the
 hardware schema, the one place they are declared.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
+from ....schema_check import leaf_fields
 from ..inputs.hardware import HARDWARE_ONLY_SOC_FIELDS, HardwareSpec, field_default
 from ..inputs.model import ModelSpec
-from ....schema_check import leaf_fields
 
 CONVERTER_FIELDS = ("energy_pj_per_conversion", "latency_ns_per_conversion", "area_mm2_per_unit")
 PER_MAC_FIELDS = ("energy_pj_per_mac", "latency_ns_per_mac")
 DIGITAL_UNITS = ("attention", "softmax", "elementwise", "kv_cache")
-FEATURES = ("attention_qk", "attention_softmax", "attention_pv", "ffn_activation", "ffn_gate_multiply", "kv_cache_update")
+FEATURES = (
+    "attention_qk",
+    "attention_softmax",
+    "attention_pv",
+    "ffn_activation",
+    "ffn_gate_multiply",
+    "kv_cache_update",
+)
 # Readout blocks whose figures make the reference list analog_periphery among the knobs.
 READOUT_BLOCKS = ("tia", "snh", "mux", "io_buffers", "subarray_switches", "write_drivers")
 MEMORY_TECHNOLOGIES = ("sram", "hbm", "fabric")
@@ -28,8 +37,14 @@ MEMORY = ("memory", "/properties/memory", "memory")
 
 
 def model_knobs(model: ModelSpec) -> dict[str, Any]:
-    return {"activation_bits": model.activation_bits, "n_layers": model.n_layers, "d_model": model.d_model,
-            "n_heads": model.n_heads, "ffn_type": model.ffn_type, "d_ff": model.d_ff}
+    return {
+        "activation_bits": model.activation_bits,
+        "n_layers": model.n_layers,
+        "d_model": model.d_model,
+        "n_heads": model.n_heads,
+        "ffn_type": model.ffn_type,
+        "d_ff": model.d_ff,
+    }
 
 
 def feature_mapping(hardware: HardwareSpec) -> dict[str, str]:
@@ -64,10 +79,13 @@ def _in_effect(hardware: HardwareSpec, section: tuple[str, str, str], skip: tupl
     def value_of(dotted: str) -> Any:
         coefficient = hardware.coefficients.get(f"{prefix}.{dotted}")
         return None if coefficient is None else coefficient.value
+
     return _nest(fields, value_of)
 
 
-def _library_defaults(hardware: HardwareSpec, section: tuple[str, str, str], skip: tuple[str, ...] = ()) -> dict[str, Any]:
+def _library_defaults(
+    hardware: HardwareSpec, section: tuple[str, str, str], skip: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """A section as the library alone gives it (schema defaults for what it leaves out)."""
     name, pointer, _prefix = section
     schema_fields = leaf_fields("hardware", pointer)
@@ -76,6 +94,7 @@ def _library_defaults(hardware: HardwareSpec, section: tuple[str, str, str], ski
     def value_of(dotted: str) -> Any:
         value = _dig(own, dotted)
         return field_default(dotted, schema_fields[dotted]) if value is None else value
+
     return _nest([dotted for dotted in schema_fields if dotted.split(".")[0] not in skip], value_of)
 
 
@@ -93,16 +112,21 @@ def _soc_knobs(hardware: HardwareSpec) -> dict[str, Any]:
     # Per-phase buffers_add figures stay unset where neither file nor library gives them.
     for phase in ("draft", "verify"):
         for key in soc["buffers_add"][phase]:
-            soc["buffers_add"][phase][key] = _file_or_library(hardware, f"soc.buffers_add.{phase}.{key}",
-                                                              f"soc.buffers_add.{phase}.{key}")
+            soc["buffers_add"][phase][key] = _file_or_library(
+                hardware, f"soc.buffers_add.{phase}.{key}", f"soc.buffers_add.{phase}.{key}"
+            )
     return soc
 
 
 def _soc_is_configured(soc: dict[str, Any]) -> bool:
     buffers = soc["buffers_add"]
-    return (soc["schedule"] != "serialized" or any(soc["verify_setup"].values()) or any(soc["control"].values())
-            or any(value for key, value in buffers.items() if key not in ("draft", "verify"))
-            or any(value is not None for phase in ("draft", "verify") for value in buffers[phase].values()))
+    return (
+        soc["schedule"] != "serialized"
+        or any(soc["verify_setup"].values())
+        or any(soc["control"].values())
+        or any(value for key, value in buffers.items() if key not in ("draft", "verify"))
+        or any(value is not None for phase in ("draft", "verify") for value in buffers[phase].values())
+    )
 
 
 def _memory_knobs(hardware: HardwareSpec) -> dict[str, Any]:
@@ -115,13 +139,16 @@ def _memory_knobs(hardware: HardwareSpec) -> dict[str, Any]:
 def _analog_knobs(hardware: HardwareSpec) -> dict[str, Any]:
     value = hardware.value
     knobs: dict[str, Any] = {
-        "library": hardware.library, "xbar_size": value("analog.xbar_size"),
-        "num_columns_per_adc": value("analog.num_columns_per_adc"), "dac_bits": value("analog.dac_bits"),
+        "library": hardware.library,
+        "xbar_size": value("analog.xbar_size"),
+        "num_columns_per_adc": value("analog.num_columns_per_adc"),
+        "dac_bits": value("analog.dac_bits"),
         "adc": {"draft_bits": value("analog.adc.draft_bits"), "residual_bits": value("analog.adc.residual_bits")},
     }
     if _dig(hardware.file_data, "analog.adc.num_columns_per_adc") is not None:
-        knobs["adc"]["num_columns_per_adc"] = {path: value(f"analog.adc.num_columns_per_adc.{path}")
-                                              for path in ("draft", "residual")}
+        knobs["adc"]["num_columns_per_adc"] = {
+            path: value(f"analog.adc.num_columns_per_adc.{path}") for path in ("draft", "residual")
+        }
     periphery = _in_effect(hardware, PERIPHERY)
     if any(periphery[block][key] for block in READOUT_BLOCKS for key in periphery[block]):
         knobs["analog_periphery"] = periphery
@@ -131,9 +158,13 @@ def _analog_knobs(hardware: HardwareSpec) -> dict[str, Any]:
 
 
 def _delta_readout(hardware: HardwareSpec) -> dict[str, Any]:
-    return {mode: {"enabled": bool(hardware.switches.get(f"delta_readout.{mode}")),
-                   "dac_bits": _dig(hardware.file_data, f"analog.delta_readout.{mode}.dac_bits")}
-            for mode in ("draft", "verify")}
+    return {
+        mode: {
+            "enabled": bool(hardware.switches.get(f"delta_readout.{mode}")),
+            "dac_bits": _dig(hardware.file_data, f"analog.delta_readout.{mode}.dac_bits"),
+        }
+        for mode in ("draft", "verify")
+    }
 
 
 def hardware_knobs(hardware: HardwareSpec) -> dict[str, Any]:
@@ -158,10 +189,14 @@ def resolved_library(hardware: HardwareSpec) -> dict[str, Any] | None:
     if hardware.mode != "knob-based":
         return None
     value = hardware.value
-    bits = {"dac": value("analog.dac_bits"), "adc_draft": value("analog.adc.draft_bits"),
-            "adc_residual": value("analog.adc.residual_bits")}
-    payload: dict[str, Any] = {name: {"bits": bits[name], **{key: value(f"{name}.{key}") for key in CONVERTER_FIELDS}}
-                               for name in bits}
+    bits = {
+        "dac": value("analog.dac_bits"),
+        "adc_draft": value("analog.adc.draft_bits"),
+        "adc_residual": value("analog.adc.residual_bits"),
+    }
+    payload: dict[str, Any] = {
+        name: {"bits": bits[name], **{key: value(f"{name}.{key}") for key in CONVERTER_FIELDS}} for name in bits
+    }
     features = hardware.library_figures["digital"].get("features")
     payload["digital"] = {
         **{unit: {key: value(f"digital.{unit}.{key}") for key in PER_MAC_FIELDS} for unit in DIGITAL_UNITS},

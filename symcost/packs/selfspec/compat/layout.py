@@ -7,10 +7,12 @@ outputs converted to the field's unit; the fields symcost does not model
 reference itself writes where it has no such breakdown. docs/compat.md lists
 the differences.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timezone
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -24,23 +26,71 @@ NW_PER_W = 1e9
 PHASES = ("draft", "verify_drafted", "verify_bonus")
 STAGES = ("qkv", "wo", "ffn", "qk", "pv", "softmax", "elementwise", "kv_cache", "buffers_add", "control")
 AREA_BLOCKS = ("qkv", "wo", "ffn", "digital")
-COMPONENTS = ("arrays", "dac", "adc_draft", "adc_residual", "input_registers", "output_registers", "tia", "snh", "mux",
-              "io_buffers", "subarray_switches", "write_drivers", "attention_engine", "kv_cache", "sram", "hbm", "fabric",
-              "softmax_unit", "elementwise_unit", "buffers_add", "control")
-AREA_COMPONENTS = ("arrays", "dac", "adc_draft", "adc_residual", "attention_cim_sram", "attention_cim_mac",
-                   "input_registers", "output_registers", "tia", "snh", "mux", "io_buffers", "subarray_switches",
-                   "write_drivers", "sram", "fabric", "digital_overhead")
+COMPONENTS = (
+    "arrays",
+    "dac",
+    "adc_draft",
+    "adc_residual",
+    "input_registers",
+    "output_registers",
+    "tia",
+    "snh",
+    "mux",
+    "io_buffers",
+    "subarray_switches",
+    "write_drivers",
+    "attention_engine",
+    "kv_cache",
+    "sram",
+    "hbm",
+    "fabric",
+    "softmax_unit",
+    "elementwise_unit",
+    "buffers_add",
+    "control",
+)
+AREA_COMPONENTS = (
+    "arrays",
+    "dac",
+    "adc_draft",
+    "adc_residual",
+    "attention_cim_sram",
+    "attention_cim_mac",
+    "input_registers",
+    "output_registers",
+    "tia",
+    "snh",
+    "mux",
+    "io_buffers",
+    "subarray_switches",
+    "write_drivers",
+    "sram",
+    "fabric",
+    "digital_overhead",
+)
 CHANNELS = ("compute", "movement")
-METRICS = (("energy_pj_per_token", "energy_per_token", PJ_PER_J), ("latency_ns_per_token", "latency_per_token", NS_PER_S),
-           ("throughput_tokens_per_s", "throughput", 1.0), ("tokens_per_joule", "tokens_per_joule", 1.0))
+METRICS = (
+    ("energy_pj_per_token", "energy_per_token", PJ_PER_J),
+    ("latency_ns_per_token", "latency_per_token", NS_PER_S),
+    ("throughput_tokens_per_s", "throughput", 1.0),
+    ("tokens_per_joule", "tokens_per_joule", 1.0),
+)
 # The reference's labels for how each schedule runs a burst (its pipeline_policy block).
 PIPELINE_POLICIES = {
-    "serialized": {"draft_stage": "serialized", "verify_stage": "serialized", "mismatch_policy": "not-modeled",
-                   "full_accept_policy": "always-charge-verify-bonus-phase", "bonus_in_verify_wavefront": False},
-    "layer-pipelined": {"draft_stage": "serialized", "verify_stage": "wavefront",
-                        "mismatch_policy": "no-early-stop-execute-full-burst",
-                        "full_accept_policy": "bonus-always-executed-commit-only-on-full-accept",
-                        "bonus_in_verify_wavefront": True},
+    "serialized": {
+        "draft_stage": "serialized",
+        "verify_stage": "serialized",
+        "mismatch_policy": "not-modeled",
+        "full_accept_policy": "always-charge-verify-bonus-phase",
+        "bonus_in_verify_wavefront": False,
+    },
+    "layer-pipelined": {
+        "draft_stage": "serialized",
+        "verify_stage": "wavefront",
+        "mismatch_policy": "no-early-stop-execute-full-burst",
+        "full_accept_policy": "bonus-always-executed-commit-only-on-full-accept",
+        "bonus_in_verify_wavefront": True,
+    },
 }
 NOT_MODELLED = ("activation_counts", "memory_traffic")
 
@@ -83,12 +133,20 @@ def phase_breakdown(point: Outputs, scenario: str, phase: str) -> dict[str, Any]
     features: dict[str, float] = {}
     for feature in echo.FEATURES:
         features[f"{feature}_ops"] = point(f"{scenario}.feature.{phase}.{feature}.count")
-        features.update({f"{feature}_{key}": number for key, number in
-                         _energy_latency(point, f"{scenario}.feature.{phase}.{feature}").items()})
-    return {**_energy_latency(point, f"{scenario}.total.{phase}"),
-            "stages": {**pairs("stage", STAGES), **{f"{block}_mm2": 0.0 for block in AREA_BLOCKS}},
-            "components": pairs("component", COMPONENTS), "dpu_features": features,
-            "channels": pairs("channel", CHANNELS), **{field: None for field in NOT_MODELLED}}
+        features.update(
+            {
+                f"{feature}_{key}": number
+                for key, number in _energy_latency(point, f"{scenario}.feature.{phase}.{feature}").items()
+            }
+        )
+    return {
+        **_energy_latency(point, f"{scenario}.total.{phase}"),
+        "stages": {**pairs("stage", STAGES), **{f"{block}_mm2": 0.0 for block in AREA_BLOCKS}},
+        "components": pairs("component", COMPONENTS),
+        "dpu_features": features,
+        "channels": pairs("channel", CHANNELS),
+        **{field: None for field in NOT_MODELLED},
+    }
 
 
 def _summed(parts: list[Any]) -> Any:
@@ -106,21 +164,32 @@ def phases(point: Outputs, scenario: str) -> dict[str, Any]:
 def sweep_point(results: dict[str, np.ndarray], index: int, length: int) -> dict[str, Any]:
     point = Outputs(results, index)
     speculative, baseline = metrics(point, "speculative"), metrics(point, "baseline")
-    return {"l_prompt": length, "speculative": speculative, "baseline": baseline,
-            "delta": delta(speculative, baseline),
-            "breakdown": phases(point, "speculative"), "baseline_breakdown": phases(point, "baseline"),
-            "leakage": {"total_power_nw": point("speculative.leakage_power", NW_PER_W),
-                        "energy_pj": point("speculative.leakage_energy", PJ_PER_J),
-                        "burst_latency_ns": point("speculative.burst_latency", NS_PER_S)}}
+    return {
+        "l_prompt": length,
+        "speculative": speculative,
+        "baseline": baseline,
+        "delta": delta(speculative, baseline),
+        "breakdown": phases(point, "speculative"),
+        "baseline_breakdown": phases(point, "baseline"),
+        "leakage": {
+            "total_power_nw": point("speculative.leakage_power", NW_PER_W),
+            "energy_pj": point("speculative.leakage_energy", PJ_PER_J),
+            "burst_latency_ns": point("speculative.burst_latency", NS_PER_S),
+        },
+    }
 
 
 def area_fields(model: CostModel, results: dict[str, np.ndarray]) -> dict[str, Any]:
     area = area_summary(results)
     stages = {f"{stage}_{key}": 0.0 for stage in STAGES for key in ("energy_pj", "latency_ns")}
-    return {"area": {**stages, **{f"{block}_mm2": area["by_block"].get(block, 0.0) for block in AREA_BLOCKS}},
-            "area_breakdown_mm2": {
-                "on_chip_mm2": area["total_mm2"], "off_chip_hbm_mm2": area["off_chip_mm2"],
-                "on_chip_components": {f"{name}_mm2": area["by_component"].get(name, 0.0) for name in AREA_COMPONENTS}}}
+    return {
+        "area": {**stages, **{f"{block}_mm2": area["by_block"].get(block, 0.0) for block in AREA_BLOCKS}},
+        "area_breakdown_mm2": {
+            "on_chip_mm2": area["total_mm2"],
+            "off_chip_hbm_mm2": area["off_chip_mm2"],
+            "on_chip_components": {f"{name}_mm2": area["by_component"].get(name, 0.0) for name in AREA_COMPONENTS},
+        },
+    }
 
 
 def first_winning_length(points: list[dict[str, Any]]) -> int | None:
@@ -137,32 +206,55 @@ def movement_accounting(model: CostModel) -> dict[str, Any]:
     by_status = model.accounting.terms_by_status()
 
     def movement(status: str, with_reason: bool) -> list[str]:
-        return [f"{term.name} ({term.reason})" if with_reason else term.name
-                for term in by_status[status] if term.channel == "movement"]
-    return {"modeled": movement("modeled", False), "proxy_modeled": movement("proxy", True),
-            "excluded": movement("out_of_scope", True), "ownership_rules": {}}
+        return [
+            f"{term.name} ({term.reason})" if with_reason else term.name
+            for term in by_status[status]
+            if term.channel == "movement"
+        ]
+
+    return {
+        "modeled": movement("modeled", False),
+        "proxy_modeled": movement("proxy", True),
+        "excluded": movement("out_of_scope", True),
+        "ownership_rules": {},
+    }
 
 
 def notes(model: CostModel) -> list[str]:
-    return [f"Written by symcost {__version__} (formula pack {model.pack.name} v{model.pack.version}) in the "
-            "selfspec-calculator report layout; activation_counts and memory_traffic are not modelled (null).",
-            *(f"{status}: {term.name}: {term.reason}" for status, group in model.accounting.terms_by_status().items()
-              if status != "modeled" for term in group)]
+    return [
+        f"Written by symcost {__version__} (formula pack {model.pack.name} v{model.pack.version}) in the "
+        "selfspec-calculator report layout; activation_counts and memory_traffic are not modelled (null).",
+        *(
+            f"{status}: {term.name}: {term.reason}"
+            for status, group in model.accounting.terms_by_status().items()
+            if status != "modeled"
+            for term in group
+        ),
+    ]
 
 
-def selfspec_report(model: CostModel, prompt_lengths: Sequence[int], paths: dict[str, str] | None = None) -> dict[str, Any]:
+def selfspec_report(
+    model: CostModel, prompt_lengths: Sequence[int], paths: dict[str, str] | None = None
+) -> dict[str, Any]:
     """The report ``ppa-calculator`` writes for the same inputs, from symcost's evaluator."""
     lengths = [int(length) for length in prompt_lengths]
     results = model.evaluate(L_prompt=np.asarray(lengths, dtype=np.int64))
     points = [sweep_point(results, index, length) for index, length in enumerate(lengths)]
     hardware = model.hardware
     return {
-        "generated_at": datetime.now(timezone.utc).isoformat(), "k": model.stats.k,
-        "reuse_policy": hardware.reuse_policy, "hardware_mode": hardware.mode,
-        "resolved_library": echo.resolved_library(hardware), "model_knobs": echo.model_knobs(model.model),
-        "hardware_knobs": echo.hardware_knobs(hardware), "paths": paths, "points": points,
-        "break_even_tokens_per_joule_l_prompt": first_winning_length(points), **area_fields(model, results),
-        "dpu_feature_mapping": echo.feature_mapping(hardware), "movement_accounting": movement_accounting(model),
+        "generated_at": datetime.now(timezone.utc).isoformat(),
+        "k": model.stats.k,
+        "reuse_policy": hardware.reuse_policy,
+        "hardware_mode": hardware.mode,
+        "resolved_library": echo.resolved_library(hardware),
+        "model_knobs": echo.model_knobs(model.model),
+        "hardware_knobs": echo.hardware_knobs(hardware),
+        "paths": paths,
+        "points": points,
+        "break_even_tokens_per_joule_l_prompt": first_winning_length(points),
+        **area_fields(model, results),
+        "dpu_feature_mapping": echo.feature_mapping(hardware),
+        "movement_accounting": movement_accounting(model),
         "pipeline_policy": {"schedule": hardware.schedule, **PIPELINE_POLICIES[hardware.schedule]},
         "notes": notes(model),
     }

@@ -4,14 +4,15 @@ The layout is the reference calculator's batch input
 (``schemas/simulator-results.schema.json``); the target model is recognised
 from the checkpoint path, as the reference does.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ....errors import InputError, InputIssue
 from ....checked import checked_document
+from ....errors import InputError, InputIssue
 from .acceptance import Candidate, checked_candidates
 
 # Model label, the marker in the checkpoint path (or its lower-case spelling), and the model file it selects.
@@ -36,8 +37,10 @@ class SimulatorRun:
 
     def hardware_overrides(self, verify_adc_bits: int) -> dict[str, Any]:
         """The run's ADC and delta-readout knobs as hardware-file fields (unset delta readout: off)."""
-        overrides: dict[str, Any] = {"analog.adc.draft_bits": self.draft_adc_bits,
-                                     "analog.adc.residual_bits": verify_adc_bits}
+        overrides: dict[str, Any] = {
+            "analog.adc.draft_bits": self.draft_adc_bits,
+            "analog.adc.residual_bits": verify_adc_bits,
+        }
         for mode in MODES:
             overrides[f"analog.delta_readout.{mode}.enabled"] = bool(self.knobs.get(f"{mode}_delta_readout", False))
             dac_bits = self.knobs.get(f"{mode}_delta_dac_bits")
@@ -50,18 +53,32 @@ def _model_of(checkpoint: str, label: str) -> tuple[str, str]:
         if marker in checkpoint or lower_marker in checkpoint.lower():
             return name, model_file
     known = ", ".join(name for name, *_ in MODELS)
-    raise InputError([InputIssue(label, "model.checkpoint_path", f"cannot tell the model from {checkpoint!r}; "
-                                 f"expected a path naming one of {known}")])
+    raise InputError(
+        [
+            InputIssue(
+                label,
+                "model.checkpoint_path",
+                f"cannot tell the model from {checkpoint!r}; expected a path naming one of {known}",
+            )
+        ]
+    )
 
 
 def read_run(path: str | Path) -> SimulatorRun:
     document = checked_document(path, "simulator-results")
     data, label = document.data, document.label
     model_label, model_file = _model_of(data["model"]["checkpoint_path"], label)
-    entries = [(int(k), result["mean_accepted"], f"results_by_k.{k}.mean_accepted")
-               for k, result in data["results_by_k"].items()]
-    return SimulatorRun(path=Path(path), model_label=model_label, model_file=model_file,
-                        prompt_length=int(data["dataset"]["prompt_length"]),
-                        draft_adc_bits=int(data["knobs"]["draft_adc_bits"]),
-                        verify_adc_bits=int(data["knobs"]["verify_adc_bits"]), knobs=data["knobs"],
-                        candidates=checked_candidates(entries, label))
+    entries = [
+        (int(k), result["mean_accepted"], f"results_by_k.{k}.mean_accepted")
+        for k, result in data["results_by_k"].items()
+    ]
+    return SimulatorRun(
+        path=Path(path),
+        model_label=model_label,
+        model_file=model_file,
+        prompt_length=int(data["dataset"]["prompt_length"]),
+        draft_adc_bits=int(data["knobs"]["draft_adc_bits"]),
+        verify_adc_bits=int(data["knobs"]["verify_adc_bits"]),
+        knobs=data["knobs"],
+        candidates=checked_candidates(entries, label),
+    )

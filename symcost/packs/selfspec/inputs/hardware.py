@@ -13,26 +13,36 @@ file, then the selected library's default, then the schema default (0 unless
 the schema says otherwise). Library memory figures apply only when the
 hardware file has a ``memory`` section (no section: no memory model).
 """
+
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
+from ....checked import checked_document
 from ....errors import InputError, InputIssue
 from ....schema_check import leaf_fields
 from ....units import field_unit
-from ....checked import checked_document
 from .library import ComponentLibrary, available_libraries, search_path_files
 
 DEFAULT_LIBRARY = "puma_like_v1"
 DPU_FEATURE_FALLBACK = {
-    "attention_qk": "attention", "attention_softmax": "softmax", "attention_pv": "attention",
-    "ffn_activation": "elementwise", "ffn_gate_multiply": "elementwise", "kv_cache_update": "kv_cache",
+    "attention_qk": "attention",
+    "attention_softmax": "softmax",
+    "attention_pv": "attention",
+    "ffn_activation": "elementwise",
+    "ffn_gate_multiply": "elementwise",
+    "kv_cache_update": "kv_cache",
 }
-_LEGACY_COARSE = {"attention": "digital_attention", "softmax": "digital_softmax",
-                  "elementwise": "digital_elementwise", "kv_cache": "kv_cache"}
+_LEGACY_COARSE = {
+    "attention": "digital_attention",
+    "softmax": "digital_softmax",
+    "elementwise": "digital_elementwise",
+    "kv_cache": "kv_cache",
+}
 # hardware section (schema pointer) -> library section that supplies its defaults
 _LAYERED_SECTIONS = (("soc", "soc"), ("analog.periphery", "analog_periphery"), ("leakage_power", "leakage_power"))
 _MEMORY_TECHNOLOGIES = ("sram", "hbm", "fabric")
@@ -69,8 +79,9 @@ class HardwareSpec:
         return self.coefficients[path].value
 
 
-def read_hardware(path: str | Path, library_path: list[str] | None = None,
-                  overrides: dict[str, Any] | None = None) -> HardwareSpec:
+def read_hardware(
+    path: str | Path, library_path: list[str] | None = None, overrides: dict[str, Any] | None = None
+) -> HardwareSpec:
     """Read, validate and resolve a hardware file.
 
     ``library_path`` lists extra component-library files (searched before the
@@ -82,11 +93,25 @@ def read_hardware(path: str | Path, library_path: list[str] | None = None,
     data, label = document.data, document.label
     has_knobs, has_costs = "analog" in data, "costs" in data
     if has_knobs and has_costs:
-        raise InputError([InputIssue(label, "costs", "cannot be combined with analog.* knobs: "
-                                     "use either the knob-based form or the legacy costs.* form")])
+        raise InputError(
+            [
+                InputIssue(
+                    label,
+                    "costs",
+                    "cannot be combined with analog.* knobs: use either the knob-based form or the legacy costs.* form",
+                )
+            ]
+        )
     if not has_knobs and not has_costs:
-        raise InputError([InputIssue(label, "<root>", "expected either analog.* knobs (with a component library) "
-                                     "or legacy costs.*; found neither")])
+        raise InputError(
+            [
+                InputIssue(
+                    label,
+                    "<root>",
+                    "expected either analog.* knobs (with a component library) or legacy costs.*; found neither",
+                )
+            ]
+        )
     resolver = _Resolver(data, label, Path(path))
     if has_costs:
         return resolver.legacy()
@@ -110,9 +135,12 @@ class _Resolver:
         return f"{self.label}: {dotted_in_file}"
 
     def common(self) -> dict[str, Any]:
-        return {"reuse_policy": self.data.get("reuse_policy", "reuse"),
-                "schedule": self.data.get("soc", {}).get("schedule", "serialized"), "source": str(self.path),
-                "file_data": self.data}
+        return {
+            "reuse_policy": self.data.get("reuse_policy", "reuse"),
+            "schedule": self.data.get("soc", {}).get("schedule", "serialized"),
+            "source": str(self.path),
+            "file_data": self.data,
+        }
 
     # ---- legacy form ---------------------------------------------------------------
     def legacy(self) -> HardwareSpec:
@@ -122,8 +150,11 @@ class _Resolver:
         if "digital_overhead_area_mm2_per_layer" not in costs:
             self.put("costs.digital_overhead_area_mm2_per_layer", 0.0, "schema default (not given)")
         explicit = costs.get("digital_features") or {}
-        mapping = self.features(explicit, lambda coarse: ("costs." + _LEGACY_COARSE[coarse], costs[_LEGACY_COARSE[coarse]]),
-                                explicit_prefix="costs.digital_features")
+        mapping = self.features(
+            explicit,
+            lambda coarse: ("costs." + _LEGACY_COARSE[coarse], costs[_LEGACY_COARSE[coarse]]),
+            explicit_prefix="costs.digital_features",
+        )
         # Without a library, soc / leakage / memory figures come from the file or the schema defaults.
         for section in ("soc", "leakage_power"):
             self.put_layered(section, None, section)
@@ -131,13 +162,21 @@ class _Resolver:
         self.put_memory(None)
         self.put_soc_only_knobs()
         switches = {"memory": "memory" in self.data}
-        return HardwareSpec(mode="legacy", library=None, coefficients=self.table, switches=switches,
-                            feature_mapping=mapping, **self.common())
+        return HardwareSpec(
+            mode="legacy",
+            library=None,
+            coefficients=self.table,
+            switches=switches,
+            feature_mapping=mapping,
+            **self.common(),
+        )
 
     def put_soc_only_knobs(self) -> None:
         soc = self.data.get("soc", {})
         for knob in ("attention_cim_units", "parallel_tile_reads"):
-            self.put(f"soc.{knob}", soc.get(knob, 1), self.from_file(f"soc.{knob}") if knob in soc else "schema default")
+            self.put(
+                f"soc.{knob}", soc.get(knob, 1), self.from_file(f"soc.{knob}") if knob in soc else "schema default"
+            )
 
     def features(self, explicit: dict[str, Any], coarse_source, explicit_prefix: str) -> dict[str, str]:
         mapping: dict[str, str] = {}
@@ -172,14 +211,24 @@ class _Resolver:
         self.put_memory(library)
         self.put_soc_only_knobs()
         delta = analog.get("delta_readout", {})
-        switches = {f"delta_readout.{mode}": bool(delta.get(mode, {}).get("enabled", False)) for mode in ("draft", "verify")}
+        switches = {
+            f"delta_readout.{mode}": bool(delta.get(mode, {}).get("enabled", False)) for mode in ("draft", "verify")
+        }
         switches["memory"] = "memory" in self.data
-        mapping = self.features(library.body["digital"].get("features") or {},
-                                lambda coarse: (f"library.digital.{coarse}", library.body["digital"][coarse]),
-                                explicit_prefix="library.digital.features")
-        return HardwareSpec(mode="knob-based", library=library.name, coefficients=self.table,
-                            switches=switches, feature_mapping=mapping, library_figures=library.body,
-                            **self.common())
+        mapping = self.features(
+            library.body["digital"].get("features") or {},
+            lambda coarse: (f"library.digital.{coarse}", library.body["digital"][coarse]),
+            explicit_prefix="library.digital.features",
+        )
+        return HardwareSpec(
+            mode="knob-based",
+            library=library.name,
+            coefficients=self.table,
+            switches=switches,
+            feature_mapping=mapping,
+            library_figures=library.body,
+            **self.common(),
+        )
 
     def select_library(self, search_path: list[Path]) -> ComponentLibrary:
         library_file = self.data.get("library_file")
@@ -194,8 +243,15 @@ class _Resolver:
         if name not in libraries:
             close = difflib.get_close_matches(name, list(libraries), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise InputError([InputIssue(self.label, "library", f"unknown component library {name!r}{hint} "
-                                         f"(available: {', '.join(sorted(libraries))})")])
+            raise InputError(
+                [
+                    InputIssue(
+                        self.label,
+                        "library",
+                        f"unknown component library {name!r}{hint} (available: {', '.join(sorted(libraries))})",
+                    )
+                ]
+            )
         return libraries[name]
 
     def knob_issues(self, analog: dict[str, Any], library: ComponentLibrary) -> Iterator[InputIssue]:
@@ -205,12 +261,18 @@ class _Resolver:
             columns[f"analog.adc.num_columns_per_adc.{path_name}"] = value
         for field_path, value in columns.items():
             if xbar % value:
-                yield InputIssue(self.label, field_path, f"expected a divisor of analog.xbar_size ({xbar}), got {value}")
+                yield InputIssue(
+                    self.label, field_path, f"expected a divisor of analog.xbar_size ({xbar}), got {value}"
+                )
         for field_path, table, bits in self.requested_bits(analog):
             available = sorted(int(b) for b in library.body[table])
             if bits not in available:
-                yield InputIssue(self.label, field_path, f"{bits}-bit {table.upper()} not in library {library.name!r} "
-                                 f"(available bits: {', '.join(map(str, available))})")
+                yield InputIssue(
+                    self.label,
+                    field_path,
+                    f"{bits}-bit {table.upper()} not in library {library.name!r} "
+                    f"(available bits: {', '.join(map(str, available))})",
+                )
 
     @staticmethod
     def requested_bits(analog: dict[str, Any]) -> Iterator[tuple[str, str, int]]:
@@ -229,19 +291,31 @@ class _Resolver:
         per_path = analog["adc"].get("num_columns_per_adc", {})
         for path_name in ("draft", "residual"):
             if path_name in per_path:
-                self.put(f"analog.adc.num_columns_per_adc.{path_name}", per_path[path_name],
-                         self.from_file(f"analog.adc.num_columns_per_adc.{path_name}"))
+                self.put(
+                    f"analog.adc.num_columns_per_adc.{path_name}",
+                    per_path[path_name],
+                    self.from_file(f"analog.adc.num_columns_per_adc.{path_name}"),
+                )
             else:
-                self.put(f"analog.adc.num_columns_per_adc.{path_name}", analog["num_columns_per_adc"],
-                         self.from_file("analog.num_columns_per_adc") + " (shared by both ADC paths)")
+                self.put(
+                    f"analog.adc.num_columns_per_adc.{path_name}",
+                    analog["num_columns_per_adc"],
+                    self.from_file("analog.num_columns_per_adc") + " (shared by both ADC paths)",
+                )
 
     def put_converters(self, analog: dict[str, Any], library: ComponentLibrary) -> None:
-        chosen = {"adc_draft": ("adc", analog["adc"]["draft_bits"]), "adc_residual": ("adc", analog["adc"]["residual_bits"]),
-                  "dac": ("dac", analog["dac_bits"])}
+        chosen = {
+            "adc_draft": ("adc", analog["adc"]["draft_bits"]),
+            "adc_residual": ("adc", analog["adc"]["residual_bits"]),
+            "dac": ("dac", analog["dac_bits"]),
+        }
         for mode, knobs in analog.get("delta_readout", {}).items():
             if knobs.get("enabled"):
-                self.put(f"delta_readout.{mode}.dac_bits", knobs.get("dac_bits") or analog["dac_bits"],
-                         self.from_file(f"analog.delta_readout.{mode}"))
+                self.put(
+                    f"delta_readout.{mode}.dac_bits",
+                    knobs.get("dac_bits") or analog["dac_bits"],
+                    self.from_file(f"analog.delta_readout.{mode}"),
+                )
                 chosen[f"dac_delta_{mode}"] = ("dac", knobs.get("dac_bits") or analog["dac_bits"])
         for name, (table, bits) in chosen.items():
             for key, value in library.body[table][str(bits)].items():
@@ -252,9 +326,13 @@ class _Resolver:
         for coarse in ("attention", "softmax", "elementwise", "kv_cache"):
             for key, value in digital[coarse].items():
                 self.put(f"digital.{coarse}.{key}", value, library.provenance_of(f"digital.{coarse}.{key}"))
-        self.put("digital.digital_overhead_area_mm2_per_layer", digital.get("digital_overhead_area_mm2_per_layer", 0.0),
-                 library.provenance_of("digital.digital_overhead_area_mm2_per_layer")
-                 if "digital_overhead_area_mm2_per_layer" in digital else "schema default (not in library)")
+        self.put(
+            "digital.digital_overhead_area_mm2_per_layer",
+            digital.get("digital_overhead_area_mm2_per_layer", 0.0),
+            library.provenance_of("digital.digital_overhead_area_mm2_per_layer")
+            if "digital_overhead_area_mm2_per_layer" in digital
+            else "schema default (not in library)",
+        )
 
     def put_layered(self, section: str, library: ComponentLibrary | None, library_section: str) -> None:
         own = _dig(self.data, section)
@@ -265,18 +343,30 @@ class _Resolver:
             if _has(own, dotted):
                 self.put(f"{section}.{dotted}", _dig(own, dotted), self.from_file(f"{section}.{dotted}"))
             elif _has(defaults, dotted):
-                self.put(f"{section}.{dotted}", _dig(defaults, dotted), library.provenance_of(f"{library_section}.{dotted}"))
+                self.put(
+                    f"{section}.{dotted}", _dig(defaults, dotted), library.provenance_of(f"{library_section}.{dotted}")
+                )
             else:
-                self.put(f"{section}.{dotted}", field_default(dotted, schema), "schema default (given by neither hardware file nor library)")
+                self.put(
+                    f"{section}.{dotted}",
+                    field_default(dotted, schema),
+                    "schema default (given by neither hardware file nor library)",
+                )
 
     def put_phase_buffers_add(self) -> None:
         """A phase without its own buffers_add figure uses the shared one."""
         for phase in ("draft", "verify"):
             for key in ("energy_pj_per_op", "latency_ns_per_op", "area_mm2_per_unit"):
                 shared = self.table[f"soc.buffers_add.{key}"]
-                self.table.setdefault(f"soc.buffers_add.{phase}.{key}", Coefficient(
-                    f"soc.buffers_add.{phase}.{key}", shared.value, shared.unit,
-                    f"same as soc.buffers_add.{key} ({shared.provenance})"))
+                self.table.setdefault(
+                    f"soc.buffers_add.{phase}.{key}",
+                    Coefficient(
+                        f"soc.buffers_add.{phase}.{key}",
+                        shared.value,
+                        shared.unit,
+                        f"same as soc.buffers_add.{key} ({shared.provenance})",
+                    ),
+                )
 
     def put_memory(self, library: ComponentLibrary | None) -> None:
         if "memory" not in self.data:
@@ -291,12 +381,20 @@ class _Resolver:
             elif dotted.startswith("kv_cache.sram.") and _has(own, "kv_cache.hbm." + dotted.rsplit(".", 1)[1]):
                 continue  # an absent SRAM KV format is the HBM format; resolved below
             else:
-                self.put(f"memory.{dotted}", field_default(dotted, schema), "schema default (given by neither hardware file nor library)")
+                self.put(
+                    f"memory.{dotted}",
+                    field_default(dotted, schema),
+                    "schema default (given by neither hardware file nor library)",
+                )
         for key in ("value_bytes_per_elem", "scale_bytes", "scales_per_token_per_head"):
             if f"memory.kv_cache.sram.{key}" not in self.table:
                 hbm = self.table[f"memory.kv_cache.hbm.{key}"]
                 self.table[f"memory.kv_cache.sram.{key}"] = Coefficient(
-                    f"memory.kv_cache.sram.{key}", hbm.value, hbm.unit, f"same as memory.kv_cache.hbm.{key} ({hbm.provenance})")
+                    f"memory.kv_cache.sram.{key}",
+                    hbm.value,
+                    hbm.unit,
+                    f"same as memory.kv_cache.hbm.{key} ({hbm.provenance})",
+                )
 
 
 def field_default(dotted: str, schema: dict[str, Any]) -> Any:

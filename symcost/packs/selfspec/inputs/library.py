@@ -10,18 +10,20 @@ Two layouts are read (both validated by ``schemas/library.schema.json``):
 symcost ships its own library file; more files can be put on the library search
 path (``--library-path`` or the ``SYMCOST_LIBRARY_PATH`` environment variable).
 """
+
 from __future__ import annotations
 
 import fnmatch
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from ....errors import InputError, InputIssue
 from ....checked import checked_document
+from ....errors import InputError, InputIssue
 
 SYMCOST_FORMAT = "symcost-component-library/1"
 LIBRARY_PATH_VARIABLE = "SYMCOST_LIBRARY_PATH"
@@ -64,21 +66,25 @@ def read_library_file(path: str | Path, origin: str | None = None) -> dict[str, 
     data, label = document.data, document.label
     origin = origin or str(path)
     if data.get("format") == SYMCOST_FORMAT:
-        libraries = {name: ComponentLibrary(name, body, origin, dict(body.get("provenance", {})))
-                     for name, body in data["libraries"].items()}
+        libraries = {
+            name: ComponentLibrary(name, body, origin, dict(body.get("provenance", {})))
+            for name, body in data["libraries"].items()
+        }
         issues = [issue for library in libraries.values() for issue in _unsourced_figures(library, label)]
         if issues:
             raise InputError(issues)
         return libraries
-    return {name: ComponentLibrary(name, body, origin, dict(body.get("source_map", {})))
-            for name, body in data.items()}
+    return {name: ComponentLibrary(name, body, origin, dict(body.get("source_map", {}))) for name, body in data.items()}
 
 
 def _unsourced_figures(library: ComponentLibrary, label: str) -> Iterator[InputIssue]:
     for dotted, _value in figures(library.body):
         if not any(fnmatch.fnmatchcase(dotted, pattern) for pattern in library.provenance_patterns):
-            yield InputIssue(label, f"libraries.{library.name}.{dotted}",
-                             "figure has no provenance (add a matching pattern under provenance)")
+            yield InputIssue(
+                label,
+                f"libraries.{library.name}.{dotted}",
+                "figure has no provenance (add a matching pattern under provenance)",
+            )
 
 
 @lru_cache(maxsize=1)

@@ -1,4 +1,5 @@
 """The model file: transformer dimensions and the draft precision policy."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -6,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ....errors import InputError, InputIssue
 from ....checked import checked_document
+from ....errors import InputError, InputIssue
 
 BLOCKS = ("qkv", "wo", "ffn")
 DEFAULT_FFN_EXPANSION = 4.0
@@ -56,8 +57,9 @@ class ModelSpec:
             counts[policy] += 1
         default_layers = self.n_layers - len(self.per_layer_policy)
         if default_layers:
-            first_default = next(layer for layer in range(len(self.per_layer_policy) + 1)
-                                 if layer not in self.per_layer_policy)
+            first_default = next(
+                layer for layer in range(len(self.per_layer_policy) + 1) if layer not in self.per_layer_policy
+            )
             first_use[self.default_policy] = min(first_use.get(self.default_policy, first_default), first_default)
             counts[self.default_policy] += default_layers
         return [(policy, counts[policy]) for policy in sorted(first_use, key=first_use.get)]
@@ -76,9 +78,13 @@ def read_model(path: str | Path, overrides: dict[str, Any] | None = None) -> Mod
         d_ff = int(round(data["d_model"] * data.get("ffn_expansion", DEFAULT_FFN_EXPANSION)))
     return ModelSpec(
         name=data.get("name") or Path(path).stem,
-        n_layers=data["n_layers"], d_model=data["d_model"], n_heads=data["n_heads"],
+        n_layers=data["n_layers"],
+        d_model=data["d_model"],
+        n_heads=data["n_heads"],
         n_kv_heads=data.get("n_kv_heads", data["n_heads"]),
-        activation_bits=data["activation_bits"], ffn_type=data.get("ffn_type", "mlp"), d_ff=d_ff,
+        activation_bits=data["activation_bits"],
+        ffn_type=data.get("ffn_type", "mlp"),
+        d_ff=d_ff,
         # A per-layer entry replaces the default for that layer; blocks it omits run
         # at draft precision (the reference implementation's rule, kept for parity).
         default_policy=BlockPolicy(**policy.get("default", {})),
@@ -97,7 +103,10 @@ def _semantic_issues(data: dict, label: str):
     n_layers = data["n_layers"]
     for layer in data.get("draft_policy", {}).get("per_layer", {}):
         if int(layer) >= n_layers:
-            yield InputIssue(label, f"draft_policy.per_layer.{layer}",
-                             f"expected a layer index in 0..{n_layers - 1} (n_layers = {n_layers}), got {layer}")
+            yield InputIssue(
+                label,
+                f"draft_policy.per_layer.{layer}",
+                f"expected a layer index in 0..{n_layers - 1} (n_layers = {n_layers}), got {layer}",
+            )
     if data.get("d_ff") is None and round(d_model * data.get("ffn_expansion", DEFAULT_FFN_EXPANSION)) < 1:
         yield InputIssue(label, "ffn_expansion", "gives d_ff < 1")

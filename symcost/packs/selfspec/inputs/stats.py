@@ -1,4 +1,5 @@
 """The speculation statistics file: K and the accepted-prefix distribution P(a)."""
+
 from __future__ import annotations
 
 import math
@@ -6,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ....errors import InputError, InputIssue
 from ....checked import checked_document
+from ....errors import InputError, InputIssue
 
 
 @dataclass(frozen=True)
@@ -36,8 +37,11 @@ def read_stats(path: str | Path, overrides: dict[str, Any] | None = None) -> Sta
         # Weights are relative: scaled, two weights of 1e308 no longer sum to infinity.
         largest = max(histogram.values())
         histogram = {a: count / largest for a, count in histogram.items()}
-    issues = [InputIssue(label, f"histogram.{a}", f"expected an accepted-prefix length in 0..{k} (k = {k}), got {a}")
-              for a in histogram if not 0 <= a <= k]
+    issues = [
+        InputIssue(label, f"histogram.{a}", f"expected an accepted-prefix length in 0..{k} (k = {k}), got {a}")
+        for a in histogram
+        if not 0 <= a <= k
+    ]
     if sum(histogram.values()) <= 0:
         issues.append(InputIssue(label, "histogram", "expected at least one positive count, got all zero"))
     if issues:
