@@ -623,8 +623,9 @@
           el("li", { text: `prompt ${fmt(workload.prompt_tokens)} tokens, output ${fmt(workload.gen_tokens)}, ` +
             `concurrency ${workload.concurrency}, context allocated ${fmt(workload.context_alloc)} per sequence` }),
           el("li", { text: `TP ${scenario.tensor_parallel} × PP ${scenario.pipeline_parallel}, offload ${scenario.offload}` })),
-        el("p", { class: "help small", text: "Ranges are conformal bounds from leave-one-hardware-out errors on the " +
-          "calibration measurements; see docs/llm.md and docs/llm-accuracy.md." })));
+        el("p", { class: "help small", text: "Ranges are conformal bounds from held-out errors on the calibration measurements " +
+          "(each source left out in turn; each hardware profile when there is one source); see docs/llm.md and " +
+          "docs/llm-accuracy.md." })));
   }
 
   // ------------------------------------------------------------------ 3. what-if
