@@ -26,11 +26,9 @@ def inputs(tmp_path) -> list[Path]:
     return [tmp_path / name for name in INPUTS]
 
 
-def report(inputs: list[Path], output: Path, cache: Path | None) -> bytes:
-    """The JSON ``symcost report`` writes, with the cache at ``cache`` (None: no cache)."""
-    env = {"SYMCOST_CACHE_DIR": str(cache)} if cache else {"SYMCOST_NO_CACHE": "1"}
+def report_args(inputs: list[Path], output: Path) -> list:
     model, hardware, stats = inputs
-    done = run_cli(
+    return [
         "report",
         "--model",
         model,
@@ -42,8 +40,13 @@ def report(inputs: list[Path], output: Path, cache: Path | None) -> bytes:
         "64,128,4096",
         "-o",
         output,
-        env=env,
-    )
+    ]
+
+
+def report(inputs: list[Path], output: Path, cache: Path | None) -> bytes:
+    """The JSON ``symcost report`` writes, with the cache at ``cache`` (None: no cache)."""
+    env = {"SYMCOST_CACHE_DIR": str(cache)} if cache else {"SYMCOST_NO_CACHE": "1"}
+    done = run_cli(*report_args(inputs, output), env=env)
     assert done.code == 0, done.stderr
     return output.read_bytes()
 
@@ -98,23 +101,7 @@ print(code, *sorted(name for name in {heavy!r} if name in sys.modules))
 
 def modules_after_report(inputs: list[Path], output: Path, cache: Path) -> list[str]:
     """The exit code and the heavy modules loaded by ``main(["report", ...])`` in a fresh interpreter."""
-    model, hardware, stats = inputs
-    return modules_after(
-        [
-            "report",
-            "--model",
-            model,
-            "--hardware",
-            hardware,
-            "--stats",
-            stats,
-            "--prompt-lengths",
-            "64,128,4096",
-            "-o",
-            output,
-        ],
-        cache,
-    )
+    return modules_after(report_args(inputs, output), cache)
 
 
 def modules_after(arguments: list, cache: Path) -> list[str]:

@@ -24,11 +24,16 @@ EXPECTATION = (
 
 
 def spatten_audit(model: LayerModel, exact: Moments) -> AuditDocument:
-    layout = MathLayout(AuditPrinter(symbol_names(model.pack), digits=DIGITS))
     config = model.config
-    network = model.series(exact.mean)
-    blocks: list[Block] = [
-        Heading(1, f"This configuration: {config.name}"),
+    blocks = _token_flow(model) + _expected_values(model, exact)
+    audit = pack_audit(model.pack, values=model.values, inputs=[config.path], extra=blocks)
+    return AuditDocument(f"SpAtten lookahead audit: {config.name}", audit.version_line, audit.blocks)
+
+
+def _token_flow(model: LayerModel) -> list[Block]:
+    """The configuration's tokens layer by layer."""
+    return [
+        Heading(1, f"This configuration: {model.config.name}"),
         Paragraph(
             (
                 "Tokens entering each layer follow the quantity ",
@@ -44,6 +49,14 @@ def spatten_audit(model: LayerModel, exact: Moments) -> AuditDocument:
             ),
             (0.2, 0.4, 0.4),
         ),
+    ]
+
+
+def _expected_values(model: LayerModel, exact: Moments) -> list[Block]:
+    """The exact expectation, the reductions' means and the network's figures at those means."""
+    layout = MathLayout(AuditPrinter(symbol_names(model.pack), digits=DIGITS))
+    network = model.series(exact.mean)
+    return [
         Heading(2, "Expected values"),
         Paragraph(
             (
@@ -88,5 +101,3 @@ def spatten_audit(model: LayerModel, exact: Moments) -> AuditDocument:
             (0.3, 0.5, 0.2),
         ),
     ]
-    audit = pack_audit(model.pack, values=model.values, inputs=[config.path], extra=blocks)
-    return AuditDocument(f"SpAtten lookahead audit: {config.name}", audit.version_line, audit.blocks)
