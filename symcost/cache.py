@@ -9,7 +9,8 @@ its path (the same documents in two folders share one entry). It holds
 
 * ``evaluator.py``: the source lambdify generated (numpy calls only);
 * ``meta.json``: input and output names, default inputs, kept coefficients, limits;
-* ``<name>.json``: results derived once and remembered (see :meth:`CacheEntry.remember`).
+* ``<name>.json``: results derived once and remembered (see :meth:`CacheEntry.remember`);
+* ``figure.<png|svg|pdf>``: a figure's bytes (see :mod:`symcost.figure_files`).
 
 A second run with the same inputs loads the source instead of running SymPy.
 The folder is ``$SYMCOST_CACHE_DIR``, else ``$XDG_CACHE_HOME/symcost``,
@@ -53,6 +54,7 @@ FORMAT = 2
 DEFAULT_MAX_MB = 256.0
 _KEY = re.compile(r"[0-9a-f]{64}")
 _RESULT_NAME = re.compile(r"[a-z][a-z0-9_]*")
+_KEPT_FILE = re.compile(r"[a-z][a-z0-9_]*\.(png|svg|pdf)")
 
 
 def cache_directory() -> Path | None:
@@ -171,6 +173,17 @@ class CacheEntry:
         self._write({f"{name}.json": json.dumps(value)})
         return value
 
+    def remember_bytes(self, name: str, compute: Callable[[], bytes]) -> bytes:
+        """``compute()`` once per entry: bytes kept as the file ``name`` (a figure, ``figure.png``)."""
+        if not _KEPT_FILE.fullmatch(name):
+            raise ValueError(f"not a kept file name: {name!r}")
+        kept = self._verified(name)
+        if kept is not None:
+            return kept
+        data = compute()
+        self._write({name: data})
+        return data
+
     def _verified(self, name: str) -> bytes | None:
         """The file's bytes when they are what symcost wrote (the index's digest), else None."""
         if not cache_trust.trusted_folders(self.root, (self.directory.parent, self.directory), create=False):
@@ -182,12 +195,12 @@ class CacheEntry:
             return None
         return data if data is not None and hashlib.sha256(data).hexdigest() == recorded else None
 
-    def _write(self, files: dict[str, str]) -> bool:
+    def _write(self, files: dict[str, str | bytes]) -> bool:
         """Write the files (each replaced whole), record their digests, then evict down to the size limit."""
         if not cache_trust.trusted_folders(self.root, (self.directory.parent, self.directory), create=True):
             return False
         for name, text in files.items():
-            data = text.encode("utf-8")
+            data = text if isinstance(text, bytes) else text.encode("utf-8")
             try:
                 _replace(self.directory / name, data)
             except OSError:

@@ -9,7 +9,7 @@ import traceback
 from collections.abc import Callable, Sequence
 
 from . import __version__
-from .commands import COMMANDS
+from .commands import COMMANDS, command_modules
 from .errors import InputError, SymcostError
 
 EXIT_INPUT_ERROR = 2
@@ -23,18 +23,22 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_INPUT_ERROR, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The parser of every command, or of the one command ``argv`` names (its module alone is imported)."""
     parser = _Parser(prog="symcost", description="Symbolic cost-model compiler for LLM accelerators.")
     parser.add_argument("--version", action="version", version=f"symcost {__version__}")
     parser.add_argument("--debug", action="store_true", help="show a traceback on errors")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for command in COMMANDS:
-        command.register(commands)
+    # Only --version, --debug and -h/--help come before the command, and none takes a value.
+    named = next((word for word in argv if not word.startswith("-")), None)
+    for module in command_modules([named] if named in COMMANDS else None):
+        module.register(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     run: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
     if run is None:

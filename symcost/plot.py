@@ -1,49 +1,32 @@
-"""Figures: writing them (PNG, SVG, PDF), and any pack's outputs against one axis.
+"""Figures: any pack's outputs against one axis, the Pareto front, and rendering them to bytes.
 
 A figure function takes a report dict (a pack report here; the selfspec report's
 figures are in :mod:`symcost.packs.selfspec.plots`), so a saved report plots
 without rebuilding the model, and returns a matplotlib ``Figure``. Figures are made
 without pyplot: nothing needs a screen or touches pyplot's global state, and
-``save_figure`` renders with matplotlib's Agg (PNG), SVG or PDF backend.
+``render`` uses matplotlib's Agg (PNG), SVG or PDF backend. Files are written by
+:mod:`symcost.figure_files`, which keeps what was drawn.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
-from pathlib import Path
 
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import EngFormatter
 
-from .errors import SymcostError
 
-FORMATS = ("png", "svg", "pdf")
-DPI = 100
-
-
-def figure_format(path: str | Path) -> str:
-    """The format a figure file's suffix names (png, svg or pdf)."""
-    suffix = Path(path).suffix.lower().lstrip(".")
-    if suffix not in FORMATS:
-        raise SymcostError(
-            f"cannot tell the figure format of {path}: expected a name ending in "
-            f"{', '.join('.' + name for name in FORMATS)}"
-        )
-    return suffix
-
-
-def save_figure(figure: Figure, path: str | Path, dpi: int = DPI) -> None:
-    """Write ``figure`` in the format its suffix names."""
-    suffix = figure_format(path)
+def render(figure: Figure, suffix: str, dpi: int) -> bytes:
+    """``figure`` as the bytes of a PNG, SVG or PDF file (``suffix``)."""
     # A fixed salt and no date: the same report gives the same SVG and PDF bytes, so committed figures diff cleanly.
     metadata = {"png": {}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}[suffix]
-    try:
-        with matplotlib.rc_context({"svg.hashsalt": "symcost"}):
-            figure.savefig(path, format=suffix, dpi=dpi, metadata=metadata)
-    except OSError as error:
-        raise SymcostError(f"cannot write {path}: {error.strerror or error}") from None
+    buffer = io.BytesIO()
+    with matplotlib.rc_context({"svg.hashsalt": "symcost"}):
+        figure.savefig(buffer, format=suffix, dpi=dpi, metadata=metadata)
+    return buffer.getvalue()
 
 
 def pack_figure(report: dict, axis: str, outputs: Sequence[str], crossings: Sequence[float] = ()) -> Figure:

@@ -62,9 +62,9 @@ def register(commands) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..design_space import design_space
     from ..explore import explore_grid, write_front
+    from ..figure_files import figure_format
     from ..input_tree import read_inputs, with_settings
     from ..pareto import parse_objective
-    from ..plot import figure_format
     from ..sweep import parse_axis
     from .common import ROLES
 
@@ -149,8 +149,9 @@ def _unit(unit: str | None) -> str:
 
 
 def _plot(found, args: argparse.Namespace) -> None:
-    from ..plot import front_figure, save_figure
+    from ..figure_files import write_figure
+    from ..plot import front_figure
 
     objectives = [(objective.name, objective.sense, found.units[objective.name]) for objective in found.objectives]
-    save_figure(front_figure(found.front.ordered(), objectives), args.plot)
+    write_figure(args.plot, lambda: front_figure(found.front.ordered(), objectives))
     print(f"wrote {args.plot}")

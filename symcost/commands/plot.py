@@ -63,26 +63,29 @@ def register(commands) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import SymcostError
-    from ..packs.selfspec.plots import breakdown_figure, per_token_figure
-    from ..plot import figure_format, save_figure
+    from ..figure_files import figure_format, write_figure
 
     if args.y or uses_pack_inputs(args):
         return _run_pack(args)
 
-    figures = [
-        (args.output, per_token_figure),
-        (args.breakdown, partial(breakdown_figure, lengths=args.breakdown_lengths)),
-    ]
-    figures = [(path, draw) for path, draw in figures if path]
+    figures = [(args.output, "per_token", None), (args.breakdown, "breakdown", args.breakdown_lengths)]
+    figures = [figure for figure in figures if figure[0]]
     if not figures:
         raise SymcostError("nothing to draw: give -o FILE (per-token figure) and/or --breakdown FILE")
-    for path, _draw in figures:
+    for path, _name, _lengths in figures:
         figure_format(path)  # a bad suffix fails before the model is built
     report = _read_report(args) if args.report else _build_report(args)
-    for path, draw in figures:
-        save_figure(draw(report), path, args.dpi)
+    for path, name, lengths in figures:
+        content = {"figure": name, "lengths": lengths, "report": report}
+        write_figure(path, partial(_selfspec_figure, name, report, lengths), dpi=args.dpi, content=content)
         print(f"wrote {path}")
     return 0
+
+
+def _selfspec_figure(name: str, report: dict, lengths: list[int] | None):
+    from ..packs.selfspec.plots import breakdown_figure, per_token_figure
+
+    return per_token_figure(report) if name == "per_token" else breakdown_figure(report, lengths=lengths)
 
 
 def _read_report(args: argparse.Namespace) -> dict:
@@ -132,9 +135,9 @@ def _prompt_domain(model) -> list[int]:
 def _run_pack(args: argparse.Namespace) -> int:
     """Any pack: outputs against one axis, with the crossings of the first two marked."""
     from ..errors import SymcostError
+    from ..figure_files import figure_format, write_figure
     from ..pack_analysis import break_even
     from ..pack_report import pack_report
-    from ..plot import figure_format, pack_figure, save_figure
     from ..sweep import parse_axis
 
     if len(args.axis) != 1 or not args.y or not args.output:
@@ -149,9 +152,18 @@ def _run_pack(args: argparse.Namespace) -> int:
             model, args.y[0], args.y[1], axis.name, domain=(float(axis.values.min()), float(axis.values.max()))
         )
         crossings = [crossing["value"] for crossing in found["crossings"]]
-    save_figure(pack_figure(report, axis.name, args.y, crossings), args.output, args.dpi)
+    content = {"figure": "pack", "report": report, "axis": axis.name, "outputs": args.y, "crossings": crossings}
+    write_figure(
+        args.output, partial(_pack_figure, report, axis.name, args.y, crossings), dpi=args.dpi, content=content
+    )
     print(
         f"wrote {args.output}"
         + (f" ({len(crossings)} crossing{'s' if len(crossings) != 1 else ''} marked)" if len(args.y) >= 2 else "")
     )
     return 0
+
+
+def _pack_figure(report: dict, axis: str, outputs: list[str], crossings: list[float]):
+    from ..plot import pack_figure
+
+    return pack_figure(report, axis, outputs, crossings)

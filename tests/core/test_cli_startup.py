@@ -60,3 +60,21 @@ def test_import_symcost_is_light_and_the_model_api_loads_on_first_use():
     )
     # the installed metadata's version is the one symcost/__init__.py declares (pyproject.toml reads it there)
     assert _python(code, *HEAVY) == ["True", version("symcost"), "symcost.packs.selfspec.model", "symcost.formula"]
+
+
+ONE_COMMAND = """
+import contextlib, io, sys
+from symcost.cli import main
+
+with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
+    main(sys.argv[1:])
+print(*sorted(name for name in ("symcost.commands.report", "symcost.packs.llm.commands") if name in sys.modules))
+"""
+
+
+def test_a_command_line_imports_the_module_of_its_command_alone():
+    assert _python(ONE_COMMAND, "--debug", "report", "--help") == ["symcost.commands.report"]
+    assert _python(ONE_COMMAND, "llm", "estimate", "--help") == ["symcost.packs.llm.commands"]
+    # --help lists every command, and an unknown one is refused with the list of all
+    assert _python(ONE_COMMAND, "--help") == ["symcost.commands.report", "symcost.packs.llm.commands"]
+    assert _python(ONE_COMMAND, "reprot") == ["symcost.commands.report", "symcost.packs.llm.commands"]

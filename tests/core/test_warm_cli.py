@@ -188,3 +188,39 @@ def test_sensitivities_at_other_prompt_lengths_are_derived_for_them(inputs, tmp_
     assert first.code == second.code == 0, first.stderr + second.stderr
     assert json.loads(first.stdout)["prompt_lengths"] == [128]
     assert json.loads(second.stdout)["prompt_lengths"] == [128, 4096]
+
+
+def plot_args(inputs: list[Path], output: Path, *options: str) -> list:
+    model, hardware, stats = inputs
+    return ["plot", "--model", model, "--hardware", hardware, "--stats", stats, "-o", output, *options]
+
+
+def test_a_warm_plot_writes_the_bytes_of_a_cold_one_without_matplotlib(inputs, tmp_path):
+    cache = tmp_path / "cache"
+    assert "matplotlib" in modules_after(plot_args(inputs, tmp_path / "cold.png"), cache)  # the probe can fail
+    (kept,) = remembered(cache, "figure.png")
+    assert modules_after(plot_args(inputs, tmp_path / "warm.png"), cache)[-1:] == ["0"]
+    uncached = run_cli(*plot_args(inputs, tmp_path / "uncached.png"), env={"SYMCOST_NO_CACHE": "1"})
+    assert uncached.code == 0, uncached.stderr
+    drawn = (tmp_path / "uncached.png").read_bytes()
+    assert (tmp_path / "cold.png").read_bytes() == (tmp_path / "warm.png").read_bytes() == kept.read_bytes() == drawn
+
+
+@pytest.mark.parametrize("options", [("--dpi", "50"), ("--prompt-lengths", "64,4096")])
+def test_a_plot_of_other_content_or_resolution_is_drawn_again(inputs, tmp_path, options):
+    cache = {"SYMCOST_CACHE_DIR": str(tmp_path / "cache")}
+    first = run_cli(*plot_args(inputs, tmp_path / "first.png"), env=cache)
+    second = run_cli(*plot_args(inputs, tmp_path / "second.png", *options), env=cache)
+    assert first.code == second.code == 0, first.stderr + second.stderr
+    assert len(remembered(tmp_path / "cache", "figure.png")) == 2
+    assert (tmp_path / "first.png").read_bytes() != (tmp_path / "second.png").read_bytes()
+
+
+def test_a_tampered_kept_figure_is_drawn_again(inputs, tmp_path):
+    cache = {"SYMCOST_CACHE_DIR": str(tmp_path / "cache")}
+    assert run_cli(*plot_args(inputs, tmp_path / "cold.png"), env=cache).code == 0
+    (kept,) = remembered(tmp_path / "cache", "figure.png")
+    kept.write_bytes(b"\x89PNG\r\n\x1a\n not what symcost drew")
+    warm = run_cli(*plot_args(inputs, tmp_path / "warm.png"), env=cache)
+    assert warm.code == 0, warm.stderr
+    assert (tmp_path / "warm.png").read_bytes() == (tmp_path / "cold.png").read_bytes() == kept.read_bytes()

@@ -20,9 +20,9 @@ from matplotlib.image import imread
 from symcost import build_model
 from symcost.commands.common import log_range
 from symcost.errors import SymcostError
+from symcost.figure_files import write_figure
 from symcost.packs.selfspec.plots import breakdown_figure, choose_points, per_token_figure
 from symcost.packs.selfspec.report import build_report
-from symcost.plot import save_figure
 
 FILES = (EXAMPLES / "model_tiny.yaml", EXAMPLES / "hardware_soc_pipelined.yaml", EXAMPLES / "stats_k4.yaml")
 ARGS = [item for flag, path in zip(("--model", "--hardware", "--stats"), FILES) for item in (flag, path)]
@@ -171,27 +171,27 @@ def test_chosen_points_are_the_nearest_ones(wanted):
 
 def test_files_are_valid_png_svg_and_pdf(report, tmp_path):
     figure = per_token_figure(report)
-    save_figure(figure, tmp_path / "figure.png", dpi=50)
+    write_figure(tmp_path / "figure.png", lambda: figure, dpi=50)
     assert (tmp_path / "figure.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     height, width = imread(tmp_path / "figure.png").shape[:2]
     assert (width, height) == (round(figure.get_figwidth() * 50), round(figure.get_figheight() * 50))
-    save_figure(figure, tmp_path / "figure.svg")
+    write_figure(tmp_path / "figure.svg", lambda: figure)
     root = ElementTree.parse(tmp_path / "figure.svg").getroot()
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
     assert "energy per committed token" in (tmp_path / "figure.svg").read_text()
-    save_figure(breakdown_figure(report), tmp_path / "breakdown.pdf")
+    write_figure(tmp_path / "breakdown.pdf", lambda: breakdown_figure(report))
     assert (tmp_path / "breakdown.pdf").read_bytes()[:5] == b"%PDF-"
 
 
 def test_svg_output_is_reproducible(report, tmp_path):
-    save_figure(per_token_figure(report), tmp_path / "a.svg")
-    save_figure(per_token_figure(report), tmp_path / "b.svg")
+    write_figure(tmp_path / "a.svg", lambda: per_token_figure(report))
+    write_figure(tmp_path / "b.svg", lambda: per_token_figure(report))
     assert (tmp_path / "a.svg").read_bytes() == (tmp_path / "b.svg").read_bytes()
 
 
 def test_unknown_figure_suffix_is_refused(report, tmp_path):
     with pytest.raises(SymcostError, match=r"expected a name ending in \.png, \.svg, \.pdf"):
-        save_figure(per_token_figure(report), tmp_path / "figure.jpg")
+        write_figure(tmp_path / "figure.jpg", lambda: per_token_figure(report))
 
 
 def test_log_range_includes_both_ends():
