@@ -609,3 +609,28 @@ def test_hardware_first_sends_the_backend_and_marks_an_unmeasured_one(page, serv
         assert answer["backend_calibrated"] is calibrated
         assert results.locator(".badge.uncalibrated-backend").count() == (0 if calibrated else 1)
         assert f"on {answer['scenario']['backend']}," in results.text_content()  # the assumptions drawer
+
+
+def test_hardware_first_sends_devices_in_the_runtimes_own_multi_device_mode(page, server):
+    load(page, server)
+    page.click("#tab-hardware")
+    runtimes = {entry["runtime_id"]: entry for entry in server.get("/v1/catalog/runtimes")}
+    modes = "#form-hardware select[name=split_mode] option"
+    for runtime in ("llama.cpp", "vllm"):
+        page.select_option("#form-hardware select[name=runtime]", runtime)
+        offered = page.eval_on_selector_all(modes, "options => options.map(o => o.value)")
+        assert offered == ["", *runtimes[runtime]["multi_device"]["modes"]], "the modes follow the runtime"
+    results = page.locator("#results-hardware")
+    decode = "#results-hardware table.estimates tr[data-key='decode_toks_sec'] .p50"
+    for mode in ("layer", "row"):
+        fill_hardware_form(page, "2x-rtx-4090", "llama-3.1-8b", "llama.cpp", "q4_k_m", 512, 64, 1)
+        page.fill("#form-hardware input[name=devices]", "2")
+        page.select_option("#form-hardware select[name=split_mode]", mode)
+        submit_and_wait(page, "hardware")
+        body = estimate_body("2x-rtx-4090", "llama-3.1-8b", "llama.cpp", "q4_k_m", 512, 64, 1)
+        status, answer = server.post("/v1/estimate", {**body, "parallelism": {"devices": 2, "split_mode": mode}})
+        assert status == 200 and answer["scenario"]["multi_device_mode"] == mode
+        shown = number(page.inner_text(decode))
+        assert shown == pytest.approx(answer["estimates"]["decode_toks_sec"]["p50"], rel=6e-3)
+        page.click("#results-hardware details.assumptions summary")
+        assert f"({mode} split)" in results.text_content()

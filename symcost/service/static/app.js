@@ -284,16 +284,31 @@
     if (supported.includes(previous)) quantSelect.value = previous;
   }
 
-  function runtimeOf(quantSelect) {
-    const scope = quantSelect.closest("fieldset.column") || quantSelect.form;
-    return $(`select[name="${quantSelect.dataset.quantFor}"]`, scope);
+  /** The multi-device mode select follows its runtime: the runtime's own names, each with the kind the pack models. */
+  function fillSplitSelect(splitSelect, runtimeId) {
+    const runtime = catalogs.runtimes.find((entry) => entry.runtime_id === runtimeId);
+    const previous = splitSelect.value;
+    const multi = (runtime && runtime.multi_device) || {};
+    const modes = multi.modes || {};
+    splitSelect.replaceChildren(
+      el("option", { value: "", text: multi.default ? `runtime default (${multi.default})` : "runtime default" }),
+      ...Object.entries(modes).map(([name, kind]) => el("option", { value: name, text: `${name} (${kind}-like)` })));
+    if (previous in modes) splitSelect.value = previous;
   }
 
-  function wireQuantSelects(root) {
-    for (const quant of $$("select[data-quant-for]", root)) {
-      const runtime = runtimeOf(quant);
-      fillQuantSelect(quant, runtime.value);
-      runtime.addEventListener("change", () => fillQuantSelect(quant, runtime.value));
+  function runtimeOf(select) {
+    const scope = select.closest("fieldset.column") || select.form;
+    return $(`select[name="${select.dataset.quantFor || select.dataset.splitFor}"]`, scope);
+  }
+
+  /** The selects that follow a runtime select (its formats, its multi-device modes). */
+  function wireRuntimeSelects(root) {
+    for (const [selector, fill] of [["select[data-quant-for]", fillQuantSelect], ["select[data-split-for]", fillSplitSelect]]) {
+      for (const select of $$(selector, root)) {
+        const runtime = runtimeOf(select);
+        fill(select, runtime.value);
+        runtime.addEventListener("change", () => fill(select, runtime.value));
+      }
     }
   }
 
@@ -486,7 +501,10 @@
       model_id: values.model, hardware: { hardware_id: values.hw }, workload,
       // A version picks the calibration's runtime era; the answer's coefficients origin names the era used.
       runtime_id: values.runtime_version ? `${values.runtime}@${values.runtime_version}` : values.runtime,
-      parallelism: { tensor_parallel: integer(values.tp) ?? 1, pipeline_parallel: integer(values.pp) ?? 1 },
+      // Devices in one of the runtime's multi-device modes, or TP x PP as given (the API takes one or the other).
+      parallelism: values.devices
+        ? { devices: integer(values.devices), ...(values.split_mode ? { split_mode: values.split_mode } : {}) }
+        : { tensor_parallel: integer(values.tp) ?? 1, pipeline_parallel: integer(values.pp) ?? 1 },
       offload: values.offload || "auto", recommend,
     };
     if (values.quant) body.quant = values.quant;
@@ -622,7 +640,8 @@
           el("li", { text: `model ${scenario.model_id}, hardware ${scenario.hardware_id}, runtime ${scenario.runtime_id} on ${scenario.backend}, quant ${scenario.quant}` }),
           el("li", { text: `prompt ${fmt(workload.prompt_tokens)} tokens, output ${fmt(workload.gen_tokens)}, ` +
             `concurrency ${workload.concurrency}, context allocated ${fmt(workload.context_alloc)} per sequence` }),
-          el("li", { text: `TP ${scenario.tensor_parallel} × PP ${scenario.pipeline_parallel}, offload ${scenario.offload}` })),
+          el("li", { text: `TP ${scenario.tensor_parallel} × PP ${scenario.pipeline_parallel}` +
+            `${scenario.multi_device_mode ? ` (${scenario.multi_device_mode} split)` : ""}, offload ${scenario.offload}` })),
         el("p", { class: "help small", text: "Ranges are conformal bounds from held-out errors on the calibration measurements " +
           "(each source left out in turn; each hardware profile when there is one source); see docs/llm.md and " +
           "docs/llm-accuracy.md." })));
@@ -645,7 +664,7 @@
       el("label", {}, el("abbr", { title: "pipeline parallel", text: "PP" }),
         el("input", { name: "pp", type: "number", min: "1", max: "64", step: "1", value: "1", "aria-label": "Pipeline parallel" })));
     $$("select[data-catalog]", column).forEach(fillCatalogSelect);
-    wireQuantSelects(column);
+    wireRuntimeSelects(column);
     setFields(column, values);
     return column;
   }
@@ -897,7 +916,7 @@
       return;
     }
     $$("form select[data-catalog]").forEach(fillCatalogSelect);
-    wireQuantSelects(document);
+    wireRuntimeSelects(document);
     for (const mode of ["target", "hardware", "whatif"]) setFields($(`#form-${mode}`), DEFAULTS[mode]);
     setWhatifColumns(DEFAULTS.whatif.cols.slice(0, 2));
     fillExamples();
