@@ -45,7 +45,7 @@ def test_a_stored_evaluator_is_loaded_without_generating_code(tmp_path, monkeypa
         expected_scalar, expected_array = built.evaluate(values), built.evaluator(**values)
         assert len(list(tmp_path.glob("*/*/evaluator.py"))) == 2  # the array evaluator and the one-scenario function
         with (
-            mock.patch.object(analytic, "compile_outputs", side_effect=AssertionError("generated the evaluator")),
+            mock.patch("symcost.compile.compile_outputs", side_effect=AssertionError("generated the evaluator")),
             mock.patch.object(sp, "lambdify", side_effect=AssertionError("generated code")),
         ):
             loaded = fresh_model()
