@@ -8,7 +8,10 @@ expert, the offload the runtime allows) are computed first, each once, and
 the quantities read them as they are written. The evaluator is kept in the
 on-disk evaluator cache (:mod:`symcost.cache`), keyed by the pack's content
 and the versions, so a process that finds it there runs no SymPy
-derivation or code generation for it.
+derivation or code generation for it; beside it, what binding a scenario
+needs of the pack (:mod:`.pack_symbols`), so a warm process does not import
+SymPy at all: the pack and its chain are built only for what prints
+formulas (``llm audit``) and on a cold build.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ if TYPE_CHECKING:  # the pack and its chain (SymPy) are built only for formulas 
     import sympy as sp
 
     from ...chain import Chain
-    from ...pack import FormulaPack, SymbolSpec
+    from ...pack import FormulaPack
 
 PACK_NAME = "llm"
 # How the evaluator is built from the pack (derived symbols first): part of its cache key.
@@ -57,11 +60,6 @@ class AnalyticModel:
     @property
     def pack(self) -> FormulaPack:
         return self.chain.pack
-
-    @property
-    def inputs(self) -> tuple[SymbolSpec, ...]:
-        """Pack symbols a scenario supplies, in evaluator order."""
-        return self.chain.inputs
 
     @property
     def input_names(self) -> tuple[str, ...]:

@@ -57,7 +57,7 @@ class PackSymbol:
     source: str
     dimension: tuple[int, ...]
     binding: str | tuple[str, ...] | None
-    default: Any  # a number in ``unit``, a Formula, NaN, or a tuple of Choices
+    default: Any  # a number in ``unit``, a Formula, or a tuple of Choices
     reinterpret_unit: str | None
     categories: tuple[tuple[str, float], ...]
     definition: Any  # a derived symbol's formula tree
