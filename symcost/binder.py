@@ -23,6 +23,11 @@ inputs and the closest paths present; a table without its path stays unbound
 (a pack picks between forms of its inputs with ``given``).
 :func:`resolve_formulas` puts the bound values into the formulas among them
 and keeps an evaluator's inputs symbolic.
+
+The lookup itself (paths, defaults, categories, units) is
+:mod:`symcost.binder_core`, apart from SymPy: this module gives it SymPy's
+exact numbers (:class:`ExactNumbers`); the llm pack's warm path gives it
+fractions, so that it binds by the same rules without importing SymPy.
 """
 
 from __future__ import annotations

@@ -265,3 +265,18 @@ def test_the_warm_binder_refuses_what_the_exact_one_refuses():
         model.bind(scenario)
     assert str(warm.value) == str(exact.value)
     assert "fp16_tflops" in str(warm.value)
+
+
+def test_a_warm_estimate_names_the_input_behind_a_figure_that_is_not_finite(tmp_path):
+    hardware = json.loads(json.dumps(catalog("hardware").get("rtx-4090").data))
+    hardware.pop("aliases", None)
+    hardware["hardware_id"] = "crawling-gpu"
+    hardware["gpus"][0]["mem_bw_gbps"] = 1e-310
+    path = tmp_path / "crawling.json"
+    path.write_text(json.dumps(hardware))
+    arguments = ("llm", "estimate", "--model", "llama-3.1-8b", "--hardware-file", path, "--recommend", "0")
+    cache = {"SYMCOST_CACHE_DIR": str(tmp_path / "cache")}
+    cold, warm = run_cli(*arguments, env=cache), run_cli(*arguments, env=cache)
+    assert cold.code == warm.code == 2
+    assert warm.stderr == cold.stderr
+    assert "is inf" in warm.stderr and "hardware.gpus.0.mem_bw_gbps" in warm.stderr and "1e-310 GB/s" in warm.stderr

@@ -19,7 +19,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
@@ -52,7 +52,7 @@ class AnalyticModel:
     evaluator: Evaluator
     scalar: Callable[..., Sequence[float]]  # the definitions as written (no common subexpressions), on Python floats
 
-    @cached_property
+    @property
     def chain(self) -> Chain:
         """The pack's chain of quantities (SymPy): for what shows formulas (``llm audit``)."""
         return _chain(self.pack_path)
