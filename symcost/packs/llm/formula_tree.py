@@ -35,6 +35,7 @@ _ARITHMETIC: dict[str, Callable[[list[Any]], Any]] = {
     "and": all,
     "or": any,
     "not": lambda args: not args[0],
+    "ite": lambda args: args[1] if args[0] else args[2],  # a Piecewise of conditions
 }
 
 
@@ -119,6 +120,7 @@ def _operation_name(expression: Any) -> str:
         sp.And: "and",
         sp.Or: "or",
         sp.Not: "not",
+        sp.ITE: "ite",
     }
     kind = type(expression)
     if kind not in names:
