@@ -4,7 +4,9 @@ The catalog entries are mounted as they are written (``model``, ``hardware``,
 ``runtime``, ``quant``), beside the request's ``workload`` and ``layout`` and
 the fitted ``coefficients``; every unit conversion, default, fallback and
 categorical field (``mlp: gated``) is the pack's (formulas/llm.yaml), through
-the one binder (:func:`symcost.binder.bind_symbols`). Coefficients are
+the one binder's rules (:mod:`symcost.binder_core`): on exact fractions for the
+numbers (:func:`bind_numbers`, no SymPy), on SymPy for an audit's formulas
+(:func:`bind_scenario`). Coefficients are
 :class:`~symcost.input_tree.Measured` leaves: a fit computed them, and their
 provenance is the calibration's. What stays in Python is what is not a value
 of the pack: refusing a layout the model or machine cannot take
