@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import sympy  # noqa: F401 - for the selfspec compiles; the llm model loaded from the cache does not import it
+
 from ..packs.llm.analytic import analytic_model
 from ..packs.llm.calibration import Bundle
 from ..packs.llm.estimate import estimate

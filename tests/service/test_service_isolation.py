@@ -179,8 +179,9 @@ def test_a_killed_worker_is_a_503_and_the_server_goes_on(tmp_path):
 
 def test_a_worker_out_of_memory_is_a_503_and_the_server_goes_on(tmp_path):
     # A worker holds about 180 MiB of address space once started (scipy is imported by a refit only); a 7B
-    # compile needs 400 MiB or more.
-    with Server(tmp_path / "db.sqlite", options=["--workers", "1", "--worker-memory", "300"]) as server:
+    # compile needs 400 MiB or more: an empty cache, so that it compiles (a warm report would fit).
+    cache = {"SYMCOST_CACHE_DIR": str(tmp_path / "cache")}
+    with Server(tmp_path / "db.sqlite", options=["--workers", "1", "--worker-memory", "300"], env=cache) as server:
         status, body = server.post("/v1/selfspec/report", LLAMA_7B)
         assert status == 503
         assert_error_shape(body, status, "memory of 300 MiB")

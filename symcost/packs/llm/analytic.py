@@ -8,7 +8,10 @@ expert, the offload the runtime allows) are computed first, each once, and
 the quantities read them as they are written. The evaluator is kept in the
 on-disk evaluator cache (:mod:`symcost.cache`), keyed by the pack's content
 and the versions, so a process that finds it there runs no SymPy
-derivation or code generation for it.
+derivation or code generation for it; beside it, what binding a scenario
+needs of the pack (:mod:`.pack_symbols`), so a warm process does not import
+SymPy at all: the pack and its chain are built only for what prints
+formulas (``llm audit``) and on a cold build.
 """
 
 from __future__ import annotations
@@ -18,18 +21,24 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import numpy as np
-import sympy as sp
 
 from ... import __version__
 from ...cache import CacheEntry, input_key
-from ...chain import Chain, build_chain
-from ...compile import Evaluator, compile_outputs
-from ...pack import FormulaPack, SymbolSpec, load_pack
+from ...compile import Evaluator
 from ...registry import packaged_pack
-from .inputs import BoundScenario, bind_scenario
+from .inputs import BoundScenario, bind_numbers, bind_scenario
+from .pack_symbols import PackSymbols, ScenarioNumbers, pack_symbols, sympy_release
 from .scenario import Scenario
+
+if TYPE_CHECKING:  # the pack and its chain (SymPy) are built only for formulas and on a cold build
+    import sympy as sp
+
+    from ...chain import Chain
+    from ...pack import FormulaPack
 
 PACK_NAME = "llm"
 # How the evaluator is built from the pack (derived symbols first): part of its cache key.
@@ -38,29 +47,35 @@ RECIPE = "llm analytic evaluator 2"
 
 @dataclass(frozen=True)
 class AnalyticModel:
-    chain: Chain
+    pack_path: str
+    symbols: PackSymbols  # what binding and evaluating need of the pack, without SymPy
     evaluator: Evaluator
     scalar: Callable[..., Sequence[float]]  # the definitions as written (no common subexpressions), on Python floats
+
+    @property
+    def chain(self) -> Chain:
+        """The pack's chain of quantities (SymPy): for what shows formulas (``llm audit``)."""
+        return _chain(self.pack_path)
 
     @property
     def pack(self) -> FormulaPack:
         return self.chain.pack
 
     @property
-    def inputs(self) -> tuple[SymbolSpec, ...]:
-        """Pack symbols a scenario supplies, in evaluator order."""
-        return self.chain.inputs
-
-    @property
     def input_names(self) -> tuple[str, ...]:
-        return tuple(spec.name for spec in self.inputs)
+        return self.symbols.input_names
 
     @property
     def definitions(self) -> dict[str, sp.Expr]:
         """Quantity -> its formula over inputs and earlier quantities."""
         return {symbol.name: expression for symbol, expression in self.chain.definitions}
 
-    def bind(self, scenario: Scenario) -> BoundScenario:
+    def bind(self, scenario: Scenario) -> ScenarioNumbers:
+        """The scenario's numbers (no SymPy; the same numbers as :meth:`bind_exact`)."""
+        return bind_numbers(self.symbols, scenario)
+
+    def bind_exact(self, scenario: Scenario) -> BoundScenario:
+        """The scenario's values as SymPy expressions, with the pack's formulas (for audits)."""
         return bind_scenario(self.pack, scenario)
 
     def scenario_values(self, scenario: Scenario) -> dict[str, float]:
@@ -81,7 +96,7 @@ class AnalyticModel:
             try:
                 with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                     found = self.scalar(*map(float, ordered))
-                return {name: np.float64(result) for name, result in zip(self.chain.quantity_names, found)}
+                return {name: np.float64(result) for name, result in zip(self.symbols.quantity_names, found)}
             except (ZeroDivisionError, OverflowError, ValueError):
                 pass  # numpy's inf / nan semantics instead
         return self.evaluator(**dict(zip(self.input_names, ordered)))
@@ -97,34 +112,43 @@ def scenario_values(scenario: Scenario) -> dict[str, float]:
 
 
 @lru_cache(maxsize=4)
+def _chain(pack_path: str) -> Chain:
+    from ...chain import build_chain
+    from ...pack import load_pack
+
+    return build_chain(load_pack(pack_path))
+
+
+@lru_cache(maxsize=4)
 def _analytic_model(pack_path: str) -> AnalyticModel:
-    chain = build_chain(load_pack(pack_path))
+    symbols = pack_symbols(pack_path, lambda: _chain(pack_path))
+    evaluator = _cached(pack_path, symbols, "array", lambda: _array_function(_chain(pack_path)))
+    scalar = _cached(pack_path, symbols, "scalar", lambda: _scalar_function(_chain(pack_path)))
+    inputs = tuple(SimpleNamespace(name=name) for name in symbols.input_names)  # running needs their names only
+    return AnalyticModel(pack_path, symbols, Evaluator(inputs, symbols.quantity_names, evaluator), scalar)
+
+
+def _array_function(chain: Chain) -> Callable:
+    from ...compile import compile_outputs
+
+    return compile_outputs(
+        {symbol.name: symbol for symbol, _ in chain.definitions},
+        [spec.symbol for spec in chain.inputs],
+        _definitions(chain),
+    ).function
+
+
+def _scalar_function(chain: Chain) -> Callable:
+    """One scenario: the definitions in order as written (what lambdify prints without common
+    subexpressions), on Python floats; numpy's functions give the same numbers as the math module's there."""
+    import sympy as sp
+
     definitions = _definitions(chain)
-    evaluator = _cached(
-        chain,
-        "array",
-        lambda: (
-            compile_outputs(
-                {symbol.name: symbol for symbol, _ in chain.definitions},
-                [spec.symbol for spec in chain.inputs],
-                definitions,
-            ).function
-        ),
-    )
-    # One scenario: the definitions in order as written (what lambdify prints without common subexpressions),
-    # on Python floats; numpy's functions give the same numbers as the math module's there.
-    scalar = _cached(
-        chain,
-        "scalar",
-        lambda: sp.lambdify(
-            [spec.symbol for spec in chain.inputs],
-            [symbol for symbol, _ in chain.definitions],
-            modules=[{"float64": np.float64}, "numpy"],
-            cse=lambda expressions: (definitions, expressions),
-        ),
-    )
-    return AnalyticModel(
-        chain, Evaluator(tuple(spec.symbol for spec in chain.inputs), chain.quantity_names, evaluator), scalar
+    return sp.lambdify(
+        [spec.symbol for spec in chain.inputs],
+        [symbol for symbol, _ in chain.definitions],
+        modules=[{"float64": np.float64}, "numpy"],
+        cse=lambda expressions: (definitions, expressions),
     )
 
 
@@ -148,13 +172,14 @@ def _definitions(chain: Chain) -> list[tuple[sp.Symbol, sp.Expr]]:
     return [(symbol, expression) for symbol, expression in derived if symbol in used] + quantities
 
 
-def _cached(chain: Chain, kind: str, generate: Callable[[], Callable]) -> Callable:
+def _cached(pack_path: str, symbols: PackSymbols, kind: str, generate: Callable[[], Callable]) -> Callable:
     """The generated function of ``kind``, from the evaluator cache when it holds it (no SymPy code
     generation then), else generated and stored."""
-    inputs, outputs = [spec.name for spec in chain.inputs], list(chain.quantity_names)
+    inputs, outputs = list(symbols.input_names), list(symbols.quantity_names)
     entry = CacheEntry.for_key(
         input_key(
-            [__version__, sp.__version__, np.__version__, RECIPE, kind, *outputs], [("pack", Path(chain.pack.source))]
+            [__version__, np.__version__, RECIPE, kind, *outputs],
+            [("pack", Path(pack_path)), ("sympy", sympy_release())],
         )
     )
     cached = entry.load() if entry else None

@@ -310,7 +310,7 @@ def run_audit(args: argparse.Namespace) -> int:
         if bundle is not None:
             scenario = scenario.with_(coefficients=bundle.coefficients_for(scenario))
         model = analytic_model()
-        bound = model.bind(scenario)
+        bound = model.bind_exact(scenario)
         return scenario_audit(model, scenario, bound, model.evaluate(bound.numbers(model.input_names)))
 
     return emit_audit(args, document)

@@ -13,8 +13,9 @@ from .analytic import AnalyticModel, analytic_model
 from .assess import CLASSES, bottlenecks, feasibility_codes, memory_explanations, reason_codes
 from .calibration import Bundle
 from .caveats import context_warnings, efficiency_warnings, sliding_window_warnings, uncalibrated_warnings
-from .inputs import BoundScenario, context_needed
+from .inputs import context_needed
 from .multi_device import mode_of
+from .pack_symbols import ScenarioNumbers
 from .scenario import Scenario
 from .uncalibrated import backend_calibrated, band, runtime_calibrated, widening_factors
 
@@ -61,7 +62,7 @@ def estimate(scenario: Scenario, bundle: Bundle | None = None, model: AnalyticMo
     refuse_non_finite(
         _flat(figures),
         lambda _: f"the scenario {_scenario_text(scenario)}",
-        lambda: bound_inputs(model.pack, bound.bound),
+        lambda: bound_inputs(model.pack, model.bind_exact(scenario).bound),  # SymPy only to name the culprits
     )
     coefficients = _coefficients(scenario, bound)
     calibrated = runtime_calibrated(bundle, scenario.runtime)
@@ -109,7 +110,7 @@ def _estimates(results, bundle: Bundle | None, calibrated: bool | None) -> dict[
     return estimates
 
 
-def _memory(results, bound: BoundScenario) -> dict[str, float]:
+def _memory(results, bound: ScenarioNumbers) -> dict[str, float]:
     memory = {}
     for field, quantity in MEMORY.items():
         number = bound.number("M_buf") if quantity is None else float(results[quantity])
@@ -120,7 +121,7 @@ def _memory(results, bound: BoundScenario) -> dict[str, float]:
 def _warnings(
     scenario: Scenario, model: AnalyticModel, calibrated: tuple[bool | None, bool | None], coefficients: dict[str, Any]
 ) -> list[str]:
-    needed = context_needed(model.pack, scenario.workload)
+    needed = context_needed(model.symbols, scenario.workload)
     return (
         context_warnings(scenario, needed)
         + sliding_window_warnings(scenario, needed)
@@ -129,7 +130,7 @@ def _warnings(
     )
 
 
-def describe(scenario: Scenario, bound: BoundScenario) -> dict[str, Any]:
+def describe(scenario: Scenario, bound: ScenarioNumbers) -> dict[str, Any]:
     w, layout = scenario.workload, scenario.layout
     return {
         "model_id": scenario.model.id,
@@ -151,7 +152,7 @@ def describe(scenario: Scenario, bound: BoundScenario) -> dict[str, Any]:
     }
 
 
-def _coefficients(scenario: Scenario, bound: BoundScenario) -> dict[str, Any]:
+def _coefficients(scenario: Scenario, bound: ScenarioNumbers) -> dict[str, Any]:
     """The coefficients the pack used (fitted, or the runtime's starting values), t0 in ms as the runtimes write it."""
     values = bound.numbers(("eta_bw", "eta_flops", "t0", "kappa_bw", "kappa_flops"))
     return {

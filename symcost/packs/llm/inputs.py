@@ -4,7 +4,9 @@ The catalog entries are mounted as they are written (``model``, ``hardware``,
 ``runtime``, ``quant``), beside the request's ``workload`` and ``layout`` and
 the fitted ``coefficients``; every unit conversion, default, fallback and
 categorical field (``mlp: gated``) is the pack's (formulas/llm.yaml), through
-the one binder (:func:`symcost.binder.bind_symbols`). Coefficients are
+the one binder's rules (:mod:`symcost.binder_core`): on exact fractions for the
+numbers (:func:`bind_numbers`, no SymPy), on SymPy for an audit's formulas
+(:func:`bind_scenario`). Coefficients are
 :class:`~symcost.input_tree.Measured` leaves: a fit computed them, and their
 provenance is the calibration's. What stays in Python is what is not a value
 of the pack: refusing a layout the model or machine cannot take
@@ -16,15 +18,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sympy as sp
-
-from ...binder import BoundValue, bind_one, bind_symbols, resolved
+from ...binder_core import BoundValue
 from ...input_tree import InputTree, Measured
-from ...pack import FormulaPack
 from .catalog import CatalogEntry
+from .pack_symbols import PackSymbols, ScenarioNumbers
 from .scenario import Coefficients, Scenario, ScenarioError, Workload, layout_problems
+
+if TYPE_CHECKING:  # the SymPy binding is for audits; estimates bind with PackSymbols
+    import sympy as sp
+
+    from ...pack import FormulaPack
 
 ENTRY_ROLES = ("model", "hardware", "runtime", "quant")
 # pack binding under coefficients -> (Coefficients field, unit of that field)
@@ -53,6 +58,8 @@ class BoundScenario:
     @cached_property
     def derived(self) -> dict[str, sp.Expr]:
         """Every symbol's value by name, the derived ones included (resolved only when asked for)."""
+        from ...binder import resolved
+
         return {symbol.name: value for symbol, value in resolved(self.pack, self.values, derived=True).items()}
 
     def number(self, name: str) -> float:
@@ -64,25 +71,33 @@ class BoundScenario:
 
 
 def bind_scenario(pack: FormulaPack, scenario: Scenario) -> BoundScenario:
-    """The pack's values for ``scenario``; a layout it cannot take is a :class:`ScenarioError`."""
-    problems = layout_problems(scenario)
-    if problems:
-        raise ScenarioError("; ".join(message for _, message in problems))
+    """The pack's values for ``scenario`` as SymPy expressions (what an audit prints); a layout it cannot
+    take is a :class:`ScenarioError`."""
+    from ...binder import bind_symbols, resolved
+
+    _refuse_layout(scenario)
     bound = bind_symbols(pack, scenario_tree(scenario))
     return BoundScenario(pack, bound, resolved(pack, {symbol: value.value for symbol, value in bound.items()}))
 
 
-def context_needed(pack: FormulaPack, workload: Workload) -> int:
+def bind_numbers(symbols: PackSymbols, scenario: Scenario) -> ScenarioNumbers:
+    """The pack's numbers for ``scenario`` (the same as :func:`bind_scenario`'s, without SymPy)."""
+    _refuse_layout(scenario)
+    return symbols.bind(scenario_tree(scenario))
+
+
+def _refuse_layout(scenario: Scenario) -> None:
+    problems = layout_problems(scenario)
+    if problems:
+        raise ScenarioError("; ".join(message for _, message in problems))
+
+
+def context_needed(symbols: PackSymbols, workload: Workload) -> int:
     """The context one sequence of ``workload`` needs: the pack's default context allocation (S_alloc)
     for the workload with no allocation of its own, from the workload alone."""
     fields = {key: value for key, value in workload_fields(workload).items() if key != "context_alloc"}
-    tree = InputTree({"workload": fields}, {"workload": REQUEST})
-    values = {
-        spec.symbol: bind_one(spec, tree, pack.name).value
-        for spec in pack.symbols.values()
-        if spec.source == "workload"
-    }
-    return int(resolved(pack, values)[pack.find_symbol("workload.context_alloc").symbol])
+    bound = symbols.bind(InputTree({"workload": fields}, {"workload": REQUEST}), source="workload")
+    return int(bound.number(symbols.bound_to("workload.context_alloc").name))
 
 
 def scenario_tree(scenario: Scenario) -> InputTree:

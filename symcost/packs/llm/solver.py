@@ -130,7 +130,7 @@ def _blocks(
     Each (model, hardware, quant) is bound once; its layouts differ only in the pack's TP and PP inputs.
     """
     blocks, values, rejected = [], [], Counter()
-    degrees = [model.pack.find_symbol(path).name for path in ("layout.tensor_parallel", "layout.pipeline_parallel")]
+    degrees = [model.symbols.bound_to(path).name for path in ("layout.tensor_parallel", "layout.pipeline_parallel")]
     for model_entry, hardware, quant in itertools.product(request.models, request.hardware, _quants(request)):
         layouts = []
         for tp, pp in itertools.product(_tensor_parallel(request, model_entry), _pipeline_parallel(request)):
@@ -192,7 +192,7 @@ def _pipeline_parallel(request: SolveRequest) -> Sequence[int]:
 def _inner_grid(request: SolveRequest, model: AnalyticModel) -> tuple[dict[str, np.ndarray], int]:
     """Offload policy x context cap x concurrency, the same for every block; and how many combinations of
     each block are dropped because their context cap is below what the request needs (the pack's S_need)."""
-    need = context_needed(model.pack, request.workload)
+    need = context_needed(model.symbols, request.workload)
     caps = request.context_caps or sorted({need, *(cap for cap in DEFAULT_CONTEXT_CAPS if cap > need)})
     concurrency = request.concurrency or (request.workload.concurrency,)
     short = sum(1 for cap in caps if cap < need) * len(request.offload) * len(concurrency)
@@ -215,7 +215,7 @@ def _evaluate(blocks, block_values, inner, model: AnalyticModel) -> Candidates:
         np.tile(inner[key], len(blocks)) for key in ("offload", "alloc", "concurrency")
     )
     values = {name: np.array([row[name] for row in block_values])[grid.block] for name in block_values[0]}
-    symbol = model.pack.find_symbol  # the pack's symbols by the paths they are bound to
+    symbol = model.symbols.bound_to  # the pack's symbols by the paths they are bound to
     policy = dict(symbol("layout.offload").categories)  # the pack's numbers for the offload policies
     values.update(
         {
