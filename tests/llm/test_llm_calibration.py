@@ -101,7 +101,9 @@ def test_fit_recovers_the_coefficients_that_generated_the_records():
         seen.add(group)
         fitted = bundle.coefficients_for(scenario)
         # The fixed-time parts share the steps with the priors' pull: t0 and t_layer within 5 %.
-        for value, truth, within in zip((fitted.eta_bw, fitted.eta_flops, fitted.t0_s), TRUTH[group], (0.02, 0.02, 0.05)):
+        for value, truth, within in zip(
+            (fitted.eta_bw, fitted.eta_flops, fitted.t0_s), TRUTH[group], (0.02, 0.02, 0.05)
+        ):
             assert value == pytest.approx(truth, rel=within), group
         assert (fitted.kappa_bw, fitted.kappa_flops) == pytest.approx(KAPPA, rel=0.02)
         assert fitted.t_layer_s == pytest.approx(T_LAYER, rel=0.05)

@@ -175,7 +175,16 @@ def test_cli_marks_an_uncalibrated_runtime_and_prints_the_warnings():
 
 def test_cli_audit_notes_an_efficiency_above_one():
     result = run_cli(
-        "llm", "audit", "--model", "llama-3.1-8b", "--hardware", "rtx-4090", "--runtime", "llama.cpp", "--format", "markdown"
+        "llm",
+        "audit",
+        "--model",
+        "llama-3.1-8b",
+        "--hardware",
+        "rtx-4090",
+        "--runtime",
+        "llama.cpp",
+        "--format",
+        "markdown",
     )
     assert result.code == 0, result.stderr
     request = {"model_id": "llama-3.1-8b", "runtime_id": "llama.cpp", "hardware": {"hardware_id": "rtx-4090"}}

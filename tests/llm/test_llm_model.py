@@ -29,7 +29,14 @@ from symcost.packs.llm.scenario import (
 RAW = {kind: oracle.load_catalog(kind) for kind in oracle.ID_FIELDS}
 MODELS = sorted(RAW["models"])
 # Coefficients away from every default, kappas below 1 so dequantizing formats differ from plain ones.
-COEFFICIENTS = {"eta_bw": 0.71, "eta_flops": 0.43, "t0_s": 6.5e-4, "kappa_bw": 0.9, "kappa_flops": 0.8, "t_layer_s": 2.5e-5}
+COEFFICIENTS = {
+    "eta_bw": 0.71,
+    "eta_flops": 0.43,
+    "t0_s": 6.5e-4,
+    "kappa_bw": 0.9,
+    "kappa_flops": 0.8,
+    "t_layer_s": 2.5e-5,
+}
 
 
 def examples(count: int) -> settings:
@@ -62,7 +69,9 @@ def pack_scenario(
         catalog("quantizations").get(quant),
         Workload(prompt, gen, concurrency, depth),
         ParallelLayout(tp, pp, offload),
-        Coefficients(c["eta_bw"], c["eta_flops"], c["t0_s"], c["kappa_bw"], c["kappa_flops"], c["t_layer_s"]) if c else None,
+        Coefficients(c["eta_bw"], c["eta_flops"], c["t0_s"], c["kappa_bw"], c["kappa_flops"], c["t_layer_s"])
+        if c
+        else None,
     )
 
 

@@ -92,7 +92,9 @@ def era_records() -> list[RunRecord]:
             "metrics": {"decode_toks_sec": 1.0},
         }
         run = RunRecord(data["run_id"], data)
-        results = model.evaluate(scenario_values(run.scenario().with_(coefficients=Coefficients(*ERA_TRUTH[era], t_layer_s=T_LAYER))))
+        results = model.evaluate(
+            scenario_values(run.scenario().with_(coefficients=Coefficients(*ERA_TRUTH[era], t_layer_s=T_LAYER)))
+        )
         data["metrics"] = {
             "decode_toks_sec": float(results["decode_tps"]),
             "prefill_toks_sec": float(results["prefill_tps"]),
