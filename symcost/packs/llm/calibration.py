@@ -50,9 +50,9 @@ FAMILIES = {
 }
 NOISE = 0.1  # log-space scale of a measurement's error (soft-L1 threshold)
 OFFSET_SCALE = 0.5  # log-space scale of a backend, group or era offset (ridge prior)
-# Per coefficient, the scale of its offsets where it differs from OFFSET_SCALE. A layer's launch time is one
-# value: the public runs cannot tell it apart per group from t0 and eta_bw (held-out errors grew when they could).
-OFFSET_SCALES = {"t_layer_s": 1e-3}
+# Coefficients with one global value and no offsets. A layer's launch time: the public runs cannot tell it apart
+# per group from t0 and eta_bw (held-out errors grew when it had group offsets).
+GLOBAL_ONLY = ("t_layer_s",)
 ERA_STEP_SCALE = 0.15  # log-space scale of an era offset's change over one year (random-walk prior)
 # The coefficients with era offsets. Prefill's (eta_flops) has none: the public data measure prefill in more than
 # one llama.cpp era on one machine only (an RTX 4080), too little to fit it; its era offset stays 0.
@@ -202,12 +202,11 @@ def fit(items: Sequence[Observation], start: dict | None = None) -> dict:
     )
     steps = layout.era_steps()
     width = len(FITTED)
-    scales = np.array([OFFSET_SCALES.get(name, OFFSET_SCALE) for name in FITTED])
 
     def residuals(vector: np.ndarray) -> np.ndarray:
         pooled = _unpack(vector, layout)
         errors = batch.log_errors(_chooser(pooled)) / NOISE
-        offsets = vector[width:-2] / np.tile(scales, len(vector[width:-2]) // width)
+        offsets = vector[width:-2] / OFFSET_SCALE
         triples = vector[:-2].reshape(-1, width)
         # The smooth prior: an era's offsets are a random walk from the previous era's.
         walk = [(triples[b] - triples[a]) / (ERA_STEP_SCALE * math.sqrt(years)) for a, b, years in steps]
@@ -236,18 +235,18 @@ def _bounds(layout: _Layout) -> tuple[np.ndarray, np.ndarray]:
 
 def _unpack(vector: np.ndarray, layout: _Layout) -> dict:
     triples = vector[:-2].reshape(-1, len(FITTED))
-    named = lambda row: {name: float(value) for name, value in zip(FITTED, row)}  # noqa: E731
+    pooled = [name for name in FITTED if name not in GLOBAL_ONLY]
+
+    def named(row: np.ndarray, kept: Sequence[str]) -> dict[str, float]:
+        # An offset a coefficient does not have is 0 in the predictions too: its ridge term alone holds it there.
+        return {name: float(value) if name in kept else 0.0 for name, value in zip(FITTED, row)}
+
+    first_era = 1 + len(layout.backends) + len(layout.groups)
     return {
         "global": {name: float(math.exp(value)) for name, value in zip(FITTED, triples[0])},
-        "backends": {b: named(triples[1 + i]) for i, b in enumerate(layout.backends)},
-        "groups": {g: named(triples[1 + len(layout.backends) + i]) for i, g in enumerate(layout.groups)},
-        "eras": {
-            e: {
-                name: value if name in ERA_FITTED else 0.0
-                for name, value in named(triples[1 + len(layout.backends) + len(layout.groups) + i]).items()
-            }
-            for i, e in enumerate(layout.eras)
-        },
+        "backends": {b: named(triples[1 + i], pooled) for i, b in enumerate(layout.backends)},
+        "groups": {g: named(triples[1 + len(layout.backends) + i], pooled) for i, g in enumerate(layout.groups)},
+        "eras": {e: named(triples[first_era + i], ERA_FITTED) for i, e in enumerate(layout.eras)},
         "kappa_bw": float(math.exp(vector[-2])),
         "kappa_flops": float(math.exp(vector[-1])),
     }
