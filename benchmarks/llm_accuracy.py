@@ -91,8 +91,9 @@ def widening_data(by_bundle, by_runtime) -> dict:
         "generated_by": "benchmarks/llm_accuracy.py",
         "data": str(CSV.relative_to(ROOT)),
         "level": 0.8,
-        "method": "per metric family: (q90 - q10) of leave-one-runtime-out log errors / (q90 - q10) of "
-        "the held-out log errors the bundle's intervals come from (split-conformal order statistics), at least 1",
+        "method": "per metric family: the smallest factor, at least 1, that widens the log bounds (q10, q90) of "
+        "the held-out log errors the bundle's intervals come from over those of the leave-one-runtime-out log errors "
+        "(each bound times the factor; split-conformal order statistics)",
         "families": measured_widening(family_errors(by_bundle), family_errors(by_runtime)),
     }
 
@@ -116,8 +117,9 @@ def _runtime_section(by_runtime, widening: dict) -> list[str]:
             lines.append(f"| {backend} | {LABELS[metric]} | {n} | {median:.1f} % | {mape:.1f} % |")
     lines += [
         "",
-        f"Interval widening for an uncalibrated runtime (written to `catalogs/{WIDENING_FILE}`): the width "
-        "of the 80 % interval of these errors over that of the errors the bundle's intervals come from, in log space.",
+        f"Interval widening for an uncalibrated runtime (written to `catalogs/{WIDENING_FILE}`): the smallest "
+        "factor (at least 1) by which the log bounds of the bundle's 80 % interval must be multiplied to contain "
+        "the 80 % interval of these errors (they are shifted, not only spread: the runtime's own offset is missing).",
         "",
         "| family | bundle's interval log bounds | leave-one-runtime-out log bounds | widening factor |",
         "|---|---|---|---|",
@@ -200,7 +202,7 @@ def _document(rows: list[dict], peer: dict | None, seconds: float, runtime_secti
         "",
         "**Method.** Three cross-validations, each fitting the coefficients (eta_bw, eta_flops, t0 pooled over "
         "global / runtime / runtime x compute backend x hardware-class / runtime x era levels, the eras of a runtime tied by a "
-        "random-walk prior, and the two dequantization factors) on every record "
+        "random-walk prior; the per-layer launch time t_layer and the two dequantization factors global) on every record "
         "outside one group and predicting the group's figures: *leave-one-hardware-out* (each of the "
         f"{len({r['hardware'] for r in rows})} hardware profiles), *leave-one-source-out* (each publication: "
         + "; ".join(sources)

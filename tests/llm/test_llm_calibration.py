@@ -33,13 +33,15 @@ GROUPS = {
     ("llama.cpp", "apple_silicon"): ("llama.cpp", ["apple-m1-max-64gb", "apple-m2-ultra-192gb"], ["q4_k_m", "f16"]),
     ("vllm", "datacenter_gpu"): ("vllm", ["h100-sxm", "a100-sxm-80gb", "l40s"], ["bf16", "awq-int4"]),
 }
-# The coefficients the synthetic records are generated with: (eta_bw, eta_flops, t0_s) per group, kappas global.
+# The coefficients the synthetic records are generated with: (eta_bw, eta_flops, t0_s) per group; the kappas and
+# the per-layer launch time global (the 1B, 8B and 14B models have 16, 32 and 48 layers: it is identifiable).
 TRUTH = {
     ("llama.cpp", "consumer_gpu"): (0.82, 0.35, 9e-4),
     ("llama.cpp", "apple_silicon"): (0.66, 0.52, 1.6e-3),
     ("vllm", "datacenter_gpu"): (0.93, 0.61, 4e-4),
 }
 KAPPA = (0.85, 0.9)
+T_LAYER = 3e-5
 
 
 def record(run_id: str, **fields) -> RunRecord:
@@ -73,7 +75,7 @@ def synthetic_records() -> list[RunRecord]:
                 context_tokens=prompt,
                 concurrency=concurrency,
             )
-            scenario = run.scenario().with_(coefficients=Coefficients(*TRUTH[group], *KAPPA))
+            scenario = run.scenario().with_(coefficients=Coefficients(*TRUTH[group], *KAPPA, t_layer_s=T_LAYER))
             results = model.evaluate(scenario_values(scenario))
             if float(results["vram_short"]) > 0 or float(results["W_off"]) > 0:
                 continue
@@ -98,10 +100,26 @@ def test_fit_recovers_the_coefficients_that_generated_the_records():
             continue
         seen.add(group)
         fitted = bundle.coefficients_for(scenario)
-        for value, truth in zip((fitted.eta_bw, fitted.eta_flops, fitted.t0_s), TRUTH[group]):
-            assert value == pytest.approx(truth, rel=0.02), group
+        # The fixed-time parts share the steps with the priors' pull: t0 and t_layer within 5 %.
+        for value, truth, within in zip(
+            (fitted.eta_bw, fitted.eta_flops, fitted.t0_s), TRUTH[group], (0.02, 0.02, 0.05)
+        ):
+            assert value == pytest.approx(truth, rel=within), group
         assert (fitted.kappa_bw, fitted.kappa_flops) == pytest.approx(KAPPA, rel=0.02)
+        assert fitted.t_layer_s == pytest.approx(T_LAYER, rel=0.05)
     assert seen == set(GROUPS)
+
+
+def test_a_bundle_fitted_before_the_per_layer_time_has_none():
+    pooled = {"global": {"eta_bw": 0.8, "eta_flops": 0.5, "t0_s": 1e-3}, "kappa_bw": 0.9, "kappa_flops": 0.9}
+    coefficients = Bundle(pooled, {}, 0, 0).coefficients_for(record("old").scenario())
+    assert coefficients.t0_s == pytest.approx(1e-3) and coefficients.t_layer_s == 0.0
+
+
+def test_serving_errors_do_not_widen_decode_intervals():
+    bundle = Bundle({}, {"decode": [-0.1, -0.05, 0.0, 0.05, 0.1], "serving": [-0.5, -0.4, 0.0, 0.4, 0.5]}, 0, 0)
+    decode, serving = bundle.interval("decode_toks_sec", 100.0), bundle.interval("output_toks_sec", 100.0)
+    assert decode["p90"] == pytest.approx(100 * math.exp(0.1)) and serving["p90"] == pytest.approx(100 * math.exp(0.5))
 
 
 def split_conformal_ranks(n: int, level: float) -> tuple[int, int]:

@@ -104,6 +104,16 @@ def test_estimate_output_file_holds_the_response(llm, tmp_path):
     assert response["scenario"]["model_id"] == "llama-3-8b" and "decode_toks_sec" in response["estimates"]
 
 
+def test_estimate_reports_the_fixed_overhead_parts_of_the_packaged_bundle(llm):
+    result = llm("estimate", "--model", "llama-3-70b", "--hardware", "apple-m2-ultra-192gb", "--format", "json")
+    assert result.code == 0, result.stderr
+    coefficients = json.loads(result.stdout)["coefficients"]
+    fitted = json.loads((ROOT / "catalogs" / "calibration.json").read_text())["coefficients"]["global"]["t_layer_s"]
+    assert coefficients["t_layer_us"] == pytest.approx(fitted * 1e6, rel=1e-3)  # global: the same for every group
+    text = llm("estimate", "--model", "llama-3-70b", "--hardware", "apple-m2-ultra-192gb").stdout
+    assert f"t_layer {coefficients['t_layer_us']} us" in text
+
+
 def test_estimate_json_stdout_stays_json_with_an_output_file(llm, tmp_path):
     output = tmp_path / "response.json"
     result = llm(

@@ -29,7 +29,14 @@ from symcost.packs.llm.scenario import (
 RAW = {kind: oracle.load_catalog(kind) for kind in oracle.ID_FIELDS}
 MODELS = sorted(RAW["models"])
 # Coefficients away from every default, kappas below 1 so dequantizing formats differ from plain ones.
-COEFFICIENTS = {"eta_bw": 0.71, "eta_flops": 0.43, "t0_s": 6.5e-4, "kappa_bw": 0.9, "kappa_flops": 0.8}
+COEFFICIENTS = {
+    "eta_bw": 0.71,
+    "eta_flops": 0.43,
+    "t0_s": 6.5e-4,
+    "kappa_bw": 0.9,
+    "kappa_flops": 0.8,
+    "t_layer_s": 2.5e-5,
+}
 
 
 def examples(count: int) -> settings:
@@ -62,7 +69,9 @@ def pack_scenario(
         catalog("quantizations").get(quant),
         Workload(prompt, gen, concurrency, depth),
         ParallelLayout(tp, pp, offload),
-        Coefficients(c["eta_bw"], c["eta_flops"], c["t0_s"], c["kappa_bw"], c["kappa_flops"]) if c else None,
+        Coefficients(c["eta_bw"], c["eta_flops"], c["t0_s"], c["kappa_bw"], c["kappa_flops"], c["t_layer_s"])
+        if c
+        else None,
     )
 
 
@@ -214,11 +223,7 @@ def test_prefill_equals_the_micro_batch_loop(args):
         assert results["t_prefill"] - oracle.prefill_time(s) <= bound * (1 + 1e-9)
     else:
         assert close(results["t_prefill"], oracle.prefill_time(s))
-    assert close(
-        results["FLOP_prefill"]
-        / (s["layout"]["tp"] * oracle.eta_flops(s) * oracle.peak_flops(s["hardware"], s["quant"])),
-        parts["compute"],
-    )
+    assert close(results["t_pf_compute"], parts["compute"])
 
 
 def test_prefill_attention_lies_between_the_discrete_causal_counts():
@@ -229,6 +234,17 @@ def test_prefill_attention_lies_between_the_discrete_causal_counts():
     low = sum(oracle.attention_flops_per_token(s, 123 + j) for j in range(777))
     high = sum(oracle.attention_flops_per_token(s, 123 + j + 1) for j in range(777))
     assert low < attention < high
+
+
+@pytest.mark.parametrize("model_id, layers", [("llama-3-8b", 32), ("llama-3-70b", 80)])
+def test_each_layer_adds_its_launch_time_to_every_forward_pass(model_id, layers):
+    """By hand: t_layer = 25 us costs a decode step layers x 25 us and prefill that once per micro-batch."""
+    with_launches = evaluate(pack_scenario(model_id, "rtx-4090", "llama.cpp", "q4_k_m", 2048, 64))
+    no_launch = COEFFICIENTS | {"t_layer_s": 0.0}
+    without = evaluate(pack_scenario(model_id, "rtx-4090", "llama.cpp", "q4_k_m", 2048, 64, coefficients=no_launch))
+    assert close(with_launches["t_fixed"], 6.5e-4 + layers * 2.5e-5)
+    assert close(with_launches["t_step"] - without["t_step"], layers * 2.5e-5, 1e-6)
+    assert close(with_launches["t_prefill"] - without["t_prefill"], 4 * layers * 2.5e-5, 1e-6)  # 2048 / 512
 
 
 def test_ttft_is_prefill_plus_the_first_step_and_ignores_later_tokens():

@@ -11,7 +11,7 @@ A scenario here is a dict:
      "workload": {"prompt_tokens", "gen_tokens", "concurrency", "depth_tokens",
                   "decode_start_tokens" (optional), "context_alloc" (optional)},
      "layout": {"tp", "pp", "offload"},
-     "coefficients": {"eta_bw", "eta_flops", "t0_s", "kappa_bw", "kappa_flops"}}
+     "coefficients": {"eta_bw", "eta_flops", "t0_s", "kappa_bw", "kappa_flops", "t_layer_s" (optional, 0)}}
 
 Conventions taken from the pack's documentation:
 - GB = 1e9 B, TFLOPS = 1e12 FLOP/s, latency_us = 1e-6 s, activations 2 B, logits 4 B;
@@ -379,8 +379,16 @@ def decode_step_parts(s: dict, cached: float) -> dict[str, float]:
         "offload": offload,
         "tp": tp_time(s, b),
         "pp": pp_time(s, b),
-        "t0": s["coefficients"]["t0_s"],
+        "t0": forward_pass_overhead(s),
     }
+
+
+def forward_pass_overhead(s: dict) -> float:
+    """Fixed time of one forward pass: the host part, then each layer's launches and synchronisations."""
+    overhead = s["coefficients"]["t0_s"]
+    for _ in range(s["model"]["layers"]):
+        overhead += s["coefficients"].get("t_layer_s", 0.0)
+    return overhead
 
 
 def decode_step_time(s: dict, cached: float) -> float:
@@ -436,7 +444,7 @@ def prefill_parts(s: dict) -> dict[str, float]:
         offloaded += f_off * read
         tp_comm += tp_time(s, len(batch))
         pp_comm += pp_time(s, len(batch))
-        overhead += s["coefficients"]["t0_s"]
+        overhead += forward_pass_overhead(s)
     flops += 2 * model["vocab_size"] * model["hidden_size"] * b  # output head of each sequence's last token
     overlapped = s["runtime"].get("pipeline") == "microbatched"
     in_flight = len(batches) if overlapped else 1

@@ -34,12 +34,13 @@ from .observations import Batch, Observation
 from .runtime_eras import nearest_era
 from .scenario import Coefficients, Scenario
 
-FITTED = ("eta_bw", "eta_flops", "t0_s")
+FITTED = ("eta_bw", "eta_flops", "t0_s", "t_layer_s")
 TIMING_METRICS = ("prefill_toks_sec", "decode_toks_sec", "output_toks_sec", "ttft_ms_p50", "latency_ms_p50")
 # Families of metrics that share interval widths.
 FAMILIES = {
     "decode_toks_sec": "decode",
-    "output_toks_sec": "decode",
+    # Max-load serving throughput is a batch-scheduling figure, not a single-step one: its errors are its own.
+    "output_toks_sec": "serving",
     "prefill_toks_sec": "prefill",
     "ttft_ms_p50": "prefill",
     "latency_ms_p50": "decode",
@@ -49,6 +50,9 @@ FAMILIES = {
 }
 NOISE = 0.1  # log-space scale of a measurement's error (soft-L1 threshold)
 OFFSET_SCALE = 0.5  # log-space scale of a backend, group or era offset (ridge prior)
+# Coefficients with one global value and no offsets. A layer's launch time: the public runs cannot tell it apart
+# per group from t0 and eta_bw (held-out errors grew when it had group offsets).
+GLOBAL_ONLY = ("t_layer_s",)
 ERA_STEP_SCALE = 0.15  # log-space scale of an era offset's change over one year (random-walk prior)
 # The coefficients with era offsets. Prefill's (eta_flops) has none: the public data measure prefill in more than
 # one llama.cpp era on one machine only (an RTX 4080), too little to fit it; its era offset stays 0.
@@ -58,10 +62,12 @@ BOUNDS = {
     "eta_bw": (0.02, 1.2),
     "eta_flops": (0.005, 1.2),
     "t0_s": (1e-7, 0.2),
+    "t_layer_s": (1e-8, 1e-3),
     "kappa_bw": (0.2, 1.5),
     "kappa_flops": (0.2, 1.5),
 }
-DEFAULT_START = {"eta_bw": 0.7, "eta_flops": 0.4, "t0_s": 5e-4, "kappa_bw": 1.0, "kappa_flops": 1.0}
+# t_layer_s: a layer's few kernel launches of some microseconds each (CUDA's launch latency is ~5 us).
+DEFAULT_START = {"eta_bw": 0.7, "eta_flops": 0.4, "t0_s": 5e-4, "t_layer_s": 2e-5, "kappa_bw": 1.0, "kappa_flops": 1.0}
 
 
 class CalibrationError(SymcostError):
@@ -111,17 +117,18 @@ class Bundle:
 def pooled_coefficients(pooled: dict, scenario: Scenario, label: str) -> Coefficients:
     """The global values times the offsets of the scenario's runtime, (runtime, hardware class) and runtime era,
     where fitted; the era is the scenario's, else the nearest fitted one (the newest when it names none)."""
-    logs = {name: math.log(pooled["global"][name]) for name in FITTED}
+    fitted = [name for name in FITTED if name in pooled["global"]]  # bundles stored before t_layer_s lack it
+    logs = {name: math.log(pooled["global"][name]) for name in fitted}
     used = ["global"]
     for level, key in zip(("backends", "groups", "eras"), (*scenario.pooling_keys, era_key(pooled, scenario))):
         if key in pooled.get(level, {}):
             used.append(key)
-            for name in FITTED:
+            for name in fitted:
                 logs[name] += pooled[level][key][name]
     return Coefficients(
-        *(math.exp(logs[name]) for name in FITTED),
-        pooled["kappa_bw"],
-        pooled["kappa_flops"],
+        **{name: math.exp(value) for name, value in logs.items()},
+        kappa_bw=pooled["kappa_bw"],
+        kappa_flops=pooled["kappa_flops"],
         origin=f"{label} ({' + '.join(used)})",
     )
 
@@ -153,7 +160,8 @@ def _bounds_of(bundle: Bundle, family: str, level: float) -> tuple[float, float]
 
 @dataclass
 class _Layout:
-    """Positions of the pooled parameters in the fit vector: global, backends, groups, eras (3 each), 2 kappas."""
+    """Positions of the pooled parameters in the fit vector: global, backends, groups, eras (one per FITTED name
+    each), 2 kappas."""
 
     backends: list[str]
     groups: list[str]
@@ -161,7 +169,7 @@ class _Layout:
 
     @property
     def size(self) -> int:
-        return 3 * (1 + len(self.backends) + len(self.groups) + len(self.eras)) + 2
+        return len(FITTED) * (1 + len(self.backends) + len(self.groups) + len(self.eras)) + 2
 
     def era_steps(self) -> list[tuple[int, int, float]]:
         """(row, next row, years apart) of consecutive fitted eras of one backend, rows of the reshaped vector."""
@@ -193,20 +201,23 @@ def fit(items: Sequence[Observation], start: dict | None = None) -> dict:
         else np.log([DEFAULT_START[n] for n in FITTED])
     )
     steps = layout.era_steps()
+    width = len(FITTED)
 
     def residuals(vector: np.ndarray) -> np.ndarray:
         pooled = _unpack(vector, layout)
         errors = batch.log_errors(_chooser(pooled)) / NOISE
-        offsets = vector[3:-2] / OFFSET_SCALE
-        triples = vector[:-2].reshape(-1, 3)
+        offsets = vector[width:-2] / OFFSET_SCALE
+        triples = vector[:-2].reshape(-1, width)
         # The smooth prior: an era's offsets are a random walk from the previous era's.
         walk = [(triples[b] - triples[a]) / (ERA_STEP_SCALE * math.sqrt(years)) for a, b, years in steps]
-        return np.concatenate([errors, offsets, *walk, (vector[:3] - prior) / PRIOR_SCALE, vector[-2:] / OFFSET_SCALE])
+        return np.concatenate(
+            [errors, offsets, *walk, (vector[:width] - prior) / PRIOR_SCALE, vector[-2:] / OFFSET_SCALE]
+        )
 
     from scipy.optimize import least_squares  # here: importing scipy costs an estimate 0.4 s it never uses
 
     lower, upper = _bounds(layout)
-    x0 = np.clip(np.concatenate([prior, np.zeros(layout.size - 5), np.zeros(2)]), lower + 1e-9, upper - 1e-9)
+    x0 = np.clip(np.concatenate([prior, np.zeros(layout.size - width)]), lower + 1e-9, upper - 1e-9)
     solution = least_squares(
         residuals, x0, bounds=(lower, upper), loss="soft_l1", f_scale=1.0, x_scale=1.0, diff_step=1e-4, max_nfev=400
     )
@@ -214,27 +225,28 @@ def fit(items: Sequence[Observation], start: dict | None = None) -> dict:
 
 
 def _bounds(layout: _Layout) -> tuple[np.ndarray, np.ndarray]:
-    lower = [math.log(BOUNDS[name][0]) for name in FITTED] + [-3.0] * (layout.size - 5)
-    upper = [math.log(BOUNDS[name][1]) for name in FITTED] + [3.0] * (layout.size - 5)
+    offsets = layout.size - len(FITTED) - 2
+    lower = [math.log(BOUNDS[name][0]) for name in FITTED] + [-3.0] * offsets
+    upper = [math.log(BOUNDS[name][1]) for name in FITTED] + [3.0] * offsets
     lower += [math.log(BOUNDS["kappa_bw"][0]), math.log(BOUNDS["kappa_flops"][0])]
     upper += [math.log(BOUNDS["kappa_bw"][1]), math.log(BOUNDS["kappa_flops"][1])]
     return np.array(lower), np.array(upper)
 
 
 def _unpack(vector: np.ndarray, layout: _Layout) -> dict:
-    triples = vector[:-2].reshape(-1, 3)
-    named = lambda row: {name: float(value) for name, value in zip(FITTED, row)}  # noqa: E731
+    triples = vector[:-2].reshape(-1, len(FITTED))
+    pooled = [name for name in FITTED if name not in GLOBAL_ONLY]
+
+    def named(row: np.ndarray, kept: Sequence[str]) -> dict[str, float]:
+        # An offset a coefficient does not have is 0 in the predictions too: its ridge term alone holds it there.
+        return {name: float(value) if name in kept else 0.0 for name, value in zip(FITTED, row)}
+
+    first_era = 1 + len(layout.backends) + len(layout.groups)
     return {
         "global": {name: float(math.exp(value)) for name, value in zip(FITTED, triples[0])},
-        "backends": {b: named(triples[1 + i]) for i, b in enumerate(layout.backends)},
-        "groups": {g: named(triples[1 + len(layout.backends) + i]) for i, g in enumerate(layout.groups)},
-        "eras": {
-            e: {
-                name: value if name in ERA_FITTED else 0.0
-                for name, value in named(triples[1 + len(layout.backends) + len(layout.groups) + i]).items()
-            }
-            for i, e in enumerate(layout.eras)
-        },
+        "backends": {b: named(triples[1 + i], pooled) for i, b in enumerate(layout.backends)},
+        "groups": {g: named(triples[1 + len(layout.backends) + i], pooled) for i, g in enumerate(layout.groups)},
+        "eras": {e: named(triples[first_era + i], ERA_FITTED) for i, e in enumerate(layout.eras)},
         "kappa_bw": float(math.exp(vector[-2])),
         "kappa_flops": float(math.exp(vector[-1])),
     }

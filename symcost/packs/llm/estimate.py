@@ -153,12 +153,14 @@ def describe(scenario: Scenario, bound: ScenarioNumbers) -> dict[str, Any]:
 
 
 def _coefficients(scenario: Scenario, bound: ScenarioNumbers) -> dict[str, Any]:
-    """The coefficients the pack used (fitted, or the runtime's starting values), t0 in ms as the runtimes write it."""
-    values = bound.numbers(("eta_bw", "eta_flops", "t0", "kappa_bw", "kappa_flops"))
+    """The coefficients the pack used (fitted, or the runtime's starting values), t0 in ms as the runtimes write it,
+    the per-layer time in us."""
+    values = bound.numbers(("eta_bw", "eta_flops", "t0", "t_layer", "kappa_bw", "kappa_flops"))
     return {
         "eta_bw": _round(values["eta_bw"]),
         "eta_flops": _round(values["eta_flops"]),
         "t0_ms": _round(values["t0"] / parse_unit("ms").si_factor),
+        "t_layer_us": _round(values["t_layer"] / parse_unit("us").si_factor),
         "kappa_bw": _round(values["kappa_bw"]),
         "kappa_flops": _round(values["kappa_flops"]),
         "origin": scenario.coefficients_origin,

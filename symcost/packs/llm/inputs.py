@@ -39,6 +39,7 @@ COEFFICIENT_FIELDS = {
     "t0": ("t0_s", "s"),
     "kappa_bw": ("kappa_bw", "1"),
     "kappa_flops": ("kappa_flops", "1"),
+    "t_layer": ("t_layer_s", "s"),
 }
 REQUEST = "request"
 

@@ -49,13 +49,14 @@ class ParallelLayout:
 
 @dataclass(frozen=True)
 class Coefficients:
-    """The free coefficients calibration fits (SI: t0 in seconds), and where these values come from."""
+    """The free coefficients calibration fits (SI: t0 and t_layer in seconds), and where these values come from."""
 
     eta_bw: float
     eta_flops: float
     t0_s: float
     kappa_bw: float = 1.0  # bandwidth efficiency of dequantizing formats relative to plain ones
     kappa_flops: float = 1.0  # compute efficiency of dequantizing formats relative to plain ones
+    t_layer_s: float = 0.0  # fixed time of one layer in a forward pass (0: the whole fixed overhead is t0)
     origin: str = "runtime defaults"
 
 

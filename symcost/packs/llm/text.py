@@ -68,7 +68,7 @@ def estimate_text(response: dict[str, Any]) -> str:
     lines += [
         "",
         f"coefficients: eta_bw {coefficients['eta_bw']}, eta_flops {coefficients['eta_flops']}, "
-        f"t0 {coefficients['t0_ms']} ms ({coefficients['origin']})",
+        f"t0 {coefficients['t0_ms']} ms, t_layer {coefficients['t_layer_us']} us ({coefficients['origin']})",
     ]
     return "\n".join(lines)
 

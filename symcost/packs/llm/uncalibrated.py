@@ -5,10 +5,13 @@ hardware profile), in which every held-out figure's runtime was still in the fit
 fit falls back to the global coefficients (no backend offset), whose errors are
 larger. benchmarks/llm_accuracy.py measures how much larger: it predicts each
 runtime backend of the calibration data from a fit without it
-(leave-one-runtime-out) and stores, per metric family, the ratio of the two
-80 % conformal interval widths (log space) in catalogs/runtime_widening.json.
-An uncalibrated runtime's interval is the bundle's, widened by that factor
-around the prediction. So is that of a compute backend (vulkan, rocm, ...) the
+(leave-one-runtime-out) and stores, per metric family, the smallest factor
+that widens the bundle's 80 % conformal interval (each log bound times it) over
+the 80 % conformal interval of those errors, in catalogs/runtime_widening.json:
+an unseen runtime's errors are shifted (its runtime offset is missing) as much
+as they are spread, and a ratio of widths would miss the shift. An
+uncalibrated runtime's interval is the bundle's, widened by that factor around
+the prediction. So is that of a compute backend (vulkan, rocm, ...) the
 fit never saw under the scenario's runtime: it falls back to the runtime's
 offsets, fitted on other backends, an error of the same kind.
 """
@@ -86,12 +89,14 @@ def family_errors(errors: Sequence[tuple[Observation, float]]) -> dict[str, list
 
 def measured_widening(by_bundle: dict[str, Sequence[float]], by_runtime: dict[str, Sequence[float]]) -> dict[str, dict]:
     """Per timing family: the conformal intervals of the held-out log errors a bundle's intervals come from and
-    of leave-one-runtime-out log errors of the same observations, and the ratio of their widths (at least 1)."""
+    of leave-one-runtime-out log errors of the same observations, and the factor (at least 1) that widens the
+    first over the second (each log bound of the bundle's times it, as :func:`widen` does)."""
     found = {}
     for family in sorted({FAMILIES[metric] for metric in TIMING_METRICS}):
         bundle = conformal_bounds(by_bundle[family], LEVEL)
         runtime = conformal_bounds(by_runtime[family], LEVEL)
-        factor = max(1.0, (runtime[1] - runtime[0]) / (bundle[1] - bundle[0]))
+        ratios = [needed / given for needed, given in zip(runtime, bundle) if needed * given > 0]
+        factor = max([1.0, *ratios])
         found[family] = {
             "factor": round(factor, 4),
             "bundle_log_bounds": _rounded(bundle),

@@ -50,7 +50,8 @@
   const COEFFICIENTS = {
     eta_bw: "achieved share of the peak memory bandwidth in decode",
     eta_flops: "achieved share of the peak FLOP rate",
-    t0_ms: "fixed time of one forward pass (launches, sampling, host work), ms",
+    t0_ms: "fixed host time of one forward pass (graph set-up, sampling), ms",
+    t_layer_us: "fixed time of each layer in a forward pass (kernel launches, synchronisations), us",
     kappa_bw: "bandwidth efficiency of dequantizing formats relative to plain ones",
     kappa_flops: "compute efficiency of dequantizing formats relative to plain ones",
   };
