@@ -237,7 +237,8 @@ def test_a_poisoned_store_refits_quarantining_the_bad_records_and_fitting_the_ot
     for run_id, (_field, _key, _, words) in POISON.items():
         assert words in reasons[run_id] and "\n" not in reasons[run_id], reasons[run_id]
     assert bundle.n_records == len(good) + len(POISON)
-    assert flat(bundle.coefficients) == pytest.approx(flat(fit(observations(good))), rel=1e-6)
+    # abs: coefficients near zero land 1e-8 apart when the records reach the fit in another order
+    assert flat(bundle.coefficients) == pytest.approx(flat(fit(observations(good))), rel=1e-6, abs=1e-7)
     assert all(value == value for values in bundle.residuals.values() for value in values)  # no NaN errors kept
 
 
