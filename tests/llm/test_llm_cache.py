@@ -115,7 +115,7 @@ def modules_after_estimate(cache) -> list[str]:
 
 def test_a_warm_estimate_imports_neither_pint_nor_jsonschema(tmp_path):
     cold = modules_after_estimate(tmp_path / "cache")
-    assert cold[-2:] == ["jsonschema", "pint"]  # the probe can fail: a cold run reads YAML units and checks schemas
+    assert "jsonschema" in cold  # the probe can fail: a cold run checks schemas (pint: only for uncommon units)
     assert modules_after_estimate(tmp_path / "cache")[-1] == "0"
 
 
