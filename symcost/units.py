@@ -1,7 +1,7 @@
 """Units: parsing quantities such as ``0.37 pJ`` and tracking dimensions.
 
 pint parses unit text (it has its own expression parser; nothing is passed to
-Python's ``eval``). symcost keeps its own small dimension vector per unit so
+Python's ``eval``); the common names are read from a table of pint's own factors. symcost keeps its own small dimension vector per unit so
 that bytes are a dimension of their own (pint treats them as dimensionless)
 and so that formula dimensions can be checked over SymPy trees (see
 :mod:`symcost.dimensions`). Values are evaluated in coherent SI units plus the
@@ -92,8 +92,8 @@ def describe_dimension(dimension: Dimension) -> str:
     return " ".join(parts)
 
 
-# Unit names answered without pint: importing pint and building its registry is about a second of a cold
-# command, spent on a few texts such as pJ, ns, mm^2 and GB/s. The factors are pint's to the last bit
+# Unit names answered without pint: importing pint and building its registry is the better part of a second
+# of a cold command, spent on a few texts such as pJ, ns, mm^2 and GB/s. The factors are pint's to the last bit
 # (tests/core/test_units.py) when a text names at most two units and at most one of them has a factor other
 # than 1; for longer products pint's own rounding differs (fJ^2*fW^-1), so those go to pint.
 _DECIMAL_PREFIXES = {"f": 1e-15, "p": 1e-12, "n": 1e-9, "u": 1e-6, "m": 1e-3, "": 1.0}
