@@ -1,9 +1,10 @@
 """Units: parsing quantities such as ``0.37 pJ`` and tracking dimensions.
 
 pint parses unit text (it has its own expression parser; nothing is passed to
-Python's ``eval``); the common names are read from a table of pint's own factors. symcost keeps its own small dimension vector per unit so
-that bytes are a dimension of their own (pint treats them as dimensionless)
-and so that formula dimensions can be checked over SymPy trees (see
+Python's ``eval``); the common names are read from a table of pint's own
+factors. symcost keeps its own small dimension vector per unit so that bytes
+are a dimension of their own (pint treats them as dimensionless) and so that
+formula dimensions can be checked over SymPy trees (see
 :mod:`symcost.dimensions`). Values are evaluated in coherent SI units plus the
 byte: J, s, m^2, W, byte, byte/s.
 """
