@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import sympy as sp
 
@@ -44,7 +44,15 @@ class _Interval:
 
 def closed_sum(summand: sp.Expr, index: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> sp.Expr:
     """``sum_{index=lo}^{hi-1} summand`` in closed form (0 when ``hi <= lo``)."""
-    return _sum(sp.sympify(summand), index, _Interval(sp.sympify(lo), sp.sympify(hi)))
+    return _remembered_sum(sp.sympify(summand), index, _Interval(sp.sympify(lo), sp.sympify(hi)))
+
+
+# Sums recur within a process: the builds of a batch or a sweep that differ only in the statistics sum the
+# same per-step terms, and each index-free term of a summand takes the length of the same interval.
+# SymPy's Max/Min construction makes each of them cost milliseconds to seconds.
+@lru_cache(maxsize=4096, typed=True)
+def _remembered_sum(summand: sp.Expr, index: sp.Symbol, interval: _Interval) -> sp.Expr:
+    return _sum(summand, index, interval)
 
 
 def _sum(summand: sp.Expr, index: sp.Symbol, interval: _Interval) -> sp.Expr:
@@ -70,6 +78,7 @@ def _sum(summand: sp.Expr, index: sp.Symbol, interval: _Interval) -> sp.Expr:
     raise ClosedFormError(f"no closed form for the sum over {index} of {summand}")
 
 
+@lru_cache(maxsize=4096)
 def _length(interval: _Interval) -> sp.Expr:
     return sp.Max(interval.hi - interval.lo, 0)
 

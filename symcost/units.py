@@ -1,9 +1,10 @@
 """Units: parsing quantities such as ``0.37 pJ`` and tracking dimensions.
 
 pint parses unit text (it has its own expression parser; nothing is passed to
-Python's ``eval``). symcost keeps its own small dimension vector per unit so
-that bytes are a dimension of their own (pint treats them as dimensionless)
-and so that formula dimensions can be checked over SymPy trees (see
+Python's ``eval``); the common names are read from a table of pint's own
+factors. symcost keeps its own small dimension vector per unit so that bytes
+are a dimension of their own (pint treats them as dimensionless) and so that
+formula dimensions can be checked over SymPy trees (see
 :mod:`symcost.dimensions`). Values are evaluated in coherent SI units plus the
 byte: J, s, m^2, W, byte, byte/s.
 """
@@ -92,6 +93,41 @@ def describe_dimension(dimension: Dimension) -> str:
     return " ".join(parts)
 
 
+# Unit names answered without pint: importing pint and building its registry is the better part of a second
+# of a cold command, spent on a few texts such as pJ, ns, mm^2 and GB/s. The factors are pint's to the last bit
+# (tests/core/test_units.py) when a text names at most two units and at most one of them has a factor other
+# than 1; for longer products pint's own rounding differs (fJ^2*fW^-1), so those go to pint.
+_DECIMAL_PREFIXES = {"f": 1e-15, "p": 1e-12, "n": 1e-9, "u": 1e-6, "m": 1e-3, "": 1.0}
+_DECIMAL_PREFIXES.update({"k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12})
+_COHERENT_UNITS: dict[str, Dimension] = {
+    "J": (1, 2, -2, 0, 0, 0, 0, 0),
+    "W": (1, 2, -3, 0, 0, 0, 0, 0),
+    "s": (0, 0, 1, 0, 0, 0, 0, 0),
+    "Hz": (0, 0, -1, 0, 0, 0, 0, 0),
+    "m": (0, 1, 0, 0, 0, 0, 0, 0),
+    "B": (0, 0, 0, 0, 0, 0, 0, 1),
+}
+COMMON_UNITS: dict[str, tuple[float, Dimension]] = {
+    prefix + name: (factor, dimension)
+    for prefix, factor in _DECIMAL_PREFIXES.items()
+    for name, dimension in _COHERENT_UNITS.items()
+}
+COMMON_UNITS.update({f"{prefix}iB": (1024.0**power, _COHERENT_UNITS["B"]) for power, prefix in enumerate("KMGT", 1)})
+COMMON_UNITS["%"] = (0.01, DIMENSIONLESS)
+
+
+def _common_unit(powers: dict[str, int]) -> tuple[float, Dimension] | None:
+    """A unit text's factor and dimension from :data:`COMMON_UNITS`, or None where pint must answer."""
+    known = [COMMON_UNITS.get(name) for name in powers]
+    if None in known or len(known) > 2 or sum(factor != 1.0 for factor, _ in known) > 1:
+        return None
+    factor, dimension = 1.0, DIMENSIONLESS
+    for (unit_factor, unit_dimension), power in zip(known, powers.values()):
+        factor *= unit_factor**power
+        dimension = tuple(total + power * part for total, part in zip(dimension, unit_dimension))
+    return factor, dimension
+
+
 @cache
 def _registry():
     import pint  # imported lazily: building the registry costs ~0.3 s
@@ -110,6 +146,9 @@ def parse_unit(text: str) -> Unit:
         raise ValueError(f"expected unit text, got {text!r}")
     if text.strip() in ("", "1", "dimensionless"):
         return Unit(text, 1.0, DIMENSIONLESS)
+    common = _common_unit(unit_powers(text))
+    if common is not None:
+        return Unit(text, *common)
     from .cache_units import (
         remembered_unit,  # here: the cache loads numpy and sqlite3, which importers of units may not need
     )

@@ -73,3 +73,24 @@ def test_exponent_floats_without_a_dot_are_numbers(tmp_path):
         "c": 1.5e-3,
         "d": "1e",
     }
+
+
+@pytest.mark.parametrize(
+    "text, where, message",
+    [
+        ("a: b: c\n", "line 1 column 5", "mapping values are not allowed here"),
+        ("a: *missing\n", "line 1 column 4", "found undefined alias 'missing'"),
+        ("a: 1\n\tb: 2\n", "line 2 column 1", "found character '\\t' that cannot start any token"),
+        ("a: [1, 2\n", "line 2 column 1", "expected ',' or ']', but got '<stream end>'"),
+    ],
+)
+def test_yaml_errors_name_the_offending_token(tmp_path, text, where, message):
+    # libyaml (the fast parser) words these with less; the message comes from PyYAML's own parser.
+    with pytest.raises(InputError) as info:
+        load_document(_write(tmp_path, "bad.yaml", text))
+    assert where in str(info.value) and message in str(info.value)
+
+
+def test_nesting_beyond_libyamls_limit_is_refused_as_too_deep(tmp_path):
+    with pytest.raises(InputError, match="nested|deep"):
+        load_document(_write(tmp_path, "deep.yaml", "a: " + "[" * 5000 + "]" * 5000 + "\n"))

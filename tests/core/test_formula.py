@@ -8,6 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symcost import FormulaError, parse_formula
+from symcost.formula import lattice_bound
+from symcost.registry import packaged_pack
 
 NAMES = ["x", "y", "L", "K"]
 
@@ -143,3 +145,59 @@ def test_a_600_term_chain_parses_like_the_pairwise_operations(operator):
 def test_a_chain_over_the_node_limit_is_refused():
     with pytest.raises(FormulaError, match="more than 2000 syntax nodes"):
         parse_formula("+".join(["a"] * 1500), ["a"])
+
+
+# -- Max/Min: built without SymPy's pairwise search, the same expressions for the shipped packs
+
+
+@pytest.mark.parametrize("pack_name", ["selfspec", "llm", "spatten"])  # cascade writes no Max or Min
+def test_shipped_packs_build_max_and_min_as_sympy_would(monkeypatch, pack_name):
+    from symcost import formula, pack
+
+    built = []
+
+    def recording(kind, arguments):
+        arguments = tuple(arguments)
+        result = lattice_bound(kind, arguments)
+        built.append((result, kind(*arguments)))
+        return result
+
+    monkeypatch.setattr(formula, "lattice_bound", recording)
+    pack._load_pack.__wrapped__(str(packaged_pack(pack_name)), None)  # not the per-process cache
+    assert built
+    for ours, sympys in built:
+        assert type(ours) is type(sympys) and ours.args == sympys.args
+
+
+def test_max_and_min_are_flattened_and_keep_one_copy_of_each_argument():
+    x, y = sp.symbols("x y")
+    assert parse_formula("Max(x, Max(y, x), x)", ["x", "y"]) == sp.Max(x, y)
+    assert parse_formula("Min(Min(x, y), y)", ["x", "y"]).args == sp.Min(x, y).args
+    assert parse_formula("Max(x, x)", ["x"]) == x
+
+
+def test_max_and_min_with_numbers_still_simplify_under_the_assumptions():
+    x = sp.Symbol("x", nonnegative=True)
+    assert parse_formula("Max(0, x)", {"x": x}) == x
+    assert parse_formula("Min(0, x)", {"x": x}) == 0
+    assert parse_formula("Max(2, 3, 1)", []) == 3
+
+
+def test_max_of_a_non_real_argument_is_refused():
+    with pytest.raises(FormulaError, match="bad arguments to Max"):
+        parse_formula("Max(sqrt(0 - 1), x)", ["x"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(["x", "2*x", "y", "x + y", "x*y", "3"]), min_size=1, max_size=5),
+    st.floats(0, 100),
+    st.floats(0, 100),
+    st.sampled_from(["Max", "Min"]),
+)
+def test_max_and_min_have_sympys_values(parts, x_value, y_value, kind):
+    symbols = {name: sp.Symbol(name, nonnegative=True) for name in "xy"}
+    ours = parse_formula(f"{kind}({', '.join(parts)})", symbols)
+    sympys = getattr(sp, kind)(*(parse_formula(part, symbols) for part in parts))
+    values = {symbols["x"]: x_value, symbols["y"]: y_value}
+    assert float(ours.xreplace(values)) == float(sympys.xreplace(values))

@@ -77,3 +77,14 @@ def test_refuses_what_it_cannot_sum():
         closed_sum(sp.log(i + 1), i, 0, K)
     with pytest.raises(ClosedFormError, match="not numeric"):
         closed_sum(sp.Max(L * i, 3), i, 0, K)
+
+
+def test_a_sum_asked_again_is_not_derived_again():
+    from symcost import sums
+
+    i, n = sp.Symbol("i", integer=True), sp.Symbol("n", integer=True, nonnegative=True)
+    summand = sp.Max(i, n - i) + 3
+    first = closed_sum(summand, i, 0, n)
+    hits = sums._remembered_sum.cache_info().hits
+    assert closed_sum(summand, i, 0, n) is first
+    assert sums._remembered_sum.cache_info().hits == hits + 1

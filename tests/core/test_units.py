@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import functools
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from symcost.units import field_unit, normalize_quantities, parse_unit, to_unit
+from symcost.units import COMMON_UNITS, field_unit, normalize_quantities, parse_unit, to_unit
 
 
 @pytest.mark.parametrize(
@@ -158,3 +161,48 @@ def test_unit_text_outside_the_grammar_is_refused_naming_why(text, message):
 def test_parentheses_powers_and_spaces_are_read(text, factor, dimension):
     unit = parse_unit(text)
     assert unit.si_factor == pytest.approx(factor) and unit.dimension_name == dimension
+
+
+# -- the common units answered without pint: pint's factors to the last bit
+
+
+def _pint_factor_and_dimension(text):
+    from symcost.units import _pint_unit
+
+    return _pint_unit(text)
+
+
+@pytest.mark.parametrize("name", sorted(COMMON_UNITS))
+def test_common_units_have_pints_factor_and_dimension_at_every_power(name):
+    for power in (-8, -3, -2, -1, 1, 2, 3, 8):
+        text = f"{name}^{power}"
+        unit = parse_unit(text)
+        assert (unit.si_factor, unit.dimension) == _pint_factor_and_dimension(text), text
+
+
+@given(
+    st.sampled_from(sorted(COMMON_UNITS)),
+    st.sampled_from(sorted(name for name, (factor, _) in COMMON_UNITS.items() if factor == 1.0)),
+    st.integers(-4, 4).filter(bool),
+    st.integers(-4, 4).filter(bool),
+    st.booleans(),
+)
+def test_products_of_two_common_units_have_pints_factor(scaled, coherent, scaled_power, coherent_power, scaled_first):
+    parts = [f"{scaled}^{scaled_power}", f"{coherent}^{coherent_power}"]
+    text = " * ".join(parts if scaled_first else parts[::-1])
+    unit = parse_unit(text)
+    assert (unit.si_factor, unit.dimension) == _pint_factor_and_dimension(text), text
+
+
+@pytest.mark.parametrize("text", ["fJ^2 * fW^-1", "pJ/(ns*mm^2)", "nJ/bit", "ng"])
+def test_other_units_are_read_by_pint(text):
+    unit = parse_unit(text)
+    assert (unit.si_factor, unit.dimension) == _pint_factor_and_dimension(text)
+
+
+def test_common_units_are_read_without_importing_pint(tmp_path):
+    script = "import sys; from symcost.units import parse_unit; parse_unit('pJ/B'); parse_unit('GB/s'); "
+    script += "parse_unit('mm^2'); parse_unit('%'); print('pint' in sys.modules)"
+    env = {**os.environ, "SYMCOST_CACHE_DIR": str(tmp_path)}  # empty: no unit remembered by an earlier run
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env)
+    assert done.stdout.strip() == "False", done.stderr
