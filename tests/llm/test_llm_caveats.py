@@ -189,7 +189,9 @@ def test_cli_audit_notes_an_efficiency_above_one():
     assert result.code == 0, result.stderr
     request = {"model_id": "llama-3.1-8b", "runtime_id": "llama.cpp", "hardware": {"hardware_id": "rtx-6000-ada"}}
     eta_bw = packaged_bundle().coefficients_for(scenario_from_request(request)).eta_bw
-    assert eta_bw > 1  # llama.cpp on a workstation GPU (the refit of the 98 rows): faster than the catalog's peak predicts
+    assert (
+        eta_bw > 1
+    )  # llama.cpp on a workstation GPU (the refit of the 98 rows): faster than the catalog's peak predicts
     assert f"eta\\_bw {eta_bw:g} above 1: fitted coefficients are effective factors" in result.stdout
 
 
