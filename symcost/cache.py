@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.util
 import json
 import os
 import re
@@ -92,6 +93,14 @@ def input_key(parts: Iterable[str], files: Iterable[tuple[str, Path]]) -> str:
         digest.update(b"\0file\0" + f"{role}{path.suffix.lower()}".encode() + b"\0")
         digest.update(path.read_bytes() if path.is_file() else b"<absent>")
     return digest.hexdigest()
+
+
+def version_file(package: str, name: str) -> Path:
+    """A library's version file (SymPy's ``release.py``, matplotlib's ``_version.py``), found without
+    importing the library: it keys what that library made, and a warm run need not import it."""
+    spec = importlib.util.find_spec(package)
+    path = Path(spec.origin).with_name(name) if spec and spec.origin else None
+    return path if path and path.is_file() else Path(f"<{package} not found>")
 
 
 @functools.cache

@@ -11,13 +11,12 @@ matplotlib. Files are plain image bytes: nothing in them is executed.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .cache import CacheEntry, input_key
+from .cache import CacheEntry, input_key, version_file
 from .errors import SymcostError
 
 FORMATS = ("png", "svg", "pdf")
@@ -58,17 +57,7 @@ def _rendered(draw: Callable[[], Any], suffix: str, dpi: int) -> bytes:
 
 
 def _entry(content: Any, suffix: str, dpi: int) -> CacheEntry | None:
-    version_file = _matplotlib_version_file()
-    if version_file is None:
-        return None
     shown = hashlib.sha256(json.dumps(content, sort_keys=True, allow_nan=True).encode()).hexdigest()
-    return CacheEntry.for_key(input_key([RECIPE, suffix, str(dpi), shown], [("matplotlib", version_file)]))
-
-
-def _matplotlib_version_file() -> Path | None:
-    # Its version file, found without importing matplotlib (that import is what a kept figure saves).
-    spec = importlib.util.find_spec("matplotlib")
-    if spec is None or spec.origin is None:
-        return None
-    version_file = Path(spec.origin).parent / "_version.py"
-    return version_file if version_file.is_file() else None
+    return CacheEntry.for_key(
+        input_key([RECIPE, suffix, str(dpi), shown], [("matplotlib", version_file("matplotlib", "_version.py"))])
+    )

@@ -27,11 +27,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ... import __version__
-from ...cache import CacheEntry, input_key
+from ...cache import CacheEntry, input_key, version_file
 from ...compile import Evaluator
 from ...registry import packaged_pack
 from .inputs import BoundScenario, bind_numbers, bind_scenario
-from .pack_symbols import PackSymbols, ScenarioNumbers, pack_symbols, sympy_release
+from .pack_symbols import PackSymbols, ScenarioNumbers, pack_symbols
 from .scenario import Scenario
 
 if TYPE_CHECKING:  # the pack and its chain (SymPy) are built only for formulas and on a cold build
@@ -179,7 +179,7 @@ def _cached(pack_path: str, symbols: PackSymbols, kind: str, generate: Callable[
     entry = CacheEntry.for_key(
         input_key(
             [__version__, np.__version__, RECIPE, kind, *outputs],
-            [("pack", Path(pack_path)), ("sympy", sympy_release())],
+            [("pack", Path(pack_path)), ("sympy", version_file("sympy", "release.py"))],
         )
     )
     cached = entry.load() if entry else None

@@ -15,12 +15,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
-from importlib import util
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ...binder_core import BoundValue, bind_specs
-from ...cache import CacheEntry, input_key
+from ...cache import CacheEntry, input_key, version_file
 from ...errors import SymcostError
 from ...input_tree import InputTree
 from .formula_tree import Value, evaluate, to_tree
@@ -154,18 +153,14 @@ class PackSymbols:
 def pack_symbols(pack_path: str, chain: Callable[[], Chain]) -> PackSymbols:
     """The pack's symbols, from the cache when it holds them; ``chain()`` gives the pack's chain otherwise."""
     build = lambda: symbols_data(chain())  # noqa: E731
-    entry = CacheEntry.for_key(input_key([RECIPE], [("pack", Path(pack_path)), ("sympy", sympy_release())]))
+    entry = CacheEntry.for_key(
+        input_key([RECIPE], [("pack", Path(pack_path)), ("sympy", version_file("sympy", "release.py"))])
+    )
     data = entry.remember("symbols", build) if entry else build()
     try:
         return from_data(data)
     except (KeyError, TypeError, ValueError):  # not the form this code writes: build it afresh
         return from_data(build())
-
-
-def sympy_release() -> Path:
-    """SymPy's version file: it keys what a SymPy build made, without importing SymPy."""
-    spec = util.find_spec("sympy")
-    return Path(spec.origin).with_name("release.py") if spec and spec.origin else Path("<sympy not found>")
 
 
 def symbols_data(chain: Chain) -> dict[str, Any]:

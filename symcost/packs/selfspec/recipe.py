@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from importlib import resources, util
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
-from ...cache import CacheEntry, input_key
+from ...cache import CacheEntry, input_key, version_file
 from ...documents import load_document
 from .inputs import HardwareSpec, ModelSpec, StatsSpec, read_hardware, read_model, read_stats
 from .inputs.library import search_path_files
@@ -65,7 +65,7 @@ class Recipe:
         # By role and contents, never by path: the same documents in another folder hit the same entry.
         roles = [
             ("pack", self.pack_path),
-            ("sympy release", _sympy_release()),
+            ("sympy release", version_file("sympy", "release.py")),
             *files,
             ("packaged library", _packaged_library()),
             *(("library path", path) for path in search_path_files(list(self.library_path))),
@@ -100,13 +100,6 @@ def _symcost_version() -> str:
     from ... import __version__
 
     return __version__
-
-
-def _sympy_release() -> Path:
-    """SymPy's version file: it keys the entry to the SymPy that compiled it, without importing SymPy
-    (a warm run does not need it)."""
-    spec = util.find_spec("sympy")
-    return Path(spec.origin).with_name("release.py") if spec and spec.origin else Path("<sympy not found>")
 
 
 def _packaged_library() -> Path:
