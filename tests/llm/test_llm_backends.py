@@ -84,15 +84,16 @@ def test_cli_refuses_metal_on_an_nvidia_gpu_with_exit_2():
 def test_an_unmeasured_backend_is_marked_and_its_intervals_widened():
     bundle = packaged_bundle()
     cuda = estimate(scenario_from_request(request(backend="cuda")), bundle)
-    vulkan = estimate(scenario_from_request(request(backend="vulkan")), bundle)
-    assert (cuda["scenario"]["backend"], vulkan["scenario"]["backend"]) == ("cuda", "vulkan")
-    assert cuda["backend_calibrated"] is True and vulkan["backend_calibrated"] is False
-    assert vulkan["runtime_calibrated"] is True  # llama.cpp itself is measured, on cuda and metal
+    # llama.cpp runs measured on cuda, metal, rocm, sycl and on_cpu; none on a CPU server
+    on_cpu = estimate(scenario_from_request(request("2x-epyc-9654", backend="cpu")), bundle)
+    assert (cuda["scenario"]["backend"], on_cpu["scenario"]["backend"]) == ("cuda", "cpu")
+    assert cuda["backend_calibrated"] is True and on_cpu["backend_calibrated"] is False
+    assert on_cpu["runtime_calibrated"] is True  # llama.cpp itself is measured
     assert "llama.cpp|cuda|consumer_gpu" in cuda["coefficients"]["origin"]
-    assert "|vulkan|" not in vulkan["coefficients"]["origin"]
-    assert any("Uncalibrated for the vulkan backend" in line for line in vulkan["warnings"])
+    assert "|cpu|" not in on_cpu["coefficients"]["origin"]
+    assert any("Uncalibrated for the cpu backend" in line for line in on_cpu["warnings"])
     assert not any("Uncalibrated" in line for line in cuda["warnings"])
-    band = vulkan["estimates"]["decode_toks_sec"]
+    band = on_cpu["estimates"]["decode_toks_sec"]
     base = bundle.interval("decode_toks_sec", band["p50"])
     factor = widening_factors()["decode"]
     assert math.log(band["p90"] / band["p50"]) == pytest.approx(factor * math.log(base["p90"] / base["p50"]), abs=2e-3)
@@ -100,7 +101,9 @@ def test_an_unmeasured_backend_is_marked_and_its_intervals_widened():
 
 def test_calibration_pools_llama_cpp_per_backend():
     groups = packaged_bundle().coefficients["groups"]
-    assert {"llama.cpp|cuda|consumer_gpu", "llama.cpp|metal|apple_silicon"} <= set(groups)
+    assert {"llama.cpp|cuda|consumer_gpu", "llama.cpp|metal|apple_silicon", "llama.cpp|vulkan|consumer_gpu"} <= set(
+        groups
+    )
 
 
 def test_solve_with_a_backend_rejects_machines_without_it():
@@ -129,10 +132,13 @@ def test_solve_with_a_backend_rejects_machines_without_it():
 
 def test_api_takes_a_backend_and_refuses_an_impossible_one(tmp_path):
     body = {**request(backend="vulkan"), "recommend": 0}
+    unmeasured = {**request("2x-epyc-9654", backend="cpu"), "recommend": 0}
     with Server(tmp_path / "db.sqlite", options=["--workers", "1"]) as server:
         status, answer = server.post("/v1/estimate", body)
         refused_status, refused = server.post("/v1/estimate", {**body, "backend": "metal"})
+        _, on_cpu = server.post("/v1/estimate", unmeasured)
     assert status == 200
-    assert answer["scenario"]["backend"] == "vulkan" and answer["backend_calibrated"] is False
+    assert answer["scenario"]["backend"] == "vulkan" and answer["backend_calibrated"] is True  # measured since 98 rows
+    assert on_cpu["scenario"]["backend"] == "cpu" and on_cpu["backend_calibrated"] is False
     assert refused_status == 400
     assert "valid backends are cuda, vulkan" in refused["error"]

@@ -597,12 +597,13 @@ def test_hardware_first_sends_the_backend_and_marks_an_unmeasured_one(page, serv
     load(page, server)
     page.click("#tab-hardware")
     results = page.locator("#results-hardware")
-    for backend, calibrated in (("vulkan", False), ("", True)):
-        fill_hardware_form(page, "rtx-4090", "llama-3.1-8b", "llama.cpp", "q4_k_m", 512, 64, 1)
+    # llama.cpp has measured runs on cuda (and vulkan, rocm, sycl, metal), none on a CPU server
+    for hardware, backend, calibrated in (("2x-epyc-9654", "cpu", False), ("rtx-4090", "", True)):
+        fill_hardware_form(page, hardware, "llama-3.1-8b", "llama.cpp", "q4_k_m", 512, 64, 1)
         page.select_option("#form-hardware select[name=backend]", backend)
         submit_and_wait(page, "hardware")
         body = {
-            **estimate_body("rtx-4090", "llama-3.1-8b", "llama.cpp", "q4_k_m", 512, 64, 1),
+            **estimate_body(hardware, "llama-3.1-8b", "llama.cpp", "q4_k_m", 512, 64, 1),
             **({"backend": backend} if backend else {}),
         }
         answer = server.post("/v1/estimate", body)[1]
