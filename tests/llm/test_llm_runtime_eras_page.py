@@ -3,13 +3,14 @@ and a version the service cannot place is shown as its error."""
 
 from __future__ import annotations
 
+from llm.test_llm_runtime_eras import newest_llama_cpp_era
 from service.test_web_ui import browser, fill_hardware_form, load, page, server, submit_and_wait  # noqa: F401
 
 
 def test_the_hardware_form_sends_the_runtime_version_and_shows_the_era(page, server):  # noqa: F811
     load(page, server)
     page.click("#tab-hardware")
-    for version, era in (("2024-06", "llama.cpp@2024"), ("", "llama.cpp@2026"), ("b6918", "llama.cpp@2025")):
+    for version, era in (("2024-06", "llama.cpp@2024"), ("", newest_llama_cpp_era()), ("b6918", "llama.cpp@2025")):
         fill_hardware_form(page, "rtx-4090", "llama-3.1-8b", "llama.cpp", "q4_k_m", 512, 128, 1)
         page.fill("#form-hardware input[name=runtime_version]", version)
         submit_and_wait(page, "hardware")
