@@ -95,3 +95,16 @@ def test_cli_table_and_json():
 def test_cli_missing_file_exits_2(tmp_path):
     result = run_cli("sensitivity", "--model", tmp_path / "none.yaml", "--hardware", KNOBS[1], "--stats", KNOBS[2])
     assert result.code == 2 and "file not found" in result.stderr
+
+
+def test_derivatives_of_a_sum_are_sympys_own():
+    import sympy as sp
+
+    from symcost.packs.selfspec.sensitivity import _derivatives_of
+
+    a, b, c, L = sp.symbols("e_a e_b P_c L_prompt", positive=True)
+    sums = [a * L**2 / (3 * b) + c * L + a * b + 7, a * b * c / (L + 1) + L * (a + b) ** 2, 2 * a * b]
+    for piece in sums:
+        derivative = _derivatives_of(piece)
+        for symbol in (a, b, c, L):
+            assert sp.srepr(derivative(symbol)) == sp.srepr(sp.diff(piece, symbol))
