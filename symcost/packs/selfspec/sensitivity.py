@@ -189,9 +189,10 @@ def _model_keeping_coefficients(
             deciding = {symbol.name for symbol in error.symbols} & set(keep)
             if not deciding:
                 raise
-            left_out.update(
+            left_out.update(  # in the pack's order: a set's order changes with the string hash seed
                 (name, "it decides which branch of a step sum applies, so the closed form needs its value")
-                for name in deciding
+                for name in keep
+                if name in deciding
             )
             keep = [name for name in keep if name not in deciding]
     raise ClosedFormError(f"more than {_MAX_ATTEMPTS} rounds of coefficients deciding branches")
