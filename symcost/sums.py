@@ -32,6 +32,7 @@ from .minmax_memo import remember_minmax
 # The interval bounds and lengths below nest Max/Min that SymPy evaluates again at every rebuild.
 remember_minmax()
 
+
 class ClosedFormError(ValueError):
     """A summand symcost cannot sum in closed form; ``symbols`` are those that would have to be numbers."""
 

@@ -202,8 +202,6 @@ def _log_derivatives(
     model: CostModel, output: str, kept: list[sp.Symbol], lengths: np.ndarray
 ) -> dict[str, np.ndarray]:
     """d log(output) / d log(c) for each kept coefficient c, at each prompt length."""
-    import sympy as sp
-
     from ...pieces import localise
 
     metric = model.closed_form(output)
