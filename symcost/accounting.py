@@ -126,6 +126,10 @@ class _Accountant:
         self.resolved = pack.resolve_derived(base)
         self.resolved_groups = [pack.resolve_derived({**base, **group.values}) for group in bindings.groups]
         self.step = self.index.step
+        # A term's per-step and per-layer values are the same in every phase it applies to; each is wanted
+        # for the phase total and again for the step and layer aggregates (keyed by the term's identity).
+        self._per_group: dict[int, list[sp.Expr]] = {}
+        self._per_step: dict[int, sp.Expr] = {}
 
     def value(self, expression: sp.Expr, group: int | None = None) -> sp.Expr:
         """Derived symbols expanded and bound values substituted (for one layer group if given)."""
@@ -145,13 +149,20 @@ class _Accountant:
 
     def per_group(self, term: TermSpec) -> list[sp.Expr]:
         """A layer-scope term's per-layer value in each layer group."""
-        return [self.value(term.expression, index) for index in range(len(self.bindings.groups))]
+        if id(term) not in self._per_group:
+            groups = range(len(self.bindings.groups))
+            self._per_group[id(term)] = [self.value(term.expression, index) for index in groups]
+        return self._per_group[id(term)]
 
     def per_step(self, term: TermSpec) -> sp.Expr:
         """The term's value for one step (all layers), before summing over steps."""
-        if term.scope == "layer":
-            return sp.Add(*(group.count * value for group, value in zip(self.bindings.groups, self.per_group(term))))
-        return self.value(term.expression)
+        if id(term) not in self._per_step:
+            if term.scope == "layer":
+                groups = zip(self.bindings.groups, self.per_group(term))
+                self._per_step[id(term)] = sp.Add(*(group.count * value for group, value in groups))
+            else:
+                self._per_step[id(term)] = self.value(term.expression)
+        return self._per_step[id(term)]
 
     def run(self) -> Accounting:
         entries: list[TermTotal] = []

@@ -27,6 +27,11 @@ from functools import cache, lru_cache
 
 import sympy as sp
 
+from .minmax_memo import remember_minmax
+
+# The interval bounds and lengths below nest Max/Min that SymPy evaluates again at every rebuild.
+remember_minmax()
+
 
 class ClosedFormError(ValueError):
     """A summand symcost cannot sum in closed form; ``symbols`` are those that would have to be numbers."""

@@ -95,3 +95,29 @@ def test_cli_table_and_json():
 def test_cli_missing_file_exits_2(tmp_path):
     result = run_cli("sensitivity", "--model", tmp_path / "none.yaml", "--hardware", KNOBS[1], "--stats", KNOBS[2])
     assert result.code == 2 and "file not found" in result.stderr
+
+
+def test_derivatives_of_a_sum_are_sympys_own():
+    import sympy as sp
+
+    from symcost.packs.selfspec.sensitivity import _derivatives_of
+
+    a, b, c, L = sp.symbols("e_a e_b P_c L_prompt", positive=True)
+    sums = [a * L**2 / (3 * b) + c * L + a * b + 7, a * b * c / (L + 1) + L * (a + b) ** 2, 2 * a * b]
+    for piece in sums:
+        derivative = _derivatives_of(piece)
+        for symbol in (a, b, c, L):
+            assert sp.srepr(derivative(symbol)) == sp.srepr(sp.diff(piece, symbol))
+
+
+def test_left_out_coefficients_come_in_the_same_order_whatever_the_hash_seed(tmp_path):
+    arguments = ["sensitivity", "--model", EXAMPLES / "model_tiny.yaml", "--stats", EXAMPLES / "stats_k4.yaml"]
+    arguments += ["--hardware", EXAMPLES / "hardware_soc_pipelined.yaml", "--prompt-lengths", "512", "--format"]
+    runs = [
+        run_cli(*arguments, "json", env={"PYTHONHASHSEED": seed, "SYMCOST_CACHE_DIR": str(tmp_path / seed)})
+        for seed in ("1", "2", "3")
+    ]
+    assert all(run.code == 0 for run in runs), runs[0].stderr
+    orders = [list(json.loads(run.stdout)["left_out"]) for run in runs]
+    assert sum("decides which branch" in reason for reason in json.loads(runs[0].stdout)["left_out"].values()) > 1
+    assert orders[0] == orders[1] == orders[2]

@@ -189,9 +189,10 @@ def _model_keeping_coefficients(
             deciding = {symbol.name for symbol in error.symbols} & set(keep)
             if not deciding:
                 raise
-            left_out.update(
+            left_out.update(  # in the pack's order: a set's order changes with the string hash seed
                 (name, "it decides which branch of a step sum applies, so the closed form needs its value")
-                for name in deciding
+                for name in keep
+                if name in deciding
             )
             keep = [name for name in keep if name not in deciding]
     raise ClosedFormError(f"more than {_MAX_ATTEMPTS} rounds of coefficients deciding branches")
@@ -201,8 +202,6 @@ def _log_derivatives(
     model: CostModel, output: str, kept: list[sp.Symbol], lengths: np.ndarray
 ) -> dict[str, np.ndarray]:
     """d log(output) / d log(c) for each kept coefficient c, at each prompt length."""
-    import sympy as sp
-
     from ...pieces import localise
 
     metric = model.closed_form(output)
@@ -212,8 +211,24 @@ def _log_derivatives(
         point = {symbol: model.defaults.get(name, float(length)) for name, symbol in symbols.items()}
         piece = localise(metric, point)
         level = float(piece.xreplace(point))
+        derivative = _derivatives_of(piece)
         for name in found:
             if name in symbols and level:
-                slope = sp.diff(piece, symbols[name]).xreplace(point)
+                slope = derivative(symbols[name]).xreplace(point)
                 found[name][index] = float(slope) * point[symbols[name]] / level
     return found
+
+
+def _derivatives_of(piece: sp.Expr):
+    """symbol -> d piece / d symbol, the expression ``sp.diff`` gives.
+
+    A localised metric is a sum of hundreds of terms, each with a few of the coefficients. SymPy's sum rule
+    differentiates every term, and each of those asks its whole subtree for its free symbols, for every
+    coefficient again; the terms without the coefficient give zeros the sum drops. Differentiating only the
+    terms that contain it builds the same sum (about 20x faster for the energy per token)."""
+    import sympy as sp
+
+    if not piece.is_Add:
+        return piece.diff
+    terms = [(term, term.free_symbols) for term in piece.args]
+    return lambda symbol: sp.Add(*(term.diff(symbol) for term, free in terms if symbol in free))
