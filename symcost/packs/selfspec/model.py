@@ -140,7 +140,8 @@ class CostModel:
         Evaluator inputs named in ``values`` are replaced by those numbers
         (e.g. K and E_commit from the stats); the others stay symbols.
         """
-        return self._fixing(values)(self._inline(self.outputs[name]))
+        expression = self._inline(self.outputs[name])
+        return self._fixing(values)(expression) if values else expression
 
     def _fixing(self, values: Mapping[str, float]) -> Replacement:
         """Evaluator inputs by name to ``values``: one memo per set of values, the outputs share their parts."""
@@ -148,10 +149,9 @@ class CostModel:
 
         key = tuple(sorted(values.items()))
         if key not in self._fixings:
+            numbers = {name: sp.Float(value) for name, value in key}
             # By name: a cached evaluator's input symbols carry no assumptions, the pack's do.
-            self._fixings[key] = Replacement(
-                lambda node: sp.Float(values[node.name]) if node.is_Symbol and node.name in values else None
-            )
+            self._fixings[key] = Replacement(lambda node: numbers.get(node.name) if node.is_Symbol else None)
         return self._fixings[key]
 
     @cached_property
