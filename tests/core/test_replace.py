@@ -15,9 +15,15 @@ LEAVES = [x, y, n, sp.Float(1.0), sp.Float(2.5), sp.Integer(3), sp.Rational(1, 2
 
 def _combine(parts: tuple[sp.Expr, sp.Expr], kind: int) -> sp.Expr:
     a, b = parts
-    return [a + b, a * b, sp.Max(a, b), sp.Min(a, b), a / (b + 1), sp.floor(a) + b, sp.Piecewise((a, x > 1), (b, True))][
-        kind
-    ]
+    return [
+        a + b,
+        a * b,
+        sp.Max(a, b),
+        sp.Min(a, b),
+        a / (b + 1),
+        sp.floor(a) + b,
+        sp.Piecewise((a, x > 1), (b, True)),
+    ][kind]
 
 
 expressions = st.recursive(
