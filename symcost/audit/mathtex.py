@@ -18,6 +18,7 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter, greek_letters_set, other_symbols, translate
 
 from ..aggregates import at_step, layer_max, sum_steps
+from ..replace import Replacement
 from .document import Equation, Paragraph
 
 ROW_WIDTH = 72  # visible characters per printed row (A4, 10 pt, 2 cm margins)
@@ -79,10 +80,13 @@ class AuditPrinter(LatexPrinter):
         self.inline = inline
         self.digits = digits
         self.step = step
+        # Integral floats (1.0 from a coefficient file) as integers, so "-L" does not print as
+        # "-1 \cdot L"; remembered by sub-expression, as the audit tidies the same closed forms often.
+        self.tidy = Replacement(_integer_for_integral_float)
 
     def formula(self, expression: sp.Basic) -> str:
         """One expression, its integral floats tidied (for table cells and short formulas)."""
-        return self.doprint(tidy_numbers(expression))
+        return self.doprint(self.tidy(expression))
 
     def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
         return self.names.get(expr.name) or symbol_latex(expr.name)
@@ -141,7 +145,7 @@ class MathLayout:
     def equation(self, lhs: str, *sides: sp.Basic | str) -> list:
         """``lhs = side = side ...`` as blocks: the equation, then its auxiliaries (if any)."""
         self._auxiliaries, self._named, self.definitions = [], {}, {}
-        laid_out = tuple((side,) if isinstance(side, str) else self.rows(tidy_numbers(side)) for side in sides)
+        laid_out = tuple((side,) if isinstance(side, str) else self.rows(self.printer.tidy(side)) for side in sides)
         blocks: list = [Equation(lhs, laid_out)]
         if self._auxiliaries:
             blocks.append(Paragraph(("where",)))
@@ -216,10 +220,8 @@ class MathLayout:
         return symbol
 
 
-def tidy_numbers(expression: sp.Basic) -> sp.Basic:
-    """Integral floats (1.0 from a coefficient file) as integers, so "-L" does not print as "-1 \\cdot L"."""
-    whole = {number: sp.Integer(int(number)) for number in expression.atoms(sp.Float) if float(number).is_integer()}
-    return expression.xreplace(whole) if whole else expression
+def _integer_for_integral_float(node: sp.Basic) -> sp.Integer | None:
+    return sp.Integer(int(node)) if isinstance(node, sp.Float) and float(node).is_integer() else None
 
 
 def _arguments(expression: sp.Basic) -> list[sp.Basic]:

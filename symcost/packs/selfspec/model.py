@@ -28,6 +28,7 @@ from ...compile import Evaluator, compile_outputs
 from ...errors import SymcostError
 from ...finite import InputValue, bound_inputs, checked_evaluation, require_inputs
 from ...registry import resolve_pack
+from ...replace import Replacement
 from .inputs import HardwareSpec, ModelSpec, StatsSpec
 from .outputs import output_unit
 from .recipe import Recipe
@@ -139,13 +140,23 @@ class CostModel:
         Evaluator inputs named in ``values`` are replaced by those numbers
         (e.g. K and E_commit from the stats); the others stay symbols.
         """
+        expression = self._inline(self.outputs[name])
+        return self._fixing(values)(expression) if values else expression
+
+    def _fixing(self, values: Mapping[str, float]) -> Replacement:
+        """Evaluator inputs by name to ``values``: one memo per set of values, the outputs share their parts."""
         import sympy as sp
 
-        expression = self._inline(self.outputs[name])
-        # By name: a cached evaluator's input symbols carry no assumptions, the pack's do.
-        return expression.xreplace(
-            {symbol: sp.Float(values[symbol.name]) for symbol in expression.free_symbols if symbol.name in values}
-        )
+        key = tuple(sorted(values.items()))
+        if key not in self._fixings:
+            numbers = {name: sp.Float(value) for name, value in key}
+            # By name: a cached evaluator's input symbols carry no assumptions, the pack's do.
+            self._fixings[key] = Replacement(lambda node: numbers.get(node.name) if node.is_Symbol else None)
+        return self._fixings[key]
+
+    @cached_property
+    def _fixings(self) -> dict[tuple, Replacement]:
+        return {}
 
     def _inline(self, expression: sp.Expr) -> sp.Expr:
         # Only the definitions an expression uses, each inlined once: inlining all of them up
