@@ -49,7 +49,8 @@ from typing import Any
 from . import cache_trust
 from .cache_index import INDEX_NAME, Index
 from .errors import SymcostError
-from .evaluator_source import checked_function, global_names, namespace
+from .evaluator_points import CachedFunction
+from .evaluator_source import global_names, namespace
 
 FORMAT = 2
 DEFAULT_MAX_MB = 256.0
@@ -143,7 +144,7 @@ class CacheEntry:
         """Whether the entry was stored (checked without loading it)."""
         return (self.directory / "meta.json").is_file()
 
-    def load(self) -> tuple[Callable, dict] | None:
+    def load(self) -> tuple[CachedFunction, dict] | None:
         """The cached function and metadata, or None when absent, not as written, or not trusted."""
         meta_bytes, source = self._verified("meta.json"), self._verified("evaluator.py")
         if meta_bytes is None or source is None:
@@ -152,7 +153,7 @@ class CacheEntry:
             meta = json.loads(meta_bytes)
             if meta.get("format") != FORMAT:
                 return None
-            function = checked_function(source.decode("utf-8"), str(self.directory / "evaluator.py"), meta["globals"])
+            function = CachedFunction(source.decode("utf-8"), str(self.directory / "evaluator.py"), meta["globals"])
         except (ValueError, SyntaxError, KeyError, TypeError, AttributeError):  # UnsafeSource is a ValueError
             return None
         self._quietly(lambda: self.index.touch(self.key))

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-import numpy as np
-
 from ...cache import CacheEntry, input_key, version_file
 from ...documents import load_document
 from .inputs import HardwareSpec, ModelSpec, StatsSpec, read_hardware, read_model, read_stats
@@ -61,11 +59,12 @@ class Recipe:
         made_stats = [] if isinstance(self.stats, (str, Path)) else [_stats_text(self.stats)]
         if len(files) + len(made_stats) < 3 or not all(path.is_file() for _, path in files):
             return None
-        versions = [_symcost_version(), np.__version__]
+        versions = [_symcost_version()]
         # By role and contents, never by path: the same documents in another folder hit the same entry.
         roles = [
             ("pack", self.pack_path),
             ("sympy release", version_file("sympy", "release.py")),
+            ("numpy version", version_file("numpy", "version.py")),  # read, not imported: a warm report needs no numpy
             *files,
             ("packaged library", _packaged_library()),
             *(("library path", path) for path in search_path_files(list(self.library_path))),
