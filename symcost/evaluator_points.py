@@ -107,43 +107,76 @@ def _point_function(source: str, filename: str, names: tuple[str, ...]) -> Calla
         tree = checked_tree(source, filename, provided)
     except UnsafeSource:
         return None  # e.g. ``<ufunc>.reduce``, which numpy's namespace checks and allows
-    function = tree.body[0]
-    varying = {argument.arg for argument in function.args.args}
-    for statement in function.body:
-        if not _fast_powers(statement, varying):
-            return None
-        if type(statement) is ast.Assign and _varies(statement.value, varying):
-            varying.add(statement.targets[0].id)
+    if "**" in source and not _fast_powers(tree.body[0], source.splitlines()):
+        return None
     return defined_function(ast.fix_missing_locations(tree), filename, {**provided, _POWER: _point_power})
 
 
-def _fast_powers(statement: ast.stmt, varying: set[str]) -> bool:
-    """Rewrite each power of a value that varies with the inputs (``varying`` names) to ``_point_power``;
-    False where such a power is not one of numpy's fast paths (a varying exponent, or another number)."""
-    nodes, pending = [], [statement]
-    while pending:  # not recursive: sums nest deeply
-        node = pending.pop()
-        nodes.append(node)
-        pending.extend(ast.iter_child_nodes(node))
-    for node in reversed(nodes):  # children before their parents
-        for field, value in ast.iter_fields(node):
-            if isinstance(value, list):
-                value[:] = [_power_call(child, varying) for child in value]
-            elif isinstance(value, ast.AST):
-                setattr(node, field, _power_call(value, varying))
-    return not any(_is_power(node) and _varies(node, varying) for node in ast.walk(statement))
+def _fast_powers(function: ast.FunctionDef, lines: list[str]) -> bool:
+    """Rewrite each power of a value that varies with the inputs to ``_point_power``; False where such a
+    power is not one of numpy's fast paths (a varying exponent, or another number). A power of numbers
+    alone stays Python's, as in numpy's run."""
+    definitions = {statement.targets[0].id: statement.value for statement in function.body[:-1]}
+    varies = _Varies({argument.arg for argument in function.args.args}, definitions)
+    for statement in function.body:
+        if not any("**" in line for line in lines[statement.lineno - 1 : statement.end_lineno]):
+            continue
+        powers = [
+            (parent, field, child)
+            for parent in ast.walk(statement)
+            for field, child in _fields(parent)
+            if type(child) is ast.BinOp and type(child.op) is ast.Pow
+        ]
+        for parent, field, power in reversed(powers):  # inner powers first
+            if not varies(power):
+                continue
+            if varies(power.right) or _exponent(power.right) not in _FAST_EXPONENTS:
+                return False
+            call = ast.Call(ast.Name(_POWER, ast.Load()), [power.left, power.right], [])
+            _replace(parent, field, power, ast.copy_location(call, power))
+    return True
 
 
-def _power_call(node: ast.AST, varying: set[str]) -> ast.AST:
-    if not (_is_power(node) and _varies(node.left, varying) and not _varies(node.right, varying)):
-        return node
-    if _exponent(node.right) not in _FAST_EXPONENTS:
-        return node
-    return ast.copy_location(ast.Call(ast.Name(_POWER, ast.Load()), [node.left, node.right], []), node)
+def _fields(node: ast.AST) -> list[tuple[str, ast.AST]]:
+    return [
+        (field, child)
+        for field, value in ast.iter_fields(node)
+        for child in (value if isinstance(value, list) else [value])
+        if isinstance(child, ast.AST)
+    ]
 
 
-def _is_power(node: object) -> bool:
-    return type(node) is ast.BinOp and type(node.op) is ast.Pow
+def _replace(parent: ast.AST, field: str, old: ast.AST, new: ast.AST) -> None:
+    value = getattr(parent, field)
+    if isinstance(value, list):
+        value[value.index(old)] = new
+    else:
+        setattr(parent, field, new)
+
+
+class _Varies:
+    """Whether an expression depends on the function's arguments, through the assignments it reads."""
+
+    def __init__(self, arguments: set[str], definitions: dict[str, ast.expr]):
+        self.arguments, self.definitions = arguments, definitions
+        self.known: dict[str, bool] = {}
+
+    def __call__(self, expression: ast.AST) -> bool:
+        return any(self._name_varies(node.id) for node in ast.walk(expression) if type(node) is ast.Name)
+
+    def _name_varies(self, name: str) -> bool:
+        pending, seen = [name], {name}
+        while pending:  # not recursive: definitions can chain deeply
+            current = pending.pop()
+            if current in self.arguments or self.known.get(current):
+                self.known[name] = True
+                return True
+            for node in ast.walk(self.definitions.get(current, ast.Constant(0))):
+                if type(node) is ast.Name and node.id not in seen:
+                    seen.add(node.id)
+                    pending.append(node.id)
+        self.known[name] = False
+        return False
 
 
 def _exponent(node: ast.expr) -> float | None:
@@ -152,10 +185,6 @@ def _exponent(node: ast.expr) -> float | None:
         inner = _exponent(node.operand)
         return None if inner is None else -inner
     return node.value if type(node) is ast.Constant and type(node.value) in (int, float) else None
-
-
-def _varies(node: ast.AST, varying: set[str]) -> bool:
-    return any(type(child) is ast.Name and child.id in varying for child in ast.walk(node))
 
 
 def evaluate_points(

@@ -164,9 +164,7 @@ def _call_arguments(node: ast.Call, provided: dict[str, Any]) -> list[ast.expr]:
     target = node.func
     if type(target) is ast.Attribute:
         allowed = (
-            target.attr == "reduce"
-            and type(target.value) is ast.Name
-            and _is_ufunc(provided.get(target.value.id))
+            target.attr == "reduce" and type(target.value) is ast.Name and _is_ufunc(provided.get(target.value.id))
         )
     else:
         allowed = type(target) is ast.Name and not target.id.startswith("__") and callable(provided.get(target.id))

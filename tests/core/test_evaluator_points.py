@@ -33,7 +33,11 @@ def random_floats(count: int = 20_000, seed: int = 16) -> list[float]:
 
 @pytest.mark.parametrize("exponent", [-1, -1.0, 0, 0.0, 0.5, 1, 1.0, 2, 2.0])
 def test_powers_follow_numpys_fast_paths_for_an_array(exponent):
-    values = [value for value in random_floats() if not (exponent == -1 and value == 0) and not (exponent == 0.5 and value < 0)]
+    values = [
+        value
+        for value in random_floats()
+        if not (exponent == -1 and value == 0) and not (exponent == 0.5 and value < 0)
+    ]
     with np.errstate(all="ignore"):
         expected = np.array(values) ** exponent
     assert same_bits([_point_power(value, exponent) for value in values], expected)
@@ -43,7 +47,9 @@ def test_a_power_numpy_would_take_elsewhere_is_left_to_numpy():
     source = "def _lambdifygenerated(x):\n    y = x**3.0\n    return [y, 2.0**x]\n"
     assert CachedFunction(source, "<test>", []).points is None
     assert CachedFunction("def _lambdifygenerated(x):\n    return [2.0**x]\n", "<test>", []).points is None
-    constant = CachedFunction("def _lambdifygenerated(x):\n    c = 3\n    return [x + c**3.0, x**(-1.0)]\n", "<test>", [])
+    constant = CachedFunction(
+        "def _lambdifygenerated(x):\n    c = 3\n    return [x + c**3.0, x**(-1.0)]\n", "<test>", []
+    )
     assert constant.points is not None  # a power of numbers is Python's in both
 
 
