@@ -128,6 +128,7 @@ class CacheEntry:
         self.root, self.key = root, key
         self.directory = root / key[:2] / key
         self.index = Index(root)
+        self._digests: dict[str, str] | None = None  # the index's rows for this entry, read once
 
     @classmethod
     def for_key(cls, key: str) -> CacheEntry | None:
@@ -198,7 +199,9 @@ class CacheEntry:
         """The file's bytes when they are what symcost wrote (the index's digest), else None."""
         if not cache_trust.trusted_folders(self.root, (self.directory.parent, self.directory), create=False):
             return None
-        recorded = self._quietly(lambda: self.index.digest(self.key, name))
+        if self._digests is None:  # one query for every file a run reads (a warm report reads nine)
+            self._digests = self._quietly(lambda: self.index.digests(self.key))
+        recorded = (self._digests or {}).get(name)
         try:
             data = (self.directory / name).read_bytes() if recorded else None
         except OSError:
@@ -215,9 +218,10 @@ class CacheEntry:
                 _replace(self.directory / name, data)
             except OSError:
                 return False  # a full disk or a folder evicted meanwhile: the result simply is not kept
-            self._quietly(
-                functools.partial(self.index.record, self.key, name, hashlib.sha256(data).hexdigest(), len(data))
-            )
+            digest = hashlib.sha256(data).hexdigest()
+            self._quietly(functools.partial(self.index.record, self.key, name, digest, len(data)))
+            if self._digests is not None:
+                self._digests[name] = digest
         if cache_trust.refused(self.root):
             return False
         for key in self._quietly(lambda: self.index.evict(max_bytes(), keep=self.key)) or ():

@@ -31,11 +31,10 @@ class Index:
     def __init__(self, root: Path):
         self.path = root / INDEX_NAME
 
-    def digest(self, entry: str, name: str) -> str | None:
-        """The SHA-256 symcost recorded for file ``name`` of ``entry`` (None: it wrote no such file)."""
+    def digests(self, entry: str) -> dict[str, str]:
+        """The SHA-256 symcost recorded for each file it wrote in ``entry``, by file name."""
         with self._connection() as connection:
-            row = connection.execute("SELECT sha256 FROM files WHERE entry = ? AND name = ?", (entry, name)).fetchone()
-        return row[0] if row else None
+            return dict(connection.execute("SELECT name, sha256 FROM files WHERE entry = ?", (entry,)).fetchall())
 
     def record(self, entry: str, name: str, sha256: str, size: int) -> None:
         with self._connection() as connection:

@@ -107,23 +107,21 @@ def _point_function(source: str, filename: str, names: tuple[str, ...]) -> Calla
         tree = checked_tree(source, filename, provided)
     except UnsafeSource:
         return None  # e.g. ``<ufunc>.reduce``, which numpy's namespace checks and allows
-    if "**" in source and not _fast_powers(tree.body[0], source.splitlines()):
+    if "**" in source and not _fast_powers(tree.body[0], source.encode("utf-8").splitlines()):
         return None
     return defined_function(ast.fix_missing_locations(tree), filename, {**provided, _POWER: _point_power})
 
 
-def _fast_powers(function: ast.FunctionDef, lines: list[str]) -> bool:
+def _fast_powers(function: ast.FunctionDef, lines: list[bytes]) -> bool:
     """Rewrite each power of a value that varies with the inputs to ``_point_power``; False where such a
     power is not one of numpy's fast paths (a varying exponent, or another number). A power of numbers
     alone stays Python's, as in numpy's run."""
     definitions = {statement.targets[0].id: statement.value for statement in function.body[:-1]}
     varies = _Varies({argument.arg for argument in function.args.args}, definitions)
     for statement in function.body:
-        if not any("**" in line for line in lines[statement.lineno - 1 : statement.end_lineno]):
-            continue
         powers = [
             (parent, field, child)
-            for parent in ast.walk(statement)
+            for parent in _written_with_powers(statement, lines)
             for field, child in _fields(parent)
             if type(child) is ast.BinOp and type(child.op) is ast.Pow
         ]
@@ -135,6 +133,24 @@ def _fast_powers(function: ast.FunctionDef, lines: list[str]) -> bool:
             call = ast.Call(ast.Name(_POWER, ast.Load()), [power.left, power.right], [])
             _replace(parent, field, power, ast.copy_location(call, power))
     return True
+
+
+def _written_with_powers(statement: ast.stmt, lines: list[bytes]) -> list[ast.AST]:
+    """The nodes of ``statement`` whose source text has a ``**``, parents first (a warm report's evaluator
+    returns hundreds of outputs, a few of them with a power)."""
+    found, pending = [], [statement]
+    while pending:  # not recursive: sums nest deeply
+        node = pending.pop()
+        found.append(node)
+        pending += [child for child in ast.iter_child_nodes(node) if _has_power_text(child, lines)]
+    return found
+
+
+def _has_power_text(node: ast.AST, lines: list[bytes]) -> bool:
+    start, end = getattr(node, "lineno", None), getattr(node, "end_lineno", None)
+    if start is None or start != end:
+        return start is None or any(b"**" in line for line in lines[start - 1 : end])
+    return b"**" in lines[start - 1][node.col_offset : node.end_col_offset]  # offsets count UTF-8 bytes
 
 
 def _fields(node: ast.AST) -> list[tuple[str, ast.AST]]:

@@ -112,3 +112,21 @@ def test_a_cached_report_evaluator_gives_numpys_bits_without_numpy(files, tmp_pa
     assert isinstance(points["speculative.energy_per_token"], list)
     assert points.keys() == arrays.keys()
     assert all(same_bits(points[name], arrays[name]) for name in arrays)
+
+
+def test_nested_and_constant_powers_give_numpys_bits():
+    source = (
+        "def _lambdifygenerated(x, y):\n"
+        "    c = 3.0\n"
+        "    a = (x**2)**(-1.0) + c**(-1.0)\n"
+        "    return [a, (y +\n        x)**0.5, select([greater(x, 1), True], [x**2, c**0.5], default=nan), 7]\n"
+    )
+    function = CachedFunction(source, "<test>", ["greater", "nan", "select"])
+    xs, ys = random_floats(500), random_floats(500, seed=5)
+    xs, ys = ([abs(value) for value in values if 1e-100 < abs(value) < 1e100] for values in (xs, ys))
+    count = min(len(xs), len(ys), 64)
+    with np.errstate(all="ignore"):
+        expected = function(np.array(xs[:count]), np.array(ys[:count]))
+    found = evaluate_points(function.points, ["x", "y"], ["a", "b", "c", "d"], {"x": xs[:count], "y": ys[:count]}, [])
+    assert found is not None
+    assert all(same_bits(found[name], np.broadcast_to(value, (count,))) for name, value in zip("abcd", expected))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from ...cache import CacheEntry, input_key, version_file
@@ -102,8 +101,7 @@ def _symcost_version() -> str:
 
 
 def _packaged_library() -> Path:
-    with resources.as_file(resources.files("symcost.packs.selfspec.libraries").joinpath("components.yaml")) as path:
-        return Path(path)
+    return Path(__file__).with_name("libraries") / "components.yaml"  # as importlib.resources finds it
 
 
 def _named_library(hardware_path: Path) -> list[Path]:
