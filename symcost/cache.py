@@ -39,9 +39,7 @@ import importlib.util
 import json
 import os
 import re
-import shutil
 import sqlite3
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -210,6 +208,8 @@ class CacheEntry:
 
     def _write(self, files: dict[str, str | bytes]) -> bool:
         """Write the files (each replaced whole), record their digests, then evict down to the size limit."""
+        import shutil  # here, as tempfile in _replace: a warm run writes nothing
+
         if not cache_trust.trusted_folders(self.root, (self.directory.parent, self.directory), create=True):
             return False
         for name, text in files.items():
@@ -245,6 +245,8 @@ class CacheEntry:
 
 def _replace(path: Path, data: bytes) -> None:
     """Write ``path`` whole (0600), by renaming a finished temporary file over it: readers never see half a file."""
+    import tempfile
+
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(handle, "wb") as stream:

@@ -27,7 +27,6 @@ from ...errors import SymcostError
 from ...evaluator_points import evaluate_points
 from ...finite import InputValue, bound_inputs, checked_evaluation, require_inputs
 from ...registry import resolve_pack
-from .inputs import HardwareSpec, ModelSpec, StatsSpec
 from .outputs import output_unit
 from .recipe import Recipe
 
@@ -38,6 +37,7 @@ if TYPE_CHECKING:  # a model loaded from the evaluator cache runs without SymPy 
     from ...accounting import Accounting
     from ...pack import FormulaPack
     from .derive import SymbolicModel
+    from .inputs import HardwareSpec, ModelSpec, StatsSpec
 
 
 class InputName(NamedTuple):

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ...cache import CacheEntry, input_key, version_file
-from ...documents import load_document
-from .inputs import HardwareSpec, ModelSpec, StatsSpec, read_hardware, read_model, read_stats
-from .inputs.library import search_path_files
+from .library_path import search_path_files
+
+if TYPE_CHECKING:  # a warm run keys its cache entry by files and reads none of them
+    from .inputs import HardwareSpec, ModelSpec, StatsSpec
 
 
 @dataclass(frozen=True)
@@ -29,15 +31,25 @@ class Recipe:
     overrides: str = ""
 
     def read_model(self) -> ModelSpec:
-        return self.model if isinstance(self.model, ModelSpec) else read_model(self.model, self._overrides("model"))
+        from . import inputs
+
+        if isinstance(self.model, inputs.ModelSpec):
+            return self.model
+        return inputs.read_model(self.model, self._overrides("model"))
 
     def read_hardware(self) -> HardwareSpec:
-        if isinstance(self.hardware, HardwareSpec):
+        from . import inputs
+
+        if isinstance(self.hardware, inputs.HardwareSpec):
             return self.hardware
-        return read_hardware(self.hardware, list(self.library_path), self._overrides("hardware"))
+        return inputs.read_hardware(self.hardware, list(self.library_path), self._overrides("hardware"))
 
     def read_stats(self) -> StatsSpec:
-        return self.stats if isinstance(self.stats, StatsSpec) else read_stats(self.stats, self._overrides("stats"))
+        from . import inputs
+
+        if isinstance(self.stats, inputs.StatsSpec):
+            return self.stats
+        return inputs.read_stats(self.stats, self._overrides("stats"))
 
     def source(self, role: str) -> str:
         """Where the ``role`` document (model, hardware, stats) was read from, without reading it."""
@@ -120,6 +132,8 @@ def _named_library(hardware_path: Path) -> list[Path]:
 
 
 def _library_file(hardware_path: Path) -> str | None:
+    from ...documents import load_document
+
     data = load_document(hardware_path).data
     named = data.get("library_file") if isinstance(data, dict) else None
     return named if isinstance(named, str) else None

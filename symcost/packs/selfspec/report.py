@@ -207,9 +207,7 @@ def _leakage_by_component(results: Results, index: int, leakage: dict) -> dict:
     return entries or {LEAKAGE: dict(leakage)}
 
 
-def _point(
-    results: Results, index: int, length: int, breakdowns: dict[str, list[tuple[str, str, str]]]
-) -> dict:
+def _point(results: Results, index: int, length: int, breakdowns: dict[str, list[tuple[str, str, str]]]) -> dict:
     speculative = _per_token(results, "speculative", index)
     speculative["burst"] = {
         "energy_J": float(results["speculative.burst_energy"][index]),
