@@ -127,6 +127,7 @@ class CacheEntry:
         self.directory = root / key[:2] / key
         self.index = Index(root)
         self._digests: dict[str, str] | None = None  # the index's rows for this entry, read once
+        self._newest = False  # whether this entry was the most recently used one when they were read
 
     @classmethod
     def for_key(cls, key: str) -> CacheEntry | None:
@@ -145,6 +146,7 @@ class CacheEntry:
 
     def load(self) -> tuple[CachedFunction, dict] | None:
         """The cached function and metadata, or None when absent, not as written, or not trusted."""
+        self._digests = None  # read afresh: whether this entry is the newest decides the touch below
         meta_bytes, source = self._verified("meta.json"), self._verified("evaluator.py")
         if meta_bytes is None or source is None:
             return None
@@ -155,7 +157,8 @@ class CacheEntry:
             function = CachedFunction(source.decode("utf-8"), str(self.directory / "evaluator.py"), meta["globals"])
         except (ValueError, SyntaxError, KeyError, TypeError, AttributeError):  # UnsafeSource is a ValueError
             return None
-        self._quietly(lambda: self.index.touch(self.key))
+        if not self._newest:  # touching writes the index (a tenth of a warm report); the order would not change
+            self._quietly(lambda: self.index.touch(self.key))
         return function, meta
 
     def store(self, function: Callable, source: str, meta: dict) -> bool:
@@ -198,7 +201,7 @@ class CacheEntry:
         if not cache_trust.trusted_folders(self.root, (self.directory.parent, self.directory), create=False):
             return None
         if self._digests is None:  # one query for every file a run reads (a warm report reads nine)
-            self._digests = self._quietly(lambda: self.index.digests(self.key))
+            self._digests, self._newest = self._quietly(lambda: self.index.digests(self.key)) or (None, False)
         recorded = (self._digests or {}).get(name)
         try:
             data = (self.directory / name).read_bytes() if recorded else None

@@ -109,7 +109,7 @@ def _point_function(source: str, filename: str, names: tuple[str, ...]) -> Calla
         return None  # e.g. ``<ufunc>.reduce``, which numpy's namespace checks and allows
     if "**" in source and not _fast_powers(tree.body[0], source.encode("utf-8").splitlines()):
         return None
-    return defined_function(ast.fix_missing_locations(tree), filename, {**provided, _POWER: _point_power})
+    return defined_function(tree, filename, {**provided, _POWER: _point_power})
 
 
 def _fast_powers(function: ast.FunctionDef, lines: list[bytes]) -> bool:
@@ -130,8 +130,8 @@ def _fast_powers(function: ast.FunctionDef, lines: list[bytes]) -> bool:
                 continue
             if varies(power.right) or _exponent(power.right) not in _FAST_EXPONENTS:
                 return False
-            call = ast.Call(ast.Name(_POWER, ast.Load()), [power.left, power.right], [])
-            _replace(parent, field, power, ast.copy_location(call, power))
+            name = ast.copy_location(ast.Name(_POWER, ast.Load()), power)
+            _replace(parent, field, power, ast.copy_location(ast.Call(name, [power.left, power.right], []), power))
     return True
 
 
