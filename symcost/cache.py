@@ -39,9 +39,7 @@ import importlib.util
 import json
 import os
 import re
-import shutil
 import sqlite3
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -49,7 +47,8 @@ from typing import Any
 from . import cache_trust
 from .cache_index import INDEX_NAME, Index
 from .errors import SymcostError
-from .evaluator_source import checked_function, global_names, namespace
+from .evaluator_points import CachedFunction
+from .evaluator_source import global_names, namespace
 
 FORMAT = 2
 DEFAULT_MAX_MB = 256.0
@@ -110,11 +109,15 @@ def source_digest() -> str:
     Python trusts its bytecode caches on the same two facts; reading every file's bytes instead took
     a fifth of a warm report.
     """
-    package = Path(__file__).resolve().parent
+    package = os.path.dirname(os.path.realpath(__file__))
+    found = []
+    for folder, _, names in os.walk(package):  # as Path.rglob, not into linked folders; in a third of its time
+        relative = os.path.relpath(folder, package).split(os.sep) if folder != package else []
+        found += [[*relative, name] for name in names if name.endswith(".py")]
     digest = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")):
-        status = path.stat()
-        digest.update(f"{path.relative_to(package).as_posix()}\0{status.st_size}\0{status.st_mtime_ns}\0".encode())
+    for parts in sorted(found):  # in the order of their Paths
+        status = os.stat(os.path.join(package, *parts))
+        digest.update(f"{'/'.join(parts)}\0{status.st_size}\0{status.st_mtime_ns}\0".encode())
     return digest.hexdigest()
 
 
@@ -127,6 +130,8 @@ class CacheEntry:
         self.root, self.key = root, key
         self.directory = root / key[:2] / key
         self.index = Index(root)
+        self._digests: dict[str, str] | None = None  # the index's rows for this entry, read once
+        self._newest = False  # whether this entry was the most recently used one when they were read
 
     @classmethod
     def for_key(cls, key: str) -> CacheEntry | None:
@@ -143,8 +148,9 @@ class CacheEntry:
         """Whether the entry was stored (checked without loading it)."""
         return (self.directory / "meta.json").is_file()
 
-    def load(self) -> tuple[Callable, dict] | None:
+    def load(self) -> tuple[CachedFunction, dict] | None:
         """The cached function and metadata, or None when absent, not as written, or not trusted."""
+        self._digests = None  # read afresh: whether this entry is the newest decides the touch below
         meta_bytes, source = self._verified("meta.json"), self._verified("evaluator.py")
         if meta_bytes is None or source is None:
             return None
@@ -152,10 +158,11 @@ class CacheEntry:
             meta = json.loads(meta_bytes)
             if meta.get("format") != FORMAT:
                 return None
-            function = checked_function(source.decode("utf-8"), str(self.directory / "evaluator.py"), meta["globals"])
+            function = CachedFunction(source.decode("utf-8"), str(self.directory / "evaluator.py"), meta["globals"])
         except (ValueError, SyntaxError, KeyError, TypeError, AttributeError):  # UnsafeSource is a ValueError
             return None
-        self._quietly(lambda: self.index.touch(self.key))
+        if not self._newest:  # touching writes the index (a tenth of a warm report); the order would not change
+            self._quietly(lambda: self.index.touch(self.key))
         return function, meta
 
     def store(self, function: Callable, source: str, meta: dict) -> bool:
@@ -197,7 +204,9 @@ class CacheEntry:
         """The file's bytes when they are what symcost wrote (the index's digest), else None."""
         if not cache_trust.trusted_folders(self.root, (self.directory.parent, self.directory), create=False):
             return None
-        recorded = self._quietly(lambda: self.index.digest(self.key, name))
+        if self._digests is None:  # one query for every file a run reads (a warm report reads nine)
+            self._digests, self._newest = self._quietly(lambda: self.index.digests(self.key)) or (None, False)
+        recorded = (self._digests or {}).get(name)
         try:
             data = (self.directory / name).read_bytes() if recorded else None
         except OSError:
@@ -206,6 +215,8 @@ class CacheEntry:
 
     def _write(self, files: dict[str, str | bytes]) -> bool:
         """Write the files (each replaced whole), record their digests, then evict down to the size limit."""
+        import shutil  # here, as tempfile in _replace: a warm run writes nothing
+
         if not cache_trust.trusted_folders(self.root, (self.directory.parent, self.directory), create=True):
             return False
         for name, text in files.items():
@@ -214,9 +225,10 @@ class CacheEntry:
                 _replace(self.directory / name, data)
             except OSError:
                 return False  # a full disk or a folder evicted meanwhile: the result simply is not kept
-            self._quietly(
-                functools.partial(self.index.record, self.key, name, hashlib.sha256(data).hexdigest(), len(data))
-            )
+            digest = hashlib.sha256(data).hexdigest()
+            self._quietly(functools.partial(self.index.record, self.key, name, digest, len(data)))
+            if self._digests is not None:
+                self._digests[name] = digest
         if cache_trust.refused(self.root):
             return False
         for key in self._quietly(lambda: self.index.evict(max_bytes(), keep=self.key)) or ():
@@ -240,6 +252,8 @@ class CacheEntry:
 
 def _replace(path: Path, data: bytes) -> None:
     """Write ``path`` whole (0600), by renaming a finished temporary file over it: readers never see half a file."""
+    import tempfile
+
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(handle, "wb") as stream:

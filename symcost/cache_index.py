@@ -31,11 +31,15 @@ class Index:
     def __init__(self, root: Path):
         self.path = root / INDEX_NAME
 
-    def digest(self, entry: str, name: str) -> str | None:
-        """The SHA-256 symcost recorded for file ``name`` of ``entry`` (None: it wrote no such file)."""
+    def digests(self, entry: str) -> tuple[dict[str, str], bool]:
+        """The SHA-256 symcost recorded for each file it wrote in ``entry``, by file name, and whether
+        ``entry`` is the most recently used entry of the cache."""
         with self._connection() as connection:
-            row = connection.execute("SELECT sha256 FROM files WHERE entry = ? AND name = ?", (entry, name)).fetchone()
-        return row[0] if row else None
+            rows = connection.execute(
+                "SELECT name, sha256, used, (SELECT MAX(used) FROM files) FROM files WHERE entry = ?", (entry,)
+            ).fetchall()
+        newest = bool(rows) and max(used for _, _, used, _ in rows) >= rows[0][3]
+        return {name: sha256 for name, sha256, _, _ in rows}, newest
 
     def record(self, entry: str, name: str, sha256: str, size: int) -> None:
         with self._connection() as connection:

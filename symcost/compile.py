@@ -14,9 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 if TYPE_CHECKING:  # SymPy is imported by compiling, not by running an evaluator loaded from the cache
+    import numpy as np  # and numpy by running one (a few points run without it: symcost.evaluator_points)
     import sympy as sp
 
 
@@ -37,6 +36,8 @@ class Evaluator:
         return tuple(symbol.name for symbol in self.inputs)
 
     def __call__(self, **values) -> dict[str, np.ndarray]:
+        import numpy as np
+
         missing = [name for name in self.input_names if name not in values]
         if missing:
             raise KeyError(f"missing evaluator inputs: {', '.join(missing)}")
@@ -56,6 +57,8 @@ def _own_array(result, shape: tuple[int, ...], handed_out: list[np.ndarray]) -> 
     A fresh array from the generated function is used as it is; a constant, a
     broadcast or an array already handed out (two outputs with one value) is copied.
     """
+    import numpy as np
+
     array = np.asarray(result, dtype=np.float64)
     if not (array.shape == shape and array.flags.owndata and not any(array is given for given in handed_out)):
         array = np.broadcast_to(array, shape).copy()
@@ -71,6 +74,7 @@ def compile_outputs(
     ``definitions`` are intermediate quantities, evaluated in order before the
     outputs (which may refer to them by symbol).
     """
+    import numpy as np
     import sympy as sp
 
     float64 = sp.Function("float64")

@@ -17,21 +17,12 @@ from __future__ import annotations
 
 import ast
 import functools
+import sys
 import types
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import numpy as np
-
 FUNCTION_NAME = "_lambdifygenerated"
-_VALUES = {
-    "reduce": functools.reduce,
-    "float64": np.float64,
-    "select": np.select,
-    "nan": np.nan,
-    "inf": np.inf,
-    "pi": np.pi,
-}
 _OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.USub, ast.UAdd)
 _CONSTANTS = (int, float, bool)
 
@@ -42,10 +33,20 @@ class UnsafeSource(ValueError):
 
 def namespace(names: Iterable[str]) -> dict[str, Any]:
     """The globals for an evaluator that uses ``names``: those of them we provide, and empty builtins."""
+    import numpy as np  # here: a few points of a cached evaluator run without numpy (symcost.evaluator_points)
+
+    values = {
+        "reduce": functools.reduce,
+        "float64": np.float64,
+        "select": np.select,
+        "nan": np.nan,
+        "inf": np.inf,
+        "pi": np.pi,
+    }
     provided: dict[str, Any] = {"__builtins__": {}}
     for name in names:
-        if name in _VALUES:
-            provided[name] = _VALUES[name]
+        if name in values:
+            provided[name] = values[name]
         elif not name.startswith("_") and isinstance(getattr(np, name, None), np.ufunc):
             provided[name] = getattr(np, name)
     return provided
@@ -68,10 +69,20 @@ def checked_function(source: str, filename: str, names: Iterable[str]) -> Callab
     when the source is anything other than what lambdify writes for us.
     """
     provided = namespace(names)
+    return defined_function(checked_tree(source, filename, provided), filename, provided)
+
+
+def checked_tree(source: str, filename: str, provided: dict[str, Any]) -> ast.Module:
+    """``source`` parsed, once it passes the whitelist for the globals ``provided``."""
     tree = ast.parse(source, filename)
     _check_shape(tree)
     _check_names(tree, provided)
-    exec(compile(tree, filename, "exec"), provided)  # noqa: S102 - checked above, and its digest is ours
+    return tree
+
+
+def defined_function(tree: ast.Module, filename: str, provided: dict[str, Any]) -> Callable:
+    """The function a checked tree defines, with ``provided`` as its globals."""
+    exec(compile(tree, filename, "exec"), provided)  # noqa: S102 - checked, and its digest is ours
     return provided[FUNCTION_NAME]
 
 
@@ -143,14 +154,17 @@ def _check_expressions(expressions: list[ast.expr], provided: dict[str, Any]) ->
     return loaded
 
 
+def _is_ufunc(value: object) -> bool:
+    numpy = sys.modules.get("numpy")  # not imported: nothing provided can be one of its ufuncs
+    return numpy is not None and isinstance(value, numpy.ufunc)
+
+
 def _call_arguments(node: ast.Call, provided: dict[str, Any]) -> list[ast.expr]:
     """The arguments of a call of a provided function (or ``<ufunc>.reduce``), keywords named and no dunders."""
     target = node.func
     if type(target) is ast.Attribute:
         allowed = (
-            target.attr == "reduce"
-            and type(target.value) is ast.Name
-            and isinstance(provided.get(target.value.id), np.ufunc)
+            target.attr == "reduce" and type(target.value) is ast.Name and _is_ufunc(provided.get(target.value.id))
         )
     else:
         allowed = type(target) is ast.Name and not target.id.startswith("__") and callable(provided.get(target.id))

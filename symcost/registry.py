@@ -13,7 +13,7 @@ component libraries) registers its own model class here.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from importlib import import_module, resources
+from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -84,8 +84,8 @@ def resolve_pack(pack: str | Path) -> Path:
 
 def packaged_pack(name: str) -> Path:
     """Path of a formula pack shipped in ``formulas/``."""
-    with resources.as_file(resources.files("symcost.formulas").joinpath(f"{name}.yaml")) as path:
-        return Path(path)
+    # Beside this file, as importlib.resources finds it in an installed package (which imports zipfile).
+    return Path(__file__).with_name("formulas") / f"{name}.yaml"
 
 
 def build_pack_model(

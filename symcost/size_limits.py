@@ -13,7 +13,6 @@ drafted tokens.
 from __future__ import annotations
 
 from .errors import SymcostError
-from .units import format_si
 
 MAX_BURST_LENGTH = 256  # K (stats files, optimize-k and cascade --k-max)
 MAX_LAYERS = 4096  # n_layers (model files)
@@ -41,5 +40,7 @@ def check_size(
     (nothing with ``held_as=None``: a bound on work, not on bytes)."""
     if count <= limit:
         return
+    from .units import format_si  # here: every command imports this module, few go over a limit
+
     volume = f" (about {format_si(count * values_per_item * BYTES_PER_VALUE, 'B', 3)} of {held_as})" if held_as else ""
     raise SizeLimitError(f"{what}: {count:,} is above the limit of {limit:,}{volume}{'; ' + advice if advice else ''}")

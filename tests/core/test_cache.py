@@ -367,6 +367,20 @@ def test_least_recently_used_entries_are_evicted_first(cache_dir, monkeypatch):
     assert oldest.directory.exists() and newest.directory.exists()
 
 
+def test_loading_the_most_recently_used_entry_writes_nothing_to_the_index(cache_dir):
+    older, newest = tiny_entry("older"), tiny_entry("newest")
+
+    def used() -> list:
+        with closing(sqlite3.connect(cache_dir / "index.sqlite")) as connection:
+            return connection.execute("SELECT entry, name, used FROM files ORDER BY entry, name").fetchall()
+
+    before = used()
+    assert CacheEntry(cache_dir, newest.key).load() is not None
+    assert used() == before  # already the newest: touching it would change no eviction
+    assert CacheEntry(cache_dir, older.key).load() is not None
+    assert used() != before
+
+
 WRITER = """
 import hashlib, inspect
 import sympy as sp

@@ -15,30 +15,30 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-import numpy as np
-
 from ...cache import CacheEntry
 from ...compile import Evaluator, compile_outputs
 from ...errors import SymcostError
+from ...evaluator_points import evaluate_points
 from ...finite import InputValue, bound_inputs, checked_evaluation, require_inputs
 from ...registry import resolve_pack
 from ...replace import Replacement
-from .inputs import HardwareSpec, ModelSpec, StatsSpec
 from .outputs import output_unit
 from .recipe import Recipe
 
 if TYPE_CHECKING:  # a model loaded from the evaluator cache runs without SymPy and the pack's accounting
+    import numpy as np
     import sympy as sp
 
     from ...accounting import Accounting
     from ...pack import FormulaPack
     from .derive import SymbolicModel
+    from .inputs import HardwareSpec, ModelSpec, StatsSpec
 
 
 class InputName(NamedTuple):
@@ -181,6 +181,16 @@ class CostModel:
         Raises :class:`SymcostError` where the inputs break one of the pack's limits.
         """
         return self.evaluate_within_limits(raise_beyond=True, **inputs)[0]
+
+    def evaluate_points(self, **inputs) -> Mapping[str, Sequence[float]]:
+        """As :meth:`evaluate`, for a few points (inputs as numbers or lists): the same numbers to the bit,
+        as lists without importing numpy where the evaluator came from the cache and allows it."""
+        values = {**self.defaults, **inputs}
+        require_inputs(self.evaluator.input_names, values)
+        points = getattr(self.evaluator.function, "points", None)
+        evaluator = self.evaluator
+        found = points and evaluate_points(points, evaluator.input_names, evaluator.names, values, self.limits)
+        return found or self.evaluate(**inputs)
 
     def evaluate_within_limits(self, raise_beyond: bool = False, **inputs) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """Every output, and a mask of the points within the pack's limits (the context capacity)."""

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ...units import parse_unit
-
 if TYPE_CHECKING:  # the names and units below serve warm reports, which run without SymPy
     import sympy as sp
 
@@ -150,6 +148,8 @@ def area_totals(accounting: Accounting) -> dict[str, sp.Expr]:
 
 def component_charges(accounting: Accounting) -> dict[str, str]:
     """The active energy quantities the pack charges to a component (its static energy): component -> quantity."""
+    from ...units import parse_unit  # here: a warm report imports this module for its output names alone
+
     energy = parse_unit("J").dimension
     return {
         quantity.component: quantity.name

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from ...cache import CacheEntry, input_key, version_file
-from ...documents import load_document
-from .inputs import HardwareSpec, ModelSpec, StatsSpec, read_hardware, read_model, read_stats
-from .inputs.library import search_path_files
+from .library_path import search_path_files
+
+if TYPE_CHECKING:  # a warm run keys its cache entry by files and reads none of them
+    from .inputs import HardwareSpec, ModelSpec, StatsSpec
 
 
 @dataclass(frozen=True)
@@ -32,15 +31,25 @@ class Recipe:
     overrides: str = ""
 
     def read_model(self) -> ModelSpec:
-        return self.model if isinstance(self.model, ModelSpec) else read_model(self.model, self._overrides("model"))
+        from . import inputs
+
+        if isinstance(self.model, inputs.ModelSpec):
+            return self.model
+        return inputs.read_model(self.model, self._overrides("model"))
 
     def read_hardware(self) -> HardwareSpec:
-        if isinstance(self.hardware, HardwareSpec):
+        from . import inputs
+
+        if isinstance(self.hardware, inputs.HardwareSpec):
             return self.hardware
-        return read_hardware(self.hardware, list(self.library_path), self._overrides("hardware"))
+        return inputs.read_hardware(self.hardware, list(self.library_path), self._overrides("hardware"))
 
     def read_stats(self) -> StatsSpec:
-        return self.stats if isinstance(self.stats, StatsSpec) else read_stats(self.stats, self._overrides("stats"))
+        from . import inputs
+
+        if isinstance(self.stats, inputs.StatsSpec):
+            return self.stats
+        return inputs.read_stats(self.stats, self._overrides("stats"))
 
     def source(self, role: str) -> str:
         """Where the ``role`` document (model, hardware, stats) was read from, without reading it."""
@@ -61,11 +70,12 @@ class Recipe:
         made_stats = [] if isinstance(self.stats, (str, Path)) else [_stats_text(self.stats)]
         if len(files) + len(made_stats) < 3 or not all(path.is_file() for _, path in files):
             return None
-        versions = [_symcost_version(), np.__version__]
+        versions = [_symcost_version()]
         # By role and contents, never by path: the same documents in another folder hit the same entry.
         roles = [
             ("pack", self.pack_path),
             ("sympy release", version_file("sympy", "release.py")),
+            ("numpy version", version_file("numpy", "version.py")),  # read, not imported: a warm report needs no numpy
             *files,
             ("packaged library", _packaged_library()),
             *(("library path", path) for path in search_path_files(list(self.library_path))),
@@ -103,8 +113,7 @@ def _symcost_version() -> str:
 
 
 def _packaged_library() -> Path:
-    with resources.as_file(resources.files("symcost.packs.selfspec.libraries").joinpath("components.yaml")) as path:
-        return Path(path)
+    return Path(__file__).with_name("libraries") / "components.yaml"  # as importlib.resources finds it
 
 
 def _named_library(hardware_path: Path) -> list[Path]:
@@ -123,6 +132,8 @@ def _named_library(hardware_path: Path) -> list[Path]:
 
 
 def _library_file(hardware_path: Path) -> str | None:
+    from ...documents import load_document
+
     data = load_document(hardware_path).data
     named = data.get("library_file") if isinstance(data, dict) else None
     return named if isinstance(named, str) else None

@@ -9,11 +9,10 @@ out-of-scope term with its reason.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from array import array
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-import numpy as np
 
 from ... import __version__
 from ...diagnostics_table import format_diagnostics
@@ -21,6 +20,8 @@ from .outputs import LEAKAGE
 
 if TYPE_CHECKING:
     from .model import CostModel
+
+    Results = Mapping[str, Sequence[float]]  # output -> value per point: a numpy array, or a list of floats
 
 PHASES = ("draft", "verify_drafted", "verify_bonus")
 PER_TOKEN = (
@@ -84,8 +85,8 @@ def _sha256(path: str | Path) -> str:
 
 
 def build_report(model: CostModel, prompt_lengths: Sequence[int]) -> dict:
-    lengths = np.asarray(prompt_lengths, dtype=np.int64)
-    results = model.evaluate(L_prompt=lengths)
+    lengths = [int(length) for length in prompt_lengths]
+    results = model.evaluate_points(L_prompt=lengths)
     described = model.remember("described_inputs", lambda: _described_inputs(model))
     breakdowns = _breakdown_keys(results)
     return {
@@ -118,20 +119,22 @@ def build_report(model: CostModel, prompt_lengths: Sequence[int]) -> dict:
     }
 
 
-def _digest(lengths: np.ndarray) -> str:
+def _digest(lengths: list[int]) -> str:
     """A result name for figures that depend on the prompt lengths (the points the diagnostics look at)."""
-    return hashlib.sha256(np.asarray(lengths, dtype=np.int64).tobytes()).hexdigest()[:16]
+    return hashlib.sha256(array("q", lengths).tobytes()).hexdigest()[:16]  # their bytes as 64-bit integers
 
 
-def _diagnostics(model: CostModel, results: dict[str, np.ndarray], lengths: np.ndarray) -> list[dict]:
+def _diagnostics(model: CostModel, results: Results, lengths: list[int]) -> list[dict]:
+    import numpy as np
+
     from ...diagnostics import evaluate_diagnostics
     from ...pack import load_pack
 
     return evaluate_diagnostics(
         load_pack(model.recipe.pack_path),
         bound_values(model),
-        {**model.defaults, "L_prompt": lengths},
-        results,
+        {**model.defaults, "L_prompt": np.asarray(lengths, dtype=np.int64)},
+        {name: np.asarray(values, dtype=np.float64) for name, values in results.items()},
         model.unit,
         [{"L_prompt": int(length)} for length in lengths],
     )
@@ -149,7 +152,7 @@ def bound_values(model: CostModel) -> dict:
     }
 
 
-def area_summary(results: dict[str, np.ndarray]) -> dict:
+def area_summary(results: Results) -> dict:
     """Area in mm^2: on chip, off chip (the components the pack places there), by block and by component."""
     components = {
         key.split(".", 2)[2]: float(value[0]) * MM2_PER_M2
@@ -168,11 +171,11 @@ def area_summary(results: dict[str, np.ndarray]) -> dict:
     }
 
 
-def _per_token(results: dict[str, np.ndarray], scenario: str, index: int) -> dict:
+def _per_token(results: Results, scenario: str, index: int) -> dict:
     return {field: float(results[f"{scenario}.{name}"][index]) for field, name in PER_TOKEN}
 
 
-def _breakdown_keys(results: dict[str, np.ndarray]) -> dict[str, list[tuple[str, str, str]]]:
+def _breakdown_keys(results: Results) -> dict[str, list[tuple[str, str, str]]]:
     """For each view of the speculative burst, its outputs as (group, field, output name), in output order.
 
     Found once per report: scanning every output's name again for each prompt length and view was a
@@ -185,7 +188,7 @@ def _breakdown_keys(results: dict[str, np.ndarray]) -> dict[str, list[tuple[str,
     return views
 
 
-def _grouped(results: dict[str, np.ndarray], keys: list[tuple[str, str, str]], index: int) -> dict:
+def _grouped(results: Results, keys: list[tuple[str, str, str]], index: int) -> dict:
     grouped: dict[str, dict[str, float]] = {}
     for group, field, key in keys:
         entry = grouped.setdefault(group, {"energy_J": 0.0, "latency_s": 0.0})
@@ -193,7 +196,7 @@ def _grouped(results: dict[str, np.ndarray], keys: list[tuple[str, str, str]], i
     return grouped
 
 
-def _leakage_by_component(results: dict[str, np.ndarray], index: int, leakage: dict) -> dict:
+def _leakage_by_component(results: Results, index: int, leakage: dict) -> dict:
     """Each component's static energy as its own entry (``leakage.<component>``), where the pack charges
     leakage to components; else the whole static energy as one ``leakage`` entry."""
     entries = {
@@ -204,9 +207,7 @@ def _leakage_by_component(results: dict[str, np.ndarray], index: int, leakage: d
     return entries or {LEAKAGE: dict(leakage)}
 
 
-def _point(
-    results: dict[str, np.ndarray], index: int, length: int, breakdowns: dict[str, list[tuple[str, str, str]]]
-) -> dict:
+def _point(results: Results, index: int, length: int, breakdowns: dict[str, list[tuple[str, str, str]]]) -> dict:
     speculative = _per_token(results, "speculative", index)
     speculative["burst"] = {
         "energy_J": float(results["speculative.burst_energy"][index]),

@@ -14,7 +14,6 @@ path (``--library-path`` or the ``SYMCOST_LIBRARY_PATH`` environment variable).
 from __future__ import annotations
 
 import fnmatch
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -24,9 +23,9 @@ from typing import Any
 
 from ....checked import checked_document
 from ....errors import InputError, InputIssue
+from ..library_path import LIBRARY_PATH_VARIABLE, search_path_files  # noqa: F401 - this module's API too
 
 SYMCOST_FORMAT = "symcost-component-library/1"
-LIBRARY_PATH_VARIABLE = "SYMCOST_LIBRARY_PATH"
 _NOTE_SECTIONS = ("provenance", "source_map", "source_notes", "description")
 
 
@@ -92,13 +91,6 @@ def packaged_libraries() -> dict[str, ComponentLibrary]:
     resource = resources.files("symcost.packs.selfspec.libraries").joinpath("components.yaml")
     with resources.as_file(resource) as path:
         return read_library_file(path, origin="packaged symcost library")
-
-
-def search_path_files(extra: list[str] | None = None) -> list[Path]:
-    """Library files named on the command line, then in SYMCOST_LIBRARY_PATH."""
-    named = list(extra or [])
-    named += [entry for entry in os.environ.get(LIBRARY_PATH_VARIABLE, "").split(os.pathsep) if entry]
-    return [Path(entry) for entry in named]
 
 
 def available_libraries(library_file: Path | None, search_path: list[Path]) -> dict[str, ComponentLibrary]:
