@@ -67,17 +67,11 @@ LEVEL_FITTED = {
     "eras": ERA_FITTED,
     "backend_eras": ERA_FITTED,
 }
-import os  # EXPERIMENT
-if "machines" in os.environ.get("ACC_ADD", ""):
-    LEVEL_FITTED["machines"] = ("eta_bw", "eta_flops")
-for _gone in os.environ.get("ACC_DROP", "").split(","):
-    LEVEL_FITTED.pop(_gone, None)
 LEVELS = tuple(LEVEL_FITTED)
-ERA_LEVELS = tuple(level for level in ("eras", "backend_eras") if level in LEVEL_FITTED)
+ERA_LEVELS = ("eras", "backend_eras")
 _TRAINING_KEYS: dict[str, Callable[[Scenario], str]] = {
     "backends": lambda scenario: scenario.pooling_keys[0],
     "groups": lambda scenario: scenario.pooling_keys[1],
-    "machines": lambda scenario: scenario.hardware.id,
 }
 PRIOR_SCALE = 1.0  # log-space scale of the global values around the runtime defaults
 BOUNDS = {
