@@ -37,7 +37,12 @@ def test_prefill_computes_at_the_rate_of_the_runtimes_accumulate_precision(runti
 
 
 def test_every_fp16_accumulate_rate_is_twice_the_fp32_accumulate_rate_of_a_geforce_card():
-    listed = [(entry.id, gpu) for entry in catalog("hardware") for gpu in entry.get("gpus") or [] if "fp16_acc16_tflops" in gpu]
+    listed = [
+        (entry.id, gpu)
+        for entry in catalog("hardware")
+        for gpu in entry.get("gpus") or []
+        if "fp16_acc16_tflops" in gpu
+    ]
     assert len(listed) >= 9
     for hardware_id, gpu in listed:
         assert gpu["sku"].startswith("RTX ") and "Ada" not in gpu["sku"], hardware_id

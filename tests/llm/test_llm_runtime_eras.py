@@ -238,7 +238,11 @@ def backend_era_records() -> list[RunRecord]:
         }
         run = RunRecord(data["run_id"], data)
         truth = Coefficients(*BACKEND_ERA_TRUTH[(backend, era)], t_layer_s=T_LAYER)
-        data["metrics"] = {"decode_toks_sec": float(model.evaluate(scenario_values(run.scenario().with_(coefficients=truth)))["decode_tps"])}
+        data["metrics"] = {
+            "decode_toks_sec": float(
+                model.evaluate(scenario_values(run.scenario().with_(coefficients=truth)))["decode_tps"]
+            )
+        }
         records.append(run)
     return records
 
@@ -246,10 +250,13 @@ def backend_era_records() -> list[RunRecord]:
 def test_the_fit_recovers_a_compute_backends_own_change_between_eras():
     records = backend_era_records()
     bundle = Bundle(fit(observations(records)), {}, 0, 0)
-    assert {"llama.cpp|vulkan@2024", "llama.cpp|vulkan@2025", "llama.cpp|cuda@2024"} <= set(bundle.coefficients["backend_eras"])
+    assert {"llama.cpp|vulkan@2024", "llama.cpp|vulkan@2025", "llama.cpp|cuda@2024"} <= set(
+        bundle.coefficients["backend_eras"]
+    )
     scenario = records[0].scenario()
     eta = {
-        key: bundle.coefficients_for(scenario.with_(backend=key[0], runtime_era=key[1])).eta_bw for key in BACKEND_ERA_TRUTH
+        key: bundle.coefficients_for(scenario.with_(backend=key[0], runtime_era=key[1])).eta_bw
+        for key in BACKEND_ERA_TRUTH
     }
     # The priors pull each ratio towards 1 a little; the fit must still see Vulkan's change and CUDA's lack of one.
     assert eta[("vulkan", "2025")] / eta[("vulkan", "2024")] > 1.5
