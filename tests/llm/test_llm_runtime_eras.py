@@ -131,7 +131,9 @@ def test_the_packaged_bundle_has_llama_cpp_eras_and_defaults_to_the_newest():
 
 
 def test_an_old_bundle_without_eras_still_gives_coefficients():
-    coefficients = {key: value for key, value in packaged_bundle().coefficients.items() if key != "eras"}
+    coefficients = {
+        key: value for key, value in packaged_bundle().coefficients.items() if key not in ("eras", "backend_eras")
+    }
     scenario = scenario_from_request(
         {"model_id": "llama-3-8b", "hardware": {"hardware_id": "rtx-4090"}, "runtime_id": "llama.cpp@b6918"}
     )
@@ -164,7 +166,8 @@ def test_the_cli_estimate_names_the_era_it_used(runtime, era):
     )
     assert result.code == 0, result.stderr
     era = newest_llama_cpp_era() if era == "newest" else era
-    assert json.loads(result.stdout)["coefficients"]["origin"].endswith(f" + {era})")
+    # The runtime's era, then its compute backend's (CUDA on an RTX 4090).
+    assert f" + {era} + llama.cpp|cuda@" in json.loads(result.stdout)["coefficients"]["origin"]
 
 
 @pytest.mark.parametrize(
@@ -187,7 +190,7 @@ def test_the_api_takes_the_version_and_names_the_era(tmp_path):
     with Server(tmp_path / "db.sqlite") as server:
         status, body = server.post("/v1/estimate", {**request, "runtime_id": "llama.cpp@2024-06"})
         assert status == 200, body
-        assert body["coefficients"]["origin"].endswith(" + llama.cpp@2024)")
+        assert body["coefficients"]["origin"].endswith(" + llama.cpp@2024 + llama.cpp|cuda@2024)")
         status, body = server.post("/v1/estimate", {**request, "runtime_id": "llama.cpp@b100"})
         assert status == 400 and "predates the earliest dated build" in body["error"]
 
