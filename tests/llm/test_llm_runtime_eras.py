@@ -126,12 +126,14 @@ def test_the_packaged_bundle_has_llama_cpp_eras_and_defaults_to_the_newest():
     request = {"model_id": "llama-3-8b", "hardware": {"hardware_id": "rtx-4090"}}
     newest = bundle.coefficients_for(scenario_from_request(request))
     dated = bundle.coefficients_for(scenario_from_request({**request, "runtime_id": "llama.cpp@2024-06"}))
-    assert newest.origin.endswith(f"{newest_llama_cpp_era()})") and dated.origin.endswith("llama.cpp@2024)")
+    assert f"{newest_llama_cpp_era()} + " in newest.origin and "llama.cpp@2024 + " in dated.origin
     assert newest.eta_bw != dated.eta_bw
 
 
 def test_an_old_bundle_without_eras_still_gives_coefficients():
-    coefficients = {key: value for key, value in packaged_bundle().coefficients.items() if key != "eras"}
+    coefficients = {
+        key: value for key, value in packaged_bundle().coefficients.items() if key not in ("eras", "backend_eras")
+    }
     scenario = scenario_from_request(
         {"model_id": "llama-3-8b", "hardware": {"hardware_id": "rtx-4090"}, "runtime_id": "llama.cpp@b6918"}
     )
@@ -164,7 +166,8 @@ def test_the_cli_estimate_names_the_era_it_used(runtime, era):
     )
     assert result.code == 0, result.stderr
     era = newest_llama_cpp_era() if era == "newest" else era
-    assert json.loads(result.stdout)["coefficients"]["origin"].endswith(f" + {era})")
+    # The runtime's era, then its compute backend's (CUDA on an RTX 4090).
+    assert f" + {era} + llama.cpp|cuda@" in json.loads(result.stdout)["coefficients"]["origin"]
 
 
 @pytest.mark.parametrize(
@@ -187,7 +190,7 @@ def test_the_api_takes_the_version_and_names_the_era(tmp_path):
     with Server(tmp_path / "db.sqlite") as server:
         status, body = server.post("/v1/estimate", {**request, "runtime_id": "llama.cpp@2024-06"})
         assert status == 200, body
-        assert body["coefficients"]["origin"].endswith(" + llama.cpp@2024)")
+        assert body["coefficients"]["origin"].endswith(" + llama.cpp@2024 + llama.cpp|cuda@2024)")
         status, body = server.post("/v1/estimate", {**request, "runtime_id": "llama.cpp@b100"})
         assert status == 400 and "predates the earliest dated build" in body["error"]
 
@@ -207,3 +210,59 @@ def test_the_solver_and_the_recommendations_use_the_asked_era():
     request = {"model_id": "llama-3-8b", "hardware": {"hardware_id": "rtx-4090"}, "runtime_id": "llama.cpp@2024"}
     recommended = recommended_configs(scenario_from_request(request), bundle)[0]
     assert recommended["decode_toks_sec"] == top["llama.cpp@2024"]["decode_toks_sec"]
+
+
+# eta_bw, eta_flops, t0_s per (compute backend, era): Vulkan's decode improves from 2024 to 2025, CUDA's does not.
+BACKEND_ERA_TRUTH = {
+    ("cuda", "2024"): (0.80, 0.40, 1.0e-3),
+    ("cuda", "2025"): (0.80, 0.40, 1.0e-3),
+    ("vulkan", "2024"): (0.40, 0.40, 1.0e-3),
+    ("vulkan", "2025"): (0.70, 0.40, 1.0e-3),
+}
+
+
+def backend_era_records() -> list[RunRecord]:
+    """llama.cpp runs the model itself predicts, on CUDA and on Vulkan, in 2024 and 2025."""
+    model, records = analytic_model(), []
+    for (backend, era), hardware, model_id in itertools.product(
+        BACKEND_ERA_TRUTH, ["rtx-3090", "rtx-4090"], ["llama-3.2-1b", "llama-3-8b"]
+    ):
+        data = {
+            "run_id": f"{backend}-{era}-{hardware}-{model_id}",
+            "model_id": model_id,
+            "runtime_id": "llama.cpp",
+            "hardware_id": hardware,
+            "quant": "f16",
+            "context_tokens": 512,
+            "output_tokens": 128,
+            "source_date": era,
+            "env": {"backend": backend},
+            "metrics": {"decode_toks_sec": 1.0},
+        }
+        run = RunRecord(data["run_id"], data)
+        truth = Coefficients(*BACKEND_ERA_TRUTH[(backend, era)], t_layer_s=T_LAYER)
+        data["metrics"] = {
+            "decode_toks_sec": float(
+                model.evaluate(scenario_values(run.scenario().with_(coefficients=truth)))["decode_tps"]
+            )
+        }
+        records.append(run)
+    return records
+
+
+def test_the_fit_recovers_a_compute_backends_own_change_between_eras():
+    records = backend_era_records()
+    bundle = Bundle(fit(observations(records)), {}, 0, 0)
+    assert {"llama.cpp|vulkan@2024", "llama.cpp|vulkan@2025", "llama.cpp|cuda@2024"} <= set(
+        bundle.coefficients["backend_eras"]
+    )
+    scenario = records[0].scenario()
+    eta = {
+        key: bundle.coefficients_for(scenario.with_(backend=key[0], runtime_era=key[1])).eta_bw
+        for key in BACKEND_ERA_TRUTH
+    }
+    # The priors pull each ratio towards 1 a little; the fit must still see Vulkan's change and CUDA's lack of one.
+    assert eta[("vulkan", "2025")] / eta[("vulkan", "2024")] > 1.5
+    assert eta[("cuda", "2025")] / eta[("cuda", "2024")] == pytest.approx(1.0, abs=0.05)
+    origin = bundle.coefficients_for(scenario.with_(backend="vulkan", runtime_era="2024")).origin
+    assert origin.endswith("llama.cpp@2024 + llama.cpp|vulkan@2024)")

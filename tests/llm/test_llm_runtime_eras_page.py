@@ -15,7 +15,8 @@ def test_the_hardware_form_sends_the_runtime_version_and_shows_the_era(page, ser
         page.fill("#form-hardware input[name=runtime_version]", version)
         submit_and_wait(page, "hardware")
         page.click("#results-hardware details.assumptions summary")
-        assert page.locator("#results-hardware .origin").inner_text().endswith(f" + {era})"), version
+        # The runtime's era, then its compute backend's (CUDA on an RTX 4090).
+        assert f" + {era} + llama.cpp|cuda@" in page.locator("#results-hardware .origin").inner_text(), version
 
 
 def test_a_version_the_service_cannot_place_is_shown_as_an_error(page, server):  # noqa: F811

@@ -19,7 +19,8 @@ Conventions taken from the pack's documentation:
 - the device is the first GPU type (its count summed over the GPU list), or the CPU
   of a CPU-only server (then its memory is the server's RAM and memory counts as unified);
 - the peak FLOP rate is the device's figure at the quantization's compute precision
-  (fp8 and fp4 read fp8_tflops, bf16 reads bf16_tflops) when listed, else fp16_tflops;
+  (fp8 and fp4 read fp8_tflops, bf16 reads bf16_tflops) when listed, else fp16_tflops, read as
+  fp16_acc16_tflops when the runtime accumulates in FP16 (matmul_accumulate: fp16) and the device lists it;
 - block-quantized families (gguf, awq, gptq, exl2, mlx, mxfp, nvfp) dequantize:
   their efficiencies are scaled by kappa_bw / kappa_flops;
 - a prompt token at position j (0-based, after S_0 cached tokens) attends to
@@ -172,11 +173,12 @@ def is_unified(hardware: dict) -> bool:
     return hardware.get("memory") == "unified" or not hardware.get("gpus")
 
 
-def peak_flops(hardware: dict, quant: dict) -> float:
+def peak_flops(hardware: dict, quant: dict, runtime: dict) -> float:
     dev = device(hardware)
     field = {"fp8": "fp8_tflops", "fp4": "fp8_tflops", "bf16": "bf16_tflops"}.get(quant.get("compute", "fp16"))
     figure = dev.get(field) if field else None
-    return (figure or dev["fp16_tflops"]) * TERA
+    fp16 = dev.get("fp16_acc16_tflops") if field is None and runtime.get("matmul_accumulate") == "fp16" else None
+    return (figure or fp16 or dev["fp16_tflops"]) * TERA
 
 
 def host_mem_bw(hardware: dict) -> float:
@@ -370,7 +372,7 @@ def decode_step_parts(s: dict, cached: float) -> dict[str, float]:
     memory = ((1 - f_off) * weights + kv) / (tp * eta_bw(s) * bandwidth)
     flops = 2 * (matmul_params(model) + model["vocab_size"] * model["hidden_size"]) * b
     flops += attention_flops_per_token(s, cached) * b
-    compute = flops / (tp * eta_flops(s) * peak_flops(hw, s["quant"]))
+    compute = flops / (tp * eta_flops(s) * peak_flops(hw, s["quant"], s["runtime"]))
     offload_bw = host_mem_bw(hw) if s["runtime"].get("offload") == "cpu_layers" else host_link_bw(hw)
     offload = f_off * weights / (eta_bw(s) * offload_bw)
     return {
@@ -449,7 +451,7 @@ def prefill_parts(s: dict) -> dict[str, float]:
     overlapped = s["runtime"].get("pipeline") == "microbatched"
     in_flight = len(batches) if overlapped else 1
     return {
-        "compute": flops / (tp * eta_flops(s) * peak_flops(hw, s["quant"])),
+        "compute": flops / (tp * eta_flops(s) * peak_flops(hw, s["quant"], s["runtime"])),
         "memory": weights / (tp * eta_bw(s) * bandwidth),
         "pipeline_factor": (in_flight + pp - 1) / (in_flight * pp),
         "offload": offloaded / host_link_bw(hw),

@@ -1,11 +1,11 @@
 """Fitting the model's free coefficients to measured runs, and intervals from held-out errors.
 
-Coefficients (eta_bw, eta_flops, t0) are pooled in four levels, in log space:
-a global value, an offset per runtime backend, an offset per (backend,
-hardware class) group and an offset per (backend, runtime era), the eras of
-one backend tied by a random-walk prior (a smooth change from year to year,
-not a free factor per build); kappa_bw and kappa_flops (dequantizing
-formats) are global. The fit is robust least squares (soft-L1 loss, scipy) of
+Coefficients (eta_bw, eta_flops, t0) are pooled in levels (LEVELS), in log
+space: a global value, an offset per runtime backend, an offset per (backend,
+compute backend, hardware class) group, an offset per (backend, runtime era)
+and one per (backend, compute backend, era), the eras of each tied by a
+random-walk prior (a smooth change from year to year, not a free factor per
+build); kappa_bw and kappa_flops (dequantizing formats) are global. The fit is robust least squares (soft-L1 loss, scipy) of
 log(predicted / measured) over the timing metrics, with ridge penalties that
 pull offsets to zero, so a group seen in few runs borrows from its backend and
 an unseen one falls back to it (or to the global value).
@@ -57,6 +57,22 @@ ERA_STEP_SCALE = 0.15  # log-space scale of an era offset's change over one year
 # The coefficients with era offsets. Prefill's (eta_flops) has none: the public data measure prefill in more than
 # one llama.cpp era on one machine only (an RTX 4080), too little to fit it; its era offset stays 0.
 ERA_FITTED = ("eta_bw", "t0_s")
+# Offset levels after the global values, in the order they add up, with the coefficients each has offsets for:
+# the runtime backend, (runtime backend, compute backend, hardware class), (runtime backend, era) and
+# (runtime backend, compute backend, era): a compute backend's own change over the years (early Vulkan builds
+# were far slower than the runtime's other backends of the same year), pulled to the runtime's era by the ridge.
+LEVEL_FITTED = {
+    "backends": tuple(name for name in FITTED if name not in GLOBAL_ONLY),
+    "groups": tuple(name for name in FITTED if name not in GLOBAL_ONLY),
+    "eras": ERA_FITTED,
+    "backend_eras": ERA_FITTED,
+}
+LEVELS = tuple(LEVEL_FITTED)
+ERA_LEVELS = ("eras", "backend_eras")
+_TRAINING_KEYS: dict[str, Callable[[Scenario], str]] = {
+    "backends": lambda scenario: scenario.pooling_keys[0],
+    "groups": lambda scenario: scenario.pooling_keys[1],
+}
 PRIOR_SCALE = 1.0  # log-space scale of the global values around the runtime defaults
 BOUNDS = {
     "eta_bw": (0.02, 1.2),
@@ -78,8 +94,8 @@ class CalibrationError(SymcostError):
 class Bundle:
     """An immutable calibration: pooled coefficients, held-out errors, tags. ``bundle_id`` hashes the content."""
 
-    # {"global": {...}, "backends": {b: {...}}, "groups": {"b|class": {...}}, "eras": {"b@year": {...}}, "kappa_bw",
-    # "kappa_flops"}; bundles stored before eras existed lack "eras"
+    # {"global": {...}, "backends": {b: {...}}, "groups": {"b|compute|class": {...}}, "eras": {"b@year": {...}},
+    # "backend_eras": {"b|compute@year": {...}}, "kappa_bw", "kappa_flops"}; older bundles lack the era levels
     coefficients: dict
     residuals: dict  # family -> sorted held-out log(measured / predicted)
     n_records: int
@@ -115,12 +131,13 @@ class Bundle:
 
 
 def pooled_coefficients(pooled: dict, scenario: Scenario, label: str) -> Coefficients:
-    """The global values times the offsets of the scenario's runtime, (runtime, hardware class) and runtime era,
-    where fitted; the era is the scenario's, else the nearest fitted one (the newest when it names none)."""
+    """The global values times the offsets of the scenario's key at every level (LEVELS) where fitted; an era level
+    takes the scenario's era, else the nearest fitted one (the newest when it names none)."""
     fitted = [name for name in FITTED if name in pooled["global"]]  # bundles stored before t_layer_s lack it
     logs = {name: math.log(pooled["global"][name]) for name in fitted}
     used = ["global"]
-    for level, key in zip(("backends", "groups", "eras"), (*scenario.pooling_keys, era_key(pooled, scenario))):
+    for level in LEVELS:
+        key = level_key(pooled, level, scenario)
         if key in pooled.get(level, {}):
             used.append(key)
             for name in fitted:
@@ -133,12 +150,26 @@ def pooled_coefficients(pooled: dict, scenario: Scenario, label: str) -> Coeffic
     )
 
 
-def era_key(pooled: dict, scenario: Scenario) -> str | None:
-    """``backend@era`` of the fitted era nearest the scenario's (the newest when it has none), or None."""
-    backend = scenario.pooling_keys[0]
-    fitted = [key.split("@", 1)[1] for key in pooled.get("eras", {}) if key.split("@", 1)[0] == backend]
-    era = nearest_era(fitted, scenario.runtime_era)
-    return f"{backend}@{era}" if era else None
+def _era_prefix(level: str, scenario: Scenario) -> str:
+    """What an era level's keys are per: the runtime backend, or the runtime backend and the compute backend."""
+    return scenario.pooling_keys[0] + (f"|{scenario.compute_backend}" if level == "backend_eras" else "")
+
+
+def level_key(pooled: dict, level: str, scenario: Scenario) -> str | None:
+    """The scenario's key at ``level``; at an era level ``prefix@era`` of the fitted era nearest the scenario's."""
+    if level in ERA_LEVELS:
+        prefix = _era_prefix(level, scenario)
+        fitted = [key.rsplit("@", 1)[1] for key in pooled.get(level, {}) if key.rsplit("@", 1)[0] == prefix]
+        era = nearest_era(fitted, scenario.runtime_era)
+        return f"{prefix}@{era}" if era else None
+    return _TRAINING_KEYS[level](scenario)
+
+
+def _training_key(level: str, scenario: Scenario) -> str | None:
+    """The key an observation's scenario fits at ``level`` (its own era, not the nearest fitted one)."""
+    if level in ERA_LEVELS:
+        return f"{_era_prefix(level, scenario)}@{scenario.runtime_era}" if scenario.runtime_era else None
+    return _TRAINING_KEYS[level](scenario)
 
 
 def conformal_bounds(errors: Sequence[float], level: float) -> tuple[float, float]:
@@ -160,30 +191,45 @@ def _bounds_of(bundle: Bundle, family: str, level: float) -> tuple[float, float]
 
 @dataclass
 class _Layout:
-    """Positions of the pooled parameters in the fit vector: global, backends, groups, eras (one per FITTED name
-    each), 2 kappas."""
+    """Positions of the pooled parameters in the fit vector: global, then the keys of each level in LEVELS (one row
+    of len(FITTED) values each), then the 2 kappas."""
 
-    backends: list[str]
-    groups: list[str]
-    eras: list[str]
+    levels: dict[str, list[str]]
+
+    @classmethod
+    def of(cls, timing: Sequence[Observation]) -> _Layout:
+        keys = {level: {_training_key(level, item.scenario) for item in timing} for level in LEVELS}
+        return cls({level: sorted(found - {None}) for level, found in keys.items()})
+
+    @property
+    def rows(self) -> int:
+        return 1 + sum(len(keys) for keys in self.levels.values())
 
     @property
     def size(self) -> int:
-        return len(FITTED) * (1 + len(self.backends) + len(self.groups) + len(self.eras)) + 2
+        return len(FITTED) * self.rows + 2
+
+    def first_row(self, level: str) -> int:
+        return 1 + sum(len(self.levels[before]) for before in LEVELS[: LEVELS.index(level)])
+
+    def live(self) -> np.ndarray:
+        """Mask of the fit vector's entries that are fitted: the global row, each level's coefficients, the kappas."""
+        rows = [np.ones(len(FITTED), dtype=bool)]
+        for level, keys in self.levels.items():
+            rows += [np.array([name in LEVEL_FITTED[level] for name in FITTED])] * len(keys)
+        return np.concatenate([*rows, np.ones(2, dtype=bool)])
 
     def era_steps(self) -> list[tuple[int, int, float]]:
-        """(row, next row, years apart) of consecutive fitted eras of one backend, rows of the reshaped vector."""
-        first = 1 + len(self.backends) + len(self.groups)
-        rows = {key: first + index for index, key in enumerate(self.eras)}
-        by_backend: dict[str, list[str]] = {}
-        for key in self.eras:
-            by_backend.setdefault(key.split("@", 1)[0], []).append(key)
+        """(row, next row, years apart) of consecutive fitted eras of one prefix at each era level."""
         steps = []
-        for keys in by_backend.values():
-            keys.sort(key=lambda key: int(key.split("@", 1)[1]))
-            steps += [
-                (rows[a], rows[b], int(b.split("@", 1)[1]) - int(a.split("@", 1)[1])) for a, b in zip(keys, keys[1:])
-            ]
+        for level in ERA_LEVELS:
+            by_prefix: dict[str, list[tuple[int, int]]] = {}
+            for index, key in enumerate(self.levels[level]):
+                prefix, era = key.rsplit("@", 1)
+                by_prefix.setdefault(prefix, []).append((int(era), self.first_row(level) + index))
+            for eras in by_prefix.values():
+                eras.sort()
+                steps += [(row_a, row_b, year_b - year_a) for (year_a, row_a), (year_b, row_b) in zip(eras, eras[1:])]
         return steps
 
 
@@ -193,23 +239,22 @@ def fit(items: Sequence[Observation], start: dict | None = None) -> dict:
     if not timing:
         raise CalibrationError("no timing measurements to calibrate on")
     batch = Batch(timing)
-    eras = sorted({f"{item.backend}@{item.scenario.runtime_era}" for item in timing if item.scenario.runtime_era})
-    layout = _Layout(*(sorted({item.scenario.pooling_keys[level] for item in timing}) for level in (0, 1)), eras)
-    prior = (
-        np.log([start.get(name, DEFAULT_START[name]) for name in FITTED])
-        if start
-        else np.log([DEFAULT_START[n] for n in FITTED])
-    )
+    layout = _Layout.of(timing)
+    prior = np.log([(start or {}).get(name, DEFAULT_START[name]) for name in FITTED])
     steps = layout.era_steps()
     width = len(FITTED)
 
-    def residuals(vector: np.ndarray) -> np.ndarray:
+    live = layout.live()  # the entries a residual depends on: offsets a level does not have stay out of the fit
+
+    def residuals(free: np.ndarray) -> np.ndarray:
+        vector = np.zeros(layout.size)
+        vector[live] = free
         pooled = _unpack(vector, layout)
         errors = batch.log_errors(_chooser(pooled)) / NOISE
         offsets = vector[width:-2] / OFFSET_SCALE
-        triples = vector[:-2].reshape(-1, width)
+        rows = vector[:-2].reshape(-1, width)
         # The smooth prior: an era's offsets are a random walk from the previous era's.
-        walk = [(triples[b] - triples[a]) / (ERA_STEP_SCALE * math.sqrt(years)) for a, b, years in steps]
+        walk = [(rows[b] - rows[a]) / (ERA_STEP_SCALE * math.sqrt(years)) for a, b, years in steps]
         return np.concatenate(
             [errors, offsets, *walk, (vector[:width] - prior) / PRIOR_SCALE, vector[-2:] / OFFSET_SCALE]
         )
@@ -219,9 +264,18 @@ def fit(items: Sequence[Observation], start: dict | None = None) -> dict:
     lower, upper = _bounds(layout)
     x0 = np.clip(np.concatenate([prior, np.zeros(layout.size - width)]), lower + 1e-9, upper - 1e-9)
     solution = least_squares(
-        residuals, x0, bounds=(lower, upper), loss="soft_l1", f_scale=1.0, x_scale=1.0, diff_step=1e-4, max_nfev=400
+        residuals,
+        x0[live],
+        bounds=(lower[live], upper[live]),
+        loss="soft_l1",
+        f_scale=1.0,
+        x_scale=1.0,
+        diff_step=1e-4,
+        max_nfev=400,
     )
-    return _unpack(solution.x, layout)
+    vector = np.zeros(layout.size)
+    vector[live] = solution.x
+    return _unpack(vector, layout)
 
 
 def _bounds(layout: _Layout) -> tuple[np.ndarray, np.ndarray]:
@@ -234,22 +288,17 @@ def _bounds(layout: _Layout) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _unpack(vector: np.ndarray, layout: _Layout) -> dict:
-    triples = vector[:-2].reshape(-1, len(FITTED))
-    pooled = [name for name in FITTED if name not in GLOBAL_ONLY]
+    rows = vector[:-2].reshape(-1, len(FITTED))
 
     def named(row: np.ndarray, kept: Sequence[str]) -> dict[str, float]:
         # An offset a coefficient does not have is 0 in the predictions too: its ridge term alone holds it there.
         return {name: float(value) if name in kept else 0.0 for name, value in zip(FITTED, row)}
 
-    first_era = 1 + len(layout.backends) + len(layout.groups)
-    return {
-        "global": {name: float(math.exp(value)) for name, value in zip(FITTED, triples[0])},
-        "backends": {b: named(triples[1 + i], pooled) for i, b in enumerate(layout.backends)},
-        "groups": {g: named(triples[1 + len(layout.backends) + i], pooled) for i, g in enumerate(layout.groups)},
-        "eras": {e: named(triples[first_era + i], ERA_FITTED) for i, e in enumerate(layout.eras)},
-        "kappa_bw": float(math.exp(vector[-2])),
-        "kappa_flops": float(math.exp(vector[-1])),
-    }
+    pooled: dict = {"global": {name: float(math.exp(value)) for name, value in zip(FITTED, rows[0])}}
+    for level, keys in layout.levels.items():
+        first = layout.first_row(level)
+        pooled[level] = {key: named(rows[first + i], LEVEL_FITTED[level]) for i, key in enumerate(keys)}
+    return {**pooled, "kappa_bw": float(math.exp(vector[-2])), "kappa_flops": float(math.exp(vector[-1]))}
 
 
 def _chooser(pooled: dict) -> Callable[[Observation], Coefficients]:
