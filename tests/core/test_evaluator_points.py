@@ -94,7 +94,12 @@ def test_the_numpy_function_is_compiled_on_first_call_from_the_same_source(tmp_p
 
 
 EXAMPLE_INPUTS = [
-    (PEER / "examples/model.yaml", PEER / "examples/hardware.yaml", PEER / "examples/stats.json"),
+    pytest.param(
+        (PEER / "examples/model.yaml", PEER / "examples/hardware.yaml", PEER / "examples/stats.json"),
+        marks=pytest.mark.skipif(
+            not (PEER / "examples").is_dir(), reason=f"reference examples not found at {PEER} (shared/ is absent)"
+        ),
+    ),
     (EXAMPLES / "model_tiny.yaml", EXAMPLES / "hardware_knobs.yaml", EXAMPLES / "stats_k4.yaml"),
     (EXAMPLES / "model_llama2_7b.yaml", EXAMPLES / "hardware_soc_pipelined.yaml", EXAMPLES / "stats_k4.yaml"),
 ]
