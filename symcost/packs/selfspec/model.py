@@ -185,17 +185,21 @@ class CostModel:
     def evaluate_points(self, **inputs) -> Mapping[str, Sequence[float]]:
         """As :meth:`evaluate`, for a few points (inputs as numbers or lists): the same numbers to the bit,
         as lists without importing numpy where the evaluator came from the cache and allows it."""
-        values = {**self.defaults, **inputs}
-        require_inputs(self.evaluator.input_names, values)
+        values = self._checked_inputs(inputs)
         points = getattr(self.evaluator.function, "points", None)
         evaluator = self.evaluator
         found = points and evaluate_points(points, evaluator.input_names, evaluator.names, values, self.limits)
         return found or self.evaluate(**inputs)
 
-    def evaluate_within_limits(self, raise_beyond: bool = False, **inputs) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        """Every output, and a mask of the points within the pack's limits (the context capacity)."""
+    def _checked_inputs(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        """The defaults overridden by ``inputs``; an error naming any evaluator input still missing."""
         values = {**self.defaults, **inputs}
         require_inputs(self.evaluator.input_names, values)
+        return values
+
+    def evaluate_within_limits(self, raise_beyond: bool = False, **inputs) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Every output, and a mask of the points within the pack's limits (the context capacity)."""
+        values = self._checked_inputs(inputs)
         return checked_evaluation(self.evaluator, values, self.limits, self._bound_inputs, mask_limits=not raise_beyond)
 
     def _bound_inputs(self) -> list[InputValue]:
