@@ -97,11 +97,11 @@ def compile_outputs(
         # Definitions first, each with its own sub-expressions, then the outputs.
         steps = []
         for index, (symbol, expression) in enumerate(definitions):
-            replacements, (reduced,) = sp.cse([expression], symbols=sp.numbered_symbols(f"_d{index}_"))
+            replacements, (reduced,) = sp.cse([expression], symbols=sp.numbered_symbols(f"_d{index}_", real=True))
             # A definition that is still a number (not finite, so not folded) would be a Python
             # float, whose arithmetic raises where numpy's gives inf or nan: keep it a numpy float.
             steps += replacements + [(symbol, float64(reduced) if reduced.is_number else reduced)]
-        replacements, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("_o"))
+        replacements, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("_o", real=True))
         return steps + replacements, reduced
 
     function = sp.lambdify(
