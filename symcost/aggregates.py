@@ -12,6 +12,9 @@ accounting stage replaces them:
 
 from __future__ import annotations
 
+import math
+from fractions import Fraction
+
 import sympy as sp
 
 
@@ -21,16 +24,36 @@ class _EngineFunction(sp.Function):
     passes_dimension = True
 
 
+# Bounds from the arguments' (symcost.bounds), which hold for the step index's declared range (steps from 0):
+# so only where every step index the aggregate reaches is 0 or more.
 class sum_steps(_EngineFunction):  # noqa: N801 - the name users write
     nargs = (1, 3)
+
+    @classmethod
+    def bounds_from_arguments(cls, intervals):
+        """A sum over steps of a summand that never changes sign keeps that sign (an empty sum is 0)."""
+        (low, high), *limits = intervals
+        if limits and limits[0][0] < 0:
+            return None
+        return (Fraction(0), math.inf) if low >= 0 else (-math.inf, Fraction(0)) if high <= 0 else None
 
 
 class at_step(_EngineFunction):  # noqa: N801
     nargs = 2
 
+    @classmethod
+    def bounds_from_arguments(cls, intervals):
+        """The summand's value at one step is within its bounds over all steps."""
+        return intervals[0] if intervals[1][0] >= 0 else None
+
 
 class layer_max(_EngineFunction):  # noqa: N801
     nargs = 1
+
+    @classmethod
+    def bounds_from_arguments(cls, intervals):
+        """The largest of the per-layer values is one of them."""
+        return intervals[0]
 
 
 ENGINE_FUNCTIONS = {"sum_steps": sum_steps, "at_step": at_step, "layer_max": layer_max}

@@ -8,7 +8,8 @@ to rationals, so a bound of 0 is 0, not a rounding of -1e-300.
 
 ``None`` is the answer for an expression outside the part of SymPy read here (functions other than
 ``Max``/``Min``/``Piecewise``/``floor``/``ceiling``, non-integer powers, symbols not known to be real): the
-caller then asks SymPy.
+caller then asks SymPy. A function class may say how its bounds follow from its arguments' with a class
+method ``bounds_from_arguments(intervals)`` (the engine's aggregates do, :mod:`symcost.aggregates`).
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ def _reader_by_kind(expression: sp.Basic):
         return _mul
     if expression.is_Pow:
         return _power
+    if hasattr(expression, "bounds_from_arguments"):
+        return _declared
     return None
 
 
@@ -169,6 +172,11 @@ def _rounded(rounding):
         return tuple(value if isinstance(value, float) else Fraction(rounding(value)) for value in inner)
 
     return read
+
+
+def _declared(expression: sp.Function) -> Interval | None:
+    parts = _parts(expression)
+    return None if parts is None else expression.bounds_from_arguments(parts)
 
 
 def _piecewise(expression: sp.Piecewise) -> Interval | None:

@@ -108,3 +108,16 @@ def test_huge_values_stay_exact_beside_infinities():
     assert low == -math.inf and high == math.inf
     low, high = value_bounds(sp.Float(1e-310) ** -2 + n)
     assert low > 10**600 and high == math.inf
+
+
+def test_the_engine_aggregates_declare_their_bounds_only_over_steps_from_zero():
+    from symcost.aggregates import at_step, layer_max, sum_steps
+
+    step = sp.Symbol("i", integer=True, nonnegative=True)
+    assert value_bounds(sum_steps(3 * step + 1)) == (0, math.inf)
+    assert value_bounds(sum_steps(-step - 1)) == (-math.inf, 0)
+    assert value_bounds(sum_steps(step - 5)) is None  # changes sign along the steps
+    assert value_bounds(sum_steps(step, -3, 0)) is None  # steps below 0: i = -3 is outside i's bounds
+    assert value_bounds(at_step(step + 1, n)) == (1, math.inf)
+    assert value_bounds(at_step(step, m)) is None
+    assert value_bounds(layer_max(n + 2)) == (2, math.inf)
