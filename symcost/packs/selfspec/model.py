@@ -236,9 +236,26 @@ def build_model(
     are checked. A compiled evaluator is cached on disk (:mod:`symcost.cache`): with the
     same inputs, the next build skips SymPy.
     """
-    pack_path = resolve_pack(pack)
-    recipe = Recipe(
-        pack_path,
+    recipe = recipe_of(model_path, hardware_path, stats_path, pack, library_path, keep, only, vary, overrides)
+    entry = recipe.cache_entry()
+    cached = entry.load() if entry else None
+    return _loaded(recipe, entry, *cached) if cached else _compiled(recipe, entry)
+
+
+def recipe_of(
+    model_path,
+    hardware_path,
+    stats_path,
+    pack="selfspec",
+    library_path=None,
+    keep=(),
+    only=(),
+    vary=None,
+    overrides=None,
+) -> Recipe:
+    """The recipe :func:`build_model` follows for these arguments (its cache entry names what is built)."""
+    return Recipe(
+        resolve_pack(pack),
         model_path,
         hardware_path,
         stats_path,
@@ -248,9 +265,6 @@ def build_model(
         None if vary is None else tuple(vary),
         json.dumps(overrides, sort_keys=True) if overrides else "",
     )
-    entry = recipe.cache_entry()
-    cached = entry.load() if entry else None
-    return _loaded(recipe, entry, *cached) if cached else _compiled(recipe, entry)
 
 
 def _loaded(recipe: Recipe, entry: CacheEntry, function: Callable, meta: dict) -> CostModel:

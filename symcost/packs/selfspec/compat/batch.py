@@ -20,6 +20,7 @@ from ....errors import InputError, InputIssue, SymcostError
 from ....finite import json_text
 from ..inputs.hardware import read_hardware
 from ..model import CostModel, build_model
+from ..prebuild import prebuild
 from ..report import area_summary
 from .k_sweep import k_sweep_report, sweep_stats
 from .simulator import SimulatorRun, read_run
@@ -97,8 +98,8 @@ class BatchRunner:
             )
 
     def cost_model(self, run: SimulatorRun, overrides: dict[str, Any]) -> CostModel:
-        model_path = self.models_dir / run.model_file
-        key = (model_path, tuple(sorted(overrides.items())))
+        request = self.build_request(run, overrides)
+        key = (request["model_path"], tuple(sorted(overrides.items())))
         if key not in self.models:
             try:
                 read_hardware(self.template, self.library_path, overrides)
@@ -106,20 +107,27 @@ class BatchRunner:
                 raise InputError(
                     [InputIssue(run.path.name, "knobs", f"applied to {issue}") for issue in error.issues]
                 ) from None
-            # The template's file and the overrides, not the spec read above: they key the evaluator cache.
-            self.models[key] = build_model(
-                model_path,
-                self.template,
-                sweep_stats(run.candidates, str(run.path)),
-                library_path=self.library_path,
-                overrides={"hardware": overrides},
-            )
+            self.models[key] = build_model(**request)
         return self.models[key]
+
+    def build_request(self, run: SimulatorRun, overrides: dict[str, Any]) -> dict[str, Any]:
+        """The arguments of :func:`build_model` for a run with these hardware overrides."""
+        # The template's file and the overrides, not a spec read with them: they key the evaluator cache.
+        return {
+            "model_path": self.models_dir / run.model_file,
+            "hardware_path": self.template,
+            "stats_path": sweep_stats(run.candidates, str(run.path)),
+            "library_path": self.library_path,
+            "overrides": {"hardware": overrides},
+        }
+
+    def overrides(self, run: SimulatorRun) -> dict[str, Any]:
+        return run.hardware_overrides(self.force_verify_adc_bits or run.verify_adc_bits)
 
     def run_file(self, path: Path, output_dir: Path) -> tuple[list[SummaryRow], SummaryRow]:
         run = read_run(path)
         verify_bits = self.force_verify_adc_bits or run.verify_adc_bits
-        model = self.cost_model(run, run.hardware_overrides(verify_bits))
+        model = self.cost_model(run, self.overrides(run))
         paths = {"model": str(self.models_dir / run.model_file), "hardware": str(self.template), "stats": str(path)}
         report = k_sweep_report(model, run.candidates, [run.prompt_length], paths)
         output = output_dir / f"{path.stem}.json"
@@ -140,13 +148,27 @@ class BatchRunner:
 
         return [row(point) for point in report["points"]], row(report["best_by_prompt_length"][0]["best_throughput"])
 
+    def prebuild(self, paths: list[Path]) -> None:
+        """The runs' different cost models compiled side by side into the cache (:mod:`..prebuild`); a file
+        that cannot be read is left to :meth:`run_file`, which names the problem."""
+        requests = []
+        for path in paths:
+            try:
+                run = read_run(path)
+            except SymcostError:
+                continue
+            requests.append(self.build_request(run, self.overrides(run)))
+        prebuild(requests)
+
     def run(self, inputs_dir: Path, output_dir: Path) -> BatchSummary:
         try:
             output_dir.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise SymcostError(f"cannot create {output_dir}: {error.strerror or error}") from None
         summary = BatchSummary()
-        for path in sorted(inputs_dir.glob("*.json")):
+        paths = sorted(inputs_dir.glob("*.json"))
+        self.prebuild(paths)
+        for path in paths:
             rows, best = self.run_file(path, output_dir)
             summary.rows += rows
             summary.best_rows.append(best)
