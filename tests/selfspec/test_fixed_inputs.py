@@ -34,3 +34,15 @@ def test_step_sums_are_unrolled_when_k_is_fixed():
         vary=["L_prompt"],
     )
     assert not model.closed_form("speculative.latency_per_token").has(sp.floor, sp.ceiling)
+
+
+def test_closed_forms_with_many_sets_of_values_keep_a_bounded_memo():
+    """A long-lived model (the service) asked for closed forms at many values keeps only the latest memos,
+    and a form asked again after its memo was dropped is the same expression."""
+    model = build_model(EXAMPLES / "model_tiny.yaml", EXAMPLES / "hardware_knobs.yaml", EXAMPLES / "stats_k4.yaml")
+    name = "speculative.energy_per_token"
+    first = model.closed_form(name, {"K": 4.0, "E_commit": 2.5})
+    for commit in range(1, 40):
+        model.closed_form(name, {"K": 4.0, "E_commit": 1.0 + commit / 10})
+    assert len(model._fixings) <= 8
+    assert model.closed_form(name, {"K": 4.0, "E_commit": 2.5}) == first

@@ -47,6 +47,10 @@ class InputName(NamedTuple):
     name: str
 
 
+# Memos of closed forms with inputs fixed, one per set of values (a command asks for one or two sets).
+_FIXINGS_KEPT = 8
+
+
 @dataclass
 class CostModel:
     """A compiled cost model; its inputs and closed forms are read and derived on first use.
@@ -149,6 +153,8 @@ class CostModel:
 
         key = tuple(sorted(values.items()))
         if key not in self._fixings:
+            if len(self._fixings) >= _FIXINGS_KEPT:  # a long-lived model (the service) asked for many: oldest out
+                del self._fixings[next(iter(self._fixings))]
             numbers = {name: sp.Float(value) for name, value in key}
             # By name: a cached evaluator's input symbols carry no assumptions, the pack's do.
             self._fixings[key] = Replacement(lambda node: numbers.get(node.name) if node.is_Symbol else None)
