@@ -11,6 +11,8 @@ import struct
 import numpy as np
 import pytest
 from conftest import EXAMPLES, PEER
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from symcost import build_model
 from symcost.evaluator_points import _NAMESPACE, CachedFunction, _point_power, evaluate_points
@@ -135,3 +137,61 @@ def test_nested_and_constant_powers_give_numpys_bits():
     found = evaluate_points(function.points, ["x", "y"], ["a", "b", "c", "d"], {"x": xs[:count], "y": ys[:count]}, [])
     assert found is not None
     assert all(same_bits(found[name], np.broadcast_to(value, (count,))) for name, value in zip("abcd", expected))
+
+
+# -- any compiled evaluator: hypothesis -------------------------------------------------------------------
+
+x_symbol, y_symbol = __import__("sympy").symbols("x y", real=True)
+
+
+def _random_outputs(draw_kinds: list[int], draw_numbers: list[float]):
+    """Closed forms built as the packs build them: sums, products, quotients, powers, Max/Min, floor/ceiling,
+    Piecewise, over two inputs and numbers."""
+    import sympy as sp
+
+    numbers = iter(draw_numbers)
+    pool = [x_symbol, y_symbol, sp.Float(next(numbers))]
+    for kind in draw_kinds:
+        a, b = pool[-1], pool[(kind * 7) % len(pool)]
+        pool.append(
+            [
+                a + b,
+                a * b,
+                a / (b * b + sp.Float(next(numbers)) ** 2 + 1),
+                sp.Max(a, b),
+                sp.Min(a, sp.Float(next(numbers))),
+                sp.floor(a / 3),
+                sp.ceiling(b),
+                a**2,
+                sp.sqrt(a * a + 1),
+                1 / (a * a + 1),
+                sp.Piecewise((a, b > 1), (b, True)),
+            ][kind]
+        )
+    return {f"out{index}": expression for index, expression in enumerate(pool[2:])}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.integers(0, 10), min_size=1, max_size=8),
+    st.lists(st.floats(-50, 50, allow_nan=False), min_size=20, max_size=20),
+    st.lists(st.tuples(st.floats(-1e6, 1e6), st.floats(-1e6, 1e6)), min_size=1, max_size=8),
+)
+def test_any_compiled_evaluator_gives_numpys_bits_or_gives_way(kinds, numbers, points):
+    """Wherever the per-point path answers, every output is numpy's to the bit (else numpy evaluates)."""
+    from symcost.compile import compile_outputs
+    from symcost.evaluator_source import global_names
+
+    outputs = _random_outputs(kinds, numbers)
+    evaluator = compile_outputs(outputs, [x_symbol, y_symbol])
+    source = evaluator.source()
+    function = CachedFunction(source, "<hypothesis>", sorted(global_names(evaluator.function.__code__)))
+    if function.points is None:  # a power numpy takes elsewhere: numpy evaluates, nothing to compare
+        return
+    xs, ys = [point[0] for point in points], [point[1] for point in points]
+    found = evaluate_points(function.points, ["x", "y"], list(outputs), {"x": xs, "y": ys}, [])
+    if found is None:
+        return
+    expected = evaluator(x=np.array(xs), y=np.array(ys))
+    assert found.keys() == expected.keys()
+    assert all(same_bits(found[name], expected[name]) for name in expected)
