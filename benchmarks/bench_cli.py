@@ -75,6 +75,7 @@ def cases() -> list[Case]:
     knobs = [*LLAMA, "--hardware", str(EXAMPLES / "hardware_knobs.yaml")]
     return [
         Case("`symcost --version`", ("--version",)),
+        Case("`symcost --help`", ("--help",)),
         Case(
             "report, toy example, 4 prompt lengths",
             ("report", *toy, "--prompt-lengths", "64,128,256,512", "-o", "{out}/report.json"),
@@ -172,14 +173,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--repeat", type=int, default=5, help="best of N (default 5)")
     parser.add_argument("--quick", action="store_true", help="one repetition, --version and report only")
-    parser.add_argument("--only", metavar="WORD", help="only the commands whose label contains WORD")
+    parser.add_argument("--only", metavar="WORD", default="", help="only the commands whose label contains WORD")
     parser.add_argument(
         "--reference-python",
         default=os.environ.get("SYMCOST_REFERENCE_PYTHON"),
         help="Python of an environment with the reference calculator installed",
     )
     args = parser.parse_args()
-    selected = cases()[:2] if args.quick else [case for case in cases() if not args.only or args.only in case.label]
+    quick = ("`symcost --version`", "report, toy example, 4 prompt lengths")
+    selected = [case for case in cases() if (case.label in quick if args.quick else args.only in case.label)]
     run(selected, 1 if args.quick else args.repeat, args.reference_python)
 
 
