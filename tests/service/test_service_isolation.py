@@ -133,17 +133,25 @@ def start_heavy(server: Server, body: dict, timeout: float = 120) -> InFlight:
 
 # ---------------------------------------------------------------- budgets, busy workers, dead workers
 def test_a_request_over_its_budget_is_a_503_its_worker_is_replaced_and_the_server_goes_on(tmp_path):
-    # The budget leaves the follow-up solve (under a second on a quiet machine) room on a loaded one, where
-    # heavy workers run at niceness 10 behind the other tests; the slow report needs ten seconds or more.
-    with Server(tmp_path / "db.sqlite", options=["--workers", "1", "--request-timeout", "6"]) as server:
+    # The budget sits between the slow report (about 6 s of CPU on a quiet machine: K = 256 on the pipelined
+    # 7B) and the follow-up solve (0.75 s), about 3x from each: heavy workers run at niceness 10, so on a
+    # machine loaded by other work both take longer, and the solve may need another try.
+    with Server(tmp_path / "db.sqlite", options=["--workers", "1", "--request-timeout", "3"]) as server:
         before = server.worker_pids()
         status, body = server.post("/v1/selfspec/report", slow_report())
         assert status == 503
-        assert_error_shape(body, status, "the selfspec report exceeded its 6 s budget")
+        assert_error_shape(body, status, "the selfspec report exceeded its 3 s budget")
         assert server.worker_pids() != before  # the runaway worker was terminated and another took its place
         wait_for_workers(server, busy=0)  # the replacement has warmed up
-        assert server.post("/v1/solve", LARGE_SOLVE)[0] == 200  # the heavy lane serves again
+        assert _served_within_three_tries(server, "/v1/solve", LARGE_SOLVE)  # the heavy lane serves again
         assert server.post("/v1/estimate", ESTIMATE)[0] == 200
+
+
+def _served_within_three_tries(server: Server, path: str, body: dict) -> bool:
+    """Whether one of three requests is answered. On a machine loaded by other work a heavy worker, at
+    niceness 10, gets a tenth of a core and can overrun the test's short budget once more (the solve takes
+    0.75 s on a quiet machine); a lane that does not serve fails all three."""
+    return any(server.post(path, body)[0] == 200 for _ in range(3))
 
 
 def test_light_requests_answer_while_every_heavy_worker_is_busy_and_a_full_queue_is_a_503_at_once(tmp_path):
