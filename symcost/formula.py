@@ -103,14 +103,14 @@ def is_valid_name(name: str) -> bool:
     return bool(_NAME.match(name)) and not name.startswith("__") and name not in FUNCTIONS
 
 
-def _symbol_table(symbols: Symbols) -> dict[str, sp.Basic]:
+def _symbol_table(symbols: Symbols) -> Mapping[str, sp.Basic]:
     if isinstance(symbols, Mapping):
-        return dict(symbols)
+        return symbols  # only read: a pack passes the same table for each of its formulas
     return {symbol_name: sp.Symbol(symbol_name) for symbol_name in symbols}
 
 
 class _Parser:
-    def __init__(self, text: str, symbols: dict[str, sp.Basic], functions: Mapping[str, Callable[..., sp.Basic]]):
+    def __init__(self, text: str, symbols: Mapping[str, sp.Basic], functions: Mapping[str, Callable[..., sp.Basic]]):
         self.text = text
         self.symbols = symbols
         self.functions = functions

@@ -284,6 +284,13 @@ def _fill(value: Any, binding: dict[str, str]) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class _SymbolLookups:
+    by_name: dict[str, sp.Symbol]
+    dimensions: dict[sp.Symbol, Dimension]
+    tables: frozenset[sp.Symbol]
+
+
 class _PackBuilder:
     def __init__(self, data: dict, label: str, source: str):
         self.data = data
@@ -291,7 +298,8 @@ class _PackBuilder:
         self.source = source
         self.issues: list[InputIssue] = []
         self.rejected: set[str] = set()  # symbols refused at their declaration
-        self.symbols: dict[str, SymbolSpec] = {}
+        self.symbols: dict[str, SymbolSpec] = {}  # only ever added to: its size tells its version
+        self._lookups: tuple[int, _SymbolLookups] | None = None
         self.functions: dict[str, sp.Lambda] = {**ENGINE_FUNCTIONS, **DISTRIBUTION_FUNCTIONS}
         self.function_specs: list[FunctionSpec] = []
         self.aggregates: dict[str, sp.Symbol] = {}
@@ -719,9 +727,23 @@ class _PackBuilder:
         return dimensions
 
     # -- parsing and checks ------------------------------------------------------------
+    def lookups(self) -> _SymbolLookups:
+        """The declared symbols by name, their dimensions and the table symbols, made again only after a
+        declaration (each formula of a pack needs them: a thousand formulas over a thousand symbols)."""
+        if self._lookups is None or self._lookups[0] != len(self.symbols):
+            specs = self.symbols.values()
+            self._lookups = (
+                len(self.symbols),
+                _SymbolLookups(
+                    {spec.name: spec.symbol for spec in specs},
+                    {spec.symbol: spec.dimension for spec in specs},
+                    frozenset(spec.symbol for spec in specs if spec.table is not None),
+                ),
+            )
+        return self._lookups[1]
+
     def parse(self, text: str, where: str, name: str, extra: dict[str, sp.Symbol] | None = None) -> sp.Expr | None:
-        table = {spec.name: spec.symbol for spec in self.symbols.values()}
-        table.update(extra or {})
+        table = {**self.lookups().by_name, **extra} if extra else self.lookups().by_name
         try:
             expression = parse_formula(text, table, name=name, functions=self.functions)
         except FormulaError as error:
@@ -732,7 +754,7 @@ class _PackBuilder:
 
     def expectations_over_tables(self, expression: sp.Basic, where: str) -> bool:
         """Each ``expected(T, x)`` in ``expression`` takes its expectation over a table symbol ``T``."""
-        tables = {spec.symbol for spec in self.symbols.values() if spec.table is not None}
+        tables = self.lookups().tables
         wrong = [node for node in expression.atoms(expected) if node.args[0] not in tables]
         for node in wrong:
             self.issue(
@@ -750,8 +772,8 @@ class _PackBuilder:
         promised: str,
         extra_dimensions: dict[sp.Symbol, Dimension] | None = None,
     ) -> bool:
-        table = {spec.symbol: spec.dimension for spec in self.symbols.values()}
-        table.update(extra_dimensions or {})
+        dimensions = self.lookups().dimensions
+        table = {**dimensions, **extra_dimensions} if extra_dimensions else dimensions
         try:
             found = dimension_of(expression, table)
         except DimensionError as exc:
