@@ -29,6 +29,18 @@ def render(figure: Figure, suffix: str, dpi: int) -> bytes:
     return buffer.getvalue()
 
 
+def warm_up() -> None:
+    """Load what drawing a figure first needs (the Agg backend, the default font, the log-axis and legend
+    machinery) by rendering a tiny one: done while another process computes the data to draw."""
+    figure = Figure(figsize=(1, 1), layout="constrained")
+    axes = figure.subplots()
+    axes.plot([1, 10], [1, 2], label="-")
+    axes.set_xscale("log")
+    axes.yaxis.set_major_formatter(EngFormatter(unit="J"))
+    axes.legend()
+    render(figure, "png", 10)
+
+
 def pack_figure(report: dict, axis: str, outputs: Sequence[str], crossings: Sequence[float] = ()) -> Figure:
     """Outputs of a pack report (:func:`symcost.pack_report.pack_report`) against one axis, on one
     panel per unit; ``crossings`` (values of the axis where two outputs meet) are vertical lines."""

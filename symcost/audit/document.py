@@ -7,7 +7,9 @@ LaTeX that both pdflatex and KaTeX accept (the builders keep to that subset).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, fields, is_dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -84,3 +86,36 @@ def code_list(names) -> list[Inline]:
     for index, name in enumerate(names):
         parts += ([", "] if index else []) + [Code(name)]
     return parts
+
+
+_PARTS = {kind.__name__: kind for kind in (Math, Code, Heading, Paragraph, Bullets, Table, Equation)}
+
+
+def blocks_as_data(blocks: Sequence[Block]) -> list:
+    """``blocks`` as JSON-able data (each block and inline part a dict naming its class), for
+    :func:`blocks_from_data` in another process."""
+    return [_as_data(block) for block in blocks]
+
+
+def blocks_from_data(data: list) -> list[Block]:
+    """The blocks :func:`blocks_as_data` wrote (every sequence in a block is a tuple)."""
+    return [_from_data(item) for item in data]
+
+
+def _as_data(value: Any) -> Any:
+    if is_dataclass(value):
+        return {
+            "part": type(value).__name__,
+            **{field.name: _as_data(getattr(value, field.name)) for field in fields(value)},
+        }
+    if isinstance(value, (tuple, list)):
+        return [_as_data(item) for item in value]
+    return value
+
+
+def _from_data(value: Any) -> Any:
+    if isinstance(value, dict):
+        return _PARTS[value["part"]](**{name: _from_data(item) for name, item in value.items() if name != "part"})
+    if isinstance(value, list):
+        return tuple(_from_data(item) for item in value)
+    return value

@@ -175,6 +175,14 @@ def build_from_args(args: argparse.Namespace, **options):
     return build_model(args.model, args.hardware, args.stats, library_path=args.library_path, **options)
 
 
+def model_is_cached(args: argparse.Namespace, **options) -> bool:
+    """Whether the evaluator cache holds the model :func:`build_from_args` would build (False without a cache)."""
+    from ..packs.selfspec.model import recipe_of
+
+    entry = recipe_of(args.model, args.hardware, args.stats, library_path=args.library_path, **options).cache_entry()
+    return entry is not None and entry.exists()
+
+
 def int_list(text: str) -> list[int]:
     parts = [part for part in text.split(",") if part.strip()]
     _check_prompt_count(len(parts))

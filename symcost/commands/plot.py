@@ -13,6 +13,7 @@ from .common import (
     build_from_args,
     build_pack_from_args,
     int_list,
+    model_is_cached,
     prompt_lengths,
     uses_pack_inputs,
 )
@@ -105,11 +106,25 @@ def _read_report(args: argparse.Namespace) -> dict:
 
 def _build_report(args: argparse.Namespace) -> dict:
     from ..errors import SymcostError
-    from ..packs.selfspec.report import build_report
+    from ..forked import fork_json
 
     missing = [f"--{flag}" for flag in ("model", "hardware", "stats") if not getattr(args, flag)]
     if missing:
         raise SymcostError(f"give --report FILE, or --model, --hardware and --stats (missing {', '.join(missing)})")
+    if model_is_cached(args):
+        return _report_from_files(args)
+    # Seconds of SymPy ahead: built in a child process while this one loads matplotlib for the figure.
+    pending = fork_json(partial(_report_from_files, args))
+    if pending.forked:
+        from ..plot import warm_up
+
+        warm_up()
+    return pending.result()
+
+
+def _report_from_files(args: argparse.Namespace) -> dict:
+    from ..packs.selfspec.report import build_report
+
     model = build_from_args(args)
     lengths = prompt_lengths(args) or _dense_lengths(model)
     return build_report(model, sorted(set(lengths) | set(args.breakdown_lengths or ())))

@@ -27,7 +27,7 @@ def _stored(request) -> bool:
 
 
 def test_missing_models_are_built_into_the_cache_once_each(requests, monkeypatch):
-    monkeypatch.setattr(prebuild_module, "_cores", lambda: 4)
+    monkeypatch.setattr(prebuild_module, "cores", lambda: 4)
     assert not any(map(_stored, requests))
     assert prebuild(requests) == 2  # two distinct models
     assert all(map(_stored, requests))
@@ -35,7 +35,7 @@ def test_missing_models_are_built_into_the_cache_once_each(requests, monkeypatch
 
 
 def test_the_models_it_stored_evaluate_as_a_build_in_the_process(requests, monkeypatch):
-    monkeypatch.setattr(prebuild_module, "_cores", lambda: 2)
+    monkeypatch.setattr(prebuild_module, "cores", lambda: 2)
     prebuild(requests)
     loaded = build_model(**requests[1]).evaluate(L_prompt=[128.0, 4096.0])
     monkeypatch.setenv("SYMCOST_NO_CACHE", "1")
@@ -46,15 +46,15 @@ def test_the_models_it_stored_evaluate_as_a_build_in_the_process(requests, monke
 
 
 def test_one_core_or_one_model_builds_nothing_here(requests, monkeypatch):
-    monkeypatch.setattr(prebuild_module, "_cores", lambda: 1)
+    monkeypatch.setattr(prebuild_module, "cores", lambda: 1)
     assert prebuild(requests) == 0
-    monkeypatch.setattr(prebuild_module, "_cores", lambda: 4)
+    monkeypatch.setattr(prebuild_module, "cores", lambda: 4)
     assert prebuild(requests[:1]) == 0
     assert not any(map(_stored, requests))
 
 
 def test_a_request_that_fails_is_left_to_the_command(requests, monkeypatch, tmp_path):
-    monkeypatch.setattr(prebuild_module, "_cores", lambda: 2)
+    monkeypatch.setattr(prebuild_module, "cores", lambda: 2)
     broken = tmp_path / "broken.yaml"
     broken.write_text("layers: [unclosed\n")
     bad = {**requests[0], "model_path": broken}

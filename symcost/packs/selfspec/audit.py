@@ -4,34 +4,53 @@ resolved hardware coefficients."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import sympy as sp
 
 from ...accounting import VIEWS, Accounting
-from ...audit.build import pack_audit
-from ...audit.document import AuditDocument, Block, Bullets, Code, Heading, Paragraph, Table, code_list
+from ...audit.build import break_even_blocks, pack_audit
+from ...audit.document import (
+    AuditDocument,
+    Block,
+    Bullets,
+    Code,
+    Heading,
+    Paragraph,
+    Table,
+    blocks_as_data,
+    blocks_from_data,
+    code_list,
+)
 from ...audit.mathtex import MathLayout
+from ...forked import fork_json
 from .inputs.hardware import HardwareSpec
 from .outputs import LEAKAGE, OTHER_FEATURE, component_charges, featureless
 
 
 def model_audit(model, *, break_even: bool = True) -> AuditDocument:
-    """The full audit of a :class:`~symcost.packs.selfspec.model.CostModel`, break-even included."""
-    found = None
-    if break_even:
-        from .breakeven import find_break_even
+    """The full audit of a :class:`~symcost.packs.selfspec.model.CostModel`, break-even included.
 
-        found = find_break_even(model)
+    The break-even section (solving and laying out its equations) is made in a forked child process while
+    this one lays out the other sections (:mod:`symcost.forked`), or here where that is not possible."""
+    pending = fork_json(partial(_break_even_data, model)) if break_even else None
     accounting = model.accounting
     return pack_audit(
         model.pack,
         values=accounting.bindings.values,
         groups=accounting.bindings.groups,
         accounting=accounting,
-        break_even=found,
+        break_even=(lambda: blocks_from_data(pending.result())) if pending else None,
         extra=coefficient_section(model.hardware),
         inputs=(model.model.source, model.hardware.source, model.stats.source),
         breakdown_extra=lambda layout: report_entries(accounting, layout),
     )
+
+
+def _break_even_data(model) -> list:
+    from .breakeven import find_break_even
+
+    return blocks_as_data(break_even_blocks(model.pack, find_break_even(model)))
 
 
 def report_entries(accounting: Accounting, layout: MathLayout) -> dict[str, list[Block]]:

@@ -13,11 +13,11 @@ Workers are forked, so they start with SymPy and symcost already imported; where
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ...forked import cores
 from .model import build_model, recipe_of
 
 
@@ -25,7 +25,7 @@ def prebuild(requests: Sequence[Mapping[str, Any]]) -> int:
     """Build the models of ``requests`` (keyword arguments of :func:`build_model`) that the cache lacks, in
     parallel; the number of workers used (0: nothing to do in parallel)."""
     missing = _missing(requests)
-    workers = min(len(missing), _cores())
+    workers = min(len(missing), cores())
     if workers < 2:
         return 0
     # Imported here: a warm command, whose models are all cached, does without them.
@@ -54,10 +54,6 @@ def _missing(requests: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
         if entry is not None and not entry.exists():
             by_key.setdefault(entry.key, request)
     return list(by_key.values())
-
-
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _build_quietly(request: Mapping[str, Any]) -> None:
