@@ -12,6 +12,7 @@ Only commands both pdflatex (amsmath, amssymb) and KaTeX know are produced.
 
 from __future__ import annotations
 
+import functools
 import re
 
 import sympy as sp
@@ -40,6 +41,7 @@ def symbol_latex(name: str) -> str:
     return rf"{base_tex}_{{\mathrm{{{subscript.replace('_', chr(92) + '_')}}}}}"
 
 
+@functools.lru_cache(maxsize=8192)  # the layout measures the same pieces (names, subscripts) many times
 def visible_width(latex: str) -> int:
     """Rough printed width in characters: a command is one glyph, sub- and superscripts count
     60 %, a ``cases`` block is as wide as its widest branch."""
