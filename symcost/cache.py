@@ -179,26 +179,27 @@ class CacheEntry:
         """``compute()`` once per entry: a JSON-able result kept beside the evaluator."""
         if not _RESULT_NAME.fullmatch(name):
             raise ValueError(f"not a result name: {name!r}")
-        kept = self._verified(f"{name}.json")
-        if kept is not None:
-            try:
-                return json.loads(kept)
-            except ValueError:
-                pass  # recorded but not JSON: compute it again
-        value = compute()
-        self._write({f"{name}.json": json.dumps(value)})
-        return value
+        return self._kept(f"{name}.json", compute, lambda value: json.dumps(value).encode(), json.loads)
 
     def remember_bytes(self, name: str, compute: Callable[[], bytes]) -> bytes:
         """``compute()`` once per entry: bytes kept as the file ``name`` (a figure, ``figure.png``)."""
         if not _KEPT_FILE.fullmatch(name):
             raise ValueError(f"not a kept file name: {name!r}")
+        return self._kept(name, compute, bytes, bytes)
+
+    def _kept(
+        self, name: str, compute: Callable[[], Any], encode: Callable[[Any], bytes], decode: Callable[[bytes], Any]
+    ):
+        """The value the file ``name`` holds when symcost wrote it and it decodes; else ``compute()``, then kept."""
         kept = self._verified(name)
         if kept is not None:
-            return kept
-        data = compute()
-        self._write({name: data})
-        return data
+            try:
+                return decode(kept)
+            except ValueError:
+                pass  # recorded but not readable as the value: compute it again
+        value = compute()
+        self._write({name: encode(value)})
+        return value
 
     def _verified(self, name: str) -> bytes | None:
         """The file's bytes when they are what symcost wrote (the index's digest), else None."""
