@@ -141,3 +141,14 @@ def test_commands_write_the_same_bytes_with_and_without_the_child(tmp_path, comm
         assert done.code == 0, done.stderr
         written.append(output.read_bytes())
     assert written[0] == written[1]
+
+
+def test_a_bad_input_gives_the_same_error_and_exit_code_with_and_without_the_child(tmp_path):
+    model = tmp_path / "model.yaml"
+    model.write_text("name: x\nlayers: -3\n")
+    arguments = ["plot", "--model", model, "--hardware", EXAMPLES / "hardware_knobs.yaml"]
+    arguments += ["--stats", EXAMPLES / "stats_k4.yaml", "-o", tmp_path / "figure.png"]
+    runs = [run_cli(*arguments, env={"SYMCOST_NO_CACHE": "1", "SYMCOST_NO_FORK": flag}) for flag in ("0", "1")]
+    assert runs[0].code == runs[1].code == 2
+    assert runs[0].stderr == runs[1].stderr and "unknown field 'layers'" in runs[0].stderr
+    assert not (tmp_path / "figure.png").exists()
