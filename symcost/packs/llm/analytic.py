@@ -28,7 +28,7 @@ import numpy as np
 
 from ... import __version__
 from ...cache import CacheEntry, input_key, version_file
-from ...compile import Evaluator
+from ...compile import Evaluator, numpy_modules
 from ...registry import packaged_pack
 from .inputs import BoundScenario, bind_numbers, bind_scenario
 from .pack_symbols import PackSymbols, ScenarioNumbers, pack_symbols
@@ -147,7 +147,7 @@ def _scalar_function(chain: Chain) -> Callable:
     return sp.lambdify(
         [spec.symbol for spec in chain.inputs],
         [symbol for symbol, _ in chain.definitions],
-        modules=[{"float64": np.float64}, "numpy"],
+        modules=numpy_modules(),
         cse=lambda expressions: (definitions, expressions),
     )
 
