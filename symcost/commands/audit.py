@@ -33,7 +33,9 @@ def run(args: argparse.Namespace) -> int:
         raise SymcostError("give --model, --hardware and --stats together (or only --pack to audit a pack alone)")
     if all(inputs):
         options = {"pack": args.pack} if args.pack else {}
-        model = functools.cache(lambda: build_from_args(args, **options))
+        # Compiled on use: by the forked child that solves the break-even while this process lays out
+        # the closed forms (symcost.packs.selfspec.audit), and not at all with --no-break-even.
+        model = functools.cache(lambda: build_from_args(args, compile_on_use=True, **options))
         return emit_audit(
             args,
             lambda: _selfspec_audit(model(), args),

@@ -152,3 +152,21 @@ def test_a_bad_input_gives_the_same_error_and_exit_code_with_and_without_the_chi
     assert runs[0].code == runs[1].code == 2
     assert runs[0].stderr == runs[1].stderr and "unknown field 'layers'" in runs[0].stderr
     assert not (tmp_path / "figure.png").exists()
+
+
+@pytest.mark.parametrize("no_fork", ["0", "1"])
+def test_an_audit_compiles_only_for_its_break_even_and_stores_that_evaluator(tmp_path, no_fork):
+    cache = tmp_path / "cache"
+    inputs = ["--model", EXAMPLES / "model_tiny.yaml", "--hardware", EXAMPLES / "hardware_knobs.yaml"]
+    inputs += ["--stats", EXAMPLES / "stats_k4.yaml"]
+    env = {"SYMCOST_CACHE_DIR": str(cache), "SYMCOST_NO_FORK": no_fork}
+    without = run_cli("audit", *inputs, "--no-break-even", "-o", tmp_path / "plain.md", env=env)
+    assert without.code == 0, without.stderr
+    assert not list(cache.glob("*/*/meta.json"))  # nothing evaluated, nothing compiled
+    audit = run_cli("audit", *inputs, "-o", tmp_path / "audit.md", env=env)
+    assert audit.code == 0, audit.stderr
+    (stored,) = cache.glob("*/*/evaluator.py")  # compiled once, for the break-even (in the child or not)
+    written = stored.stat().st_mtime_ns
+    report = run_cli("report", *inputs, env=env)
+    assert report.code == 0, report.stderr
+    assert stored.stat().st_mtime_ns == written  # the report loads what the audit's break-even stored

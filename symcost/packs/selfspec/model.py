@@ -227,6 +227,7 @@ def build_model(
     only: Iterable[str] = (),
     vary: Iterable[str] | None = None,
     overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    compile_on_use: bool = False,
 ) -> CostModel:
     """Read and validate the inputs, account the pack, and compile its evaluator.
 
@@ -240,12 +241,13 @@ def build_model(
     their values from the inputs, which simplifies them before compilation.
     ``overrides`` ({"hardware": {"analog.adc.draft_bits": 5}}) change fields of the files before they
     are checked. A compiled evaluator is cached on disk (:mod:`symcost.cache`): with the
-    same inputs, the next build skips SymPy.
+    same inputs, the next build skips SymPy. ``compile_on_use`` leaves the compile (and its storing) to the
+    first evaluation: an audit lays out its closed forms while a forked child compiles for the break-even.
     """
     recipe = recipe_of(model_path, hardware_path, stats_path, pack, library_path, keep, only, vary, overrides)
     entry = recipe.cache_entry()
     cached = entry.load() if entry else None
-    return _loaded(recipe, entry, *cached) if cached else _compiled(recipe, entry)
+    return _loaded(recipe, entry, *cached) if cached else _compiled(recipe, entry, now=not compile_on_use)
 
 
 def recipe_of(
@@ -281,28 +283,50 @@ def _loaded(recipe: Recipe, entry: CacheEntry, function: Callable, meta: dict) -
     )
 
 
-def _compiled(recipe: Recipe, entry: CacheEntry | None) -> CostModel:
-    """Derive the closed forms and compile them (SymPy), storing the evaluator in ``entry``."""
+def _compiled(recipe: Recipe, entry: CacheEntry | None, now: bool = True) -> CostModel:
+    """Derive the closed forms and compile them (SymPy), storing the evaluator in ``entry``; with ``now``
+    false, the compile waits for the first evaluation."""
     from .derive import derive
 
     if sys.stderr.isatty():  # the one step of a command that can take seconds: say why, and that it happens once
         print("compiling the cost model for these inputs (the next run takes it from the cache)...", file=sys.stderr)
     symbolic = derive(recipe, recipe.read_model(), recipe.read_hardware(), recipe.read_stats())
-    evaluator = compile_outputs(symbolic.outputs, symbolic.inputs, symbolic.definitions)
     limits = tuple((limit[0], limit[3]) for limit in symbolic.accounting.limits)
-    if entry:
-        entry.store(
-            evaluator.function,
-            evaluator.source(),
-            {
+    function = _CompileOnUse(symbolic, entry, limits)
+    evaluator = Evaluator(tuple(symbolic.inputs), tuple(symbolic.outputs), function.compiled if now else function)
+    cost_model = CostModel(recipe, evaluator, symbolic.defaults, symbolic.kept, limits, entry, symbolic.aliases)
+    cost_model.symbolic = symbolic
+    return cost_model
+
+
+class _CompileOnUse:
+    """A model's evaluator function, compiled (and stored in the cache entry) when first needed.
+
+    Compiled in a forked child (an audit's break-even), it is stored there; this process then loads it
+    from the entry if it ever needs it, instead of compiling again.
+    """
+
+    def __init__(self, symbolic: SymbolicModel, entry: CacheEntry | None, limits: tuple[tuple[str, str], ...]):
+        self.symbolic, self.entry, self.limits = symbolic, entry, limits
+
+    def __call__(self, *arrays):
+        return self.compiled(*arrays)
+
+    @cached_property
+    def compiled(self) -> Callable:
+        stored = self.entry.load() if self.entry and self.entry.exists() else None
+        if stored:
+            return stored[0]
+        symbolic = self.symbolic
+        evaluator = compile_outputs(symbolic.outputs, symbolic.inputs, symbolic.definitions)
+        if self.entry:
+            meta = {
                 "inputs": list(evaluator.input_names),
                 "outputs": list(evaluator.names),
                 "defaults": symbolic.defaults,
                 "kept": list(symbolic.kept),
-                "limits": [list(limit) for limit in limits],
+                "limits": [list(limit) for limit in self.limits],
                 "aliases": symbolic.aliases,
-            },
-        )
-    cost_model = CostModel(recipe, evaluator, symbolic.defaults, symbolic.kept, limits, entry, symbolic.aliases)
-    cost_model.symbolic = symbolic
-    return cost_model
+            }
+            self.entry.store(evaluator.function, evaluator.source(), meta)
+        return evaluator.function
