@@ -100,8 +100,8 @@ class EstimateResponse(Finite):
     )
     backend_calibrated: bool | None = Field(
         description="false when the calibration has no measured run of the "
-        "runtime on the scenario's backend (widened intervals); null without "
-        "a calibration"
+        "runtime on the scenario's backend and hardware class (widened "
+        "intervals); null without a calibration"
     )
     scenario: dict[str, Any]
     coefficients: dict[str, Any]

@@ -99,6 +99,20 @@ def test_an_unmeasured_backend_is_marked_and_its_intervals_widened():
     assert math.log(band["p90"] / band["p50"]) == pytest.approx(factor * math.log(base["p90"] / base["p50"]), abs=2e-3)
 
 
+def test_a_backend_measured_on_another_hardware_class_only_is_marked_and_widened():
+    # llama.cpp's ROCm runs are on Radeon cards (consumer_gpu); none on an Instinct GPU (datacenter_gpu)
+    bundle = packaged_bundle()
+    radeon = estimate(scenario_from_request(request("rx-7900-xtx")), bundle)
+    instinct = estimate(scenario_from_request(request("mi300x")), bundle)
+    assert radeon["scenario"]["backend"] == instinct["scenario"]["backend"] == "rocm"
+    assert radeon["backend_calibrated"] is True and instinct["backend_calibrated"] is False
+    assert any("Uncalibrated for the rocm backend on datacenter_gpu" in line for line in instinct["warnings"])
+    band = instinct["estimates"]["prefill_toks_sec"]
+    base = bundle.interval("prefill_toks_sec", band["p50"])
+    factor = widening_factors()["prefill"]
+    assert math.log(band["p10"] / band["p50"]) == pytest.approx(factor * math.log(base["p10"] / base["p50"]), abs=2e-3)
+
+
 def test_calibration_pools_llama_cpp_per_backend():
     groups = packaged_bundle().coefficients["groups"]
     assert {"llama.cpp|cuda|consumer_gpu", "llama.cpp|metal|apple_silicon", "llama.cpp|vulkan|consumer_gpu"} <= set(

@@ -36,8 +36,8 @@ def sliding_window_warnings(scenario: Scenario, needed: int) -> list[str]:
 def uncalibrated_warnings(
     scenario: Scenario, calibrated: tuple[bool | None, bool | None], widening: dict[str, float]
 ) -> list[str]:
-    """The calibration never measured this runtime, or this runtime on this backend (or there is none): its
-    intervals are wider or absent. ``calibrated``: (runtime seen, runtime seen on the backend)."""
+    """The calibration never measured this runtime, or this runtime on this backend and hardware class (or there is
+    none): its intervals are wider or absent. ``calibrated``: (runtime seen, runtime seen on the backend and class)."""
     runtime_seen, backend_seen = calibrated
     if runtime_seen is None:
         return ["No calibration: the figures use the runtime's starting coefficients and carry no interval."]
@@ -49,10 +49,11 @@ def uncalibrated_warnings(
         f"({factors}; docs/llm-accuracy.md)."
     )
     if runtime_seen:
+        backend, machine_class = scenario.compute_backend, scenario.hardware.get("class", "unknown")
         return [
-            f"Uncalibrated for the {scenario.compute_backend} backend: the calibration has no measured run of "
-            f"{scenario.runtime.id} on {scenario.compute_backend}, so the figures use the runtime's coefficients "
-            f"fitted on other backends and {widened}"
+            f"Uncalibrated for the {backend} backend on {machine_class}: the calibration has no measured run of "
+            f"{scenario.runtime.id} on {backend} on a {machine_class} machine, so the figures use the runtime's "
+            f"coefficients fitted on other backends or hardware classes and {widened}"
         ]
     return [
         f"Uncalibrated for {scenario.runtime.id}: the calibration has no measured run of the "

@@ -77,7 +77,10 @@ def _calibration_line(calibrated: bool | None, on_backend: bool | None) -> list[
     if calibrated is False:
         return ["calibration: UNCALIBRATED for this runtime (no measured run; intervals widened, see warnings)"]
     if on_backend is False:
-        return ["calibration: UNCALIBRATED for this backend (no measured run; intervals widened, see warnings)"]
+        return [
+            "calibration: UNCALIBRATED for this backend on this hardware class (no measured run; intervals widened, "
+            "see warnings)"
+        ]
     return []
 
 

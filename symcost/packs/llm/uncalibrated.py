@@ -12,8 +12,9 @@ an unseen runtime's errors are shifted (its runtime offset is missing) as much
 as they are spread, and a ratio of widths would miss the shift. An
 uncalibrated runtime's interval is the bundle's, widened by that factor around
 the prediction. So is that of a compute backend (vulkan, rocm, ...) the
-fit never saw under the scenario's runtime: it falls back to the runtime's
-offsets, fitted on other backends, an error of the same kind.
+fit never saw under the scenario's runtime, or saw on other hardware classes
+only (ROCm on Radeon cards, not on Instinct GPUs): it falls back to the
+runtime's offsets, fitted on other backends or classes, an error of the same kind.
 """
 
 from __future__ import annotations
@@ -40,14 +41,18 @@ def runtime_calibrated(bundle: Bundle | None, runtime: CatalogEntry) -> bool | N
 
 
 def backend_calibrated(bundle: Bundle | None, scenario: Scenario) -> bool | None:
-    """True when the bundle's fit saw runs of the scenario's runtime on its compute backend; None without a bundle."""
+    """True when the bundle's fit saw runs of the scenario's runtime on its compute backend and hardware class (its
+    pooling group); None without a bundle.
+
+    A group the fit never saw keeps only the runtime's and the backend's offsets, fitted on other hardware classes:
+    the same kind of error as an unmeasured backend. llama.cpp's ROCm runs are all on Radeon (RDNA) cards, and its
+    HIP kernels have run very differently on Instinct (CDNA) GPUs (before llama.cpp PR #14624 its quantized matmuls
+    did not use CDNA's matrix cores), which one measured run cannot fit; such a scenario is marked and widened.
+    """
     if bundle is None:
         return None
     engine, group = scenario.pooling_keys
-    prefix = group.rsplit("|", 1)[0] + "|"
-    return engine in bundle.coefficients.get("backends", {}) and any(
-        key.startswith(prefix) for key in bundle.coefficients.get("groups", {})
-    )
+    return engine in bundle.coefficients.get("backends", {}) and group in bundle.coefficients.get("groups", {})
 
 
 @lru_cache(maxsize=1)

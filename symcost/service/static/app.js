@@ -541,7 +541,7 @@
       el("h3", {}, "Estimates", uncalibrated
         ? el("span", { class: "badge warn uncalibrated", title: "no measured run of this runtime in the calibration", text: " uncalibrated runtime" })
         : otherBackend
-          ? el("span", { class: "badge warn uncalibrated-backend", title: "no measured run of this runtime on this backend", text: " uncalibrated backend" })
+          ? el("span", { class: "badge warn uncalibrated-backend", title: "no measured run of this runtime on this backend and hardware class", text: " uncalibrated backend" })
           : null),
       el("p", { class: "help small", text: uncalibrated || otherBackend
         ? "p10 – p50 – p90: widened for a runtime or backend the calibration never measured (see Warnings); the bar marks p10 to p90, the tick the median."
