@@ -172,15 +172,20 @@ def build_from_args(args: argparse.Namespace, **options):
     if missing:
         raise SymcostError(f"give {', '.join(missing)} (the selfspec pack's documents), or --pack PACK --input FILE")
 
-    return build_model(args.model, args.hardware, args.stats, library_path=args.library_path, **options)
+    return build_model(*_model_arguments(args), library_path=args.library_path, **options)
 
 
 def model_is_cached(args: argparse.Namespace, **options) -> bool:
     """Whether the evaluator cache holds the model :func:`build_from_args` would build (False without a cache)."""
     from ..packs.selfspec.model import recipe_of
 
-    entry = recipe_of(args.model, args.hardware, args.stats, library_path=args.library_path, **options).cache_entry()
+    entry = recipe_of(*_model_arguments(args), library_path=args.library_path, **options).cache_entry()
     return entry is not None and entry.exists()
+
+
+def _model_arguments(args: argparse.Namespace) -> tuple:
+    """The model, hardware and stats files the options name, in build_model's order."""
+    return args.model, args.hardware, args.stats
 
 
 def int_list(text: str) -> list[int]:
