@@ -1,0 +1,56 @@
+"""How closely the LLM estimator's structure can fit the calibration data at all: the in-sample errors.
+
+    .venv/bin/python benchmarks/llm_in_sample.py        # one fit on every record, about 15 s; prints Markdown
+
+One fit on all of data/llm_bench_calibration.csv, each figure predicted by that same fit. A held-out error
+(docs/llm-accuracy.md, benchmarks/llm_accuracy.py) can only be larger than this one, in expectation: where the
+in-sample median already reaches a gate, no hold-out scheme meets it without a change of the model's
+structure or more varied data.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
+
+from llm_accuracy import CSV, ISSUE_GATES, LABELS  # noqa: E402
+
+from symcost.packs.llm.calibration import fit, pooled_coefficients  # noqa: E402
+from symcost.packs.llm.observations import Batch, observations  # noqa: E402
+from symcost.packs.llm.records import records_from_csv  # noqa: E402
+
+
+def in_sample_errors() -> dict[str, list[float]]:
+    """Per metric, |predicted / measured - 1| in % of every figure, from one fit on all of them."""
+    items = observations(records_from_csv(CSV))
+    pooled = fit(items)
+    ratios = np.exp(Batch(items).log_errors(lambda item: pooled_coefficients(pooled, item.scenario, "fit")))
+    errors: dict[str, list[float]] = {}
+    for item, ratio in zip(items, ratios):
+        errors.setdefault(item.metric, []).append(abs(float(ratio) - 1.0) * 100.0)
+    return errors
+
+
+def main() -> None:
+    gates = {(metric, statistic): limit for metric, statistic, limit in ISSUE_GATES}
+    print("| metric | n | in-sample median abs. error | in-sample MAPE | issue 17 gate (held out) |")
+    print("|---|---|---|---|---|")
+    for metric, errors in sorted(in_sample_errors().items()):
+        gate = ", ".join(
+            f"{statistic} <= {gates[(metric, statistic)]:.0f} %"
+            for statistic in ("median", "mape")
+            if (metric, statistic) in gates
+        )
+        print(
+            f"| {LABELS.get(metric, metric)} | {len(errors)} | {np.median(errors):.1f} % | {np.mean(errors):.1f} % "
+            f"| {gate or '-'} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
