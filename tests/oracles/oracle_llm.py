@@ -492,7 +492,13 @@ def prefill_parts(s: dict) -> dict[str, float]:
 
 def prefill_time(s: dict) -> float:
     p = prefill_parts(s)
-    return (max(p["compute"], p["memory"]) + p["activations"]) * p["pipeline_factor"] + p["offload"] + p["tp"] + p["pp"] + p["t0"]
+    return (
+        (max(p["compute"], p["memory"]) + p["activations"]) * p["pipeline_factor"]
+        + p["offload"]
+        + p["tp"]
+        + p["pp"]
+        + p["t0"]
+    )
 
 
 # ---------------------------------------------------------------- a request
