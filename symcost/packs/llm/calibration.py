@@ -66,7 +66,7 @@ ERA_FITTED = ("eta_bw", "t0_s")
 # departure from its class in decode (an L40S's GDDR6 beside the HBM of the A100 and H100 in datacenter_gpu, decode
 # under-predicted by about 30 % when held out), so that a machine's run in a later era is not read as a change of
 # build that moves that era for every machine (an L40S run of 2025 raised the 2024 -> 2025 step of llama.cpp's CUDA
-# eta_bw from +13 % to +23 % without it); a machine the fit never saw has none.
+# eta_bw from +13 % to +23 % without it); a GPU model the fit never saw has none.
 LEVEL_FITTED = {
     "backends": tuple(name for name in FITTED if name not in GLOBAL_ONLY),
     "groups": tuple(name for name in FITTED if name not in GLOBAL_ONLY),
@@ -75,8 +75,8 @@ LEVEL_FITTED = {
     "machines": ("eta_bw",),
 }
 LEVELS = tuple(LEVEL_FITTED)
-# Ridge scales of levels other than OFFSET_SCALE. A machine's offset is held tighter than its group's: at 0.5 the
-# machine offsets took over the group offsets a held-out machine is predicted with (leave-one-hardware-out decode
+# Ridge scales of levels other than OFFSET_SCALE. A machine's offset is held tighter than its group's (figures of
+# session 10, keyed per hardware profile then): at 0.5 the machine offsets took over the group offsets a held-out machine is predicted with (leave-one-hardware-out decode
 # median 10.2 % -> 13.3 %); at 0.1 they take only a machine's lasting departure (0.2 was not evaluated: its
 # held-out fits ran several times slower).
 LEVEL_SCALE = {"machines": 0.1}
