@@ -80,7 +80,7 @@ def by_hand(prompt=512, gen=128, batch=1, bandwidth=2000e9, rate=400e12, eta_bw=
     activations = 4 * tokens * L * (22 * d + 8 * F)  # FP32 vectors the non-matmul kernels move per token and layer
     t_prefill = (
         max(prefill_flops / (eta_flops * rate), micro_batches * weights_read / (eta_bw * bandwidth))
-        + activations / (eta_bw * bandwidth)
+        + activations / bandwidth
         + micro_batches * t0
     )
     return {

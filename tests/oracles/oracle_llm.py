@@ -25,7 +25,7 @@ Conventions taken from the pack's documentation:
   their efficiencies are scaled by kappa_bw / kappa_flops;
 - prefill's non-matmul kernels read and write FP32 activations, per prompt token and layer 22
   hidden-size vectors (on every device) and 8 MLP-width ones (the layer's dense MLP, or its routed
-  top-k and shared experts; split by tensor parallelism), at the plain eta_bw (no kappa) x bandwidth,
+  top-k and shared experts; split by tensor parallelism), at the peak bandwidth (no fitted efficiency),
   after the matmuls (added to the longer of compute and weight reads);
 - a prompt token at position j (0-based, after S_0 cached tokens) attends to
   S_0 + j + 1/2 tokens: the continuum form S_p*S_0 + S_p^2/2 the pack documents
@@ -479,8 +479,7 @@ def prefill_parts(s: dict) -> dict[str, float]:
     return {
         "compute": flops / (tp * eta_flops(s) * peak_flops(hw, s["quant"], s["runtime"])),
         "memory": weights / (tp * eta_bw(s) * bandwidth),
-        "activations": activation_traffic(s, sum(len(batch) for batch in batches))
-        / (s["coefficients"]["eta_bw"] * bandwidth),
+        "activations": activation_traffic(s, sum(len(batch) for batch in batches)) / bandwidth,
         "pipeline_factor": (in_flight + pp - 1) / (in_flight * pp),
         "offload": offloaded / host_link_bw(hw),
         "tp": tp_comm,
