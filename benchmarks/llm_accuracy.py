@@ -202,7 +202,9 @@ def _document(rows: list[dict], peer: dict | None, seconds: float, runtime_secti
         "",
         "**Method.** Three cross-validations, each fitting the coefficients (eta_bw, eta_flops, t0 pooled over "
         "global / runtime / runtime x compute backend x hardware-class / runtime x era / runtime x compute backend x era "
-        "levels, the eras of a runtime and of a compute backend tied by a random-walk prior; the per-layer launch time t_layer and the two dequantization factors global) on every record "
+        "levels, the eras of a runtime and of a compute backend tied by a random-walk prior, and an eta_bw offset per "
+        "GPU model within its group under a tighter ridge; the per-layer launch time t_layer and the two dequantization "
+        "factors global) on every record "
         "outside one group and predicting the group's figures: *leave-one-hardware-out* (each of the "
         f"{len({r['hardware'] for r in rows})} hardware profiles), *leave-one-source-out* (each publication: "
         + "; ".join(sources)

@@ -18,7 +18,8 @@ import pytest
 from conftest import ROOT
 
 from symcost.packs.llm.analytic import analytic_model, scenario_values
-from symcost.packs.llm.calibration import Bundle, conformal_bounds, fit
+from symcost.packs.llm.calibration import Bundle, conformal_bounds, fit, gpu_model
+from symcost.packs.llm.catalog import catalog
 from symcost.packs.llm.observations import observations
 from symcost.packs.llm.records import RunRecord, records_from_csv
 from symcost.packs.llm.scenario import Coefficients
@@ -100,13 +101,16 @@ def test_fit_recovers_the_coefficients_that_generated_the_records():
             continue
         seen.add(group)
         fitted = bundle.coefficients_for(scenario)
-        # The fixed-time parts share the steps with the priors' pull: t0 and t_layer within 5 %.
+        # The fixed-time parts share the steps with the priors' pull: t0 and t_layer within 8 %. Since prefill pays
+        # the activation traffic and eta_bw has GPU-model offsets, the two trade more: vLLM's t0 +7.0 % and t_layer
+        # -6.1 % (with the traffic at eta_bw x BW and no GPU-model offsets: +4.9 % and -3.8 %); the efficiencies
+        # stay within 0.8 %.
         for value, truth, within in zip(
-            (fitted.eta_bw, fitted.eta_flops, fitted.t0_s), TRUTH[group], (0.02, 0.02, 0.05)
+            (fitted.eta_bw, fitted.eta_flops, fitted.t0_s), TRUTH[group], (0.02, 0.02, 0.08)
         ):
             assert value == pytest.approx(truth, rel=within), group
         assert (fitted.kappa_bw, fitted.kappa_flops) == pytest.approx(KAPPA, rel=0.02)
-        assert fitted.t_layer_s == pytest.approx(T_LAYER, rel=0.05)
+        assert fitted.t_layer_s == pytest.approx(T_LAYER, rel=0.08)
     assert seen == set(GROUPS)
 
 
@@ -176,6 +180,23 @@ def test_packaged_bundle_equals_a_fresh_fit_of_the_public_measurements():
     assert set(expected) == set(got)
     for key, value in expected.items():
         assert got[key] == pytest.approx(value, rel=1e-6, abs=1e-9), key
+
+
+def test_a_gpu_models_lasting_departure_from_its_class_is_its_own_eta_bw_offset():
+    machines = json.loads(PACKAGED.read_text())["coefficients"]["machines"]
+    # The L40S (GDDR6, in datacenter_gpu with HBM A100s and H100s) decodes faster than its class in 2024 and 2025
+    assert machines["llama.cpp|cuda|L40S"]["eta_bw"] > 0.1
+    assert machines["llama.cpp|cuda|A100 SXM4 80GB"]["eta_bw"] < 0
+    # eta_bw only
+    assert all(entry["eta_flops"] == entry["t0_s"] == entry["t_layer_s"] == 0 for entry in machines.values())
+
+
+def test_the_one_and_two_gpu_profiles_of_a_card_share_its_offset():
+    # An offset of its own for a 2x profile made a llama.cpp layer split over two cards faster than one card.
+    hardware = catalog("hardware")
+    assert gpu_model(hardware.get("rtx-4090")) == gpu_model(hardware.get("2x-rtx-4090")) == "RTX 4090"
+    assert gpu_model(hardware.get("a100-sxm-40gb")) == gpu_model(hardware.get("2x-a100-sxm-40gb"))
+    assert gpu_model(hardware.get("2x-epyc-9654")) == "2x-epyc-9654"  # no GPU list: the machine itself
 
 
 # ---------------------------------------------------------------- the store

@@ -247,6 +247,17 @@ def test_each_layer_adds_its_launch_time_to_every_forward_pass(model_id, layers)
     assert close(with_launches["t_prefill"] - without["t_prefill"], 4 * layers * 2.5e-5, 1e-6)  # 2048 / 512
 
 
+def test_prefill_pays_for_the_activations_its_non_matmul_kernels_move():
+    """By hand: Llama-3 8B (32 layers, hidden 4096, MLP 14336), 512 prompt tokens, FP32 activations:
+    4 B x 512 x 32 x (22 x 4096 + 8 x 14336), moved at the RTX 4090's peak 1008 GB/s, after the matmuls."""
+    results = evaluate(pack_scenario("llama-3-8b", "rtx-4090", "llama.cpp", "q4_k_m", 512, 64))
+    expected = 4 * 512 * 32 * (22 * 4096 + 8 * 14336)
+    assert close(results["A_pf"], expected)
+    assert close(results["t_pf_act"], expected / 1008e9)
+    longer = max(results["t_pf_compute"], results["t_pf_memory"])
+    assert close(results["t_prefill"], longer + results["t_pf_act"] + results["n_ubatch"] * results["t_fixed"])
+
+
 def test_ttft_is_prefill_plus_the_first_step_and_ignores_later_tokens():
     short = evaluate(pack_scenario("llama-3-8b", "rtx-4090", "llama.cpp", "q4_k_m", 512, 1, 8))
     long = evaluate(pack_scenario("llama-3-8b", "rtx-4090", "llama.cpp", "q4_k_m", 512, 4096, 8))

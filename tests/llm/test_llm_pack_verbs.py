@@ -77,8 +77,10 @@ def by_hand(prompt=512, gen=128, batch=1, bandwidth=2000e9, rate=400e12, eta_bw=
     tokens = prompt * batch
     micro_batches = max(1, math.ceil(tokens / 2048))
     prefill_flops = 2 * body * tokens + 2 * V * d * batch + 4 * L * H * d_h * batch * prompt**2 / 2
+    activations = 4 * tokens * L * (22 * d + 8 * F)  # FP32 vectors the non-matmul kernels move per token and layer
     t_prefill = (
         max(prefill_flops / (eta_flops * rate), micro_batches * weights_read / (eta_bw * bandwidth))
+        + activations / bandwidth
         + micro_batches * t0
     )
     return {

@@ -190,7 +190,9 @@ def test_the_api_takes_the_version_and_names_the_era(tmp_path):
     with Server(tmp_path / "db.sqlite") as server:
         status, body = server.post("/v1/estimate", {**request, "runtime_id": "llama.cpp@2024-06"})
         assert status == 200, body
-        assert body["coefficients"]["origin"].endswith(" + llama.cpp@2024 + llama.cpp|cuda@2024)")
+        assert body["coefficients"]["origin"].endswith(
+            " + llama.cpp@2024 + llama.cpp|cuda@2024 + llama.cpp|cuda|RTX 4090)"
+        )
         status, body = server.post("/v1/estimate", {**request, "runtime_id": "llama.cpp@b100"})
         assert status == 400 and "predates the earliest dated build" in body["error"]
 
@@ -265,4 +267,4 @@ def test_the_fit_recovers_a_compute_backends_own_change_between_eras():
     assert eta[("vulkan", "2025")] / eta[("vulkan", "2024")] > 1.5
     assert eta[("cuda", "2025")] / eta[("cuda", "2024")] == pytest.approx(1.0, abs=0.05)
     origin = bundle.coefficients_for(scenario.with_(backend="vulkan", runtime_era="2024")).origin
-    assert origin.endswith("llama.cpp@2024 + llama.cpp|vulkan@2024)")
+    assert origin.endswith("llama.cpp@2024 + llama.cpp|vulkan@2024 + llama.cpp|vulkan|RTX 3090)")  # then the GPU's

@@ -23,6 +23,10 @@ Conventions taken from the pack's documentation:
   fp16_acc16_tflops when the runtime accumulates in FP16 (matmul_accumulate: fp16) and the device lists it;
 - block-quantized families (gguf, awq, gptq, exl2, mlx, mxfp, nvfp) dequantize:
   their efficiencies are scaled by kappa_bw / kappa_flops;
+- prefill's non-matmul kernels read and write FP32 activations, per prompt token and layer 22
+  hidden-size vectors (on every device) and 8 MLP-width ones (the layer's dense MLP, or its routed
+  top-k and shared experts; split by tensor parallelism), at the peak bandwidth (no fitted efficiency),
+  after the matmuls (added to the longer of compute and weight reads);
 - a prompt token at position j (0-based, after S_0 cached tokens) attends to
   S_0 + j + 1/2 tokens: the continuum form S_p*S_0 + S_p^2/2 the pack documents
   (the discrete counts S_0 + j and S_0 + j + 1 bracket it).
@@ -40,6 +44,10 @@ GB = 1e9
 TERA = 1e12
 ACT_BYTES = 2
 LOGIT_BYTES = 4
+# prefill's non-matmul kernels move FP32 activations: per token and layer 22 hidden-size vectors and 8 MLP-width ones
+ACT_F32_BYTES = 4
+ACT_HIDDEN_VECTORS = 22
+ACT_MLP_VECTORS = 8
 DEQUANTIZING = {"gguf", "awq", "gptq", "exl2", "mlx", "mxfp", "nvfp"}
 ID_FIELDS = {"models": "model_id", "hardware": "hardware_id", "runtimes": "runtime_id", "quantizations": "quant_id"}
 
@@ -431,6 +439,24 @@ def micro_batches(s: dict) -> list[list[int]]:
     return batches or [[]]
 
 
+def mlp_width(model: dict, layer: int) -> float:
+    """Intermediate activations one token has in the layer's MLP: the dense MLP's, or its experts' together."""
+    if is_moe_layer(model, layer):
+        moe = moe_of(model)
+        return (moe["top_k"] + moe.get("shared_experts", 0)) * moe["expert_intermediate_size"]
+    return model.get("intermediate_size", 0)
+
+
+def activation_traffic(s: dict, tokens: float) -> float:
+    """Bytes prefill's non-matmul kernels read and write for ``tokens`` prompt tokens, layer by layer."""
+    model, tp = s["model"], s["layout"]["tp"]
+    per_token = sum(
+        ACT_HIDDEN_VECTORS * model["hidden_size"] + ACT_MLP_VECTORS * mlp_width(model, layer) / tp
+        for layer in range(model["layers"])
+    )
+    return ACT_F32_BYTES * per_token * tokens
+
+
 def prefill_parts(s: dict) -> dict[str, float]:
     model, hw, tp, pp = s["model"], s["hardware"], s["layout"]["tp"], s["layout"]["pp"]
     depth, b = s["workload"].get("depth_tokens", 0), sequences(s)
@@ -453,6 +479,7 @@ def prefill_parts(s: dict) -> dict[str, float]:
     return {
         "compute": flops / (tp * eta_flops(s) * peak_flops(hw, s["quant"], s["runtime"])),
         "memory": weights / (tp * eta_bw(s) * bandwidth),
+        "activations": activation_traffic(s, sum(len(batch) for batch in batches)) / bandwidth,
         "pipeline_factor": (in_flight + pp - 1) / (in_flight * pp),
         "offload": offloaded / host_link_bw(hw),
         "tp": tp_comm,
@@ -464,7 +491,13 @@ def prefill_parts(s: dict) -> dict[str, float]:
 
 def prefill_time(s: dict) -> float:
     p = prefill_parts(s)
-    return max(p["compute"], p["memory"]) * p["pipeline_factor"] + p["offload"] + p["tp"] + p["pp"] + p["t0"]
+    return (
+        (max(p["compute"], p["memory"]) + p["activations"]) * p["pipeline_factor"]
+        + p["offload"]
+        + p["tp"]
+        + p["pp"]
+        + p["t0"]
+    )
 
 
 # ---------------------------------------------------------------- a request

@@ -5,7 +5,8 @@ space: a global value, an offset per runtime backend, an offset per (backend,
 compute backend, hardware class) group, an offset per (backend, runtime era)
 and one per (backend, compute backend, era), the eras of each tied by a
 random-walk prior (a smooth change from year to year, not a free factor per
-build); kappa_bw and kappa_flops (dequantizing formats) are global. The fit is robust least squares (soft-L1 loss, scipy) of
+build), and an eta_bw offset per GPU model within its group (a tighter ridge);
+kappa_bw and kappa_flops (dequantizing formats) are global. The fit is robust least squares (soft-L1 loss, scipy) of
 log(predicted / measured) over the timing metrics, with ridge penalties that
 pull offsets to zero, so a group seen in few runs borrows from its backend and
 an unseen one falls back to it (or to the global value).
@@ -61,18 +62,40 @@ ERA_FITTED = ("eta_bw", "t0_s")
 # the runtime backend, (runtime backend, compute backend, hardware class), (runtime backend, era) and
 # (runtime backend, compute backend, era): a compute backend's own change over the years (early Vulkan builds
 # were far slower than the runtime's other backends of the same year), pulled to the runtime's era by the ridge.
+# Last, (runtime backend, compute backend, GPU model) within its group, for eta_bw only: a machine's own
+# departure from its class in decode (an L40S's GDDR6 beside the HBM of the A100 and H100 in datacenter_gpu, decode
+# under-predicted by about 30 % when held out), so that a machine's run in a later era is not read as a change of
+# build that moves that era for every machine (an L40S run of 2025 raised the 2024 -> 2025 step of llama.cpp's CUDA
+# eta_bw from +13 % to +23 % without it); a GPU model the fit never saw has none.
 LEVEL_FITTED = {
     "backends": tuple(name for name in FITTED if name not in GLOBAL_ONLY),
     "groups": tuple(name for name in FITTED if name not in GLOBAL_ONLY),
     "eras": ERA_FITTED,
     "backend_eras": ERA_FITTED,
+    "machines": ("eta_bw",),
 }
 LEVELS = tuple(LEVEL_FITTED)
+# Ridge scales of levels other than OFFSET_SCALE. A machine's offset is held tighter than its group's (figures of
+# session 10, keyed per hardware profile then): at 0.5 the machine offsets took over the group offsets a held-out machine is predicted with (leave-one-hardware-out decode
+# median 10.2 % -> 13.3 %); at 0.1 they take only a machine's lasting departure (0.2 was not evaluated: its
+# held-out fits ran several times slower).
+LEVEL_SCALE = {"machines": 0.1}
 ERA_LEVELS = ("eras", "backend_eras")
 _TRAINING_KEYS: dict[str, Callable[[Scenario], str]] = {
     "backends": lambda scenario: scenario.pooling_keys[0],
     "groups": lambda scenario: scenario.pooling_keys[1],
+    "machines": lambda scenario: f"{scenario.pooling_keys[1].rsplit('|', 1)[0]}|{gpu_model(scenario.hardware)}",
 }
+
+
+def gpu_model(hardware) -> str:
+    """What a machine offset is per: the model of the machine's first GPU, else the machine itself (a CPU, an APU
+    without a GPU list). The 1x and 2x profiles of one GPU share it: an offset of its own for a 2x profile made a
+    llama.cpp layer split over two GPUs come out faster than one GPU."""
+    gpus = hardware.get("gpus") or []
+    return str(gpus[0]["sku"]) if gpus and gpus[0].get("sku") else hardware.id
+
+
 PRIOR_SCALE = 1.0  # log-space scale of the global values around the runtime defaults
 BOUNDS = {
     "eta_bw": (0.02, 1.2),
@@ -219,6 +242,16 @@ class _Layout:
             rows += [np.array([name in LEVEL_FITTED[level] for name in FITTED])] * len(keys)
         return np.concatenate([*rows, np.ones(2, dtype=bool)])
 
+    def scales(self) -> np.ndarray:
+        """The ridge scale of each offset entry (the level rows after the global one), row by row."""
+        return np.concatenate(
+            [
+                np.full(len(FITTED) * len(keys), LEVEL_SCALE.get(level, OFFSET_SCALE))
+                for level, keys in self.levels.items()
+            ]
+            or [np.empty(0)]
+        )
+
     def era_steps(self) -> list[tuple[int, int, float]]:
         """(row, next row, years apart) of consecutive fitted eras of one prefix at each era level."""
         steps = []
@@ -245,13 +278,14 @@ def fit(items: Sequence[Observation], start: dict | None = None) -> dict:
     width = len(FITTED)
 
     live = layout.live()  # the entries a residual depends on: offsets a level does not have stay out of the fit
+    scales = layout.scales()
 
     def residuals(free: np.ndarray) -> np.ndarray:
         vector = np.zeros(layout.size)
         vector[live] = free
         pooled = _unpack(vector, layout)
         errors = batch.log_errors(_chooser(pooled)) / NOISE
-        offsets = vector[width:-2] / OFFSET_SCALE
+        offsets = vector[width:-2] / scales
         rows = vector[:-2].reshape(-1, width)
         # The smooth prior: an era's offsets are a random walk from the previous era's.
         walk = [(rows[b] - rows[a]) / (ERA_STEP_SCALE * math.sqrt(years)) for a, b, years in steps]
