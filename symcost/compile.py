@@ -103,8 +103,52 @@ def compile_outputs(
         replacements, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("_o", real=True))
         return steps + replacements, reduced
 
-    function = sp.lambdify(list(inputs), expressions, modules=numpy_modules(), cse=eliminate_common_subexpressions)
+    function = sp.lambdify(
+        list(inputs),
+        expressions,
+        modules=numpy_modules(),
+        printer=_numpy_printer(),
+        cse=eliminate_common_subexpressions,
+    )
     return Evaluator(tuple(inputs), names, function)
+
+
+def _numpy_printer():
+    """lambdify's NumPy printer, but a true/false choice is printed as logic.
+
+    SymPy prints a Piecewise (and an ITE, through it) as ``select(..., default=nan)``: for true/false values that
+    is an array of floats, which numpy refuses as a condition of the enclosing ``select``. Such a choice arises
+    where a step sum's crossover condition depends on another one (found by the oracle's property test).
+    """
+    import sympy as sp
+    from sympy.printing.numpy import NumPyPrinter
+
+    def as_logic(pairs) -> sp.Basic:
+        earlier, terms = [], []
+        for value, condition in pairs:
+            terms.append(sp.And(condition, value, *(sp.Not(before) for before in earlier)))
+            earlier.append(condition)
+        return sp.Or(*terms)
+
+    class Printer(NumPyPrinter):
+        def _print_Piecewise(self, expr):
+            if all(isinstance(value, sp.logic.boolalg.Boolean) for value, _ in expr.args):
+                return self._print(as_logic(expr.args))
+            return super()._print_Piecewise(expr)
+
+        def _print_ITE(self, expr):
+            condition, then, otherwise = expr.args
+            return self._print(as_logic([(then, condition), (otherwise, sp.true)]))
+
+    # The settings lambdify gives the printer it makes for numpy_modules(): short names, float64 as itself.
+    return Printer(
+        {
+            "fully_qualified_modules": False,
+            "inline": True,
+            "allow_unknown_functions": True,
+            "user_functions": {"float64": "float64"},
+        }
+    )
 
 
 def numpy_modules() -> list:
