@@ -39,6 +39,7 @@ from .sweep import CHUNK, checked_axes, evaluate_blocks
 
 TASK_POINTS = 200_000  # points per task: ten local chunks, about 0.1-1 s of work on one core
 MAX_IN_FLIGHT = 64  # least tasks submitted ahead of the one awaited (see _in_flight)
+RESUBMISSIONS = 3  # times a range cancelled by the loss of a worker is submitted again
 _FUNCTIONS: dict[str, Callable] = {}  # on a worker: compiled sources by digest
 
 
@@ -244,22 +245,41 @@ def _run(client, space, shipped, progress, task_points, function, arguments, poi
         for start in range(0, _points(model), task_points)
     )
     on_workers = [client.scatter(model, broadcast=True) for model in shipped]
+
+    def submit(index: int, start: int, stop: int, again: bool = False):
+        if again:  # a dead worker can take the scattered model with it: its tasks are cancelled ("forgotten")
+            on_workers[index] = client.scatter(shipped[index], broadcast=True)
+        future = client.submit(function, on_workers[index], variants[index], start, stop, *arguments, pure=False)
+        return future, (index, start, stop)
+
     meter = Progress("cluster", space.size, progress) if progress is not None else None
     ahead = _in_flight(client)
     futures: deque = deque()
     done = 0
-    for index, start, stop in tasks:
-        futures.append(client.submit(function, on_workers[index], variants[index], start, stop, *arguments, pure=False))
+    for task in tasks:
+        futures.append(submit(*task))
         if len(futures) >= ahead:
-            done = yield from _collect(futures.popleft(), done, points_of, meter)
+            done = yield from _collect(futures.popleft(), submit, done, points_of, meter)
     while futures:
-        done = yield from _collect(futures.popleft(), done, points_of, meter)
+        done = yield from _collect(futures.popleft(), submit, done, points_of, meter)
     if meter:
         meter.finish()
 
 
-def _collect(future, done: int, points_of, meter) -> Iterator[tuple[int, Any]]:
-    result = future.result()
+def _collect(submitted, submit, done: int, points_of, meter) -> Iterator[tuple[int, Any]]:
+    """The result of a submitted range; a range cancelled by the loss of a worker is submitted again (a few
+    times: a second loss can cancel the new task too)."""
+    from concurrent.futures import CancelledError
+
+    future, task = submitted
+    for _ in range(RESUBMISSIONS):
+        try:
+            result = future.result()
+            break
+        except CancelledError:
+            future, task = submit(*task, again=True)
+    else:
+        result = future.result()
     done += points_of(result)
     if meter:
         meter.update(done)
