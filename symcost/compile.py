@@ -130,9 +130,12 @@ def _numpy_printer():
             earlier.append(condition)
         return sp.Or(*terms)
 
+    _TRUTH_VALUES = (sp.logic.boolalg.BooleanFunction, sp.logic.boolalg.BooleanAtom, sp.core.relational.Relational)
+
     class Printer(NumPyPrinter):
         def _print_Piecewise(self, expr):
-            if all(isinstance(value, sp.logic.boolalg.Boolean) for value, _ in expr.args):
+            # Relationals and true/false only: a Symbol is a Boolean to SymPy too, and stands for a number here.
+            if all(isinstance(value, _TRUTH_VALUES) for value, _ in expr.args):
                 return self._print(as_logic(expr.args))
             return super()._print_Piecewise(expr)
 

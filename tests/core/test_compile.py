@@ -31,3 +31,15 @@ def test_an_if_then_else_is_printed_as_logic():
     xs, cs = np.array([0.5, 2.0, 2.0, 4.0]), np.array([1.0, 1.0, -1.0, -1.0])
     oracle = [2 * xv if (xv <= 1 if cv > 0 else xv <= 3) else 3 * xv for xv, cv in zip(xs, cs)]
     assert function(xs, cs)[0].tolist() == oracle
+
+
+def test_a_choice_between_symbols_stays_a_choice_of_numbers():
+    # A Symbol is a Boolean to SymPy: a Piecewise of symbols (a board power or another) is still numbers.
+    board, other, c = sp.symbols("board other c", real=True)
+    function = sp.lambdify(
+        [board, other, c],
+        [sp.Piecewise((board, c > 0), (other, True))],
+        modules=numpy_modules(),
+        printer=_numpy_printer(),
+    )
+    assert function(np.array([700.0, 700.0]), np.array([5.0, 5.0]), np.array([1.0, -1.0]))[0].tolist() == [700.0, 5.0]
