@@ -246,11 +246,15 @@ def _run(client, space, shipped, progress, task_points, function, arguments, poi
     )
     on_workers = [client.scatter(model, broadcast=True) for model in shipped]
 
-    def submit(index: int, start: int, stop: int, again: bool = False):
-        if again:  # a dead worker can take the scattered model with it: its tasks are cancelled ("forgotten")
+    def submit(index: int, start: int, stop: int, lost=None):
+        # A dead worker can take the scattered model with it, and its tasks are cancelled ("forgotten"). The
+        # model is scattered again once per loss, not once per cancelled range: only when the cancelled task
+        # used the copy that is still current.
+        if lost is not None and lost is on_workers[index]:
             on_workers[index] = client.scatter(shipped[index], broadcast=True)
-        future = client.submit(function, on_workers[index], variants[index], start, stop, *arguments, pure=False)
-        return future, (index, start, stop)
+        model = on_workers[index]
+        future = client.submit(function, model, variants[index], start, stop, *arguments, pure=False)
+        return future, (index, start, stop), model
 
     meter = Progress("cluster", space.size, progress) if progress is not None else None
     ahead = _in_flight(client)
@@ -271,13 +275,13 @@ def _collect(submitted, submit, done: int, points_of, meter) -> Iterator[tuple[i
     times: a second loss can cancel the new task too)."""
     from concurrent.futures import CancelledError
 
-    future, task = submitted
+    future, task, model = submitted
     for _ in range(RESUBMISSIONS):
         try:
             result = future.result()
             break
         except CancelledError:
-            future, task = submit(*task, again=True)
+            future, task, model = submit(*task, lost=model)
     else:
         result = future.result()
     done += points_of(result)

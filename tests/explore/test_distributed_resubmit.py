@@ -1,10 +1,13 @@
-"""A range cancelled by the loss of a worker (its scattered model gone with it) is submitted again."""
+"""A range cancelled by the loss of a worker (its scattered model gone with it) is submitted again, and the
+model is scattered again once per loss, not once per cancelled range."""
 
 from concurrent.futures import CancelledError
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
-from symcost.distributed import RESUBMISSIONS, _collect
+from symcost.distributed import RESUBMISSIONS, _run
 
 
 class _Cancelled:
@@ -20,25 +23,55 @@ class _Done:
         return self.value
 
 
-def _submitter(cancelled_times: int):
-    calls = []
+class _LosingClient:
+    """A cluster whose first ``losses`` scattered copies are lost with a worker: every task that uses one
+    of them is cancelled."""
 
-    def submit(index, start, stop, again=False):
-        calls.append((index, start, stop, again))
-        return (_Cancelled() if len(calls) <= cancelled_times else _Done(stop - start)), (index, start, stop)
+    def __init__(self, losses: int):
+        self.losses = losses
+        self.scattered = []
+        self.submitted = []
 
-    return submit, calls
+    def scatter(self, model, broadcast):
+        copy = SimpleNamespace(model=model, number=len(self.scattered))
+        self.scattered.append(copy)
+        return copy
+
+    def submit(self, function, copy, variant, start, stop, *arguments, pure):
+        self.submitted.append((start, stop, copy.number))
+        if copy.number < self.losses:
+            return _Cancelled()
+        return _Done(function(copy.model, variant, start, stop, *arguments))
+
+    def nthreads(self):
+        return {"worker": 1}
 
 
-def test_a_cancelled_range_is_submitted_again_with_its_model_scattered_again():
-    submit, calls = _submitter(cancelled_times=1)
-    found = list(_collect((_Cancelled(), (2, 100, 150)), submit, 10, lambda points: points, None))
-    assert found == [(60, 50)]
-    assert calls == [(2, 100, 150, True), (2, 100, 150, True)]
+def _ranges(client, points: int, task_points: int):
+    model = SimpleNamespace(axes=[SimpleNamespace(values=np.arange(points))])
+    space = SimpleNamespace(variants=lambda: [{}], size=points)
+    return list(
+        _run(client, space, [model], None, task_points, lambda m, v, start, stop: stop - start, (), lambda n: n)
+    )
+
+
+def test_ranges_cancelled_by_one_loss_are_submitted_again_with_one_new_copy_of_the_model():
+    client = _LosingClient(losses=1)
+    found = _ranges(client, points=50, task_points=10)
+    assert [done for done, _ in found] == [10, 20, 30, 40, 50]
+    assert len(client.scattered) == 2  # the first copy, and one after the loss (not one per range)
+    assert sorted(number for *_, number in client.submitted).count(1) == 5
+
+
+def test_a_second_loss_scatters_the_model_a_third_time():
+    client = _LosingClient(losses=2)
+    found = _ranges(client, points=30, task_points=10)
+    assert [result for _, result in found] == [10, 10, 10]
+    assert len(client.scattered) == 3
 
 
 def test_a_range_cancelled_every_time_is_an_error():
-    submit, calls = _submitter(cancelled_times=RESUBMISSIONS)
+    client = _LosingClient(losses=RESUBMISSIONS + 1)
     with pytest.raises(CancelledError):
-        list(_collect((_Cancelled(), (0, 0, 10)), submit, 0, lambda points: points, None))
-    assert len(calls) == RESUBMISSIONS
+        _ranges(client, points=10, task_points=10)
+    assert len(client.submitted) == RESUBMISSIONS + 1
