@@ -9,6 +9,7 @@ back as a Python scalar).
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -114,14 +115,30 @@ def compile_outputs(
 
 
 def _numpy_printer():
-    """lambdify's NumPy printer, but a true/false choice is printed as logic.
+    """lambdify's NumPy printer, but a true/false choice is printed as logic (:func:`_logic_printer_class`),
+    with the settings lambdify gives the printer it makes for :func:`numpy_modules`: short names, and the
+    extra names of the modules' first entry printed as themselves."""
+    extra_names, _ = numpy_modules()
+    return _logic_printer_class()(
+        {
+            "fully_qualified_modules": False,
+            "inline": True,
+            "allow_unknown_functions": True,
+            "user_functions": {name: name for name in extra_names},
+        }
+    )
 
-    SymPy prints a Piecewise (and an ITE, through it) as ``select(..., default=nan)``: for true/false values that
-    is an array of floats, which numpy refuses as a condition of the enclosing ``select``. Such a choice arises
-    where a step sum's crossover condition depends on another one (found by the oracle's property test).
+
+@functools.cache
+def _logic_printer_class():
+    """SymPy prints a Piecewise (and an ITE, through it) as ``select(..., default=nan)``: for true/false values
+    that is an array of floats, which numpy refuses as a condition of the enclosing ``select``. Such a choice
+    arises where a step sum's crossover condition depends on another one (found by the oracle's property test).
     """
     import sympy as sp
     from sympy.printing.numpy import NumPyPrinter
+
+    truth_values = (sp.logic.boolalg.BooleanFunction, sp.logic.boolalg.BooleanAtom, sp.core.relational.Relational)
 
     def as_logic(pairs) -> sp.Basic:
         earlier, terms = [], []
@@ -130,12 +147,10 @@ def _numpy_printer():
             earlier.append(condition)
         return sp.Or(*terms)
 
-    _TRUTH_VALUES = (sp.logic.boolalg.BooleanFunction, sp.logic.boolalg.BooleanAtom, sp.core.relational.Relational)
-
-    class Printer(NumPyPrinter):
+    class LogicPrinter(NumPyPrinter):
         def _print_Piecewise(self, expr):
             # Relationals and true/false only: a Symbol is a Boolean to SymPy too, and stands for a number here.
-            if all(isinstance(value, _TRUTH_VALUES) for value, _ in expr.args):
+            if all(isinstance(value, truth_values) for value, _ in expr.args):
                 return self._print(as_logic(expr.args))
             return super()._print_Piecewise(expr)
 
@@ -143,15 +158,7 @@ def _numpy_printer():
             condition, then, otherwise = expr.args
             return self._print(as_logic([(then, condition), (otherwise, sp.true)]))
 
-    # The settings lambdify gives the printer it makes for numpy_modules(): short names, float64 as itself.
-    return Printer(
-        {
-            "fully_qualified_modules": False,
-            "inline": True,
-            "allow_unknown_functions": True,
-            "user_functions": {"float64": "float64"},
-        }
-    )
+    return LogicPrinter
 
 
 def numpy_modules() -> list:
