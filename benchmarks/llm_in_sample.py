@@ -20,7 +20,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
 from llm_accuracy import CSV, ISSUE_GATES, LABELS  # noqa: E402
 
-from symcost.packs.llm.calibration import fit, pooled_coefficients  # noqa: E402
+from symcost.packs.llm.calibration import fit, fitted_chooser  # noqa: E402
 from symcost.packs.llm.observations import Batch, observations  # noqa: E402
 from symcost.packs.llm.records import records_from_csv  # noqa: E402
 
@@ -28,8 +28,7 @@ from symcost.packs.llm.records import records_from_csv  # noqa: E402
 def in_sample_errors() -> dict[str, list[float]]:
     """Per metric, |predicted / measured - 1| in % of every figure, from one fit on all of them."""
     items = observations(records_from_csv(CSV))
-    pooled = fit(items)
-    ratios = np.exp(Batch(items).log_errors(lambda item: pooled_coefficients(pooled, item.scenario, "fit")))
+    ratios = np.exp(Batch(items).log_errors(fitted_chooser(fit(items))))
     errors: dict[str, list[float]] = {}
     for item, ratio in zip(items, ratios):
         errors.setdefault(item.metric, []).append(abs(float(ratio) - 1.0) * 100.0)

@@ -284,7 +284,7 @@ def fit(items: Sequence[Observation], start: dict | None = None) -> dict:
         vector = np.zeros(layout.size)
         vector[live] = free
         pooled = _unpack(vector, layout)
-        errors = batch.log_errors(_chooser(pooled)) / NOISE
+        errors = batch.log_errors(fitted_chooser(pooled)) / NOISE
         offsets = vector[width:-2] / scales
         rows = vector[:-2].reshape(-1, width)
         # The smooth prior: an era's offsets are a random walk from the previous era's.
@@ -335,7 +335,8 @@ def _unpack(vector: np.ndarray, layout: _Layout) -> dict:
     return {**pooled, "kappa_bw": float(math.exp(vector[-2])), "kappa_flops": float(math.exp(vector[-1]))}
 
 
-def _chooser(pooled: dict) -> Callable[[Observation], Coefficients]:
+def fitted_chooser(pooled: dict) -> Callable[[Observation], Coefficients]:
+    """For each observation, the coefficients a fit (:func:`fit`'s pooled levels) gives its scenario."""
     return lambda item: pooled_coefficients(pooled, item.scenario, "fit")
 
 
@@ -362,7 +363,7 @@ def held_out_errors(
         training = [item for item in items if key(item) != left_out]
         tested = [item for item in items if key(item) == left_out]
         pooled = fit(training) if any(item.metric in TIMING_METRICS for item in training) else None
-        chooser = _chooser(pooled) if pooled else None
+        chooser = fitted_chooser(pooled) if pooled else None
         errors = -Batch(tested).log_errors(chooser)
         found += list(zip(tested, errors.tolist()))
     return found
