@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 Name = Field(min_length=1, max_length=120)
 MAX_TOKENS = 10_000_000
@@ -66,6 +66,9 @@ class EstimateRequest(Strict):
     workload: WorkloadIn = WorkloadIn()
     parallelism: Parallelism = Parallelism()
     offload: Literal["none", "auto", "full"] = "auto"
+    flash_attention: StrictBool | None = Field(
+        None, description="fused attention (llama.cpp -fa); default: the runtime's (llama.cpp on, Ollama off)"
+    )
     backend: Backend | None = Field(None, description="compute backend; default: the hardware's, if the runtime has it")
     objective: Objective = "throughput"
     recommend: int = Field(3, ge=0, le=20, description="recommended configurations to return")

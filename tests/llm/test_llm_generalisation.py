@@ -50,6 +50,11 @@ def test_every_public_measurement_names_its_source_and_date():
         assert record.data["source"] and record.data["source_date"][:2] == "20", record.run_id
     spark = [r for r in records if "dgx-spark.md" in r.data["source"]]
     assert spark and all(r.data["env"] == {"runtime_version": "b6918", "backend": "cuda"} for r in spark)
+    assert all(r.data["kernel_flags"] == {"flash_attention": True} for r in spark)  # the tables' "fa 1"
+    xiongjie = [r for r in records if r.data["source"].startswith("XiongjieDai")]
+    assert xiongjie and all(r.scenario().layout.flash_attention is False for r in xiongjie)  # llama-bench, no -fa
+    unstated = [r for r in records if "kernel_flags" not in r.data]
+    assert unstated and all(r.scenario().layout.flash_attention is None for r in unstated)
     apple = [r for r in records if r.data["hardware_id"].startswith("Apple")]
     assert apple and all(r.data["env"]["backend"] == "metal" for r in apple)
 

@@ -59,6 +59,7 @@ def pack_scenario(
     tp: int = 1,
     pp: int = 1,
     offload: str = "auto",
+    flash_attention: bool | None = None,
     coefficients: dict | None = COEFFICIENTS,
 ) -> Scenario:
     c = coefficients
@@ -68,7 +69,7 @@ def pack_scenario(
         catalog("runtimes").get(runtime),
         catalog("quantizations").get(quant),
         Workload(prompt, gen, concurrency, depth),
-        ParallelLayout(tp, pp, offload),
+        ParallelLayout(tp, pp, offload, flash_attention),
         Coefficients(c["eta_bw"], c["eta_flops"], c["t0_s"], c["kappa_bw"], c["kappa_flops"], c["t_layer_s"])
         if c
         else None,
@@ -87,6 +88,7 @@ def oracle_scenario(
     tp: int = 1,
     pp: int = 1,
     offload: str = "auto",
+    flash_attention: bool | None = None,
 ) -> dict:
     return {
         "model": RAW["models"][model],
@@ -94,7 +96,7 @@ def oracle_scenario(
         "runtime": RAW["runtimes"][runtime],
         "quant": RAW["quantizations"][quant],
         "workload": {"prompt_tokens": prompt, "gen_tokens": gen, "concurrency": concurrency, "depth_tokens": depth},
-        "layout": {"tp": tp, "pp": pp, "offload": offload},
+        "layout": {"tp": tp, "pp": pp, "offload": offload, "flash_attention": flash_attention},
         "coefficients": COEFFICIENTS,
     }
 
@@ -156,6 +158,11 @@ SCENARIOS = [
     ("gpt-oss-20b", "2x-epyc-9654", "llama.cpp", "mxfp4", 300, 40, 3, 100, 1, 1, "auto"),
     ("gemma-2-9b", "rtx-3070", "llama.cpp", "q8_0", 700, 90, 1, 2000, 1, 1, "full"),
     ("test-13b", "a10", "fastertransformer", "f16", 256, 33, 5, 0, 1, 1, "auto"),
+    # unfused attention: asked for (-fa 0), over a depth, split by rows; and Ollama's default
+    ("llama-3-8b", "rtx-4090", "llama.cpp", "f16", 8192, 64, 1, 0, 1, 1, "auto", False),
+    ("llama-3-8b", "a100-sxm-80gb", "llama.cpp", "q4_k_m", 1000, 300, 3, 5000, 1, 1, "auto", False),
+    ("llama-3.1-70b", "2x-rtx-3090", "llama.cpp", "q4_k_m", 3000, 50, 1, 0, 2, 1, "auto", False),
+    ("gemma-2-9b", "rtx-3070", "ollama", "q4_k_m", 2048, 64, 2, 700, 1, 1, "auto"),
 ]
 
 
@@ -384,3 +391,30 @@ def test_nothing_is_offloaded_without_offload_or_with_unified_memory(scenario):
         )
         if policy == "none" or unified or scenario.runtime.get("offload") == "none":
             assert results["W_off"] == 0 and results["t_offload"] == 0 and results["M_ram_peak"] == 0
+
+
+def test_unfused_attention_moves_every_score_through_memory():
+    """By hand: Llama-3 8B (32 layers, 32 heads), 8192 prompt tokens with -fa 0 on an RTX 4090 (1008 GB/s):
+    llama.cpp's unfused path moves 24 B per score, 32 x 32 x 8192^2 / 2 causal scores in prefill, at the
+    peak bandwidth; each decode step 24 B x 32 x 32 per cached token, with the KV cache."""
+    fused = evaluate(pack_scenario("llama-3-8b", "rtx-4090", "llama.cpp", "f16", 8192, 64))
+    unfused = evaluate(pack_scenario("llama-3-8b", "rtx-4090", "llama.cpp", "f16", 8192, 64, flash_attention=False))
+    scores = 24 * 32 * 32 * 8192**2 / 2
+    assert fused["A_pf_scores"] == 0 and close(unfused["A_pf_scores"], scores)
+    assert close(unfused["t_prefill"] - fused["t_prefill"], scores / 1008e9, 1e-6)
+    per_step = 24 * 32 * 32 * (8192 + 63 / 2)
+    assert fused["Sc_step"] == 0 and close(unfused["Sc_step"], per_step)
+    assert close(unfused["t_mem"] - fused["t_mem"], per_step / (unfused["eta_bw_q"] * 1008e9), 1e-6)
+
+
+def test_flash_attention_follows_the_runtime_unless_the_run_sets_it():
+    """llama.cpp runs fused attention unless -fa 0; Ollama unfused unless its flash-attention switch is on."""
+    llama = evaluate(pack_scenario("llama-3-8b", "rtx-4090", "llama.cpp", "q4_k_m", 4096))
+    assert llama["A_pf_scores"] == 0
+    assert evaluate(pack_scenario("llama-3-8b", "rtx-4090", "llama.cpp", "q4_k_m", 4096, flash_attention=True)) == llama
+    ollama = evaluate(pack_scenario("llama-3-8b", "rtx-4090", "ollama", "q4_k_m", 4096))
+    assert close(ollama["A_pf_scores"], 24 * 32 * 32 * 4096**2 / 2)
+    assert (
+        evaluate(pack_scenario("llama-3-8b", "rtx-4090", "ollama", "q4_k_m", 4096, flash_attention=True))["A_pf_scores"]
+        == 0
+    )

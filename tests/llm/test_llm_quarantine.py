@@ -165,6 +165,14 @@ def test_a_csv_without_the_needed_columns_or_with_a_bad_count_is_one_clear_error
     assert result.code == 2 and "bench.csv[1]: prompt_tokens: expected an integer, got '512.5'" in result.stderr
 
 
+def test_a_flash_attention_cell_other_than_1_0_or_blank_is_refused_by_row_and_column(tmp_path):
+    result = run_cli("llm", "validate", csv_with(tmp_path, "flash_attention", "yes"))
+    assert result.code == 2 and result.stdout == ""
+    assert "bench.csv[1]: flash_attention: expected 1 (on), 0 (off) or nothing (the runtime's default), got 'yes'" in (
+        result.stderr
+    )
+
+
 # ---------------------------------------------------------------- the service
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):

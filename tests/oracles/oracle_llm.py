@@ -48,6 +48,9 @@ LOGIT_BYTES = 4
 ACT_F32_BYTES = 4
 ACT_HIDDEN_VECTORS = 22
 ACT_MLP_VECTORS = 8
+# unfused attention moves each score through memory: by default FP32 scores written, read and written by the
+# softmax, read by the product with V
+DEFAULT_SCORE_BYTES = 4 + (4 + 4) + 4
 DEQUANTIZING = {"gguf", "awq", "gptq", "exl2", "mlx", "mxfp", "nvfp"}
 ID_FIELDS = {"models": "model_id", "hardware": "hardware_id", "runtimes": "runtime_id", "quantizations": "quant_id"}
 
@@ -344,6 +347,22 @@ def weights_read(s: dict, tokens: float) -> float:
     return params * s["quant"]["bits_per_weight"] / 8
 
 
+def flash_attention(s: dict) -> bool:
+    """The run's own setting, else the runtime's kernel flag."""
+    asked = s["layout"].get("flash_attention")
+    return asked if asked is not None else s["runtime"].get("kernel_flags", {}).get("flash_attention", True)
+
+
+def score_traffic_per_token(s: dict, attended: float) -> float:
+    """Bytes of the attention scores of one token over ``attended`` cached tokens, every layer and head, when
+    attention is not fused (0 when it is)."""
+    if flash_attention(s):
+        return 0.0
+    model = s["model"]
+    score_bytes = s["runtime"].get("attention_score_bytes", DEFAULT_SCORE_BYTES)
+    return sum(score_bytes * model["n_heads"] * attended for _ in range(model["layers"]))
+
+
 def attention_flops_per_token(s: dict, attended: float) -> float:
     """Scores and weighted values of one token over ``attended`` cached tokens, every layer."""
     model = s["model"]
@@ -377,7 +396,8 @@ def decode_step_parts(s: dict, cached: float) -> dict[str, float]:
     weights = weights_read(s, b)
     f_off = offloaded_share(s)
     kv = kv_bytes_per_token(model, s["quant"]) * cached * b
-    memory = ((1 - f_off) * weights + kv) / (tp * eta_bw(s) * bandwidth)
+    scores = score_traffic_per_token(s, cached) * b
+    memory = ((1 - f_off) * weights + kv + scores) / (tp * eta_bw(s) * bandwidth)
     flops = 2 * (matmul_params(model) + model["vocab_size"] * model["hidden_size"]) * b
     flops += attention_flops_per_token(s, cached) * b
     compute = flops / (tp * eta_flops(s) * peak_flops(hw, s["quant"], s["runtime"]))
@@ -463,10 +483,11 @@ def prefill_parts(s: dict) -> dict[str, float]:
     bandwidth = device(hw)["mem_bw_gbps"] * GB
     f_off = offloaded_share(s)
     per_token_matmul = 2 * matmul_params(model)
-    flops = weights = offloaded = tp_comm = pp_comm = overhead = 0.0
+    flops = weights = offloaded = scores = tp_comm = pp_comm = overhead = 0.0
     batches = micro_batches(s)
     for batch in batches:
         flops += sum(per_token_matmul + attention_flops_per_token(s, depth + j + 0.5) for j in batch)
+        scores += sum(score_traffic_per_token(s, depth + j + 0.5) for j in batch) / tp
         read = weights_read(s, len(batch))
         weights += (1 - f_off) * read
         offloaded += f_off * read
@@ -480,6 +501,7 @@ def prefill_parts(s: dict) -> dict[str, float]:
         "compute": flops / (tp * eta_flops(s) * peak_flops(hw, s["quant"], s["runtime"])),
         "memory": weights / (tp * eta_bw(s) * bandwidth),
         "activations": activation_traffic(s, sum(len(batch) for batch in batches)) / bandwidth,
+        "scores": scores / bandwidth,
         "pipeline_factor": (in_flight + pp - 1) / (in_flight * pp),
         "offload": offloaded / host_link_bw(hw),
         "tp": tp_comm,
@@ -492,7 +514,7 @@ def prefill_parts(s: dict) -> dict[str, float]:
 def prefill_time(s: dict) -> float:
     p = prefill_parts(s)
     return (
-        (max(p["compute"], p["memory"]) + p["activations"]) * p["pipeline_factor"]
+        (max(p["compute"], p["memory"]) + p["activations"] + p["scores"]) * p["pipeline_factor"]
         + p["offload"]
         + p["tp"]
         + p["pp"]

@@ -121,6 +121,12 @@ def _scenario_options(parser: argparse.ArgumentParser) -> None:
         default="auto",
         help="weights in host RAM: none, what does not fit (auto, default), or all",
     )
+    parser.add_argument(
+        "--flash-attention",
+        choices=("on", "off"),
+        help="fused attention (llama.cpp -fa); off moves every attention score through memory "
+        "(default: the runtime's, e.g. on for llama.cpp, off for Ollama)",
+    )
     _calibration_options(parser)
 
 
@@ -207,6 +213,7 @@ def _scenario(args: argparse.Namespace):
         "hardware": {"hardware_id": args.hardware},
         "quant": args.quant,
         "offload": args.offload,
+        "flash_attention": {"on": True, "off": False}.get(args.flash_attention),
         "backend": args.backend,
         "workload": {
             "context_tokens": args.prompt_tokens,

@@ -149,6 +149,7 @@ def describe(scenario: Scenario, bound: ScenarioNumbers) -> dict[str, Any]:
         "pipeline_parallel": layout.pipeline_parallel,
         "multi_device_mode": mode_of(scenario.runtime, layout.tensor_parallel, layout.pipeline_parallel),
         "offload": layout.offload,
+        "flash_attention": bool(bound.number("fa")),
     }
 
 

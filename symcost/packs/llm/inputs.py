@@ -110,6 +110,7 @@ def scenario_tree(scenario: Scenario) -> InputTree:
         "tensor_parallel": scenario.layout.tensor_parallel,
         "pipeline_parallel": scenario.layout.pipeline_parallel,
         "offload": scenario.layout.offload,
+        "flash_attention": scenario.layout.flash_attention,
     }
     origins = {role: entry_label(entry) for role, entry in entries.items()}
     origins.update(workload=REQUEST, layout=REQUEST)

@@ -10,7 +10,8 @@ prompt or an output: a record carrying one is refused.
 row's notes the way its source ran the benchmark (llama-bench runs pp and tg
 as separate tests from an empty cache; "@ d32768" is a depth; serving rows are
 max-load output throughput). Optional columns date, runtime_version and
-backend go to the record's source_date and env.
+backend go to the record's source_date and env; flash_attention (1, 0 or
+blank for the runtime's default) to its kernel_flags.
 """
 
 from __future__ import annotations
@@ -73,7 +74,12 @@ class RunRecord:
             saturate=concurrency == "max",
         )
         parallel = data.get("parallelism", {})
-        layout = ParallelLayout(parallel.get("tensor_parallel", 1), parallel.get("pipeline_parallel", 1), "auto")
+        layout = ParallelLayout(
+            parallel.get("tensor_parallel", 1),
+            parallel.get("pipeline_parallel", 1),
+            "auto",
+            data.get("kernel_flags", {}).get("flash_attention"),
+        )
         runtime = catalog("runtimes").get(data["runtime_id"])
         era = era_of_record(
             runtime.get("backend", runtime.id),
@@ -231,6 +237,7 @@ def _csv_record(row: _Row, index: int, label: str) -> dict[str, Any]:
             if "TP" in row["runtime"] or "FasterTransformer" in row["runtime"]
             else {"pipeline_parallel": int(devices.group(1))}
         )
+    _kernel_flags(row, record)
     serving = record["concurrency"] == "max"
     for column, metric in (
         ("pp_tok_s", "prefill_toks_sec"),
@@ -242,6 +249,17 @@ def _csv_record(row: _Row, index: int, label: str) -> dict[str, Any]:
     if weights:
         record["metrics"]["weights_gb"] = weights
     return record
+
+
+def _kernel_flags(row: _Row, record: dict[str, Any]) -> None:
+    """The optional flash_attention column: 1 (on), 0 (off), blank (the runtime's default)."""
+    flash = row["flash_attention"].strip()
+    if flash:
+        if flash not in ("0", "1"):
+            raise _CellError(
+                "flash_attention", f"expected 1 (on), 0 (off) or nothing (the runtime's default), got {flash[:40]!r}"
+            )
+        record["kernel_flags"] = {"flash_attention": flash == "1"}
 
 
 def _provenance(row: _Row, record: dict[str, Any]) -> None:

@@ -50,7 +50,7 @@ def scenario_from_request(
         runtime,
         quant,
         _workload(workload),
-        _layout(runtime, request.get("parallelism") or {}, request.get("offload", "auto")),
+        _layout(runtime, request.get("parallelism") or {}, request.get("offload", "auto"), _flash_attention(request)),
         runtime_era=era,
         backend=choose_backend(runtime, hardware, request.get("backend")),
     )
@@ -72,14 +72,22 @@ def default_quant(runtime: CatalogEntry) -> str:
     )
 
 
-def _layout(runtime: CatalogEntry, raw: dict[str, Any], offload: str) -> ParallelLayout:
+def _layout(runtime: CatalogEntry, raw: dict[str, Any], offload: str, flash: bool | None) -> ParallelLayout:
     """TP x PP as given, or ``devices`` in a multi-device mode of the runtime (``split_mode``, default its own)."""
     tp, pp = _positive(raw, "tensor_parallel", 1), _positive(raw, "pipeline_parallel", 1)
     if raw.get("devices") is None and raw.get("split_mode") is None:
-        return ParallelLayout(tp, pp, offload)
+        return ParallelLayout(tp, pp, offload, flash)
     if tp > 1 or pp > 1:
         raise RequestError("give devices (with split_mode) or tensor_parallel / pipeline_parallel, not both")
-    return ParallelLayout(*degrees_for(runtime, _positive(raw, "devices", 1), raw.get("split_mode")), offload)
+    return ParallelLayout(*degrees_for(runtime, _positive(raw, "devices", 1), raw.get("split_mode")), offload, flash)
+
+
+def _flash_attention(request: dict[str, Any]) -> bool | None:
+    """Fused attention asked for (true, false), or None for the runtime's own setting."""
+    value = request.get("flash_attention")
+    if value is not None and not isinstance(value, bool):
+        raise RequestError(f"flash_attention: expected true, false or null (the runtime's default), got {value!r}")
+    return value
 
 
 def _workload(raw: dict[str, Any]) -> Workload:

@@ -41,6 +41,7 @@ class ParallelLayout:
     tensor_parallel: int = 1
     pipeline_parallel: int = 1
     offload: str = "auto"  # none | auto (what does not fit) | full (every weight in host RAM)
+    flash_attention: bool | None = None  # fused attention asked for (llama.cpp -fa); None: the runtime's default
 
     @property
     def devices(self) -> int:

@@ -510,6 +510,7 @@
     };
     if (values.quant) body.quant = values.quant;
     if (values.backend) body.backend = values.backend;
+    if (values.flash_attention) body.flash_attention = values.flash_attention === "on";
     return body;
   }
 
@@ -642,7 +643,8 @@
           el("li", { text: `prompt ${fmt(workload.prompt_tokens)} tokens, output ${fmt(workload.gen_tokens)}, ` +
             `concurrency ${workload.concurrency}, context allocated ${fmt(workload.context_alloc)} per sequence` }),
           el("li", { text: `TP ${scenario.tensor_parallel} × PP ${scenario.pipeline_parallel}` +
-            `${scenario.multi_device_mode ? ` (${scenario.multi_device_mode} split)` : ""}, offload ${scenario.offload}` })),
+            `${scenario.multi_device_mode ? ` (${scenario.multi_device_mode} split)` : ""}, offload ${scenario.offload}, ` +
+            `flash attention ${scenario.flash_attention ? "on" : "off"}` })),
         el("p", { class: "help small", text: "Ranges are conformal bounds from held-out errors on the calibration measurements " +
           "(each source left out in turn; each hardware profile when there is one source); see docs/llm.md and " +
           "docs/llm-accuracy.md." })));
