@@ -270,25 +270,26 @@ def number(text):
     return float(text) if text else None
 
 
-def build(index, row):
-    """Configs and workload of one row, plus what was chosen for it."""
-    key, entry = model_entry(row["model"])
-    layers, hidden = int(row["layers"]), int(row["hidden"])
-    n_heads, n_kv = int(row["n_heads"]), int(row["n_kv_heads"])
-    ffn = entry["ffn"]
-    prompt, gen = int(row["prompt_tokens"]), int(row["gen_tokens"])
-    # llm-analysis refuses seq_len > max_seq_len; a row measured beyond the
-    # config's context (llama.cpp runs past n_ctx_train, e.g. with YaRN) gets
-    # the context it was run at, and says so.
-    max_seq_len = max(entry["max_seq_len"], prompt + gen)
-    model = ModelConfig(
+def context_length(entry, prompt, gen):
+    """max_seq_len for the model config, raised to fit the row if need be.
+
+    llm-analysis refuses seq_len > max_seq_len; a row measured beyond the
+    config's context (llama.cpp runs past n_ctx_train, e.g. with YaRN) gets
+    the context it was run at, and the record says so (max_seq_len_raised).
+    """
+    return max(entry["max_seq_len"], prompt + gen)
+
+
+def model_config(key, entry, row, max_seq_len):
+    ffn, hidden = entry["ffn"], int(row["hidden"])
+    return ModelConfig(
         name=key,
-        num_layers=layers,
-        n_head=n_heads,
+        num_layers=int(row["layers"]),
+        n_head=int(row["n_heads"]),
         hidden_dim=hidden,
         vocab_size=entry["vocab"],
         max_seq_len=max_seq_len,
-        num_key_value_heads=n_kv,
+        num_key_value_heads=int(row["n_kv_heads"]),
         ffn_embed_dim=ffn,
         # Given explicitly: llm-analysis asserts ffn_embed_dim % hidden_dim == 0
         # when it has to derive the ratio, which 14336/4096 etc. are not.
@@ -296,7 +297,27 @@ def build(index, row):
         moe_num_experts=entry.get("experts", 1),
         moe_top_k=entry.get("top_k", 1),
     )
-    tp = tensor_parallel(row)
+
+
+def model_record(key, entry, row, model, max_seq_len):
+    """What the model config was built from, so each row's choices can be audited."""
+    ffn = entry["ffn"]
+    return {
+        "table_key": key,
+        "ffn_embed_dim": ffn,
+        "expansion_ratio": ffn / int(row["hidden"]),
+        "vocab_size": entry["vocab"],
+        "max_seq_len": max_seq_len,
+        "max_seq_len_config": entry["max_seq_len"],
+        "max_seq_len_raised": max_seq_len != entry["max_seq_len"],
+        "moe_num_experts": model.moe_num_experts,
+        "moe_top_k": model.moe_top_k,
+        "provenance": entry["provenance"],
+    }
+
+
+def gpu_config(row, tp):
+    """The GPU config and its record; figures the CSV lacks carry their source."""
     memory_gb, memory_src = device_memory_gb(row["hardware"])
     tflops, tflops_src = peak_fp16(row)
     intra_bw, intra_src = intra_node(row["hardware"], tp)
@@ -308,25 +329,71 @@ def build(index, row):
         intra_node_min_message_latency=INTRA_NODE_MIN_MESSAGE_LATENCY_S,
         peak_fp16_TFLOPS=tflops,
     )
-    bpw = float(row["bits_per_weight"])
-    wbits = nearest_bits(bpw)
-    dtype = DtypeConfig(
-        name=f"w{wbits}a{ACTIVATION_BITS}e{EMBEDDING_BITS}",
-        weight_bits=wbits,
+    record = {
+        "mem_per_GPU_in_GB": memory_gb,
+        "memory_source": memory_src,
+        "hbm_bandwidth_in_GB_per_sec": gpu.hbm_bandwidth_in_GB_per_sec,
+        "peak_fp16_TFLOPS": tflops,
+        "peak_source": tflops_src,
+        "intra_node_bandwidth_in_GB_per_sec": intra_bw,
+        "intra_node_source": intra_src,
+    }
+    return gpu, record
+
+
+def dtype_config(weight_bits):
+    return DtypeConfig(
+        name=f"w{weight_bits}a{ACTIVATION_BITS}e{EMBEDDING_BITS}",
+        weight_bits=weight_bits,
         activation_bits=ACTIVATION_BITS,
         embedding_bits=EMBEDDING_BITS,
     )
-    parallel = ParallelismConfig(tp_size=tp)
 
+
+def batch_of(row):
+    """(serving_row, batch): serving rows give no batch number, so SERVING_BATCH stands in."""
     serving = row["batch"].strip().lower().startswith("max")
-    batch = SERVING_BATCH if serving else int(row["batch"])
-    depth, new_prompt = depth_of(row["notes"], prompt)
-    workload = {
+    return serving, SERVING_BATCH if serving else int(row["batch"])
+
+
+def inference_workload(batch, prompt, gen):
+    """Keyword arguments of LLMAnalysis.inference for one row.
+
+    seq_len is the whole prompt, depth included: llm-analysis has no notion of
+    a KV cache already filled before the prompt (see ASSUMPTIONS).
+    """
+    return {
         "batch_size_per_gpu": batch,
         "seq_len": prompt,
         "num_tokens_to_generate": gen,
         "kv_cache_dtype_bytes": KV_CACHE_BYTES,
     }
+
+
+def measured(row):
+    """The CSV's measured figures; an empty cell becomes None, not an error."""
+    return {
+        "pp_tok_s": number(row["pp_tok_s"]),
+        "tg_tok_s": number(row["tg_tok_s"]),
+        "vram_gb": number(row["vram_gb"]),
+    }
+
+
+def build(index, row):
+    """Configs and workload of one row, plus what was chosen for it."""
+    key, entry = model_entry(row["model"])
+    prompt, gen = int(row["prompt_tokens"]), int(row["gen_tokens"])
+    max_seq_len = context_length(entry, prompt, gen)
+    model = model_config(key, entry, row, max_seq_len)
+    tp = tensor_parallel(row)
+    gpu, gpu_record = gpu_config(row, tp)
+    bpw = float(row["bits_per_weight"])
+    wbits = nearest_bits(bpw)
+    dtype = dtype_config(wbits)
+    parallel = ParallelismConfig(tp_size=tp)
+    serving, batch = batch_of(row)
+    depth, new_prompt = depth_of(row["notes"], prompt)
+    workload = inference_workload(batch, prompt, gen)
     record = {
         "row": index,
         "hardware": row["hardware"],
@@ -345,32 +412,9 @@ def build(index, row):
         "new_prompt_tokens": new_prompt,
         "seq_len_used": prompt,
         "tp_size": tp,
-        "measured": {
-            "pp_tok_s": number(row["pp_tok_s"]),
-            "tg_tok_s": number(row["tg_tok_s"]),
-            "vram_gb": number(row["vram_gb"]),
-        },
-        "model_config": {
-            "table_key": key,
-            "ffn_embed_dim": ffn,
-            "expansion_ratio": ffn / hidden,
-            "vocab_size": entry["vocab"],
-            "max_seq_len": max_seq_len,
-            "max_seq_len_config": entry["max_seq_len"],
-            "max_seq_len_raised": max_seq_len != entry["max_seq_len"],
-            "moe_num_experts": model.moe_num_experts,
-            "moe_top_k": model.moe_top_k,
-            "provenance": entry["provenance"],
-        },
-        "gpu_config": {
-            "mem_per_GPU_in_GB": memory_gb,
-            "memory_source": memory_src,
-            "hbm_bandwidth_in_GB_per_sec": gpu.hbm_bandwidth_in_GB_per_sec,
-            "peak_fp16_TFLOPS": tflops,
-            "peak_source": tflops_src,
-            "intra_node_bandwidth_in_GB_per_sec": intra_bw,
-            "intra_node_source": intra_src,
-        },
+        "measured": measured(row),
+        "model_config": model_record(key, entry, row, model, max_seq_len),
+        "gpu_config": gpu_record,
     }
     return (model, gpu, dtype, parallel, workload), record
 
@@ -474,7 +518,36 @@ def machine():
     return info
 
 
-def main(argv=None):
+# Written into the JSON so a reader of the results sees every modelling choice
+# this benchmark made on llm-analysis's behalf without reading the code.
+ASSUMPTIONS = (
+    (
+        "weights: bits_per_weight rounded to the nearest of 4/8/16 "
+        "(llm-analysis knows no other widths); activations, embeddings and KV cache 16 bit"
+    ),
+    (
+        f"serving rows (batch 'max ...') run with batch {SERVING_BATCH}; "
+        "their measured tg_tok_s is aggregate output throughput"
+    ),
+    (
+        "depth rows ('pp2048 @ d32768'): llm-analysis has no KV depth; run with "
+        "seq_len = prompt_tokens (depth + new tokens), so predicted prefill tok/s "
+        "is over all prompt_tokens and decode reads a KV cache of prompt+gen tokens"
+    ),
+    (
+        "tp_size 2 for '2x' hardware and FasterTransformer TP=2 rows "
+        "(the llama.cpp 2-GPU rows actually used layer split, not tensor parallel)"
+    ),
+    "unified-memory machines: the whole memory is given as GPU memory",
+    (
+        "llm-analysis models a 2-matrix MLP (2*h*ffn per expert), ties input and "
+        "output embeddings and sets the attention width to hidden_dim; "
+        "its parameter counts are recorded per row (num_params_total)"
+    ),
+)
+
+
+def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--csv", type=Path, default=DEFAULT_CSV)
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
@@ -484,14 +557,17 @@ def main(argv=None):
         default=5,
         help="timing repeats per row, best taken (default 5)",
     )
-    opts = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
-    with open(opts.csv, newline="") as f:
-        csv_rows = list(csv.DictReader(f))
-    rows = [run_row(i, row, opts.repeat) for i, row in enumerate(csv_rows)]
 
-    probe = LLMAnalysis(*build(0, csv_rows[0])[0][:4])
-    efficiencies = {
+def default_efficiencies(first_row):
+    """llm-analysis's efficiency defaults, read off an instance.
+
+    Nothing is passed, so the instance's values are what every row ran with;
+    the first CSV row serves only to construct one.
+    """
+    probe = LLMAnalysis(*build(0, first_row)[0][:4])
+    return {
         "flops_efficiency": probe.flops_efficiency,
         "hbm_memory_efficiency": probe.hbm_memory_efficiency,
         "intra_node_memory_efficiency": probe.intra_node_memory_efficiency,
@@ -500,56 +576,51 @@ def main(argv=None):
         f"{la_constant.FLOPS_EFFICIENCY}, HBM_MEMORY_EFFICIENCY="
         f"{la_constant.HBM_MEMORY_EFFICIENCY}); nothing passed",
     }
+
+
+def result_document(opts, csv_rows, rows):
     rates = [r["estimates_per_second"] for r in rows if "estimates_per_second" in r]
-    result = {
+    return {
         "tool": "llm-analysis",
         "version": importlib.metadata.version("llm-analysis"),
         "python": sys.version.split()[0],
         "machine": machine(),
         "csv": str(opts.csv.name),
-        "efficiencies": efficiencies,
+        "efficiencies": default_efficiencies(csv_rows[0]),
         "estimates_per_second_median": statistics.median(rates) if rates else None,
         "timing": f"best of {opts.repeat} per row of LLMAnalysis(...) construction plus "
         ".inference(...) (configs built beforehand, logger at ERROR); "
         "median over rows that ran",
-        "assumptions": [
-            (
-                "weights: bits_per_weight rounded to the nearest of 4/8/16 "
-                "(llm-analysis knows no other widths); activations, embeddings and KV cache 16 bit"
-            ),
-            (
-                f"serving rows (batch 'max ...') run with batch {SERVING_BATCH}; "
-                "their measured tg_tok_s is aggregate output throughput"
-            ),
-            (
-                "depth rows ('pp2048 @ d32768'): llm-analysis has no KV depth; run with "
-                "seq_len = prompt_tokens (depth + new tokens), so predicted prefill tok/s "
-                "is over all prompt_tokens and decode reads a KV cache of prompt+gen tokens"
-            ),
-            (
-                "tp_size 2 for '2x' hardware and FasterTransformer TP=2 rows "
-                "(the llama.cpp 2-GPU rows actually used layer split, not tensor parallel)"
-            ),
-            "unified-memory machines: the whole memory is given as GPU memory",
-            (
-                "llm-analysis models a 2-matrix MLP (2*h*ffn per expert), ties input and "
-                "output embeddings and sets the attention width to hidden_dim; "
-                "its parameter counts are recorded per row (num_params_total)"
-            ),
-        ],
+        "assumptions": list(ASSUMPTIONS),
         "summary": summarise(rows),
         "rows": rows,
     }
-    opts.output.parent.mkdir(parents=True, exist_ok=True)
-    with open(opts.output, "w") as f:
+
+
+def write_json(path, result):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as f:
         json.dump(result, f, indent=1)
         f.write("\n")
+
+
+def print_headline(result, output):
     s = result["summary"]
     print(f"llm-analysis {result['version']}: {s['rows_run']}/{s['rows']} rows ran; failed {s['rows_failed']}")
     print(f"median APE decode (batch 1, {s['decode_batch1_rows']} rows): {s['decode_batch1_median_ape_percent']}")
     print(f"median APE prefill ({s['prefill_rows']} rows): {s['prefill_median_ape_percent']}")
     print(f"estimates/s (median): {result['estimates_per_second_median']}")
-    print(f"wrote {opts.output}")
+    print(f"wrote {output}")
+
+
+def main(argv=None):
+    opts = parse_args(argv)
+    with open(opts.csv, newline="") as f:
+        csv_rows = list(csv.DictReader(f))
+    rows = [run_row(i, row, opts.repeat) for i, row in enumerate(csv_rows)]
+    result = result_document(opts, csv_rows, rows)
+    write_json(opts.output, result)
+    print_headline(result, opts.output)
 
 
 if __name__ == "__main__":
