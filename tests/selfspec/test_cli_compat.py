@@ -227,6 +227,28 @@ def test_batch_inputs_malformed_simulator_file(peer_examples, tmp_path):
     _one_line_error(result, "run.json", "dataset.prompt_length")
 
 
+def test_batch_reads_each_simulator_file_once_and_stops_at_a_bad_one_in_name_order(
+    peer_examples, tmp_path, monkeypatch
+):
+    """The prebuild and the run share one read of each file; a file that cannot be read still fails in its turn,
+    after the files before it are written."""
+    from symcost.errors import SymcostError
+    from symcost.packs.selfspec.compat import batch
+
+    case = REFERENCE["batch"][0]
+    inputs = tmp_path / "inputs"
+    shutil.copytree(DATA / case["inputs"], inputs)
+    good = sorted(path.name for path in inputs.glob("*.json"))
+    (inputs / "zz-bad.json").write_text('{"model": {"checkpoint_path": "Qwen3-0.6B"}, "dataset": {}}')
+    reads, read_run = [], batch.read_run
+    monkeypatch.setattr(batch, "read_run", lambda path: reads.append(path.name) or read_run(path))
+    runner = batch.BatchRunner(peer_examples / case["hardware_template"], peer_examples, case["force_verify_adc_bits"])
+    with pytest.raises(SymcostError, match="zz-bad.json"):
+        runner.run(inputs, tmp_path / "out")
+    assert sorted(reads) == [*good, "zz-bad.json"]
+    assert all((tmp_path / "out" / name).is_file() for name in good)
+
+
 def test_batch_inputs_knob_the_library_cannot_serve(peer_examples, tmp_path):
     inputs = tmp_path / "inputs"
     inputs.mkdir()

@@ -124,8 +124,7 @@ class BatchRunner:
     def overrides(self, run: SimulatorRun) -> dict[str, Any]:
         return run.hardware_overrides(self.force_verify_adc_bits or run.verify_adc_bits)
 
-    def run_file(self, path: Path, output_dir: Path) -> tuple[list[SummaryRow], SummaryRow]:
-        run = read_run(path)
+    def run_file(self, path: Path, run: SimulatorRun, output_dir: Path) -> tuple[list[SummaryRow], SummaryRow]:
         verify_bits = self.force_verify_adc_bits or run.verify_adc_bits
         model = self.cost_model(run, self.overrides(run))
         paths = {"model": str(self.models_dir / run.model_file), "hardware": str(self.template), "stats": str(path)}
@@ -148,17 +147,9 @@ class BatchRunner:
 
         return [row(point) for point in report["points"]], row(report["best_by_prompt_length"][0]["best_throughput"])
 
-    def prebuild(self, paths: list[Path]) -> None:
-        """The runs' different cost models compiled side by side into the cache (:mod:`..prebuild`); a file
-        that cannot be read is left to :meth:`run_file`, which names the problem."""
-        requests = []
-        for path in paths:
-            try:
-                run = read_run(path)
-            except SymcostError:
-                continue
-            requests.append(self.build_request(run, self.overrides(run)))
-        prebuild(requests)
+    def prebuild(self, runs: list[SimulatorRun]) -> None:
+        """The runs' different cost models compiled side by side into the cache (:mod:`..prebuild`)."""
+        prebuild([self.build_request(run, self.overrides(run)) for run in runs])
 
     def run(self, inputs_dir: Path, output_dir: Path) -> BatchSummary:
         try:
@@ -166,10 +157,12 @@ class BatchRunner:
         except OSError as error:
             raise SymcostError(f"cannot create {output_dir}: {error.strerror or error}") from None
         summary = BatchSummary()
-        paths = sorted(inputs_dir.glob("*.json"))
-        self.prebuild(paths)
-        for path in paths:
-            rows, best = self.run_file(path, output_dir)
+        runs = [(path, _read_or_error(path)) for path in sorted(inputs_dir.glob("*.json"))]
+        self.prebuild([run for _, run in runs if isinstance(run, SimulatorRun)])
+        for path, run in runs:
+            if isinstance(run, SymcostError):  # in name order: the files before it are written, as one by one
+                raise run
+            rows, best = self.run_file(path, run, output_dir)
             summary.rows += rows
             summary.best_rows.append(best)
             summary.files += 1
@@ -177,3 +170,11 @@ class BatchRunner:
             write_json(output_dir / f"{name}.json", {"rows": [asdict(row) for row in rows]})
             _write(output_dir / f"{name}.md", summary_markdown(rows))
         return summary
+
+
+def _read_or_error(path: Path) -> SimulatorRun | SymcostError:
+    """The run a simulator file holds, read once for the prebuild and the run, or the error naming its problem."""
+    try:
+        return read_run(path)
+    except SymcostError as error:
+        return error
