@@ -395,14 +395,16 @@ def test_nothing_is_offloaded_without_offload_or_with_unified_memory(scenario):
 
 def test_unfused_attention_moves_every_score_through_memory():
     """By hand: Llama-3 8B (32 layers, 32 heads), 8192 prompt tokens with -fa 0 on an RTX 4090 (1008 GB/s):
-    llama.cpp's unfused path moves 24 B per score, 32 x 32 x 8192^2 / 2 causal scores in prefill, at the
-    peak bandwidth; each decode step 24 B x 32 x 32 per cached token, with the KV cache."""
+    llama.cpp's unfused path moves its catalog's attention_score_bytes (24) per score, 32 x 32 x 8192^2 / 2
+    causal scores in prefill, at the peak bandwidth; each decode step that x 32 x 32 per cached token, with the
+    KV cache."""
+    score_bytes = RAW["runtimes"]["llama.cpp"]["attention_score_bytes"]
     fused = evaluate(pack_scenario("llama-3-8b", "rtx-4090", "llama.cpp", "f16", 8192, 64))
     unfused = evaluate(pack_scenario("llama-3-8b", "rtx-4090", "llama.cpp", "f16", 8192, 64, flash_attention=False))
-    scores = 24 * 32 * 32 * 8192**2 / 2
+    scores = score_bytes * 32 * 32 * 8192**2 / 2
     assert fused["A_pf_scores"] == 0 and close(unfused["A_pf_scores"], scores)
     assert close(unfused["t_prefill"] - fused["t_prefill"], scores / 1008e9, 1e-6)
-    per_step = 24 * 32 * 32 * (8192 + 63 / 2)
+    per_step = score_bytes * 32 * 32 * (8192 + 63 / 2)
     assert fused["Sc_step"] == 0 and close(unfused["Sc_step"], per_step)
     assert close(unfused["t_mem"] - fused["t_mem"], per_step / (unfused["eta_bw_q"] * 1008e9), 1e-6)
 
@@ -413,7 +415,8 @@ def test_flash_attention_follows_the_runtime_unless_the_run_sets_it():
     assert llama["A_pf_scores"] == 0
     assert evaluate(pack_scenario("llama-3-8b", "rtx-4090", "llama.cpp", "q4_k_m", 4096, flash_attention=True)) == llama
     ollama = evaluate(pack_scenario("llama-3-8b", "rtx-4090", "ollama", "q4_k_m", 4096))
-    assert close(ollama["A_pf_scores"], 24 * 32 * 32 * 4096**2 / 2)
+    ollama_bytes = RAW["runtimes"]["ollama"]["attention_score_bytes"]
+    assert close(ollama["A_pf_scores"], ollama_bytes * 32 * 32 * 4096**2 / 2)
     assert (
         evaluate(pack_scenario("llama-3-8b", "rtx-4090", "ollama", "q4_k_m", 4096, flash_attention=True))["A_pf_scores"]
         == 0

@@ -51,7 +51,7 @@ def estimate_text(response: dict[str, Any]) -> str:
         f"TP {scenario['tensor_parallel']} x PP {scenario['pipeline_parallel']}"
         + (f" ({scenario['multi_device_mode']} split)" if scenario.get("multi_device_mode") else "")
         + f", backend {scenario['backend']}"
-        + ("" if scenario.get("flash_attention", True) else ", flash attention off"),
+        + ("" if scenario["flash_attention"] else ", flash attention off"),
         f"feasibility: {response['feasibility']}"
         + (f"  ({', '.join(response['reason_codes'])})" if response["reason_codes"] else ""),
         *_calibration_line(response.get("runtime_calibrated"), response.get("backend_calibrated")),
