@@ -14,6 +14,7 @@ from ..size_limits import MAX_PROMPT_LENGTH, MAX_REPORT_POINTS
 
 if TYPE_CHECKING:
     from ..audit import LoadedDocument
+    from ..packs.selfspec.recipe import Recipe
 
 
 ROLES = ("model", "hardware", "stats")
@@ -175,12 +176,11 @@ def build_from_args(args: argparse.Namespace, **options):
     return build_model(*_model_arguments(args), library_path=args.library_path, **options)
 
 
-def model_is_cached(args: argparse.Namespace, **options) -> bool:
-    """Whether the evaluator cache holds the model :func:`build_from_args` would build (False without a cache)."""
+def recipe_from_args(args: argparse.Namespace) -> Recipe:
+    """The recipe :func:`build_from_args` follows, for a command that asks the cache about it before building."""
     from ..packs.selfspec.model import recipe_of
 
-    entry = recipe_of(*_model_arguments(args), library_path=args.library_path, **options).cache_entry()
-    return entry is not None and entry.exists()
+    return recipe_of(*_model_arguments(args), library_path=args.library_path)
 
 
 def _model_arguments(args: argparse.Namespace) -> tuple:

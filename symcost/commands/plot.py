@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import argparse
 from functools import partial
+from typing import TYPE_CHECKING
 
 from .common import (
     add_axes,
     add_input_files,
     add_prompt_lengths,
     bounded_int,
-    build_from_args,
     build_pack_from_args,
     int_list,
-    model_is_cached,
     prompt_lengths,
+    recipe_from_args,
     uses_pack_inputs,
 )
+
+if TYPE_CHECKING:
+    from ..cache import CacheEntry
+    from ..packs.selfspec.recipe import Recipe
 
 DENSE_POINTS, DENSE_FROM, DENSE_TO = 120, 16, 65_536
 
@@ -111,10 +115,12 @@ def _build_report(args: argparse.Namespace) -> dict:
     missing = [f"--{flag}" for flag in ("model", "hardware", "stats") if not getattr(args, flag)]
     if missing:
         raise SymcostError(f"give --report FILE, or --model, --hardware and --stats (missing {', '.join(missing)})")
-    if model_is_cached(args):
-        return _report_from_files(args)
+    recipe = recipe_from_args(args)
+    entry = recipe.cache_entry()
+    if entry is not None and entry.exists():
+        return _report_from_files(args, recipe, entry)
     # Seconds of SymPy ahead: built in a child process while this one loads matplotlib for the figure.
-    pending = fork_json(partial(_report_from_files, args))
+    pending = fork_json(partial(_report_from_files, args, recipe, entry))
     if pending.forked:
         from ..plot import warm_up
 
@@ -122,10 +128,11 @@ def _build_report(args: argparse.Namespace) -> dict:
     return pending.result()
 
 
-def _report_from_files(args: argparse.Namespace) -> dict:
+def _report_from_files(args: argparse.Namespace, recipe: Recipe, entry: CacheEntry | None) -> dict:
+    from ..packs.selfspec.model import model_from_recipe
     from ..packs.selfspec.report import build_report
 
-    model = build_from_args(args)
+    model = model_from_recipe(recipe, entry)
     lengths = prompt_lengths(args) or _dense_lengths(model)
     return build_report(model, sorted(set(lengths) | set(args.breakdown_lengths or ())))
 

@@ -18,10 +18,12 @@ from hypothesis import strategies as st
 from matplotlib.image import imread
 
 from symcost import build_model
+from symcost.cli import main
 from symcost.commands.common import log_range
 from symcost.errors import SymcostError
 from symcost.figure_files import write_figure
 from symcost.packs.selfspec.plots import breakdown_figure, choose_points, per_token_figure
+from symcost.packs.selfspec.recipe import Recipe
 from symcost.packs.selfspec.report import build_report
 
 FILES = (EXAMPLES / "model_tiny.yaml", EXAMPLES / "hardware_soc_pipelined.yaml", EXAMPLES / "stats_k4.yaml")
@@ -225,6 +227,20 @@ def test_plot_builds_the_report_from_the_input_files(tmp_path):
     assert result.code == 0, result.stderr
     text = (tmp_path / "per-token.svg").read_text()
     assert "attention = linear" in text and "no break-even" in text
+
+
+def test_a_plot_computes_the_cache_key_once_cold_or_warm(tmp_path, monkeypatch):
+    """The key hashes every input file: the plot asks whether the model is cached, and builds from that entry."""
+    monkeypatch.setenv("SYMCOST_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("SYMCOST_NO_FORK", "1")  # a cold build in this process, where the calls are counted
+    keyed = []
+    cache_entry = Recipe.cache_entry
+    monkeypatch.setattr(Recipe, "cache_entry", lambda recipe: keyed.append(recipe) or cache_entry(recipe))
+    for run in ("cold", "warm"):
+        figure = tmp_path / f"{run}.svg"
+        assert main(["plot", *map(str, ARGS), "--prompt-range", "16:4096:log6", "-o", str(figure)]) == 0
+        assert len(keyed) == 1, run
+        keyed.clear()
 
 
 @pytest.mark.parametrize(

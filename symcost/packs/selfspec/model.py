@@ -13,6 +13,7 @@ Output names: :mod:`symcost.packs.selfspec.outputs`. Building is split by job:
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -244,35 +245,36 @@ def build_model(
     same inputs, the next build skips SymPy. ``compile_on_use`` leaves the compile (and its storing) to the
     first evaluation: an audit lays out its closed forms while a forked child compiles for the break-even.
     """
-    recipe = recipe_of(model_path, hardware_path, stats_path, pack, library_path, keep, only, vary, overrides)
-    entry = recipe.cache_entry()
+    recipe = recipe_of(**locals())
+    return model_from_recipe(recipe, recipe.cache_entry(), compile_on_use=compile_on_use)
+
+
+def recipe_of(*arguments: Any, **options: Any) -> Recipe:
+    """The recipe :func:`build_model` follows for these arguments (its cache entry names what is built).
+
+    ``compile_on_use`` is accepted and ignored: it changes when the evaluator is compiled, not what.
+    """
+    given = inspect.signature(build_model).bind(*arguments, **options)
+    given.apply_defaults()
+    argument = given.arguments
+    return Recipe(
+        resolve_pack(argument["pack"]),
+        argument["model_path"],
+        argument["hardware_path"],
+        argument["stats_path"],
+        tuple(argument["library_path"] or ()),
+        tuple(argument["keep"]),
+        tuple(argument["only"]),
+        None if argument["vary"] is None else tuple(argument["vary"]),
+        json.dumps(argument["overrides"], sort_keys=True) if argument["overrides"] else "",
+    )
+
+
+def model_from_recipe(recipe: Recipe, entry: CacheEntry | None, *, compile_on_use: bool = False) -> CostModel:
+    """As :func:`build_model`, for a caller that already holds the recipe and ``entry``, its
+    ``recipe.cache_entry()`` (whose key hashes every input file: computed once, e.g. to ask whether it is stored)."""
     cached = entry.load() if entry else None
     return _loaded(recipe, entry, *cached) if cached else _compiled(recipe, entry, now=not compile_on_use)
-
-
-def recipe_of(
-    model_path,
-    hardware_path,
-    stats_path,
-    pack="selfspec",
-    library_path=None,
-    keep=(),
-    only=(),
-    vary=None,
-    overrides=None,
-) -> Recipe:
-    """The recipe :func:`build_model` follows for these arguments (its cache entry names what is built)."""
-    return Recipe(
-        resolve_pack(pack),
-        model_path,
-        hardware_path,
-        stats_path,
-        tuple(library_path or ()),
-        tuple(keep),
-        tuple(only),
-        None if vary is None else tuple(vary),
-        json.dumps(overrides, sort_keys=True) if overrides else "",
-    )
 
 
 def _loaded(recipe: Recipe, entry: CacheEntry, function: Callable, meta: dict) -> CostModel:
