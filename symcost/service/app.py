@@ -54,8 +54,8 @@ from .models import (
 )
 from .options import WorkerOptions
 from .selfspec import (
+    Build,
     DocumentFolder,
-    compiled,
     curve_from_files,
     limits_from_files,
     report_from_files,
@@ -226,8 +226,9 @@ def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
 def _selfspec_routes(app: FastAPI, lanes: Lanes, documents: DocumentFolder) -> None:
     async def in_worker(job, body: SelfspecDocuments, request: Request, what: str, *arguments) -> dict[str, Any]:
         with documents.holding(body.model, body.hardware, body.stats) as paths:
-            lane = lanes.quick if await run_in_threadpool(compiled, paths) else lanes.heavy
-            return await lane.run(job, paths, *arguments, what=what, client_gone=partial(client_gone, request))
+            build = await run_in_threadpool(Build.of, paths)
+            lane = lanes.quick if build.compiled else lanes.heavy
+            return await lane.run(job, build, *arguments, what=what, client_gone=partial(client_gone, request))
 
     @app.post("/v1/selfspec/report", tags=["selfspec"])
     async def post_selfspec_report(body: SelfspecRequest, request: Request) -> dict[str, Any]:

@@ -18,17 +18,17 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import sympy as sp
 
+from ..cache import CacheEntry
 from ..errors import SymcostError
 from ..packs.selfspec.breakeven import prompt_domain
-from ..packs.selfspec.model import CostModel, build_model
+from ..packs.selfspec.model import CostModel, model_from_recipe, recipe_of
 from ..packs.selfspec.recipe import Recipe
 from ..packs.selfspec.report import build_report
-from ..registry import resolve_pack
 
 EXAMPLES = {  # name -> (model, hardware, stats) files of examples/
     "llama2-7b, SoC, layer-pipelined": ("model_llama2_7b.yaml", "hardware_soc_pipelined.yaml", "stats_k4.yaml"),
@@ -74,21 +74,35 @@ class DocumentFolder:
                 shutil.rmtree(folder, ignore_errors=True)
 
 
-def compiled(paths: dict[str, str]) -> bool:
-    """Whether the evaluator for these files is in the cache (a report then takes milliseconds, not seconds)."""
-    entry = Recipe(resolve_pack(PACK), *(Path(paths[role]) for role in ROLES), vary=VARY).cache_entry()
-    return entry is not None and entry.exists()
+class Build(NamedTuple):
+    """What a worker builds a request's cost model from: the recipe for its files and the recipe's cache entry.
+
+    The entry's key hashes every file: the server computes it once, to choose the worker lane, and hands it
+    (pickled) to the worker, which builds from it instead of keying the files again."""
+
+    recipe: Recipe
+    entry: CacheEntry | None
+    compiled: bool  # whether the entry holds the evaluator (a report then takes milliseconds, not seconds)
+
+    @classmethod
+    def of(cls, paths: dict[str, str]) -> Build:
+        recipe = recipe_of(*(paths[role] for role in ROLES), pack=PACK, vary=VARY)
+        entry = recipe.cache_entry()
+        return cls(recipe, entry, entry is not None and entry.exists())
+
+    def model(self) -> CostModel:
+        return model_from_recipe(self.recipe, self.entry)
 
 
-def report_from_files(paths: dict[str, str], prompt_lengths: Sequence[int]) -> dict[str, Any]:
-    report = build_report(_build(paths), prompt_lengths)
+def report_from_files(build: Build, prompt_lengths: Sequence[int]) -> dict[str, Any]:
+    report = build_report(build.model(), prompt_lengths)
     report.pop("inputs", None)  # the scratch folder's paths mean nothing to the caller
     return report
 
 
-def curve_from_files(paths: dict[str, str], prompt_lengths: Sequence[int]) -> dict[str, Any]:
+def curve_from_files(build: Build, prompt_lengths: Sequence[int]) -> dict[str, Any]:
     """Per-token energy and latency of speculative and plain decoding over the prompt lengths, and the break-even."""
-    cost_model = _build(paths)
+    cost_model = build.model()
     lengths = np.asarray(sorted(set(prompt_lengths)), dtype=np.int64)
     results = cost_model.evaluate(L_prompt=lengths)
     report = build_report(cost_model, lengths[:1])
@@ -105,10 +119,10 @@ def curve_from_files(paths: dict[str, str], prompt_lengths: Sequence[int]) -> di
     }
 
 
-def limits_from_files(paths: dict[str, str]) -> dict[str, Any]:
+def limits_from_files(build: Build) -> dict[str, Any]:
     """The pack's validity limits for these documents: each as the pack declares it, whether the documents
     switch it on, its expression and maximum with their values in, and the longest prompt all of them allow."""
-    cost_model = _build(paths)
+    cost_model = build.model()
     return cost_model.remember("limits", lambda: _limits(cost_model))
 
 
@@ -159,7 +173,3 @@ def selfspec_examples() -> dict[str, Any]:
             documents = [load_document(folder / file).data for file in files]
             found[name] = dict(zip(ROLES, documents))
     return found
-
-
-def _build(paths: dict[str, str]) -> CostModel:
-    return build_model(*(paths[role] for role in ROLES), pack=PACK, vary=VARY)

@@ -25,10 +25,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ...registry import packaged_pack, resolve_pack
+from ...registry import packaged_pack
 from ...units import DIMENSIONLESS, parse_unit
-from .model import CostModel, build_model
-from .recipe import Recipe
+from .model import CostModel, build_model, recipe_of
 
 if TYPE_CHECKING:
     import sympy as sp
@@ -108,10 +107,7 @@ def sensitivities(
     """
     outputs = tuple(f"{scenario}.{metric}" for metric in metrics)
     lengths = np.asarray(prompt_lengths, dtype=np.float64)
-    recipe = Recipe(
-        resolve_pack("selfspec"), model_path, hardware_path, stats_path, tuple(library_path or ()), only=outputs
-    )
-    entry = recipe.cache_entry()
+    entry = recipe_of(model_path, hardware_path, stats_path, library_path=library_path, only=outputs).cache_entry()
 
     def derive() -> dict:
         if sys.stderr.isatty():  # seconds of SymPy: say why, and that it happens once
