@@ -11,6 +11,9 @@ group. llm-analysis's predictions come from
 benchmarks/results/llm_analysis_rows.json (run it with
 benchmarks/llm_analysis_rows.py in its own environment).
 
+It also splits the leave-one-source-out error into each source's own shift
+and the rest, beside the in-sample errors (benchmarks/llm_error_split.py).
+
 It also predicts each runtime backend from a fit without it
 (leave-one-runtime-out) and writes the ratio of those errors' interval width
 to that of the errors the bundle's intervals come from (leave-one-source-out),
@@ -32,7 +35,9 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
+
+from llm_error_split import in_sample_errors, split_section  # noqa: E402
 
 from symcost.packs.llm.calibration import FAMILIES, FOLDS, conformal_bounds, held_out_errors, interval_fold  # noqa: E402
 from symcost.packs.llm.observations import Batch, observations  # noqa: E402
@@ -80,7 +85,8 @@ def main() -> None:
     WIDENING.write_text(json.dumps(widening, indent=1, sort_keys=True) + "\n")
     rows = _rows(held, uncalibrated)
     peer = json.loads(PEER.read_text()) if PEER.exists() else None
-    text = _document(rows, peer, time.perf_counter() - started, _runtime_section(by_runtime, widening))
+    sections = split_section(rows, in_sample_errors(items), LABELS) + _runtime_section(by_runtime, widening)
+    text = _document(rows, peer, time.perf_counter() - started, sections)
     Path(args.output).write_text(text)
     print(f"wrote {args.output} and {WIDENING.relative_to(ROOT)}")
 
@@ -159,6 +165,7 @@ def _describe(item, uncalibrated: float) -> dict:
         "backend": item.provenance.compute_backend or "unstated",
         "era": FOLDS["period"](item),
         "source": item.provenance.source.split(" (")[0],
+        "publication": FOLDS["source"](item),  # what leave-one-source-out holds out (a comment of a PR, a table)
         "model": item.scenario.model.id,
         "quant": item.scenario.quant.id,
         "uncalibrated_error": float(np.expm1(-uncalibrated)),
@@ -189,7 +196,7 @@ def _peer_errors(peer: dict | None) -> dict[tuple[int, str], float]:
     return found
 
 
-def _document(rows: list[dict], peer: dict | None, seconds: float, runtime_section: list[str]) -> str:
+def _document(rows: list[dict], peer: dict | None, seconds: float, analysis_sections: list[str]) -> str:
     peer_errors = _peer_errors(peer)
     sources = sorted({r["source"] for r in rows})
     lines = [
@@ -230,7 +237,7 @@ def _document(rows: list[dict], peer: dict | None, seconds: float, runtime_secti
         ("runtime", "runtime"),
     ):
         lines += _group_section(rows, key, title)
-    lines += runtime_section
+    lines += analysis_sections
     lines += _row_section(rows, peer_errors)
     return "\n".join(lines) + "\n"
 

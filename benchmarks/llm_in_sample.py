@@ -19,27 +19,19 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
 from llm_accuracy import CSV, ISSUE_GATES, LABELS  # noqa: E402
+from llm_error_split import in_sample_errors  # noqa: E402
 
-from symcost.packs.llm.calibration import fit, fitted_chooser  # noqa: E402
-from symcost.packs.llm.observations import Batch, observations  # noqa: E402
+from symcost.packs.llm.observations import observations  # noqa: E402
 from symcost.packs.llm.records import records_from_csv  # noqa: E402
-
-
-def in_sample_errors() -> dict[str, list[float]]:
-    """Per metric, |predicted / measured - 1| in % of every figure, from one fit on all of them."""
-    items = observations(records_from_csv(CSV))
-    ratios = np.exp(Batch(items).log_errors(fitted_chooser(fit(items))))
-    errors: dict[str, list[float]] = {}
-    for item, ratio in zip(items, ratios):
-        errors.setdefault(item.metric, []).append(abs(float(ratio) - 1.0) * 100.0)
-    return errors
 
 
 def main() -> None:
     gates = {(metric, statistic): limit for metric, statistic, limit in ISSUE_GATES}
     print("| metric | n | in-sample median abs. error | in-sample MAPE | issue 17 gate (held out) |")
     print("|---|---|---|---|---|")
-    for metric, errors in sorted(in_sample_errors().items()):
+    found = in_sample_errors(observations(records_from_csv(CSV)))
+    for metric, signed in sorted(found.items()):
+        errors = 100 * np.abs(signed)
         gate = ", ".join(
             f"{statistic} <= {gates[(metric, statistic)]:.0f} %"
             for statistic in ("median", "mape")
