@@ -33,7 +33,7 @@ fractions, so that it binds by the same rules without importing SymPy.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sympy as sp
@@ -112,17 +112,12 @@ def resolve_formulas(
     """``values`` with every bound formula (a default such as ``expected(P, a + 1)``) given the values of the
     bound symbols it uses, except those in ``keep``, which stay symbols (evaluator inputs). A table is always
     substituted; an expectation over a table that is not bound is an error naming it."""
-    numbers = {
+    substitutions = {
         symbol: bound.value for symbol, bound in values.items() if symbol not in keep or isinstance(bound.value, Table)
     }
-    resolved = dict(values)
+    resolved_values = {}
     for symbol, bound in values.items():
-        value = bound.value
-        for _ in range(len(values)):  # formulas may use formulas: substitute until nothing changes
-            substituted = value.xreplace(numbers)
-            if substituted == value:
-                break
-            value = substituted
+        value = _substituted(bound.value, substitutions)
         unbound = sorted({str(node.args[0]) for node in value.atoms(expected) if not isinstance(node.args[0], Table)})
         if unbound:
             raise InputError(
@@ -134,8 +129,8 @@ def resolve_formulas(
                     )
                 ]
             )
-        resolved[symbol] = BoundValue(value, bound.provenance, bound.source_unit, bound.source_value, bound.formula)
-    return resolved
+        resolved_values[symbol] = replace(bound, value=value)
+    return resolved_values
 
 
 def resolved(pack: FormulaPack, values: dict[sp.Symbol, sp.Expr], *, derived: bool = False) -> dict[sp.Symbol, sp.Expr]:
@@ -147,18 +142,23 @@ def resolved(pack: FormulaPack, values: dict[sp.Symbol, sp.Expr], *, derived: bo
         if spec.definition is not None and (derived or spec.symbol in wanted):
             wanted |= spec.definition.free_symbols | {spec.symbol}
     table = dict(values)
-    # A pack's defaults and derived symbols use symbols declared before them: one pass in declaration order.
+    # A pack's defaults and derived symbols use symbols declared before them: in declaration order each formula
+    # meets values already resolved. A reader's own expression may use any bound symbol, declared later too.
     for spec in specs:
         formula = spec.definition if spec.symbol in wanted and spec.definition is not None else table.get(spec.symbol)
         if formula is not None and formula.free_symbols:
-            table[spec.symbol] = formula.xreplace(table)
-    # A reader's own expressions may use any bound symbol.
-    for _ in range(len(table)):
-        pending = {symbol: value for symbol, value in table.items() if value.free_symbols & table.keys()}
-        if not pending:
-            break
-        table.update((symbol, value.xreplace(table)) for symbol, value in pending.items())
+            table[spec.symbol] = _substituted(formula, table)
     return table if derived else {symbol: table[symbol] for symbol in values}
+
+
+def _substituted(expression: sp.Basic, substitutions: Mapping[sp.Symbol, sp.Basic]) -> sp.Basic:
+    """``expression`` with ``substitutions`` put in until nothing changes (a value may use other values)."""
+    for _ in range(len(substitutions)):  # an acyclic chain is at most this long; a cyclic one stops here
+        replaced = expression.xreplace(substitutions)
+        if replaced == expression:
+            break
+        expression = replaced
+    return expression
 
 
 def _exact(number: float | int) -> sp.Rational:
