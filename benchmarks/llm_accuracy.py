@@ -37,7 +37,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
-from llm_error_split import in_sample_errors, split_section  # noqa: E402
+from llm_error_split import error_stats, in_sample_errors, split_section  # noqa: E402
 
 from symcost.packs.llm.calibration import FAMILIES, FOLDS, conformal_bounds, held_out_errors, interval_fold  # noqa: E402
 from symcost.packs.llm.observations import Batch, observations  # noqa: E402
@@ -119,7 +119,7 @@ def _runtime_section(by_runtime, widening: dict) -> list[str]:
         groups[(item.backend, item.metric)].append(float(np.expm1(-error)))
     for (backend, metric), errors in sorted(groups.items()):
         if metric in LABELS:
-            n, median, mape = _stats(errors)
+            n, median, mape = error_stats(errors)
             lines.append(f"| {backend} | {LABELS[metric]} | {n} | {median:.1f} % | {mape:.1f} % |")
     lines += [
         "",
@@ -172,11 +172,6 @@ def _describe(item, uncalibrated: float) -> dict:
         "error": {},
         "covered": {},
     }
-
-
-def _stats(errors) -> tuple[int, float, float]:
-    values = np.abs(np.array(errors, dtype=float))
-    return len(values), 100 * float(np.median(values)), 100 * float(np.mean(values))
 
 
 def _peer_errors(peer: dict | None) -> dict[tuple[int, str], float]:
@@ -255,10 +250,10 @@ def _gate_section(rows: list[dict]) -> list[str]:
             chosen = [r for r in rows if r["metric"] == metric]
             if not chosen:
                 continue
-            n, median, mape = _stats([r["error"][fold] for r in chosen])
+            n, median, mape = error_stats([r["error"][fold] for r in chosen])
             gate = GATES[metric]
             verdict = "-" if gate is None else f"< {gate:.0f} %: {'met' if median < gate else 'NOT met'}"
-            _, uncal, _ = _stats([r["uncalibrated_error"] for r in chosen])
+            _, uncal, _ = error_stats([r["uncalibrated_error"] for r in chosen])
             lines.append(
                 f"| {scheme} | {LABELS[metric]} | {n} | {median:.1f} % | {mape:.1f} % | {verdict} | "
                 f"{_coverage(chosen, fold)} | {uncal:.1f} % |"
@@ -281,7 +276,7 @@ def _gate_section(rows: list[dict]) -> list[str]:
 def _issue_section(rows: list[dict]) -> list[str]:
     lines = ["## Against issue 17's gates (leave-one-source-out)", "", "| gate | measured | verdict |", "|---|---|---|"]
     for metric, statistic, limit in ISSUE_GATES:
-        _, median, mape = _stats([r["error"]["source"] for r in rows if r["metric"] == metric])
+        _, median, mape = error_stats([r["error"]["source"] for r in rows if r["metric"] == metric])
         value = median if statistic == "median" else mape
         lines.append(
             f"| {LABELS[metric]} {'median abs. error' if statistic == 'median' else 'MAPE'} <= {limit:.0f} % "
@@ -332,9 +327,9 @@ def _peer_section(rows, peer, peer_errors) -> list[str]:
         ours, theirs = zip(*pairs)
         ratio = np.median(np.array(theirs) + 1)
         scaled = (np.array(theirs) + 1) / ratio - 1
-        n, our_median, our_mape = _stats(ours)
-        _, their_median, their_mape = _stats(theirs)
-        _, scaled_median, _ = _stats(scaled)
+        n, our_median, our_mape = error_stats(ours)
+        _, their_median, their_mape = error_stats(theirs)
+        _, scaled_median, _ = error_stats(scaled)
         lines.append(
             f"| {LABELS[metric]} | {n} | {our_median:.1f} % / {our_mape:.1f} % | "
             f"{their_median:.1f} % / {their_mape:.1f} % | {scaled_median:.1f} % |"
@@ -355,7 +350,7 @@ def _group_section(rows, key, title) -> list[str]:
     for (group, metric), chosen in sorted(groups.items()):
         cells = []
         for fold in ("hardware", "source"):
-            n, median, mape = _stats([r["error"][fold] for r in chosen])
+            n, median, mape = error_stats([r["error"][fold] for r in chosen])
             cells.append(f"{median:.1f} % / {mape:.1f} %")
         lines.append(f"| {group} | {LABELS[metric]} | {n} | {cells[0]} | {cells[1]} |")
     return lines + [""]

@@ -50,9 +50,15 @@ def without_own_shift(rows: Sequence[dict], fold: str = "source") -> list[float]
     return found
 
 
+def error_stats(errors: Sequence[float]) -> tuple[int, float, float]:
+    """n, median and mean of |error| in % (``errors`` as predicted / measured - 1)."""
+    values = np.abs(np.asarray(errors, dtype=float))
+    return len(values), 100 * float(np.median(values)), 100 * float(np.mean(values))
+
+
 def _cell(errors: Sequence[float]) -> str:
-    values = 100 * np.abs(np.asarray(errors, dtype=float))
-    return f"{np.median(values):.1f} % / {np.mean(values):.1f} %"
+    _, median, mape = error_stats(errors)
+    return f"{median:.1f} % / {mape:.1f} %"
 
 
 def split_section(rows: Sequence[dict], in_sample: dict[str, list[float]], labels: dict[str, str]) -> list[str]:

@@ -13,13 +13,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
 from llm_accuracy import CSV, ISSUE_GATES, LABELS  # noqa: E402
-from llm_error_split import in_sample_errors  # noqa: E402
+from llm_error_split import error_stats, in_sample_errors  # noqa: E402
 
 from symcost.packs.llm.observations import observations  # noqa: E402
 from symcost.packs.llm.records import records_from_csv  # noqa: E402
@@ -31,16 +29,13 @@ def main() -> None:
     print("|---|---|---|---|---|")
     found = in_sample_errors(observations(records_from_csv(CSV)))
     for metric, signed in sorted(found.items()):
-        errors = 100 * np.abs(signed)
+        n, median, mape = error_stats(signed)
         gate = ", ".join(
             f"{statistic} <= {gates[(metric, statistic)]:.0f} %"
             for statistic in ("median", "mape")
             if (metric, statistic) in gates
         )
-        print(
-            f"| {LABELS.get(metric, metric)} | {len(errors)} | {np.median(errors):.1f} % | {np.mean(errors):.1f} % "
-            f"| {gate or '-'} |"
-        )
+        print(f"| {LABELS.get(metric, metric)} | {n} | {median:.1f} % | {mape:.1f} % | {gate or '-'} |")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from ..size_limits import MAX_PROMPT_LENGTH, MAX_REPORT_POINTS
 
 if TYPE_CHECKING:
     from ..audit import LoadedDocument
-    from ..packs.selfspec.recipe import Recipe
+    from ..packs.selfspec.model import Build
 
 
 ROLES = ("model", "hardware", "stats")
@@ -176,11 +176,11 @@ def build_from_args(args: argparse.Namespace, **options):
     return build_model(*_model_arguments(args), library_path=args.library_path, **options)
 
 
-def recipe_from_args(args: argparse.Namespace) -> Recipe:
-    """The recipe :func:`build_from_args` follows, for a command that asks the cache about it before building."""
-    from ..packs.selfspec.model import recipe_of
+def planned_build(args: argparse.Namespace) -> Build:
+    """The build :func:`build_from_args` would run, worked out first, for a command that asks whether it is cached."""
+    from ..packs.selfspec.model import Build
 
-    return recipe_of(*_model_arguments(args), library_path=args.library_path)
+    return Build.of(*_model_arguments(args), library_path=args.library_path)
 
 
 def _model_arguments(args: argparse.Namespace) -> tuple:

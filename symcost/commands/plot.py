@@ -13,14 +13,13 @@ from .common import (
     bounded_int,
     build_pack_from_args,
     int_list,
+    planned_build,
     prompt_lengths,
-    recipe_from_args,
     uses_pack_inputs,
 )
 
 if TYPE_CHECKING:
-    from ..cache import CacheEntry
-    from ..packs.selfspec.recipe import Recipe
+    from ..packs.selfspec.model import Build
 
 DENSE_POINTS, DENSE_FROM, DENSE_TO = 120, 16, 65_536
 
@@ -115,12 +114,11 @@ def _build_report(args: argparse.Namespace) -> dict:
     missing = [f"--{flag}" for flag in ("model", "hardware", "stats") if not getattr(args, flag)]
     if missing:
         raise SymcostError(f"give --report FILE, or --model, --hardware and --stats (missing {', '.join(missing)})")
-    recipe = recipe_from_args(args)
-    entry = recipe.cache_entry()
-    if entry is not None and entry.exists():
-        return _report_from_files(args, recipe, entry)
+    build = planned_build(args)
+    if build.compiled:
+        return _report_from_files(args, build)
     # Seconds of SymPy ahead: built in a child process while this one loads matplotlib for the figure.
-    pending = fork_json(partial(_report_from_files, args, recipe, entry))
+    pending = fork_json(partial(_report_from_files, args, build))
     if pending.forked:
         from ..plot import warm_up
 
@@ -128,11 +126,10 @@ def _build_report(args: argparse.Namespace) -> dict:
     return pending.result()
 
 
-def _report_from_files(args: argparse.Namespace, recipe: Recipe, entry: CacheEntry | None) -> dict:
-    from ..packs.selfspec.model import model_from_recipe
+def _report_from_files(args: argparse.Namespace, build: Build) -> dict:
     from ..packs.selfspec.report import build_report
 
-    model = model_from_recipe(recipe, entry)
+    model = build.model()
     lengths = prompt_lengths(args) or _dense_lengths(model)
     return build_report(model, sorted(set(lengths) | set(args.breakdown_lengths or ())))
 

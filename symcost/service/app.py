@@ -54,8 +54,8 @@ from .models import (
 )
 from .options import WorkerOptions
 from .selfspec import (
-    Build,
     DocumentFolder,
+    build_for,
     curve_from_files,
     limits_from_files,
     report_from_files,
@@ -226,7 +226,7 @@ def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
 def _selfspec_routes(app: FastAPI, lanes: Lanes, documents: DocumentFolder) -> None:
     async def in_worker(job, body: SelfspecDocuments, request: Request, what: str, *arguments) -> dict[str, Any]:
         with documents.holding(body.model, body.hardware, body.stats) as paths:
-            build = await run_in_threadpool(Build.of, paths)
+            build = await run_in_threadpool(build_for, paths)
             lane = lanes.quick if build.compiled else lanes.heavy
             return await lane.run(job, build, *arguments, what=what, client_gone=partial(client_gone, request))
 

@@ -18,16 +18,14 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import sympy as sp
 
-from ..cache import CacheEntry
 from ..errors import SymcostError
 from ..packs.selfspec.breakeven import prompt_domain
-from ..packs.selfspec.model import CostModel, model_from_recipe, recipe_of
-from ..packs.selfspec.recipe import Recipe
+from ..packs.selfspec.model import Build, CostModel
 from ..packs.selfspec.report import build_report
 
 EXAMPLES = {  # name -> (model, hardware, stats) files of examples/
@@ -74,24 +72,9 @@ class DocumentFolder:
                 shutil.rmtree(folder, ignore_errors=True)
 
 
-class Build(NamedTuple):
-    """What a worker builds a request's cost model from: the recipe for its files and the recipe's cache entry.
-
-    The entry's key hashes every file: the server computes it once, to choose the worker lane, and hands it
-    (pickled) to the worker, which builds from it instead of keying the files again."""
-
-    recipe: Recipe
-    entry: CacheEntry | None
-    compiled: bool  # whether the entry holds the evaluator (a report then takes milliseconds, not seconds)
-
-    @classmethod
-    def of(cls, paths: dict[str, str]) -> Build:
-        recipe = recipe_of(*(paths[role] for role in ROLES), pack=PACK, vary=VARY)
-        entry = recipe.cache_entry()
-        return cls(recipe, entry, entry is not None and entry.exists())
-
-    def model(self) -> CostModel:
-        return model_from_recipe(self.recipe, self.entry)
+def build_for(paths: dict[str, str]) -> Build:
+    """The build of a request's documents: its cache entry chooses the worker lane, and the worker builds from it."""
+    return Build.of(*(paths[role] for role in ROLES), pack=PACK, vary=VARY)
 
 
 def report_from_files(build: Build, prompt_lengths: Sequence[int]) -> dict[str, Any]:

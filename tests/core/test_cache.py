@@ -340,7 +340,7 @@ def test_the_same_documents_in_two_folders_share_one_entry(cache_dir, tmp_path):
 
 
 def test_the_service_leaves_one_entry_for_identical_requests(cache_dir, tmp_path):
-    from symcost.service.selfspec import Build, DocumentFolder, report_from_files, selfspec_examples
+    from symcost.service.selfspec import DocumentFolder, build_for, report_from_files, selfspec_examples
 
     documents = selfspec_examples()["tiny model, knob-based hardware"]
     reports = []
@@ -348,7 +348,7 @@ def test_the_service_leaves_one_entry_for_identical_requests(cache_dir, tmp_path
         folder = DocumentFolder(tmp_path / scratch)
         folder.root.mkdir()
         with folder.holding(**documents) as paths:
-            reports.append(report_from_files(Build.of(paths), [128]))
+            reports.append(report_from_files(build_for(paths), [128]))
     first, again = reports
     assert first == again and len(evaluators_in(cache_dir)) == 1
     assert set(first["pack"]) == {"name", "version", "sha256"}

@@ -277,6 +277,28 @@ def model_from_recipe(recipe: Recipe, entry: CacheEntry | None, *, compile_on_us
     return _loaded(recipe, entry, *cached) if cached else _compiled(recipe, entry, now=not compile_on_use)
 
 
+class Build(NamedTuple):
+    """A build worked out before it runs: the recipe, its cache entry and whether the entry holds the evaluator.
+
+    The entry's key hashes every input file. A caller that first asks whether the model is cached (a plot forks
+    the SymPy work when it is not; the service picks its worker lane) builds from the same entry instead of keying
+    the files again; it pickles, so a worker process can take it."""
+
+    recipe: Recipe
+    entry: CacheEntry | None
+    compiled: bool  # the cached evaluator is there: the build takes milliseconds, not seconds of SymPy
+
+    @classmethod
+    def of(cls, *arguments: Any, **options: Any) -> Build:
+        """For :func:`build_model`'s arguments (``compile_on_use`` aside)."""
+        recipe = recipe_of(*arguments, **options)
+        entry = recipe.cache_entry()
+        return cls(recipe, entry, entry is not None and entry.exists())
+
+    def model(self) -> CostModel:
+        return model_from_recipe(self.recipe, self.entry)
+
+
 def _loaded(recipe: Recipe, entry: CacheEntry, function: Callable, meta: dict) -> CostModel:
     evaluator = Evaluator(tuple(InputName(name) for name in meta["inputs"]), tuple(meta["outputs"]), function)
     aliases = {name: (input_name, factor) for name, (input_name, factor) in meta["aliases"].items()}
